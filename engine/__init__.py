@@ -1,0 +1,93 @@
+"""followup: reminders for the days after a job interview, driven by rules in YAML.
+
+Embed it::
+
+    from followup import Engine, SQLiteStore
+
+    engine = Engine(store=SQLiteStore("followup.db"))
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2026-12-23T15:00-05:00"})
+    engine.run_due()
+"""
+
+from followup.channels import Channel
+from followup.channels import ChannelRegistry
+from followup.clock import Clock
+from followup.clock import FakeClock
+from followup.clock import SystemClock
+from followup.delivery import DeliveryReport
+from followup.engine import AgendaItem
+from followup.engine import Engine
+from followup.engine import Outcome
+from followup.engine import RunReport
+from followup.errors import ConflictError
+from followup.errors import FollowupError
+from followup.errors import InputError
+from followup.errors import InvalidEvent
+from followup.errors import InvalidFact
+from followup.errors import PluginError
+from followup.errors import Problem
+from followup.errors import RulesError
+from followup.errors import SchemaError
+from followup.errors import StoreError
+from followup.errors import UnknownApplication
+from followup.errors import UnknownEvent
+from followup.hookspecs import hookimpl
+from followup.loader import load_rules
+from followup.model import Application
+from followup.model import Contact
+from followup.model import Delivery
+from followup.model import HistoryEntry
+from followup.model import Notification
+from followup.model import Owner
+from followup.model import Timer
+from followup.pack import RulePack
+from followup.store import MemoryStore
+from followup.store import SQLiteStore
+from followup.store import Store
+from followup.store import open_store
+from followup.timing import CalendarError
+from followup.timing import WorkCalendar
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgendaItem",
+    "Application",
+    "CalendarError",
+    "Channel",
+    "ChannelRegistry",
+    "Clock",
+    "ConflictError",
+    "Contact",
+    "Delivery",
+    "DeliveryReport",
+    "Engine",
+    "FakeClock",
+    "FollowupError",
+    "HistoryEntry",
+    "InputError",
+    "InvalidEvent",
+    "InvalidFact",
+    "MemoryStore",
+    "Notification",
+    "Outcome",
+    "Owner",
+    "PluginError",
+    "Problem",
+    "RulePack",
+    "RulesError",
+    "RunReport",
+    "SQLiteStore",
+    "SchemaError",
+    "Store",
+    "StoreError",
+    "SystemClock",
+    "Timer",
+    "UnknownApplication",
+    "UnknownEvent",
+    "WorkCalendar",
+    "hookimpl",
+    "load_rules",
+    "open_store",
+]

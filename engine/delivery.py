@@ -1,0 +1,85 @@
+"""Delivery: from the outbox to the channels, at least once, each channel on its own.
+
+A notification is written to the outbox in the same transaction as the change that made
+it, one row per channel. The dispatcher sends pending rows; a success is marked delivered,
+a failure is retried with exponential backoff and jitter, and after ``max_attempts`` the
+row is dead: kept, visible, and retryable. A channel that raises never stops the others.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from followup.channels import ChannelRegistry
+from followup.model import Delivery
+from followup.store import Store
+
+__all__ = ["DeliveryReport", "Dispatcher", "backoff"]
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    delivered: list[Delivery] = field(default_factory=list)
+    failed: list[tuple[Delivery, str]] = field(default_factory=list)  # will be retried
+    dead: list[tuple[Delivery, str]] = field(default_factory=list)  # gave up
+
+    def __bool__(self) -> bool:
+        return bool(self.delivered or self.failed or self.dead)
+
+
+def backoff(attempt: int, *, base: float = 30.0, cap: float = 6 * 3600.0,
+            rng: random.Random | None = None) -> timedelta:
+    """The wait before retry number ``attempt`` (1, 2, ...): exponential, capped, with
+    full jitter in its upper half so that retries of many rows spread out."""
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    r = (rng or random).random()
+    return timedelta(seconds=ceiling / 2 + r * ceiling / 2)
+
+
+class Dispatcher:
+    """Sends the outbox's pending rows through the registered channels."""
+
+    def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 8,
+                 batch: int = 500) -> None:
+        self.store = store
+        self.channels = channels
+        self.max_attempts = max_attempts
+        self.batch = batch
+
+    def deliver(self, now: datetime) -> DeliveryReport:
+        report = DeliveryReport()
+        tried: set[tuple[str, str]] = set()
+        while True:
+            rows = [d for d in self.store.pending_deliveries(now, limit=self.batch)
+                    if (d.notification.key, d.channel) not in tried]
+            if not rows:
+                return report
+            for row in rows:
+                tried.add((row.notification.key, row.channel))
+                self._one(row, now, report)
+
+    def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
+        channel = self.channels.get(row.channel)
+        error: str | None = None
+        if channel is None:
+            loaded = ", ".join(self.channels.names()) or "none"
+            error = f"no channel named {row.channel!r} is loaded (loaded: {loaded})"
+        else:
+            try:
+                channel.send(row.notification)
+            except Exception as exc:  # a failing channel must not stop the others
+                error = f"{type(exc).__name__}: {exc}"
+        key = row.notification.key
+        if error is None:
+            self.store.mark_delivered(key, row.channel, at=now)
+            report.delivered.append(row)
+            return
+        attempts = row.attempts + 1
+        dead = attempts >= self.max_attempts
+        next_at = None if dead else now + backoff(attempts)
+        self.store.mark_failed(key, row.channel, error=error, next_attempt_at=next_at, dead=dead)
+        (report.dead if dead else report.failed).append((row, error))

@@ -1,0 +1,608 @@
+"""The engine: records events, keeps each application's timers in step with the rules,
+fires what is due and hands notifications to the dispatcher.
+
+Every change to an application is one transaction: its new state, the history entries,
+the timers removed and armed, and the notifications for the outbox are committed
+together, or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from followup.channels import Channel, ChannelRegistry
+from followup.clock import Clock, SystemClock
+from followup.delivery import DeliveryReport, Dispatcher
+from followup.errors import (
+    ConflictError,
+    InputError,
+    InvalidEvent,
+)
+from followup.facts import build_context, normalize_fact
+from followup.loader import load_rules
+from followup.machine import AUTO_PREFIX, StateMachine
+from followup.model import (
+    Application,
+    Change,
+    Contact,
+    HistoryEntry,
+    Notification,
+    Owner,
+    Record,
+    Timer,
+)
+from followup.pack import RulePack
+from followup.sandbox import ExpressionError
+from followup.scheduler import entries_of, plan, run_start
+from followup.store import MemoryStore, Store
+from followup.timing import CalendarError, WorkCalendar
+
+__all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
+
+_MAX_AUTO_STEPS = 32  # a pack whose own transitions loop is stopped, not spun forever
+_RETRIES = 5  # attempts when another writer changed the application first
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one change did to one application."""
+
+    application: Application
+    entries: tuple[HistoryEntry, ...] = ()
+    armed: tuple[Timer, ...] = ()  # timers new or moved
+    cancelled: tuple[Timer, ...] = ()  # timers removed without firing
+    fired: tuple[Timer, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    changed: bool = True  # False when the change was a harmless repeat
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """A coming reminder or move, with the application it belongs to."""
+
+    timer: Timer
+    application: Application
+
+
+@dataclass
+class RunReport:
+    """What one ``run_due`` did."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    @property
+    def fired(self) -> int:
+        return sum(len(o.fired) for o in self.outcomes)
+
+    @property
+    def notifications(self) -> list[Notification]:
+        return [n for o in self.outcomes for n in o.notifications]
+
+
+class Engine:
+    """followup's heart: rules, a store and a clock.
+
+    >>> from datetime import UTC, datetime
+    >>> from followup import Engine, FakeClock, MemoryStore
+    >>> engine = Engine(store=MemoryStore(), clock=FakeClock(datetime(2026, 12, 23, 20, tzinfo=UTC)),
+    ...                 channels=[])
+    >>> app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+    ...                              facts={"interviewed_at": "2026-12-23T15:00:00-05:00"})
+    >>> app.state
+    'interviewed'
+    """
+
+    def __init__(
+        self,
+        *,
+        rules: RulePack | str | os.PathLike[str] | None = None,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        channels: Iterable[Channel] | ChannelRegistry | None = None,
+    ) -> None:
+        """``rules``: a loaded pack, a path to a pack or a built-in pack's name (the
+        default pack when omitted). ``store``: where records live (in memory when
+        omitted). ``clock``: the only source of the time. ``channels``: where
+        notifications go; ``None`` loads the installed channel plugins."""
+        self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        if channels is None:
+            from followup.plugins import load_plugins
+
+            self.plugins = load_plugins()
+            self.channels = self.plugins.channels
+        elif isinstance(channels, ChannelRegistry):
+            self.plugins = None
+            self.channels = channels
+        else:
+            self.plugins = None
+            self.channels = ChannelRegistry(channels)
+        self.machine = StateMachine(self.pack)
+        self.dispatcher = Dispatcher(self.store, self.channels)
+        self._calendars: dict[str, WorkCalendar] = {}
+
+    # -- owners --------------------------------------------------------------------
+
+    def set_owner(
+        self,
+        owner: str,
+        *,
+        timezone: str | None = None,
+        country: str | None = None,
+        subdivision: str | None = None,
+    ) -> Owner:
+        """Set the time zone, country and subdivision an owner lives by."""
+        record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision)
+        self._calendar_for(record)  # raises InputError on a bad zone or country
+        self.store.put_owner(record)
+        self._calendars.pop(owner, None)
+        return record
+
+    def owner(self, owner: str) -> Owner:
+        return self.store.get_owner(owner) or Owner(id=owner)
+
+    def calendar(self, owner: str) -> WorkCalendar:
+        """The working calendar of ``owner`` (the pack's, with the owner's zone and
+        holidays)."""
+        cal = self._calendars.get(owner)
+        if cal is None:
+            cal = self._calendar_for(self.owner(owner))
+            self._calendars[owner] = cal
+        return cal
+
+    def _calendar_for(self, owner: Owner) -> WorkCalendar:
+        try:
+            return self.pack.calendar.build(
+                timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision
+            )
+        except CalendarError as exc:
+            raise InputError(str(exc)) from exc
+
+    # -- applications --------------------------------------------------------------
+
+    def add_application(
+        self,
+        *,
+        owner: str,
+        company: str,
+        role: str,
+        facts: Mapping[str, object] | None = None,
+        contacts: Iterable[Contact] = (),
+        id: str | None = None,  # noqa: A002 - the record's own name for it
+    ) -> Application:
+        """Add an application in the pack's initial state and arm its timers."""
+        return self._add(
+            owner=owner, company=company, role=role, facts=facts, contacts=contacts, id=id
+        ).application
+
+    def _add(
+        self,
+        *,
+        owner: str,
+        company: str,
+        role: str,
+        facts: Mapping[str, object] | None,
+        contacts: Iterable[Contact],
+        id: str | None,  # noqa: A002
+    ) -> Outcome:
+        if not owner or not company or not role:
+            raise InputError("an application needs an owner, a company and a role")
+        now = self.clock.now()
+        calendar = self.calendar(owner)
+        app = Application(
+            id=id or secrets.token_hex(6),
+            owner=owner,
+            company=company,
+            role=role,
+            state=self.pack.initial,
+            facts=self._facts(facts or {}, calendar),
+            contacts=self._contacts((), contacts),
+            created_at=now,
+        )
+        created = HistoryEntry(
+            application_id=app.id, seq=0, at=now, kind="created", name="created",
+            to_state=app.state,
+            data={"company": company, "role": role, "facts": dict(app.facts),
+                  "contacts": [_contact_data(c) for c in app.contacts]},
+        )
+        record = Record(application=app, history=(), timers=())
+        return self._settle(record, app, [created], now, expected_version=None)
+
+    def application(self, application_id: str, *, owner: str | None = None) -> Application:
+        return self.store.load(application_id, owner=owner).application
+
+    def applications(
+        self, *, owner: str | None = None, states: Iterable[str] | None = None
+    ) -> list[Application]:
+        return self.store.applications(owner=owner, states=list(states) if states else None)
+
+    def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
+        return self.store.history(application_id, owner=owner)
+
+    def timers(self, application_id: str, *, owner: str | None = None) -> list[Timer]:
+        return list(self.store.load(application_id, owner=owner).timers)
+
+    # -- changes -------------------------------------------------------------------
+
+    def record(
+        self,
+        application_id: str,
+        event: str,
+        *,
+        contact: str | None = None,
+        at: datetime | None = None,
+        key: str | None = None,
+        owner: str | None = None,
+    ) -> Outcome:
+        """Record that ``event`` happened (to ``contact``, for a per-contact event).
+
+        Recording the same thing twice is harmless: a repeated ``key``, a per-contact
+        event already recorded for that contact since the state was entered, or an event
+        whose move has already been made changes nothing (``Outcome.changed`` is False).
+        Raises ``UnknownEvent`` or ``InvalidEvent`` and changes nothing when the event
+        does not fit.
+        """
+        spec = self.pack.events.get(event)
+        if spec is None:
+            self.machine.apply(self.pack.initial, event)  # raises UnknownEvent
+            raise AssertionError("unreachable")
+
+        def mutate(record: Record, now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
+            app = record.application
+            when = (at or now)
+            if when.tzinfo is None:
+                raise InputError(f"the time of an event must carry a time zone: {when!r}")
+            if key is not None and any(h.key == key for h in record.history if h.kind == "event"):
+                return None
+            if spec.per_contact:
+                if contact is None:
+                    names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
+                    raise InvalidEvent(f"{event!r} is about one contact: say which (contacts: {names})")
+                person = app.contact(contact)
+                if person is None:
+                    names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
+                    raise InvalidEvent(f"no contact named {contact!r} on this application (contacts: {names})")
+                if spec.role is not None and person.role != spec.role:
+                    raise InvalidEvent(f"{event!r} is for a {spec.role}; {contact!r} is a {person.role}")
+                entries = entries_of(record.history)
+                since = entries[-1].seq if entries else 0
+                if any(h.kind == "event" and h.name == event and h.contact == contact
+                       and h.seq >= since for h in record.history):
+                    return None
+            elif contact is not None:
+                raise InvalidEvent(f"{event!r} is not about one contact: leave out the contact")
+            calendar = self.calendar(app.owner)
+            try:
+                new_state = self.machine.apply(
+                    app.state, event, lambda: build_context(self.pack, app, calendar))
+            except InvalidEvent:
+                if self._already_done(record, event):
+                    return None
+                raise
+            except ExpressionError as exc:
+                raise InvalidEvent(f"{event!r}: its guard failed: {exc}") from exc
+            if new_state is None:
+                raise InvalidEvent(f"{event!r} was refused by its condition "
+                                   f"({spec.guard.source if spec.guard else ''})")
+            entry = HistoryEntry(
+                application_id=app.id, seq=len(record.history), at=when.astimezone(now.tzinfo),
+                kind="event", name=event, contact=contact, from_state=app.state,
+                to_state=new_state if new_state != app.state else None, key=key,
+            )
+            return replace(app, state=new_state), [entry]
+
+        return self._change(application_id, owner, mutate)
+
+    def _already_done(self, record: Record, event: str) -> bool:
+        """Whether ``event`` is what last moved the application into its state."""
+        for h in reversed(record.history):
+            if h.to_state is not None:
+                return h.kind == "event" and h.name == event
+        return False
+
+    def set_facts(
+        self, application_id: str, facts: Mapping[str, object], *, owner: str | None = None
+    ) -> Outcome:
+        """Record or change facts (``None`` removes one); the plan follows."""
+
+        def mutate(record: Record, now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
+            app = record.application
+            calendar = self.calendar(app.owner)
+            updated = dict(app.facts)
+            changes: dict[str, str | None] = {}
+            for name, value in facts.items():
+                if value is None:
+                    if name in updated:
+                        del updated[name]
+                        changes[name] = None
+                    continue
+                text = normalize_fact(self.pack.facts.get(name), name, value, calendar)
+                if updated.get(name) != text:
+                    updated[name] = text
+                    changes[name] = text
+            if not changes:
+                return None
+            entry = HistoryEntry(application_id=app.id, seq=len(record.history), at=now,
+                                 kind="facts", name="facts", data={"facts": changes})
+            return replace(app, facts=updated), [entry]
+
+        return self._change(application_id, owner, mutate)
+
+    def add_contact(
+        self, application_id: str, contact: Contact, *, owner: str | None = None
+    ) -> Outcome:
+        """Add a contact (an interviewer, a reference, ...); per-contact rules arm for it."""
+
+        def mutate(record: Record, now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
+            app = record.application
+            existing = app.contact(contact.name)
+            if existing == contact:
+                return None
+            contacts = self._contacts(app.contacts, [contact], replace_existing=True)
+            entry = HistoryEntry(application_id=app.id, seq=len(record.history), at=now,
+                                 kind="contact", name="contact", contact=contact.name,
+                                 data=_contact_data(contact))
+            return replace(app, contacts=contacts), [entry]
+
+        return self._change(application_id, owner, mutate)
+
+    def replan(self, application_id: str, *, owner: str | None = None) -> Outcome:
+        """Recompute an application's timers from the rules (after a rule edit, or to
+        heal a lost timer row)."""
+        return self._change(application_id, owner, lambda record, now: (record.application, []),
+                            force=True)
+
+    # -- time ----------------------------------------------------------------------
+
+    def run_due(self, now: datetime | None = None, *, limit: int = 1000,
+                deliver: bool = True) -> RunReport:
+        """Fire every timer due at ``now`` (the clock's time when omitted), then deliver
+        the outbox. Touches only applications with something due."""
+        now = now or self.clock.now()
+        report = RunReport()
+        seen: set[str] = set()
+        while True:
+            due = [t for t in self.store.due_timers(now, limit=limit)
+                   if t.application_id not in seen]
+            if not due:
+                break
+            for app_id in dict.fromkeys(t.application_id for t in due):
+                seen.add(app_id)
+                report.outcomes.append(self._fire(app_id, now))
+        if deliver:
+            report.delivery = self.dispatcher.deliver(now)
+        return report
+
+    def deliver(self, now: datetime | None = None) -> DeliveryReport:
+        """Deliver the outbox's pending notifications through their channels."""
+        return self.dispatcher.deliver(now or self.clock.now())
+
+    def _fire(self, application_id: str, now: datetime) -> Outcome:
+        def mutate(record: Record, _now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
+            return record.application, []
+
+        return self._change(application_id, None, mutate, fire_until=now, force=True)
+
+    # -- the agenda ----------------------------------------------------------------
+
+    def agenda(
+        self, *, owner: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[AgendaItem]:
+        """What is coming for one owner, earliest first."""
+        timers = self.store.timers(owner=owner, start=start, end=end)
+        apps = {a.id: a for a in self.store.applications(owner=owner)}
+        return [AgendaItem(timer=t, application=apps[t.application_id])
+                for t in timers if t.application_id in apps]
+
+    # -- the core --------------------------------------------------------------------
+
+    def _change(
+        self,
+        application_id: str,
+        owner: str | None,
+        mutate: Callable[[Record, datetime], tuple[Application, list[HistoryEntry]] | None],
+        *,
+        fire_until: datetime | None = None,
+        force: bool = False,
+    ) -> Outcome:
+        for attempt in range(_RETRIES):
+            record = self.store.load(application_id, owner=owner)
+            now = self.clock.now()
+            result = mutate(record, now)
+            if result is None:
+                return Outcome(application=record.application, changed=False)
+            app, entries = result
+            if not entries and not force:
+                return Outcome(application=record.application, changed=False)
+            try:
+                return self._settle(record, app, entries, now,
+                                    expected_version=record.application.version,
+                                    fire_until=fire_until)
+            except ConflictError:
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _settle(
+        self,
+        record: Record,
+        app: Application,
+        new_entries: list[HistoryEntry],
+        now: datetime,
+        *,
+        expected_version: int | None,
+        fire_until: datetime | None = None,
+    ) -> Outcome:
+        """Make the pack's own moves, fire what is due, re-plan, and commit once."""
+        calendar = self.calendar(app.owner)
+        history = list(record.history) + new_entries
+        app = self._auto(app, history, calendar, now)
+        fired: list[Timer] = []
+        notifications: list[Notification] = []
+        planned = self._plan(app, history, calendar)
+        if fire_until is not None:
+            for _ in range(10_000):  # bounded: a pack cannot make this spin forever
+                due = [t for t in planned if t.fire_at <= fire_until]
+                if not due:
+                    break
+                timer = due[0]
+                at = max(timer.fire_at, history[-1].at) if history else timer.fire_at
+                app = self._fire_timer(app, timer, history, calendar, at, notifications)
+                fired.append(timer)
+                app = self._auto(app, history, calendar, at)
+                planned = self._plan(app, history, calendar)
+        old = {t.key: t for t in record.timers}
+        new = {t.key: t for t in planned}
+        fired_keys = {t.key for t in fired}
+        armed = tuple(t for k, t in new.items() if old.get(k) != t)
+        cancelled = tuple(t for k, t in old.items() if k not in new and k not in fired_keys)
+        removed = tuple(k for k in old if k not in new)
+        appended = tuple(history[len(record.history):])
+        change = Change(
+            application=app,
+            expected_version=expected_version,
+            history=appended,
+            timers_removed=removed,
+            timers_added=armed,
+            notifications=tuple(notifications),
+        )
+        stored = self.store.commit(change)
+        return Outcome(
+            application=stored,
+            entries=appended,
+            armed=armed,
+            cancelled=cancelled,
+            fired=tuple(fired),
+            notifications=tuple(notifications),
+        )
+
+    def _plan(self, app: Application, history: list[HistoryEntry],
+              calendar: WorkCalendar) -> list[Timer]:
+        try:
+            return plan(self.pack, app, history, calendar)
+        except ExpressionError as exc:
+            raise InputError(f"a rule's condition failed for application {app.id}: {exc}") from exc
+
+    def _auto(self, app: Application, history: list[HistoryEntry], calendar: WorkCalendar,
+              now: datetime) -> Application:
+        """Make the moves the pack makes on its own when a condition holds."""
+        for _ in range(_MAX_AUTO_STEPS):
+            for auto in self.pack.transitions:
+                if auto.timed or app.state not in auto.sources:
+                    continue
+                if auto.every is not None and not self._every_did(app, history, auto.every,
+                                                                   auto.did or "", auto.sources):
+                    continue
+                new_state = self.machine.apply(
+                    app.state, AUTO_PREFIX + auto.name,
+                    lambda: build_context(self.pack, app, calendar))
+                if new_state is None:
+                    continue
+                history.append(HistoryEntry(
+                    application_id=app.id, seq=len(history), at=now, kind="transition",
+                    name=auto.name, from_state=app.state, to_state=new_state))
+                app = replace(app, state=new_state)
+                break
+            else:
+                return app
+        raise InputError(f"the pack's own transitions keep moving application {app.id} "
+                         f"(more than {_MAX_AUTO_STEPS} moves at once): check 'transitions:'")
+
+    @staticmethod
+    def _every_did(app: Application, history: list[HistoryEntry], role: str, event: str,
+                   sources: tuple[str, ...]) -> bool:
+        people = {c.name for c in app.contacts if c.role == role}
+        if not people:
+            return False
+        start = run_start(entries_of(history), sources)
+        since = start.seq if start else 0
+        done = {h.contact for h in history
+                if h.kind == "event" and h.name == event and h.seq >= since}
+        return people <= done
+
+    def _fire_timer(self, app: Application, timer: Timer, history: list[HistoryEntry],
+                    calendar: WorkCalendar, at: datetime,
+                    notifications: list[Notification]) -> Application:
+        if timer.action == "transition":
+            new_state = self.machine.apply(app.state, AUTO_PREFIX + timer.rule,
+                                           lambda: build_context(self.pack, app, calendar))
+            if new_state is not None:
+                history.append(HistoryEntry(
+                    application_id=app.id, seq=len(history), at=at, kind="transition",
+                    name=timer.rule, from_state=app.state, to_state=new_state, key=timer.key))
+                return replace(app, state=new_state)
+            # A guard said no: note it, so the timer is not armed again for this entry.
+            history.append(HistoryEntry(
+                application_id=app.id, seq=len(history), at=at, kind="notified",
+                name="transition:" + timer.rule, key=timer.key,
+                data={"cycle": int(timer.key.split("/")[-3]), "refused": True}))
+            return app
+        rule = self.pack.rule(timer.rule)
+        contact = app.contact(timer.contact) if timer.contact else None
+        due_local = calendar.local(timer.due_at).isoformat() if timer.due_at else None
+        context = build_context(self.pack, app, calendar, contact=contact, extra={
+            "rule": rule.name, "due": due_local, "at": calendar.local(at).isoformat()})
+        try:
+            subject = rule.message.subject.render(context).strip()
+            body = rule.message.body.render(context) if rule.message.body else ""
+        except ExpressionError as exc:
+            subject = f"{rule.name}: {app.company} ({exc})"
+            body = ""
+        cycle = int(timer.key.split("/")[-3])
+        notification = Notification(
+            key=timer.key, application_id=app.id, owner=app.owner, rule=rule.name,
+            created_at=at, subject=subject, body=body, due_at=timer.due_at,
+            contact=timer.contact, channels=rule.message.channels,
+            data={"company": app.company, "role": app.role, "due_local": due_local,
+                  "occurrence": timer.occurrence},
+        )
+        notifications.append(notification)
+        history.append(HistoryEntry(
+            application_id=app.id, seq=len(history), at=at, kind="notified", name=rule.name,
+            contact=timer.contact, key=timer.key,
+            data={"cycle": cycle, "occurrence": timer.occurrence,
+                  "due": timer.due_at.isoformat() if timer.due_at else None}))
+        return app
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _facts(self, facts: Mapping[str, object], calendar: WorkCalendar) -> dict[str, str]:
+        return {
+            name: normalize_fact(self.pack.facts.get(name), name, value, calendar)
+            for name, value in facts.items()
+            if value is not None
+        }
+
+    def _contacts(self, existing: Iterable[Contact], new: Iterable[Contact], *,
+                  replace_existing: bool = False) -> tuple[Contact, ...]:
+        out = {c.name: c for c in existing}
+        for c in new:
+            if not c.name.strip():
+                raise InputError("a contact needs a name")
+            if c.role not in self.pack.roles:
+                raise InputError(f"contact {c.name!r} has the unknown role {c.role!r}: "
+                                 f"roles are {', '.join(self.pack.roles)}")
+            if c.name in out and not replace_existing:
+                raise InputError(f"two contacts are named {c.name!r}: names must be unique")
+            out[c.name] = c
+        return tuple(out.values())
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _contact_data(c: Contact) -> dict[str, Any]:
+    return {"name": c.name, "role": c.role, "title": c.title, "email": c.email, "phone": c.phone}

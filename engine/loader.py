@@ -1,0 +1,569 @@
+"""Load a rule pack from YAML: parse safely, check against the schema, merge what it
+extends, and compile it into a ``RulePack``.
+
+Every problem is collected with its file, line and column before anything is raised, so
+a rule author sees all of them at once; nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+from followup.errors import Problem, RulesError
+from followup.pack import (
+    CREATED,
+    ENTERED,
+    AutoTransition,
+    CalendarSpec,
+    EventSpec,
+    FactSpec,
+    FactType,
+    MessageSpec,
+    Override,
+    Rule,
+    RulePack,
+    TimeSpec,
+)
+from followup.sandbox import (
+    Condition,
+    ExpressionError,
+    Template,
+    compile_condition,
+    compile_template,
+)
+from followup.schemacheck import check
+from followup.timing import (
+    CalendarError,
+    Duration,
+    WorkCalendar,
+    parse_duration,
+    parse_time_of_day,
+    parse_time_range,
+    parse_weekdays,
+)
+from followup.yamlsource import Path as KeyPath
+from followup.yamlsource import Source, load_yaml, load_yaml_file
+
+__all__ = ["BUILTIN_PACKS", "CONTEXT_NAMES", "DEFAULT_PACK", "load_rules", "schema"]
+
+DEFAULT_PACK = "after-interview"
+BUILTIN_PACKS = ("after-interview", "demo")
+
+#: Names every condition and template may use, beside the pack's facts.
+CONTEXT_NAMES = frozenset(
+    {"application", "contact", "contacts", "count", "state", "facts", "rule", "due", "at"}
+)
+
+_TIMESPEC = re.compile(r"^\s*(?:(?P<dur>.+?)\s+after\s+)?(?P<anchor>[a-z][a-z0-9_]*)\s*$")
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of rule files, as shipped in ``followup/rules``."""
+    text = resources.files("followup.rules").joinpath("followup-rules.schema.json").read_text(
+        encoding="utf-8"
+    )
+    return cast(dict[str, Any], json.loads(text))
+
+
+def load_rules(path: str | Path | None = None, *, text: str | None = None) -> RulePack:
+    """Load a rule pack: a file path, a built-in pack's name, or YAML ``text``.
+
+    With neither, the default pack. Raises ``RulesError`` listing every problem found.
+    """
+    if text is not None:
+        source = load_yaml(text, file=str(path) if path else "<rules>")
+        base_dir = Path(path).parent if path else Path.cwd()
+    else:
+        source = _read(path if path is not None else DEFAULT_PACK)
+        base_dir = Path(source.file).parent
+    chain = _resolve_chain(source, base_dir)
+    return _Compiler(chain).compile()
+
+
+def _read(ref: str | Path) -> Source:
+    name = str(ref)
+    if name in BUILTIN_PACKS:
+        data = resources.files("followup.rules").joinpath(f"{name}.yaml").read_bytes()
+        return load_yaml(data, file=f"<builtin>/{name}.yaml")
+    return load_yaml_file(ref)
+
+
+def _resolve_chain(source: Source, base_dir: Path) -> list[Source]:
+    """The pack and every pack it extends, child first."""
+    chain = [source]
+    seen = {source.file}
+    current, current_dir = source, base_dir
+    while True:
+        problems = check(current, schema())
+        if problems:
+            raise RulesError(problems)
+        value = current.value
+        if value is None:
+            raise RulesError([current.problem((), "the file is empty: start it with 'version: 1'")])
+        parent = value.get("extends")
+        if parent is None:
+            return chain
+        if parent in BUILTIN_PACKS:
+            ref: str | Path = parent
+        else:
+            ref = (current_dir / parent).resolve()
+            if not ref.exists():
+                raise RulesError(
+                    [
+                        current.problem(
+                            ("extends",),
+                            f"cannot find the pack {parent!r} to extend (looked for {ref}): "
+                            f"name a built-in pack ({', '.join(BUILTIN_PACKS)}) or a path "
+                            "relative to this file",
+                        )
+                    ]
+                )
+        nxt = _read(ref)
+        if nxt.file in seen:
+            raise RulesError(
+                [current.problem(("extends",), f"packs extend each other in a circle at {parent!r}")]
+            )
+        seen.add(nxt.file)
+        chain.append(nxt)
+        current = nxt
+        current_dir = Path(nxt.file).parent if not nxt.file.startswith("<") else current_dir
+
+
+@dataclass(frozen=True)
+class _At:
+    """Where a value came from: a file and a key path in it."""
+
+    source: Source
+    path: KeyPath
+
+    def sub(self, *more: str | int) -> _At:
+        return _At(self.source, self.path + more)
+
+
+_Entry = dict[str, tuple[Any, _At]]
+
+
+def _entry(value: Mapping[str, Any], at: _At) -> _Entry:
+    return {k: (v, at.sub(k)) for k, v in value.items()}
+
+
+class _Compiler:
+    """Merges a chain of packs (parent first) and compiles the result."""
+
+    def __init__(self, chain: list[Source]) -> None:
+        self.chain = chain
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    # -- reporting ---------------------------------------------------------------
+
+    def error(self, at: _At, message: str, *, at_key: bool = False) -> None:
+        self.problems.append(at.source.problem(at.path, message, at_key=at_key))
+
+    def warn(self, at: _At, message: str) -> None:
+        self.warnings.append(at.source.problem(at.path, message, severity="warning"))
+
+    # -- merging -----------------------------------------------------------------
+
+    def merge(self) -> dict[str, Any]:
+        top: dict[str, tuple[Any, _At]] = {}
+        states: dict[str, _At] = {}
+        roles: dict[str, _At] = {}
+        calendar: _Entry = {}
+        facts: dict[str, tuple[Any, _At]] = {}
+        events: dict[str, tuple[Any, _At]] = {}
+        templates: dict[str, tuple[Any, _At]] = {}
+        transitions: list[_Entry] = []
+        named_transitions: dict[str, _Entry] = {}
+        rules: list[_Entry] = []
+        named_rules: dict[str, _Entry] = {}
+        for source in reversed(self.chain):  # parent first, child last: the child wins
+            value: dict[str, Any] = source.value
+            root = _At(source, ())
+            for key in ("name", "description", "initial", "channels"):
+                if key in value:
+                    top[key] = (value[key], root.sub(key))
+            for i, s in enumerate(value.get("states", [])):
+                states.setdefault(s, root.sub("states", i))
+            for i, r in enumerate(value.get("roles", [])):
+                roles.setdefault(r, root.sub("roles", i))
+            calendar.update(_entry(value.get("calendar", {}), root.sub("calendar")))
+            for group, target in (("facts", facts), ("events", events), ("templates", templates)):
+                for name, spec in value.get(group, {}).items():
+                    target[name] = (spec, root.sub(group, name))
+            for i, spec in enumerate(value.get("transitions", [])):
+                entry = _entry(spec, root.sub("transitions", i))
+                name = spec.get("name")
+                if name is not None and name in named_transitions:
+                    named_transitions[name].update(entry)
+                else:
+                    transitions.append(entry)
+                    if name is not None:
+                        named_transitions[name] = entry
+            for i, spec in enumerate(value.get("rules", [])):
+                entry = _entry(spec, root.sub("rules", i))
+                name = spec["name"]
+                if name in named_rules:
+                    named_rules[name].update(entry)
+                else:
+                    rules.append(entry)
+                    named_rules[name] = entry
+        return {
+            "top": top,
+            "states": states,
+            "roles": roles,
+            "calendar": calendar,
+            "facts": facts,
+            "events": events,
+            "templates": templates,
+            "transitions": transitions,
+            "rules": rules,
+        }
+
+    # -- compiling ---------------------------------------------------------------
+
+    def compile(self) -> RulePack:
+        m = self.merge()
+        child = _At(self.chain[0], ())
+        self.states: dict[str, _At] = m["states"]
+        if not self.states:
+            self.error(child, "the pack has no states: add 'states: [interviewed, ...]'")
+        top = m["top"]
+        initial = self._initial(top, child)
+        self.roles: dict[str, _At] = m["roles"]
+        self.facts = self._facts(m["facts"])
+        self.known_names = CONTEXT_NAMES | set(self.facts)
+        calendar = self._calendar(m["calendar"])
+        self.events = self._events(m["events"])
+        channels: tuple[str, ...] = tuple(top["channels"][0]) if "channels" in top else ("console",)
+        templates = self._templates(m["templates"])
+        transitions = self._transitions(m["transitions"])
+        rules = self._rules(m["rules"], templates, channels)
+        if self.problems:
+            raise RulesError(self.problems)
+        return RulePack(
+            name=top["name"][0] if "name" in top else Path(self.chain[0].file).stem,
+            description=top["description"][0] if "description" in top else "",
+            files=tuple(s.file for s in self.chain),
+            states=tuple(self.states),
+            initial=initial,
+            calendar=calendar,
+            channels=channels,
+            roles=tuple(self.roles),
+            facts=self.facts,
+            events=self.events,
+            transitions=tuple(transitions),
+            rules=tuple(rules),
+            warnings=tuple(self.warnings),
+        )
+
+    def _initial(self, top: dict[str, tuple[Any, _At]], child: _At) -> str:
+        if "initial" not in top:
+            first = next(iter(self.states), "")
+            return first
+        value, at = top["initial"]
+        self.state(value, at)
+        return cast(str, value)
+
+    def state(self, name: str, at: _At) -> None:
+        if name not in self.states:
+            self.error(at, f"unknown state {name!r}{_hint(name, self.states)}; states are "
+                       f"{', '.join(self.states)} (add it under states: to define it)")
+
+    def states_of(self, value: str | list[str], at: _At) -> tuple[str, ...]:
+        names = [value] if isinstance(value, str) else list(value)
+        for i, n in enumerate(names):
+            self.state(n, at if isinstance(value, str) else at.sub(i))
+        return tuple(names)
+
+    def role(self, name: str, at: _At) -> None:
+        if name not in self.roles:
+            self.error(at, f"unknown contact role {name!r}{_hint(name, self.roles)}; roles are "
+                       f"{', '.join(self.roles)} (add it under roles: to define it)")
+
+    def event(self, name: str, at: _At) -> EventSpec | None:
+        spec = self.events.get(name)
+        if spec is None:
+            self.error(at, f"unknown event {name!r}{_hint(name, self.events)}; events are "
+                       f"{', '.join(self.events)} (add it under events: to define it)")
+        return spec
+
+    def condition(self, text: str, at: _At) -> Condition | None:
+        try:
+            return compile_condition(text, known=self.known_names)
+        except ExpressionError as exc:
+            self.error(at, str(exc))
+            return None
+
+    def template(self, text: str, at: _At) -> Template | None:
+        try:
+            return compile_template(text, known=self.known_names)
+        except ExpressionError as exc:
+            self.error(at, str(exc))
+            return None
+
+    def duration(self, text: str, at: _At) -> Duration | None:
+        try:
+            return parse_duration(text)
+        except CalendarError as exc:
+            self.error(at, str(exc))
+            return None
+
+    def timespec(self, text: str, at: _At) -> TimeSpec | None:
+        match = _TIMESPEC.match(text)
+        if match is None:
+            self.error(at, f"{text!r} is not a time: write a fact or 'entered', optionally "
+                       "after a duration, e.g. '2 working days after interviewed_at'")
+            return None
+        anchor = match["anchor"]
+        if anchor not in (ENTERED, CREATED):
+            fact = self.facts.get(anchor)
+            if fact is None:
+                self.error(at, f"{text!r} counts from {anchor!r}, which is neither a fact"
+                           f"{_hint(anchor, list(self.facts) + [ENTERED, CREATED])} nor "
+                           "'entered' or 'created'; declare it under facts: with type datetime "
+                           "or date")
+                return None
+            if fact.type not in ("datetime", "date"):
+                self.error(at, f"{text!r} counts from the fact {anchor!r}, which is {fact.type}: "
+                           "a time needs a fact of type datetime or date")
+                return None
+        offset = self.duration(match["dur"], at) if match["dur"] else None
+        if match["dur"] and offset is None:
+            return None
+        return TimeSpec(text=text.strip(), anchor=anchor, offset=offset)
+
+    def _facts(self, facts: dict[str, tuple[Any, _At]]) -> dict[str, FactSpec]:
+        return {
+            name: FactSpec(name=name, type=cast(FactType, spec["type"]),
+                           description=spec.get("description", ""))
+            for name, (spec, _at) in facts.items()
+        }
+
+    def _calendar(self, cal: _Entry) -> CalendarSpec:
+        kwargs: dict[str, Any] = {}
+        try:
+            if "timezone" in cal:
+                kwargs["timezone"] = cal["timezone"][0]
+            for key in ("country", "subdivision"):
+                if key in cal:
+                    kwargs[key] = cal[key][0]
+            if "workweek" in cal:
+                kwargs["workweek"] = parse_weekdays(cal["workweek"][0])
+            if "send_window" in cal:
+                v = cal["send_window"][0]
+                kwargs["send_window"] = None if v is None else parse_time_range(v)
+            if "quiet_hours" in cal:
+                kwargs["quiet_hours"] = tuple(parse_time_range(v) for v in cal["quiet_hours"][0])
+            if "close_of_business" in cal:
+                v = cal["close_of_business"][0]
+                kwargs["close_of_business"] = None if v is None else parse_time_of_day(v)
+            for key in ("holidays", "working_days"):
+                if key in cal:
+                    kwargs[key] = frozenset(date.fromisoformat(d) for d in cal[key][0])
+        except (CalendarError, ValueError) as exc:
+            at = next(iter(cal.values()))[1]
+            self.error(at, str(exc))
+            return CalendarSpec()
+        spec = CalendarSpec(**kwargs)
+        try:  # a bad time zone, country or subdivision is a load error, not a later crash
+            spec.build()
+        except CalendarError as exc:
+            key = "subdivision" if "subdivision" in str(exc) else (
+                "country" if "country" in str(exc) else "timezone")
+            where = cal.get(key) or next(iter(cal.values()), (None, _At(self.chain[0], ())))
+            self.error(where[1], str(exc))
+        return spec
+
+    def _events(self, events: dict[str, tuple[Any, _At]]) -> dict[str, EventSpec]:
+        out: dict[str, EventSpec] = {}
+        for name, (spec, at) in events.items():
+            sources = self.states_of(spec["from"], at.sub("from")) if "from" in spec else None
+            dest = spec.get("to")
+            if dest is not None:
+                self.state(dest, at.sub("to"))
+            if "role" in spec:
+                self.role(spec["role"], at.sub("role"))
+                if spec.get("per") != "contact":
+                    self.error(at.sub("role"), "'role' needs 'per: contact' on the same event")
+            guard = self.condition(spec["if"], at.sub("if")) if "if" in spec else None
+            out[name] = EventSpec(
+                name=name,
+                per_contact=spec.get("per") == "contact",
+                role=spec.get("role"),
+                sources=sources,
+                dest=dest,
+                guard=guard,
+                description=spec.get("description", ""),
+            )
+        return out
+
+    def _transitions(self, entries: list[_Entry]) -> list[AutoTransition]:
+        out = []
+        for entry in entries:
+            at = entry["from"][1] if "from" in entry else next(iter(entry.values()))[1]
+            if "from" not in entry or "to" not in entry:
+                self.error(at, "a transition needs both 'from' and 'to'")
+                continue
+            sources = self.states_of(entry["from"][0], entry["from"][1])
+            dest = entry["to"][0]
+            self.state(dest, entry["to"][1])
+            name = entry["name"][0] if "name" in entry else f"{'|'.join(sources)}->{dest}"
+            every = did = None
+            when = None
+            if "when" in entry:
+                value, wat = entry["when"]
+                if isinstance(value, dict):
+                    every, did = value["every"], value["did"]
+                    self.role(every, wat.sub("every"))
+                    ev = self.event(did, wat.sub("did"))
+                    if ev is not None and not ev.per_contact:
+                        self.error(wat.sub("did"), f"{did!r} is not a per-contact event: "
+                                   "'did' needs an event declared with 'per: contact'")
+                else:
+                    when = self.condition(value, wat)
+            after = self.duration(entry["after"][0], entry["after"][1]) if "after" in entry else None
+            if ("when" in entry) == ("after" in entry):
+                self.error(at, f"transition {name!r} needs exactly one of 'when' (a condition) "
+                           "or 'after' (a duration)")
+            guard = self.condition(entry["if"][0], entry["if"][1]) if "if" in entry else None
+            out.append(AutoTransition(name=name, sources=sources, dest=dest, every=every,
+                                      did=did, when=when, guard=guard, after=after))
+        return out
+
+    def _templates(
+        self, templates: dict[str, tuple[Any, _At]]
+    ) -> dict[str, tuple[Template | None, Template | None]]:
+        out: dict[str, tuple[Template | None, Template | None]] = {}
+        for name, (spec, at) in templates.items():
+            subject = self.template(spec["subject"], at.sub("subject"))
+            body = self.template(spec["body"], at.sub("body")) if "body" in spec else None
+            out[name] = (subject, body)
+        return out
+
+    def _rules(
+        self,
+        entries: list[_Entry],
+        templates: dict[str, tuple[Template | None, Template | None]],
+        channels: tuple[str, ...],
+    ) -> list[Rule]:
+        out = []
+        for entry in entries:
+            name, nat = entry["name"]
+            if "enabled" in entry and entry["enabled"][0] is False:
+                continue
+            get: Callable[[str], tuple[Any, _At] | None] = entry.get
+            states = None
+            if (w := get("while")) is not None:
+                states = frozenset(self.states_of(w[0], w[1]))
+            for_each = None
+            if (f := get("for_each")) is not None:
+                self.role(f[0], f[1])
+                for_each = f[0]
+            at_spec = self.timespec(entry["at"][0], entry["at"][1]) if "at" in entry else TimeSpec(
+                text=ENTERED, anchor=ENTERED)
+            due = None
+            if (d := get("due")) is not None and d[0] is not None:
+                due = self.timespec(d[0], d[1])
+            instead = []
+            for i, o in enumerate(entry["instead"][0] if "instead" in entry else []):
+                oat = entry["instead"][1].sub(i)
+                fact = self.facts.get(o["if"])
+                if fact is None:
+                    self.error(oat.sub("if"), f"unknown fact {o['if']!r}"
+                               f"{_hint(o['if'], self.facts)}; declare it under facts:")
+                o_at = self.timespec(o["at"], oat.sub("at"))
+                o_due = self.timespec(o["due"], oat.sub("due")) if "due" in o else None
+                if o_at is not None:
+                    instead.append(Override(fact=o["if"], at=o_at, due=o_due))
+            every = self.duration(entry["every"][0], entry["every"][1]) if "every" in entry else None
+            limit = entry["limit"][0] if "limit" in entry else None
+            if limit is not None and every is None:
+                self.error(entry["limit"][1], "'limit' counts repeats: add 'every: DURATION' "
+                           "to this rule, or remove 'limit'")
+            if every is not None and due is not None:
+                self.error(entry["due"][1], "a repeating rule ('every') cannot have 'due'; "
+                           "remove one of them")
+            done_by = until = None
+            for key in ("done_by", "until"):
+                if (e := get(key)) is not None:
+                    spec = self.event(e[0], e[1])
+                    if spec is None:
+                        continue
+                    if key == "done_by":
+                        done_by = e[0]
+                    else:
+                        until = e[0]
+            condition = self.condition(entry["if"][0], entry["if"][1]) if "if" in entry else None
+            message = self._message(name, entry, templates, channels, nat)
+            if at_spec is None or message is None:
+                continue
+            out.append(Rule(
+                name=name,
+                description=entry["description"][0] if "description" in entry else "",
+                states=states,
+                for_each=for_each,
+                condition=condition,
+                at=at_spec,
+                due=due,
+                instead=tuple(instead),
+                every=every,
+                limit=limit,
+                done_by=done_by,
+                until=until,
+                any_time=bool(entry["any_time"][0]) if "any_time" in entry else False,
+                message=message,
+            ))
+        return out
+
+    def _message(
+        self,
+        name: str,
+        entry: _Entry,
+        templates: dict[str, tuple[Template | None, Template | None]],
+        channels: tuple[str, ...],
+        nat: _At,
+    ) -> MessageSpec | None:
+        notify, at = entry["notify"] if "notify" in entry else ({}, nat)
+        chosen = tuple(notify.get("channels", channels))
+        if "template" in notify:
+            tname = notify["template"]
+            if tname not in templates:
+                self.error(at.sub("template"), f"unknown template {tname!r}"
+                           f"{_hint(tname, templates)}; add it under templates:")
+                return None
+            subject, body = templates[tname]
+            if "subject" in notify or "body" in notify:
+                self.error(at, "give either 'template' or 'subject'/'body', not both")
+            if subject is None:
+                return None
+            return MessageSpec(subject=subject, body=body, channels=chosen, template=tname)
+        if "subject" in notify:
+            subject_t = self.template(notify["subject"], at.sub("subject"))
+            body_t = self.template(notify["body"], at.sub("body")) if "body" in notify else None
+            if subject_t is None:
+                return None
+            return MessageSpec(subject=subject_t, body=body_t, channels=chosen)
+        # No message given: a plain reminder naming the rule.
+        subject_t = self.template(
+            f"{name.replace('-', ' ').capitalize()}: {{{{ application.company }}}}"
+            "{% if contact %} ({{ contact.name }}){% endif %}", nat)
+        if subject_t is None:
+            return None
+        return MessageSpec(subject=subject_t, body=None, channels=chosen)
+
+
+def _hint(name: str, known: Mapping[str, Any] | list[str] | dict[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+

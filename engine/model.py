@@ -1,0 +1,177 @@
+"""The records followup keeps: owners, applications, contacts, history, timers, outbox.
+
+These are plain data. The rules give them meaning; the stores keep them. Every instant is
+an aware datetime in UTC; local time exists only inside the calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = [
+    "Application",
+    "Change",
+    "Contact",
+    "Delivery",
+    "HistoryEntry",
+    "Notification",
+    "Owner",
+    "Record",
+    "Timer",
+]
+
+HistoryKind = Literal["created", "event", "transition", "notified", "facts", "contact"]
+TimerAction = Literal["notify", "transition"]
+DeliveryStatus = Literal["pending", "delivered", "dead"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The person an application belongs to, with the calendar they live by.
+
+    ``None`` for timezone/country/subdivision means "use the rule pack's calendar".
+    """
+
+    id: str
+    timezone: str | None = None
+    country: str | None = None
+    subdivision: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone connected to an application; ``name`` is unique within it."""
+
+    name: str
+    role: str  # interviewer, referral, reference, recruiter, or a role the pack adds
+    title: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Application:
+    """One job application: where it stands and what is known about it.
+
+    ``facts`` hold text as recorded (ISO 8601 for instants and dates); the rule pack's
+    fact declarations say how to read each one. ``version`` grows with every commit and
+    guards against two writers changing the same application at once.
+    """
+
+    id: str
+    owner: str
+    company: str
+    role: str
+    state: str
+    facts: dict[str, str] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+    created_at: datetime | None = None
+    version: int = 0
+
+    def contact(self, name: str) -> Contact | None:
+        for c in self.contacts:
+            if c.name == name:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One thing that happened to an application, in the order it happened.
+
+    ``seq`` is the entry's position in its application's history (0, 1, 2, ...).
+    ``name`` is the event for ``event``, the rule or transition for ``transition`` and
+    ``notified``. ``key`` is an idempotency key: for an event, the caller's; for a
+    notification, the notification's own.
+    """
+
+    application_id: str
+    seq: int
+    at: datetime
+    kind: HistoryKind
+    name: str
+    contact: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    key: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """Something due later for one application; derived from the rules, never the truth.
+
+    ``key`` is stable: the same rule, contact, state entry and occurrence always give the
+    same key, so recomputing the plan finds the same timers and a notification it fires
+    carries the same idempotency key however often it is recomputed.
+    """
+
+    application_id: str
+    owner: str
+    key: str
+    rule: str
+    action: TimerAction
+    fire_at: datetime
+    due_at: datetime | None = None
+    contact: str | None = None
+    target: str | None = None  # the state a transition timer moves to
+    occurrence: int = 0
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A reminder to deliver: what it says, to whom, and its idempotency key."""
+
+    key: str
+    application_id: str
+    owner: str
+    rule: str
+    created_at: datetime
+    subject: str
+    body: str
+    due_at: datetime | None = None
+    contact: str | None = None
+    channels: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification on its way through one channel (a row of the outbox)."""
+
+    notification: Notification
+    channel: str
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """An application as loaded for change: itself, its history and its armed timers."""
+
+    application: Application
+    history: tuple[HistoryEntry, ...]
+    timers: tuple[Timer, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything one event changes, committed in a single transaction.
+
+    ``application`` is the new row; ``expected_version`` is the version it was loaded at
+    (``None`` for a new application). The store writes the application with
+    ``version = expected_version + 1`` (or 1 when new) and raises ``ConflictError`` if the
+    stored version differs.
+    """
+
+    application: Application
+    expected_version: int | None
+    history: tuple[HistoryEntry, ...] = ()
+    timers_removed: tuple[str, ...] = ()  # timer keys
+    timers_added: tuple[Timer, ...] = ()  # inserted, or replacing a timer with the same key
+    notifications: tuple[Notification, ...] = ()  # one outbox row per channel, pending

@@ -1,0 +1,184 @@
+"""A rule pack, compiled: what the engine runs. Built by ``followup.loader``.
+
+Everything here is checked and compiled when the pack loads: states and events exist,
+durations parse, conditions and templates compile. The engine never re-reads YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Literal
+
+from followup.errors import Problem
+from followup.sandbox import Condition, Template
+from followup.timing import Duration, WorkCalendar
+
+__all__ = [
+    "AutoTransition",
+    "CalendarSpec",
+    "EventSpec",
+    "FactSpec",
+    "MessageSpec",
+    "Override",
+    "Rule",
+    "RulePack",
+    "TimeSpec",
+]
+
+FactType = Literal["datetime", "date", "text", "bool", "number"]
+
+#: The anchor meaning "when the application entered the rule's state(s)".
+ENTERED = "entered"
+#: The anchor meaning "when the application was added".
+CREATED = "created"
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """``[DURATION after] ANCHOR``: an instant relative to a fact or to entering a state."""
+
+    text: str
+    anchor: str
+    offset: Duration | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    """A timing that wins over a rule's own when ``fact`` is known."""
+
+    fact: str
+    at: TimeSpec
+    due: TimeSpec | None = None
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """What a reminder says and where it goes."""
+
+    subject: Template
+    body: Template | None
+    channels: tuple[str, ...]
+    template: str | None = None  # the template's name, when from templates:
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A reminder: armed in some states, fired at a time, due by a deadline."""
+
+    name: str
+    states: frozenset[str] | None  # None: armed in every state
+    at: TimeSpec
+    message: MessageSpec
+    due: TimeSpec | None = None
+    for_each: str | None = None
+    condition: Condition | None = None
+    instead: tuple[Override, ...] = ()
+    every: Duration | None = None
+    limit: int | None = None
+    done_by: str | None = None
+    until: str | None = None
+    any_time: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event a person records."""
+
+    name: str
+    per_contact: bool = False
+    role: str | None = None
+    sources: tuple[str, ...] | None = None  # None: any state
+    dest: str | None = None  # None: the state does not change
+    guard: Condition | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AutoTransition:
+    """A move the rules make themselves: when a condition holds, or after a time."""
+
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    every: str | None = None  # with did: every contact of this role ...
+    did: str | None = None  # ... has had this per-contact event
+    when: Condition | None = None
+    guard: Condition | None = None
+    after: Duration | None = None
+
+    @property
+    def timed(self) -> bool:
+        return self.after is not None
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: FactType
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """The pack's calendar; an owner's time zone, country and subdivision override it."""
+
+    timezone: str = "UTC"
+    country: str | None = None
+    subdivision: str | None = None
+    workweek: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    send_window: tuple[time, time] | None = (time(9), time(18))
+    quiet_hours: tuple[tuple[time, time], ...] = ()
+    close_of_business: time | None = time(17)
+    holidays: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+
+    def build(
+        self,
+        *,
+        timezone: str | None = None,
+        country: str | None = None,
+        subdivision: str | None = None,
+    ) -> WorkCalendar:
+        """The working calendar of an owner who lives by this pack."""
+        if country is not None and subdivision is None and country != self.country:
+            sub = None  # another country's subdivision makes no sense
+        else:
+            sub = subdivision if subdivision is not None else self.subdivision
+        return WorkCalendar(
+            timezone=timezone or self.timezone,
+            country=country if country is not None else self.country,
+            subdivision=sub,
+            workweek=self.workweek,
+            extra_holidays=self.holidays,
+            extra_working_days=self.working_days,
+            send_window=self.send_window,
+            quiet_hours=self.quiet_hours,
+            close_of_business=self.close_of_business,
+        )
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A loaded, checked rule pack."""
+
+    name: str
+    files: tuple[str, ...]  # the file and every file it extends, child first
+    states: tuple[str, ...]
+    initial: str
+    calendar: CalendarSpec
+    channels: tuple[str, ...]
+    roles: tuple[str, ...]
+    facts: dict[str, FactSpec]
+    events: dict[str, EventSpec]
+    transitions: tuple[AutoTransition, ...]
+    rules: tuple[Rule, ...]
+    description: str = ""
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def rule(self, name: str) -> Rule:
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)

@@ -1,0 +1,104 @@
+"""Loading plugins: the engine's own plugin manager, filled from entry points on request.
+
+Nothing loads at import time. ``load_plugins()`` reads the entry-point group ``followup``;
+``FOLLOWUP_PLUGINS`` (a comma-separated allow-list of entry-point names) and
+``FOLLOWUP_PLUGINS_BLOCK`` (a block-list) choose what loads. A plugin that fails to
+import is reported in ``Plugins.failures`` and skipped; the others load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+import pluggy
+
+from followup import hookspecs
+from followup.channels import Channel, ChannelRegistry
+
+__all__ = ["ENTRY_POINT_GROUP", "LoadedPlugin", "Plugins", "load_plugins", "new_manager"]
+
+ENTRY_POINT_GROUP = "followup"
+
+
+@dataclass(frozen=True)
+class LoadedPlugin:
+    name: str
+    origin: str  # "module (distribution version)"
+    channels: tuple[str, ...] = ()
+
+
+@dataclass
+class Plugins:
+    """What loaded: the manager, the channels, and the plugins that failed."""
+
+    manager: pluggy.PluginManager
+    channels: ChannelRegistry
+    loaded: list[LoadedPlugin] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def new_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager("followup")
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def _names(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {v.strip() for v in value.split(",") if v.strip()}
+
+
+def load_plugins(
+    *,
+    extra: Mapping[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Plugins:
+    """Load the installed plugins (and ``extra`` plugin objects, by name) and collect
+    their channels. Duplicate channel names raise ``PluginError``."""
+    env = os.environ if environ is None else environ
+    allow = _names(env.get("FOLLOWUP_PLUGINS"))
+    block = _names(env.get("FOLLOWUP_PLUGINS_BLOCK")) or set()
+    manager = new_manager()
+    plugins = Plugins(manager=manager, channels=ChannelRegistry())
+    candidates: list[tuple[str, object, str]] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name in block or (allow is not None and ep.name not in allow):
+            continue
+        dist = f" ({ep.dist.name} {ep.dist.version})" if ep.dist is not None else ""
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the others
+            plugins.failures[ep.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        candidates.append((ep.name, obj, f"{ep.value}{dist}"))
+    for name, obj in (extra or {}).items():
+        candidates.append((name, obj, getattr(obj, "__name__", repr(obj))))
+    for name, obj, origin in candidates:
+        try:
+            manager.register(obj, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
+    manager.check_pending()
+    # Call each plugin's registration on its own, so one that raises cannot stop the
+    # others, and every channel is known by the plugin it came from.
+    origins = {name: origin for name, _obj, origin in candidates}
+    for impl in reversed(manager.hook.followup_register_channels.get_hookimpls()):
+        name = impl.plugin_name
+        found: list[Channel] = []
+        try:
+            impl.function(register=found.append)
+        except Exception as exc:
+            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        for channel in found:
+            plugins.channels.register(channel, origin=f"plugin {name!r}")
+        plugins.loaded.append(
+            LoadedPlugin(name=name, origin=origins.get(name, name),
+                         channels=tuple(c.name for c in found))
+        )
+    plugins.loaded.sort(key=lambda p: p.name)
+    return plugins

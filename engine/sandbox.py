@@ -1,0 +1,125 @@
+"""Conditions and message templates in a sandboxed language: no ``eval``, no internals.
+
+Both are Jinja2 under its immutable sandbox: attribute walks into Python internals
+(``__class__``, ``__globals__``, ``mro``, format-string tricks) are refused, values
+cannot be mutated, and ranges are bounded. Everything is compiled when a rule pack loads,
+so a typo is a load-time error with a line number, not a failed reminder months later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+__all__ = [
+    "Condition",
+    "ExpressionError",
+    "Template",
+    "compile_condition",
+    "compile_template",
+]
+
+
+class ExpressionError(ValueError):
+    """A condition or template does not compile, or names something unknown."""
+
+    def __init__(self, message: str, *, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line  # 1-based line inside the expression or template; 0 if unknown
+
+
+def _finalize(value: Any) -> Any:
+    # A fact that was never recorded renders as nothing rather than the word "None".
+    return "" if value is None else value
+
+
+_ENV = ImmutableSandboxedEnvironment(
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=True,
+    finalize=_finalize,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Condition:
+    """A compiled condition; ``holds(context)`` evaluates it to a bool."""
+
+    source: str
+    names: frozenset[str]
+    _compiled: Any
+
+    def holds(self, context: Mapping[str, Any]) -> bool:
+        try:
+            return bool(self._compiled(**context))
+        except SecurityError as exc:
+            raise ExpressionError(f"condition {self.source!r} was refused: {exc}") from exc
+        except jinja2.UndefinedError as exc:
+            raise ExpressionError(f"condition {self.source!r}: {exc}") from exc
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ExpressionError(f"condition {self.source!r} failed: {exc}") from exc
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    """A compiled message template; ``render(context)`` gives its text."""
+
+    source: str
+    names: frozenset[str]
+    _compiled: jinja2.Template
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        try:
+            return self._compiled.render(context)
+        except SecurityError as exc:
+            raise ExpressionError(f"template was refused: {exc}") from exc
+        except jinja2.UndefinedError as exc:
+            raise ExpressionError(f"template: {exc}") from exc
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ExpressionError(f"template failed: {exc}") from exc
+
+
+def _check_names(used: set[str], known: Collection[str], what: str) -> None:
+    unknown = sorted(used - set(known))
+    if not unknown:
+        return
+    import difflib
+
+    name = unknown[0]
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ExpressionError(
+        f"{what} uses unknown name {name!r}: {hint}"
+        f"known names are {', '.join(sorted(known))} (declare a new fact under facts:)"
+    )
+
+
+def compile_condition(source: str, *, known: Collection[str]) -> Condition:
+    """Compile a condition such as ``count.interviewer == 0 and not not_interested``."""
+    try:
+        ast = _ENV.parse("{{ (" + source + ") }}")
+        compiled = _ENV.compile_expression(source, undefined_to_none=False)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(f"condition {source!r} does not parse: {exc.message}") from exc
+    used = jinja2.meta.find_undeclared_variables(ast)
+    _check_names(used, known, f"condition {source!r}")
+    return Condition(source=source, names=frozenset(used), _compiled=compiled)
+
+
+def compile_template(source: str, *, known: Collection[str]) -> Template:
+    """Compile a message template such as ``Dear {{ contact.name }},``."""
+    try:
+        ast = _ENV.parse(source)
+        compiled = _ENV.from_string(ast)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(
+            f"template does not parse: {exc.message}", line=exc.lineno or 0
+        ) from exc
+    used = jinja2.meta.find_undeclared_variables(ast)
+    _check_names(used, known, "template")
+    return Template(source=source, names=frozenset(used), _compiled=compiled)

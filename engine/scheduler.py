@@ -1,0 +1,232 @@
+"""The plan: every timer an application should have armed, derived from its state,
+facts, contacts, history and the rules.
+
+Timers are never the only truth. ``plan`` can be called at any time and gives the same
+answer for the same inputs, so a rule edit re-plans every open application, and a lost
+timer row heals itself. A timer's key names its rule, contact, the state entry it belongs
+to and its occurrence, so the same reminder always carries the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from followup.facts import build_context, read_fact
+from followup.model import Application, Contact, HistoryEntry, Timer
+from followup.pack import CREATED, ENTERED, AutoTransition, Rule, RulePack, TimeSpec
+from followup.timing import WorkCalendar
+
+__all__ = ["Entry", "entries_of", "plan", "run_start", "timer_key"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The application entered ``state`` at ``at`` (history position ``seq``)."""
+
+    state: str
+    seq: int
+    at: datetime
+
+
+def entries_of(history: Sequence[HistoryEntry]) -> list[Entry]:
+    """Every entry into a state, in order."""
+    out: list[Entry] = []
+    for h in history:
+        if h.to_state is not None and (not out or h.to_state != out[-1].state):
+            out.append(Entry(h.to_state, h.seq, h.at))
+    return out
+
+
+def run_start(entries: Sequence[Entry], states: frozenset[str] | Iterable[str] | None) -> Entry | None:
+    """When the application last entered the set ``states`` (and has stayed in it since);
+    ``None`` when it is not in the set now. ``None`` for states means every state."""
+    if not entries:
+        return None
+    if states is None:
+        return entries[0]
+    wanted = states if isinstance(states, frozenset) else frozenset(states)
+    start: Entry | None = None
+    for e in reversed(entries):
+        if e.state not in wanted:
+            break
+        start = e
+    return start
+
+
+def timer_key(app_id: str, name: str, cycle: int, contact: str | None, occurrence: int) -> str:
+    """The stable key of a timer and of the notification it fires."""
+    return f"{app_id}/{name}/{cycle}/{contact or '-'}/{occurrence}"
+
+
+class _Anchors:
+    """Resolves a rule's ``at``/``due`` anchors to instants for one application."""
+
+    def __init__(self, pack: RulePack, app: Application, calendar: WorkCalendar) -> None:
+        self.pack = pack
+        self.app = app
+        self.calendar = calendar
+
+    def value(self, anchor: str, entered: Entry) -> datetime | date | None:
+        if anchor == ENTERED:
+            return entered.at
+        if anchor == CREATED:
+            return self.app.created_at
+        text = self.app.facts.get(anchor)
+        if text is None:
+            return None
+        value = read_fact(self.pack.facts.get(anchor), text)
+        return value if isinstance(value, datetime | date) else None
+
+    def fire(self, spec: TimeSpec, entered: Entry) -> datetime | None:
+        base = self.value(spec.anchor, entered)
+        if base is None:
+            return None
+        start = base if isinstance(base, datetime) else self.calendar.start_of_day(base)
+        return start if spec.offset is None else self.calendar.add(start, spec.offset)
+
+    def deadline(self, spec: TimeSpec, entered: Entry) -> datetime | None:
+        base = self.value(spec.anchor, entered)
+        if base is None:
+            return None
+        if not isinstance(base, datetime):
+            start = self.calendar.start_of_day(base)
+            if spec.offset is None:
+                return self.calendar.end_of_day(base)
+        else:
+            start = base
+            if spec.offset is None:
+                return start
+        return self.calendar.deadline(start, spec.offset)
+
+
+def plan(
+    pack: RulePack,
+    app: Application,
+    history: Sequence[HistoryEntry],
+    calendar: WorkCalendar,
+) -> list[Timer]:
+    """Every timer ``app`` should have armed now, earliest first."""
+    entries = entries_of(history)
+    anchors = _Anchors(pack, app, calendar)
+    # What has happened: events per state entry, and notifications already sent.
+    events: list[HistoryEntry] = [h for h in history if h.kind == "event"]
+    fired: dict[tuple[str, int, str | None], list[HistoryEntry]] = {}
+    for h in history:
+        if h.kind == "notified":
+            fired.setdefault((h.name, int(h.data.get("cycle", -1)), h.contact), []).append(h)
+    timers: list[Timer] = []
+    context_cache: dict[str | None, dict[str, object]] = {}
+
+    def context(contact: Contact | None) -> dict[str, object]:
+        key = contact.name if contact else None
+        if key not in context_cache:
+            context_cache[key] = build_context(pack, app, calendar, contact=contact)
+        return context_cache[key]
+
+    for rule in pack.rules:
+        entered = run_start(entries, rule.states)
+        if entered is None:
+            continue
+        cycle_events = [e for e in events if e.seq >= entered.seq]
+        targets: list[Contact | None]
+        if rule.for_each is not None:
+            targets = [c for c in app.contacts if c.role == rule.for_each]
+        else:
+            targets = [None]
+        for contact in targets:
+            if _finished(pack, rule, contact, cycle_events):
+                continue
+            if rule.condition is not None and not rule.condition.holds(context(contact)):
+                continue
+            timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired)
+            if timer is not None:
+                timers.append(timer)
+    for auto in pack.transitions:
+        timer = _transition_timer(auto, app, entries, calendar)
+        if timer is not None:
+            timers.append(timer)
+    timers.sort(key=lambda t: (t.fire_at, t.key))
+    return timers
+
+
+def _finished(
+    pack: RulePack, rule: Rule, contact: Contact | None, cycle_events: Sequence[HistoryEntry]
+) -> bool:
+    for name in (rule.done_by, rule.until):
+        if name is None:
+            continue
+        per_contact = pack.events[name].per_contact and contact is not None
+        for e in cycle_events:
+            if e.name == name and (not per_contact or e.contact == contact.name):  # type: ignore[union-attr]
+                return True
+    return False
+
+
+def _rule_timer(
+    rule: Rule,
+    app: Application,
+    contact: Contact | None,
+    entered: Entry,
+    anchors: _Anchors,
+    calendar: WorkCalendar,
+    fired: dict[tuple[str, int, str | None], list[HistoryEntry]],
+) -> Timer | None:
+    cname = contact.name if contact else None
+    done = fired.get((rule.name, entered.seq, cname), [])
+    occurrence = len(done)
+    if rule.every is None and occurrence >= 1:
+        return None
+    if rule.limit is not None and occurrence >= rule.limit:
+        return None
+    due: datetime | None = None
+    if occurrence == 0:
+        at_spec, due_spec = rule.at, rule.due
+        for override in rule.instead:
+            if app.facts.get(override.fact) is not None:
+                at_spec, due_spec = override.at, override.due
+                break
+        else:
+            override = None
+        raw = anchors.fire(at_spec, entered)
+        if raw is None:
+            return None
+        if due_spec is not None:
+            due = anchors.deadline(due_spec, entered)
+        elif override is not None:
+            due = calendar.end_of_day(calendar.local_date(raw))
+    else:
+        assert rule.every is not None
+        raw = calendar.add(done[-1].at, rule.every)
+    fire_at = raw if rule.any_time else calendar.next_send_time(raw)
+    return Timer(
+        application_id=app.id,
+        owner=app.owner,
+        key=timer_key(app.id, rule.name, entered.seq, cname, occurrence),
+        rule=rule.name,
+        action="notify",
+        fire_at=fire_at,
+        due_at=due,
+        contact=cname,
+        occurrence=occurrence,
+    )
+
+
+def _transition_timer(
+    auto: AutoTransition, app: Application, entries: Sequence[Entry], calendar: WorkCalendar
+) -> Timer | None:
+    if auto.after is None:
+        return None
+    entered = run_start(entries, auto.sources)
+    if entered is None:
+        return None
+    return Timer(
+        application_id=app.id,
+        owner=app.owner,
+        key=timer_key(app.id, "transition:" + auto.name, entered.seq, None, 0),
+        rule=auto.name,
+        action="transition",
+        fire_at=calendar.add(entered.at, auto.after),
+        target=auto.dest,
+    )

@@ -1,0 +1,28 @@
+"""Where followup keeps its records: the narrow ``Store`` seam and its implementations."""
+
+from __future__ import annotations
+
+from followup.store._base import Store
+from followup.store.memory import MemoryStore
+from followup.store.sqlite import SQLiteStore
+
+__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
+
+
+def open_store(url: str) -> Store:
+    """Open a store from a URL: ``memory:``, ``sqlite:///relative/or/absolute/path.db``,
+    or a bare file path (SQLite)."""
+    from followup.errors import InputError
+
+    if url in ("memory:", "memory://"):
+        return MemoryStore()
+    if url.startswith("sqlite:///"):
+        return SQLiteStore(url[len("sqlite:///") :])
+    if url.startswith("sqlite://"):
+        raise InputError(f"bad store URL {url!r}: write sqlite:///PATH (three slashes)")
+    if "://" in url:
+        scheme = url.split("://", 1)[0]
+        raise InputError(
+            f"unknown store {scheme!r} in {url!r}: use sqlite:///PATH, a file path or memory:"
+        )
+    return SQLiteStore(url)

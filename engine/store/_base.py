@@ -1,0 +1,126 @@
+"""The storage seam: everything the engine asks of a store, and nothing more.
+
+A store keeps applications, their history, their armed timers, the outbox of
+notifications (one row per notification and channel) and owners. The engine does all
+domain work above this seam; a store only reads and writes, and makes each ``Change``
+atomic. Every read can be scoped to one owner (``owner=``); ``None`` means all owners and
+must be asked for explicitly by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from followup.model import Application, Change, Delivery, HistoryEntry, Owner, Record, Timer
+
+__all__ = ["Store"]
+
+
+class Store(Protocol):
+    """What the engine needs from storage. One contract test suite runs on every store."""
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        """The application with its full history and armed timers.
+
+        Raises ``UnknownApplication`` if there is none (or it belongs to another owner
+        when ``owner`` is given).
+        """
+        ...
+
+    def commit(self, change: Change) -> Application:
+        """Apply one change atomically and return the application as stored.
+
+        The application row, history entries, removed and added timers and new outbox
+        rows are written together or not at all. Raises ``ConflictError`` when the stored
+        version is not ``change.expected_version`` (or the application already exists
+        when ``expected_version`` is ``None``). A notification whose (key, channel) is
+        already in the outbox is not added again.
+        """
+        ...
+
+    def commit_many(self, changes: Sequence[Change]) -> list[Application]:
+        """Apply several changes in one transaction (the batch API): all or none."""
+        ...
+
+    def applications(
+        self,
+        *,
+        owner: str | None = None,
+        states: Collection[str] | None = None,
+    ) -> list[Application]:
+        """Applications ordered by creation time then id, optionally filtered."""
+        ...
+
+    def count_applications(
+        self, *, owner: str | None = None, states: Collection[str] | None = None
+    ) -> int:
+        """How many applications match, without loading them."""
+        ...
+
+    def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
+        """The application's history in order. Raises ``UnknownApplication``."""
+        ...
+
+    def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
+        """Timers with ``fire_at <= now``, earliest first (ties by key), at most ``limit``.
+
+        Must touch only due rows (an index on fire_at), never every application.
+        """
+        ...
+
+    def timers(
+        self,
+        *,
+        owner: str | None = None,
+        application_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Timer]:
+        """Armed timers with ``start <= fire_at < end``, earliest first: the agenda."""
+        ...
+
+    def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
+        """Outbox rows still pending whose next attempt is due (or never tried), oldest
+        first."""
+        ...
+
+    def deliveries(
+        self, *, owner: str | None = None, status: str | None = None
+    ) -> list[Delivery]:
+        """Outbox rows, oldest first, optionally filtered by owner and status."""
+        ...
+
+    def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
+        """Record that the notification ``key`` went out through ``channel``."""
+        ...
+
+    def mark_failed(
+        self,
+        key: str,
+        channel: str,
+        *,
+        error: str,
+        next_attempt_at: datetime | None,
+        dead: bool,
+    ) -> None:
+        """Record a failed attempt: count it, keep the error, schedule the next try or
+        mark the row dead."""
+        ...
+
+    def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:
+        """Make dead deliveries pending again (attempts reset); return how many."""
+        ...
+
+    def put_owner(self, owner: Owner) -> None:
+        """Create or replace an owner's settings."""
+        ...
+
+    def get_owner(self, owner_id: str) -> Owner | None:
+        """An owner's settings, or ``None`` if never set."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources; the store is unusable afterwards."""
+        ...

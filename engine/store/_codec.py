@@ -1,0 +1,204 @@
+"""What every store does the same way: instants as text, JSON, and checking changes.
+
+The stores share these so that they cannot drift apart: an instant is kept in UTC as
+``2026-12-23T20:00:00.000000Z`` (fixed width, so text order is time order), free-form data
+is kept as JSON (so the in-memory store accepts exactly what SQLite accepts), and a batch
+of changes is checked and reduced to its net effect the same way before any store writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from followup.errors import ConflictError, InputError
+from followup.model import Application, Change, Contact, HistoryEntry, Notification, Timer
+
+__all__ = [
+    "Batch",
+    "contacts_from_json",
+    "contacts_to_json",
+    "dump_json",
+    "from_text",
+    "gather",
+    "load_json",
+    "next_version",
+    "stamp",
+    "state_names",
+    "to_text",
+    "utc",
+]
+
+# One encoder, built once: json.dumps with options builds a new encoder on every call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def utc(instant: datetime) -> datetime:
+    """``instant`` as an aware UTC datetime; a naive one is refused."""
+    if instant.tzinfo is UTC:
+        return instant
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise InputError(
+            f"naive datetime {instant.isoformat()}: followup keeps instants in UTC and "
+            "needs to know which instant you mean; pass an aware datetime (tzinfo=UTC)"
+        )
+    return instant.astimezone(UTC)
+
+
+def to_text(instant: datetime) -> str:
+    """The stored form of an instant: UTC with microseconds, e.g. ``...T20:00:00.000000Z``.
+
+    >>> to_text(datetime(2026, 12, 23, 20, 0, tzinfo=UTC))
+    '2026-12-23T20:00:00.000000Z'
+    """
+    # isoformat of a UTC datetime always ends in "+00:00": swap it for "Z".
+    return utc(instant).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def from_text(text: str) -> datetime:
+    """An instant read back from its stored form, as an aware UTC datetime."""
+    return datetime.fromisoformat(text)
+
+
+def dump_json(value: Any, *, what: str) -> str:
+    """``value`` as compact JSON; ``what`` names it in the error if it cannot be."""
+    if not value:
+        if isinstance(value, dict):
+            return "{}"
+        if isinstance(value, list | tuple):
+            return "[]"
+    try:
+        return _encode(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} cannot be stored as JSON: {exc}") from exc
+
+
+def load_json(text: str) -> Any:
+    """A value written by ``dump_json``."""
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
+def contacts_to_json(contacts: Sequence[Contact], *, what: str) -> str:
+    """An application's contacts as a JSON array of objects."""
+    if not contacts:
+        return "[]"
+    return dump_json(
+        [
+            {"name": c.name, "role": c.role, "title": c.title, "email": c.email, "phone": c.phone}
+            for c in contacts
+        ],
+        what=what,
+    )
+
+
+def contacts_from_json(text: str) -> tuple[Contact, ...]:
+    """Contacts written by ``contacts_to_json``."""
+    if text == "[]":
+        return ()
+    return tuple(Contact(**fields) for fields in json.loads(text))
+
+
+def state_names(states: Collection[str] | None) -> frozenset[str] | None:
+    """A ``states=`` filter as a set; a bare string is refused, not read letter by letter."""
+    if states is None:
+        return None
+    if isinstance(states, str):
+        raise InputError(f"states must be a collection of state names, not the string {states!r}")
+    return frozenset(states)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The net effect of a sequence of changes, apart from the applications themselves.
+
+    ``timers`` maps each touched key to the timer it ends with, or ``None`` if it ends
+    removed. ``notifications`` keep their order; the outbox keeps the first of a
+    (key, channel) pair.
+    """
+
+    ids: list[str]  # distinct application ids, in the order first seen
+    history: list[HistoryEntry]
+    timers: dict[str, Timer | None]
+    notifications: list[Notification]
+
+
+def gather(changes: Sequence[Change]) -> Batch:
+    """Check what needs no stored data, and reduce ``changes`` to their net effect.
+
+    Raises ``InputError`` for a history entry of another application or a history
+    position given twice.
+    """
+    ids: dict[str, None] = {}
+    history: list[HistoryEntry] = []
+    seen: set[tuple[str, int]] = set()
+    timers: dict[str, Timer | None] = {}
+    notifications: list[Notification] = []
+    for change in changes:
+        app_id = change.application.id
+        ids[app_id] = None
+        for entry in change.history:
+            if entry.application_id != app_id:
+                raise InputError(
+                    f"history entry {entry.seq} belongs to application "
+                    f"{entry.application_id!r} but is committed with {app_id!r}"
+                )
+            if (app_id, entry.seq) in seen:
+                raise InputError(
+                    f"history entry {entry.seq} of application {app_id!r} is given twice"
+                )
+            seen.add((app_id, entry.seq))
+            history.append(entry)
+        # Within one change, removals come first: a key both removed and added stays.
+        for key in change.timers_removed:
+            timers[key] = None
+        for timer in change.timers_added:
+            timers[timer.key] = timer
+        notifications.extend(change.notifications)
+    return Batch(list(ids), history, timers, notifications)
+
+
+def next_version(app_id: str, expected: int | None, stored: int | None) -> int:
+    """The version a commit writes, or ``ConflictError`` if ``expected`` is stale."""
+    if expected is None:
+        if stored is not None:
+            raise ConflictError(f"application {app_id!r} already exists (version {stored})")
+        return 1
+    if stored is None:
+        raise ConflictError(
+            f"application {app_id!r} does not exist, but the change expects version "
+            f"{expected}; create it with expected_version=None"
+        )
+    if stored != expected:
+        raise ConflictError(
+            f"application {app_id!r} is at version {stored}, not {expected}: another "
+            "writer changed it; load it again and retry"
+        )
+    return expected + 1
+
+
+def stamp(
+    changes: Sequence[Change], stored: Mapping[str, int]
+) -> tuple[list[Application], dict[str, tuple[Application, int | None]]]:
+    """Give each change's application its new version, checking it against ``stored``.
+
+    Returns the applications as each change leaves them, and for each application id
+    the row to write with the version it replaces (``None``: insert). Changes to the
+    same application chain: the second expects the version the first wrote.
+    """
+    current: dict[str, int | None] = {}
+    results: list[Application] = []
+    final: dict[str, tuple[Application, int | None]] = {}
+    for change in changes:
+        app = change.application
+        known = current[app.id] if app.id in current else stored.get(app.id)
+        version = next_version(app.id, change.expected_version, known)
+        current[app.id] = version
+        stamped = replace(app, version=version)
+        results.append(stamped)
+        final[app.id] = (stamped, final[app.id][1] if app.id in final else known)
+    return results, final

@@ -1,0 +1,104 @@
+-- The statements SQLiteStore runs, one block per "-- name:" line.
+-- Blocks named *_head are the start of a listing; the store adds its WHERE and ORDER BY.
+-- Column order follows the model's fields, so rows map straight onto the dataclasses.
+
+-- name: application
+SELECT id, owner, company, role, state, facts, contacts, created_at, version
+FROM applications WHERE id = ?
+
+-- name: applications_head
+SELECT id, owner, company, role, state, facts, contacts, created_at, version
+FROM applications
+
+-- name: count_applications_head
+SELECT count(*) FROM applications
+
+-- name: version_of_one
+SELECT id, version FROM applications WHERE id = ?
+
+-- name: versions_of_many
+SELECT id, version FROM applications WHERE id IN (SELECT value FROM json_each(?))
+
+-- name: insert_application
+INSERT INTO applications (id, owner, company, role, state, facts, contacts, created_at, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: update_application
+UPDATE applications
+SET owner = ?, company = ?, role = ?, state = ?, facts = ?, contacts = ?, created_at = ?,
+    version = ?
+WHERE id = ? AND version = ?
+
+-- name: history_of
+SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
+FROM history WHERE application_id = ? ORDER BY seq
+
+-- name: history_exists
+SELECT 1 FROM history WHERE application_id = ? AND seq = ?
+
+-- name: insert_history
+INSERT INTO history (application_id, seq, at, kind, name, contact, from_state, to_state, key, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: timers_of
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers WHERE application_id = ? ORDER BY fire_at, key
+
+-- name: timers_head
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers
+
+-- name: due_timers
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers WHERE fire_at <= ? ORDER BY fire_at, key LIMIT ?
+
+-- name: delete_timer
+DELETE FROM timers WHERE key = ?
+
+-- name: put_timer
+INSERT INTO timers (application_id, owner, key, rule, action, fire_at, due_at, contact, target,
+                    occurrence)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET
+    application_id = excluded.application_id, owner = excluded.owner, rule = excluded.rule,
+    action = excluded.action, fire_at = excluded.fire_at, due_at = excluded.due_at,
+    contact = excluded.contact, target = excluded.target, occurrence = excluded.occurrence
+
+-- name: insert_outbox
+INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
+                    data, channel)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key, channel) DO NOTHING
+
+-- name: deliveries_head
+SELECT key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
+       channel, status, attempts, next_attempt_at, last_error, delivered_at
+FROM outbox
+
+-- name: pending_deliveries
+SELECT key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
+       channel, status, attempts, next_attempt_at, last_error, delivered_at
+FROM outbox
+WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+ORDER BY created_at, key, channel LIMIT ?
+
+-- name: mark_delivered
+UPDATE outbox
+SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
+WHERE key = ? AND channel = ?
+
+-- name: mark_failed
+UPDATE outbox
+SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+WHERE key = ? AND channel = ?
+
+-- name: retry_dead_head
+UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL
+
+-- name: put_owner
+INSERT INTO owners (id, timezone, country, subdivision) VALUES (?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision
+
+-- name: get_owner
+SELECT id, timezone, country, subdivision FROM owners WHERE id = ?

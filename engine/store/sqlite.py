@@ -1,0 +1,534 @@
+"""The default store: one SQLite file, in WAL mode, for one machine and a few processes.
+
+Each ``commit`` and ``commit_many`` is exactly one ``BEGIN IMMEDIATE`` ... ``COMMIT``; the
+version check happens inside it, so two processes cannot both win. The schema comes from
+the migrations in ``sql/sqlite/`` and the statements from ``sql/sqlite/queries.sql``.
+
+>>> with SQLiteStore(tmp_path / "followup.db") as store:  # doctest: +SKIP
+...     store.count_applications(owner="ada")
+0
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, cast
+
+from followup.errors import InputError, StoreError, UnknownApplication
+from followup.model import (
+    Application,
+    Change,
+    Delivery,
+    DeliveryStatus,
+    HistoryEntry,
+    HistoryKind,
+    Notification,
+    Owner,
+    Record,
+    Timer,
+    TimerAction,
+)
+from followup.store import _migrations
+from followup.store._codec import (
+    contacts_from_json,
+    contacts_to_json,
+    dump_json,
+    from_text,
+    gather,
+    load_json,
+    stamp,
+    state_names,
+    to_text,
+)
+
+__all__ = ["SQLiteStore"]
+
+_Q = _migrations.queries("sqlite")
+_Row = tuple[Any, ...]
+
+
+class SQLiteStore:
+    """A ``Store`` in one SQLite file, created (mode 0600) and migrated when opened.
+
+    ``timeout`` is how many seconds to wait for another process's write to finish before
+    giving up with ``StoreError``. One store may be shared between threads.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._create_file()
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=64,
+            )
+        except sqlite3.Error as exc:
+            raise self._error("opening", exc) from exc
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a process crash; only power loss can drop the
+            # last commits, and never corrupts the file.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._error("opening", exc) from exc
+        self._conn = conn
+        try:
+            self.migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def _create_file(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreError(f"cannot create the database file {self.path}: {exc}") from exc
+
+    # -- the connection and its transactions ------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; return the versions applied."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                return _migrations.apply_sqlite(conn, str(self.path))
+            except sqlite3.Error as exc:
+                raise self._error("migrating", exc) from exc
+
+    def close(self) -> None:
+        """Close the connection; the store is unusable afterwards. Closing twice is fine."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the store on {self.path} is closed")
+        return self._conn
+
+    def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
+        if _migrations.is_busy(exc):
+            return StoreError(
+                f"{what} {self.path} failed: the file is in use by another process, which "
+                f"held it locked for more than {self._timeout:g}s; try again, or stop the "
+                "other process"
+            )
+        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+            return StoreError(f"{what} {self.path} failed: it is not a SQLite database file")
+        return StoreError(f"{what} {self.path} failed: {exc}")
+
+    @contextmanager
+    def _reading(self, what: str, *, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection for reads; ``snapshot`` wraps them in one read transaction."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                if snapshot:
+                    conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._error(what, exc) from exc
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed if the block ends well, else rolled back."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise self._error(what, exc) from exc
+
+    # -- reads -------------------------------------------------------------------------
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        with self._reading("loading from", snapshot=True) as conn:
+            app = self._owned(conn, application_id, owner)
+            history = conn.execute(_Q["history_of"], (application_id,)).fetchall()
+            timers = conn.execute(_Q["timers_of"], (application_id,)).fetchall()
+        return Record(
+            app,
+            tuple(_history_entry(row) for row in history),
+            tuple(_timer(row) for row in timers),
+        )
+
+    def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
+        with self._reading("reading history from", snapshot=True) as conn:
+            self._owned(conn, application_id, owner)
+            rows = conn.execute(_Q["history_of"], (application_id,)).fetchall()
+        return [_history_entry(row) for row in rows]
+
+    def _owned(self, conn: sqlite3.Connection, app_id: str, owner: str | None) -> Application:
+        row = conn.execute(_Q["application"], (app_id,)).fetchone()
+        if row is None or (owner is not None and row[1] != owner):
+            raise UnknownApplication(_unknown(app_id, owner))
+        return _application(row)
+
+    def applications(
+        self, *, owner: str | None = None, states: Collection[str] | None = None
+    ) -> list[Application]:
+        where, params = _application_filter(owner, states)
+        sql = f"{_Q['applications_head']}{where} ORDER BY created_at, id"
+        with self._reading("listing applications in") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_application(row) for row in rows]
+
+    def count_applications(
+        self, *, owner: str | None = None, states: Collection[str] | None = None
+    ) -> int:
+        where, params = _application_filter(owner, states)
+        with self._reading("counting applications in") as conn:
+            (count,) = conn.execute(_Q["count_applications_head"] + where, params).fetchone()
+        return int(count)
+
+    def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
+        params = (to_text(now), max(limit, 0))
+        with self._reading("reading due timers from") as conn:
+            rows = conn.execute(_Q["due_timers"], params).fetchall()
+        return [_timer(row) for row in rows]
+
+    def timers(
+        self,
+        *,
+        owner: str | None = None,
+        application_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Timer]:
+        where, params = _where(
+            ("owner = ?", owner),
+            ("application_id = ?", application_id),
+            ("fire_at >= ?", None if start is None else to_text(start)),
+            ("fire_at < ?", None if end is None else to_text(end)),
+        )
+        sql = f"{_Q['timers_head']}{where} ORDER BY fire_at, key"
+        with self._reading("reading timers from") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_timer(row) for row in rows]
+
+    def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
+        params = (to_text(now), max(limit, 0))
+        with self._reading("reading the outbox of") as conn:
+            rows = conn.execute(_Q["pending_deliveries"], params).fetchall()
+        return [_delivery(row) for row in rows]
+
+    def deliveries(
+        self, *, owner: str | None = None, status: str | None = None
+    ) -> list[Delivery]:
+        where, params = _where(("owner = ?", owner), ("status = ?", status))
+        sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
+        with self._reading("reading the outbox of") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_delivery(row) for row in rows]
+
+    def get_owner(self, owner_id: str) -> Owner | None:
+        with self._reading("reading owners from") as conn:
+            row = conn.execute(_Q["get_owner"], (owner_id,)).fetchone()
+        return None if row is None else Owner(*row)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def commit(self, change: Change) -> Application:
+        return self._commit((change,), "committing to")[0]
+
+    def commit_many(self, changes: Sequence[Change]) -> list[Application]:
+        if not changes:
+            return []
+        return self._commit(changes, "committing to")
+
+    def _commit(self, changes: Sequence[Change], what: str) -> list[Application]:
+        # Everything that needs no stored data is checked and encoded before the lock.
+        batch = gather(changes)
+        history = [_history_row(entry) for entry in batch.history]
+        removed = [(key,) for key, timer in batch.timers.items() if timer is None]
+        added = [_timer_row(timer) for timer in batch.timers.values() if timer is not None]
+        outbox = [row for n in batch.notifications for row in _outbox_rows(n)]
+        with self._writing(what) as conn:
+            if len(batch.ids) == 1:
+                rows = conn.execute(_Q["version_of_one"], batch.ids).fetchall()
+            else:
+                rows = conn.execute(_Q["versions_of_many"], (dump_json(batch.ids, what=""),))
+            results, final = stamp(changes, dict(rows))
+            inserts: list[_Row] = []
+            updates: list[_Row] = []
+            for app, base in final.values():
+                if base is None:
+                    inserts.append((app.id, *_application_fields(app), app.version))
+                else:
+                    updates.append((*_application_fields(app), app.version, app.id, base))
+            if inserts:
+                conn.executemany(_Q["insert_application"], inserts)
+            if updates:
+                # The versions were checked under this transaction's lock; this only guards.
+                if conn.executemany(_Q["update_application"], updates).rowcount != len(updates):
+                    raise StoreError(f"an application changed during a commit to {self.path}")
+            if history:
+                try:
+                    conn.executemany(_Q["insert_history"], history)
+                except sqlite3.IntegrityError as exc:
+                    raise _history_clash(conn, history) from exc
+            if removed:
+                conn.executemany(_Q["delete_timer"], removed)
+            if added:
+                conn.executemany(_Q["put_timer"], added)
+            if outbox:
+                conn.executemany(_Q["insert_outbox"], outbox)
+        return results
+
+    def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
+        self._update_delivery(_Q["mark_delivered"], (to_text(at), key, channel), key, channel)
+
+    def mark_failed(
+        self,
+        key: str,
+        channel: str,
+        *,
+        error: str,
+        next_attempt_at: datetime | None,
+        dead: bool,
+    ) -> None:
+        params = (
+            "dead" if dead else "pending",
+            error,
+            None if next_attempt_at is None else to_text(next_attempt_at),
+            key,
+            channel,
+        )
+        self._update_delivery(_Q["mark_failed"], params, key, channel)
+
+    def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
+        with self._writing("updating the outbox of") as conn:
+            if conn.execute(sql, params).rowcount == 0:
+                raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
+
+    def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:
+        where, params = _where(("status = ?", "dead"), ("owner = ?", owner), ("key = ?", key))
+        sql = _Q["retry_dead_head"] + where
+        with self._writing("updating the outbox of") as conn:
+            return conn.execute(sql, params).rowcount
+
+    def put_owner(self, owner: Owner) -> None:
+        params = (owner.id, owner.timezone, owner.country, owner.subdivision)
+        with self._writing("saving an owner to") as conn:
+            conn.execute(_Q["put_owner"], params)
+
+
+# -- rows to records and back -------------------------------------------------------------
+
+
+def _unknown(app_id: str, owner: str | None) -> str:
+    return f"no application {app_id!r}" + ("" if owner is None else f" for owner {owner!r}")
+
+
+def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
+    """A WHERE clause of the conditions whose value is given (not ``None``)."""
+    parts = [sql for sql, value in conditions if value is not None]
+    params = [value for _, value in conditions if value is not None]
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _application_filter(
+    owner: str | None, states: Collection[str] | None
+) -> tuple[str, list[object]]:
+    names = state_names(states)
+    return _where(
+        ("owner = ?", owner),
+        (
+            "state IN (SELECT value FROM json_each(?))",
+            None if names is None else dump_json(sorted(names), what="states"),
+        ),
+    )
+
+
+def _history_clash(conn: sqlite3.Connection, rows: list[_Row]) -> InputError:
+    for row in rows:
+        if conn.execute(_Q["history_exists"], row[:2]).fetchone():
+            return InputError(
+                f"history entry {row[1]} of application {row[0]!r} already exists: history "
+                "only grows; number new entries from the length of the loaded history"
+            )
+    return InputError("a history entry could not be added")  # pragma: no cover
+
+
+def _opt_text(instant: datetime | None) -> str | None:
+    return None if instant is None else to_text(instant)
+
+
+def _opt_instant(text: str | None) -> datetime | None:
+    return None if text is None else from_text(text)
+
+
+def _application_fields(app: Application) -> _Row:
+    """owner ... created_at: the columns between id and version."""
+    return (
+        app.owner,
+        app.company,
+        app.role,
+        app.state,
+        dump_json(app.facts, what=f"the facts of application {app.id!r}"),
+        contacts_to_json(app.contacts, what=f"the contacts of application {app.id!r}"),
+        _opt_text(app.created_at),
+    )
+
+
+def _application(row: _Row) -> Application:
+    app_id, owner, company, role, state, facts, contacts, created_at, version = row
+    return Application(
+        app_id,
+        owner,
+        company,
+        role,
+        state,
+        load_json(facts),
+        contacts_from_json(contacts),
+        _opt_instant(created_at),
+        version,
+    )
+
+
+def _history_row(entry: HistoryEntry) -> _Row:
+    return (
+        entry.application_id,
+        entry.seq,
+        to_text(entry.at),
+        entry.kind,
+        entry.name,
+        entry.contact,
+        entry.from_state,
+        entry.to_state,
+        entry.key,
+        dump_json(entry.data, what=f"the data of history entry {entry.seq}"),
+    )
+
+
+def _history_entry(row: _Row) -> HistoryEntry:
+    app_id, seq, at, kind, name, contact, from_state, to_state, key, data = row
+    return HistoryEntry(
+        app_id,
+        seq,
+        from_text(at),
+        cast(HistoryKind, kind),
+        name,
+        contact,
+        from_state,
+        to_state,
+        key,
+        load_json(data),
+    )
+
+
+def _timer_row(timer: Timer) -> _Row:
+    return (
+        timer.application_id,
+        timer.owner,
+        timer.key,
+        timer.rule,
+        timer.action,
+        to_text(timer.fire_at),
+        _opt_text(timer.due_at),
+        timer.contact,
+        timer.target,
+        timer.occurrence,
+    )
+
+
+def _timer(row: _Row) -> Timer:
+    app_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence = row
+    return Timer(
+        app_id,
+        owner,
+        key,
+        rule,
+        cast(TimerAction, action),
+        from_text(fire_at),
+        _opt_instant(due_at),
+        contact,
+        target,
+        occurrence,
+    )
+
+
+def _outbox_rows(n: Notification) -> list[_Row]:
+    """One row per channel; the channel is the last column."""
+    head = (
+        n.key,
+        n.application_id,
+        n.owner,
+        n.rule,
+        to_text(n.created_at),
+        n.subject,
+        n.body,
+        _opt_text(n.due_at),
+        n.contact,
+        dump_json(n.data, what=f"the data of notification {n.key!r}"),
+    )
+    return [(*head, channel) for channel in n.channels]
+
+
+def _delivery(row: _Row) -> Delivery:
+    (key, app_id, owner, rule, created_at, subject, body, due_at, contact, data) = row[:10]
+    channel, status, attempts, next_attempt_at, last_error, delivered_at = row[10:]
+    notification = Notification(
+        key,
+        app_id,
+        owner,
+        rule,
+        from_text(created_at),
+        subject,
+        body,
+        _opt_instant(due_at),
+        contact,
+        (channel,),
+        load_json(data),
+    )
+    return Delivery(
+        notification,
+        channel,
+        cast(DeliveryStatus, status),
+        attempts,
+        _opt_instant(next_attempt_at),
+        last_error,
+        _opt_instant(delivered_at),
+    )
