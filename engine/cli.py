@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--subdivision")
     p.add_argument("--until", metavar="WHEN", help="stop here (default: 180 days later)")
     p.add_argument("--company", default="Example Corp")
-    p.add_argument("--position", dest="position", default="the role", help="the job's title")
+    p.add_argument("--position", dest="position", default="Software Engineer", help="the job title")
     _contact_options(p)
     p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--event", action="append", default=[], metavar='"WHEN EVENT [contact=NAME]"')

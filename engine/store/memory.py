@@ -215,9 +215,7 @@ class MemoryStore:
             due.sort(key=_OutboxRow.order)
             return [row.delivery() for row in due[: max(limit, 0)]]
 
-    def deliveries(
-        self, *, owner: str | None = None, status: str | None = None
-    ) -> list[Delivery]:
+    def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
         with self._lock:
             self._check_open()
             found = [

@@ -254,9 +254,7 @@ class SQLiteStore:
             rows = conn.execute(_Q["pending_deliveries"], params).fetchall()
         return [_delivery(row) for row in rows]
 
-    def deliveries(
-        self, *, owner: str | None = None, status: str | None = None
-    ) -> list[Delivery]:
+    def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
         where, params = _where(("owner = ?", owner), ("status = ?", status))
         sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
         with self._reading("reading the outbox of") as conn:
@@ -289,7 +287,9 @@ class SQLiteStore:
             if len(batch.ids) == 1:
                 rows = conn.execute(_Q["version_of_one"], batch.ids).fetchall()
             else:
-                rows = conn.execute(_Q["versions_of_many"], (dump_json(batch.ids, what=""),))
+                rows = conn.execute(
+                    _Q["versions_of_many"], (dump_json(batch.ids, what=""),)
+                ).fetchall()
             results, final = stamp(changes, dict(rows))
             inserts: list[_Row] = []
             updates: list[_Row] = []
@@ -301,8 +301,9 @@ class SQLiteStore:
             if inserts:
                 conn.executemany(_Q["insert_application"], inserts)
             if updates:
+                written = conn.executemany(_Q["update_application"], updates).rowcount
                 # The versions were checked under this transaction's lock; this only guards.
-                if conn.executemany(_Q["update_application"], updates).rowcount != len(updates):
+                if written != len(updates):
                     raise StoreError(f"an application changed during a commit to {self.path}")
             if history:
                 try:

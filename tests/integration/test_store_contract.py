@@ -1,0 +1,574 @@
+"""The Store contract: the same scenarios, with the same exact answers, on every store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from followup.errors import ConflictError, InputError, StoreError, UnknownApplication
+from followup.model import (
+    Application,
+    Change,
+    Contact,
+    Delivery,
+    HistoryEntry,
+    Notification,
+    Owner,
+    Timer,
+)
+from followup.store import Store
+
+T0 = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def minutes(n: int) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+def application(app_id: str = "a1", owner: str = "ada", **fields: Any) -> Application:
+    fields.setdefault("company", "Acme")
+    fields.setdefault("role", "Engineer")
+    fields.setdefault("state", "interviewed")
+    fields.setdefault("created_at", T0)
+    return Application(id=app_id, owner=owner, **fields)
+
+
+def entry(app_id: str, seq: int, **fields: Any) -> HistoryEntry:
+    fields.setdefault("at", minutes(seq))
+    fields.setdefault("kind", "event")
+    fields.setdefault("name", f"event-{seq}")
+    return HistoryEntry(application_id=app_id, seq=seq, **fields)
+
+
+def timer(key: str, fire_at: datetime, app_id: str = "a1", owner: str = "ada") -> Timer:
+    return Timer(
+        application_id=app_id,
+        owner=owner,
+        key=key,
+        rule="thank-you-notes",
+        action="notify",
+        fire_at=fire_at,
+        due_at=fire_at + timedelta(days=2),
+        contact="Jane Doe",
+        occurrence=1,
+    )
+
+
+def notification(
+    key: str,
+    channels: tuple[str, ...] = ("console",),
+    app_id: str = "a1",
+    owner: str = "ada",
+    created_at: datetime = T0,
+) -> Notification:
+    return Notification(
+        key=key,
+        application_id=app_id,
+        owner=owner,
+        rule="thank-you-notes",
+        created_at=created_at,
+        subject=f"Thank {key}",
+        body="Dear Jane,\n…",
+        due_at=created_at + timedelta(days=2),
+        contact="Jane Doe",
+        channels=channels,
+        data={"company": "Acme", "occurrence": 1, "nested": {"list": [1, "two", None]}},
+    )
+
+
+def create(store: Store, app_id: str = "a1", owner: str = "ada", **kw: Any) -> Application:
+    """Commit a new application with a 'created' history entry."""
+    app = application(app_id, owner, **kw)
+    first = entry(app_id, 0, kind="created", name="created", to_state=app.state)
+    return store.commit(Change(app, None, history=(first,)))
+
+
+def update(store: Store, app: Application, **kw: Any) -> Application:
+    """Commit a change to ``app`` at its current version; ``kw`` are Change fields."""
+    return store.commit(Change(app, app.version, **kw))
+
+
+def snapshot(store: Store) -> tuple[object, ...]:
+    """Everything a store holds that the contract can read, to show nothing changed."""
+    apps = store.applications()
+    return (
+        apps,
+        [store.history(a.id) for a in apps],
+        store.timers(),
+        store.deliveries(),
+    )
+
+
+# -- commit and load ------------------------------------------------------------------
+
+
+def test_a_new_application_round_trips_exactly(store: Store) -> None:
+    contacts = (
+        Contact("Jane Doe", "interviewer", title="Engineering Manager", email="jane@acme.test"),
+        Contact("Zoë Ångström", "reference", phone="+1 555 0100"),
+    )
+    app = application(
+        facts={"interviewed_at": "2026-12-23T15:00:00-05:00", "why_me": "Ünïcode ✓"},
+        contacts=contacts,
+        created_at=datetime(2026, 12, 23, 15, 0, 0, 123456, tzinfo=NEW_YORK),
+        version=99,  # ignored: the store decides the version
+    )
+    history = (
+        entry("a1", 0, kind="created", name="created", to_state="interviewed"),
+        entry("a1", 1, contact="Jane Doe", key="k-1", data={"n": 1, "x": [True, None, 2.5]}),
+    )
+    timers = (timer("t-1", minutes(60)), timer("t-2", minutes(30)))
+
+    stored = store.commit(Change(app, None, history=history, timers_added=timers))
+
+    assert stored == replace(app, version=1)
+    record = store.load("a1")
+    assert record.application == stored
+    assert record.application.created_at == datetime(2026, 12, 23, 20, 0, 0, 123456, tzinfo=UTC)
+    assert record.application.created_at.utcoffset() == timedelta(0)
+    assert record.application.contacts == contacts
+    assert record.history == history
+    assert record.timers == (timers[1], timers[0])  # earliest first
+    assert all(t.fire_at.tzinfo is not None for t in record.timers)
+
+
+def test_versions_grow_by_one_with_every_commit(store: Store) -> None:
+    app = create(store)
+    assert app.version == 1
+    app = update(store, replace(app, state="thanked"), history=(entry("a1", 1),))
+    assert app.version == 2
+    app = update(store, app)
+    assert app.version == 3
+    assert store.load("a1").application == replace(application(state="thanked"), version=3)
+
+
+def test_an_application_without_created_at_is_kept_as_such(store: Store) -> None:
+    stored = store.commit(Change(application(created_at=None), None))
+    assert stored.created_at is None
+    assert store.load("a1").application.created_at is None
+
+
+def test_a_stale_version_conflicts_and_changes_nothing(store: Store) -> None:
+    app = create(store)
+    update(store, app)  # now at version 2
+    before = snapshot(store)
+    stale = Change(
+        replace(app, state="thanked"),
+        1,
+        history=(entry("a1", 1),),
+        timers_added=(timer("t-1", T0),),
+        notifications=(notification("n-1"),),
+    )
+    with pytest.raises(ConflictError, match=r"'a1' is at version 2, not 1"):
+        store.commit(stale)
+    assert snapshot(store) == before
+
+
+def test_creating_an_existing_application_conflicts_and_changes_nothing(store: Store) -> None:
+    create(store)
+    before = snapshot(store)
+    again = Change(
+        application(company="Other"),
+        None,
+        history=(entry("a1", 5),),
+        timers_added=(timer("t-1", T0),),
+        notifications=(notification("n-1"),),
+    )
+    with pytest.raises(ConflictError, match="'a1' already exists"):
+        store.commit(again)
+    assert snapshot(store) == before
+
+
+def test_updating_a_missing_application_conflicts(store: Store) -> None:
+    with pytest.raises(ConflictError, match="'ghost' does not exist"):
+        store.commit(Change(application("ghost"), 3))
+    assert store.count_applications() == 0
+
+
+def test_returned_records_are_copies(store: Store) -> None:
+    facts = {"why_me": "ten years of Python"}
+    data: dict[str, Any] = {"list": [1]}
+    app = application(facts=facts)
+    stored = store.commit(Change(app, None, history=(entry("a1", 0, data=data),)))
+    facts["why_me"] = "changed by the caller"
+    data["list"].append(2)
+    stored.facts["why_me"] = "changed through the result"
+
+    record = store.load("a1")
+    assert record.application.facts == {"why_me": "ten years of Python"}
+    assert record.history[0].data == {"list": [1]}
+    record.application.facts["x"] = "y"
+    record.history[0].data["list"].append(3)
+    store.history("a1")[0].data["list"].append(4)
+    store.applications()[0].facts["z"] = "z"
+    assert store.load("a1").application.facts == {"why_me": "ten years of Python"}
+    assert store.history("a1")[0].data == {"list": [1]}
+
+    store.commit(Change(app, 1, notifications=(notification("n-1"),)))
+    store.deliveries()[0].notification.data["company"] = "Changed"
+    store.pending_deliveries(T0)[0].notification.data["company"] = "Changed"
+    assert store.deliveries()[0].notification.data["company"] == "Acme"
+
+
+def test_history_is_loaded_in_order(store: Store) -> None:
+    app = create(store)
+    app = update(store, app, history=(entry("a1", 1), entry("a1", 2)))
+    update(store, app, history=(entry("a1", 3, kind="transition", from_state="x", to_state="y"),))
+    history = store.history("a1")
+    assert [h.seq for h in history] == [0, 1, 2, 3]
+    assert history[3] == entry("a1", 3, kind="transition", from_state="x", to_state="y")
+    assert store.load("a1").history == tuple(history)
+
+
+def test_a_history_entry_given_twice_is_refused_and_changes_nothing(store: Store) -> None:
+    app = create(store)
+    before = snapshot(store)
+    with pytest.raises(InputError, match="history entry 0 of application 'a1' already exists"):
+        update(store, app, history=(entry("a1", 0),), timers_added=(timer("t", T0),))
+    with pytest.raises(InputError, match="given twice"):
+        update(store, app, history=(entry("a1", 1), entry("a1", 1)))
+    with pytest.raises(InputError, match="belongs to application 'a2'"):
+        update(store, app, history=(entry("a2", 1),))
+    assert snapshot(store) == before
+
+
+def test_data_that_is_not_json_is_refused_and_changes_nothing(store: Store) -> None:
+    app = create(store)
+    before = snapshot(store)
+    with pytest.raises(InputError, match="history entry 1 cannot be stored as JSON"):
+        update(store, app, history=(entry("a1", 1, data={"when": T0}),))
+    bad = replace(notification("n-1"), data={"nan": float("nan")})
+    with pytest.raises(InputError, match="notification 'n-1' cannot be stored as JSON"):
+        update(store, app, notifications=(bad,))
+    assert snapshot(store) == before
+
+
+def test_a_naive_datetime_is_refused_and_changes_nothing(store: Store) -> None:
+    app = create(store)
+    before = snapshot(store)
+    naive = datetime(2026, 12, 24, 9, 0)
+    with pytest.raises(InputError, match="naive datetime"):
+        update(store, app, timers_added=(timer("t-1", naive),))
+    with pytest.raises(InputError, match="naive datetime"):
+        update(store, app, history=(entry("a1", 1, at=naive),))
+    with pytest.raises(InputError, match="naive datetime"):
+        update(store, replace(app, created_at=naive))
+    with pytest.raises(InputError, match="naive datetime"):
+        store.due_timers(naive)
+    assert snapshot(store) == before
+
+
+# -- timers ---------------------------------------------------------------------------
+
+
+def test_timers_are_replaced_by_key_and_removed(store: Store) -> None:
+    app = create(store)
+    app = update(store, app, timers_added=(timer("t-1", minutes(10)), timer("t-2", minutes(20))))
+    moved = timer("t-1", minutes(30))
+    app = update(store, app, timers_added=(moved,))
+    assert store.load("a1").timers == (timer("t-2", minutes(20)), moved)
+    assert store.due_timers(minutes(15)) == []
+
+    app = update(store, app, timers_removed=("t-2", "never-armed"))
+    assert store.load("a1").timers == (moved,)
+
+    # Removed and added in one change: the addition wins.
+    again = timer("t-1", minutes(5))
+    update(store, app, timers_removed=("t-1",), timers_added=(again,))
+    assert store.timers() == [again]
+    assert store.due_timers(minutes(5)) == [again]
+
+
+def test_due_timers_are_only_the_due_ones_earliest_first_ties_by_key(store: Store) -> None:
+    a1 = create(store, "a1")
+    a2 = create(store, "a2", owner="bob")
+    update(store, a1, timers_added=(timer("k-b", minutes(10)), timer("k-late", minutes(60))))
+    update(
+        store,
+        a2,
+        timers_added=(
+            timer("k-a", minutes(10), "a2", "bob"),
+            timer("k-c", minutes(5), "a2", "bob"),
+            timer("k-d", minutes(20), "a2", "bob"),
+        ),
+    )
+    keys = [t.key for t in store.due_timers(minutes(20))]
+    assert keys == ["k-c", "k-a", "k-b", "k-d"]  # fire_at <= now, inclusive
+    assert [t.key for t in store.due_timers(minutes(20), limit=2)] == ["k-c", "k-a"]
+    assert store.due_timers(minutes(4)) == []
+    assert store.due_timers(minutes(60), limit=0) == []
+    assert store.due_timers(minutes(60))[-1] == timer("k-late", minutes(60))
+    # An instant in another zone means the same moment.
+    assert len(store.due_timers(minutes(10).astimezone(NEW_YORK))) == 3
+
+
+def test_the_agenda_filters_by_owner_application_and_time(store: Store) -> None:
+    a1 = create(store, "a1")
+    a2 = create(store, "a2")
+    b1 = create(store, "b1", owner="bob")
+    update(store, a1, timers_added=(timer("a1-1", minutes(10)), timer("a1-2", minutes(30))))
+    update(store, a2, timers_added=(timer("a2-1", minutes(20), "a2"),))
+    update(store, b1, timers_added=(timer("b1-1", minutes(15), "b1", "bob"),))
+
+    def keys(**kw: Any) -> list[str]:
+        return [t.key for t in store.timers(**kw)]
+
+    assert keys() == ["a1-1", "b1-1", "a2-1", "a1-2"]
+    assert keys(owner="ada") == ["a1-1", "a2-1", "a1-2"]
+    assert keys(owner="bob") == ["b1-1"]
+    assert keys(owner="nobody") == []
+    assert keys(application_id="a1") == ["a1-1", "a1-2"]
+    assert keys(application_id="a1", owner="bob") == []
+    assert keys(start=minutes(15)) == ["b1-1", "a2-1", "a1-2"]  # start is inclusive
+    assert keys(end=minutes(20)) == ["a1-1", "b1-1"]  # end is exclusive
+    assert keys(owner="ada", start=minutes(10), end=minutes(30)) == ["a1-1", "a2-1"]
+    assert keys(application_id="a1", start=minutes(11)) == ["a1-2"]
+
+
+# -- owners and listing ---------------------------------------------------------------
+
+
+def test_reads_are_scoped_to_the_owner(store: Store) -> None:
+    create(store, "a1", owner="ada")
+    create(store, "b1", owner="bob")
+    assert store.load("a1", owner="ada").application.owner == "ada"
+    with pytest.raises(UnknownApplication, match="no application 'a1' for owner 'bob'"):
+        store.load("a1", owner="bob")
+    with pytest.raises(UnknownApplication, match="no application 'a1' for owner 'bob'"):
+        store.history("a1", owner="bob")
+    with pytest.raises(UnknownApplication, match="no application 'zz'"):
+        store.load("zz")
+    with pytest.raises(UnknownApplication):
+        store.history("zz")
+    assert [a.id for a in store.applications(owner="bob")] == ["b1"]
+    assert [a.id for a in store.applications()] == ["a1", "b1"]
+
+
+def test_applications_are_ordered_by_creation_then_id_and_filtered(store: Store) -> None:
+    create(store, "c", created_at=minutes(1))
+    create(store, "b", created_at=minutes(2), state="offer")
+    create(store, "a", created_at=minutes(2))
+    create(store, "z", owner="bob", created_at=minutes(0), state="offer")
+    create(store, "n", created_at=None)
+    assert [a.id for a in store.applications()] == ["n", "z", "c", "a", "b"]
+    assert [a.id for a in store.applications(owner="ada")] == ["n", "c", "a", "b"]
+    assert [a.id for a in store.applications(states={"offer"})] == ["z", "b"]
+    assert [a.id for a in store.applications(owner="ada", states=["offer", "x"])] == ["b"]
+    assert store.applications(states=[]) == []
+    assert store.applications(owner="nobody") == []
+    with pytest.raises(InputError, match="not the string 'offer'"):
+        store.applications(states="offer")
+
+
+def test_count_applications(store: Store) -> None:
+    assert store.count_applications() == 0
+    create(store, "a1")
+    create(store, "a2", state="offer")
+    create(store, "b1", owner="bob", state="offer")
+    assert store.count_applications() == 3
+    assert store.count_applications(owner="ada") == 2
+    assert store.count_applications(states=["offer"]) == 2
+    assert store.count_applications(owner="bob", states=("interviewed",)) == 0
+    assert store.count_applications(states=()) == 0
+
+
+def test_owners_are_put_and_got(store: Store) -> None:
+    assert store.get_owner("ada") is None
+    store.put_owner(Owner("ada", timezone="America/New_York", country="US", subdivision="NY"))
+    assert store.get_owner("ada") == Owner("ada", "America/New_York", "US", "NY")
+    store.put_owner(Owner("ada", timezone="Europe/Berlin"))
+    assert store.get_owner("ada") == Owner("ada", "Europe/Berlin")
+    store.put_owner(Owner("bob"))
+    assert store.get_owner("bob") == Owner("bob")
+    assert store.get_owner("ada") == Owner("ada", "Europe/Berlin")
+
+
+# -- the outbox -----------------------------------------------------------------------
+
+
+def pending(store: Store, now: datetime, limit: int = 100) -> list[tuple[str, str]]:
+    return [(d.notification.key, d.channel) for d in store.pending_deliveries(now, limit=limit)]
+
+
+def test_notifications_become_one_pending_row_per_channel(store: Store) -> None:
+    app = create(store)
+    sent = notification("n-1", channels=("email", "console"))
+    update(store, app, notifications=(sent,))
+    rows = store.deliveries()
+    assert rows == [
+        Delivery(replace(sent, channels=("console",)), "console"),
+        Delivery(replace(sent, channels=("email",)), "email"),
+    ]
+    assert rows[0].status == "pending"
+    assert rows[0].attempts == 0
+    assert rows[0].notification.due_at == T0 + timedelta(days=2)
+
+
+def test_the_outbox_keeps_one_row_per_key_and_channel(store: Store) -> None:
+    app = create(store)
+    first = notification("n-1", channels=("console",))
+    app = update(store, app, notifications=(first,))
+    store.mark_delivered("n-1", "console", at=minutes(1))
+    changed = replace(first, subject="A different subject", channels=("console", "email"))
+    update(store, app, notifications=(changed, changed))
+    rows = {(d.channel, d.status, d.notification.subject) for d in store.deliveries()}
+    assert rows == {
+        ("console", "delivered", "Thank n-1"),  # not added again, not reset
+        ("email", "pending", "A different subject"),
+    }
+
+
+def test_pending_deliveries_are_due_ones_oldest_first(store: Store) -> None:
+    app = create(store)
+    update(
+        store,
+        app,
+        notifications=(
+            notification("n-b", created_at=minutes(2)),
+            notification("n-a", created_at=minutes(2)),
+            notification("n-c", created_at=minutes(1), channels=("email", "console")),
+        ),
+    )
+    assert pending(store, T0) == [
+        ("n-c", "console"),
+        ("n-c", "email"),
+        ("n-a", "console"),
+        ("n-b", "console"),
+    ]
+    assert pending(store, T0, limit=2) == [("n-c", "console"), ("n-c", "email")]
+    assert pending(store, T0, limit=0) == []
+
+    store.mark_failed("n-c", "email", error="SMTP 451", next_attempt_at=minutes(10), dead=False)
+    assert ("n-c", "email") not in pending(store, minutes(9))
+    assert ("n-c", "email") in pending(store, minutes(10))
+    [row] = [d for d in store.deliveries() if d.channel == "email"]
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "SMTP 451")
+    assert row.next_attempt_at == minutes(10)
+
+
+def test_delivered_failed_dead_and_retried(store: Store) -> None:
+    a1 = create(store, "a1")
+    b1 = create(store, "b1", owner="bob")
+    update(store, a1, notifications=(notification("n-1"), notification("n-2")))
+    update(store, b1, notifications=(notification("n-3", app_id="b1", owner="bob"),))
+
+    store.mark_delivered("n-1", "console", at=minutes(1))
+    store.mark_failed("n-2", "console", error="boom", next_attempt_at=minutes(5), dead=False)
+    store.mark_failed("n-2", "console", error="boom again", next_attempt_at=None, dead=True)
+    store.mark_failed("n-3", "console", error="bob's", next_attempt_at=None, dead=True)
+
+    by_key = {d.notification.key: d for d in store.deliveries()}
+    assert by_key["n-1"].status == "delivered"
+    assert by_key["n-1"].delivered_at == minutes(1)
+    assert by_key["n-1"].attempts == 1
+    assert by_key["n-2"].status == "dead"
+    assert by_key["n-2"].attempts == 2
+    assert by_key["n-2"].last_error == "boom again"
+    assert pending(store, minutes(100)) == []
+
+    assert [d.notification.key for d in store.deliveries(status="dead")] == ["n-2", "n-3"]
+    assert [d.notification.key for d in store.deliveries(owner="bob")] == ["n-3"]
+    assert [d.notification.key for d in store.deliveries(owner="ada", status="dead")] == ["n-2"]
+    assert store.deliveries(owner="ada", status="pending") == []
+
+    assert store.retry_dead(owner="nobody") == 0
+    assert store.retry_dead(key="n-2") == 1
+    assert pending(store, T0) == [("n-2", "console")]
+    [retried] = store.deliveries(status="pending")
+    assert (retried.attempts, retried.next_attempt_at) == (0, None)
+    assert store.retry_dead(owner="bob") == 1
+    assert store.retry_dead() == 0
+    assert len(store.deliveries(status="pending")) == 2
+    assert [d.notification.key for d in store.deliveries(status="delivered")] == ["n-1"]
+
+
+def test_marking_an_unknown_delivery_is_an_input_error(store: Store) -> None:
+    with pytest.raises(InputError, match="no notification 'n-x' for channel 'console'"):
+        store.mark_delivered("n-x", "console", at=T0)
+    with pytest.raises(InputError, match="no notification 'n-x' for channel 'sms'"):
+        store.mark_failed("n-x", "sms", error="e", next_attempt_at=None, dead=True)
+
+
+# -- batches --------------------------------------------------------------------------
+
+
+def test_commit_many_writes_everything_in_one_go(store: Store) -> None:
+    a1 = application("a1")
+    a2 = application("a2", owner="bob")
+    results = store.commit_many(
+        [
+            Change(a1, None, history=(entry("a1", 0),), timers_added=(timer("t-1", T0),)),
+            Change(a2, None, notifications=(notification("n-1", app_id="a2", owner="bob"),)),
+            Change(replace(a1, state="thanked"), 1, history=(entry("a1", 1),)),
+            Change(a1, 2, timers_removed=("t-1",), timers_added=(timer("t-2", T0),)),
+        ]
+    )
+    assert [(a.id, a.version, a.state) for a in results] == [
+        ("a1", 1, "interviewed"),
+        ("a2", 1, "interviewed"),
+        ("a1", 2, "thanked"),
+        ("a1", 3, "interviewed"),
+    ]
+    record = store.load("a1")
+    assert record.application == results[3]
+    assert [h.seq for h in record.history] == [0, 1]
+    assert [t.key for t in record.timers] == ["t-2"]
+    assert [d.notification.key for d in store.deliveries()] == ["n-1"]
+    assert store.commit_many([]) == []
+
+
+def test_commit_many_is_all_or_nothing(store: Store) -> None:
+    existing = create(store, "a3")
+    before = snapshot(store)
+    changes = [
+        Change(
+            application("a1"),
+            None,
+            history=(entry("a1", 0),),
+            timers_added=(timer("t-1", T0),),
+            notifications=(notification("n-1"),),
+        ),
+        Change(application("a2"), None, timers_added=(timer("t-2", T0, "a2"),)),
+        Change(existing, existing.version + 1, timers_removed=("t-1",)),  # stale
+    ]
+    with pytest.raises(ConflictError, match="'a3' is at version 1, not 2"):
+        store.commit_many(changes)
+    assert snapshot(store) == before
+    assert store.count_applications() == 1
+    with pytest.raises(UnknownApplication):
+        store.load("a1")
+
+
+def test_commit_many_conflicts_within_the_batch(store: Store) -> None:
+    with pytest.raises(ConflictError, match="'a1' already exists"):
+        store.commit_many([Change(application("a1"), None), Change(application("a1"), None)])
+    with pytest.raises(ConflictError, match="'a1' is at version 1, not 2"):
+        store.commit_many([Change(application("a1"), None), Change(application("a1"), 2)])
+    assert store.count_applications() == 0
+
+
+# -- lifetime -------------------------------------------------------------------------
+
+
+def test_a_closed_store_refuses_work(store: Store) -> None:
+    create(store)
+    store.close()
+    store.close()  # twice is fine
+    with pytest.raises(StoreError, match="closed"):
+        store.load("a1")
+    with pytest.raises(StoreError, match="closed"):
+        store.commit(Change(application("a2"), None))
+    with pytest.raises(StoreError, match="closed"):
+        store.due_timers(T0)
+
+
+def test_a_store_is_a_context_manager(store: Store) -> None:
+    with store as same:  # type: ignore[attr-defined]
+        assert same is store
+        create(store)
+    with pytest.raises(StoreError, match="closed"):
+        store.applications()
