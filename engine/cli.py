@@ -518,7 +518,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from followup.plugins import load_plugins
+    from followup.manager import load_plugins
 
     plugins = load_plugins()
     if _opt(args, "json"):

@@ -114,7 +114,7 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         if channels is None:
-            from followup.plugins import load_plugins
+            from followup.manager import load_plugins
 
             self.plugins = load_plugins()
             self.channels = self.plugins.channels

@@ -12,8 +12,10 @@ numbers, numbers, true/false and ``None``. Nothing else is ever constructed:
   ``!!bool``, ``!!null``, ``!!timestamp``, ``!!map`` and ``!!seq``.
 - Dates and times (YAML timestamps) stay the text that was written: the rule loader reads
   times itself. So do YAML 1.1 base-60 numbers: ``17:00`` is the text "17:00", not 1020.
-- Keys must be text: ``1:`` or ``yes:`` (read as a number, true/false) or a list as a key is a
-  problem, and so is a key that appears twice in one mapping.
+- Keys must be text: ``1:``, ``true:`` or ``null:`` (read as a number, true/false, null) or a
+  list as a key is a problem, and so is a key that appears twice in one mapping. The YAML 1.1
+  words ``yes``, ``no``, ``on`` and ``off`` are text as keys (as YAML 1.2 reads them), but
+  true/false as values, where a schema that wants text asks for quotes.
 - Anchors and aliases work, and so do merge keys (``<<: *defaults``), which rule authors use
   to share settings. A key written in the mapping itself wins over a merged one; with
   ``<<: [*a, *b]`` the earlier mapping wins, as the YAML merge-key spec says.
@@ -62,6 +64,7 @@ _VALUE = _CORE + "value"
 _MAP = _CORE + "map"
 _SEQ = _CORE + "seq"
 _TEXT_TAGS = frozenset({_STR, _TIMESTAMP})
+_YAML11_BOOLS = frozenset({"yes", "no", "on", "off"})
 
 _SAFE = yaml.constructor.SafeConstructor()
 _CONSTRUCTORS = {
@@ -585,7 +588,9 @@ class _Converter:
         if isinstance(node, _Scalar):
             if node.tag in _TEXT_TAGS or node.tag == _MERGE:
                 return node.text
-            if node.tag == _NULL and node.text in ("", "~"):
+            if node.tag == _BOOL and node.text.lower() in _YAML11_BOOLS:
+                return node.text  # a key 'on:' means the word, as YAML 1.2 reads it too
+            if node.tag == _NULL and not node.text:
                 message = "a key is missing before this ':': write a name"
             elif node.tag in (_INT, _FLOAT, _BOOL, _NULL):
                 read_as = {_BOOL: "true/false", _NULL: "null"}.get(node.tag, "a number")

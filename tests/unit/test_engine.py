@@ -1,0 +1,244 @@
+"""The engine end to end in memory: events, timers, firing, delivery, repeats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from followup import (
+    Contact,
+    Engine,
+    FakeClock,
+    InvalidEvent,
+    InvalidFact,
+    MemoryStore,
+    Notification,
+    UnknownApplication,
+    UnknownEvent,
+)
+
+NY = "America/New_York"
+# Wed 2026-12-23 15:00 in New York.
+INTERVIEW = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
+
+
+class Recorder:
+    name = "console"
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
+class Broken:
+    name = "broken"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, notification: Notification) -> None:
+        self.calls += 1
+        raise ConnectionError("down")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(INTERVIEW + timedelta(hours=1))
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def engine(clock: FakeClock, recorder: Recorder) -> Engine:
+    e = Engine(store=MemoryStore(), clock=clock, channels=[recorder])
+    e.set_owner("ada", timezone=NY, country="US", subdivision="NY")
+    return e
+
+
+def add(engine: Engine, *names: str, **facts: object) -> str:
+    app = engine.add_application(
+        owner="ada",
+        company="Acme",
+        role="Engineer",
+        facts={"interviewed_at": "2026-12-23T15:00", **facts},
+        contacts=[Contact(n, "interviewer", title="Manager") for n in names],
+    )
+    return app.id
+
+
+def local(engine: Engine, instant: datetime | None) -> str | None:
+    return engine.calendar("ada").local(instant).isoformat() if instant else None
+
+
+def test_an_application_arms_one_thank_you_per_interviewer_and_the_call(engine: Engine) -> None:
+    app = add(engine, "Jane Doe", "Raj Patel")
+    timers = engine.timers(app)
+    seen = [(t.rule, t.contact, local(engine, t.fire_at), local(engine, t.due_at)) for t in timers]
+    assert seen == [
+        ("thank-you-notes", "Jane Doe", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("thank-you-notes", "Raj Patel", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00"),
+    ]
+
+
+def test_a_naive_interview_time_is_read_in_the_owners_zone(engine: Engine) -> None:
+    app = engine.application(add(engine, "Jane Doe"))
+    assert app.facts["interviewed_at"] == "2026-12-23T20:00:00+00:00"
+
+
+def test_three_interviewers_thanked_one_by_one(engine: Engine) -> None:
+    app = add(engine, "A", "B", "C")
+    for name in ("A", "B"):
+        out = engine.record(app, "thank_you_sent", contact=name)
+        assert out.application.state == "interviewed"
+        assert [t.contact for t in out.cancelled] == [name]
+    out = engine.record(app, "thank_you_sent", contact="C")
+    assert out.application.state == "thanked"
+    assert [h.kind for h in out.entries] == ["event", "transition"]
+    assert [t.rule for t in engine.timers(app)] == ["follow-up-call"]
+
+
+def test_no_interviewers_means_not_yet_thanked(engine: Engine) -> None:
+    app = add(engine)
+    assert engine.application(app).state == "interviewed"
+
+
+def test_leaving_a_state_cancels_its_reminders(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    out = engine.record(app, "offer_received")
+    assert out.application.state == "offer"
+    assert sorted(t.rule for t in out.cancelled) == ["follow-up-call", "thank-you-notes"]
+    assert engine.timers(app) == []
+
+
+def test_an_event_recorded_twice_is_harmless(engine: Engine) -> None:
+    app = add(engine, "Jane Doe", "Raj Patel")
+    first = engine.record(app, "thank_you_sent", contact="Jane Doe")
+    again = engine.record(app, "thank_you_sent", contact="Jane Doe")
+    assert first.changed and not again.changed
+    engine.record(app, "called")
+    before = engine.history(app)
+    assert not engine.record(app, "called").changed
+    assert engine.history(app) == before
+
+
+def test_a_repeated_idempotency_key_changes_nothing(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    assert engine.record(app, "opted_out", key="k1").changed
+    assert not engine.record(app, "opted_out", key="k1").changed
+    assert [h.name for h in engine.history(app) if h.kind == "event"] == ["opted_out"]
+
+
+def test_an_event_not_allowed_in_the_state_changes_nothing(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    before = (engine.application(app), engine.history(app), engine.timers(app))
+    with pytest.raises(InvalidEvent, match=r"'reopened' cannot be recorded in state 'interviewed'"):
+        engine.record(app, "reopened")
+    with pytest.raises(UnknownEvent, match="thank_you_sent"):
+        engine.record(app, "thanked_them")
+    with pytest.raises(InvalidEvent, match="no contact named 'Nobody'"):
+        engine.record(app, "thank_you_sent", contact="Nobody")
+    with pytest.raises(InvalidEvent, match="say which"):
+        engine.record(app, "thank_you_sent")
+    assert (engine.application(app), engine.history(app), engine.timers(app)) == before
+
+
+def test_a_bad_fact_changes_nothing(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    before = engine.application(app)
+    with pytest.raises(InvalidFact, match="decision_expected_on.*a date such as"):
+        engine.set_facts(app, {"decision_expected_on": "next week"})
+    assert engine.application(app) == before
+
+
+def test_the_employers_date_wins(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    engine.set_facts(app, {"decision_expected_on": "2027-01-08"})  # a Friday
+    [call] = [t for t in engine.timers(app) if t.rule == "follow-up-call"]
+    assert local(engine, call.fire_at) == "2027-01-11T09:00:00-05:00"
+    engine.set_facts(app, {"follow_up_requested_on": "2027-01-05"})
+    [call] = [t for t in engine.timers(app) if t.rule == "follow-up-call"]
+    assert local(engine, call.fire_at) == "2027-01-05T09:00:00-05:00"
+    assert local(engine, call.due_at) == "2027-01-05T17:00:00-05:00"
+
+
+def test_run_due_fires_once_and_delivers_once(
+    engine: Engine, clock: FakeClock, recorder: Recorder
+) -> None:
+    app = add(engine, "Jane Doe")
+    report = engine.run_due()
+    assert report.fired == 1
+    [note] = recorder.sent
+    assert note.subject == "Thank Jane Doe for the interview at Acme"
+    assert "Dear Jane Doe," in note.body
+    assert note.key == f"{app}/thank-you-notes/0/Jane Doe/0"
+    assert engine.run_due().fired == 0
+    assert len(recorder.sent) == 1
+    clock.set(datetime(2026, 12, 30, 20, 0, tzinfo=UTC))
+    engine.run_due()
+    assert [n.rule for n in recorder.sent] == ["thank-you-notes", "follow-up-call"]
+
+
+def test_a_failing_channel_does_not_block_the_others(clock: FakeClock, recorder: Recorder) -> None:
+    from followup import load_rules
+
+    pack = load_rules(
+        "user.yaml",
+        text="""
+version: 1
+extends: after-interview
+rules:
+  - name: thank-you-notes
+    notify: {template: thank-you, channels: [broken, console]}
+""",
+    )
+    broken = Broken()
+    engine = Engine(rules=pack, store=MemoryStore(), clock=clock, channels=[recorder, broken])
+    engine.set_owner("ada", timezone=NY, country="US")
+    add(engine, "Jane Doe")
+    report = engine.run_due()
+    assert len(recorder.sent) == 1
+    assert broken.calls == 1
+    [(row, error)] = report.delivery.failed
+    assert row.channel == "broken" and "down" in error
+    # Not retried before its backoff, retried after it; still once per key on console.
+    assert not engine.deliver(clock.now()).failed
+    later = engine.deliver(clock.now() + timedelta(hours=1))
+    assert broken.calls == 2 and len(later.failed) == 1
+    assert len(recorder.sent) == 1
+
+
+def test_rejection_moves_to_keep_warm_one_working_day_later(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    engine.record(app, "rejected", at=datetime(2026, 12, 24, 15, 0, tzinfo=UTC))
+    [timer] = engine.timers(app)
+    assert timer.action == "transition" and timer.target == "keep_warm"
+    # Thu 24th + 1 working day: Fri 25th is Christmas, then the weekend.
+    assert local(engine, timer.fire_at) == "2026-12-28T10:00:00-05:00"
+    engine.run_due(datetime(2026, 12, 28, 15, 0, tzinfo=UTC))
+    assert engine.application(app).state == "keep_warm"
+    assert engine.timers(app) == []
+
+
+def test_another_owners_application_is_invisible(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    with pytest.raises(UnknownApplication):
+        engine.application(app, owner="someone-else")
+    with pytest.raises(UnknownApplication):
+        engine.record(app, "called", owner="someone-else")
+    assert engine.agenda(owner="someone-else") == []
+    assert len(engine.agenda(owner="ada")) == 2
+
+
+def test_replan_is_stable(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    before = engine.timers(app)
+    out = engine.replan(app)
+    assert out.armed == () and out.cancelled == ()
+    assert engine.timers(app) == before
