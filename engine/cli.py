@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"followup {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def cmd(name: str, help: str) -> argparse.ArgumentParser:  # noqa: A002
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, parents=[common])
 
     p = cmd("init", "create the store and set your time zone and holidays")
@@ -274,7 +274,6 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_log(args: argparse.Namespace) -> int:
-    from followup.model import Contact
 
     with _engine(args) as engine:
         owner = _owner(args)

@@ -26,6 +26,7 @@ from followup.errors import (
 from followup.facts import build_context, normalize_fact
 from followup.loader import load_rules
 from followup.machine import AUTO_PREFIX, StateMachine
+from followup.manager import Plugins, load_plugins
 from followup.model import (
     Application,
     Change,
@@ -113,16 +114,13 @@ class Engine:
         self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.plugins: Plugins | None = None
         if channels is None:
-            from followup.manager import load_plugins
-
             self.plugins = load_plugins()
             self.channels = self.plugins.channels
         elif isinstance(channels, ChannelRegistry):
-            self.plugins = None
             self.channels = channels
         else:
-            self.plugins = None
             self.channels = ChannelRegistry(channels)
         self.machine = StateMachine(self.pack)
         self.dispatcher = Dispatcher(self.store, self.channels)
@@ -175,7 +173,7 @@ class Engine:
         role: str,
         facts: Mapping[str, object] | None = None,
         contacts: Iterable[Contact] = (),
-        id: str | None = None,  # noqa: A002 - the record's own name for it
+        id: str | None = None,
     ) -> Application:
         """Add an application in the pack's initial state and arm its timers."""
         return self._add(
@@ -190,7 +188,7 @@ class Engine:
         role: str,
         facts: Mapping[str, object] | None,
         contacts: Iterable[Contact],
-        id: str | None,  # noqa: A002
+        id: str | None,
     ) -> Outcome:
         if not owner or not company or not role:
             raise InputError("an application needs an owner, a company and a role")
@@ -502,7 +500,7 @@ class Engine:
                     continue
                 new_state = self.machine.apply(
                     app.state, AUTO_PREFIX + auto.name,
-                    lambda: build_context(self.pack, app, calendar))
+                    lambda app=app: build_context(self.pack, app, calendar))  # type: ignore[misc]
                 if new_state is None:
                     continue
                 history.append(HistoryEntry(

@@ -29,10 +29,7 @@ def normalize_fact(spec: FactSpec | None, name: str, value: object, calendar: Wo
     text = value.isoformat() if isinstance(value, date | datetime) else str(value)
     try:
         if kind == "datetime":
-            if isinstance(value, datetime):
-                instant = value
-            else:
-                instant = datetime.fromisoformat(text.strip())
+            instant = value if isinstance(value, datetime) else datetime.fromisoformat(text.strip())
             if instant.tzinfo is None:
                 instant = calendar.to_utc(instant)
             return instant.astimezone(UTC).isoformat()

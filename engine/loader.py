@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,7 +45,6 @@ from followup.schemacheck import check
 from followup.timing import (
     CalendarError,
     Duration,
-    WorkCalendar,
     parse_duration,
     parse_time_of_day,
     parse_time_range,
@@ -75,7 +75,9 @@ def schema() -> dict[str, Any]:
     return cast(dict[str, Any], json.loads(text))
 
 
-def load_rules(path: str | Path | None = None, *, text: str | None = None) -> RulePack:
+def load_rules(
+    path: str | os.PathLike[str] | None = None, *, text: str | None = None
+) -> RulePack:
     """Load a rule pack: a file path, a built-in pack's name, or YAML ``text``.
 
     With neither, the default pack. Raises ``RulesError`` listing every problem found.
@@ -84,7 +86,7 @@ def load_rules(path: str | Path | None = None, *, text: str | None = None) -> Ru
         source = load_yaml(text, file=str(path) if path else "<rules>")
         base_dir = Path(path).parent if path else Path.cwd()
     else:
-        source = _read(path if path is not None else DEFAULT_PACK)
+        source = _read(os.fspath(path) if path is not None else DEFAULT_PACK)
         base_dir = Path(source.file).parent
     chain = _resolve_chain(source, base_dir)
     return _Compiler(chain).compile()
@@ -116,13 +118,14 @@ def _resolve_chain(source: Source, base_dir: Path) -> list[Source]:
         if parent in BUILTIN_PACKS:
             ref: str | Path = parent
         else:
-            ref = (current_dir / parent).resolve()
-            if not ref.exists():
+            found = (current_dir / parent).resolve()
+            ref = found
+            if not found.exists():
                 raise RulesError(
                     [
                         current.problem(
                             ("extends",),
-                            f"cannot find the pack {parent!r} to extend (looked for {ref}): "
+                            f"cannot find the pack {parent!r} to extend (looked for {found}): "
                             f"name a built-in pack ({', '.join(BUILTIN_PACKS)}) or a path "
                             "relative to this file",
                         )
@@ -330,7 +333,7 @@ class _Compiler:
             fact = self.facts.get(anchor)
             if fact is None:
                 self.error(at, f"{text!r} counts from {anchor!r}, which is neither a fact"
-                           f"{_hint(anchor, list(self.facts) + [ENTERED, CREATED])} nor "
+                           f"{_hint(anchor, [*self.facts, ENTERED, CREATED])} nor "
                            "'entered' or 'created'; declare it under facts: with type datetime "
                            "or date")
                 return None
@@ -534,7 +537,7 @@ class _Compiler:
         channels: tuple[str, ...],
         nat: _At,
     ) -> MessageSpec | None:
-        notify, at = entry["notify"] if "notify" in entry else ({}, nat)
+        notify, at = entry.get("notify", ({}, nat))
         chosen = tuple(notify.get("channels", channels))
         if "template" in notify:
             tname = notify["template"]

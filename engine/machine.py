@@ -42,7 +42,7 @@ class _Subject:
         self.context = context
 
 
-def _guard(condition: Condition) -> Callable[[Any], bool]:
+def _guard(condition: Condition) -> Callable[..., bool | None]:
     def check(event_data: Any) -> bool:
         context = event_data.model.context
         if callable(context):
@@ -71,10 +71,12 @@ class StateMachine:
                 trigger=event.name,
                 source=list(event.sources) if event.sources is not None else "*",
                 dest=event.dest,
-                conditions=[_guard(event.guard)] if event.guard is not None else None,
+                conditions=_guard(event.guard) if event.guard is not None else None,
             )
         for auto in pack.transitions:
-            conditions = [_guard(c) for c in (auto.when, auto.guard) if c is not None]
+            conditions: list[str | Callable[..., bool | None]] = [
+                _guard(c) for c in (auto.when, auto.guard) if c is not None
+            ]
             self._machine.add_transition(
                 trigger=AUTO_PREFIX + auto.name,
                 source=list(auto.sources),

@@ -77,7 +77,7 @@ def load_plugins(
         candidates.append((ep.name, obj, f"{ep.value}{dist}"))
     for name, obj in (extra or {}).items():
         candidates.append((name, obj, getattr(obj, "__name__", repr(obj))))
-    for name, obj, origin in candidates:
+    for name, obj, _origin in candidates:
         try:
             manager.register(obj, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:

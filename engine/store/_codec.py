@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from followup.errors import ConflictError, InputError
@@ -54,8 +55,14 @@ def to_text(instant: datetime) -> str:
     >>> to_text(datetime(2026, 12, 23, 20, 0, tzinfo=UTC))
     '2026-12-23T20:00:00.000000Z'
     """
-    # isoformat of a UTC datetime always ends in "+00:00": swap it for "Z".
-    return utc(instant).isoformat(timespec="microseconds")[:-6] + "Z"
+    if instant.tzinfo is not UTC:
+        instant = utc(instant)
+    # isoformat() of a UTC instant ends in "+00:00", and leaves out a zero fraction; it is
+    # much faster than isoformat(timespec=...) or strftime, and this runs for every row.
+    text = instant.isoformat()
+    if instant.microsecond:
+        return text[:-6] + "Z"
+    return text[:-6] + ".000000Z"
 
 
 def from_text(text: str) -> datetime:
@@ -83,16 +90,25 @@ def load_json(text: str) -> Any:
     return json.loads(text)
 
 
-def contacts_to_json(contacts: Sequence[Contact], *, what: str) -> str:
+def contacts_to_json(contacts: tuple[Contact, ...]) -> str:
     """An application's contacts as a JSON array of objects."""
     if not contacts:
         return "[]"
-    return dump_json(
+    try:
+        return _contacts_json(contacts)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"contacts cannot be stored as JSON: {exc}") from exc
+
+
+# Contacts rarely change between two commits of an application; they are immutable and
+# hashable, so their JSON is remembered rather than encoded on every commit.
+@lru_cache(maxsize=4096)
+def _contacts_json(contacts: tuple[Contact, ...]) -> str:
+    return _encode(
         [
             {"name": c.name, "role": c.role, "title": c.title, "email": c.email, "phone": c.phone}
             for c in contacts
-        ],
-        what=what,
+        ]
     )
 
 
@@ -198,7 +214,8 @@ def stamp(
         known = current[app.id] if app.id in current else stored.get(app.id)
         version = next_version(app.id, change.expected_version, known)
         current[app.id] = version
-        stamped = replace(app, version=version)
+        # Faster than dataclasses.replace, which matters at tens of thousands a second.
+        stamped = Application(**{**vars(app), "version": version})
         results.append(stamped)
         final[app.id] = (stamped, final[app.id][1] if app.id in final else known)
     return results, final

@@ -409,7 +409,7 @@ def _application_fields(app: Application) -> _Row:
         app.role,
         app.state,
         dump_json(app.facts, what=f"the facts of application {app.id!r}"),
-        contacts_to_json(app.contacts, what=f"the contacts of application {app.id!r}"),
+        contacts_to_json(app.contacts),
         _opt_text(app.created_at),
     )
 

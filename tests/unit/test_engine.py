@@ -138,7 +138,7 @@ def test_a_repeated_idempotency_key_changes_nothing(engine: Engine) -> None:
 def test_an_event_not_allowed_in_the_state_changes_nothing(engine: Engine) -> None:
     app = add(engine, "Jane Doe")
     before = (engine.application(app), engine.history(app), engine.timers(app))
-    with pytest.raises(InvalidEvent, match=r"'reopened' cannot be recorded in state 'interviewed'"):
+    with pytest.raises(InvalidEvent, match="'reopened' cannot be recorded in state 'interviewed'"):
         engine.record(app, "reopened")
     with pytest.raises(UnknownEvent, match="thank_you_sent"):
         engine.record(app, "thanked_them")
@@ -152,7 +152,7 @@ def test_an_event_not_allowed_in_the_state_changes_nothing(engine: Engine) -> No
 def test_a_bad_fact_changes_nothing(engine: Engine) -> None:
     app = add(engine, "Jane Doe")
     before = engine.application(app)
-    with pytest.raises(InvalidFact, match="decision_expected_on.*a date such as"):
+    with pytest.raises(InvalidFact, match=r"decision_expected_on.*a date such as"):
         engine.set_facts(app, {"decision_expected_on": "next week"})
     assert engine.application(app) == before
 

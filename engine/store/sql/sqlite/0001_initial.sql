@@ -2,8 +2,8 @@
 --
 -- Instants are TEXT in one fixed format, UTC with microseconds (2026-12-23T20:00:00.000000Z),
 -- so that text order is time order and the time indexes work. JSON columns hold text.
--- Timers and history are WITHOUT ROWID: small rows looked up by their key, and an index on
--- timers(fire_at) then carries the key too, so "ORDER BY fire_at, key" needs no sort.
+-- Tables keep their rowid: new rows then append at the end of the table, which measured
+-- faster for this write-heavy load than WITHOUT ROWID tables ordered by their text keys.
 
 CREATE TABLE schema_migrations (
     version    INTEGER PRIMARY KEY,
@@ -44,7 +44,7 @@ CREATE TABLE history (
     key            TEXT,
     data           TEXT NOT NULL DEFAULT '{}',  -- JSON object
     PRIMARY KEY (application_id, seq)
-) WITHOUT ROWID;
+);
 
 CREATE TABLE timers (
     key            TEXT PRIMARY KEY NOT NULL,
@@ -57,7 +57,7 @@ CREATE TABLE timers (
     contact        TEXT,
     target         TEXT,
     occurrence     INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+);
 CREATE INDEX timers_fire_at ON timers (fire_at);
 CREATE INDEX timers_owner_fire_at ON timers (owner, fire_at);
 CREATE INDEX timers_application ON timers (application_id);
