@@ -29,8 +29,9 @@ The document is built from the parser's event stream here, with an explicit stac
 than by ``yaml.compose``: PyYAML's composer recurses once per nesting level (libyaml's does
 so on the C stack), so ``[[[[...`` would hit the recursion limit before our depth limit could
 answer. Building it ourselves also lets us see aliases and anchors, to refuse an alias used
-inside the value it names. libyaml (``CSafeLoader``) is used when it is available; its
-marks and PyYAML's are the same for everything this module reports.
+inside the value it names. libyaml (``CSafeLoader``) is used when it is available. Its value
+and key marks are PyYAML's; for some syntax errors it words the problem differently or points
+a column away, and it refuses nesting past 1000 levels itself, which is reported as too deep.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from difflib import get_close_matches
 from typing import Any
 
 import yaml
+
 from followup.errors import Problem, RulesError
 
 __all__ = ["Mark", "Path", "Source", "format_path", "load_yaml", "load_yaml_file"]
@@ -375,7 +377,7 @@ class _Composer:
         if tag not in (None, "!", own):
             self._refuse_tag(tag)
         if len(self._open) >= self.max_depth:
-            raise _Stop(_too_deep(self.file, self.last, (), self.max_depth))
+            raise _Stop(_too_deep(self.file, self.last, self._path(), self.max_depth))
         self._add(node, anchor)
         self._open.append(node)
         self._keys.append(None)
@@ -383,7 +385,7 @@ class _Composer:
     def _add(self, node: _Node, anchor: str | None) -> None:
         self._nodes += 1
         if self._nodes > self.max_nodes:
-            raise _Stop(_too_many(self.file, self.last, (), self.max_nodes))
+            raise _Stop(_too_many(self.file, self.last, self._path(), self.max_nodes))
         if anchor is not None:
             previous = self._anchors.get(anchor)
             if previous is not None:

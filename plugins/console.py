@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from collections.abc import Callable
 from typing import TextIO
 
@@ -21,11 +22,14 @@ class ConsoleChannel:
         out = self._stream or sys.stdout
         due = ""
         if notification.due_at is not None:
-            local = notification.data.get("due_local") or notification.due_at.isoformat()
-            due = f"  (due {local})"
+            text = notification.data.get("due_local")
+            when = datetime.fromisoformat(text) if isinstance(text, str) else notification.due_at
+            due = f"  (due {when:%a %Y-%m-%d %H:%M})"
         lines = [f"\N{BELL} {notification.subject}{due}"]
         if notification.body:
-            lines.extend("    " + line if line else "" for line in notification.body.rstrip().splitlines())
+            lines.extend(
+                "    " + line if line else "" for line in notification.body.rstrip().splitlines()
+            )
         out.write("\n".join(lines) + "\n\n")
         out.flush()
 

@@ -109,7 +109,7 @@ def test_marks_give_line_and_column_of_each_value_and_key() -> None:
 
 
 def test_columns_count_characters_not_bytes() -> None:
-    source = load_yaml("note: \"caf\u00e9 \U0001f600\"\nnext: x\n", file="pack.yaml")
+    source = load_yaml('note: "caf\u00e9 \U0001f600"\nnext: x\n', file="pack.yaml")
     assert source.marks[("note",)] == Mark(1, 7)
     source = load_yaml("name: \u00e9\u00e9\nlist: [\u00e9, b]\n", file="pack.yaml")
     assert source.marks[("list", 1)] == Mark(2, 11)
@@ -263,6 +263,7 @@ def test_the_expansion_count_includes_keys_and_every_alias_visit() -> None:
 def test_a_long_flat_document_is_stopped_by_the_value_count_too() -> None:
     problem = only_problem("[" + ", ".join(["1"] * 50) + "]", max_nodes=20)
     assert problem.message.startswith("the document expands to more than 20 values")
+    assert (problem.line, problem.column, problem.path) == (1, 59, "[19]")
 
 
 # --- depth ---------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def test_deep_block_mappings_are_refused_with_their_path() -> None:
     doc = "".join("  " * level + "a:\n" for level in range(10)) + "  " * 10 + "b: 1\n"
     assert load_yaml(doc, file="pack.yaml", max_depth=11).value is not None
     problem = only_problem(doc, max_depth=10)
-    assert (problem.line, problem.column) == (11, 21)
+    assert (problem.line, problem.column, problem.path) == (11, 21, ".".join(["a"] * 10))
     assert problem.message.startswith("values nest more than 10 levels deep")
 
 
@@ -307,7 +308,10 @@ def test_recursion_error_is_reported_as_too_deep() -> None:
 @pytest.mark.parametrize(
     ("doc", "shown"),
     [
-        ("run: !!python/object/apply:os.system ['echo pwned']\n", "!!python/object/apply:os.system"),
+        (
+            "run: !!python/object/apply:os.system ['echo pwned']\n",
+            "!!python/object/apply:os.system",
+        ),
         ("run: !!python/name:os.system\n", "!!python/name:os.system"),
         ("x: !custom value\n", "!custom"),
         ("x: !!binary aGVsbG8=\n", "!!binary"),
@@ -368,9 +372,21 @@ def test_duplicate_keys_on_one_line_name_the_columns() -> None:
             (1, 1),
             "the key true is read as true/false, but keys must be text: put it in quotes ('true':)",
         ),
-        ("~: x\n", (1, 1), "the key ~ is read as null, but keys must be text: put it in quotes ('~':)"),
-        ("? [a, b]\n: x\n", (1, 3), "a key must be plain text, found a list: write a name followed by ':'"),
-        ("? {a: b}\n: x\n", (1, 3), "a key must be plain text, found a mapping: write a name followed by ':'"),
+        (
+            "~: x\n",
+            (1, 1),
+            "the key ~ is read as null, but keys must be text: put it in quotes ('~':)",
+        ),
+        (
+            "? [a, b]\n: x\n",
+            (1, 3),
+            "a key must be plain text, found a list: write a name followed by ':'",
+        ),
+        (
+            "? {a: b}\n: x\n",
+            (1, 3),
+            "a key must be plain text, found a mapping: write a name followed by ':'",
+        ),
         ("? \n: x\n", (1, 2), "a key is missing before this ':': write a name"),
     ],
 )
@@ -504,7 +520,7 @@ def test_problems_of_one_file_come_sorted_by_position() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab :-[]{},'\"&*!|>#?\n\t\\%@`~") + ["\u00e9"])))
+@given(st.text(alphabet=st.sampled_from([*"ab :-[]{},'\"&*!|>#?\n\t\\%@`~", "\u00e9"])))
 def test_any_text_gives_a_source_or_rules_error(text: str) -> None:
     try:
         source = load_yaml(text, file="pack.yaml")

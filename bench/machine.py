@@ -1,0 +1,225 @@
+"""The state machine: what one more application costs, and events per second.
+
+Four ways to apply the same triggers to the default pack's states, from the bare minimum
+to the whole engine (the engine's own figure is in ``bench/engine.py``):
+
+- a hand-rolled dict ``{(state, trigger): next_state}``: the floor;
+- raw ``transitions``, static pattern: one ``Machine`` with no model attached, each
+  trigger fired with ``machine.events[name].trigger(model)`` on a model whose ``state``
+  is set (what ``followup.machine`` is built on);
+- ``followup.machine.StateMachine.apply``: the same, plus our checks and error messages.
+
+The triggers per application are what the engine asks of its machine for
+thank_you_sent -> called -> offer_received: the event, the pack's own move
+``auto:all-thanked`` that follows it, then the two others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from statistics import median
+from typing import Any
+
+from transitions import Machine
+
+from bench._common import Row, repeat, sized, timed, traced_bytes
+from followup import RulePack, load_rules
+from followup.machine import AUTO_PREFIX, StateMachine
+
+__all__ = [
+    "SEQUENCE",
+    "add_model_cost",
+    "dict_table",
+    "events_per_second",
+    "per_application_cost",
+    "raw_machine",
+]
+
+SEQUENCE = ("thank_you_sent", AUTO_PREFIX + "all-thanked", "called", "offer_received")
+GROUP = "1. state machine"
+
+
+class _Model:
+    """An application as a state machine sees it: just its state."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def raw_machine(pack: RulePack) -> Machine:
+    """A bare ``transitions.Machine`` with the pack's states and moves, as
+    ``followup.machine`` builds it (guards left out: none of SEQUENCE has one)."""
+    machine = Machine(model=None, states=list(pack.states), initial=pack.initial,
+                      send_event=True, auto_transitions=False, ignore_invalid_triggers=False)
+    for event in pack.events.values():
+        machine.add_transition(
+            trigger=event.name,
+            source=list(event.sources) if event.sources is not None else "*",
+            dest=event.dest)
+    for auto in pack.transitions:
+        machine.add_transition(trigger=AUTO_PREFIX + auto.name, source=list(auto.sources),
+                               dest=auto.dest)
+    return machine
+
+
+def dict_table(pack: RulePack) -> Callable[[str, str], str]:
+    """The hand-rolled floor: a dict lookup per trigger, with the same refusal."""
+    table: dict[tuple[str, str], str] = {}
+    for event in pack.events.values():
+        for state in event.sources if event.sources is not None else pack.states:
+            table[state, event.name] = event.dest or state
+    for auto in pack.transitions:
+        for state in auto.sources:
+            table[state, AUTO_PREFIX + auto.name] = auto.dest
+
+    def apply(state: str, trigger: str) -> str:
+        try:
+            return table[state, trigger]
+        except KeyError:
+            raise ValueError(f"{trigger!r} cannot be applied in state {state!r}") from None
+
+    return apply
+
+
+# -- what one more application costs -----------------------------------------------------
+
+
+def per_application_cost(n: int, runs: int) -> list[Row]:
+    """Make ``n`` applications drivable by our StateMachine: nothing is attached, so this
+    is only ``n`` objects holding a state (the machine is built once per pack)."""
+    pack = load_rules(None)
+    machine = StateMachine(pack)
+
+    def make() -> list[_Model]:
+        models = [_Model(pack.initial) for _ in range(n)]
+        # Drivable as they are: the shared machine takes a state and gives one back.
+        models[0].state = machine.apply(models[0].state, "called") or models[0].state
+        return models
+
+    build = repeat(runs, lambda: timed(lambda: StateMachine(pack)) * 1e3)
+    seconds = repeat(runs, lambda: timed(make))
+    memory = repeat(runs, lambda: float(traced_bytes(make)))
+    return [
+        Row("1.1", GROUP, "our StateMachine: build once per pack", "ms", build),
+        Row("1.2", GROUP, f"our StateMachine: make {sized(n)} applications drivable", "ms",
+            tuple(s * 1e3 for s in seconds),
+            note="nothing attached: one object holding `state` per application"),
+        Row("1.3", GROUP, f"our StateMachine: memory for {sized(n)} applications", "MB",
+            tuple(b / 1e6 for b in memory),
+            note=f"{median(memory) / n:.0f} B per application (tracemalloc)"),
+    ]
+
+
+def add_model_cost(sizes: tuple[int, int], target: int, runs: int) -> list[Row]:
+    """``transitions`` ``add_model`` for ``sizes`` models (measured) and ``target`` models
+    (extrapolated from them: time as a·n + b·n², since add_model checks
+    ``model not in self.models``, a list; memory as linear).
+
+    Each sample: a fresh Machine, ``n`` fresh models, then ``add_model`` for each one;
+    time without tracing, memory in separate runs under tracemalloc.
+    """
+    pack = load_rules(None)
+
+    def attach(n: int) -> tuple[Machine, list[_Model]]:
+        machine = raw_machine(pack)
+        models = [_Model(pack.initial) for _ in range(n)]
+        for model in models:
+            machine.add_model(model)
+        return machine, models
+
+    def time_of(n: int) -> float:
+        return timed(lambda: attach(n))
+
+    def memory_of(n: int) -> float:
+        return float(traced_bytes(lambda: attach(n)))
+
+    n1, n2 = sizes
+    rows: list[Row] = []
+    seconds: dict[int, tuple[float, ...]] = {}
+    memory: dict[int, tuple[float, ...]] = {}
+    for i, n in enumerate(sizes):
+        seconds[n] = repeat(runs, lambda n=n: time_of(n))  # type: ignore[misc]
+        memory[n] = repeat(runs, lambda n=n: memory_of(n))  # type: ignore[misc]
+        rows.append(Row(f"1.{4 + 2 * i}", GROUP, f"transitions add_model: {sized(n)} models",
+                        "s", seconds[n], note="measured"))
+        rows.append(Row(f"1.{5 + 2 * i}", GROUP,
+                        f"transitions add_model: memory for {sized(n)} models", "MB",
+                        tuple(b / 1e6 for b in memory[n]),
+                        note=f"measured; {median(memory[n]) / n:,.0f} B per model (tracemalloc)"))
+
+    # Run i at n1 and run i at n2 give sample i at the target.
+    def quadratic(t1: float, t2: float) -> float:
+        b = (t2 / n2 - t1 / n1) / (n2 - n1)
+        a = t1 / n1 - b * n1
+        return a * target + b * target * target
+
+    def linear(m1: float, m2: float) -> float:
+        return m2 + (m2 - m1) / (n2 - n1) * (target - n2)
+
+    far_time = tuple(quadratic(*pair) for pair in zip(seconds[n1], seconds[n2], strict=True))
+    far_memory = tuple(linear(*pair) for pair in zip(memory[n1], memory[n2], strict=True))
+    how = f"extrapolated from {sized(n1)} and {sized(n2)}"
+    if target in sizes:
+        far_time, far_memory, how = seconds[target], memory[target], "measured"
+    rows.append(Row("1.8", GROUP, f"transitions add_model: {sized(target)} models", "s",
+                    far_time, note=how + " (time as a·n + b·n²)"))
+    rows.append(Row("1.9", GROUP, f"transitions add_model: memory for {sized(target)} models",
+                    "MB", tuple(b / 1e6 for b in far_memory), note=how + " (linear)"))
+    return rows
+
+
+# -- events per second -------------------------------------------------------------------
+
+
+def events_per_second(apps: int, runs: int) -> list[Row]:
+    """Triggers per second for ``apps`` applications driven through SEQUENCE each: the
+    dict table, raw transitions and our StateMachine.apply."""
+    pack = load_rules(None)
+    initial = pack.initial
+    table = dict_table(pack)
+    raw = raw_machine(pack)
+    events: Any = raw.events
+    ours = StateMachine(pack)
+    count = apps * len(SEQUENCE)
+
+    def run_table() -> float:
+        start = time.perf_counter()
+        for _ in range(apps):
+            state = initial
+            for trigger in SEQUENCE:
+                state = table(state, trigger)
+        elapsed = time.perf_counter() - start
+        assert state == "offer", state
+        return count / elapsed
+
+    def run_raw() -> float:
+        start = time.perf_counter()
+        for _ in range(apps):
+            model = _Model(initial)
+            for trigger in SEQUENCE:
+                events[trigger].trigger(model)
+        elapsed = time.perf_counter() - start
+        assert model.state == "offer", model.state
+        return count / elapsed
+
+    def run_ours() -> float:
+        start = time.perf_counter()
+        for _ in range(apps):
+            state: str | None = initial
+            for trigger in SEQUENCE:
+                state = ours.apply(state, trigger)  # type: ignore[arg-type]
+        elapsed = time.perf_counter() - start
+        assert state == "offer", state
+        return count / elapsed
+
+    what = f"{sized(apps)} applications × {len(SEQUENCE)} triggers"
+    return [
+        Row("1.10", GROUP, "events/s: hand-rolled dict table", "events/s",
+            repeat(runs, run_table), note=what, higher_is_better=True),
+        Row("1.11", GROUP, "events/s: raw transitions, static pattern", "events/s",
+            repeat(runs, run_raw), note=what + "; `machine.events[name].trigger(model)`",
+            higher_is_better=True),
+        Row("1.12", GROUP, "events/s: our StateMachine.apply", "events/s",
+            repeat(runs, run_ours), note=what, higher_is_better=True),
+    ]

@@ -1,0 +1,250 @@
+"""Run every benchmark and write the table: ``python bench/run.py [--quick] [--out FILE]``.
+
+``--quick`` uses smaller sizes and fewer runs (under half a minute); ``--smoke`` uses tiny
+ones, only to show that everything still runs (the test suite does this). The table goes
+to standard output, and to ``--out`` when given. See bench/README.md for what each figure
+means and how it is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import cli, engine, machine, sqlite  # noqa: E402
+from bench._common import Row  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "1.11"  # raw transitions: every events/s figure is compared with it
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each benchmark is, and how many runs each figure is the median of."""
+
+    runs: int  # for the quick figures (milliseconds to a few seconds)
+    slow_runs: int  # for add_model and run_due
+    drivable: int  # applications made drivable by our StateMachine
+    add_model: tuple[int, int]  # measured; extrapolated to ``drivable``
+    machine_apps: int  # applications driven through the machine benchmarks
+    engine_apps: int  # applications driven through the whole engine
+    commit_apps: int  # applications whose Changes the raw store commits
+    due: int  # due timers for run_due
+    stored: tuple[int, int]  # applications in the store for run_due
+    simulate_runs: int
+    startup_runs: int
+
+
+MODES = {
+    "full": Sizes(runs=5, slow_runs=3, drivable=100_000, add_model=(10_000, 20_000),
+                  machine_apps=20_000, engine_apps=2_000, commit_apps=3_000, due=10_000,
+                  stored=(10_000, 100_000), simulate_runs=20, startup_runs=10),
+    "quick": Sizes(runs=3, slow_runs=2, drivable=100_000, add_model=(2_000, 4_000),
+                   machine_apps=5_000, engine_apps=500, commit_apps=1_000, due=1_000,
+                   stored=(1_000, 10_000), simulate_runs=10, startup_runs=5),
+    "smoke": Sizes(runs=1, slow_runs=1, drivable=1_000, add_model=(100, 200),
+                   machine_apps=100, engine_apps=20, commit_apps=50, due=10,
+                   stored=(10, 50), simulate_runs=1, startup_runs=1),
+}
+
+
+def benchmarks(s: Sizes) -> list[tuple[str, Callable[[], list[Row]]]]:
+    """Every benchmark, in the order of the table, with its sizes bound."""
+    return [
+        ("state machine: one more application",
+         lambda: machine.per_application_cost(s.drivable, s.runs)),
+        ("state machine: transitions add_model",
+         lambda: machine.add_model_cost(s.add_model, s.drivable, s.slow_runs)),
+        ("state machine: events/s", lambda: machine.events_per_second(s.machine_apps, s.runs)),
+        ("engine in memory: events/s", lambda: engine.engine_in_memory(s.engine_apps, s.runs)),
+        ("engine on SQLite: events/s", lambda: sqlite.engine_on_sqlite(s.engine_apps, s.runs)),
+        ("SQLite store: commit, commit_many",
+         lambda: sqlite.raw_commits(s.commit_apps, 1_000, s.runs)),
+        (f"run_due among {s.stored[0]:,}",
+         lambda: sqlite.run_due(s.due, s.stored[0], s.slow_runs, first_id=1)),
+        (f"run_due among {s.stored[1]:,}",
+         lambda: sqlite.run_due(s.due, s.stored[1], s.slow_runs, first_id=4)),
+        ("simulate a year", lambda: engine.simulate_year(s.simulate_runs)),
+        ("command-line start-up", lambda: cli.startup(s.startup_runs)),
+    ]
+
+
+# -- where it ran ------------------------------------------------------------------------
+
+
+def _first(path: str, prefix: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return line.split(":", 1)[1].strip() if ":" in line else line
+    except OSError:
+        pass
+    return None
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _filesystem(path: Path) -> str:
+    """The file system type holding ``path``, from /proc/mounts."""
+    best, kind = "", "unknown"
+    try:
+        with open("/proc/mounts", encoding="utf-8") as f:
+            for line in f:
+                fields = line.split()
+                mount = fields[1]
+                if str(path).startswith(mount.rstrip("/") + "/") or str(path) == mount:
+                    if len(mount) > len(best):
+                        best, kind = mount, fields[2]
+    except OSError:
+        pass
+    return kind
+
+
+def _git() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with uncommitted changes" if dirty.strip() else "")
+
+
+def environment() -> list[tuple[str, str]]:
+    """The machine and software the figures belong to."""
+    cpu = _first("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    mem = _first("/proc/meminfo", "MemTotal")
+    ram = f"{int(mem.split()[0]) / 1024 / 1024:.1f} GiB" if mem else "unknown"
+    distro = (_first("/etc/os-release", "PRETTY_NAME=") or "").split("=", 1)[-1].strip('"')
+    system = f"{distro}, " if distro else ""
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")).resolve()
+    return [
+        ("CPU", f"{cpu}, {cores} logical cores ({usable} usable)"),
+        ("RAM", ram),
+        ("OS", f"{system}{platform.system()} {platform.release()} {platform.machine()}"),
+        ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
+        ("transitions", _version("transitions")),
+        ("PyYAML", _version("PyYAML")),
+        ("holidays", _version("holidays")),
+        ("Jinja2", _version("Jinja2")),
+        ("SQLite", f"{sqlite3.sqlite_version} (the library Python's sqlite3 uses)"),
+        ("followup", f"{_version('followup-engine')}, git {_git()}"),
+        ("temporary files", f"{tmp} ({_filesystem(tmp)})"),
+    ]
+
+
+# -- the table ---------------------------------------------------------------------------
+
+
+def number(value: float) -> str:
+    """A figure with three or more significant digits."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
+          seconds: float) -> str:
+    """The Markdown page: how it was made, where, and every figure."""
+    baseline = next((r.median for r in rows if r.id == BASELINE), None)
+    out = [
+        "# followup benchmarks",
+        "",
+        f"Made by `{command}` on {started:%Y-%m-%d %H:%M} UTC "
+        f"({mode} sizes; the whole run took {seconds:.0f} s). "
+        "How each figure is measured: bench/README.md.",
+        "",
+        "| machine and software | |",
+        "|---|---|",
+        *(f"| {k} | {_cell(v)} |" for k, v in environment()),
+        "",
+        "Each figure is the median of its runs; *range* is the lowest and the highest run. "
+        f"*vs raw transitions* divides an events/s figure by row {BASELINE} of the same run.",
+    ]
+    group = None
+    for row in rows:
+        if row.group != group:
+            group = row.group
+            out += ["", f"## {group}", "",
+                    "| id | figure | median | unit | runs | range | vs raw transitions | notes |",
+                    "|---|---|--:|---|--:|---|--:|---|"]
+        spread = (f"{number(min(row.samples))} – {number(max(row.samples))}"
+                  if row.runs > 1 else "")
+        ratio = (f"{row.median / baseline:.2f}×"
+                 if baseline and row.unit == "events/s" else "")
+        out.append(f"| {row.id} | {_cell(row.figure)} | {number(row.median)} | {row.unit} | "
+                   f"{row.runs} | {spread} | {ratio} | {_cell(row.note)} |")
+    out.append("")
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes: does it all run?")
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    args = parser.parse_args(args_list)
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    script = Path(__file__)
+    try:
+        shown = script.resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = script
+    command = shlex.join(["python", str(shown), *args_list])
+
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    rows: list[Row] = []
+    steps = benchmarks(MODES[mode])
+    for i, (name, bench) in enumerate(steps, 1):
+        print(f"[{i}/{len(steps)}] {name} ...", end="", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        rows += bench()
+        print(f" {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    text = table(rows, command=command, mode=mode, started=started,
+                 seconds=time.perf_counter() - clock)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
