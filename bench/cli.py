@@ -43,6 +43,6 @@ def startup(runs: int) -> list[Row]:
         Row("5.1", GROUP, "`python -c pass`", "ms", python, note="the interpreter alone"),
         Row("5.2", GROUP, "`followup --help`", "ms", followup,
             note=" ".join(Path(a).name if i == 0 else a for i, a in enumerate(helped))),
-        Row("5.3", GROUP, "followup's own start-up (5.2 − 5.1, per pair)", "ms",
+        Row("5.3", GROUP, "followup's own start-up (5.2 - 5.1, per pair)", "ms",
             tuple(f - p for p, f in pairs), note="imports and argument parsing"),
     ]

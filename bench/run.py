@@ -25,8 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cli, engine, machine, sqlite  # noqa: E402
-from bench._common import Row  # noqa: E402
+from bench import cli, engine, machine, sqlite
+from bench._common import Row
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "1.11"  # raw transitions: every events/s figure is compared with it
@@ -53,7 +53,7 @@ MODES = {
     "full": Sizes(runs=5, slow_runs=3, drivable=100_000, add_model=(10_000, 20_000),
                   machine_apps=20_000, engine_apps=2_000, commit_apps=3_000, due=10_000,
                   stored=(10_000, 100_000), simulate_runs=20, startup_runs=10),
-    "quick": Sizes(runs=3, slow_runs=2, drivable=100_000, add_model=(2_000, 4_000),
+    "quick": Sizes(runs=3, slow_runs=2, drivable=100_000, add_model=(1_000, 3_000),
                    machine_apps=5_000, engine_apps=500, commit_apps=1_000, due=1_000,
                    stored=(1_000, 10_000), simulate_runs=10, startup_runs=5),
     "smoke": Sizes(runs=1, slow_runs=1, drivable=1_000, add_model=(100, 200),
@@ -91,7 +91,7 @@ def _first(path: str, prefix: str) -> str | None:
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith(prefix):
-                    return line.split(":", 1)[1].strip() if ":" in line else line
+                    return line[len(prefix):].lstrip(" \t:").strip()
     except OSError:
         pass
     return None
@@ -112,9 +112,9 @@ def _filesystem(path: Path) -> str:
             for line in f:
                 fields = line.split()
                 mount = fields[1]
-                if str(path).startswith(mount.rstrip("/") + "/") or str(path) == mount:
-                    if len(mount) > len(best):
-                        best, kind = mount, fields[2]
+                inside = str(path).startswith(mount.rstrip("/") + "/") or str(path) == mount
+                if inside and len(mount) > len(best):
+                    best, kind = mount, fields[2]
     except OSError:
         pass
     return kind
@@ -131,14 +131,14 @@ def _git() -> str:
     return head + (" with uncommitted changes" if dirty.strip() else "")
 
 
-def environment() -> list[tuple[str, str]]:
+def environment(load_at_start: str = "") -> list[tuple[str, str]]:
     """The machine and software the figures belong to."""
     cpu = _first("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     mem = _first("/proc/meminfo", "MemTotal")
     ram = f"{int(mem.split()[0]) / 1024 / 1024:.1f} GiB" if mem else "unknown"
-    distro = (_first("/etc/os-release", "PRETTY_NAME=") or "").split("=", 1)[-1].strip('"')
+    distro = (_first("/etc/os-release", "PRETTY_NAME=") or "").strip('"')
     system = f"{distro}, " if distro else ""
     tmp = Path(os.environ.get("TMPDIR", "/tmp")).resolve()
     return [
@@ -153,7 +153,16 @@ def environment() -> list[tuple[str, str]]:
         ("SQLite", f"{sqlite3.sqlite_version} (the library Python's sqlite3 uses)"),
         ("followup", f"{_version('followup-engine')}, git {_git()}"),
         ("temporary files", f"{tmp} ({_filesystem(tmp)})"),
+        ("load average (1 min)", f"{load_at_start or '?'} at the start, {_load()} at the end"),
     ]
+
+
+def _load() -> str:
+    """The 1-minute load average now: other work on the machine skews every figure."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
 
 
 # -- the table ---------------------------------------------------------------------------
@@ -178,7 +187,7 @@ def _cell(text: str) -> str:
 
 
 def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
-          seconds: float) -> str:
+          seconds: float, load_at_start: str = "") -> str:
     """The Markdown page: how it was made, where, and every figure."""
     baseline = next((r.median for r in rows if r.id == BASELINE), None)
     out = [
@@ -190,7 +199,7 @@ def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
         "",
         "| machine and software | |",
         "|---|---|",
-        *(f"| {k} | {_cell(v)} |" for k, v in environment()),
+        *(f"| {k} | {_cell(v)} |" for k, v in environment(load_at_start)),
         "",
         "Each figure is the median of its runs; *range* is the lowest and the highest run. "
         f"*vs raw transitions* divides an events/s figure by row {BASELINE} of the same run.",
@@ -202,9 +211,9 @@ def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
             out += ["", f"## {group}", "",
                     "| id | figure | median | unit | runs | range | vs raw transitions | notes |",
                     "|---|---|--:|---|--:|---|--:|---|"]
-        spread = (f"{number(min(row.samples))} – {number(max(row.samples))}"
+        spread = (f"{number(min(row.samples))} to {number(max(row.samples))}"
                   if row.runs > 1 else "")
-        ratio = (f"{row.median / baseline:.2f}×"
+        ratio = (f"{row.median / baseline:.3g}x"
                  if baseline and row.unit == "events/s" else "")
         out.append(f"| {row.id} | {_cell(row.figure)} | {number(row.median)} | {row.unit} | "
                    f"{row.runs} | {spread} | {ratio} | {_cell(row.note)} |")
@@ -220,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     size.add_argument("--smoke", action="store_true", help="tiny sizes: does it all run?")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args(args_list)
+    load_at_start = _load()
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     script = Path(__file__)
     try:
@@ -238,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += bench()
         print(f" {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     text = table(rows, command=command, mode=mode, started=started,
-                 seconds=time.perf_counter() - clock)
+                 seconds=time.perf_counter() - clock, load_at_start=load_at_start)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,7 @@ def engine_on_sqlite(apps: int, runs: int) -> list[Row]:
             return _open(tmp / f"events{next(counter)}.db")
 
         added, recorded = zip(*repeat(runs, lambda: drive(fresh, apps)), strict=True)
-    what = f"{sized(apps)} applications × 3 events, each a transaction of its own"
+    what = f"{sized(apps)} applications x 3 events, each a transaction of its own"
     return [
         Row("2.1", GROUP_EVENTS, "events/s: whole engine on SQLite", "events/s", recorded,
             note=what, higher_is_better=True),

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from followup.store import MemoryStore, SQLiteStore, Store
 
 # Every store the contract suite runs on; a new store is one more line here.

@@ -46,7 +46,10 @@ def utc(instant: datetime) -> datetime:
             f"naive datetime {instant.isoformat()}: followup keeps instants in UTC and "
             "needs to know which instant you mean; pass an aware datetime (tzinfo=UTC)"
         )
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError as exc:
+        raise InputError(f"{instant.isoformat()} is out of range in UTC") from exc
 
 
 def to_text(instant: datetime) -> str:
@@ -55,14 +58,30 @@ def to_text(instant: datetime) -> str:
     >>> to_text(datetime(2026, 12, 23, 20, 0, tzinfo=UTC))
     '2026-12-23T20:00:00.000000Z'
     """
+    # This runs for every instant of every row written, and the same instants recur (an
+    # application's created_at on each commit, the "now" of a tick, a deadline's 17:00):
+    # remember recent ones. Only UTC ones: two local times that differ only in ``fold``
+    # compare equal, though they are an hour apart.
     if instant.tzinfo is not UTC:
-        instant = utc(instant)
-    # isoformat() of a UTC instant ends in "+00:00", and leaves out a zero fraction; it is
-    # much faster than isoformat(timespec=...) or strftime, and this runs for every row.
-    text = instant.isoformat()
-    if instant.microsecond:
-        return text[:-6] + "Z"
-    return text[:-6] + ".000000Z"
+        return _format(instant)
+    text = _texts.get(instant)
+    if text is None:
+        text = _format(instant)
+        if len(_texts) >= 8192:
+            _texts.clear()
+        _texts[instant] = text
+    return text
+
+
+_texts: dict[datetime, str] = {}
+
+
+def _format(instant: datetime) -> str:
+    utc_instant = utc(instant)
+    # isoformat() of a UTC instant ends in "+00:00" and leaves out a zero fraction; it is
+    # much faster than isoformat(timespec=...) or strftime.
+    text = utc_instant.isoformat()[:-6]
+    return text + "Z" if utc_instant.microsecond else text + ".000000Z"
 
 
 def from_text(text: str) -> datetime:

@@ -15,7 +15,7 @@ import bisect
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import itemgetter
 from types import TracebackType
 from typing import Self
@@ -79,7 +79,9 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._closed = False
         self._apps: dict[str, Application] = {}
-        self._history: dict[str, list[tuple[HistoryEntry, str]]] = {}
+        # application id -> seq -> (the entry, its data as JSON); the entry's own data
+        # dict is the caller's and never handed out.
+        self._history: dict[str, dict[int, tuple[HistoryEntry, str]]] = {}
         self._timers: dict[str, Timer] = {}
         self._timeline: list[tuple[datetime, str]] = []  # (fire_at, key), sorted
         self._timers_of: dict[str, set[str]] = {}  # application id -> timer keys
@@ -139,7 +141,11 @@ class MemoryStore:
         return _copy(app)
 
     def _history_of(self, app_id: str) -> list[HistoryEntry]:
-        return [replace(entry, data=load_json(data)) for entry, data in self._history[app_id]]
+        entries = self._history[app_id]
+        return [
+            replace(entry, data=load_json(data))
+            for entry, data in (entries[seq] for seq in sorted(entries))
+        ]
 
     def applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
@@ -252,8 +258,7 @@ class MemoryStore:
             rows = [_copy(app) for app, _ in final.values()]
             results = [_copy(app) for app in results]
             for entry, _ in history:
-                known = self._history.get(entry.application_id, ())
-                if any(e.seq == entry.seq for e, _ in known):
+                if entry.seq in self._history.get(entry.application_id, ()):
                     raise InputError(
                         f"history entry {entry.seq} of application {entry.application_id!r} "
                         "already exists: history only grows; number new entries from the "
@@ -261,9 +266,9 @@ class MemoryStore:
                     )
             for app in rows:
                 self._apps[app.id] = app
-                self._history.setdefault(app.id, [])
+                self._history.setdefault(app.id, {})
             for entry, data in history:
-                self._history[entry.application_id].append((entry, data))
+                self._history[entry.application_id][entry.seq] = (entry, data)
             for key, timer in timers.items():
                 self._drop_timer(key)
                 if timer is not None:
@@ -357,8 +362,11 @@ class MemoryStore:
 
 
 def _copy(app: Application) -> Application:
-    created_at = None if app.created_at is None else utc(app.created_at)
-    return replace(app, facts=dict(app.facts), created_at=created_at)
+    # Faster than dataclasses.replace, and a commit makes two of these per application.
+    fields = vars(app) | {"facts": dict(app.facts)}
+    if app.created_at is not None and app.created_at.tzinfo is not UTC:
+        fields["created_at"] = utc(app.created_at)
+    return Application(**fields)
 
 
 def _application_order(app: Application) -> tuple[bool, datetime | None, str]:
@@ -375,12 +383,16 @@ def _data(entry: HistoryEntry) -> str:
 
 
 def _history_entry(entry: HistoryEntry) -> HistoryEntry:
-    return replace(entry, at=utc(entry.at), data={})
+    return entry if entry.at.tzinfo is UTC else replace(entry, at=utc(entry.at))
 
 
 def _timer(timer: Timer) -> Timer:
-    due_at = None if timer.due_at is None else utc(timer.due_at)
-    return replace(timer, fire_at=utc(timer.fire_at), due_at=due_at)
+    due_at = timer.due_at
+    if timer.fire_at.tzinfo is UTC and (due_at is None or due_at.tzinfo is UTC):
+        return timer
+    return replace(
+        timer, fire_at=utc(timer.fire_at), due_at=None if due_at is None else utc(due_at)
+    )
 
 
 def _outbox_rows(n: Notification) -> list[_OutboxRow]:

@@ -15,12 +15,21 @@ TIMER_KEYS = {"application", "rule", "action", "at", "due", "contact", "key"}
 # then Mon 28th: Christmas Friday and the weekend are skipped), and the follow-up call
 # 7 days later, due 10 days after the interview.
 EXPECTED_TIMERS = [
-    ("thank-you-notes", "notify", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00",
-     "Jane Doe"),
-    ("thank-you-notes", "notify", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00",
-     "Raj Patel"),
-    ("follow-up-call", "notify", "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00",
-     None),
+    (
+        "thank-you-notes",
+        "notify",
+        "2026-12-23T15:00:00-05:00",
+        "2026-12-28T17:00:00-05:00",
+        "Jane Doe",
+    ),
+    (
+        "thank-you-notes",
+        "notify",
+        "2026-12-23T15:00:00-05:00",
+        "2026-12-28T17:00:00-05:00",
+        "Raj Patel",
+    ),
+    ("follow-up-call", "notify", "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00", None),
 ]
 
 
@@ -28,18 +37,10 @@ def timers_of(items):
     return [(t["rule"], t["action"], t["at"], t["due"], t["contact"]) for t in items]
 
 
-def add_acme(followup):
-    """The store of the brief: New York owner, one application with two interviewers."""
-    followup("init", "--timezone", "America/New_York", "--country", "US", "--subdivision", "NY")
-    return followup("add", "--company", "Acme", "--role", "Engineer",
-                    "--interviewed", "2026-12-23T15:00",
-                    "--interviewer", "Jane Doe, Engineering Manager",
-                    "--interviewer", "Raj Patel", "--json").json()
-
-
 def test_init_creates_the_store_and_sets_the_owner(followup):
-    result = followup("init", "--timezone", "America/New_York", "--country", "US",
-                      "--subdivision", "NY")
+    result = followup(
+        "init", "--timezone", "America/New_York", "--country", "US", "--subdivision", "NY"
+    )
     assert followup.db.is_file()
     assert result.stdout.splitlines() == [
         f"followup store ready at {followup.db}",
@@ -48,16 +49,25 @@ def test_init_creates_the_store_and_sets_the_owner(followup):
 
 
 def test_init_json(followup):
-    data = followup("init", "--timezone", "Europe/Berlin", "--country", "DE",
-                    "--subdivision", "BY", "--json").json()
-    assert data == {"store": str(followup.db), "owner": "tester", "timezone": "Europe/Berlin",
-                    "country": "DE", "subdivision": "BY"}
+    data = followup(
+        "init", "--timezone", "Europe/Berlin", "--country", "DE", "--subdivision", "BY", "--json"
+    ).json()
+    assert data == {
+        "store": str(followup.db),
+        "owner": "tester",
+        "timezone": "Europe/Berlin",
+        "country": "DE",
+        "subdivision": "BY",
+    }
 
 
-@pytest.mark.parametrize(("option", "value", "needle"), [
-    ("--timezone", "Mars/Olympus_Mons", "Mars/Olympus_Mons"),
-    ("--country", "XX", "XX"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "needle"),
+    [
+        ("--timezone", "Mars/Olympus_Mons", "Mars/Olympus_Mons"),
+        ("--country", "XX", "XX"),
+    ],
+)
 def test_init_rejects_a_bad_calendar(followup, option, value, needle):
     args = {"--timezone": "UTC", "--country": "US"}
     args[option] = value
@@ -66,8 +76,8 @@ def test_init_rejects_a_bad_calendar(followup, option, value, needle):
     assert "Traceback" not in result.stderr
 
 
-def test_add_json(followup):
-    added = add_acme(followup)
+def test_add_json(acme):
+    added = acme
     assert set(added) == {"id", "state", "timers"}
     assert isinstance(added["id"], str)
     assert added["id"]
@@ -84,8 +94,19 @@ def test_add_json(followup):
 
 def test_add_human(followup):
     followup("init", "--timezone", "America/New_York", "--country", "US", "--subdivision", "NY")
-    result = followup("add", "--company", "Acme", "--role", "Engineer", "--id", "acme-1",
-                      "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe")
+    result = followup(
+        "add",
+        "--company",
+        "Acme",
+        "--role",
+        "Engineer",
+        "--id",
+        "acme-1",
+        "--interviewed",
+        "2026-12-23T15:00",
+        "--interviewer",
+        "Jane Doe",
+    )
     assert result.stdout.splitlines() == [
         "added acme-1: Engineer at Acme (interviewed)",
         "  Wed 2026-12-23 15:00  thank-you-notes — Jane Doe  due Mon 2026-12-28 17:00",
@@ -93,39 +114,57 @@ def test_add_human(followup):
     ]
 
 
-def test_list_json(followup):
-    app = add_acme(followup)["id"]
+def test_list_json(followup, acme):
+    app = acme["id"]
     [item] = followup("list", "--json").json()
     assert {k: item[k] for k in ("id", "company", "role", "state")} == {
-        "id": app, "company": "Acme", "role": "Engineer", "state": "interviewed"}
+        "id": app,
+        "company": "Acme",
+        "role": "Engineer",
+        "state": "interviewed",
+    }
     assert datetime.fromisoformat(item["created_at"]).tzinfo is not None
     assert followup("list", "--state", "interviewed", "--json").json() == [item]
     assert followup("list", "--state", "thanked", "--json").json() == []
 
 
-def test_list_human(followup):
-    app = add_acme(followup)["id"]
+def test_list_human(followup, acme):
+    app = acme["id"]
     assert followup("list").stdout == f"{app}  interviewed  Engineer at Acme\n"
 
 
-def test_show_json(followup):
-    added = add_acme(followup)
+def test_show_json(followup, acme):
+    added = acme
     app = added["id"]
     shown = followup("show", app, "--json").json()
     assert {k: shown[k] for k in ("id", "owner", "company", "role", "state")} == {
-        "id": app, "owner": "tester", "company": "Acme", "role": "Engineer",
-        "state": "interviewed"}
+        "id": app,
+        "owner": "tester",
+        "company": "Acme",
+        "role": "Engineer",
+        "state": "interviewed",
+    }
     assert set(shown["facts"]) == {"interviewed_at"}
     interviewed = datetime.fromisoformat(shown["facts"]["interviewed_at"])
     assert interviewed == datetime(2026, 12, 23, 15, 0, tzinfo=NEW_YORK)
     assert shown["contacts"] == [
-        {"name": "Jane Doe", "role": "interviewer", "title": "Engineering Manager",
-         "email": "", "phone": ""},
+        {
+            "name": "Jane Doe",
+            "role": "interviewer",
+            "title": "Engineering Manager",
+            "email": "",
+            "phone": "",
+        },
         {"name": "Raj Patel", "role": "interviewer", "title": "", "email": "", "phone": ""},
     ]
     [created] = shown["history"]
     assert {k: created[k] for k in ("seq", "kind", "contact", "from", "to")} == {
-        "seq": 0, "kind": "created", "contact": None, "from": None, "to": "interviewed"}
+        "seq": 0,
+        "kind": "created",
+        "contact": None,
+        "from": None,
+        "to": "interviewed",
+    }
     at = datetime.fromisoformat(created["at"])  # when it was added, in the owner's zone
     assert at.utcoffset() == at.astimezone(NEW_YORK).utcoffset()
     assert shown["timers"] == added["timers"]
@@ -134,8 +173,8 @@ def test_show_json(followup):
     assert "reopened" not in allowed
 
 
-def test_show_human(followup):
-    app = add_acme(followup)["id"]
+def test_show_human(followup, acme):
+    app = acme["id"]
     out = followup("show", app).stdout
     assert out.startswith(f"{app}: Engineer at Acme — interviewed\n")
     assert "  interviewer: Jane Doe, Engineering Manager\n" in out
@@ -144,8 +183,8 @@ def test_show_human(followup):
     assert "  Wed 2026-12-30 15:00  follow-up-call  due Sat 2027-01-02 17:00\n" in out
 
 
-def test_agenda_json(followup):
-    app = add_acme(followup)["id"]
+def test_agenda_json(followup, acme):
+    app = acme["id"]
     items = followup("agenda", "--json", "--days", "3650").json()
     assert timers_of(items) == EXPECTED_TIMERS
     for item in items:
@@ -154,8 +193,8 @@ def test_agenda_json(followup):
         assert isinstance(item["overdue"], bool)
 
 
-def test_owners_are_isolated(followup):
-    app = add_acme(followup)["id"]
+def test_owners_are_isolated(followup, acme):
+    app = acme["id"]
     assert followup("list", "--owner", "someone-else", "--json").json() == []
     assert followup("agenda", "--owner", "someone-else", "--json", "--days", "3650").json() == []
     result = followup("show", app, "--owner", "someone-else", expect=2)
@@ -164,27 +203,42 @@ def test_owners_are_isolated(followup):
 
 def test_add_rejects_a_bad_time_and_stores_nothing(followup):
     followup("init", "--timezone", "UTC")
-    result = followup("add", "--company", "Acme", "--role", "Engineer",
-                      "--interviewed", "next tuesday", expect=2)
+    result = followup(
+        "add", "--company", "Acme", "--role", "Engineer", "--interviewed", "next tuesday", expect=2
+    )
     assert "'next tuesday'" in result.stderr
     assert followup("list", "--json").json() == []
 
 
 def test_add_rejects_two_contacts_with_one_name(followup):
     followup("init", "--timezone", "UTC")
-    result = followup("add", "--company", "Acme", "--role", "Engineer",
-                      "--interviewer", "Jane Doe", "--reference", "Jane Doe", expect=2)
+    result = followup(
+        "add",
+        "--company",
+        "Acme",
+        "--role",
+        "Engineer",
+        "--interviewer",
+        "Jane Doe",
+        "--reference",
+        "Jane Doe",
+        expect=2,
+    )
     assert "'Jane Doe'" in result.stderr
     assert followup("list", "--json").json() == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a duplicate --id is bad input but exits 3 "
-                   "(store failed/busy), which tells a script to retry")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a duplicate --id is bad input but exits 3 "
+    "(store failed/busy), which tells a script to retry",
+)
 def test_add_with_an_id_that_exists_is_bad_input(followup):
     followup("init", "--timezone", "UTC")
     followup("add", "--company", "Acme", "--role", "Engineer", "--id", "acme")
-    result = followup("add", "--company", "Globex", "--role", "Analyst", "--id", "acme",
-                      expect=None)
+    result = followup(
+        "add", "--company", "Globex", "--role", "Analyst", "--id", "acme", expect=None
+    )
     assert "'acme'" in result.stderr
     assert [a["company"] for a in followup("list", "--json").json()] == ["Acme"]
     assert result.returncode == 2

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-EVENTS = ("thank_you_sent", "reference_briefed", "referral_contacted", "called",
-          "offer_received", "rejected", "reopened", "opted_out")
+EVENTS = (
+    "thank_you_sent",
+    "reference_briefed",
+    "referral_contacted",
+    "called",
+    "offer_received",
+    "rejected",
+    "reopened",
+    "opted_out",
+)
 
-THANK_JANE = ("thank-you-notes", "notify", "2026-12-23T15:00:00-05:00",
-              "2026-12-28T17:00:00-05:00", "Jane Doe")
-THANK_RAJ = ("thank-you-notes", "notify", "2026-12-23T15:00:00-05:00",
-             "2026-12-28T17:00:00-05:00", "Raj Patel")
-CALL = ("follow-up-call", "notify", "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00",
-        None)
+THANK_JANE = (
+    "thank-you-notes",
+    "notify",
+    "2026-12-23T15:00:00-05:00",
+    "2026-12-28T17:00:00-05:00",
+    "Jane Doe",
+)
+THANK_RAJ = (
+    "thank-you-notes",
+    "notify",
+    "2026-12-23T15:00:00-05:00",
+    "2026-12-28T17:00:00-05:00",
+    "Raj Patel",
+)
+CALL = ("follow-up-call", "notify", "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00", None)
 
 
 def timers_of(items):
@@ -20,15 +37,10 @@ def timers_of(items):
 
 
 @pytest.fixture
-def app(followup):
+def app(acme):
     """An application in New York, interviewed Wed 2026-12-23 15:00 by Jane and Raj."""
-    followup("init", "--timezone", "America/New_York", "--country", "US", "--subdivision", "NY")
-    added = followup("add", "--company", "Acme", "--role", "Engineer",
-                     "--interviewed", "2026-12-23T15:00",
-                     "--interviewer", "Jane Doe, Engineering Manager",
-                     "--interviewer", "Raj Patel", "--json").json()
-    assert timers_of(added["timers"]) == [THANK_JANE, THANK_RAJ, CALL]
-    return added["id"]
+    assert timers_of(acme["timers"]) == [THANK_JANE, THANK_RAJ, CALL]
+    return acme["id"]
 
 
 def test_the_way_through_the_states(followup, app):
@@ -69,7 +81,11 @@ def test_the_way_through_the_states(followup, app):
     assert "nothing changed" in again.stdout
     out = followup("log", app, "called", "--json").json()
     assert (out["state"], out["changed"], out["cancelled"], out["armed"]) == (
-        "followed_up", False, [], [])
+        "followed_up",
+        False,
+        [],
+        [],
+    )
 
     # An offer; then "reopened" does not fit the state.
     out = followup("log", app, "offer_received", "--json").json()
@@ -145,33 +161,56 @@ def test_decision_date_moves_the_follow_up_call(followup, app):
     assert shown["facts"]["decision_expected_on"] == "2027-01-08"
     # 1 working day after Fri 2027-01-08 is Mon 2027-01-11; the send window opens at 09:00.
     assert timers_of(shown["timers"]) == [
-        THANK_JANE, THANK_RAJ,
-        ("follow-up-call", "notify", "2027-01-11T09:00:00-05:00", "2027-01-11T17:00:00-05:00",
-         None),
+        THANK_JANE,
+        THANK_RAJ,
+        (
+            "follow-up-call",
+            "notify",
+            "2027-01-11T09:00:00-05:00",
+            "2027-01-11T17:00:00-05:00",
+            None,
+        ),
     ]
 
 
 def test_new_interviewer_gets_a_thank_you_reminder(followup, app):
     followup("log", app, "--interviewer", "Mei Chen, Recruiter")
     shown = followup("show", app, "--json").json()
-    assert shown["contacts"][-1] == {"name": "Mei Chen", "role": "interviewer",
-                                     "title": "Recruiter", "email": "", "phone": ""}
-    assert ("thank-you-notes", "notify", "2026-12-23T15:00:00-05:00",
-            "2026-12-28T17:00:00-05:00", "Mei Chen") in timers_of(shown["timers"])
+    assert shown["contacts"][-1] == {
+        "name": "Mei Chen",
+        "role": "interviewer",
+        "title": "Recruiter",
+        "email": "",
+        "phone": "",
+    }
+    assert (
+        "thank-you-notes",
+        "notify",
+        "2026-12-23T15:00:00-05:00",
+        "2026-12-28T17:00:00-05:00",
+        "Mei Chen",
+    ) in timers_of(shown["timers"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: log adds the new contact in its own transaction "
-                   "before the bad fact is refused: exit 2, yet the store changed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: log adds the new contact in its own transaction "
+    "before the bad fact is refused: exit 2, yet the store changed",
+)
 def test_new_contact_with_a_bad_fact_changes_nothing(followup, app):
     before = followup("show", app, "--json").json()
-    followup("log", app, "--interviewer", "Mei Chen", "--fact",
-             "decision_expected_on=tomorrow", expect=2)
+    followup(
+        "log", app, "--interviewer", "Mei Chen", "--fact", "decision_expected_on=tomorrow", expect=2
+    )
     assert followup("show", app, "--json").json() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: log stores the facts in their own transaction "
-                   "before the event is refused: exit 2, yet the fact is kept and the "
-                   "follow-up call moved")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: log stores the facts in their own transaction "
+    "before the event is refused: exit 2, yet the fact is kept and the "
+    "follow-up call moved",
+)
 def test_refused_event_with_a_fact_changes_nothing(followup, app):
     before = followup("show", app, "--json").json()
     followup("log", app, "reopened", "--fact", "decision_expected_on=2027-01-08", expect=2)

@@ -108,8 +108,9 @@ def test_json_shape(followup, default_pack, tmp_path):
     bad = followup.write("mine.yaml", UNKNOWN_STATE)
     typo = followup.write("typo.yaml", MISSPELLED_KEY)
     missing = tmp_path / "missing.yaml"
-    result = followup("validate", "--json", str(default_pack), str(bad), str(typo),
-                      str(missing), expect=2)
+    result = followup(
+        "validate", "--json", str(default_pack), str(bad), str(typo), str(missing), expect=2
+    )
     data = result.json()
     assert [r["file"] for r in data] == [str(default_pack), str(bad), str(typo), str(missing)]
     assert [r["ok"] for r in data] == [True, False, False, False]
@@ -123,7 +124,12 @@ def test_json_shape(followup, default_pack, tmp_path):
     assert data[0]["problems"] == []
     [state] = data[1]["problems"]
     assert (state["file"], state["line"], state["column"], state["path"], state["severity"]) == (
-        str(bad), 6, 12, "rules[0].while", "error")
+        str(bad),
+        6,
+        12,
+        "rules[0].while",
+        "error",
+    )
     assert "did you mean 'interviewed'" in state["message"]
     [key] = data[2]["problems"]
     assert (key["file"], key["line"], key["column"], key["severity"]) == (str(typo), 6, 5, "error")

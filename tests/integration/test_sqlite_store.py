@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from followup.errors import SchemaError, StoreError
 from followup.model import Application, Change, Timer
 from followup.store import SQLiteStore, _migrations
@@ -44,8 +45,10 @@ def schema(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
 
 def test_the_file_is_created_private_with_its_folders(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "followup.db"
-    with SQLiteStore(path):
-        pass
+    with SQLiteStore(path) as store:
+        store.commit(new_application())
+        wal = path.with_name(path.name + "-wal")
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600  # SQLite copies the file's mode
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from followup.errors import ConflictError, InputError, StoreError, UnknownApplication
 from followup.model import (
     Application,
@@ -260,6 +261,18 @@ def test_a_naive_datetime_is_refused_and_changes_nothing(store: Store) -> None:
     with pytest.raises(InputError, match="naive datetime"):
         store.due_timers(naive)
     assert snapshot(store) == before
+
+
+def test_local_times_in_a_daylight_saving_fold_keep_their_instant(store: Store) -> None:
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)  # EDT: 05:30 UTC
+    second = first.replace(fold=1)  # the same wall time an hour later, EST: 06:30 UTC
+    app = create(store)
+    update(store, app, timers_added=(timer("t-1", first), timer("t-2", second)))
+    assert [(t.key, t.fire_at) for t in store.timers()] == [
+        ("t-1", datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+        ("t-2", datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+    ]
+    assert [t.key for t in store.due_timers(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))] == ["t-1"]
 
 
 # -- timers ---------------------------------------------------------------------------
