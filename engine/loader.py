@@ -106,12 +106,12 @@ def _resolve_chain(source: Source, base_dir: Path) -> list[Source]:
     seen = {source.file}
     current, current_dir = source, base_dir
     while True:
+        if current.value is None:
+            raise RulesError([current.problem((), "the file is empty: start it with 'version: 1'")])
         problems = check(current, schema())
         if problems:
             raise RulesError(problems)
         value = current.value
-        if value is None:
-            raise RulesError([current.problem((), "the file is empty: start it with 'version: 1'")])
         parent = value.get("extends")
         if parent is None:
             return chain

@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -85,6 +86,24 @@ class Template:
             raise ExpressionError(f"template failed: {exc}") from exc
 
 
+def _check_internal(ast: jinja2.nodes.Template, what: str) -> None:
+    """Refuse, when the pack loads, any reach into internals (``x.__class__``,
+    ``x['_secret']``); the sandbox would refuse it at render time too, but later."""
+    for node in ast.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
+        if isinstance(node, jinja2.nodes.Getattr):
+            attr = node.attr
+        elif isinstance(node.arg, jinja2.nodes.Const) and isinstance(node.arg.value, str):
+            attr = node.arg.value
+        else:
+            continue
+        if attr.startswith("_") or attr in ("mro", "format", "format_map"):
+            raise ExpressionError(
+                f"{what} reaches for {attr!r}, which is not allowed: rules may use facts, "
+                "contacts and the application's fields, not Python internals",
+                line=node.lineno,
+            )
+
+
 def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     unknown = sorted(used - set(known))
     if not unknown:
@@ -107,6 +126,7 @@ def compile_condition(source: str, *, known: Collection[str]) -> Condition:
         compiled = _ENV.compile_expression(source, undefined_to_none=False)
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionError(f"condition {source!r} does not parse: {exc.message}") from exc
+    _check_internal(ast, f"condition {source!r}")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, f"condition {source!r}")
     return Condition(source=source, names=frozenset(used), _compiled=compiled)
@@ -121,6 +141,7 @@ def compile_template(source: str, *, known: Collection[str]) -> Template:
         raise ExpressionError(
             f"template does not parse: {exc.message}", line=exc.lineno or 0
         ) from exc
+    _check_internal(ast, "template")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, "template")
     return Template(source=source, names=frozenset(used), _compiled=compiled)
