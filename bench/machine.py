@@ -149,25 +149,39 @@ def add_model_cost(sizes: tuple[int, int], target: int, runs: int) -> list[Row]:
                         note=f"measured; {median(memory[n]) / n:,.0f} B per model (tracemalloc)"))
 
     # Run i at n1 and run i at n2 give sample i at the target.
-    def quadratic(t1: float, t2: float) -> float:
+    def fit(t1: float, t2: float) -> tuple[float, float]:
+        """(a, b) of t = a*n + b*n^2 through both points; never negative (noise at
+        tiny sizes can make one so: then the other alone goes through the larger)."""
         b = (t2 / n2 - t1 / n1) / (n2 - n1)
         a = t1 / n1 - b * n1
-        if b < 0 or a < 0:  # noise at tiny sizes: no worse than linear from the larger
-            return t2 / n2 * target
+        if b < 0:
+            return t2 / n2, 0.0
+        if a < 0:
+            return 0.0, t2 / (n2 * n2)
+        return a, b
+
+    def quadratic(t1: float, t2: float) -> float:
+        a, b = fit(t1, t2)
         return a * target + b * target * target
 
     def linear(m1: float, m2: float) -> float:
         return m2 + (m2 - m1) / (n2 - n1) * (target - n2)
 
-    far_time = tuple(quadratic(*pair) for pair in zip(seconds[n1], seconds[n2], strict=True))
-    far_memory = tuple(linear(*pair) for pair in zip(memory[n1], memory[n2], strict=True))
-    how = f"extrapolated from {sized(n1)} and {sized(n2)}"
     if target in sizes:
-        far_time, far_memory, how = seconds[target], memory[target], "measured"
+        far_time, far_memory = seconds[target], memory[target]
+        time_note = memory_note = "measured"
+    else:
+        far_time = tuple(quadratic(*p) for p in zip(seconds[n1], seconds[n2], strict=True))
+        far_memory = tuple(linear(*p) for p in zip(memory[n1], memory[n2], strict=True))
+        a, b = fit(median(seconds[n1]), median(seconds[n2]))
+        share = b * target * target / (a * target + b * target * target)
+        how = f"extrapolated from {sized(n1)} and {sized(n2)}"
+        time_note = f"{how} as a·n + b·n² ({share:.0%} of it the n² term)"
+        memory_note = f"{how}, linearly"
     rows.append(Row("1.8", GROUP, f"transitions add_model: {sized(target)} models", "s",
-                    far_time, note=how + " (time as a·n + b·n²)"))
+                    far_time, note=time_note))
     rows.append(Row("1.9", GROUP, f"transitions add_model: memory for {sized(target)} models",
-                    "MB", tuple(b / 1e6 for b in far_memory), note=how + " (linear)"))
+                    "MB", tuple(b / 1e6 for b in far_memory), note=memory_note))
     return rows
 
 

@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("application", metavar="APP")
 
     p = cmd("agenda", "what is coming, earliest first")
-    p.add_argument("--days", type=int, default=30, help="how far ahead (default 30)")
+    p.add_argument("--days", type=_days, default=30, help="how far ahead (default 30)")
 
     p = cmd("run", "the reminder daemon: fire what is due and deliver it")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -138,6 +138,16 @@ def _contact_options(p: argparse.ArgumentParser) -> None:
                        help=f"a contact with the role {role} (repeatable)")
 
 
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError("the number of days cannot be negative")
+    return days
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -160,11 +170,28 @@ def _owner(args: argparse.Namespace) -> str:
     return str(_opt(args, "owner", "FOLLOWUP_OWNER") or os.environ.get("USER") or "me")
 
 
-def _engine(args: argparse.Namespace, *, db: str | None = None, rules: str | None = None) -> Engine:
+def _sqlite_path(url: str) -> str | None:
+    """The file behind a SQLite store URL, or None for other stores."""
+    if url.startswith("memory:"):
+        return None
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :]
+    return None if "://" in url else url
+
+
+def _engine(
+    args: argparse.Namespace,
+    *,
+    db: str | None = None,
+    rules: str | None = None,
+    create: bool = False,
+) -> Engine:
     from followup.engine import Engine
     from followup.store import open_store
 
     url = db or _opt(args, "db", "FOLLOWUP_DB") or _default_db()
+    if not create and _sqlite_path(url) is not None and not os.path.exists(_sqlite_path(url) or ""):
+        raise _Usage(f"no followup store at {_sqlite_path(url)}: create it with  followup init")
     store = open_store(url)
     try:
         return Engine(rules=rules or _opt(args, "rules", "FOLLOWUP_RULES"), store=store)
@@ -235,8 +262,17 @@ def _timer_json(calendar: WorkCalendar, t: Timer) -> dict[str, Any]:
 # -- commands ------------------------------------------------------------------------
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        owner = engine.set_owner(_owner(args), timezone=args.timezone or os.environ.get("TZ") or None,
+    from followup.loader import load_rules
+    from followup.timing import CalendarError
+
+    pack = load_rules(_opt(args, "rules", "FOLLOWUP_RULES"))
+    timezone = args.timezone or os.environ.get("TZ") or None
+    try:  # check the settings before a store file is created
+        pack.calendar.build(timezone=timezone, country=args.country, subdivision=args.subdivision)
+    except CalendarError as exc:
+        raise _Usage(str(exc)) from exc
+    with _engine(args, create=True) as engine:
+        owner = engine.set_owner(_owner(args), timezone=timezone,
                                  country=args.country, subdivision=args.subdivision)
         cal = engine.calendar(owner.id)
         where = _opt(args, "db", "FOLLOWUP_DB") or _default_db()
@@ -252,7 +288,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
+    with _engine(args, create=True) as engine:
         owner = _owner(args)
         cal = engine.calendar(owner)
         facts: dict[str, object] = dict(_facts(args.fact))
@@ -283,33 +319,25 @@ def _cmd_log(args: argparse.Namespace) -> int:
         if not (args.event or facts or new_contacts):
             raise _Usage("say what happened: an EVENT, --fact NAME=VALUE or a new contact "
                          f"(events: {', '.join(engine.pack.events)})")
-        engine.application(args.application, owner=owner)  # unknown app: error before any change
-        changed = False
-        for c in new_contacts:
-            changed |= engine.add_contact(args.application, c, owner=owner).changed
-        if facts:
-            changed |= engine.set_facts(args.application, facts, owner=owner).changed
-        outcome = None
-        if args.event:
-            at = _when(args.at, cal, "--at") if args.at else None
-            outcome = engine.record(args.application, args.event, contact=args.contact, at=at,
-                                    key=args.key, owner=owner)
-            changed |= outcome.changed
+        at = _when(args.at, cal, "--at") if args.at else None
+        outcome = engine.log(args.application, event=args.event, contact=args.contact,
+                             facts=facts, contacts=new_contacts, at=at, key=args.key,
+                             owner=owner)
+        changed = outcome.changed
         app = engine.application(args.application, owner=owner)
         if _opt(args, "json"):
             _print_json({"id": app.id, "state": app.state, "changed": changed,
-                         "cancelled": [_timer_json(cal, t) for t in (outcome.cancelled if outcome else ())],
-                         "armed": [_timer_json(cal, t) for t in (outcome.armed if outcome else ())]})
+                         "cancelled": [_timer_json(cal, t) for t in outcome.cancelled],
+                         "armed": [_timer_json(cal, t) for t in outcome.armed]})
         elif not changed:
             print(f"{app.id}: already recorded, nothing changed (state {app.state})")
         else:
             print(f"{app.id}: recorded; now {app.state}")
-            if outcome:
-                for t in outcome.cancelled:
-                    print(f"  cancelled {t.rule}{' — ' + t.contact if t.contact else ''}")
-                for t in outcome.armed:
-                    print(f"  next {_local(cal, t.fire_at)}  {t.rule}"
-                          f"{' — ' + t.contact if t.contact else ''}")
+            for t in outcome.cancelled:
+                print(f"  cancelled {t.rule}{' — ' + t.contact if t.contact else ''}")
+            for t in outcome.armed:
+                print(f"  next {_local(cal, t.fire_at)}  {t.rule}"
+                      f"{' — ' + t.contact if t.contact else ''}")
     return EXIT_OK
 
 
@@ -351,6 +379,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
             return EXIT_OK
         print(f"{app.id}: {app.role} at {app.company} — {app.state}")
         for name, value in app.facts.items():
+            spec = engine.pack.facts.get(name)
+            if spec is not None and spec.type == "datetime":
+                value = _local(cal, datetime.fromisoformat(value))
             print(f"  {name}: {value}")
         for c in app.contacts:
             print(f"  {c.role}: {c.name}{', ' + c.title if c.title else ''}")
@@ -398,7 +429,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.demo:
         db = _opt(args, "db", "FOLLOWUP_DB") or os.path.join(".followup", "demo.db")
         rules = _opt(args, "rules", "FOLLOWUP_RULES") or "demo"
-    with _engine(args, db=db, rules=rules) as engine:
+    with _engine(args, db=db, rules=rules, create=True) as engine:
         if args.demo:
             _seed_demo(engine, _owner(args))
         if engine.plugins is not None:
@@ -408,6 +439,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"followup run: watching {db or _opt(args, 'db', 'FOLLOWUP_DB') or _default_db()}"
               f" (channels: {', '.join(engine.channels.names()) or 'none'})"
               f"{'' if args.once else '; Ctrl-C to stop'}", file=sys.stderr, flush=True)
+        if _opt(args, "json"):
+            # Standard output carries the JSON report alone; reminders go to stderr.
+            console = engine.channels.get("console")
+            if console is not None and hasattr(console, "stream"):
+                console.stream = sys.stderr
         while True:
             report = engine.run_due()
             for row, error in report.delivery.failed + report.delivery.dead:
@@ -553,6 +589,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `followup agenda | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except _Usage as exc:
         print(f"followup {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT

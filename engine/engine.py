@@ -20,6 +20,7 @@ from followup.clock import Clock, SystemClock
 from followup.delivery import DeliveryReport, Dispatcher
 from followup.errors import (
     ConflictError,
+    FollowupError,
     InputError,
     InvalidEvent,
 )
@@ -44,6 +45,10 @@ from followup.store import MemoryStore, Store
 from followup.timing import CalendarError, WorkCalendar
 
 __all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
+
+# A step of a change: appends to the history and returns the new application, or None
+# when it changes nothing.
+_Step = Callable[[Application, list[HistoryEntry], datetime], Application | None]
 
 _MAX_AUTO_STEPS = 32  # a pack whose own transitions loop is stopped, not spun forever
 _RETRIES = 5  # attempts when another writer changed the application first
@@ -211,7 +216,11 @@ class Engine:
                   "contacts": [_contact_data(c) for c in app.contacts]},
         )
         record = Record(application=app, history=(), timers=())
-        return self._settle(record, app, [created], now, expected_version=None)
+        try:
+            return self._settle(record, app, [created], now, expected_version=None)
+        except ConflictError as exc:
+            raise InputError(f"an application with the id {app.id!r} already exists: "
+                             "choose another id, or leave it out for a new one") from exc
 
     def application(self, application_id: str, *, owner: str | None = None) -> Application:
         return self.store.load(application_id, owner=owner).application
@@ -229,6 +238,37 @@ class Engine:
 
     # -- changes -------------------------------------------------------------------
 
+    def log(
+        self,
+        application_id: str,
+        *,
+        event: str | None = None,
+        contact: str | None = None,
+        facts: Mapping[str, object] | None = None,
+        contacts: Iterable[Contact] = (),
+        at: datetime | None = None,
+        key: str | None = None,
+        owner: str | None = None,
+    ) -> Outcome:
+        """Record what happened, all in one transaction: new ``contacts``, then ``facts``
+        (``None`` removes one), then ``event`` (about ``contact``, for a per-contact event).
+
+        If any part is refused, nothing changes. Recording the same thing twice is
+        harmless: a repeated ``key``, a per-contact event already recorded for that contact
+        since the state was entered, or an event whose move has already been made changes
+        nothing (``Outcome.changed`` is False).
+        """
+        steps: list[_Step] = [self._contact_step(c) for c in contacts]
+        if facts:
+            steps.append(self._facts_step(facts))
+        if event is not None:
+            steps.append(self._event_step(event, contact=contact, at=at, key=key))
+        elif contact is not None:
+            raise InputError("a contact names who an event is about: give the event too")
+        if not steps:
+            raise InputError("nothing to record: give an event, facts or contacts")
+        return self._change(application_id, owner, steps)
+
     def record(
         self,
         application_id: str,
@@ -241,38 +281,60 @@ class Engine:
     ) -> Outcome:
         """Record that ``event`` happened (to ``contact``, for a per-contact event).
 
-        Recording the same thing twice is harmless: a repeated ``key``, a per-contact
-        event already recorded for that contact since the state was entered, or an event
-        whose move has already been made changes nothing (``Outcome.changed`` is False).
-        Raises ``UnknownEvent`` or ``InvalidEvent`` and changes nothing when the event
-        does not fit.
+        Raises ``UnknownEvent`` or ``InvalidEvent`` and changes nothing when the event does
+        not fit. Recording the same event twice is harmless (see ``log``).
         """
+        return self.log(application_id, event=event, contact=contact, at=at, key=key,
+                        owner=owner)
+
+    def set_facts(
+        self, application_id: str, facts: Mapping[str, object], *, owner: str | None = None
+    ) -> Outcome:
+        """Record or change facts (``None`` removes one); the plan follows."""
+        return self._change(application_id, owner, [self._facts_step(facts)])
+
+    def add_contact(
+        self, application_id: str, contact: Contact, *, owner: str | None = None
+    ) -> Outcome:
+        """Add or update a contact (an interviewer, a reference, ...); per-contact rules
+        arm for it."""
+        return self._change(application_id, owner, [self._contact_step(contact)])
+
+    def replan(self, application_id: str, *, owner: str | None = None) -> Outcome:
+        """Recompute an application's timers from the rules (after a rule edit, or to
+        heal a lost timer row)."""
+        return self._change(application_id, owner, [], force=True)
+
+    def _event_step(
+        self, event: str, *, contact: str | None, at: datetime | None, key: str | None
+    ) -> _Step:
         spec = self.pack.events.get(event)
         if spec is None:
             self.machine.apply(self.pack.initial, event)  # raises UnknownEvent
             raise AssertionError("unreachable")
+        if at is not None and at.tzinfo is None:
+            raise InputError(f"the time of an event must carry a time zone: {at!r}")
 
-        def mutate(record: Record, now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
-            app = record.application
-            when = (at or now)
-            if when.tzinfo is None:
-                raise InputError(f"the time of an event must carry a time zone: {when!r}")
-            if key is not None and any(h.key == key for h in record.history if h.kind == "event"):
+        def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+            when = at or now
+            if key is not None and any(h.key == key for h in history if h.kind == "event"):
                 return None
             if spec.per_contact:
+                names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
                 if contact is None:
-                    names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
-                    raise InvalidEvent(f"{event!r} is about one contact: say which (contacts: {names})")
+                    raise InvalidEvent(f"{event!r} is about one contact: say which "
+                                       f"(contacts: {names})")
                 person = app.contact(contact)
                 if person is None:
-                    names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
-                    raise InvalidEvent(f"no contact named {contact!r} on this application (contacts: {names})")
+                    raise InvalidEvent(f"no contact named {contact!r} on this application "
+                                       f"(contacts: {names})")
                 if spec.role is not None and person.role != spec.role:
-                    raise InvalidEvent(f"{event!r} is for a {spec.role}; {contact!r} is a {person.role}")
-                entries = entries_of(record.history)
+                    raise InvalidEvent(f"{event!r} is for a {spec.role}; {contact!r} is a "
+                                       f"{person.role}")
+                entries = entries_of(history)
                 since = entries[-1].seq if entries else 0
                 if any(h.kind == "event" and h.name == event and h.contact == contact
-                       and h.seq >= since for h in record.history):
+                       and h.seq >= since for h in history):
                     return None
             elif contact is not None:
                 raise InvalidEvent(f"{event!r} is not about one contact: leave out the contact")
@@ -281,37 +343,25 @@ class Engine:
                 new_state = self.machine.apply(
                     app.state, event, lambda: build_context(self.pack, app, calendar))
             except InvalidEvent:
-                if self._already_done(record, event):
+                if self._already_done(history, event):
                     return None
                 raise
             except ExpressionError as exc:
-                raise InvalidEvent(f"{event!r}: its guard failed: {exc}") from exc
+                raise InvalidEvent(f"{event!r}: its condition failed: {exc}") from exc
             if new_state is None:
                 raise InvalidEvent(f"{event!r} was refused by its condition "
                                    f"({spec.guard.source if spec.guard else ''})")
-            entry = HistoryEntry(
-                application_id=app.id, seq=len(record.history), at=when.astimezone(now.tzinfo),
+            history.append(HistoryEntry(
+                application_id=app.id, seq=len(history), at=when.astimezone(now.tzinfo),
                 kind="event", name=event, contact=contact, from_state=app.state,
                 to_state=new_state if new_state != app.state else None, key=key,
-            )
-            return replace(app, state=new_state), [entry]
+            ))
+            return replace(app, state=new_state)
 
-        return self._change(application_id, owner, mutate)
+        return step
 
-    def _already_done(self, record: Record, event: str) -> bool:
-        """Whether ``event`` is what last moved the application into its state."""
-        for h in reversed(record.history):
-            if h.to_state is not None:
-                return h.kind == "event" and h.name == event
-        return False
-
-    def set_facts(
-        self, application_id: str, facts: Mapping[str, object], *, owner: str | None = None
-    ) -> Outcome:
-        """Record or change facts (``None`` removes one); the plan follows."""
-
-        def mutate(record: Record, now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
-            app = record.application
+    def _facts_step(self, facts: Mapping[str, object]) -> _Step:
+        def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
             calendar = self.calendar(app.owner)
             updated = dict(app.facts)
             changes: dict[str, str | None] = {}
@@ -327,35 +377,31 @@ class Engine:
                     changes[name] = text
             if not changes:
                 return None
-            entry = HistoryEntry(application_id=app.id, seq=len(record.history), at=now,
-                                 kind="facts", name="facts", data={"facts": changes})
-            return replace(app, facts=updated), [entry]
+            history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
+                                        kind="facts", name="facts", data={"facts": changes}))
+            return replace(app, facts=updated)
 
-        return self._change(application_id, owner, mutate)
+        return step
 
-    def add_contact(
-        self, application_id: str, contact: Contact, *, owner: str | None = None
-    ) -> Outcome:
-        """Add a contact (an interviewer, a reference, ...); per-contact rules arm for it."""
-
-        def mutate(record: Record, now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
-            app = record.application
-            existing = app.contact(contact.name)
-            if existing == contact:
+    def _contact_step(self, contact: Contact) -> _Step:
+        def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+            if app.contact(contact.name) == contact:
                 return None
             contacts = self._contacts(app.contacts, [contact], replace_existing=True)
-            entry = HistoryEntry(application_id=app.id, seq=len(record.history), at=now,
-                                 kind="contact", name="contact", contact=contact.name,
-                                 data=_contact_data(contact))
-            return replace(app, contacts=contacts), [entry]
+            history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
+                                        kind="contact", name="contact", contact=contact.name,
+                                        data=_contact_data(contact)))
+            return replace(app, contacts=contacts)
 
-        return self._change(application_id, owner, mutate)
+        return step
 
-    def replan(self, application_id: str, *, owner: str | None = None) -> Outcome:
-        """Recompute an application's timers from the rules (after a rule edit, or to
-        heal a lost timer row)."""
-        return self._change(application_id, owner, lambda record, now: (record.application, []),
-                            force=True)
+    @staticmethod
+    def _already_done(history: list[HistoryEntry], event: str) -> bool:
+        """Whether ``event`` is what last moved the application into its state."""
+        for h in reversed(history):
+            if h.to_state is not None:
+                return h.kind == "event" and h.name == event
+        return False
 
     # -- time ----------------------------------------------------------------------
 
@@ -383,10 +429,7 @@ class Engine:
         return self.dispatcher.deliver(now or self.clock.now())
 
     def _fire(self, application_id: str, now: datetime) -> Outcome:
-        def mutate(record: Record, _now: datetime) -> tuple[Application, list[HistoryEntry]] | None:
-            return record.application, []
-
-        return self._change(application_id, None, mutate, fire_until=now, force=True)
+        return self._change(application_id, None, [], fire_until=now, force=True)
 
     # -- the agenda ----------------------------------------------------------------
 
@@ -405,7 +448,7 @@ class Engine:
         self,
         application_id: str,
         owner: str | None,
-        mutate: Callable[[Record, datetime], tuple[Application, list[HistoryEntry]] | None],
+        steps: list[_Step],
         *,
         fire_until: datetime | None = None,
         force: bool = False,
@@ -413,14 +456,17 @@ class Engine:
         for attempt in range(_RETRIES):
             record = self.store.load(application_id, owner=owner)
             now = self.clock.now()
-            result = mutate(record, now)
-            if result is None:
-                return Outcome(application=record.application, changed=False)
-            app, entries = result
-            if not entries and not force:
+            app = record.application
+            history = list(record.history)
+            changed = False
+            for step in steps:
+                result = step(app, history, now)
+                if result is not None:
+                    app, changed = result, True
+            if not changed and not force:
                 return Outcome(application=record.application, changed=False)
             try:
-                return self._settle(record, app, entries, now,
+                return self._settle(record, app, history[len(record.history):], now,
                                     expected_version=record.application.version,
                                     fire_until=fire_until)
             except ConflictError:
@@ -441,7 +487,9 @@ class Engine:
         """Make the pack's own moves, fire what is due, re-plan, and commit once."""
         calendar = self.calendar(app.owner)
         history = list(record.history) + new_entries
-        app = self._auto(app, history, calendar, now)
+        # The pack's own moves follow from the latest entry (an event logged for later
+        # than now moves the application at that time, not before it).
+        app = self._auto(app, history, calendar, max(now, history[-1].at) if history else now)
         fired: list[Timer] = []
         notifications: list[Notification] = []
         planned = self._plan(app, history, calendar)
@@ -451,6 +499,9 @@ class Engine:
                 if not due:
                     break
                 timer = due[0]
+                if any(t.key == timer.key for t in fired):
+                    raise FollowupError(f"timer {timer.key} came due twice in one pass: the "
+                                        "plan did not record that it fired (a bug)")
                 at = max(timer.fire_at, history[-1].at) if history else timer.fire_at
                 app = self._fire_timer(app, timer, history, calendar, at, notifications)
                 fired.append(timer)
@@ -538,9 +589,8 @@ class Engine:
                 return replace(app, state=new_state)
             # A guard said no: note it, so the timer is not armed again for this entry.
             history.append(HistoryEntry(
-                application_id=app.id, seq=len(history), at=at, kind="notified",
-                name="transition:" + timer.rule, key=timer.key,
-                data={"cycle": int(timer.key.split("/")[-3]), "refused": True}))
+                application_id=app.id, seq=len(history), at=at, kind="skipped",
+                name=timer.rule, key=timer.key, data={"reason": "its condition did not hold"}))
             return app
         rule = self.pack.rule(timer.rule)
         contact = app.contact(timer.contact) if timer.contact else None

@@ -22,7 +22,9 @@ __all__ = [
     "Timer",
 ]
 
-HistoryKind = Literal["created", "event", "transition", "notified", "facts", "contact"]
+HistoryKind = Literal[
+    "created", "event", "transition", "notified", "skipped", "facts", "contact"
+]
 TimerAction = Literal["notify", "transition"]
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 
@@ -83,7 +85,7 @@ class HistoryEntry:
 
     ``seq`` is the entry's position in its application's history (0, 1, 2, ...).
     ``name`` is the event for ``event``, the rule or transition for ``transition`` and
-    ``notified``. ``key`` is an idempotency key: for an event, the caller's; for a
+    ``notified``; ``skipped`` notes a timed transition whose guard said no. ``key`` is an idempotency key: for an event, the caller's; for a
     notification, the notification's own.
     """
 

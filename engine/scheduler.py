@@ -143,9 +143,10 @@ def plan(
             timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired)
             if timer is not None:
                 timers.append(timer)
+    skipped = {h.key for h in history if h.kind == "skipped"}
     for auto in pack.transitions:
         timer = _transition_timer(auto, app, entries, calendar)
-        if timer is not None:
+        if timer is not None and timer.key not in skipped:
             timers.append(timer)
     timers.sort(key=lambda t: (t.fire_at, t.key))
     return timers

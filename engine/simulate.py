@@ -114,6 +114,9 @@ def simulate(
     for e in pending:
         if e.at.tzinfo is None:
             raise InputError(f"event {e.name!r} at {e.at} needs a time zone")
+        if e.at < start:
+            raise InputError(f"event {e.name!r} at {calendar.local(e.at).isoformat()} comes "
+                             "before the interview: a dry run starts at the interview")
     for _ in range(100_000):
         timers = engine.store.timers(application_id=app_id)
         next_timer = timers[0].fire_at if timers else None

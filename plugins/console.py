@@ -16,10 +16,11 @@ class ConsoleChannel:
     name = "console"
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
+        #: Where reminders go; ``None`` means standard output at the time of sending.
+        self.stream = stream
 
     def send(self, notification: Notification) -> None:
-        out = self._stream or sys.stdout
+        out = self.stream or sys.stdout
         due = ""
         if notification.due_at is not None:
             text = notification.data.get("due_local")

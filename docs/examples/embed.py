@@ -47,6 +47,7 @@ app = engine.add_application(
 # Fire what is due now and deliver it: one thank-you reminder per interviewer.
 report = engine.run_due()
 assert report.fired == 2, report.fired
+assert len(report.delivery.delivered) == 2
 assert sorted(n.contact or "" for n in inbox.received) == ["Jane Doe", "Raj Patel"]
 
 # The person thanks both; the application moves on by itself.
@@ -66,3 +67,5 @@ calendar = engine.calendar("ada")
 for n in inbox.received:
     due = f" (due {calendar.local(n.due_at):%a %d %b %H:%M})" if n.due_at else ""
     print(f"{n.rule:<16} {n.subject}{due}")
+print()
+print(inbox.received[0].body)

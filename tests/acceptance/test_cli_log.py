@@ -192,11 +192,6 @@ def test_new_interviewer_gets_a_thank_you_reminder(followup, app):
     ) in timers_of(shown["timers"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: log adds the new contact in its own transaction "
-    "before the bad fact is refused: exit 2, yet the store changed",
-)
 def test_new_contact_with_a_bad_fact_changes_nothing(followup, app):
     before = followup("show", app, "--json").json()
     followup(
@@ -205,12 +200,6 @@ def test_new_contact_with_a_bad_fact_changes_nothing(followup, app):
     assert followup("show", app, "--json").json() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: log stores the facts in their own transaction "
-    "before the event is refused: exit 2, yet the fact is kept and the "
-    "follow-up call moved",
-)
 def test_refused_event_with_a_fact_changes_nothing(followup, app):
     before = followup("show", app, "--json").json()
     followup("log", app, "reopened", "--fact", "decision_expected_on=2027-01-08", expect=2)

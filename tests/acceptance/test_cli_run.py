@@ -61,11 +61,6 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: run --once --json prints the console channel's "
-    "reminders on stdout before the JSON, so stdout is not one JSON document",
-)
 def test_run_once_json_is_json_even_when_reminders_go_out(followup, past_interview):
     result = followup("run", "--once", "--json")
     assert json.loads(result.stdout) == {"fired": 2, "delivered": 2, "failed": 0, "dead": 0}

@@ -223,11 +223,6 @@ def test_until_a_bare_date_includes_that_day(followup):
     assert [n[0] for n in notes(timeline)] == ["thank-you-notes"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an event before the interview is accepted and "
-    "printed after the 'start' entry, so the timeline is not in time order",
-)
 def test_an_event_before_the_interview_is_refused_or_in_order(followup):
     result = followup(
         *BASE, *JANE, "--event", "2026-12-22T10:00 offer_received", "--json", expect=None
