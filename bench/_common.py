@@ -38,7 +38,9 @@ class Row:
     unit: str
     samples: tuple[float, ...]
     note: str = ""
-    higher_is_better: bool = False
+    #: CPU time over wall time while its benchmark ran (children included): well under
+    #: 100% for CPU-bound work means the machine was busy with something else.
+    cpu_share: float | None = None
 
     @property
     def median(self) -> float:

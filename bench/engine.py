@@ -52,11 +52,9 @@ def engine_in_memory(apps: int, runs: int) -> list[Row]:
     what = f"{sized(apps)} applications x {len(EVENTS)} events"
     return [
         Row("1.13", "1. state machine", "events/s: whole engine, in memory", "events/s",
-            recorded, note=what + " (thank_you_sent, called, offer_received)",
-            higher_is_better=True),
+            recorded, note=what + " (thank_you_sent, called, offer_received)"),
         Row("1.14", "1. state machine", "applications added/s: whole engine, in memory",
-            "applications/s", added, note="the set-up of 1.13: one interviewer, interviewed_at",
-            higher_is_better=True),
+            "applications/s", added, note="the set-up of 1.13: one interviewer, interviewed_at"),
     ]
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shlex
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -202,23 +203,34 @@ def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
         *(f"| {k} | {_cell(v)} |" for k, v in environment(load_at_start)),
         "",
         "Each figure is the median of its runs; *range* is the lowest and the highest run. "
-        f"*vs raw transitions* divides an events/s figure by row {BASELINE} of the same run.",
+        f"*vs raw transitions* divides an events/s figure by row {BASELINE} of the same run. "
+        "*CPU* is the CPU time this process and its children used over the wall time, "
+        "while that benchmark ran: well under 100% means waiting, for the disk or for "
+        "another process on the machine.",
     ]
     group = None
     for row in rows:
         if row.group != group:
             group = row.group
             out += ["", f"## {group}", "",
-                    "| id | figure | median | unit | runs | range | vs raw transitions | notes |",
-                    "|---|---|--:|---|--:|---|--:|---|"]
+                    "| id | figure | median | unit | runs | range | vs raw transitions | CPU "
+                    "| notes |",
+                    "|---|---|--:|---|--:|---|--:|--:|---|"]
         spread = (f"{number(min(row.samples))} to {number(max(row.samples))}"
                   if row.runs > 1 else "")
         ratio = (f"{row.median / baseline:.3g}x"
                  if baseline and row.unit == "events/s" else "")
+        cpu = "" if row.cpu_share is None else f"{row.cpu_share:.0%}"
         out.append(f"| {row.id} | {_cell(row.figure)} | {number(row.median)} | {row.unit} | "
-                   f"{row.runs} | {spread} | {ratio} | {_cell(row.note)} |")
+                   f"{row.runs} | {spread} | {ratio} | {cpu} | {_cell(row.note)} |")
     out.append("")
     return "\n".join(out)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,9 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps = benchmarks(MODES[mode])
     for i, (name, bench) in enumerate(steps, 1):
         print(f"[{i}/{len(steps)}] {name} ...", end="", file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        rows += bench()
-        print(f" {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+        t, cpu = time.perf_counter(), _cpu_seconds()
+        produced = bench()
+        wall = time.perf_counter() - t
+        share = (_cpu_seconds() - cpu) / wall
+        rows += [replace(row, cpu_share=share) for row in produced]
+        print(f" {wall:.1f} s, CPU {share:.0%}", file=sys.stderr, flush=True)
     text = table(rows, command=command, mode=mode, started=started,
                  seconds=time.perf_counter() - clock, load_at_start=load_at_start)
     print(text)

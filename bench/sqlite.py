@@ -71,9 +71,9 @@ def engine_on_sqlite(apps: int, runs: int) -> list[Row]:
     what = f"{sized(apps)} applications x 3 events, each a transaction of its own"
     return [
         Row("2.1", GROUP_EVENTS, "events/s: whole engine on SQLite", "events/s", recorded,
-            note=what, higher_is_better=True),
+            note=what),
         Row("2.2", GROUP_EVENTS, "applications added/s: whole engine on SQLite",
-            "applications/s", added, note="the set-up of 2.1", higher_is_better=True),
+            "applications/s", added, note="the set-up of 2.1"),
     ]
 
 
@@ -173,9 +173,9 @@ def raw_commits(apps: int, batch: int, runs: int) -> list[Row]:
     what = f"{sized(len(changes))} Changes: per application one insert, three updates"
     return [
         Row("2.3", GROUP_EVENTS, "SQLiteStore.commit(): changes/s", "changes/s", single,
-            note=what + "; one transaction each", higher_is_better=True),
+            note=what + "; one transaction each"),
         Row("2.4", GROUP_EVENTS, f"SQLiteStore.commit_many(), batches of {sized(batch)}: "
-            "changes/s", "changes/s", many, note=what, higher_is_better=True),
+            "changes/s", "changes/s", many, note=what),
     ]
 
 

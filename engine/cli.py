@@ -565,7 +565,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             print(f"{p.name:<16} {p.origin}  channels: {', '.join(p.channels) or '-'}")
         for name, error in plugins.failures.items():
             print(f"{name:<16} FAILED: {error}")
-    return EXIT_INPUT if plugins.failures and not plugins.loaded else EXIT_OK
+    return EXIT_PLUGIN if plugins.failures else EXIT_OK
 
 
 _COMMANDS = {

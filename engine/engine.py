@@ -42,7 +42,7 @@ from followup.pack import RulePack
 from followup.sandbox import ExpressionError
 from followup.scheduler import entries_of, plan, run_start
 from followup.store import MemoryStore, Store
-from followup.timing import CalendarError, WorkCalendar
+from followup.timing import WorkCalendar
 
 __all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
 
@@ -143,7 +143,7 @@ class Engine:
     ) -> Owner:
         """Set the time zone, country and subdivision an owner lives by."""
         record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision)
-        self._calendar_for(record)  # raises InputError on a bad zone or country
+        self._calendar_for(record)  # raises CalendarError on a bad zone or country
         self.store.put_owner(record)
         self._calendars.pop(owner, None)
         return record
@@ -161,12 +161,10 @@ class Engine:
         return cal
 
     def _calendar_for(self, owner: Owner) -> WorkCalendar:
-        try:
-            return self.pack.calendar.build(
-                timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision
-            )
-        except CalendarError as exc:
-            raise InputError(str(exc)) from exc
+        # A bad zone or country raises CalendarError, an InputError.
+        return self.pack.calendar.build(
+            timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision
+        )
 
     # -- applications --------------------------------------------------------------
 
@@ -331,8 +329,10 @@ class Engine:
                 if spec.role is not None and person.role != spec.role:
                     raise InvalidEvent(f"{event!r} is for a {spec.role}; {contact!r} is a "
                                        f"{person.role}")
-                entries = entries_of(history)
-                since = entries[-1].seq if entries else 0
+                # A repeat within this round of the application (since it last entered
+                # its initial state, e.g. since it was reopened) changes nothing.
+                rounds = [e for e in entries_of(history) if e.state == self.pack.initial]
+                since = rounds[-1].seq if rounds else 0
                 if any(h.kind == "event" and h.name == event and h.contact == contact
                        and h.seq >= since for h in history):
                     return None

@@ -193,9 +193,11 @@ class _Compiler:
         for source in reversed(self.chain):  # parent first, child last: the child wins
             value: dict[str, Any] = source.value
             root = _At(source, ())
-            for key in ("name", "description", "initial", "channels"):
+            for key in ("description", "initial", "channels"):
                 if key in value:
                     top[key] = (value[key], root.sub(key))
+            # A pack's name is its own: a child without one is named after its file.
+            top["name"] = (value.get("name") or _stem(source.file), root.sub("name"))
             for i, s in enumerate(value.get("states", [])):
                 states.setdefault(s, root.sub("states", i))
             for i, r in enumerate(value.get("roles", [])):
@@ -246,6 +248,12 @@ class _Compiler:
         self.roles: dict[str, _At] = m["roles"]
         self.facts = self._facts(m["facts"])
         self.known_names = CONTEXT_NAMES | set(self.facts)
+        self.fields: dict[str, frozenset[str]] = {
+            "application": frozenset({"id", "owner", "company", "role", "state"}),
+            "contact": frozenset({"name", "title", "role", "email", "phone"}),
+            "count": frozenset(self.roles),
+            "facts": frozenset(self.facts),
+        }
         calendar = self._calendar(m["calendar"])
         self.events = self._events(m["events"])
         channels: tuple[str, ...] = tuple(top["channels"][0]) if "channels" in top else ("console",)
@@ -255,7 +263,7 @@ class _Compiler:
         if self.problems:
             raise RulesError(self.problems)
         return RulePack(
-            name=top["name"][0] if "name" in top else Path(self.chain[0].file).stem,
+            name=top["name"][0],
             description=top["description"][0] if "description" in top else "",
             files=tuple(s.file for s in self.chain),
             states=tuple(self.states),
@@ -303,14 +311,14 @@ class _Compiler:
 
     def condition(self, text: str, at: _At) -> Condition | None:
         try:
-            return compile_condition(text, known=self.known_names)
+            return compile_condition(text, known=self.known_names, fields=self.fields)
         except ExpressionError as exc:
             self.error(at, str(exc))
             return None
 
     def template(self, text: str, at: _At) -> Template | None:
         try:
-            return compile_template(text, known=self.known_names)
+            return compile_template(text, known=self.known_names, fields=self.fields)
         except ExpressionError as exc:
             self.error(at, str(exc))
             return None
@@ -355,37 +363,56 @@ class _Compiler:
 
     def _calendar(self, cal: _Entry) -> CalendarSpec:
         kwargs: dict[str, Any] = {}
-        try:
-            if "timezone" in cal:
-                kwargs["timezone"] = cal["timezone"][0]
-            for key in ("country", "subdivision"):
-                if key in cal:
-                    kwargs[key] = cal[key][0]
-            if "workweek" in cal:
-                kwargs["workweek"] = parse_weekdays(cal["workweek"][0])
-            if "send_window" in cal:
-                v = cal["send_window"][0]
-                kwargs["send_window"] = None if v is None else parse_time_range(v)
-            if "quiet_hours" in cal:
-                kwargs["quiet_hours"] = tuple(parse_time_range(v) for v in cal["quiet_hours"][0])
-            if "close_of_business" in cal:
-                v = cal["close_of_business"][0]
-                kwargs["close_of_business"] = None if v is None else parse_time_of_day(v)
-            for key in ("holidays", "working_days"):
-                if key in cal:
-                    kwargs[key] = frozenset(date.fromisoformat(d) for d in cal[key][0])
-        except (CalendarError, ValueError) as exc:
-            at = next(iter(cal.values()))[1]
-            self.error(at, str(exc))
+        ok = True
+
+        def parse(key: str, read: Callable[[Any], Any]) -> None:
+            nonlocal ok
+            if key not in cal:
+                return
+            value, at = cal[key]
+            try:
+                kwargs[key] = read(value)
+            except (CalendarError, ValueError) as exc:
+                self.error(at, f"{key}: {exc} (found {value!r})")
+                ok = False
+
+        parse("timezone", lambda v: v)
+        parse("country", lambda v: v)
+        parse("subdivision", lambda v: v)
+        parse("workweek", parse_weekdays)
+        parse("send_window", lambda v: None if v is None else parse_time_range(v))
+        parse("quiet_hours", lambda v: tuple(parse_time_range(x) for x in v))
+        parse("close_of_business", lambda v: None if v is None else parse_time_of_day(v))
+        for key in ("holidays", "working_days"):
+            good = True
+            for i, text in enumerate(cal[key][0] if key in cal else []):
+                try:
+                    date.fromisoformat(text)
+                except ValueError:
+                    self.error(cal[key][1].sub(i), f"{text!r} is not a real date: write "
+                               "YYYY-MM-DD, for example 2026-12-24")
+                    good = ok = False
+            if good:
+                parse(key, lambda v: frozenset(date.fromisoformat(d) for d in v))
+        if not ok:
             return CalendarSpec()
         spec = CalendarSpec(**kwargs)
-        try:  # a bad time zone, country or subdivision is a load error, not a later crash
+        try:  # a bad zone, country, window or date list is a load error, not a later crash
             spec.build()
         except CalendarError as exc:
-            key = "subdivision" if "subdivision" in str(exc) else (
-                "country" if "country" in str(exc) else "timezone")
-            where = cal.get(key) or next(iter(cal.values()), (None, _At(self.chain[0], ())))
-            self.error(where[1], str(exc))
+            text = str(exc)
+            # Point at the key the message is about; among several, the one the child set.
+            keys = [k for k in ("subdivision", "country", "timezone", "holidays",
+                                "working_days", "send_window", "quiet_hours", "workweek",
+                                "close_of_business") if k in cal]
+            named = [k for k in keys if k.replace("_", " ") in text or k in text]
+            if "zone" in text and "timezone" in cal:
+                named.insert(0, "timezone")
+            pool = named or keys
+            child = [k for k in pool if cal[k][1].source is self.chain[0]]
+            key = (child or pool or [None])[0]
+            at = cal[key][1] if key else _At(self.chain[0], ())
+            self.error(at, text)
         return spec
 
     def _events(self, events: dict[str, tuple[Any, _At]]) -> dict[str, EventSpec]:
@@ -415,6 +442,8 @@ class _Compiler:
         out = []
         for entry in entries:
             at = entry["from"][1] if "from" in entry else next(iter(entry.values()))[1]
+            if "enabled" in entry and entry["enabled"][0] is False:
+                continue
             if "from" not in entry or "to" not in entry:
                 self.error(at, "a transition needs both 'from' and 'to'")
                 continue
@@ -564,6 +593,10 @@ class _Compiler:
         if subject_t is None:
             return None
         return MessageSpec(subject=subject_t, body=None, channels=chosen)
+
+
+def _stem(file: str) -> str:
+    return Path(file).name.removesuffix(".yaml").removesuffix(".yml")
 
 
 def _hint(name: str, known: Mapping[str, Any] | list[str] | dict[str, Any]) -> str:

@@ -82,6 +82,20 @@ def load_plugins(
             manager.register(obj, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
             plugins.failures[name] = f"{type(exc).__name__}: {exc}"
+    # A hook name that no spec knows is a misspelling: report that plugin and unload it,
+    # rather than let pluggy's check fail every plugin at once.
+    for hook_name in dir(manager.hook):
+        caller = getattr(manager.hook, hook_name)
+        if hook_name.startswith("_") or not isinstance(caller, pluggy.HookCaller):
+            continue
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            known = ", ".join(sorted(n for n in dir(hookspecs) if n.startswith("followup_")))
+            plugins.failures[impl.plugin_name] = (
+                f"unknown hook {hook_name!r}: followup's hooks are {known}"
+            )
+            manager.unregister(name=impl.plugin_name)
     manager.check_pending()
     # Call each plugin's registration on its own, so one that raises cannot stop the
     # others, and every channel is known by the plugin it came from.
@@ -89,12 +103,13 @@ def load_plugins(
     for impl in reversed(manager.hook.followup_register_channels.get_hookimpls()):
         name = impl.plugin_name
         found: list[Channel] = []
+        arguments: dict[str, object] = {"register": found.append}
         try:
-            impl.function(register=found.append)
+            impl.function(*(arguments[a] for a in impl.argnames))
         except Exception as exc:
             plugins.failures[name] = f"{type(exc).__name__}: {exc}"
             continue
-        for channel in found:
+        for channel in found:  # a duplicate name raises PluginError: an operator must choose
             plugins.channels.register(channel, origin=f"plugin {name!r}")
         plugins.loaded.append(
             LoadedPlugin(name=name, origin=origins.get(name, name),

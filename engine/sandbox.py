@@ -104,6 +104,28 @@ def _check_internal(ast: jinja2.nodes.Template, what: str) -> None:
             )
 
 
+def _check_fields(
+    ast: jinja2.nodes.Template, fields: Mapping[str, Collection[str]], what: str
+) -> None:
+    """Refuse ``count.intervewer`` or ``application.compnay`` when the pack loads: for
+    names whose fields are known, every field used must be one of them."""
+    import difflib
+
+    for node in ast.find_all(jinja2.nodes.Getattr):
+        if not isinstance(node.node, jinja2.nodes.Name) or node.node.name not in fields:
+            continue
+        allowed = fields[node.node.name]
+        if node.attr in allowed:
+            continue
+        close = difflib.get_close_matches(node.attr, list(allowed), n=1)
+        hint = f"did you mean {node.node.name}.{close[0]}? " if close else ""
+        raise ExpressionError(
+            f"{what} uses {node.node.name}.{node.attr}, which does not exist: {hint}"
+            f"{node.node.name} has {', '.join(sorted(allowed))}",
+            line=node.lineno,
+        )
+
+
 def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     unknown = sorted(used - set(known))
     if not unknown:
@@ -119,7 +141,9 @@ def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     )
 
 
-def compile_condition(source: str, *, known: Collection[str]) -> Condition:
+def compile_condition(
+    source: str, *, known: Collection[str], fields: Mapping[str, Collection[str]] | None = None
+) -> Condition:
     """Compile a condition such as ``count.interviewer == 0 and not not_interested``."""
     try:
         ast = _ENV.parse("{{ (" + source + ") }}")
@@ -127,12 +151,15 @@ def compile_condition(source: str, *, known: Collection[str]) -> Condition:
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionError(f"condition {source!r} does not parse: {exc.message}") from exc
     _check_internal(ast, f"condition {source!r}")
+    _check_fields(ast, fields or {}, f"condition {source!r}")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, f"condition {source!r}")
     return Condition(source=source, names=frozenset(used), _compiled=compiled)
 
 
-def compile_template(source: str, *, known: Collection[str]) -> Template:
+def compile_template(
+    source: str, *, known: Collection[str], fields: Mapping[str, Collection[str]] | None = None
+) -> Template:
     """Compile a message template such as ``Dear {{ contact.name }},``."""
     try:
         ast = _ENV.parse(source)
@@ -142,6 +169,7 @@ def compile_template(source: str, *, known: Collection[str]) -> Template:
             f"template does not parse: {exc.message}", line=exc.lineno or 0
         ) from exc
     _check_internal(ast, "template")
+    _check_fields(ast, fields or {}, "template")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, "template")
     return Template(source=source, names=frozenset(used), _compiled=compiled)

@@ -136,7 +136,7 @@ def plan(
         else:
             targets = [None]
         for contact in targets:
-            if _finished(pack, rule, contact, cycle_events):
+            if _finished(pack, rule, contact, cycle_events, events):
                 continue
             if rule.condition is not None and not rule.condition.holds(context(contact)):
                 continue
@@ -153,14 +153,20 @@ def plan(
 
 
 def _finished(
-    pack: RulePack, rule: Rule, contact: Contact | None, cycle_events: Sequence[HistoryEntry]
+    pack: RulePack,
+    rule: Rule,
+    contact: Contact | None,
+    cycle_events: Sequence[HistoryEntry],
+    all_events: Sequence[HistoryEntry],
 ) -> bool:
-    for name in (rule.done_by, rule.until):
+    """``done_by`` completes the reminder for this stay in the rule's states; ``until``
+    stops it for good."""
+    for name, events in ((rule.done_by, cycle_events), (rule.until, all_events)):
         if name is None:
             continue
-        per_contact = pack.events[name].per_contact and contact is not None
-        for e in cycle_events:
-            if e.name == name and (not per_contact or e.contact == contact.name):  # type: ignore[union-attr]
+        who = contact.name if contact is not None and pack.events[name].per_contact else None
+        for e in events:
+            if e.name == name and (who is None or e.contact == who):
                 return True
     return False
 

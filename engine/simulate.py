@@ -69,6 +69,7 @@ class TimelineEntry:
 class Simulation:
     calendar: WorkCalendar
     timeline: list[TimelineEntry] = field(default_factory=list)
+    state: str = ""  # the application's state as the timeline is built
 
 
 def simulate(
@@ -142,14 +143,12 @@ def simulate(
 
 
 def _collect(sim: Simulation, outcome: Outcome, now: datetime, *, skip_created: bool = False) -> None:
-    state = None
     notes = {n.key: n for n in outcome.notifications}
     for h in outcome.entries:
         if h.to_state is not None:
-            state = h.to_state
-        current = state or outcome.application.state
+            sim.state = h.to_state
+        current = sim.state
         if h.kind == "created" and skip_created:
-            state = h.to_state
             continue
         if h.kind == "event":
             sim.timeline.append(TimelineEntry(at=h.at, action="event", state=current,

@@ -147,6 +147,18 @@ def test_versions_grow_by_one_with_every_commit(store: Store) -> None:
     assert store.load("a1").application == replace(application(state="thanked"), version=3)
 
 
+def test_an_update_rewrites_every_field(store: Store) -> None:
+    app = create(store)
+    same_index_columns = replace(app, company="Acme Corp", facts={"why_me": "x"})
+    app = update(store, same_index_columns)
+    assert store.load("a1").application == app
+    moved = replace(app, owner="bob", state="offer", created_at=minutes(5), role="Lead")
+    app = update(store, moved)
+    assert store.load("a1", owner="bob").application == app
+    assert store.applications(owner="ada") == []
+    assert [a.id for a in store.applications(owner="bob", states=["offer"])] == ["a1"]
+
+
 def test_an_application_without_created_at_is_kept_as_such(store: Store) -> None:
     stored = store.commit(Change(application(created_at=None), None))
     assert stored.created_at is None

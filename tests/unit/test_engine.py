@@ -242,3 +242,65 @@ def test_replan_is_stable(engine: Engine) -> None:
     out = engine.replan(app)
     assert out.armed == () and out.cancelled == ()
     assert engine.timers(app) == before
+
+
+def test_repeating_the_thank_you_that_moved_the_application_is_harmless(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    assert engine.record(app, "thank_you_sent", contact="Jane Doe").application.state == "thanked"
+    again = engine.record(app, "thank_you_sent", contact="Jane Doe")
+    assert not again.changed
+    assert [h.name for h in engine.history(app) if h.kind == "event"] == ["thank_you_sent"]
+
+
+def test_log_is_all_or_nothing(engine: Engine) -> None:
+    app = add(engine, "Jane Doe")
+    before = (engine.application(app), engine.history(app), engine.timers(app))
+    with pytest.raises(InvalidEvent):
+        engine.log(app, event="reopened", facts={"decision_expected_on": "2027-01-08"},
+                   contacts=[Contact("Mei Chen", "interviewer")])
+    with pytest.raises(InvalidFact):
+        engine.log(app, facts={"decision_expected_on": "soon"},
+                   contacts=[Contact("Mei Chen", "interviewer")])
+    assert (engine.application(app), engine.history(app), engine.timers(app)) == before
+    out = engine.log(app, event="called", facts={"decision_expected_on": "2027-01-08"},
+                     contacts=[Contact("Mei Chen", "interviewer")])
+    assert out.application.state == "followed_up"
+    assert [h.kind for h in out.entries] == ["contact", "facts", "event"]
+
+
+def test_a_duplicate_id_is_bad_input(engine: Engine) -> None:
+    from followup import InputError
+
+    engine.add_application(owner="ada", company="A", role="R", id="same")
+    with pytest.raises(InputError, match="already exists"):
+        engine.add_application(owner="ada", company="B", role="R", id="same")
+    assert engine.application("same").company == "A"
+
+
+def test_until_stops_a_reminder_for_good(clock: FakeClock) -> None:
+    from followup import load_rules
+
+    pack = load_rules("mine.yaml", text="""
+version: 1
+extends: after-interview
+rules:
+  - name: check-in
+    while: rejected
+    at: 1 day after entered
+    every: 30 days
+    until: opted_out
+""")
+    engine = Engine(rules=pack, store=MemoryStore(), clock=clock, channels=[])
+    engine.set_owner("ada", timezone=NY)
+    app = add(engine)
+    engine.record(app, "rejected")
+
+    def reminders() -> list[str]:
+        return [t.rule for t in engine.timers(app) if t.action == "notify"]
+
+    assert reminders() == ["check-in"]
+    engine.record(app, "opted_out")
+    assert reminders() == []
+    engine.record(app, "reopened")
+    engine.record(app, "rejected")
+    assert reminders() == []

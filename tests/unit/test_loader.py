@@ -163,3 +163,49 @@ def test_extends_a_missing_or_circular_pack(tmp_path: Path) -> None:
 def test_an_empty_file_says_how_to_start(tmp_path: Path) -> None:
     [found] = problems(tmp_path, "")
     assert "empty" in found and "version: 1" in found
+
+
+def test_a_misspelled_field_is_a_load_error(tmp_path: Path) -> None:
+    [found] = problems(tmp_path, """version: 1
+extends: after-interview
+rules:
+  - name: nudge
+    if: "count.intervewer == 0"
+""")
+    assert ":5:9:" in found and "count.intervewer, which does not exist" in found
+    assert "did you mean count.interviewer?" in found
+
+
+def test_calendar_problems_point_at_the_extending_file(tmp_path: Path) -> None:
+    found = problems(tmp_path, """version: 1
+extends: after-interview
+calendar:
+  holidays: ["2026-02-30"]
+  country: XX
+""")
+    assert [f.split(": ", 1)[0].rsplit(":", 2)[-2:] for f in found] == [["4", "14"]]
+    assert "'2026-02-30' is not a real date" in found[0]
+    [found_country] = problems(tmp_path, """version: 1
+extends: after-interview
+calendar:
+  country: XX
+""")
+    assert found_country.startswith(f"{tmp_path / 'mine.yaml'}:4:12:")
+
+
+def test_a_pack_is_named_after_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "coach.yaml").write_text("version: 1\nextends: after-interview\n")
+    assert load_rules(tmp_path / "coach.yaml").name == "coach"
+
+
+def test_a_transition_can_be_changed_or_turned_off_by_name(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("""version: 1
+extends: after-interview
+transitions:
+  - {name: keep-warm, after: 5 working days}
+  - {name: all-thanked, enabled: false}
+""")
+    pack = load_rules(tmp_path / "mine.yaml")
+    [keep_warm] = pack.transitions
+    assert keep_warm.name == "keep-warm" and keep_warm.sources == ("rejected",)
+    assert keep_warm.after is not None and keep_warm.after.working_days == 5

@@ -13,20 +13,25 @@ FROM applications
 -- name: count_applications_head
 SELECT count(*) FROM applications
 
--- name: version_of_one
-SELECT id, version FROM applications WHERE id = ?
+-- name: stored_of_one
+SELECT id, version, owner, state, created_at FROM applications WHERE id = ?
 
--- name: versions_of_many
-SELECT id, version FROM applications WHERE id IN (SELECT value FROM json_each(?))
+-- name: stored_of_many
+SELECT id, version, owner, state, created_at FROM applications
+WHERE id IN (SELECT value FROM json_each(?))
 
 -- name: insert_application
-INSERT INTO applications (id, owner, company, role, state, facts, contacts, created_at, version)
+INSERT INTO applications (owner, company, role, state, facts, contacts, created_at, version, id)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: update_application
 UPDATE applications
 SET owner = ?, company = ?, role = ?, state = ?, facts = ?, contacts = ?, created_at = ?,
     version = ?
+WHERE id = ? AND version = ?
+
+-- name: update_application_body
+UPDATE applications SET company = ?, role = ?, facts = ?, contacts = ?, version = ?
 WHERE id = ? AND version = ?
 
 -- name: history_of

@@ -1,0 +1,85 @@
+"""Loading plugins: one broken plugin never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+
+from followup import Channel, Notification, PluginError, hookimpl
+from followup.manager import load_plugins
+
+NO_ENTRY_POINTS = {"FOLLOWUP_PLUGINS": ""}  # allow-list nothing installed
+
+
+class Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def send(self, notification: Notification) -> None:
+        pass
+
+
+def plugin(*names: str) -> object:
+    @hookimpl
+    def followup_register_channels(register: Callable[[Channel], None]) -> None:
+        for n in names:
+            register(Named(n))
+
+    return SimpleNamespace(followup_register_channels=followup_register_channels)
+
+
+def test_channels_come_from_every_plugin() -> None:
+    loaded = load_plugins(extra={"a": plugin("one"), "b": plugin("two", "three")},
+                          environ=NO_ENTRY_POINTS)
+    assert loaded.channels.names() == ["one", "three", "two"]
+    assert [(p.name, p.channels) for p in loaded.loaded] == [
+        ("a", ("one",)), ("b", ("two", "three"))
+    ]
+    assert loaded.failures == {}
+
+
+def test_a_misspelled_hook_fails_only_its_plugin() -> None:
+    @hookimpl
+    def followup_register_chanels(register: Callable[[Channel], None]) -> None:
+        raise AssertionError("never called")
+
+    bad = SimpleNamespace(followup_register_chanels=followup_register_chanels)
+    loaded = load_plugins(extra={"bad": bad, "good": plugin("one")}, environ=NO_ENTRY_POINTS)
+    assert loaded.channels.names() == ["one"]
+    assert "unknown hook 'followup_register_chanels'" in loaded.failures["bad"]
+    assert "followup_register_channels" in loaded.failures["bad"]
+
+
+def test_a_raising_plugin_fails_alone_and_a_hook_may_take_no_arguments() -> None:
+    @hookimpl
+    def followup_register_channels(register: Callable[[Channel], None]) -> None:
+        raise RuntimeError("no config")
+
+    @hookimpl(specname="followup_register_channels")
+    def quiet() -> None:
+        return None
+
+    loaded = load_plugins(
+        extra={
+            "raises": SimpleNamespace(followup_register_channels=followup_register_channels),
+            "quiet": SimpleNamespace(quiet=quiet),
+            "good": plugin("one"),
+        },
+        environ=NO_ENTRY_POINTS,
+    )
+    assert loaded.failures == {"raises": "RuntimeError: no config"}
+    assert loaded.channels.names() == ["one"]
+    assert {p.name for p in loaded.loaded} == {"quiet", "good"}
+
+
+def test_two_channels_with_one_name_are_an_error() -> None:
+    with pytest.raises(PluginError, match="two channels are named 'one'"):
+        load_plugins(extra={"a": plugin("one"), "b": plugin("one")}, environ=NO_ENTRY_POINTS)
+
+
+def test_the_allow_and_block_lists_choose_entry_points() -> None:
+    assert load_plugins(environ={}).channels.names() == ["console"]
+    assert load_plugins(environ={"FOLLOWUP_PLUGINS_BLOCK": "console"}).channels.names() == []
+    assert load_plugins(environ={"FOLLOWUP_PLUGINS": "console"}).channels.names() == ["console"]
