@@ -410,8 +410,8 @@ class _Compiler:
                 named.insert(0, "timezone")
             pool = named or keys
             child = [k for k in pool if cal[k][1].source is self.chain[0]]
-            key = (child or pool or [None])[0]
-            at = cal[key][1] if key else _At(self.chain[0], ())
+            choice = child or pool
+            at = cal[choice[0]][1] if choice else _At(self.chain[0], ())
             self.error(at, text)
         return spec
 

@@ -92,7 +92,11 @@ def _check_internal(ast: jinja2.nodes.Template, what: str) -> None:
     for node in ast.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
         if isinstance(node, jinja2.nodes.Getattr):
             attr = node.attr
-        elif isinstance(node.arg, jinja2.nodes.Const) and isinstance(node.arg.value, str):
+        elif (
+            isinstance(node, jinja2.nodes.Getitem)
+            and isinstance(node.arg, jinja2.nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
             attr = node.arg.value
         else:
             continue

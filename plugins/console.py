@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import TextIO
 
 from followup import Channel, Notification, hookimpl

@@ -1,5 +1,11 @@
 """The storage seam: everything the engine asks of a store, and nothing more.
 
+Rules every store keeps (the contract suite checks them on each): instants must be aware
+(naive ones raise ``InputError``) and come back in UTC; history only grows (a seq already
+stored is refused); ``limit <= 0`` returns nothing; a notification with no channels
+writes no outbox rows; ``retry_dead`` resets attempts and the next attempt time but keeps
+the last error.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``
@@ -11,9 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
-from followup.model import Application, Change, Delivery, HistoryEntry, Owner, Record, Timer
+from followup.model import (
+    Application,
+    Change,
+    Delivery,
+    DeliveryStatus,
+    HistoryEntry,
+    Owner,
+    Record,
+    Timer,
+)
 
 __all__ = ["Store"]
 
@@ -87,13 +103,14 @@ class Store(Protocol):
         ...
 
     def deliveries(
-        self, *, owner: str | None = None, status: str | None = None
+        self, *, owner: str | None = None, status: DeliveryStatus | None = None
     ) -> list[Delivery]:
-        """Outbox rows, oldest first, optionally filtered by owner and status."""
+        """Outbox rows ordered by (created_at, key, channel), optionally filtered."""
         ...
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
-        """Record that the notification ``key`` went out through ``channel``."""
+        """Record that the notification ``key`` went out through ``channel`` (an attempt
+        that succeeded). Raises ``InputError`` for an unknown (key, channel)."""
         ...
 
     def mark_failed(
@@ -124,3 +141,13 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store's resources; the store is unusable afterwards."""
         ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> None: ...

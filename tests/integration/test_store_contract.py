@@ -592,7 +592,7 @@ def test_a_closed_store_refuses_work(store: Store) -> None:
 
 
 def test_a_store_is_a_context_manager(store: Store) -> None:
-    with store as same:  # type: ignore[attr-defined]
+    with store as same:
         assert same is store
         create(store)
     with pytest.raises(StoreError, match="closed"):

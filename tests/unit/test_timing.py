@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from followup.errors import FollowupError
 from followup.timing import (
     CalendarError,
@@ -15,8 +18,6 @@ from followup.timing import (
     parse_time_range,
     parse_weekdays,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NEW_YORK = WorkCalendar(timezone="America/New_York", country="US")
 BERLIN = WorkCalendar(timezone="Europe/Berlin", country="DE", subdivision="BE")
