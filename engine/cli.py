@@ -325,8 +325,11 @@ def _cmd_log(args: argparse.Namespace) -> int:
                              owner=owner)
         changed = outcome.changed
         app = engine.application(args.application, owner=owner)
+        for problem in outcome.problems:
+            print(f"followup log: warning: {problem}", file=sys.stderr)
         if _opt(args, "json"):
             _print_json({"id": app.id, "state": app.state, "changed": changed,
+                         "problems": list(outcome.problems),
                          "cancelled": [_timer_json(cal, t) for t in outcome.cancelled],
                          "armed": [_timer_json(cal, t) for t in outcome.armed]})
         elif not changed:
@@ -446,12 +449,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 console.stream = sys.stderr
         while True:
             report = engine.run_due()
+            for app_id, error in report.errors.items():
+                print(f"followup: application {app_id} could not be advanced: {error}",
+                      file=sys.stderr)
             for row, error in report.delivery.failed + report.delivery.dead:
                 print(f"followup: {row.channel} failed for {row.notification.key}: {error}",
                       file=sys.stderr)
             if args.once:
                 if _opt(args, "json"):
-                    _print_json({"fired": report.fired,
+                    _print_json({"fired": report.fired, "errors": report.errors,
                                  "delivered": len(report.delivery.delivered),
                                  "failed": len(report.delivery.failed),
                                  "dead": len(report.delivery.dead)})

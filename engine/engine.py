@@ -23,6 +23,7 @@ from followup.errors import (
     FollowupError,
     InputError,
     InvalidEvent,
+    RulesError,
 )
 from followup.facts import build_context, normalize_fact
 from followup.loader import load_rules
@@ -65,6 +66,7 @@ class Outcome:
     fired: tuple[Timer, ...] = ()
     notifications: tuple[Notification, ...] = ()
     changed: bool = True  # False when the change was a harmless repeat
+    problems: tuple[str, ...] = ()  # rules skipped because their condition failed
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class RunReport:
 
     outcomes: list[Outcome] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    errors: dict[str, str] = field(default_factory=dict)  # application id -> what failed
 
     @property
     def fired(self) -> int:
@@ -412,14 +415,26 @@ class Engine:
         now = now or self.clock.now()
         report = RunReport()
         seen: set[str] = set()
+        window = limit
         while True:
-            due = [t for t in self.store.due_timers(now, limit=limit)
-                   if t.application_id not in seen]
+            batch = self.store.due_timers(now, limit=window)
+            due = [t for t in batch if t.application_id not in seen]
             if not due:
-                break
+                if len(batch) < window:
+                    break
+                window *= 2  # the first rows all belong to applications already handled
+                continue
             for app_id in dict.fromkeys(t.application_id for t in due):
                 seen.add(app_id)
-                report.outcomes.append(self._fire(app_id, now))
+                try:
+                    outcome = self._fire(app_id, now)
+                    report.outcomes.append(outcome)
+                    if outcome.problems:
+                        report.errors[app_id] = "; ".join(outcome.problems)
+                except (InputError, RulesError) as exc:
+                    # One application whose rules fail must not hold up the others; it
+                    # is reported on every pass until its rules or facts are fixed.
+                    report.errors[app_id] = str(exc)
         if deliver:
             report.delivery = self.dispatcher.deliver(now)
         return report
@@ -492,7 +507,8 @@ class Engine:
         app = self._auto(app, history, calendar, max(now, history[-1].at) if history else now)
         fired: list[Timer] = []
         notifications: list[Notification] = []
-        planned = self._plan(app, history, calendar)
+        problems: list[str] = []
+        planned = self._plan(app, history, calendar, problems)
         if fire_until is not None:
             for _ in range(10_000):  # bounded: a pack cannot make this spin forever
                 due = [t for t in planned if t.fire_at <= fire_until]
@@ -506,7 +522,7 @@ class Engine:
                 app = self._fire_timer(app, timer, history, calendar, at, notifications)
                 fired.append(timer)
                 app = self._auto(app, history, calendar, at)
-                planned = self._plan(app, history, calendar)
+                planned = self._plan(app, history, calendar, problems)
         old = {t.key: t for t in record.timers}
         new = {t.key: t for t in planned}
         fired_keys = {t.key for t in fired}
@@ -530,14 +546,15 @@ class Engine:
             cancelled=cancelled,
             fired=tuple(fired),
             notifications=tuple(notifications),
+            problems=tuple(problems),
         )
 
     def _plan(self, app: Application, history: list[HistoryEntry],
-              calendar: WorkCalendar) -> list[Timer]:
-        try:
-            return plan(self.pack, app, history, calendar)
-        except ExpressionError as exc:
-            raise InputError(f"a rule's condition failed for application {app.id}: {exc}") from exc
+              calendar: WorkCalendar, problems: list[str]) -> list[Timer]:
+        found: list[str] = []
+        timers = plan(self.pack, app, history, calendar, found)
+        problems.extend(p for p in found if p not in problems)
+        return timers
 
     def _auto(self, app: Application, history: list[HistoryEntry], calendar: WorkCalendar,
               now: datetime) -> Application:

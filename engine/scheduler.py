@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from followup.facts import build_context, read_fact
 from followup.model import Application, Contact, HistoryEntry, Timer
+from followup.sandbox import ExpressionError
 from followup.pack import CREATED, ENTERED, AutoTransition, Rule, RulePack, TimeSpec
 from followup.timing import WorkCalendar
 
@@ -106,8 +107,10 @@ def plan(
     app: Application,
     history: Sequence[HistoryEntry],
     calendar: WorkCalendar,
+    problems: list[str] | None = None,
 ) -> list[Timer]:
-    """Every timer ``app`` should have armed now, earliest first."""
+    """Every timer ``app`` should have armed now, earliest first. Rules whose condition
+    fails to evaluate are skipped and described in ``problems``."""
     entries = entries_of(history)
     anchors = _Anchors(pack, app, calendar)
     # What has happened: events per state entry, and notifications already sent.
@@ -138,8 +141,17 @@ def plan(
         for contact in targets:
             if _finished(pack, rule, contact, cycle_events, events):
                 continue
-            if rule.condition is not None and not rule.condition.holds(context(contact)):
-                continue
+            if rule.condition is not None:
+                try:
+                    holds = rule.condition.holds(context(contact))
+                except ExpressionError as exc:
+                    # A condition that cannot be evaluated for this application arms
+                    # nothing, and says so; it must not stop the application's other rules.
+                    if problems is not None:
+                        problems.append(f"rule {rule.name!r} was skipped: {exc}")
+                    continue
+                if not holds:
+                    continue
             timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired)
             if timer is not None:
                 timers.append(timer)

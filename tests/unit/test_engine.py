@@ -304,3 +304,33 @@ rules:
     engine.record(app, "reopened")
     engine.record(app, "rejected")
     assert reminders() == []
+
+
+def test_a_rule_whose_condition_fails_is_skipped_and_reported(
+    clock: FakeClock, recorder: Recorder
+) -> None:
+    from followup import load_rules
+
+    pack = load_rules("mine.yaml", text="""
+version: 1
+extends: after-interview
+rules:
+  - name: odd
+    while: rejected
+    if: "decision_expected_on < '2027-01-01'"
+""")
+    engine = Engine(rules=pack, store=MemoryStore(), clock=clock, channels=[recorder])
+    engine.set_owner("ada", timezone=NY)
+    bad = add(engine, "Ann", decision_expected_on="2026-12-30")
+    good = add(engine, "Jane Doe")
+    out = engine.record(bad, "rejected")  # what happened is kept
+    assert out.application.state == "rejected"
+    [problem] = out.problems
+    assert problem.startswith("rule 'odd' was skipped: condition")
+    # The other rules of that application, and other applications, go on.
+    assert [t.rule for t in engine.timers(bad)] == ["keep-warm"]
+    clock.set(datetime(2027, 1, 30, 15, 0, tzinfo=UTC))
+    report = engine.run_due()
+    assert set(report.errors) == {bad}
+    assert {n.application_id for n in recorder.sent} == {good}
+    assert engine.application(bad).state == "keep_warm"
