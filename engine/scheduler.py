@@ -15,8 +15,8 @@ from datetime import date, datetime
 
 from followup.facts import build_context, read_fact
 from followup.model import Application, Contact, HistoryEntry, Timer
-from followup.sandbox import ExpressionError
 from followup.pack import CREATED, ENTERED, AutoTransition, Rule, RulePack, TimeSpec
+from followup.sandbox import ExpressionError
 from followup.timing import WorkCalendar
 
 __all__ = ["Entry", "entries_of", "plan", "run_start", "timer_key"]

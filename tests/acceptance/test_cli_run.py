@@ -48,6 +48,7 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
         "delivered": 0,
         "failed": 0,
         "dead": 0,
+        "errors": {},
     }
 
     shown = followup("show", past_interview, "--json").json()
@@ -63,7 +64,9 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
 
 def test_run_once_json_is_json_even_when_reminders_go_out(followup, past_interview):
     result = followup("run", "--once", "--json")
-    assert json.loads(result.stdout) == {"fired": 2, "delivered": 2, "failed": 0, "dead": 0}
+    assert json.loads(result.stdout) == {
+        "fired": 2, "errors": {}, "delivered": 2, "failed": 0, "dead": 0
+    }
 
 
 def test_demo_once(followup, tmp_path):
