@@ -24,6 +24,7 @@ from followup.errors import (
     InputError,
     InvalidEvent,
     RulesError,
+    UnknownApplication,
 )
 from followup.facts import build_context, normalize_fact
 from followup.loader import load_rules
@@ -39,9 +40,9 @@ from followup.model import (
     Record,
     Timer,
 )
-from followup.pack import RulePack
+from followup.pack import Rule, RulePack
 from followup.sandbox import ExpressionError
-from followup.scheduler import entries_of, plan, run_start
+from followup.scheduler import entries_of, owner_timer, plan, run_start
 from followup.store import MemoryStore, Store
 from followup.timing import WorkCalendar
 
@@ -84,14 +85,15 @@ class RunReport:
     outcomes: list[Outcome] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     errors: dict[str, str] = field(default_factory=dict)  # application id -> what failed
+    owner_notifications: list[Notification] = field(default_factory=list)
 
     @property
     def fired(self) -> int:
-        return sum(len(o.fired) for o in self.outcomes)
+        return sum(len(o.fired) for o in self.outcomes) + len(self.owner_notifications)
 
     @property
     def notifications(self) -> list[Notification]:
-        return [n for o in self.outcomes for n in o.notifications]
+        return [n for o in self.outcomes for n in o.notifications] + self.owner_notifications
 
 
 class Engine:
@@ -424,7 +426,14 @@ class Engine:
                     break
                 window *= 2  # the first rows all belong to applications already handled
                 continue
-            for app_id in dict.fromkeys(t.application_id for t in due):
+            for owner in dict.fromkeys(t.owner for t in due if t.application_id == ""):
+                seen.add("")  # owner-level timers: one pass per owner
+                try:
+                    _timers, notes = self._owner_pass(owner, now, fire_until=now)
+                    report.owner_notifications.extend(notes)
+                except (InputError, RulesError) as exc:
+                    report.errors[f"owner:{owner}"] = str(exc)
+            for app_id in dict.fromkeys(t.application_id for t in due if t.application_id):
                 seen.add(app_id)
                 try:
                     outcome = self._fire(app_id, now)
@@ -467,6 +476,7 @@ class Engine:
         *,
         fire_until: datetime | None = None,
         force: bool = False,
+        ripple: bool = True,
     ) -> Outcome:
         for attempt in range(_RETRIES):
             record = self.store.load(application_id, owner=owner)
@@ -483,7 +493,7 @@ class Engine:
             try:
                 return self._settle(record, app, history[len(record.history):], now,
                                     expected_version=record.application.version,
-                                    fire_until=fire_until)
+                                    fire_until=fire_until, ripple=ripple)
             except ConflictError:
                 if attempt == _RETRIES - 1:
                     raise
@@ -498,6 +508,7 @@ class Engine:
         *,
         expected_version: int | None,
         fire_until: datetime | None = None,
+        ripple: bool = True,
     ) -> Outcome:
         """Make the pack's own moves, fire what is due, re-plan, and commit once."""
         calendar = self.calendar(app.owner)
@@ -539,6 +550,8 @@ class Engine:
             notifications=tuple(notifications),
         )
         stored = self.store.commit(change)
+        if ripple and (expected_version is None or stored.state != record.application.state):
+            self._ripple(stored, now)
         return Outcome(
             application=stored,
             entries=appended,
@@ -552,7 +565,8 @@ class Engine:
     def _plan(self, app: Application, history: list[HistoryEntry],
               calendar: WorkCalendar, problems: list[str]) -> list[Timer]:
         found: list[str] = []
-        timers = plan(self.pack, app, history, calendar, found)
+        extra = self._owner_view(app) if self.pack.uses_owner_context else None
+        timers = plan(self.pack, app, history, calendar, found, extra)
         problems.extend(p for p in found if p not in problems)
         return timers
 
@@ -635,6 +649,92 @@ class Engine:
             data={"cycle": cycle, "occurrence": timer.occurrence,
                   "due": timer.due_at.isoformat() if timer.due_at else None}))
         return app
+
+    # -- over all of one owner's applications --------------------------------------
+
+    def _owner_view(self, app: Application | None, owner: str | None = None) -> dict[str, Any]:
+        """``active_applications``, ``applications`` (per state) and ``elsewhere`` (the
+        owner's other applications per state), with ``app`` in its current state."""
+        who = app.owner if app is not None else owner or ""
+        counts = {s: self.store.count_applications(owner=who, states=[s])
+                  for s in self.pack.states}
+        if app is not None:
+            try:
+                stored = self.store.load(app.id, owner=who).application.state
+                counts[stored] -= 1
+            except UnknownApplication:
+                pass
+        elsewhere = dict(counts)
+        if app is not None:
+            counts[app.state] = counts.get(app.state, 0) + 1
+        active = sum(n for s, n in counts.items() if self.pack.is_active(s))
+        return {"active_applications": active, "applications": counts, "elsewhere": elsewhere}
+
+    def _ripple(self, app: Application, now: datetime) -> None:
+        """After an application was added or moved, bring the owner's other applications
+        and the owner-level rules up to date (each in its own transaction)."""
+        if self.pack.uses_owner_context:
+            for other in self.store.applications(owner=app.owner):
+                if other.id == app.id:
+                    continue
+                try:
+                    self._change(other.id, app.owner, [], force=True, ripple=False)
+                except (InputError, RulesError):
+                    continue  # reported when that application is next advanced
+        if self.pack.owner_rules:
+            self._owner_pass(app.owner, now)
+
+    def _owner_pass(
+        self, owner: str, now: datetime, *, fire_until: datetime | None = None
+    ) -> tuple[list[Timer], list[Notification]]:
+        """Plan (and, up to ``fire_until``, fire) the rules over all of ``owner``'s
+        applications, and commit their timers and notifications in one transaction."""
+        rules = self.pack.owner_rules
+        if not rules:
+            return [], []
+        calendar = self.calendar(owner)
+        existing = {t.key: t for t in self.store.timers(owner=owner, application_id="")}
+        by_rule = {t.rule: t for t in existing.values()}
+        view = self._owner_view(None, owner)
+        desired: dict[str, Timer] = {}
+        fired: list[Timer] = []
+        notes: list[Notification] = []
+        for rule in rules:
+            try:
+                holds = rule.condition is None or rule.condition.holds(view)
+            except ExpressionError:
+                holds = False
+            if not holds or sum(view["applications"].values()) == 0:
+                continue
+            timer = by_rule.get(rule.name) or owner_timer(
+                rule, owner, calendar, after=now, occurrence=0)
+            while timer is not None and fire_until is not None and timer.fire_at <= fire_until:
+                notes.append(self._owner_notification(rule, timer, view, calendar))
+                fired.append(timer)
+                timer = owner_timer(rule, owner, calendar, after=max(timer.fire_at, now),
+                                    occurrence=timer.occurrence + 1)
+            if timer is not None:
+                desired[timer.key] = timer
+        removed = [k for k in existing if k not in desired]
+        added = [t for k, t in desired.items() if existing.get(k) != t]
+        if removed or added or notes:
+            self.store.commit_owner(owner, timers_removed=removed, timers_added=added,
+                                    notifications=notes)
+        return fired, notes
+
+    def _owner_notification(self, rule: Rule, timer: Timer, view: Mapping[str, Any],
+                            calendar: WorkCalendar) -> Notification:
+        context = dict(view) | {"rule": rule.name, "due": None,
+                                "at": calendar.local(timer.fire_at).isoformat()}
+        try:
+            subject = rule.message.subject.render(context).strip()
+            body = rule.message.body.render(context) if rule.message.body else ""
+        except ExpressionError as exc:
+            subject, body = f"{rule.name} ({exc})", ""
+        return Notification(
+            key=timer.key, application_id="", owner=timer.owner, rule=rule.name,
+            created_at=timer.fire_at, subject=subject, body=body, due_at=None,
+            channels=rule.message.channels, data={"occurrence": timer.occurrence})
 
     # -- helpers -------------------------------------------------------------------
 

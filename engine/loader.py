@@ -21,8 +21,10 @@ from typing import Any, cast
 
 from followup.errors import Problem, RulesError
 from followup.pack import (
+    CONTACT_ADDED,
     CREATED,
     ENTERED,
+    OWNER_NAMES,
     AutoTransition,
     CalendarSpec,
     EventSpec,
@@ -193,7 +195,7 @@ class _Compiler:
         for source in reversed(self.chain):  # parent first, child last: the child wins
             value: dict[str, Any] = source.value
             root = _At(source, ())
-            for key in ("description", "initial", "channels"):
+            for key in ("description", "initial", "channels", "active"):
                 if key in value:
                     top[key] = (value[key], root.sub(key))
             # A pack's name is its own: a child without one is named after its file.
@@ -247,16 +249,21 @@ class _Compiler:
         initial = self._initial(top, child)
         self.roles: dict[str, _At] = m["roles"]
         self.facts = self._facts(m["facts"])
-        self.known_names = CONTEXT_NAMES | set(self.facts)
+        self.known_names = CONTEXT_NAMES | OWNER_NAMES | set(self.facts)
         self.fields: dict[str, frozenset[str]] = {
             "application": frozenset({"id", "owner", "company", "role", "state"}),
             "contact": frozenset({"name", "title", "role", "email", "phone"}),
             "count": frozenset(self.roles),
             "facts": frozenset(self.facts),
+            "elsewhere": frozenset(self.states),
+            "applications": frozenset(self.states),
         }
         calendar = self._calendar(m["calendar"])
         self.events = self._events(m["events"])
         channels: tuple[str, ...] = tuple(top["channels"][0]) if "channels" in top else ("console",)
+        active: tuple[str, ...] = ()
+        if "active" in top:
+            active = self.states_of(top["active"][0], top["active"][1])
         templates = self._templates(m["templates"])
         transitions = self._transitions(m["transitions"])
         rules = self._rules(m["rules"], templates, channels)
@@ -276,6 +283,7 @@ class _Compiler:
             transitions=tuple(transitions),
             rules=tuple(rules),
             warnings=tuple(self.warnings),
+            active=active,
         )
 
     def _initial(self, top: dict[str, tuple[Any, _At]], child: _At) -> str:
@@ -309,16 +317,20 @@ class _Compiler:
                        f"{', '.join(self.events)} (add it under events: to define it)")
         return spec
 
-    def condition(self, text: str, at: _At) -> Condition | None:
+    def condition(
+        self, text: str, at: _At, *, known: frozenset[str] | None = None
+    ) -> Condition | None:
         try:
-            return compile_condition(text, known=self.known_names, fields=self.fields)
+            return compile_condition(text, known=known or self.known_names, fields=self.fields)
         except ExpressionError as exc:
             self.error(at, str(exc))
             return None
 
-    def template(self, text: str, at: _At) -> Template | None:
+    def template(
+        self, text: str, at: _At, *, known: frozenset[str] | None = None
+    ) -> Template | None:
         try:
-            return compile_template(text, known=self.known_names, fields=self.fields)
+            return compile_template(text, known=known or self.known_names, fields=self.fields)
         except ExpressionError as exc:
             self.error(at, str(exc))
             return None
@@ -337,13 +349,13 @@ class _Compiler:
                        "after a duration, e.g. '2 working days after interviewed_at'")
             return None
         anchor = match["anchor"]
-        if anchor not in (ENTERED, CREATED):
+        if anchor not in (ENTERED, CREATED, CONTACT_ADDED):
             fact = self.facts.get(anchor)
             if fact is None:
                 self.error(at, f"{text!r} counts from {anchor!r}, which is neither a fact"
-                           f"{_hint(anchor, [*self.facts, ENTERED, CREATED])} nor "
-                           "'entered' or 'created'; declare it under facts: with type datetime "
-                           "or date")
+                           f"{_hint(anchor, [*self.facts, ENTERED, CREATED, CONTACT_ADDED])} nor "
+                           "'entered', 'created' or 'contact_added'; declare it under facts: "
+                           "with type datetime or date")
                 return None
             if fact.type not in ("datetime", "date"):
                 self.error(at, f"{text!r} counts from the fact {anchor!r}, which is {fact.type}: "
@@ -538,6 +550,26 @@ class _Compiler:
                         until = e[0]
             condition = self.condition(entry["if"][0], entry["if"][1]) if "if" in entry else None
             message = self._message(name, entry, templates, channels, nat)
+            scope = entry["scope"][0] if "scope" in entry else "application"
+            if scope == "owner":
+                for key in ("while", "for_each", "at", "due", "instead", "done_by", "until"):
+                    if key in entry:
+                        self.error(entry[key][1], f"a rule with 'scope: owner' runs over all of "
+                                   f"one person's applications, so it cannot have {key!r}: "
+                                   "remove it (it repeats 'every' after the person's latest "
+                                   "application was added)")
+                if every is None:
+                    self.error(nat, "a rule with 'scope: owner' needs 'every: DURATION'")
+                if condition is not None and condition.names - OWNER_NAMES:
+                    extra = ", ".join(sorted(condition.names - OWNER_NAMES))
+                    self.error(entry["if"][1], f"a rule with 'scope: owner' can test only "
+                               f"{', '.join(sorted(OWNER_NAMES))}; it uses {extra}")
+            for spec_ in (at_spec, due, *(o.at for o in instead), *(o.due for o in instead)):
+                if spec_ is not None and spec_.anchor == CONTACT_ADDED and for_each is None:
+                    self.error(entry["at"][1] if "at" in entry else nat,
+                               "'contact_added' is the time a contact was recorded: it needs "
+                               "'for_each: ROLE' on the same rule")
+                    break
             if at_spec is None or message is None:
                 continue
             out.append(Rule(
@@ -555,6 +587,7 @@ class _Compiler:
                 until=until,
                 any_time=bool(entry["any_time"][0]) if "any_time" in entry else False,
                 message=message,
+                scope="owner" if scope == "owner" else "application",
             ))
         return out
 

@@ -7,6 +7,7 @@ durations parse, conditions and templates compile. The engine never re-reads YAM
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, time
 from typing import Literal
 
@@ -32,6 +33,10 @@ FactType = Literal["datetime", "date", "text", "bool", "number"]
 ENTERED = "entered"
 #: The anchor meaning "when the application was added".
 CREATED = "created"
+#: The anchor meaning "when this contact was recorded" (in per-contact rules).
+CONTACT_ADDED = "contact_added"
+#: Names about the owner's other applications, for application rules.
+OWNER_NAMES = frozenset({"active_applications", "applications", "elsewhere"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Rule:
     until: str | None = None
     any_time: bool = False
     description: str = ""
+    scope: Literal["application", "owner"] = "application"
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,26 @@ class RulePack:
     rules: tuple[Rule, ...]
     description: str = ""
     warnings: tuple[Problem, ...] = field(default=())
+    active: tuple[str, ...] = ()  # states in play; empty means every state
+
+    def is_active(self, state: str) -> bool:
+        return not self.active or state in self.active
+
+    @property
+    def owner_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.scope == "owner")
+
+    @property
+    def application_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.scope == "application")
+
+    @cached_property
+    def uses_owner_context(self) -> bool:
+        """Whether an application's plan depends on the owner's other applications."""
+        conditions = [r.condition for r in self.application_rules]
+        conditions += [t.when for t in self.transitions] + [t.guard for t in self.transitions]
+        conditions += [e.guard for e in self.events.values()]
+        return any(c is not None and c.names & OWNER_NAMES for c in conditions)
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:

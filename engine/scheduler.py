@@ -9,17 +9,26 @@ to and its occurrence, so the same reminder always carries the same idempotency 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from followup.facts import build_context, read_fact
 from followup.model import Application, Contact, HistoryEntry, Timer
-from followup.pack import CREATED, ENTERED, AutoTransition, Rule, RulePack, TimeSpec
+from followup.pack import (
+    CONTACT_ADDED,
+    CREATED,
+    ENTERED,
+    AutoTransition,
+    Rule,
+    RulePack,
+    TimeSpec,
+)
 from followup.sandbox import ExpressionError
 from followup.timing import WorkCalendar
 
-__all__ = ["Entry", "entries_of", "plan", "run_start", "timer_key"]
+__all__ = ["Entry", "entries_of", "owner_timer", "plan", "run_start", "timer_key"]
 
 
 @dataclass(frozen=True)
@@ -64,16 +73,32 @@ def timer_key(app_id: str, name: str, cycle: int, contact: str | None, occurrenc
 class _Anchors:
     """Resolves a rule's ``at``/``due`` anchors to instants for one application."""
 
-    def __init__(self, pack: RulePack, app: Application, calendar: WorkCalendar) -> None:
+    def __init__(
+        self,
+        pack: RulePack,
+        app: Application,
+        calendar: WorkCalendar,
+        history: Sequence[HistoryEntry],
+    ) -> None:
         self.pack = pack
         self.app = app
         self.calendar = calendar
+        self.added: dict[str, datetime] = {}
+        for h in history:  # when each contact was first recorded
+            if h.kind == "created":
+                for c in h.data.get("contacts", []):
+                    self.added.setdefault(str(c.get("name")), h.at)
+            elif h.kind == "contact" and h.contact is not None:
+                self.added.setdefault(h.contact, h.at)
+        self.contact: str | None = None
 
     def value(self, anchor: str, entered: Entry) -> datetime | date | None:
         if anchor == ENTERED:
             return entered.at
         if anchor == CREATED:
             return self.app.created_at
+        if anchor == CONTACT_ADDED:
+            return self.added.get(self.contact or "", self.app.created_at)
         text = self.app.facts.get(anchor)
         if text is None:
             return None
@@ -108,11 +133,12 @@ def plan(
     history: Sequence[HistoryEntry],
     calendar: WorkCalendar,
     problems: list[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> list[Timer]:
     """Every timer ``app`` should have armed now, earliest first. Rules whose condition
     fails to evaluate are skipped and described in ``problems``."""
     entries = entries_of(history)
-    anchors = _Anchors(pack, app, calendar)
+    anchors = _Anchors(pack, app, calendar, history)
     # What has happened: events per state entry, and notifications already sent.
     events: list[HistoryEntry] = [h for h in history if h.kind == "event"]
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]] = {}
@@ -125,10 +151,10 @@ def plan(
     def context(contact: Contact | None) -> dict[str, object]:
         key = contact.name if contact else None
         if key not in context_cache:
-            context_cache[key] = build_context(pack, app, calendar, contact=contact)
+            context_cache[key] = build_context(pack, app, calendar, contact=contact, extra=extra)
         return context_cache[key]
 
-    for rule in pack.rules:
+    for rule in pack.application_rules:
         entered = run_start(entries, rule.states)
         if entered is None:
             continue
@@ -193,6 +219,7 @@ def _rule_timer(
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]],
 ) -> Timer | None:
     cname = contact.name if contact else None
+    anchors.contact = cname
     done = fired.get((rule.name, entered.seq, cname), [])
     occurrence = len(done)
     if rule.every is None and occurrence >= 1:
@@ -248,4 +275,30 @@ def _transition_timer(
         action="transition",
         fire_at=calendar.add(entered.at, auto.after),
         target=auto.dest,
+    )
+
+
+def owner_timer(
+    rule: Rule,
+    owner: str,
+    calendar: WorkCalendar,
+    *,
+    after: datetime,
+    occurrence: int,
+) -> Timer | None:
+    """The next timer of an owner-level rule: ``every`` after ``after`` (the last nudge,
+    or the moment the rule's condition came to hold)."""
+    if rule.every is None or (rule.limit is not None and occurrence >= rule.limit):
+        return None
+    raw = calendar.add(after, rule.every)
+    fire_at = raw if rule.any_time else calendar.next_send_time(raw)
+    day = calendar.local_date(fire_at).isoformat()
+    return Timer(
+        application_id="",
+        owner=owner,
+        key=f"owner/{owner}/{rule.name}/{day}",
+        rule=rule.name,
+        action="notify",
+        fire_at=fire_at,
+        occurrence=occurrence,
     )

@@ -111,6 +111,7 @@ def simulate(
     sim.timeline.append(TimelineEntry(at=start, action="start", state=pack.initial))
     _collect(sim, outcome, start, skip_created=True)
     app_id = outcome.application.id
+    sim.state = outcome.application.state
     pending = sorted(events, key=lambda e: e.at)
     for e in pending:
         if e.at.tzinfo is None:
@@ -119,7 +120,7 @@ def simulate(
             raise InputError(f"event {e.name!r} at {calendar.local(e.at).isoformat()} comes "
                              "before the interview: a dry run starts at the interview")
     for _ in range(100_000):
-        timers = engine.store.timers(application_id=app_id)
+        timers = engine.store.timers(owner=_OWNER)  # the application's and the owner's
         next_timer = timers[0].fire_at if timers else None
         next_event = pending[0].at if pending else None
         if next_timer is None and next_event is None:
@@ -139,6 +140,10 @@ def simulate(
             report = engine.run_due(clock.now(), deliver=False)
             for out in report.outcomes:
                 _collect(sim, out, clock.now())
+            for note in report.owner_notifications:
+                sim.timeline.append(TimelineEntry(at=note.created_at, action="notify",
+                                                  state=sim.state, rule=note.rule,
+                                                  subject=note.subject))
     return sim
 
 

@@ -26,6 +26,7 @@ from followup.model import (
     Delivery,
     DeliveryStatus,
     HistoryEntry,
+    Notification,
     Owner,
     Record,
     Timer,
@@ -58,6 +59,19 @@ class Store(Protocol):
 
     def commit_many(self, changes: Sequence[Change]) -> list[Application]:
         """Apply several changes in one transaction (the batch API): all or none."""
+        ...
+
+    def commit_owner(
+        self,
+        owner: str,
+        *,
+        timers_removed: Sequence[str] = (),
+        timers_added: Sequence[Timer] = (),
+        notifications: Sequence[Notification] = (),
+    ) -> None:
+        """Apply an owner-level change atomically: timers of rules over all of one owner's
+        applications (their ``application_id`` is ``""``) and the notifications they
+        fire. Timers and notifications of another owner raise ``InputError``."""
         ...
 
     def applications(

@@ -20,6 +20,7 @@ from followup.model import Application, Change, Contact, HistoryEntry, Notificat
 
 __all__ = [
     "Batch",
+    "check_owner_change",
     "contacts_from_json",
     "contacts_to_json",
     "dump_json",
@@ -238,3 +239,20 @@ def stamp(
         results.append(stamped)
         final[app.id] = (stamped, final[app.id][1] if app.id in final else known)
     return results, final
+
+
+def check_owner_change(
+    owner: str, timers: Sequence[Timer], notifications: Sequence[Notification]
+) -> None:
+    """An owner-level change holds only that owner's owner-level timers and notices."""
+    for timer in timers:
+        if timer.owner != owner or timer.application_id != "":
+            raise InputError(
+                f"timer {timer.key!r} is not an owner-level timer of {owner!r}: owner-level "
+                "timers have application_id '' and the owner's id"
+            )
+    for n in notifications:
+        if n.owner != owner or n.application_id != "":
+            raise InputError(
+                f"notification {n.key!r} is not an owner-level notification of {owner!r}"
+            )

@@ -32,7 +32,15 @@ from followup.model import (
     Record,
     Timer,
 )
-from followup.store._codec import dump_json, gather, load_json, stamp, state_names, utc
+from followup.store._codec import (
+    check_owner_change,
+    dump_json,
+    gather,
+    load_json,
+    stamp,
+    state_names,
+    utc,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -279,6 +287,31 @@ class MemoryStore:
                     self._outbox[ident] = row
                     self._pending.add(ident)
         return results
+
+    def commit_owner(
+        self,
+        owner: str,
+        *,
+        timers_removed: Sequence[str] = (),
+        timers_added: Sequence[Timer] = (),
+        notifications: Sequence[Notification] = (),
+    ) -> None:
+        check_owner_change(owner, timers_added, notifications)
+        added = [_timer(t) for t in timers_added]
+        outbox = [row for n in notifications for row in _outbox_rows(n)]
+        with self._lock:
+            self._check_open()
+            for key in timers_removed:
+                if key in self._timers and self._timers[key].owner == owner:
+                    self._drop_timer(key)
+            for timer in added:
+                self._drop_timer(timer.key)
+                self._add_timer(timer)
+            for row in outbox:
+                ident = (row.notification.key, row.notification.channels[0])
+                if ident not in self._outbox:
+                    self._outbox[ident] = row
+                    self._pending.add(ident)
 
     def _drop_timer(self, key: str) -> None:
         timer = self._timers.pop(key, None)

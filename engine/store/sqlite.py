@@ -38,6 +38,7 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
+    check_owner_change,
     contacts_from_json,
     contacts_to_json,
     dump_json,
@@ -298,6 +299,26 @@ class SQLiteStore:
             if outbox:
                 conn.executemany(_Q["insert_outbox"], outbox)
         return results
+
+    def commit_owner(
+        self,
+        owner: str,
+        *,
+        timers_removed: Sequence[str] = (),
+        timers_added: Sequence[Timer] = (),
+        notifications: Sequence[Notification] = (),
+    ) -> None:
+        check_owner_change(owner, timers_added, notifications)
+        removed = [(key, owner) for key in timers_removed]
+        added = [_timer_row(timer) for timer in timers_added]
+        outbox = [row for n in notifications for row in _outbox_rows(n)]
+        with self._writing("committing to") as conn:
+            if removed:
+                conn.executemany(_Q["delete_owner_timer"], removed)
+            if added:
+                conn.executemany(_Q["put_timer"], added)
+            if outbox:
+                conn.executemany(_Q["insert_outbox"], outbox)
 
     def _write_applications(
         self, conn: sqlite3.Connection, changes: Sequence[Change], ids: list[str]

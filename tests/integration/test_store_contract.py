@@ -597,3 +597,34 @@ def test_a_store_is_a_context_manager(store: Store) -> None:
         create(store)
     with pytest.raises(StoreError, match="closed"):
         store.applications()
+
+
+def test_owner_level_timers_and_notifications(store: Store) -> None:
+    store.commit_owner(
+        "ada",
+        timers_added=[timer("o1", minutes(10), app_id=""), timer("o2", minutes(20), app_id="")],
+    )
+    store.commit_owner("bob", timers_added=[timer("b1", minutes(5), app_id="", owner="bob")])
+    assert [t.key for t in store.due_timers(minutes(15))] == ["b1", "o1"]
+    assert [t.key for t in store.timers(owner="ada", application_id="")] == ["o1", "o2"]
+    # Removing another owner's timer does nothing; removing one's own does.
+    store.commit_owner("ada", timers_removed=["b1", "o1"],
+                       notifications=[notification("n1", ("console", "file"), app_id="")])
+    assert [t.key for t in store.timers(application_id="")] == ["b1", "o2"]
+    rows = store.deliveries(owner="ada")
+    assert [(d.notification.key, d.channel, d.notification.application_id) for d in rows] == [
+        ("n1", "console", ""), ("n1", "file", "")
+    ]
+    # The same notification again is not a second row.
+    store.commit_owner("ada", notifications=[notification("n1", app_id="")])
+    assert len(store.deliveries(owner="ada")) == 2
+
+
+def test_an_owner_level_change_holds_only_that_owners_rows(store: Store) -> None:
+    with pytest.raises(InputError, match="not an owner-level timer of 'ada'"):
+        store.commit_owner("ada", timers_added=[timer("x", minutes(1), app_id="", owner="bob")])
+    with pytest.raises(InputError, match="not an owner-level timer"):
+        store.commit_owner("ada", timers_added=[timer("y", minutes(1), app_id="a1")])
+    with pytest.raises(InputError, match="not an owner-level notification"):
+        store.commit_owner("ada", notifications=[notification("n", app_id="a1")])
+    assert store.timers() == [] and store.deliveries() == []

@@ -60,6 +60,9 @@ FROM timers WHERE fire_at <= ? ORDER BY fire_at, key LIMIT ?
 -- name: delete_timer
 DELETE FROM timers WHERE key = ?
 
+-- name: delete_owner_timer
+DELETE FROM timers WHERE key = ? AND owner = ?
+
 -- name: put_timer
 INSERT INTO timers (application_id, owner, key, rule, action, fire_at, due_at, contact, target,
                     occurrence)
