@@ -206,9 +206,12 @@ def build_store(path: Path, *, apps: int, due: int, batch: int = 1000) -> float:
                 (soon if i in due_at else later).copy(0, f"app{i:06d}", f"owner{i // 10}")
                 for i in range(lo, min(apps, lo + batch))
             ])
-        found = len(store.due_timers(NOW, limit=due + 1))
+        # An application may have several reminders due (the thank-you note and the
+        # question about the decision date): count applications, not timers.
+        timers = store.due_timers(NOW, limit=100 * due)
+        found = len({t.application_id for t in timers})
     if found != due:
-        raise AssertionError(f"built a store with {found} due timers, not {due}")
+        raise AssertionError(f"built a store with {found} applications due, not {due}")
     return time.perf_counter() - start
 
 
@@ -230,13 +233,15 @@ def run_due(due: int, apps: int, runs: int, *, first_id: int) -> list[Row]:
         results = repeat(runs, once)
     what = f"{sized(due)} due among {sized(apps)}"
     seconds = tuple(r["seconds"] for r in results)
-    per_timer = 1e3 * median(seconds) / due
+    per_app = 1e3 * median(seconds) / due
+    fired = median(tuple(r["fired"] for r in results))
     return [
         Row(f"3.{first_id}", GROUP_RUN_DUE, f"build a store of {sized(apps)} applications",
             "s", (built,),
             note=f"commit_many of engine-made Changes, batches of 1,000; {size_mb:.0f} MB file"),
         Row(f"3.{first_id + 1}", GROUP_RUN_DUE, f"run_due: {what}", "s", seconds,
-            note=f"{per_timer:.2f} ms per due timer; deliver=False; fired all {sized(due)}"),
+            note=f"{per_app:.2f} ms per due application; deliver=False; {due:,} applications "
+                 f"advanced, {fired:,.0f} reminders fired"),
         Row(f"3.{first_id + 2}", GROUP_RUN_DUE, f"run_due: peak resident memory, {what}",
             "MB", tuple(r["hwm_kb"] / 1024 for r in results),
             note="VmHWM of the child process; "
@@ -266,8 +271,9 @@ def _run_due_child(path: str, now: str, expected: int) -> None:
         report = engine.run_due(instant, deliver=False)
         seconds = time.perf_counter() - start
         fired = report.fired
-    if fired != expected:
-        raise SystemExit(f"run_due fired {fired} timers, not {expected}")
+        apps = len({o.application.id for o in report.outcomes if o.fired})
+    if apps != expected:
+        raise SystemExit(f"run_due advanced {apps} applications, not {expected}")
     print(json.dumps({"seconds": seconds, "fired": fired, "base_kb": base,
                       "hwm_kb": proc_status_kb("VmHWM") or 0,
                       "rss_kb": proc_status_kb("VmRSS") or 0}))

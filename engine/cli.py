@@ -294,11 +294,14 @@ def _cmd_add(args: argparse.Namespace) -> int:
         facts: dict[str, object] = dict(_facts(args.fact))
         if args.interviewed:
             facts["interviewed_at"] = _when(args.interviewed, cal, "--interviewed")
-        app = engine.add_application(owner=owner, company=args.company, role=args.role,
-                                     facts=facts, contacts=_contacts(args), id=args.id)
+        outcome = engine.add(owner=owner, company=args.company, role=args.role,
+                             facts=facts, contacts=_contacts(args), id=args.id)
+        app = outcome.application
+        for problem in outcome.problems:
+            print(f"followup add: warning: {problem}", file=sys.stderr)
         timers = engine.timers(app.id, owner=owner)
         if _opt(args, "json"):
-            _print_json({"id": app.id, "state": app.state,
+            _print_json({"id": app.id, "state": app.state, "problems": list(outcome.problems),
                          "timers": [_timer_json(cal, t) for t in timers]})
         else:
             print(f"added {app.id}: {app.role} at {app.company} ({app.state})")

@@ -184,20 +184,22 @@ class Engine:
         id: str | None = None,
     ) -> Application:
         """Add an application in the pack's initial state and arm its timers."""
-        return self._add(
+        return self.add(
             owner=owner, company=company, role=role, facts=facts, contacts=contacts, id=id
         ).application
 
-    def _add(
+    def add(
         self,
         *,
         owner: str,
         company: str,
         role: str,
-        facts: Mapping[str, object] | None,
-        contacts: Iterable[Contact],
-        id: str | None,
+        facts: Mapping[str, object] | None = None,
+        contacts: Iterable[Contact] = (),
+        id: str | None = None,
     ) -> Outcome:
+        """Like ``add_application``, with the whole ``Outcome``: the timers armed and any
+        ``problems`` (such as a draft that would go out without a contact's title)."""
         if not owner or not company or not role:
             raise InputError("an application needs an owner, a company and a role")
         now = self.clock.now()
@@ -538,6 +540,7 @@ class Engine:
         new = {t.key: t for t in planned}
         fired_keys = {t.key for t in fired}
         armed = tuple(t for k, t in new.items() if old.get(k) != t)
+        problems.extend(self._draft_gaps(app, [t for t in armed if t.key not in old]))
         cancelled = tuple(t for k, t in old.items() if k not in new and k not in fired_keys)
         removed = tuple(k for k in old if k not in new)
         appended = tuple(history[len(record.history):])
@@ -649,6 +652,28 @@ class Engine:
             data={"cycle": cycle, "occurrence": timer.occurrence,
                   "due": timer.due_at.isoformat() if timer.due_at else None}))
         return app
+
+    def _draft_gaps(self, app: Application, timers: list[Timer]) -> list[str]:
+        """Warn when a draft about a contact would go out without a field it shows,
+        such as a thank-you note to an interviewer whose title is not recorded."""
+        gaps = []
+        for timer in timers:
+            if timer.action != "notify" or timer.contact is None:
+                continue
+            contact = app.contact(timer.contact)
+            if contact is None:
+                continue
+            message = self.pack.rule(timer.rule).message
+            shown = message.subject.contact_fields | (
+                message.body.contact_fields if message.body else frozenset())
+            missing = [f for f in ("name", "title", "email") if f in shown
+                       and not getattr(contact, f).strip()]
+            if missing:
+                gaps.append(
+                    f"{timer.rule}: {contact.name!r} has no {' or '.join(missing)}, so the "
+                    f"draft will go out without it; record it (followup log {app.id} "
+                    f"--{contact.role} \"{contact.name}, TITLE\")")
+        return gaps
 
     # -- over all of one owner's applications --------------------------------------
 

@@ -74,6 +74,7 @@ class Template:
     source: str
     names: frozenset[str]
     _compiled: jinja2.Template
+    contact_fields: frozenset[str] = frozenset()  # e.g. {"name", "title"}: what it shows
 
     def render(self, context: Mapping[str, Any]) -> str:
         try:
@@ -176,4 +177,10 @@ def compile_template(
     _check_fields(ast, fields or {}, "template")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, "template")
-    return Template(source=source, names=frozenset(used), _compiled=compiled)
+    shown = frozenset(
+        node.attr
+        for node in ast.find_all(jinja2.nodes.Getattr)
+        if isinstance(node.node, jinja2.nodes.Name) and node.node.name == "contact"
+    )
+    return Template(source=source, names=frozenset(used), _compiled=compiled,
+                    contact_fields=shown)

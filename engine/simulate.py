@@ -106,7 +106,7 @@ def simulate(
     if "interviewed_at" not in pack.facts:
         all_facts.pop("interviewed_at")
     sim = Simulation(calendar=calendar)
-    outcome = engine._add(owner=_OWNER, company=company, role=role, facts=all_facts,
+    outcome = engine.add(owner=_OWNER, company=company, role=role, facts=all_facts,
                           contacts=contacts, id="sim")
     sim.timeline.append(TimelineEntry(at=start, action="start", state=pack.initial))
     _collect(sim, outcome, start, skip_created=True)

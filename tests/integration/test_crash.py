@@ -47,7 +47,9 @@ def test_a_reminder_committed_before_a_crash_is_delivered_after_restart(tmp_path
     assert "not reached" not in crashed.stdout
 
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT channel, status FROM outbox").fetchall()
+        rows = conn.execute(
+            "SELECT channel, status FROM outbox WHERE rule = 'thank-you-notes'"
+        ).fetchall()
     conn.close()
     assert rows == [("console", "pending")]
 

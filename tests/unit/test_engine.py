@@ -15,7 +15,9 @@ from followup import (
     MemoryStore,
     Notification,
     UnknownApplication,
+    RulePack,
     UnknownEvent,
+    load_rules,
 )
 
 NY = "America/New_York"
@@ -54,9 +56,28 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+# The engine's mechanics, shown on two rules of the default pack; the pack's own advice
+# is shown rule by rule in tests/scenarios.
+BASE = """
+version: 1
+extends: after-interview
+rules:
+""" + "".join(f"  - {{name: {name}, enabled: false}}\n" for name in (
+    "collect-contacts", "follow-up-referrals", "ask-decision-date", "patience",
+    "brief-references", "keep-looking", "offer-leverage", "gracious-reply",
+    "keep-warm-check-in",
+))
+TWO_RULES = load_rules("two-rules.yaml", text=BASE)
+
+
+def with_rules(extra: str) -> RulePack:
+    """The two rules, plus more rules given as YAML list items."""
+    return load_rules("mine.yaml", text=BASE + extra)
+
+
 @pytest.fixture
 def engine(clock: FakeClock, recorder: Recorder) -> Engine:
-    e = Engine(store=MemoryStore(), clock=clock, channels=[recorder])
+    e = Engine(rules=TWO_RULES, store=MemoryStore(), clock=clock, channels=[recorder])
     e.set_owner("ada", timezone=NY, country="US", subdivision="NY")
     return e
 
@@ -186,18 +207,10 @@ def test_run_due_fires_once_and_delivers_once(
 
 
 def test_a_failing_channel_does_not_block_the_others(clock: FakeClock, recorder: Recorder) -> None:
-    from followup import load_rules
-
-    pack = load_rules(
-        "user.yaml",
-        text="""
-version: 1
-extends: after-interview
-rules:
+    pack = with_rules("""
   - name: thank-you-notes
     notify: {template: thank-you, channels: [broken, console]}
-""",
-    )
+""")
     broken = Broken()
     engine = Engine(rules=pack, store=MemoryStore(), clock=clock, channels=[recorder, broken])
     engine.set_owner("ada", timezone=NY, country="US")
@@ -278,12 +291,7 @@ def test_a_duplicate_id_is_bad_input(engine: Engine) -> None:
 
 
 def test_until_stops_a_reminder_for_good(clock: FakeClock) -> None:
-    from followup import load_rules
-
-    pack = load_rules("mine.yaml", text="""
-version: 1
-extends: after-interview
-rules:
+    pack = with_rules("""
   - name: check-in
     while: rejected
     at: 1 day after entered
@@ -309,12 +317,7 @@ rules:
 def test_a_rule_whose_condition_fails_is_skipped_and_reported(
     clock: FakeClock, recorder: Recorder
 ) -> None:
-    from followup import load_rules
-
-    pack = load_rules("mine.yaml", text="""
-version: 1
-extends: after-interview
-rules:
+    pack = with_rules("""
   - name: odd
     while: rejected
     if: "decision_expected_on < '2027-01-01'"

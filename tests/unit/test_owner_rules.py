@@ -1,0 +1,123 @@
+"""Rules over all of one owner's applications, and rules that look at the others."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from followup import Contact, Engine, FakeClock, MemoryStore, Notification
+
+NY = "America/New_York"
+START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Mon 10:00 in New York
+
+
+class Recorder:
+    name = "console"
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def engine(clock: FakeClock, recorder: Recorder) -> Engine:
+    e = Engine(store=MemoryStore(), clock=clock, channels=[recorder])
+    e.set_owner("ada", timezone=NY, country="US")
+    return e
+
+
+def add(engine: Engine, company: str, owner: str = "ada") -> str:
+    return engine.add_application(
+        owner=owner, company=company, role="Engineer",
+        facts={"interviewed_at": engine.clock.now(), "decision_expected_on": "2027-03-01"},
+        contacts=[Contact("Jane Doe", "interviewer", title="Manager")],
+    ).id
+
+
+def owner_timers(engine: Engine, owner: str = "ada") -> list[tuple[str, str]]:
+    cal = engine.calendar(owner)
+    return [(t.rule, cal.local(t.fire_at).isoformat())
+            for t in engine.store.timers(owner=owner, application_id="")]
+
+
+def test_keep_looking_nudges_weekly_while_fewer_than_three_are_active(
+    engine: Engine, clock: FakeClock, recorder: Recorder
+) -> None:
+    add(engine, "Acme")
+    assert owner_timers(engine) == [("keep-looking", "2027-01-11T10:00:00-05:00")]
+    clock.set(datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
+    report = engine.run_due()
+    [note] = [n for n in report.notifications if n.rule == "keep-looking"]
+    assert note.application_id == "" and note.subject == "Keep looking: 1 application in play"
+    # Monday 18 January is Martin Luther King Jr. Day: the nudge waits for Tuesday.
+    assert owner_timers(engine) == [("keep-looking", "2027-01-19T09:00:00-05:00")]
+    # A second and a third application: three in play, no more nudges.
+    add(engine, "Globex")
+    assert owner_timers(engine) == [("keep-looking", "2027-01-19T09:00:00-05:00")]
+    add(engine, "Initech")
+    assert owner_timers(engine) == []
+    # Another owner is untouched by ada's applications.
+    assert owner_timers(engine, "bob") == []
+
+
+def test_the_nudges_resume_when_an_application_drops_out(engine: Engine, clock: FakeClock) -> None:
+    apps = [add(engine, c) for c in ("Acme", "Globex", "Initech")]
+    assert owner_timers(engine) == []
+    clock.advance(timedelta(days=2))  # Wed 2027-01-06 10:00 in New York
+    engine.record(apps[0], "rejected")
+    assert owner_timers(engine) == [("keep-looking", "2027-01-13T10:00:00-05:00")]
+
+
+def test_an_offer_reminds_the_other_active_applications(
+    engine: Engine, clock: FakeClock, recorder: Recorder
+) -> None:
+    acme, globex, initech = (add(engine, c) for c in ("Acme", "Globex", "Initech"))
+    engine.record(initech, "rejected")
+    clock.advance(timedelta(days=1))
+    engine.record(acme, "offer_received")
+    [timer] = [t for t in engine.timers(globex) if t.rule == "offer-leverage"]
+    # Due at once: it counts from when Globex entered its state, so it is overdue.
+    assert timer.fire_at == START
+    assert not [t for t in engine.timers(initech) if t.rule == "offer-leverage"]
+    assert not [t for t in engine.timers(acme) if t.rule == "offer-leverage"]
+    engine.run_due()
+    [note] = [n for n in recorder.sent if n.rule == "offer-leverage"]
+    assert note.application_id == globex
+    assert note.subject == "Ask Globex for their timeline: you have an offer elsewhere"
+
+
+def test_a_draft_without_the_interviewers_title_is_flagged(engine: Engine) -> None:
+    out = engine.add(owner="ada", company="Acme", role="Engineer",
+                     facts={"interviewed_at": engine.clock.now()},
+                     contacts=[Contact("Raj Patel", "interviewer")])
+    [problem] = out.problems
+    assert problem.startswith("thank-you-notes: 'Raj Patel' has no title")
+    added = engine.add_contact(out.application.id, Contact("Mei Chen", "interviewer",
+                                                           title="CTO"))
+    assert added.problems == ()
+
+
+def test_a_referral_recorded_later_is_due_a_working_day_after_it_was_recorded(
+    engine: Engine, clock: FakeClock
+) -> None:
+    app = add(engine, "Acme")
+    clock.set(datetime(2027, 1, 8, 20, 0, tzinfo=UTC))  # Fri 15:00 in New York
+    engine.add_contact(app, Contact("Bob Net", "referral"))
+    [timer] = [t for t in engine.timers(app) if t.rule == "follow-up-referrals"]
+    cal = engine.calendar("ada")
+    assert cal.local(timer.fire_at).isoformat() == "2027-01-08T15:00:00-05:00"
+    assert timer.due_at is not None
+    assert cal.local(timer.due_at).isoformat() == "2027-01-11T17:00:00-05:00"
