@@ -412,19 +412,21 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
         now = engine.clock.now()
         items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
         if _opt(args, "json"):
-            _print_json([_timer_json(cal, i.timer) | {"company": i.application.company,
-                                                       "role": i.application.role,
-                                                       "overdue": i.timer.fire_at <= now}
-                         for i in items])
+            _print_json([_timer_json(cal, i.timer) | {
+                "company": i.application.company if i.application else None,
+                "role": i.application.role if i.application else None,
+                "overdue": i.timer.fire_at <= now} for i in items])
             return EXIT_OK
         if not items:
             print(f"nothing in the next {args.days} days")
         for i in items:
             t = i.timer
             flag = "now " if t.fire_at <= now else "    "
-            print(f"{flag}{_local(cal, t.fire_at)}  {t.rule:<20} {i.application.company}"
+            where = i.application.company if i.application else "(all applications)"
+            print(f"{flag}{_local(cal, t.fire_at)}  {t.rule:<20} {where}"
                   f"{' — ' + t.contact if t.contact else ''}"
-                  f"{'  due ' + _local(cal, t.due_at) if t.due_at else ''}  [{t.application_id}]")
+                  f"{'  due ' + _local(cal, t.due_at) if t.due_at else ''}"
+                  f"{'  [' + t.application_id + ']' if t.application_id else ''}")
     return EXIT_OK
 
 

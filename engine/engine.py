@@ -72,10 +72,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class AgendaItem:
-    """A coming reminder or move, with the application it belongs to."""
+    """A coming reminder or move, with the application it belongs to (``None`` for a
+    rule over all of the owner's applications, such as keep-looking)."""
 
     timer: Timer
-    application: Application
+    application: Application | None
 
 
 @dataclass
@@ -465,8 +466,8 @@ class Engine:
         """What is coming for one owner, earliest first."""
         timers = self.store.timers(owner=owner, start=start, end=end)
         apps = {a.id: a for a in self.store.applications(owner=owner)}
-        return [AgendaItem(timer=t, application=apps[t.application_id])
-                for t in timers if t.application_id in apps]
+        return [AgendaItem(timer=t, application=apps.get(t.application_id))
+                for t in timers if t.application_id in apps or t.application_id == ""]
 
     # -- the core --------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ durations parse, conditions and templates compile. The engine never re-reads YAM
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, time
+from functools import cached_property
 from typing import Literal
 
 from followup.errors import Problem

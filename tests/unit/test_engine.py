@@ -14,8 +14,8 @@ from followup import (
     InvalidFact,
     MemoryStore,
     Notification,
-    UnknownApplication,
     RulePack,
+    UnknownApplication,
     UnknownEvent,
     load_rules,
 )
