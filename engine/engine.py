@@ -522,7 +522,8 @@ class Engine:
         fired: list[Timer] = []
         notifications: list[Notification] = []
         problems: list[str] = []
-        planned = self._plan(app, history, calendar, problems)
+        stored_state = None if expected_version is None else record.application.state
+        planned = self._plan(app, history, calendar, problems, stored_state)
         if fire_until is not None:
             for _ in range(10_000):  # bounded: a pack cannot make this spin forever
                 due = [t for t in planned if t.fire_at <= fire_until]
@@ -536,7 +537,7 @@ class Engine:
                 app = self._fire_timer(app, timer, history, calendar, at, notifications)
                 fired.append(timer)
                 app = self._auto(app, history, calendar, at)
-                planned = self._plan(app, history, calendar, problems)
+                planned = self._plan(app, history, calendar, problems, stored_state)
         old = {t.key: t for t in record.timers}
         new = {t.key: t for t in planned}
         fired_keys = {t.key for t in fired}
@@ -555,7 +556,7 @@ class Engine:
         )
         stored = self.store.commit(change)
         if ripple and (expected_version is None or stored.state != record.application.state):
-            self._ripple(stored, now)
+            self._ripple(stored, stored_state, now)
         return Outcome(
             application=stored,
             entries=appended,
@@ -567,9 +568,12 @@ class Engine:
         )
 
     def _plan(self, app: Application, history: list[HistoryEntry],
-              calendar: WorkCalendar, problems: list[str]) -> list[Timer]:
+              calendar: WorkCalendar, problems: list[str],
+              stored_state: str | None = None) -> list[Timer]:
         found: list[str] = []
-        extra = self._owner_view(app) if self.pack.uses_owner_context else None
+        extra = None
+        if self.pack.uses_owner_context:
+            extra = self._owner_view(app.owner, app, stored_state)
         timers = plan(self.pack, app, history, calendar, found, extra)
         problems.extend(p for p in found if p not in problems)
         return timers
@@ -678,37 +682,47 @@ class Engine:
 
     # -- over all of one owner's applications --------------------------------------
 
-    def _owner_view(self, app: Application | None, owner: str | None = None) -> dict[str, Any]:
+    def _owner_view(self, owner: str, app: Application | None = None,
+                    stored_state: str | None = None) -> dict[str, Any]:
         """``active_applications``, ``applications`` (per state) and ``elsewhere`` (the
-        owner's other applications per state), with ``app`` in its current state."""
-        who = app.owner if app is not None else owner or ""
-        counts = {s: self.store.count_applications(owner=who, states=[s])
-                  for s in self.pack.states}
-        if app is not None:
-            try:
-                stored = self.store.load(app.id, owner=who).application.state
-                counts[stored] -= 1
-            except UnknownApplication:
-                pass
+        owner's other applications per state), with ``app`` in its current state;
+        ``stored_state`` is the state the store still holds for ``app`` (None if new)."""
+        stored = self.store.count_by_state(owner=owner)
+        counts = {s: stored.get(s, 0) for s in self.pack.states}
+        if stored_state is not None:
+            counts[stored_state] -= 1
         elsewhere = dict(counts)
         if app is not None:
             counts[app.state] = counts.get(app.state, 0) + 1
         active = sum(n for s, n in counts.items() if self.pack.is_active(s))
         return {"active_applications": active, "applications": counts, "elsewhere": elsewhere}
 
-    def _ripple(self, app: Application, now: datetime) -> None:
-        """After an application was added or moved, bring the owner's other applications
-        and the owner-level rules up to date (each in its own transaction)."""
-        if self.pack.uses_owner_context:
-            for other in self.store.applications(owner=app.owner):
-                if other.id == app.id:
-                    continue
-                try:
-                    self._change(other.id, app.owner, [], force=True, ripple=False)
-                except (InputError, RulesError):
-                    continue  # reported when that application is next advanced
-        if self.pack.owner_rules:
+    def _ripple(self, app: Application, before: str | None, now: datetime) -> None:
+        """After an application was added (``before`` is None) or moved from ``before``,
+        bring the owner's other applications and the owner-level rules up to date, each
+        in its own transaction, when the move can change them."""
+        watched = self.pack.watched_states
+        moves = {app.state} if before is None else {app.state, before}
+        active_changed = before is None or (
+            self.pack.is_active(before) != self.pack.is_active(app.state))
+        if self.pack.uses_owner_context and (
+            (watched is None and active_changed) or (watched is not None and moves & watched)
+        ):
+            # The others are re-planned by the next run_due, not here: recording an event
+            # stays one transaction, whatever the size of the owner's job search.
+            self.store.commit_owner(app.owner, timers_added=[Timer(
+                application_id="", owner=app.owner, key=f"owner/{app.owner}/replan",
+                rule="replan", action="replan", fire_at=now)])
+        if self.pack.owner_rules and active_changed:
             self._owner_pass(app.owner, now)
+
+    def _replan_others(self, owner: str) -> None:
+        """Re-plan the owner's applications whose rules look at the others."""
+        for other in self.store.applications(owner=owner, states=self.pack.owner_context_states):
+            try:
+                self._change(other.id, owner, [], force=True, ripple=False)
+            except (InputError, RulesError):
+                continue  # reported when that application is next advanced
 
     def _owner_pass(
         self, owner: str, now: datetime, *, fire_until: datetime | None = None
@@ -716,12 +730,17 @@ class Engine:
         """Plan (and, up to ``fire_until``, fire) the rules over all of ``owner``'s
         applications, and commit their timers and notifications in one transaction."""
         rules = self.pack.owner_rules
+        existing = {t.key: t for t in self.store.timers(owner=owner, application_id="")}
+        replans = [t for t in existing.values() if t.action == "replan"]
+        if replans and fire_until is not None and replans[0].fire_at <= fire_until:
+            self._replan_others(owner)
+            self.store.commit_owner(owner, timers_removed=[t.key for t in replans])
+        existing = {k: t for k, t in existing.items() if t.action != "replan"}
         if not rules:
             return [], []
         calendar = self.calendar(owner)
-        existing = {t.key: t for t in self.store.timers(owner=owner, application_id="")}
         by_rule = {t.rule: t for t in existing.values()}
-        view = self._owner_view(None, owner)
+        view = self._owner_view(owner)
         desired: dict[str, Timer] = {}
         fired: list[Timer] = []
         notes: list[Notification] = []

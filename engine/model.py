@@ -25,7 +25,7 @@ __all__ = [
 HistoryKind = Literal[
     "created", "event", "transition", "notified", "skipped", "facts", "contact"
 ]
-TimerAction = Literal["notify", "transition"]
+TimerAction = Literal["notify", "transition", "replan"]
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 
 

@@ -196,6 +196,41 @@ class RulePack:
         return tuple(r for r in self.rules if r.scope == "application")
 
     @cached_property
+    def watched_states(self) -> frozenset[str] | None:
+        """The states whose comings and goings change another application's plan:
+        ``None`` when any move does (a condition counts active applications)."""
+        conditions = [r.condition for r in self.application_rules]
+        conditions += [t.when for t in self.transitions] + [t.guard for t in self.transitions]
+        conditions += [e.guard for e in self.events.values()]
+        watched: set[str] = set()
+        for c in conditions:
+            if c is None or not c.names & OWNER_NAMES:
+                continue
+            if "active_applications" in c.names:
+                return None
+            watched |= c.fields.get("elsewhere", frozenset()) | c.fields.get(
+                "applications", frozenset())
+        return frozenset(watched)
+
+    @cached_property
+    def owner_context_states(self) -> frozenset[str] | None:
+        """The states in which some application rule looks at the owner's other
+        applications (None: any state)."""
+        states: set[str] = set()
+        for r in self.application_rules:
+            if r.condition is not None and r.condition.names & OWNER_NAMES:
+                if r.states is None:
+                    return None
+                states |= r.states
+        for t in self.transitions:
+            if any(c is not None and c.names & OWNER_NAMES for c in (t.when, t.guard)):
+                states |= set(t.sources)
+        if any(e.guard is not None and e.guard.names & OWNER_NAMES
+               for e in self.events.values()):
+            return None
+        return frozenset(states)
+
+    @cached_property
     def uses_owner_context(self) -> bool:
         """Whether an application's plan depends on the owner's other applications."""
         conditions = [r.condition for r in self.application_rules]

@@ -9,7 +9,7 @@ so a typo is a load-time error with a line number, not a failed reminder months 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -55,6 +55,7 @@ class Condition:
     source: str
     names: frozenset[str]
     _compiled: Any
+    fields: dict[str, frozenset[str]] = field(default_factory=dict)  # count -> {interviewer}
 
     def holds(self, context: Mapping[str, Any]) -> bool:
         try:
@@ -159,7 +160,12 @@ def compile_condition(
     _check_fields(ast, fields or {}, f"condition {source!r}")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, f"condition {source!r}")
-    return Condition(source=source, names=frozenset(used), _compiled=compiled)
+    fields: dict[str, set[str]] = {}
+    for node in ast.find_all(jinja2.nodes.Getattr):
+        if isinstance(node.node, jinja2.nodes.Name):
+            fields.setdefault(node.node.name, set()).add(node.attr)
+    return Condition(source=source, names=frozenset(used), _compiled=compiled,
+                     fields={k: frozenset(v) for k, v in fields.items()})
 
 
 def compile_template(

@@ -89,6 +89,11 @@ class Store(Protocol):
         """How many applications match, without loading them."""
         ...
 
+    def count_by_state(self, *, owner: str) -> dict[str, int]:
+        """How many of ``owner``'s applications are in each state (states with none are
+        left out), in one read."""
+        ...
+
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
         """The application's history in order. Raises ``UnknownApplication``."""
         ...

@@ -87,6 +87,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._closed = False
         self._apps: dict[str, Application] = {}
+        self._by_owner: dict[str, dict[str, None]] = {}  # owner -> application ids
         # application id -> seq -> (the entry, its data as JSON); the entry's own data
         # dict is the caller's and never handed out.
         self._history: dict[str, dict[int, tuple[HistoryEntry, str]]] = {}
@@ -167,13 +168,27 @@ class MemoryStore:
     ) -> int:
         return len(self._matching(owner, states))
 
+    def count_by_state(self, *, owner: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._lock:
+            self._check_open()
+            for app_id in self._by_owner.get(owner, {}):
+                state = self._apps[app_id].state
+                counts[state] = counts.get(state, 0) + 1
+        return counts
+
     def _matching(self, owner: str | None, states: Collection[str] | None) -> list[Application]:
         names = state_names(states)
         with self._lock:
             self._check_open()
+            pool = (
+                self._apps.values()
+                if owner is None
+                else [self._apps[i] for i in self._by_owner.get(owner, {})]
+            )
             return [
                 app
-                for app in self._apps.values()
+                for app in pool
                 if (owner is None or app.owner == owner) and (names is None or app.state in names)
             ]
 
@@ -273,7 +288,11 @@ class MemoryStore:
                         "length of the loaded history"
                     )
             for app in rows:
+                previous = self._apps.get(app.id)
+                if previous is not None and previous.owner != app.owner:
+                    self._by_owner.get(previous.owner, {}).pop(app.id, None)
                 self._apps[app.id] = app
+                self._by_owner.setdefault(app.owner, {})[app.id] = None
                 self._history.setdefault(app.id, {})
             for entry, data in history:
                 self._history[entry.application_id][entry.seq] = (entry, data)

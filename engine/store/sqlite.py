@@ -225,6 +225,11 @@ class SQLiteStore:
             (count,) = conn.execute(_Q["count_applications_head"] + where, params).fetchone()
         return int(count)
 
+    def count_by_state(self, *, owner: str) -> dict[str, int]:
+        with self._reading("counting applications in") as conn:
+            rows = conn.execute(_Q["count_by_state"], (owner,)).fetchall()
+        return {state: count for state, count in rows}
+
     def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
         params = (to_text(now), max(limit, 0))
         with self._reading("reading due timers from") as conn:

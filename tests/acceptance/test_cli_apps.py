@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,10 +11,19 @@ NEW_YORK = ZoneInfo("America/New_York")
 TIMER_KEYS = {"application", "rule", "action", "at", "due", "contact", "key"}
 
 # What the default pack arms for an interview on Wed 2026-12-23 15:00 in New York with two
-# interviewers: a thank-you note each, due by the end of the 2nd working day (Thu 24th,
-# then Mon 28th: Christmas Friday and the weekend are skipped), and the follow-up call
-# 7 days later, due 10 days after the interview.
+# interviewers: a reminder to ask when they will decide (no decision date is recorded) and
+# a thank-you note each, all due by the end of the 2nd working day (Thu 24th, then Mon 28th:
+# Christmas Friday and the weekend are skipped), and the follow-up call 7 days later, due
+# 10 days after the interview.
+ASK_DECISION_DATE = (
+    "ask-decision-date",
+    "notify",
+    "2026-12-23T15:00:00-05:00",
+    "2026-12-28T17:00:00-05:00",
+    None,
+)
 EXPECTED_TIMERS = [
+    ASK_DECISION_DATE,
     (
         "thank-you-notes",
         "notify",
@@ -35,6 +44,28 @@ EXPECTED_TIMERS = [
 
 def timers_of(items):
     return [(t["rule"], t["action"], t["at"], t["due"], t["contact"]) for t in items]
+
+
+def no_title(app, name):
+    """The warning for an interviewer whose thank-you draft would lack a title."""
+    return (
+        f"thank-you-notes: {name!r} has no title, so the draft will go out without it; "
+        f'record it (followup log {app} --interviewer "{name}, TITLE")'
+    )
+
+
+def assert_keep_looking_after(item, created):
+    """``item`` is the owner's weekly keep-looking nudge, a week after ``created`` (when
+    the application was added, by the wall clock) or, outside the send window, at the
+    next working day's opening."""
+    assert (item["application"], item["rule"], item["action"]) == ("", "keep-looking", "notify")
+    assert (item["due"], item["contact"]) == (None, None)
+    at = datetime.fromisoformat(item["at"]).astimezone(NEW_YORK)
+    week_later = created.astimezone(NEW_YORK) + timedelta(days=7)
+    assert week_later <= at <= week_later + timedelta(days=5), (created, item)
+    assert at.weekday() < 5, item  # Monday to Friday
+    assert "09:00" <= at.strftime("%H:%M") < "18:00", item  # inside the send window
+    assert item["key"] == f"owner/tester/keep-looking/{at.date().isoformat()}"
 
 
 def test_init_creates_the_store_and_sets_the_owner(followup):
@@ -78,10 +109,12 @@ def test_init_rejects_a_bad_calendar(followup, option, value, needle):
 
 def test_add_json(acme):
     added = acme
-    assert set(added) == {"id", "state", "timers"}
+    assert set(added) == {"id", "state", "problems", "timers"}
     assert isinstance(added["id"], str)
     assert added["id"]
     assert added["state"] == "interviewed"
+    # The thank-you draft shows the interviewer's title; Raj Patel's is not recorded.
+    assert added["problems"] == [no_title(added["id"], "Raj Patel")]
     for timer in added["timers"]:
         assert set(timer) == TIMER_KEYS
         assert timer["application"] == added["id"]
@@ -109,9 +142,11 @@ def test_add_human(followup):
     )
     assert result.stdout.splitlines() == [
         "added acme-1: Engineer at Acme (interviewed)",
+        "  Wed 2026-12-23 15:00  ask-decision-date  due Mon 2026-12-28 17:00",
         "  Wed 2026-12-23 15:00  thank-you-notes — Jane Doe  due Mon 2026-12-28 17:00",
         "  Wed 2026-12-30 15:00  follow-up-call  due Sat 2027-01-02 17:00",
     ]
+    assert result.stderr == f"followup add: warning: {no_title('acme-1', 'Jane Doe')}\n"
 
 
 def test_list_json(followup, acme):
@@ -187,11 +222,53 @@ def test_show_human(followup, acme):
 def test_agenda_json(followup, acme):
     app = acme["id"]
     items = followup("agenda", "--json", "--days", "3650").json()
-    assert timers_of(items) == EXPECTED_TIMERS
+    ats = [datetime.fromisoformat(i["at"]) for i in items]
+    assert ats == sorted(ats)
     for item in items:
         assert set(item) == TIMER_KEYS | {"company", "role", "overdue"}
-        assert (item["application"], item["company"], item["role"]) == (app, "Acme", "Engineer")
         assert isinstance(item["overdue"], bool)
+    # One application, fewer than three in play: the owner's weekly nudge, which belongs to
+    # no application, is on the agenda too.
+    [nudge] = [i for i in items if i["application"] == ""]
+    assert (nudge["company"], nudge["role"], nudge["overdue"]) == (None, None, False)
+    [listed] = followup("list", "--json").json()
+    assert_keep_looking_after(nudge, datetime.fromisoformat(listed["created_at"]))
+    mine = [i for i in items if i["application"] != ""]
+    assert timers_of(mine) == EXPECTED_TIMERS
+    for item in mine:
+        assert (item["application"], item["company"], item["role"]) == (app, "Acme", "Engineer")
+        assert item["overdue"] == (datetime.fromisoformat(item["at"]) <= datetime.now(UTC))
+
+
+def test_keep_looking_while_fewer_than_three_applications_are_in_play(followup, acme):
+    def nudges():
+        items = followup("agenda", "--json", "--days", "3650").json()
+        return [i for i in items if i["rule"] == "keep-looking"]
+
+    assert len(nudges()) == 1
+    for company, interviewed in (("Globex", "2026-12-21T10:00"), ("Initech", "2026-12-22T10:00")):
+        followup(
+            "add",
+            "--company",
+            company,
+            "--role",
+            "Analyst",
+            "--id",
+            company.lower(),
+            "--interviewed",
+            interviewed,
+            "--interviewer",
+            "Hank Scorpio, CEO",
+        )
+    # Three applications in play: no need to keep looking.
+    assert nudges() == []
+
+    # An offer is not "in play": two are left, and the weekly nudge is back, a week later.
+    followup("log", "globex", "offer_received")
+    [nudge] = nudges()
+    offer = followup("show", "globex", "--json").json()["history"][-1]
+    assert (offer["kind"], offer["name"]) == ("event", "offer_received")
+    assert_keep_looking_after(nudge, datetime.fromisoformat(offer["at"]))
 
 
 def test_owners_are_isolated(followup, acme):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +20,8 @@ BASE = (
 )
 JANE = ("--interviewer", "Jane Doe, Engineering Manager")
 CONTRACT_KEYS = {"at", "due", "rule", "action", "state", "contact"}
+NEW_YORK = ZoneInfo("America/New_York")
+INTERVIEW = datetime(2026, 12, 23, 15, 0, tzinfo=NEW_YORK)
 
 
 def simulate(followup, *args):
@@ -32,9 +35,30 @@ def notes(timeline):
     ]
 
 
+def only(timeline, *rules):
+    """The reminders of these rules, as ``notes`` shows them."""
+    return [n for n in notes(timeline) if n[0] in rules]
+
+
 def assert_in_time_order(timeline):
     ats = [datetime.fromisoformat(e["at"]) for e in timeline]
     assert ats == sorted(ats), [e["at"] for e in timeline]
+
+
+def assert_new_york_offset(text):
+    """An instant written with the offset New York had at that instant."""
+    instant = datetime.fromisoformat(text)
+    assert instant.utcoffset() is not None, text
+    assert instant.utcoffset() == instant.astimezone(NEW_YORK).utcoffset(), text
+
+
+def weekly_keep_looking(first, last):
+    """keep-looking's weekly nudges, weeks ``first``..``last`` after the interview, at the
+    interview's local time of day (Python adds days to wall-clock time, as the calendar does)."""
+    return [
+        ("keep-looking", None, (INTERVIEW + timedelta(weeks=n)).isoformat(), None)
+        for n in range(first, last + 1)
+    ]
 
 
 def test_the_contract(followup):
@@ -43,18 +67,27 @@ def test_the_contract(followup):
     assert timeline
     for entry in timeline:
         assert set(entry) >= CONTRACT_KEYS, entry
-        assert entry["at"].endswith("-05:00"), entry
+        assert_new_york_offset(entry["at"])
         if entry["due"] is not None:
-            assert entry["due"].endswith("-05:00"), entry
+            assert_new_york_offset(entry["due"])
             # A deadline of N working days ends on its own day, never at midnight.
-            assert not entry["due"].endswith("T00:00:00-05:00"), entry
+            assert datetime.fromisoformat(entry["due"]).time().isoformat() != "00:00:00", entry
         assert entry["state"] == "interviewed"
     assert_in_time_order(timeline)
     assert notes(timeline) == [
+        # No decision date was recorded at the interview: ask for one, by the same deadline.
+        ("ask-decision-date", None, "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
         # Two working days after Wed 23rd: Thu 24th, then Mon 28th (Fri 25th is Christmas).
         ("thank-you-notes", "Jane Doe", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
         ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00"),
+        # One application in play, fewer than three: a nudge every week for the 180 days the
+        # dry run covers, at 15:00 New York time before and after the clocks change (Mar 14).
+        *weekly_keep_looking(1, 25),
     ]
+    assert notes(timeline)[-1][2] == "2027-06-16T15:00:00-04:00"
+    assert {e["subject"] for e in timeline if e["rule"] == "keep-looking"} == {
+        "Keep looking: 1 application in play"
+    }
     # A dry run touches no store.
     assert not followup.db.exists()
 
@@ -80,12 +113,11 @@ def test_a_thank_you_moves_the_state(followup):
     index = timeline.index(move)
     assert {e["state"] for e in timeline[index:]} == {"thanked"}
     assert {e["state"] for e in timeline if e["at"] < "2026-12-24"} == {"interviewed"}
-    assert notes(timeline)[-1] == (
-        "follow-up-call",
-        None,
-        "2026-12-30T15:00:00-05:00",
-        "2027-01-02T17:00:00-05:00",
-    )
+    # Jane was thanked once; the follow-up call still comes, now in `thanked`.
+    assert only(timeline, "thank-you-notes", "follow-up-call") == [
+        ("thank-you-notes", "Jane Doe", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00"),
+    ]
     assert timeline[-1]["state"] == "thanked"
 
 
@@ -96,15 +128,36 @@ def test_an_offer_cancels_the_follow_up_call(followup):
     assert [(e["rule"], e["at"], e["state"]) for e in cancels] == [
         ("follow-up-call", "2026-12-28T10:00:00-05:00", "offer")
     ]
-    assert [n[0] for n in notes(timeline)] == ["thank-you-notes"]
+    # The application's own reminders: those that went out before the offer, and no call.
+    assert [n[0] for n in notes(timeline) if n[0] != "keep-looking"] == [
+        "ask-decision-date",
+        "thank-you-notes",
+    ]
+    # After the offer only the owner-level nudge goes on (no application is in play now).
+    after = [e for e in timeline if e["at"] > "2026-12-28T10:00:00-05:00"]
+    assert after
+    assert {(e["rule"], e["action"], e["state"]) for e in after} == {
+        ("keep-looking", "notify", "offer")
+    }
     assert timeline[-1]["state"] == "offer"
 
 
 def test_a_decision_date_moves_the_follow_up_call(followup):
     timeline = simulate(followup, *JANE, "--fact", "decision_expected_on=2027-01-08")
     # The working day after Fri 2027-01-08 is Mon 2027-01-11; the send window opens at 09:00.
-    assert [n for n in notes(timeline) if n[0] == "follow-up-call"] == [
+    assert only(timeline, "follow-up-call") == [
         ("follow-up-call", None, "2027-01-11T09:00:00-05:00", "2027-01-11T17:00:00-05:00")
+    ]
+    # The date is known: no reminder to ask for it.
+    assert only(timeline, "ask-decision-date") == []
+
+
+def test_without_an_interviewer_a_reminder_to_record_them(followup):
+    timeline = simulate(followup, "--until", "2026-12-29")
+    assert notes(timeline) == [
+        ("ask-decision-date", None, "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        # Due by the end of the next working day; no one to thank yet.
+        ("collect-contacts", None, "2026-12-23T15:00:00-05:00", "2026-12-24T17:00:00-05:00"),
     ]
 
 
@@ -192,10 +245,16 @@ def test_daylight_saving_does_not_move_the_local_time(followup):
         "Jane Doe",
         "--json",
     ).json()
-    assert notes(timeline) == [
+    assert only(timeline, "thank-you-notes", "follow-up-call") == [
         ("thank-you-notes", "Jane Doe", "2027-03-10T15:00:00-05:00", "2027-03-12T17:00:00-05:00"),
         ("follow-up-call", None, "2027-03-17T15:00:00-04:00", "2027-03-20T17:00:00-04:00"),
     ]
+    # The weekly nudge keeps the interview's local time of day too.
+    weekly = only(timeline, "keep-looking")
+    assert weekly[0][2] == "2027-03-17T15:00:00-04:00"
+    assert {datetime.fromisoformat(n[2]).strftime("%a %H:%M %z") for n in weekly} == {
+        "Wed 15:00 -0400"
+    }
 
 
 def test_without_close_of_business_a_deadline_ends_before_midnight(followup):
@@ -218,9 +277,15 @@ def test_without_close_of_business_a_deadline_ends_before_midnight(followup):
 
 def test_until_a_bare_date_includes_that_day(followup):
     timeline = simulate(followup, *JANE, "--until", "2026-12-30")
-    assert [n[0] for n in notes(timeline)] == ["thank-you-notes", "follow-up-call"]
+    assert [n[0] for n in notes(timeline)] == [
+        "ask-decision-date",
+        "thank-you-notes",
+        "follow-up-call",
+        "keep-looking",
+    ]
+    assert timeline[-1]["at"] == "2026-12-30T15:00:00-05:00"
     timeline = simulate(followup, *JANE, "--until", "2026-12-29")
-    assert [n[0] for n in notes(timeline)] == ["thank-you-notes"]
+    assert [n[0] for n in notes(timeline)] == ["ask-decision-date", "thank-you-notes"]
 
 
 def test_an_event_before_the_interview_is_refused_or_in_order(followup):

@@ -628,3 +628,14 @@ def test_an_owner_level_change_holds_only_that_owners_rows(store: Store) -> None
     with pytest.raises(InputError, match="not an owner-level notification"):
         store.commit_owner("ada", notifications=[notification("n", app_id="a1")])
     assert store.timers() == [] and store.deliveries() == []
+
+
+def test_count_by_state(store: Store) -> None:
+    store.commit_many([
+        Change(application=application("a1"), expected_version=None),
+        Change(application=application("a2", state="offer"), expected_version=None),
+        Change(application=application("a3", state="offer"), expected_version=None),
+        Change(application=application("b1", owner="bob"), expected_version=None),
+    ])
+    assert store.count_by_state(owner="ada") == {"interviewed": 1, "offer": 2}
+    assert store.count_by_state(owner="nobody") == {}

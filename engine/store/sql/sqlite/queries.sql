@@ -13,6 +13,9 @@ FROM applications
 -- name: count_applications_head
 SELECT count(*) FROM applications
 
+-- name: count_by_state
+SELECT state, count(*) FROM applications WHERE owner = ? GROUP BY state
+
 -- name: stored_of_one
 SELECT id, version, owner, state, created_at FROM applications WHERE id = ?
 
