@@ -24,7 +24,6 @@ from followup.errors import (
     InputError,
     InvalidEvent,
     RulesError,
-    UnknownApplication,
 )
 from followup.facts import build_context, normalize_fact
 from followup.loader import load_rules
