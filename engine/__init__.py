@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from followup.model import Owner
     from followup.model import Timer
     from followup.pack import RulePack
+    from followup.settings import Settings
     from followup.store import MemoryStore
     from followup.store import SQLiteStore
     from followup.store import Store
@@ -88,6 +89,7 @@ _WHERE = {
     "Owner": "followup.model",
     "Timer": "followup.model",
     "RulePack": "followup.pack",
+    "Settings": "followup.settings",
     "MemoryStore": "followup.store",
     "SQLiteStore": "followup.store",
     "Store": "followup.store",
@@ -127,6 +129,7 @@ __all__ = [
     "RunReport",
     "SQLiteStore",
     "SchemaError",
+    "Settings",
     "Store",
     "StoreError",
     "SystemClock",

@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
 
     cmd("plugins", "list the plugins that loaded and their channels")
+
+    p = cmd("outbox", "what is waiting to go out, what failed, and what gave up (dead)")
+    p.add_argument("--status", choices=["pending", "delivered", "dead"],
+                   help="only rows in this state (default: pending and dead)")
+    p.add_argument("--retry", action="store_true",
+                   help="make your dead reminders pending again (the next run sends them)")
     return parser
 
 
@@ -579,10 +585,44 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return EXIT_PLUGIN if plugins.failures else EXIT_OK
 
 
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        owner = _owner(args)
+        cal = engine.calendar(owner)
+        if args.retry:
+            count = engine.store.retry_dead(owner=owner)
+            if _opt(args, "json"):
+                _print_json({"retried": count})
+            else:
+                print(f"{count} dead reminder{'' if count == 1 else 's'} will be tried again")
+            return EXIT_OK
+        rows = engine.store.deliveries(owner=owner, status=args.status)
+        if args.status is None:
+            rows = [r for r in rows if r.status != "delivered"]
+        if _opt(args, "json"):
+            _print_json([{
+                "key": r.notification.key, "channel": r.channel, "status": r.status,
+                "rule": r.notification.rule, "subject": r.notification.subject,
+                "attempts": r.attempts, "last_error": r.last_error,
+                "next_attempt_at": (cal.local(r.next_attempt_at).isoformat()
+                                    if r.next_attempt_at else None),
+            } for r in rows])
+            return EXIT_OK
+        if not rows:
+            print("nothing waiting, nothing failed")
+        for r in rows:
+            nxt = f", next try {_local(cal, r.next_attempt_at)}" if r.next_attempt_at else ""
+            print(f"{r.status:<9} {r.channel:<10} {r.notification.subject}"
+                  f"  ({r.attempts} attempt{'' if r.attempts == 1 else 's'}{nxt})")
+            if r.last_error:
+                print(f"          last error: {r.last_error}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "init": _cmd_init, "add": _cmd_add, "log": _cmd_log, "list": _cmd_list, "show": _cmd_show,
     "agenda": _cmd_agenda, "run": _cmd_run, "simulate": _cmd_simulate,
-    "validate": _cmd_validate, "plugins": _cmd_plugins,
+    "validate": _cmd_validate, "plugins": _cmd_plugins, "outbox": _cmd_outbox,
 }
 
 

@@ -3,16 +3,19 @@
 A notification is written to the outbox in the same transaction as the change that made
 it, one row per channel. The dispatcher sends pending rows; a success is marked delivered,
 a failure is retried with exponential backoff and jitter, and after ``max_attempts`` the
-row is dead: kept, visible, and retryable. A channel that raises never stops the others.
+row is dead: kept, visible, and retryable. A channel that raises never stops the others,
+and one that hangs costs at most its timeout (``channel.timeout`` seconds, or the
+dispatcher's): each send runs on a thread of its own.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from followup.channels import ChannelRegistry
+from followup.channels import Channel, ChannelRegistry
 from followup.model import Delivery
 from followup.store import Store
 
@@ -44,11 +47,12 @@ class Dispatcher:
     """Sends the outbox's pending rows through the registered channels."""
 
     def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 8,
-                 batch: int = 500) -> None:
+                 batch: int = 500, timeout: float = 30.0) -> None:
         self.store = store
         self.channels = channels
         self.max_attempts = max_attempts
         self.batch = batch
+        self.timeout = timeout  # seconds a send may take, unless the channel sets its own
 
     def deliver(self, now: datetime) -> DeliveryReport:
         report = DeliveryReport()
@@ -62,6 +66,28 @@ class Dispatcher:
                 tried.add((row.notification.key, row.channel))
                 self._one(row, now, report)
 
+    def _send(self, channel: Channel, row: Delivery) -> str | None:
+        """Send through ``channel`` on a thread of its own, so that a channel that
+        hangs costs at most its timeout; None on success, else what went wrong."""
+        timeout = float(getattr(channel, "timeout", None) or self.timeout)
+        outcome: list[BaseException | None] = []
+
+        def attempt() -> None:
+            try:
+                channel.send(row.notification)
+                outcome.append(None)
+            except BaseException as exc:  # a failing channel must not stop the others
+                outcome.append(exc)
+
+        worker = threading.Thread(target=attempt, name=f"followup-send-{row.channel}",
+                                  daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not outcome:
+            return f"timed out after {timeout:g} s (the channel did not answer)"
+        exc = outcome[0]
+        return None if exc is None else f"{type(exc).__name__}: {exc}"
+
     def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
         channel = self.channels.get(row.channel)
         error: str | None = None
@@ -69,10 +95,7 @@ class Dispatcher:
             loaded = ", ".join(self.channels.names()) or "none"
             error = f"no channel named {row.channel!r} is loaded (loaded: {loaded})"
         else:
-            try:
-                channel.send(row.notification)
-            except Exception as exc:  # a failing channel must not stop the others
-                error = f"{type(exc).__name__}: {exc}"
+            error = self._send(channel, row)
         key = row.notification.key
         if error is None:
             self.store.mark_delivered(key, row.channel, at=now)

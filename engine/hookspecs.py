@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from followup.channels import Channel
+    from followup.settings import Settings
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -22,12 +23,15 @@ hookimpl = pluggy.HookimplMarker("followup")
 
 
 @hookspec
-def followup_register_channels(register: Callable[[Channel], None]) -> None:
+def followup_register_channels(register: Callable[[Channel], None], settings: Settings) -> None:
     """Register the notification channels this plugin provides.
 
     Call ``register(channel)`` once per channel. A channel has a ``name`` and a
     ``send(notification)`` method (see ``followup.Channel``). Two channels with the same
-    name are an error, reported when plugins load.
+    name are an error, reported when plugins load. ``settings`` holds each channel's
+    configuration from the environment or the settings file (see ``followup.Settings``):
+    check it here and raise ``PluginError`` with a clear message when it is wrong, or
+    register nothing when the channel is not configured at all.
 
     Example::
 

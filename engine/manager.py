@@ -17,6 +17,7 @@ import pluggy
 
 from followup import hookspecs
 from followup.channels import Channel, ChannelRegistry
+from followup.settings import Settings
 
 __all__ = ["ENTRY_POINT_GROUP", "LoadedPlugin", "Plugins", "load_plugins", "new_manager"]
 
@@ -56,10 +57,12 @@ def load_plugins(
     *,
     extra: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> Plugins:
     """Load the installed plugins (and ``extra`` plugin objects, by name) and collect
     their channels. Duplicate channel names raise ``PluginError``."""
     env = os.environ if environ is None else environ
+    settings = settings if settings is not None else Settings(environ=env)
     allow = _names(env.get("FOLLOWUP_PLUGINS"))
     block = _names(env.get("FOLLOWUP_PLUGINS_BLOCK")) or set()
     manager = new_manager()
@@ -103,7 +106,7 @@ def load_plugins(
     for impl in reversed(manager.hook.followup_register_channels.get_hookimpls()):
         name = impl.plugin_name
         found: list[Channel] = []
-        arguments: dict[str, object] = {"register": found.append}
+        arguments: dict[str, object] = {"register": found.append, "settings": settings}
         try:
             impl.function(*(arguments[a] for a in impl.argnames))
         except Exception as exc:

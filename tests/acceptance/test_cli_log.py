@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 EVENTS = (
     "thank_you_sent",
@@ -15,6 +20,13 @@ EVENTS = (
     "opted_out",
 )
 
+ASK = (
+    "ask-decision-date",
+    "notify",
+    "2026-12-23T15:00:00-05:00",
+    "2026-12-28T17:00:00-05:00",
+    None,
+)
 THANK_JANE = (
     "thank-you-notes",
     "notify",
@@ -36,10 +48,23 @@ def timers_of(items):
     return [(t["rule"], t["action"], t["at"], t["due"], t["contact"]) for t in items]
 
 
+def assert_a_patience_nudge(timer, app, called):
+    """``timer`` is patience's first nudge: 7 working days after ``called`` (at least 9
+    calendar days; with New York's holidays and the send window, at most 16), inside the
+    send window of a weekday."""
+    assert (timer["application"], timer["rule"], timer["action"]) == (app, "patience", "notify")
+    assert (timer["due"], timer["contact"]) == (None, None)
+    assert timer["key"] == f"{app}/patience/4/-/0"  # counted from entry 4 of the history
+    at = datetime.fromisoformat(timer["at"]).astimezone(NEW_YORK)
+    assert called + timedelta(days=9) <= at <= called + timedelta(days=16), (called, timer)
+    assert at.weekday() < 5, timer
+    assert "09:00" <= at.strftime("%H:%M") < "18:00", timer
+
+
 @pytest.fixture
 def app(acme):
     """An application in New York, interviewed Wed 2026-12-23 15:00 by Jane and Raj."""
-    assert timers_of(acme["timers"]) == [THANK_JANE, THANK_RAJ, CALL]
+    assert timers_of(acme["timers"]) == [ASK, THANK_JANE, THANK_RAJ, CALL]
     return acme["id"]
 
 
@@ -62,7 +87,8 @@ def test_the_way_through_the_states(followup, app):
     assert timers_of(out["cancelled"]) == [THANK_RAJ]
     shown = followup("show", app, "--json").json()
     assert shown["state"] == "thanked"
-    assert timers_of(shown["timers"]) == [CALL]
+    # Still to do in `thanked`: ask when they will decide, and call.
+    assert timers_of(shown["timers"]) == [ASK, CALL]
     moves = [(h["kind"], h["name"], h["contact"], h["from"], h["to"]) for h in shown["history"]]
     assert moves[1:] == [
         ("event", "thank_you_sent", "Jane Doe", "interviewed", None),
@@ -70,11 +96,22 @@ def test_the_way_through_the_states(followup, app):
         ("transition", "all-thanked", None, "interviewed", "thanked"),
     ]
 
-    # The call is made: its reminder is cancelled.
+    # The call is made: its reminder and the one to ask for a decision date are cancelled;
+    # patience starts: a nudge 7 working days after the call (by the wall clock).
     out = followup("log", app, "called", "--json").json()
     assert (out["state"], out["changed"]) == ("followed_up", True)
-    assert timers_of(out["cancelled"]) == [CALL]
-    assert followup("show", app, "--json").json()["timers"] == []
+    assert timers_of(out["cancelled"]) == [ASK, CALL]
+    [patience] = out["armed"]
+    shown = followup("show", app, "--json").json()
+    assert shown["timers"] == [patience]
+    call = shown["history"][-1]
+    assert (call["seq"], call["kind"], call["name"], call["to"]) == (
+        4,
+        "event",
+        "called",
+        "followed_up",
+    )
+    assert_a_patience_nudge(patience, app, datetime.fromisoformat(call["at"]))
 
     # Made twice: nothing changes, and that is no error.
     again = followup("log", app, "called")
@@ -87,9 +124,11 @@ def test_the_way_through_the_states(followup, app):
         [],
     )
 
-    # An offer; then "reopened" does not fit the state.
+    # An offer ends the patience; then "reopened" does not fit the state.
     out = followup("log", app, "offer_received", "--json").json()
     assert out["state"] == "offer"
+    assert out["cancelled"] == [patience]
+    assert followup("show", app, "--json").json()["timers"] == []
     before = followup("show", app, "--json").json()
     refused = followup("log", app, "reopened", expect=2)
     assert "'reopened'" in refused.stderr
@@ -157,20 +196,20 @@ def test_fact_without_equals_is_a_usage_error(followup, app):
 def test_decision_date_moves_the_follow_up_call(followup, app):
     out = followup("log", app, "--fact", "decision_expected_on=2027-01-08", "--json").json()
     assert out["changed"] is True
+    moved_call = (
+        "follow-up-call",
+        "notify",
+        "2027-01-11T09:00:00-05:00",
+        "2027-01-11T17:00:00-05:00",
+        None,
+    )
+    # The date is known: no need to ask for it any more.
+    assert timers_of(out["cancelled"]) == [ASK]
+    assert timers_of(out["armed"]) == [moved_call]
     shown = followup("show", app, "--json").json()
     assert shown["facts"]["decision_expected_on"] == "2027-01-08"
     # 1 working day after Fri 2027-01-08 is Mon 2027-01-11; the send window opens at 09:00.
-    assert timers_of(shown["timers"]) == [
-        THANK_JANE,
-        THANK_RAJ,
-        (
-            "follow-up-call",
-            "notify",
-            "2027-01-11T09:00:00-05:00",
-            "2027-01-11T17:00:00-05:00",
-            None,
-        ),
-    ]
+    assert timers_of(shown["timers"]) == [THANK_JANE, THANK_RAJ, moved_call]
 
 
 def test_new_interviewer_gets_a_thank_you_reminder(followup, app):

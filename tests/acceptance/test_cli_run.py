@@ -8,6 +8,7 @@ import pytest
 
 JANE_SUBJECT = "Thank Jane Doe for the interview at Acme"
 CALL_SUBJECT = "Call Acme about the Engineer role"
+ASK_SUBJECT = "Ask Acme when they will decide"
 
 
 @pytest.fixture
@@ -38,6 +39,10 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
     assert "Dear Jane Doe," in out
     assert "as Engineering Manager" in out
     assert out.count(CALL_SUBJECT) == 1, out
+    # No decision date was recorded: a reminder to ask for one, due with the notes.
+    assert out.count(ASK_SUBJECT) == 1, out
+    [line] = [line for line in out.splitlines() if ASK_SUBJECT in line]
+    assert "2020-01-08" in line and "17:00" in line, line
     assert "Traceback" not in first.stderr
 
     second = followup("run", "--once")
@@ -57,6 +62,7 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
         (h["kind"], h["name"], h["contact"]) for h in shown["history"] if h["kind"] == "notified"
     ]
     assert sorted(notified, key=str) == [
+        ("notified", "ask-decision-date", None),
         ("notified", "follow-up-call", None),
         ("notified", "thank-you-notes", "Jane Doe"),
     ]
@@ -64,8 +70,10 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
 
 def test_run_once_json_is_json_even_when_reminders_go_out(followup, past_interview):
     result = followup("run", "--once", "--json")
+    # ask-decision-date, thank-you-notes (Jane Doe) and follow-up-call; the owner's weekly
+    # keep-looking nudge is first due a week after the application was added.
     assert json.loads(result.stdout) == {
-        "fired": 2, "errors": {}, "delivered": 2, "failed": 0, "dead": 0
+        "fired": 3, "errors": {}, "delivered": 3, "failed": 0, "dead": 0
     }
 
 

@@ -337,3 +337,29 @@ def test_a_rule_whose_condition_fails_is_skipped_and_reported(
     assert set(report.errors) == {bad}
     assert {n.application_id for n in recorder.sent} == {good}
     assert engine.application(bad).state == "keep_warm"
+
+
+def test_a_hanging_channel_costs_at_most_its_timeout(clock: FakeClock, recorder: Recorder) -> None:
+    import threading
+
+    release = threading.Event()
+
+    class Hangs:
+        name = "hangs"
+        timeout = 0.2
+
+        def send(self, notification: Notification) -> None:
+            release.wait(10)
+
+    pack = with_rules("""
+  - name: thank-you-notes
+    notify: {template: thank-you, channels: [hangs, console]}
+""")
+    engine = Engine(rules=pack, store=MemoryStore(), clock=clock, channels=[Hangs(), recorder])
+    engine.set_owner("ada", timezone=NY)
+    add(engine, "Jane Doe")
+    report = engine.run_due()
+    release.set()
+    assert len(recorder.sent) == 1
+    [(row, error)] = report.delivery.failed
+    assert row.channel == "hangs" and error.startswith("timed out after 0.2 s")
