@@ -41,7 +41,7 @@ from followup.model import (
 )
 from followup.pack import Rule, RulePack
 from followup.sandbox import ExpressionError
-from followup.scheduler import entries_of, owner_timer, plan, run_start
+from followup.scheduler import entries_of, owner_timer, plan, run_start, variant_of
 from followup.store import MemoryStore, Store
 from followup.timing import WorkCalendar
 
@@ -524,15 +524,20 @@ class Engine:
         stored_state = None if expected_version is None else record.application.state
         planned = self._plan(app, history, calendar, problems, stored_state)
         if fire_until is not None:
+            # A reminder that came due while nothing ran (or that was due the moment it
+            # was armed) goes out now, but only inside the send window.
+            sendable = calendar.next_send_time(fire_until) == fire_until
             for _ in range(10_000):  # bounded: a pack cannot make this spin forever
-                due = [t for t in planned if t.fire_at <= fire_until]
+                due = [t for t in planned if t.fire_at <= fire_until and (
+                    sendable or t.action != "notify" or t.fire_at == fire_until
+                    or self.pack.rule(t.rule).any_time)]
                 if not due:
                     break
                 timer = due[0]
                 if any(t.key == timer.key for t in fired):
                     raise FollowupError(f"timer {timer.key} came due twice in one pass: the "
                                         "plan did not record that it fired (a bug)")
-                at = max(timer.fire_at, history[-1].at) if history else timer.fire_at
+                at = fire_until
                 app = self._fire_timer(app, timer, history, calendar, at, notifications)
                 fired.append(timer)
                 app = self._auto(app, history, calendar, at)
@@ -545,6 +550,11 @@ class Engine:
         cancelled = tuple(t for k, t in old.items() if k not in new and k not in fired_keys)
         removed = tuple(k for k in old if k not in new)
         appended = tuple(history[len(record.history):])
+        if expected_version is not None and not (appended or armed or removed):
+            # Nothing to write (a due reminder waiting for the send window, or a re-plan
+            # that found the plan unchanged).
+            return Outcome(application=record.application, changed=False,
+                           problems=tuple(problems))
         change = Change(
             application=app,
             expected_version=expected_version,
@@ -654,6 +664,7 @@ class Engine:
             application_id=app.id, seq=len(history), at=at, kind="notified", name=rule.name,
             contact=timer.contact, key=timer.key,
             data={"cycle": cycle, "occurrence": timer.occurrence,
+                  "variant": variant_of(rule, app),
                   "due": timer.due_at.isoformat() if timer.due_at else None}))
         return app
 

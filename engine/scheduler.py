@@ -28,7 +28,15 @@ from followup.pack import (
 from followup.sandbox import ExpressionError
 from followup.timing import WorkCalendar
 
-__all__ = ["Entry", "entries_of", "owner_timer", "plan", "run_start", "timer_key"]
+__all__ = [
+    "Entry",
+    "entries_of",
+    "owner_timer",
+    "plan",
+    "run_start",
+    "timer_key",
+    "variant_of",
+]
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,8 @@ def plan(
         if entered is None:
             continue
         cycle_events = [e for e in events if e.seq >= entered.seq]
+        reentered = rule.states is not None and any(
+            e.state in rule.states for e in entries if e.seq < entered.seq)
         targets: list[Contact | None]
         if rule.for_each is not None:
             targets = [c for c in app.contacts if c.role == rule.for_each]
@@ -178,7 +188,7 @@ def plan(
                     continue
                 if not holds:
                     continue
-            timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired)
+            timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired, reentered)
             if timer is not None:
                 timers.append(timer)
     skipped = {h.key for h in history if h.kind == "skipped"}
@@ -217,35 +227,45 @@ def _rule_timer(
     anchors: _Anchors,
     calendar: WorkCalendar,
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]],
+    reentered: bool = False,
 ) -> Timer | None:
     cname = contact.name if contact else None
     anchors.contact = cname
     done = fired.get((rule.name, entered.seq, cname), [])
     occurrence = len(done)
-    if rule.every is None and occurrence >= 1:
-        return None
+    variant = variant_of(rule, app)
+    if rule.every is None and any(d.data.get("variant", "") == variant for d in done):
+        return None  # sent once for this timing (a new timing, e.g. the employer's date, re-arms)
     if rule.limit is not None and occurrence >= rule.limit:
         return None
     due: datetime | None = None
-    if occurrence == 0:
+    override_due = False
+    if rule.every is None or occurrence == 0:
         at_spec, due_spec = rule.at, rule.due
         for override in rule.instead:
             if app.facts.get(override.fact) is not None:
                 at_spec, due_spec = override.at, override.due
+                override_due = due_spec is None
                 break
-        else:
-            override = None
+        if at_spec.anchor not in (ENTERED, CREATED, CONTACT_ADDED) and reentered:
+            # Back in these states after leaving them (e.g. reopened): a time counted from
+            # a fact recorded before this return belongs to the earlier round.
+            base = anchors.value(at_spec.anchor, entered)
+            start = base if isinstance(base, datetime) else (
+                calendar.start_of_day(base) if base is not None else None)
+            if start is not None and start < entered.at:
+                return None
         raw = anchors.fire(at_spec, entered)
         if raw is None:
             return None
         if due_spec is not None:
             due = anchors.deadline(due_spec, entered)
-        elif override is not None:
-            due = calendar.end_of_day(calendar.local_date(raw))
     else:
         assert rule.every is not None
         raw = calendar.add(done[-1].at, rule.every)
     fire_at = raw if rule.any_time else calendar.next_send_time(raw)
+    if override_due:  # the employer's own day: due by the end of the day it fires
+        due = calendar.end_of_day(calendar.local_date(fire_at))
     return Timer(
         application_id=app.id,
         owner=app.owner,
@@ -302,3 +322,12 @@ def owner_timer(
         fire_at=fire_at,
         occurrence=occurrence,
     )
+
+
+def variant_of(rule: Rule, app: Application) -> str:
+    """Which timing a one-off rule uses now: '' for its own, else the fact of the first
+    ``instead`` that applies. A reminder is sent once per timing."""
+    for override in rule.instead:
+        if app.facts.get(override.fact) is not None:
+            return override.fact
+    return ""

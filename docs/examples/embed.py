@@ -44,11 +44,16 @@ app = engine.add_application(
     ],
 )
 
-# Fire what is due now and deliver it: one thank-you reminder per interviewer.
+# Fire what is due now and deliver it: one thank-you reminder per interviewer, and one
+# to ask when they will decide (no decision date is recorded yet).
 report = engine.run_due()
-assert report.fired == 2, report.fired
-assert len(report.delivery.delivered) == 2
-assert sorted(n.contact or "" for n in inbox.received) == ["Jane Doe", "Raj Patel"]
+assert report.fired == 3, report.fired
+assert len(report.delivery.delivered) == 3
+assert [(n.rule, n.contact) for n in inbox.received] == [
+    ("ask-decision-date", None),
+    ("thank-you-notes", "Jane Doe"),
+    ("thank-you-notes", "Raj Patel"),
+]
 
 # The person thanks both; the application moves on by itself.
 engine.record(app.id, "thank_you_sent", contact="Jane Doe", key="note-jane")
@@ -58,14 +63,17 @@ assert outcome.application.state == "thanked", outcome.application.state
 # Recording it again with the same key (a retried web request, say) changes nothing.
 assert not engine.record(app.id, "thank_you_sent", contact="Raj Patel", key="note-raj").changed
 
-# A week later the follow-up call is due.
+# A week later the follow-up call is due, and, with only one application in play, the
+# weekly nudge to keep looking (a rule over all of the owner's applications).
 clock.advance(timedelta(days=7))
-engine.run_due()
+week = engine.run_due()
+assert [n.rule for n in week.notifications] == ["follow-up-call", "keep-looking"]
 
 assert engine.application(app.id).state == "thanked"
 calendar = engine.calendar("ada")
 for n in inbox.received:
     due = f" (due {calendar.local(n.due_at):%a %d %b %H:%M})" if n.due_at else ""
-    print(f"{n.rule:<16} {n.subject}{due}")
+    print(f"{n.rule:<17} {n.subject}{due}")
 print()
-print(inbox.received[0].body)
+[note] = [n for n in inbox.received if n.contact == "Jane Doe"]
+print(note.body)

@@ -13,7 +13,22 @@ ASK_SUBJECT = "Ask Acme when they will decide"
 
 @pytest.fixture
 def past_interview(followup):
-    """A store whose application was interviewed long ago: every reminder is due."""
+    """A store whose application was interviewed long ago: every reminder is due.
+
+    Its pack is the default one sending at any hour of any day, so what a pass sends does
+    not depend on the time of day the tests run at."""
+    pack = followup.write(
+        "any-hour.yaml",
+        """
+        version: 1
+        name: any-hour
+        extends: after-interview
+        calendar:
+          workweek: [mon, tue, wed, thu, fri, sat, sun]
+          send_window: null
+        """,
+    )
+    followup.env["FOLLOWUP_RULES"] = str(pack)
     followup("init", "--timezone", "UTC")
     return followup(
         "add",

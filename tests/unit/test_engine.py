@@ -332,7 +332,7 @@ def test_a_rule_whose_condition_fails_is_skipped_and_reported(
     assert problem.startswith("rule 'odd' was skipped: condition")
     # The other rules of that application, and other applications, go on.
     assert [t.rule for t in engine.timers(bad)] == ["keep-warm"]
-    clock.set(datetime(2027, 1, 30, 15, 0, tzinfo=UTC))
+    clock.set(datetime(2027, 1, 29, 15, 0, tzinfo=UTC))  # a Friday, 10:00 in New York
     report = engine.run_due()
     assert set(report.errors) == {bad}
     assert {n.application_id for n in recorder.sent} == {good}
