@@ -160,12 +160,12 @@ def compile_condition(
     _check_fields(ast, fields or {}, f"condition {source!r}")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, f"condition {source!r}")
-    fields: dict[str, set[str]] = {}
+    used_fields: dict[str, set[str]] = {}
     for node in ast.find_all(jinja2.nodes.Getattr):
         if isinstance(node.node, jinja2.nodes.Name):
-            fields.setdefault(node.node.name, set()).add(node.attr)
+            used_fields.setdefault(node.node.name, set()).add(node.attr)
     return Condition(source=source, names=frozenset(used), _compiled=compiled,
-                     fields={k: frozenset(v) for k, v in fields.items()})
+                     fields={k: frozenset(v) for k, v in used_fields.items()})
 
 
 def compile_template(

@@ -9,7 +9,7 @@ It loads only when something is set for it (see ``followup.Settings``)::
     FOLLOWUP_EMAIL_PORT=587                   default 587 for starttls, 465 for ssl, 25 for plain
     FOLLOWUP_EMAIL_USERNAME=ada               optional; needs a password too
     FOLLOWUP_EMAIL_PASSWORD_FILE=/run/secrets/smtp   or FOLLOWUP_EMAIL_PASSWORD
-    FOLLOWUP_EMAIL_TIMEOUT=10                 seconds per network operation
+    FOLLOWUP_EMAIL_TIMEOUT=10                 seconds one send may take, all steps together
     FOLLOWUP_EMAIL_CA_FILE=/etc/ssl/my-ca.pem optional: trust this CA (a private one)
 
 ``starttls`` and ``ssl`` always verify the server's certificate and host name, against the
@@ -20,7 +20,7 @@ trust.
 Each notification becomes one message whose ``Message-ID`` is derived from the
 notification's idempotency key, so a retried reminder carries the same ``Message-ID`` and a
 mail client can recognise the duplicate. Delivery is at least once: a failure raises
-``EmailDeliveryError`` and the dispatcher tries again later. No error ever shows the password.
+``EmailError`` and the dispatcher tries again later. No error ever shows the password.
 """
 
 from __future__ import annotations
@@ -29,24 +29,30 @@ import hashlib
 import math
 import smtplib
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from followup import Channel, Notification, PluginError, Settings, hookimpl
+from followup import Channel, FollowupError, Notification, PluginError, Settings, hookimpl
 
-__all__ = ["EmailChannel", "EmailDeliveryError", "EmailSettings", "message_id"]
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+__all__ = ["EmailChannel", "EmailError", "EmailSettings", "message_id"]
 
 CHANNEL = "email"
 Security = Literal["plain", "starttls", "ssl"]
 DEFAULT_PORTS: dict[Security, int] = {"plain": 25, "starttls": 587, "ssl": 465}
 _SECURITY: dict[str, Security] = {"plain": "plain", "starttls": "starttls", "ssl": "ssl"}
+GRACE = 5.0  # seconds the dispatcher waits beyond the channel's own timeout
+QUIT_TIMEOUT = 1.0
 
 
-class EmailDeliveryError(PluginError):
+class EmailError(FollowupError):
     """An email could not be handed to the SMTP server; the dispatcher retries it later.
 
     The message says where it was going and why it failed; the original error is kept as
@@ -163,6 +169,10 @@ class EmailChannel:
 
     def __init__(self, settings: EmailSettings) -> None:
         self.settings = settings
+        #: How long the dispatcher waits for ``send``: a little longer than the channel's
+        #: own deadline, so that a slow server ends in this channel's clear error, with
+        #: its connection closed, rather than in an abandoned thread.
+        self.timeout = settings.timeout + GRACE
         self._tls = None if settings.security == "plain" else settings.tls_context()
 
     def compose(self, notification: Notification) -> EmailMessage:
@@ -183,14 +193,14 @@ class EmailChannel:
         return msg
 
     def send(self, notification: Notification) -> None:
-        """Send one notification; raise ``EmailDeliveryError`` when the server did not
+        """Send one notification; raise ``EmailError`` when the server did not
         accept it (the dispatcher retries)."""
         msg = self.compose(notification)
         s = self.settings
         envelope_from = parseaddr(s.sender)[1]
         envelope_to = parseaddr(s.recipient)[1]
         try:
-            smtp = self._connect()
+            smtp = self._connect(deadline=time.monotonic() + s.timeout)
             try:
                 if s.security == "starttls":
                     smtp.starttls(context=self._tls)  # refuses a server without STARTTLS
@@ -206,13 +216,13 @@ class EmailChannel:
             cause = None if password and password in str(exc) else exc
             raise self._error(exc) from cause
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, *, deadline: float) -> _SMTP:
         s = self.settings
         if s.security == "ssl":
-            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls)
-        return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            return _SMTPOverTLS(s.host, s.port, deadline=deadline, context=self._tls)
+        return _SMTP(s.host, s.port, deadline=deadline)
 
-    def _error(self, exc: BaseException) -> EmailDeliveryError:
+    def _error(self, exc: BaseException) -> EmailError:
         s = self.settings
         detail = str(exc) or "no details"
         if s.password:
@@ -223,7 +233,7 @@ class EmailChannel:
         elif isinstance(exc, ssl.SSLCertVerificationError):
             hint = (f" (the server's certificate is not trusted: set {_var('ca_file')} to the "
                     "CA that signed it)")
-        return EmailDeliveryError(
+        return EmailError(
             f"email to {s.recipient} via {s.host}:{s.port} ({s.security}) failed: "
             f"{type(exc).__name__}: {detail}{hint}"
         )
@@ -239,10 +249,46 @@ def _body(notification: Notification) -> str:
     return f"{text}\n\n{due}\n" if text else f"{due}\n"
 
 
-def _close(smtp: smtplib.SMTP) -> None:
+class _SMTP(smtplib.SMTP):
+    """An SMTP client with one deadline for a whole exchange.
+
+    smtplib's own timeout bounds each socket operation, and a send is a dozen of them;
+    here every command and every reply gets only the time left.
+    """
+
+    def __init__(self, host: str, port: int, *, deadline: float, **options: Any) -> None:
+        self.deadline = deadline
+        super().__init__(host, port, timeout=self._left(), **options)
+
+    def _left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out: the server did not finish in time")
+        return left
+
+    def _tighten(self) -> None:
+        left = self._left()
+        if self.sock is not None:
+            self.sock.settimeout(left)
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        self._tighten()
+        super().send(s)
+
+    def getreply(self) -> tuple[int, bytes]:
+        self._tighten()
+        return super().getreply()
+
+
+class _SMTPOverTLS(_SMTP, smtplib.SMTP_SSL):
+    """Implicit TLS (``security = ssl``) with the same deadline."""
+
+
+def _close(smtp: _SMTP) -> None:
     # After the server accepted the message, a failed QUIT must not turn it into a
-    # failure: a retry would send it twice.
+    # failure: a retry would send it twice. A slow goodbye gets a second at most.
     try:
+        smtp.deadline = time.monotonic() + QUIT_TIMEOUT
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         pass

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -34,7 +36,7 @@ from followup import (
     load_rules,
 )
 from followup.manager import load_plugins
-from followup.plugins.email import EmailChannel, EmailDeliveryError, EmailSettings, message_id
+from followup.plugins.email import EmailChannel, EmailError, EmailSettings, message_id
 
 HOST = "127.0.0.1"
 USERNAME = "ada"
@@ -229,7 +231,7 @@ def test_a_wrong_password_fails_without_showing_it(smtp_server: Server, server_t
     sending = channel(port, security="starttls", ca_file=ca_file, username=USERNAME,
                       password=wrong)
 
-    with pytest.raises(EmailDeliveryError, match="SMTPAuthenticationError") as caught:
+    with pytest.raises(EmailError, match="SMTPAuthenticationError") as caught:
         sending.send(reminder())
 
     assert "FOLLOWUP_EMAIL_PASSWORD" in str(caught.value)
@@ -258,7 +260,7 @@ def test_a_certificate_from_an_untrusted_ca_is_refused(
     extra = {"ca_file": other_ca_file} if trust == "another CA" else {}
     sending = channel(port, security=security, **extra)
 
-    with pytest.raises(EmailDeliveryError, match="certificate") as caught:
+    with pytest.raises(EmailError, match="certificate") as caught:
         sending.send(reminder())
 
     assert "FOLLOWUP_EMAIL_CA_FILE" in str(caught.value)
@@ -267,16 +269,60 @@ def test_a_certificate_from_an_untrusted_ca_is_refused(
 
 def test_starttls_never_falls_back_to_plain(smtp_server: Server, ca_file: str) -> None:
     inbox, port = smtp_server()  # offers no STARTTLS
-    with pytest.raises(EmailDeliveryError, match="STARTTLS"):
+    with pytest.raises(EmailError, match="STARTTLS"):
         channel(port, security="starttls", ca_file=ca_file).send(reminder())
     assert inbox.messages == []
 
 
 def test_a_closed_port_raises() -> None:
     port = free_port()  # nothing listens there any more
-    with pytest.raises(EmailDeliveryError, match=f"{HOST}:{port}") as caught:
+    with pytest.raises(EmailError, match=f"{HOST}:{port}") as caught:
         channel(port, security="plain", timeout="2").send(reminder())
     assert isinstance(caught.value.__cause__, OSError)
+
+
+def test_a_silent_server_costs_the_timeout_and_no_more() -> None:
+    with socket.socket() as silent:  # accepts connections, never says hello
+        silent.bind((HOST, 0))
+        silent.listen()
+        sending = channel(silent.getsockname()[1], security="plain", timeout="0.5")
+        started = time.monotonic()
+        with pytest.raises(EmailError, match="timed out"):
+            sending.send(reminder())
+        assert time.monotonic() - started < 3
+    # The dispatcher waits a little longer than that, so the channel's own error wins.
+    assert sending.timeout > sending.settings.timeout
+
+
+def test_a_slow_server_meets_one_deadline_for_the_whole_send() -> None:
+    # Each answer comes within the timeout, but all of them together do not.
+    delay, timeout = 0.4, 1.0
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen()
+
+        def answer_slowly() -> None:
+            connection, _ = listener.accept()
+            with connection, connection.makefile("rb") as lines:
+                try:
+                    time.sleep(delay)
+                    connection.sendall(b"220 slow.example ESMTP\r\n")
+                    for _line in lines:
+                        time.sleep(delay)
+                        connection.sendall(b"250 ok\r\n")
+                except OSError:
+                    pass  # the client gave up and closed
+
+        server = threading.Thread(target=answer_slowly)
+        server.start()
+        try:
+            sending = channel(listener.getsockname()[1], security="plain", timeout=str(timeout))
+            started = time.monotonic()
+            with pytest.raises(EmailError, match="timed out"):
+                sending.send(reminder())
+            assert time.monotonic() - started < timeout + delay
+        finally:
+            server.join(5)
 
 
 # -- settings ------------------------------------------------------------------------------
