@@ -466,7 +466,8 @@ class Engine:
         timers = self.store.timers(owner=owner, start=start, end=end)
         apps = {a.id: a for a in self.store.applications(owner=owner)}
         return [AgendaItem(timer=t, application=apps.get(t.application_id))
-                for t in timers if t.application_id in apps or t.application_id == ""]
+                for t in timers
+                if (t.application_id in apps or t.application_id == "") and t.action != "replan"]
 
     # -- the core --------------------------------------------------------------------
 
@@ -762,7 +763,7 @@ class Engine:
             if not holds or sum(view["applications"].values()) == 0:
                 continue
             timer = by_rule.get(rule.name) or owner_timer(
-                rule, owner, calendar, after=now, occurrence=0)
+                rule, owner, calendar, after=now.replace(second=0, microsecond=0), occurrence=0)
             while timer is not None and fire_until is not None and timer.fire_at <= fire_until:
                 notes.append(self._owner_notification(rule, timer, view, calendar))
                 fired.append(timer)

@@ -271,11 +271,6 @@ def test_keep_looking_while_fewer_than_three_applications_are_in_play(followup, 
     assert_keep_looking_after(nudge, datetime.fromisoformat(offer["at"]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after an offer, `agenda` lists the engine's internal 'replan' timer "
-    "(action 'replan', application '') as an overdue reminder until the daemon's next pass",
-)
 def test_an_offer_elsewhere_leaves_no_bookkeeping_on_the_agenda(followup, acme):
     followup(
         "add",

@@ -8,13 +8,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+# The default pack, sending at any hour of any day: what `run --once` sends does not
+# depend on the time of day the tests run at.
+ANY_HOUR = """\
+version: 1
+name: any-hour
+extends: after-interview
+calendar:
+  workweek: [mon, tue, wed, thu, fri, sat, sun]
+  send_window: null
+"""
+
 
 def run(tmp_path: Path, *args: str, block_console: bool = False) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).parent / "followup"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "followup.cli"]
+    pack = tmp_path / "any-hour.yaml"
+    if not pack.exists():
+        pack.write_text(ANY_HOUR, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
     env.update(FOLLOWUP_DB=str(tmp_path / "f.db"), FOLLOWUP_OWNER="tester",
-               HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path), PYTHONIOENCODING="utf-8")
+               FOLLOWUP_RULES=str(pack), HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path),
+               PYTHONIOENCODING="utf-8")
     if block_console:
         env["FOLLOWUP_PLUGINS_BLOCK"] = "console"
     return subprocess.run([*command, *args], capture_output=True, text=True, env=env,
