@@ -28,8 +28,8 @@ from followup.pack import RulePack
 from followup.store import MemoryStore
 
 __all__ = [
-    "RecordingChannel",
     "START",
+    "RecordingChannel",
     "followup_channel",
     "followup_clock",
     "followup_engine",
