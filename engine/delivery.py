@@ -11,6 +11,7 @@ dispatcher's): each send runs on a thread of its own.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,7 +48,9 @@ class Dispatcher:
     """Sends the outbox's pending rows through the registered channels."""
 
     def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 8,
-                 batch: int = 500, timeout: float = 30.0) -> None:
+                 batch: int = 500, timeout: float = 30.0,
+                 on_delivered: Callable[[Delivery], object] | None = None) -> None:
+        self.on_delivered = on_delivered
         self.store = store
         self.channels = channels
         self.max_attempts = max_attempts
@@ -100,6 +103,8 @@ class Dispatcher:
         if error is None:
             self.store.mark_delivered(key, row.channel, at=now)
             report.delivered.append(row)
+            if self.on_delivered is not None:
+                self.on_delivered(row)
             return
         attempts = row.attempts + 1
         dead = attempts >= self.max_attempts

@@ -28,7 +28,7 @@ from followup.errors import (
 from followup.facts import build_context, normalize_fact
 from followup.loader import load_rules
 from followup.machine import AUTO_PREFIX, StateMachine
-from followup.manager import Plugins, load_plugins
+from followup.manager import Plugins, load_plugins, observe
 from followup.model import (
     Application,
     Change,
@@ -116,16 +116,21 @@ class Engine:
         store: Store | None = None,
         clock: Clock | None = None,
         channels: Iterable[Channel] | ChannelRegistry | None = None,
+        plugins: Plugins | None = None,
     ) -> None:
         """``rules``: a loaded pack, a path to a pack or a built-in pack's name (the
         default pack when omitted). ``store``: where records live (in memory when
         omitted). ``clock``: the only source of the time. ``channels``: where
-        notifications go; ``None`` loads the installed channel plugins."""
+        notifications go; ``None`` loads the installed channel plugins. ``plugins``: plugins
+        already loaded (``followup.manager.load_plugins``): their channels, and their
+        observers of transitions and deliveries."""
         self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.plugins: Plugins | None = None
-        if channels is None:
+        self.plugins: Plugins | None = plugins
+        if plugins is not None:
+            self.channels = plugins.channels
+        elif channels is None:
             self.plugins = load_plugins()
             self.channels = self.plugins.channels
         elif isinstance(channels, ChannelRegistry):
@@ -133,7 +138,9 @@ class Engine:
         else:
             self.channels = ChannelRegistry(channels)
         self.machine = StateMachine(self.pack)
-        self.dispatcher = Dispatcher(self.store, self.channels)
+        self.dispatcher = Dispatcher(
+            self.store, self.channels,
+            on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
         self._calendars: dict[str, WorkCalendar] = {}
 
     # -- owners --------------------------------------------------------------------
@@ -565,6 +572,10 @@ class Engine:
             notifications=tuple(notifications),
         )
         stored = self.store.commit(change)
+        if self.plugins is not None:
+            for entry in appended:
+                if entry.to_state is not None and entry.kind in ("event", "transition"):
+                    observe(self.plugins, "followup_transition", application=stored, entry=entry)
         if ripple and (expected_version is None or stored.state != record.application.state):
             self._ripple(stored, stored_state, now)
         return Outcome(

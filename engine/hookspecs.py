@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from followup.channels import Channel
+    from followup.model import Application, Delivery, HistoryEntry
     from followup.settings import Settings
 
 __all__ = ["hookimpl", "hookspec"]
@@ -45,4 +46,41 @@ def followup_register_channels(register: Callable[[Channel], None], settings: Se
         @hookimpl
         def followup_register_channels(register):
             register(Shout())
+    """
+
+
+@hookspec
+def followup_transition(application: Application, entry: HistoryEntry) -> None:
+    """Observe an application moving from one state to another.
+
+    Called after the move is committed, once per move: ``entry`` is the history entry
+    (an event that moved it, or one of the pack's own transitions) and ``application``
+    the application as stored after the change. An observer that raises is logged and
+    does not stop the others or undo the move.
+
+    Example::
+
+        from followup import hookimpl
+
+        @hookimpl
+        def followup_transition(application, entry):
+            print(f"{application.company}: {entry.from_state} -> {entry.to_state}")
+    """
+
+
+@hookspec
+def followup_delivered(delivery: Delivery) -> None:
+    """Observe a notification delivered through one channel.
+
+    Called after the outbox row is marked delivered; ``delivery.notification.key`` is
+    the idempotency key and ``delivery.channel`` the channel. An observer that raises is
+    logged and does not stop the others.
+
+    Example::
+
+        from followup import hookimpl
+
+        @hookimpl
+        def followup_delivered(delivery):
+            print(f"sent {delivery.notification.subject!r} by {delivery.channel}")
     """

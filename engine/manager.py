@@ -8,6 +8,7 @@ import is reported in ``Plugins.failures`` and skipped; the others load.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ from followup import hookspecs
 from followup.channels import Channel, ChannelRegistry
 from followup.settings import Settings
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedPlugin", "Plugins", "load_plugins", "new_manager"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "LoadedPlugin",
+    "Plugins",
+    "load_plugins",
+    "new_manager",
+    "observe",
+]
 
 ENTRY_POINT_GROUP = "followup"
 
@@ -120,3 +128,19 @@ def load_plugins(
         )
     plugins.loaded.sort(key=lambda p: p.name)
     return plugins
+
+
+def observe(plugins: Plugins | None, hook: str, **kwargs: object) -> list[str]:
+    """Call every implementation of an observing hook on its own, so that one that
+    raises cannot stop the others; returns what failed, also logged."""
+    if plugins is None:
+        return []
+    failures = []
+    for impl in getattr(plugins.manager.hook, hook).get_hookimpls():
+        try:
+            impl.function(*(kwargs[a] for a in impl.argnames))
+        except Exception as exc:
+            message = f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}"
+            logging.getLogger("followup").warning(message)
+            failures.append(message)
+    return failures

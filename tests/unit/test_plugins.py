@@ -83,3 +83,39 @@ def test_the_allow_and_block_lists_choose_entry_points() -> None:
     assert load_plugins(environ={}).channels.names() == ["console"]
     assert load_plugins(environ={"FOLLOWUP_PLUGINS_BLOCK": "console"}).channels.names() == []
     assert load_plugins(environ={"FOLLOWUP_PLUGINS": "console"}).channels.names() == ["console"]
+
+
+def test_observers_see_moves_and_deliveries_and_one_failing_observer_stops_nothing() -> None:
+    from datetime import UTC, datetime
+
+    from followup import Contact, Engine, FakeClock, MemoryStore
+    from followup.model import Delivery, HistoryEntry
+
+    moves: list[tuple[str | None, str | None]] = []
+    sent: list[str] = []
+
+    class Watcher:
+        @hookimpl
+        def followup_transition(self, application: object, entry: HistoryEntry) -> None:
+            moves.append((entry.from_state, entry.to_state))
+
+        @hookimpl
+        def followup_delivered(self, delivery: Delivery) -> None:
+            sent.append(delivery.channel)
+
+    class Breaks:
+        @hookimpl
+        def followup_transition(self, entry: HistoryEntry) -> None:
+            raise RuntimeError("observer bug")
+
+    loaded = load_plugins(extra={"watcher": Watcher(), "breaks": Breaks(), "ch": plugin("console")},
+                          environ=NO_ENTRY_POINTS)
+    engine = Engine(store=MemoryStore(), clock=FakeClock(datetime(2027, 1, 4, 15, tzinfo=UTC)),
+                    plugins=loaded)
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-01-04T10:00"},
+                                 contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
+    engine.record(app.id, "thank_you_sent", contact="Jane Doe")
+    assert moves == [("interviewed", "thanked")]
+    engine.run_due()
+    assert sent and set(sent) == {"console"}
