@@ -47,7 +47,7 @@ def backoff(attempt: int, *, base: float = 30.0, cap: float = 6 * 3600.0,
 class Dispatcher:
     """Sends the outbox's pending rows through the registered channels."""
 
-    def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 8,
+    def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 12,
                  batch: int = 500, timeout: float = 30.0,
                  on_delivered: Callable[[Delivery], object] | None = None) -> None:
         self.on_delivered = on_delivered

@@ -1,0 +1,81 @@
+"""A channel that raises, hangs or is down for an hour never costs the others a reminder,
+and its own reminders arrive after it recovers, once per idempotency key."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from followup import Contact, Engine, FakeClock, Notification, SQLiteStore, load_rules
+from followup.testing import RecordingChannel
+
+START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
+
+PACK = load_rules("three-channels.yaml", text="""
+version: 1
+extends: after-interview
+channels: [console, flaky, stuck]
+""")
+
+
+class Stuck:
+    """Hangs on its first send for much longer than its timeout, then works."""
+
+    name = "stuck"
+    timeout = 0.2
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.release.wait(30)
+            return
+        self.sent.append(notification)
+
+
+def test_a_channel_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    console, flaky, stuck = RecordingChannel("console"), RecordingChannel("flaky"), Stuck()
+    clock = FakeClock(START)
+    engine = Engine(rules=PACK, store=SQLiteStore(tmp_path / "f.db"), clock=clock,
+                    channels=[console, flaky, stuck])
+    try:
+        engine.set_owner("ada", timezone="America/New_York", country="US")
+        engine.add_application(
+            owner="ada", company="Acme", role="Engineer",
+            facts={"interviewed_at": START},
+            contacts=[Contact("Jane Doe", "interviewer", title="CTO"),
+                      Contact("Raj Patel", "interviewer", title="Staff Engineer")])
+        flaky.fail(10_000)  # down from now on
+        first = engine.run_due()
+        stuck.release.set()
+        # The console delivered everything at once, whatever the others did.
+        assert len(console.sent) == 3 and first.fired == 3
+        assert {row.channel for row, _ in first.delivery.failed} == {"flaky", "stuck"}
+        assert all("timed out" in e for row, e in first.delivery.failed if row.channel == "stuck")
+        # An hour of the daemon's passes (every 30 s) while flaky is down: nothing arrives
+        # there, and nothing is given up as dead.
+        for seconds in range(30, 3601, 30):
+            clock.set(START + timedelta(seconds=seconds))
+            engine.deliver()
+        assert flaky.sent == []
+        assert not engine.store.deliveries(status="dead")
+        # It recovers; within the backoff's reach everything arrives, once per key.
+        flaky.failures_left = 0
+        for minutes in range(65, 60 * 8, 5):
+            clock.set(START + timedelta(minutes=minutes))
+            engine.deliver()
+        keys = sorted(n.key for n in console.sent)
+        assert sorted(flaky.keys()) == keys
+        assert sorted(n.key for n in stuck.sent) == keys
+        assert len(set(flaky.keys())) == len(flaky.keys())
+        pending = [d for d in engine.store.deliveries() if d.status != "delivered"]
+        assert pending == []
+    finally:
+        engine.close()
