@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone", "--tz", help="your IANA time zone, e.g. Europe/Berlin")
     p.add_argument("--country", help="whose public holidays count, e.g. US, GB, DE")
     p.add_argument("--subdivision", help="the state or region, e.g. NY, BY")
+    p.add_argument("--channels", metavar="NAME,NAME",
+                   help="where your reminders go, e.g. console,email (default: the rule "
+                   "pack's channels)")
 
     p = cmd("add", "add an application (after an interview)")
     p.add_argument("--company", required=True)
@@ -277,8 +280,19 @@ def _cmd_init(args: argparse.Namespace) -> int:
         pack.calendar.build(timezone=timezone, country=args.country, subdivision=args.subdivision)
     except CalendarError as exc:
         raise _Usage(str(exc)) from exc
+    channels = None
+    if args.channels:  # checked before a store file is created
+        from followup.manager import load_plugins
+
+        loaded = load_plugins().channels
+        channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+        unknown = [c for c in channels if loaded.get(c) is None]
+        if unknown or not channels:
+            raise _Usage(f"no channel named {', '.join(map(repr, unknown)) or repr('')} is "
+                         f"loaded (loaded: {', '.join(loaded.names()) or 'none'}); see "
+                         "followup plugins")
     with _engine(args, create=True) as engine:
-        owner = engine.set_owner(_owner(args), timezone=timezone,
+        owner = engine.set_owner(_owner(args), timezone=timezone, channels=channels,
                                  country=args.country, subdivision=args.subdivision)
         cal = engine.calendar(owner.id)
         where = _opt(args, "db", "FOLLOWUP_DB") or _default_db()

@@ -39,7 +39,7 @@ from followup.model import (
     Record,
     Timer,
 )
-from followup.pack import Rule, RulePack
+from followup.pack import MessageSpec, Rule, RulePack
 from followup.sandbox import ExpressionError
 from followup.scheduler import entries_of, owner_timer, plan, run_start, variant_of
 from followup.store import MemoryStore, Store
@@ -152,9 +152,16 @@ class Engine:
         timezone: str | None = None,
         country: str | None = None,
         subdivision: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Owner:
-        """Set the time zone, country and subdivision an owner lives by."""
-        record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision)
+        """Set the time zone, country and subdivision an owner lives by, and the
+        channels their reminders go to (``None``: the rule pack's)."""
+        chosen = None if channels is None else tuple(channels)
+        if chosen is not None and not chosen:
+            raise InputError("an owner's channels cannot be empty: name at least one, or "
+                             "leave them out to use the rule pack's")
+        record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision,
+                       channels=chosen)
         self._calendar_for(record)  # raises CalendarError on a bad zone or country
         self.store.put_owner(record)
         self._calendars.pop(owner, None)
@@ -667,7 +674,7 @@ class Engine:
         notification = Notification(
             key=timer.key, application_id=app.id, owner=app.owner, rule=rule.name,
             created_at=at, subject=subject, body=body, due_at=timer.due_at,
-            contact=timer.contact, channels=rule.message.channels,
+            contact=timer.contact, channels=self._channels_for(app.owner, rule.message),
             data={"company": app.company, "role": app.role, "due_local": due_local,
                   "occurrence": timer.occurrence},
         )
@@ -679,6 +686,14 @@ class Engine:
                   "variant": variant_of(rule, app),
                   "due": timer.due_at.isoformat() if timer.due_at else None}))
         return app
+
+    def _channels_for(self, owner: str, message: MessageSpec) -> tuple[str, ...]:
+        """Where a reminder goes: the rule's own channels, else the owner's choice, else
+        the pack's default channels."""
+        if message.own_channels:
+            return message.channels
+        chosen = self.owner(owner).channels
+        return chosen if chosen else message.channels
 
     def _draft_gaps(self, app: Application, timers: list[Timer]) -> list[str]:
         """Warn when a draft about a contact would go out without a field it shows,
@@ -801,7 +816,8 @@ class Engine:
         return Notification(
             key=timer.key, application_id="", owner=timer.owner, rule=rule.name,
             created_at=timer.fire_at, subject=subject, body=body, due_at=None,
-            channels=rule.message.channels, data={"occurrence": timer.occurrence})
+            channels=self._channels_for(timer.owner, rule.message),
+            data={"occurrence": timer.occurrence})
 
     # -- helpers -------------------------------------------------------------------
 

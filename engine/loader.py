@@ -612,13 +612,15 @@ class _Compiler:
                 self.error(at, "give either 'template' or 'subject'/'body', not both")
             if subject is None:
                 return None
-            return MessageSpec(subject=subject, body=body, channels=chosen, template=tname)
+            return MessageSpec(subject=subject, body=body, channels=chosen, template=tname,
+                               own_channels="channels" in notify)
         if "subject" in notify:
             subject_t = self.template(notify["subject"], at.sub("subject"))
             body_t = self.template(notify["body"], at.sub("body")) if "body" in notify else None
             if subject_t is None:
                 return None
-            return MessageSpec(subject=subject_t, body=body_t, channels=chosen)
+            return MessageSpec(subject=subject_t, body=body_t, channels=chosen,
+                               own_channels="channels" in notify)
         # No message given: a plain reminder naming the rule.
         subject_t = self.template(
             f"{name.replace('-', ' ').capitalize()}: {{{{ application.company }}}}"

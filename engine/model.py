@@ -33,13 +33,16 @@ DeliveryStatus = Literal["pending", "delivered", "dead"]
 class Owner:
     """The person an application belongs to, with the calendar they live by.
 
-    ``None`` for timezone/country/subdivision means "use the rule pack's calendar".
+    ``None`` for timezone/country/subdivision means "use the rule pack's calendar";
+    ``channels``, when set, are where this owner's reminders go instead of the pack's
+    default channels (a rule that names its own channels keeps them).
     """
 
     id: str
     timezone: str | None = None
     country: str | None = None
     subdivision: str | None = None
+    channels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

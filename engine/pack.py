@@ -65,6 +65,7 @@ class MessageSpec:
     body: Template | None
     channels: tuple[str, ...]
     template: str | None = None  # the template's name, when from templates:
+    own_channels: bool = False  # the rule names its channels (an owner's choice yields)
 
 
 @dataclass(frozen=True)

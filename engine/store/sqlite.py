@@ -271,7 +271,11 @@ class SQLiteStore:
     def get_owner(self, owner_id: str) -> Owner | None:
         with self._reading("reading owners from") as conn:
             row = conn.execute(_Q["get_owner"], (owner_id,)).fetchone()
-        return None if row is None else Owner(*row)
+        if row is None:
+            return None
+        owner_id, timezone, country, subdivision, channels = row
+        return Owner(owner_id, timezone, country, subdivision,
+                     None if channels is None else tuple(load_json(channels)))
 
     # -- writes ------------------------------------------------------------------------
 
@@ -396,7 +400,9 @@ class SQLiteStore:
             return conn.execute(sql, params).rowcount
 
     def put_owner(self, owner: Owner) -> None:
-        params = (owner.id, owner.timezone, owner.country, owner.subdivision)
+        channels = None if owner.channels is None else dump_json(
+            list(owner.channels), what=f"the channels of owner {owner.id!r}")
+        params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels)
         with self._writing("saving an owner to") as conn:
             conn.execute(_Q["put_owner"], params)
 

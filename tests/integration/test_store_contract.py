@@ -639,3 +639,11 @@ def test_count_by_state(store: Store) -> None:
     ])
     assert store.count_by_state(owner="ada") == {"interviewed": 1, "offer": 2}
     assert store.count_by_state(owner="nobody") == {}
+
+
+def test_an_owner_keeps_their_channels(store: Store) -> None:
+    store.put_owner(Owner("ada", timezone="Europe/Berlin", channels=("email", "console")))
+    store.put_owner(Owner("bob"))
+    assert store.get_owner("ada") == Owner("ada", timezone="Europe/Berlin",
+                                           channels=("email", "console"))
+    assert store.get_owner("bob") == Owner("bob")

@@ -10,6 +10,7 @@ from followup import (
     Contact,
     Engine,
     FakeClock,
+    InputError,
     InvalidEvent,
     InvalidFact,
     MemoryStore,
@@ -363,3 +364,26 @@ def test_a_hanging_channel_costs_at_most_its_timeout(clock: FakeClock, recorder:
     assert len(recorder.sent) == 1
     [(row, error)] = report.delivery.failed
     assert row.channel == "hangs" and error.startswith("timed out after 0.2 s")
+
+
+def test_an_owners_channels_win_over_the_packs_but_not_over_a_rules_own(
+    clock: FakeClock, recorder: Recorder
+) -> None:
+    from followup.testing import RecordingChannel
+
+    email = RecordingChannel("email")
+    pack = with_rules("""
+  - name: follow-up-call
+    notify: {template: follow-up-call, channels: [console]}
+""")
+    engine = Engine(rules=pack, store=MemoryStore(), clock=clock, channels=[recorder, email])
+    engine.set_owner("ada", timezone=NY, country="US", channels=["email"])
+    add(engine, "Jane Doe")
+    engine.run_due()
+    assert [n.rule for n in email.sent] == ["thank-you-notes"]
+    assert recorder.sent == []
+    clock.set(datetime(2026, 12, 30, 20, 0, tzinfo=UTC))
+    engine.run_due()
+    assert [n.rule for n in recorder.sent] == ["follow-up-call"]
+    with pytest.raises(InputError, match="cannot be empty"):
+        engine.set_owner("ada", channels=[])

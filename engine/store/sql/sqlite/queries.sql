@@ -107,9 +107,10 @@ WHERE key = ? AND channel = ?
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL
 
 -- name: put_owner
-INSERT INTO owners (id, timezone, country, subdivision) VALUES (?, ?, ?, ?)
+INSERT INTO owners (id, timezone, country, subdivision, channels) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
-    timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision
+    timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
+    channels = excluded.channels
 
 -- name: get_owner
-SELECT id, timezone, country, subdivision FROM owners WHERE id = ?
+SELECT id, timezone, country, subdivision, channels FROM owners WHERE id = ?
