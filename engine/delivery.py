@@ -11,8 +11,8 @@ dispatcher's): each send runs on a thread of its own.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
