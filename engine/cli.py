@@ -138,6 +138,27 @@ def _parser() -> argparse.ArgumentParser:
                    help="only rows in this state (default: pending and dead)")
     p.add_argument("--retry", action="store_true",
                    help="make your dead reminders pending again (the next run sends them)")
+
+    p = cmd("export", "write your coming reminders to a file other programs read")
+    # One flag per format, all setting `format`: later formats (--csv, --vcard) join here.
+    p.add_argument("--ics", dest="format", action="store_const", const="ics",
+                   help="as an iCalendar file (RFC 5545) for a calendar app")
+    p.add_argument("--todo", action="store_true",
+                   help="with --ics: tasks (VTODO) with a due date instead of events")
+    p.add_argument("--days", type=_days, default=90, help="how far ahead (default 90)")
+    p.add_argument("--output", metavar="FILE",
+                   help="write to FILE, readable by you only (default: standard output)")
+
+    p = cmd("serve", "serve your reminders as a calendar feed: GET /calendar.ics")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="the port (default 8765; 0: any free)")
+    p.add_argument("--public", action="store_true",
+                   help="allow a --host other than loopback (the feed has no authentication)")
+    p.add_argument("--todo", action="store_true",
+                   help="serve tasks (VTODO) with a due date instead of events")
+    p.add_argument("--days", type=_days, default=90, help="how far ahead (default 90)")
+    p.add_argument("--once", action="store_true", help="answer one request, then exit")
     return parser
 
 
@@ -633,10 +654,140 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from followup.ical import agenda_to_ics
+
+    if args.format is None:
+        raise _Usage("choose a format: --ics (an iCalendar file for a calendar app), e.g. "
+                     "followup export --ics --output followup.ics")
+    if args.output is None and _opt(args, "json"):
+        raise _Usage("the calendar itself goes to standard output; --json reports on an "
+                     "export written with --output FILE")
+    with _engine(args) as engine:
+        owner = _owner(args)
+        now = engine.clock.now()
+        items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
+        text = agenda_to_ics(items, calendar=engine.calendar(owner), now=now, todo=args.todo,
+                             name=f"followup ({owner})")
+    data = text.encode("utf-8")  # bytes, so CRLF line endings stay exactly as written
+    reminders = sum(1 for i in items if i.timer.action == "notify")
+    if args.output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    target = Path(args.output)
+    if target.is_dir():
+        raise _Usage(f"--output {args.output!r} is a folder: name a file, e.g. "
+                     f"{target / 'followup.ics'}")
+    if not target.parent.is_dir():
+        raise _Usage(f"--output {args.output!r}: the folder {str(target.parent)!r} does not "
+                     "exist")
+    # A new file beside the target, readable by its owner only (mkstemp makes it 0o600),
+    # then renamed over it: a calendar app reading the file never sees half of it, and
+    # an old file readable by others is replaced, not rewritten in place.
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    if _opt(args, "json"):
+        _print_json({"format": args.format, "output": str(target), "reminders": reminders,
+                     "days": args.days})
+    else:
+        print(f"wrote {reminders} reminder{'' if reminders == 1 else 's'} to {target}")
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import ipaddress
+    import socket
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from followup.errors import FollowupError
+    from followup.ical import agenda_to_ics
+
+    host = args.host.strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not args.public:
+        raise _Usage(f"refusing to listen on {args.host}: the calendar holds your "
+                     "applications, contacts and deadlines, and the server asks for no "
+                     "password, so anyone who can reach it could read them. Listen on "
+                     "127.0.0.1 (the default), or add --public if you mean it (e.g. behind "
+                     "a proxy that authenticates)")
+    if not 0 <= args.port <= 65535:
+        raise _Usage(f"--port {args.port}: a port is 0 to 65535 (0: any free port)")
+    owner = _owner(args)
+    engine = _engine(args)  # fails now, not at the first request, when there is no store
+
+    def feed() -> bytes:
+        now = engine.clock.now()
+        items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
+        return agenda_to_ics(items, calendar=engine.calendar(owner), now=now, todo=args.todo,
+                             name=f"followup ({owner})").encode("utf-8")
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "followup"
+        timeout = 30  # a client that stalls does not hold the (one-thread) server forever
+
+        def do_GET(self) -> None:
+            self._answer(body=True)
+
+        def do_HEAD(self) -> None:
+            self._answer(body=False)
+
+        def _answer(self, *, body: bool) -> None:
+            if self.path.split("?", 1)[0] != "/calendar.ics":
+                self.send_error(404, "not found: the feed is /calendar.ics")
+                return
+            try:
+                data = feed()  # regenerated on every request: always the store's truth
+            except FollowupError as exc:
+                self.send_error(503, f"the store could not be read: {exc}")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+    class Server(HTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    with engine:
+        try:
+            server = Server((host, args.port), Handler)
+        except OSError as exc:
+            raise _Usage(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+                         "choose another --port (0: any free port)") from exc
+        with server:
+            port = server.server_address[1]
+            shown = f"[{host}]" if ":" in host else host
+            print(f"followup serve: http://{shown}:{port}/calendar.ics for {owner}"
+                  f"{' (one request)' if args.once else '; Ctrl-C to stop'}",
+                  file=sys.stderr, flush=True)
+            if args.once:
+                server.handle_request()
+            else:
+                server.serve_forever()
+    return EXIT_OK
+
+
 _COMMANDS = {
     "init": _cmd_init, "add": _cmd_add, "log": _cmd_log, "list": _cmd_list, "show": _cmd_show,
     "agenda": _cmd_agenda, "run": _cmd_run, "simulate": _cmd_simulate,
     "validate": _cmd_validate, "plugins": _cmd_plugins, "outbox": _cmd_outbox,
+    "export": _cmd_export, "serve": _cmd_serve,
 }
 
 
