@@ -131,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     p = cmd("validate", "check rule packs; FILE:LINE:COL for every problem")
     p.add_argument("files", nargs="+", metavar="FILE")
 
+    p = cmd("graph", "draw the rule pack's state machine and its reminders (Mermaid text)")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+
     cmd("plugins", "list the plugins that loaded and their channels")
 
     p = cmd("outbox", "what is waiting to go out, what failed, and what gave up (dead)")
@@ -604,6 +607,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from followup.graph import to_mermaid
+    from followup.loader import load_rules
+
+    text = to_mermaid(load_rules(_opt(args, "rules", "FOLLOWUP_RULES")))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from followup.manager import load_plugins
 
@@ -786,7 +801,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "init": _cmd_init, "add": _cmd_add, "log": _cmd_log, "list": _cmd_list, "show": _cmd_show,
     "agenda": _cmd_agenda, "run": _cmd_run, "simulate": _cmd_simulate,
-    "validate": _cmd_validate, "plugins": _cmd_plugins, "outbox": _cmd_outbox,
+    "validate": _cmd_validate, "plugins": _cmd_plugins, "graph": _cmd_graph, "outbox": _cmd_outbox,
     "export": _cmd_export, "serve": _cmd_serve,
 }
 

@@ -1,0 +1,64 @@
+"""Pictures of a rule pack: its state machine, with the reminders armed in each state,
+as Mermaid text (rendered by GitHub, GitLab, many editors and mermaid.live)."""
+
+from __future__ import annotations
+
+from followup.pack import Rule, RulePack
+
+__all__ = ["to_mermaid"]
+
+
+def _label(text: str) -> str:
+    # Mermaid labels may not contain ':' or ';' unescaped; keep them readable.
+    return text.replace(":", " -").replace(";", ",").replace('"', "'")
+
+
+def _timing(rule: Rule) -> str:
+    parts = [f"at {rule.at.text}"]
+    if rule.due is not None:
+        parts.append(f"due {rule.due.text}")
+    if rule.every is not None:
+        parts.append(f"every {rule.every.text}" + (f", {rule.limit}x" if rule.limit else ""))
+    for override in rule.instead:
+        parts.append(f"instead at {override.at.text} when {override.fact} is known")
+    return "; ".join(parts)
+
+
+def to_mermaid(pack: RulePack) -> str:
+    """The pack's states, its events and own transitions as arrows, and for each state
+    the reminders armed in it, as a Mermaid ``stateDiagram-v2``."""
+    lines = ["stateDiagram-v2", f"    [*] --> {pack.initial}"]
+    for event in pack.events.values():
+        if event.dest is None:
+            continue
+        for source in event.sources or pack.states:
+            if source != event.dest:
+                lines.append(f"    {source} --> {event.dest}: {_label(event.name)}")
+    for auto in pack.transitions:
+        if auto.after is not None:
+            why = f"after {auto.after.text}"
+        elif auto.every is not None:
+            why = f"every {auto.every} did {auto.did}"
+        else:
+            why = auto.when.source if auto.when is not None else ""
+        for source in auto.sources:
+            lines.append(f"    {source} --> {auto.dest}: {_label(f'{auto.name} ({why})')}")
+    for state in pack.states:
+        armed = [r for r in pack.application_rules if r.states is None or state in r.states]
+        if not armed:
+            continue
+        lines.append(f"    note right of {state}")
+        for rule in armed:
+            who = f" (each {rule.for_each})" if rule.for_each else ""
+            lines.append(f"        {_label(rule.name + who)} - {_label(_timing(rule))}")
+        lines.append("    end note")
+    owner_rules = pack.owner_rules
+    if owner_rules:
+        lines.append("    note left of " + pack.initial)
+        lines.append("        over all applications:")
+        for rule in owner_rules:
+            cond = f" while {rule.condition.source}" if rule.condition is not None else ""
+            every = rule.every.text if rule.every else ""
+            lines.append(f"        {_label(rule.name)} - every {every}{_label(cond)}")
+        lines.append("    end note")
+    return "\n".join(lines) + "\n"
