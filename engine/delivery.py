@@ -92,7 +92,14 @@ class Dispatcher:
         return None if exc is None else f"{type(exc).__name__}: {exc}"
 
     def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
+        # Claim the row first, with a lease longer than any send may take: another
+        # daemon on the same store skips it, and if this process dies mid-send the row
+        # is due again when the lease ends.
         channel = self.channels.get(row.channel)
+        lease = float(getattr(channel, "timeout", None) or self.timeout) * 2 + 60
+        if not self.store.claim_delivery(row.notification.key, row.channel, now=now,
+                                         until=now + timedelta(seconds=lease)):
+            return
         error: str | None = None
         if channel is None:
             loaded = ", ".join(self.channels.names()) or "none"

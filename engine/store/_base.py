@@ -127,6 +127,14 @@ class Store(Protocol):
         """Outbox rows ordered by (created_at, key, channel), optionally filtered."""
         ...
 
+    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
+        """Take a pending row for sending: only if it is still pending and due at ``now``
+        (nobody else holds it), move its next attempt to ``until`` (a lease: if this
+        process dies while sending, the row is due again then) and return True; else
+        return False and change nothing. Two daemons on one store never send the same
+        row at once."""
+        ...
+
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         """Record that the notification ``key`` went out through ``channel`` (an attempt
         that succeeded). Raises ``InputError`` for an unknown (key, channel)."""

@@ -379,6 +379,18 @@ class MemoryStore:
             else:
                 self._pending.add((key, channel))
 
+    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
+        now, until = utc(now), utc(until)
+        with self._lock:
+            self._check_open()
+            row = self._outbox.get((key, channel))
+            if row is None or row.status != "pending":
+                return False
+            if row.next_attempt_at is not None and row.next_attempt_at > now:
+                return False
+            row.next_attempt_at = until
+            return True
+
     def _row(self, key: str, channel: str) -> _OutboxRow:
         self._check_open()
         row = self._outbox.get((key, channel))

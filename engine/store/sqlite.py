@@ -388,6 +388,11 @@ class SQLiteStore:
         )
         self._update_delivery(_Q["mark_failed"], params, key, channel)
 
+    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
+        params = (to_text(until), key, channel, to_text(now))
+        with self._writing("claiming a row of the outbox of") as conn:
+            return bool(conn.execute(_Q["claim_delivery"], params).rowcount == 1)
+
     def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
         with self._writing("updating the outbox of") as conn:
             if conn.execute(sql, params).rowcount == 0:

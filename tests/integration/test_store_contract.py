@@ -647,3 +647,16 @@ def test_an_owner_keeps_their_channels(store: Store) -> None:
     assert store.get_owner("ada") == Owner("ada", timezone="Europe/Berlin",
                                            channels=("email", "console"))
     assert store.get_owner("bob") == Owner("bob")
+
+
+def test_a_row_is_claimed_by_one_sender_at_a_time(store: Store) -> None:
+    store.commit(Change(application=application(), expected_version=None,
+                        notifications=(notification("n1"),)))
+    lease = minutes(10)
+    assert store.claim_delivery("n1", "console", now=T0, until=lease)
+    assert not store.claim_delivery("n1", "console", now=T0, until=lease)  # held
+    assert not store.claim_delivery("n1", "console", now=minutes(9), until=minutes(20))
+    assert store.claim_delivery("n1", "console", now=lease, until=minutes(20))  # lease over
+    store.mark_delivered("n1", "console", at=minutes(11))
+    assert not store.claim_delivery("n1", "console", now=minutes(30), until=minutes(40))
+    assert not store.claim_delivery("nope", "console", now=T0, until=lease)

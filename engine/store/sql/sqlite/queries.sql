@@ -93,6 +93,11 @@ FROM outbox
 WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 ORDER BY created_at, key, channel LIMIT ?
 
+-- name: claim_delivery
+UPDATE outbox SET next_attempt_at = ?
+WHERE key = ? AND channel = ? AND status = 'pending'
+  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+
 -- name: mark_delivered
 UPDATE outbox
 SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
