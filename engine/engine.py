@@ -432,18 +432,22 @@ class Engine:
         the outbox. Touches only applications with something due."""
         now = now or self.clock.now()
         report = RunReport()
-        seen: set[str] = set()
+        seen: set[str] = set()  # application ids, and "owner:ID" for owner-level timers
+
+        def whose(timer: Timer) -> str:
+            return timer.application_id or f"owner:{timer.owner}"
+
         window = limit
         while True:
             batch = self.store.due_timers(now, limit=window)
-            due = [t for t in batch if t.application_id not in seen]
+            due = [t for t in batch if whose(t) not in seen]
             if not due:
                 if len(batch) < window:
                     break
                 window *= 2  # the first rows all belong to applications already handled
                 continue
             for owner in dict.fromkeys(t.owner for t in due if t.application_id == ""):
-                seen.add("")  # owner-level timers: one pass per owner
+                seen.add(f"owner:{owner}")  # one owner-level pass per owner
                 try:
                     _timers, notes = self._owner_pass(owner, now, fire_until=now)
                     report.owner_notifications.extend(notes)

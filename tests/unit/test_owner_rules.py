@@ -123,3 +123,17 @@ def test_a_referral_recorded_later_is_due_a_working_day_after_it_was_recorded(
     assert cal.local(timer.fire_at).isoformat() == "2027-01-08T15:00:00-05:00"
     assert timer.due_at is not None
     assert cal.local(timer.due_at).isoformat() == "2027-01-11T17:00:00-05:00"
+
+
+def test_every_owners_nudge_goes_out_however_many_are_due(clock: FakeClock) -> None:
+    from followup import MemoryStore
+
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
+    for i in range(5):
+        engine.set_owner(f"p{i}", timezone=NY, country="US")
+        add(engine, "Acme", owner=f"p{i}")
+    clock.set(datetime(2027, 1, 12, 15, 0, tzinfo=UTC))  # a week later, a Tuesday
+    # A small window: the due rows come in several batches.
+    report = engine.run_due(limit=2, deliver=False)
+    nudged = sorted(n.owner for n in report.owner_notifications)
+    assert nudged == [f"p{i}" for i in range(5)]
