@@ -233,6 +233,13 @@ def _engine(
         raise
 
 
+def _plugin_packs() -> dict[str, Path]:
+    """The rule packs installed plugins offer by name (for --rules NAME, extends: NAME)."""
+    from followup.manager import load_plugins
+
+    return load_plugins().packs
+
+
 def _parse_contact(text: str, role: str) -> Contact:
     from followup.model import Contact
 
@@ -298,7 +305,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from followup.loader import load_rules
     from followup.timing import CalendarError
 
-    pack = load_rules(_opt(args, "rules", "FOLLOWUP_RULES"))
+    pack = load_rules(_opt(args, "rules", "FOLLOWUP_RULES"), packs=_plugin_packs())
     timezone = args.timezone or os.environ.get("TZ") or None
     try:  # check the settings before a store file is created
         pack.calendar.build(timezone=timezone, country=args.country, subdivision=args.subdivision)
@@ -539,7 +546,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from followup.loader import load_rules
     from followup.simulate import PlannedEvent, simulate
 
-    pack = load_rules(_opt(args, "rules", "FOLLOWUP_RULES"))
+    pack = load_rules(_opt(args, "rules", "FOLLOWUP_RULES"), packs=_plugin_packs())
     calendar = pack.calendar.build(timezone=args.timezone, country=args.country,
                                    subdivision=args.subdivision)
     interviewed = _when(args.interviewed, calendar, "--interviewed")
@@ -583,7 +590,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     for file in args.files:
         try:
-            pack = load_rules(Path(file))
+            pack = load_rules(Path(file), packs=_plugin_packs())
         except RulesError as exc:
             worst = EXIT_INPUT
             results.append({"file": file, "ok": False, "problems": [
@@ -611,7 +618,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from followup.graph import to_mermaid
     from followup.loader import load_rules
 
-    text = to_mermaid(load_rules(_opt(args, "rules", "FOLLOWUP_RULES")))
+    text = to_mermaid(load_rules(_opt(args, "rules", "FOLLOWUP_RULES"), packs=_plugin_packs()))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

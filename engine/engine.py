@@ -124,9 +124,6 @@ class Engine:
         notifications go; ``None`` loads the installed channel plugins. ``plugins``: plugins
         already loaded (``followup.manager.load_plugins``): their channels, and their
         observers of transitions and deliveries."""
-        self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
-        self.store: Store = store if store is not None else MemoryStore()
-        self.clock: Clock = clock if clock is not None else SystemClock()
         self.plugins: Plugins | None = plugins
         if plugins is not None:
             self.channels = plugins.channels
@@ -137,6 +134,10 @@ class Engine:
             self.channels = channels
         else:
             self.channels = ChannelRegistry(channels)
+        packs = self.plugins.packs if self.plugins is not None else None
+        self.pack = rules if isinstance(rules, RulePack) else load_rules(rules, packs=packs)
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)
         self.dispatcher = Dispatcher(
             self.store, self.channels,

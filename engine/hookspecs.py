@@ -8,6 +8,7 @@ new arguments without breaking a plugin that does not ask for them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -83,4 +84,25 @@ def followup_delivered(delivery: Delivery) -> None:
         @hookimpl
         def followup_delivered(delivery):
             print(f"sent {delivery.notification.subject!r} by {delivery.channel}")
+    """
+
+
+@hookspec
+def followup_register_rule_packs(register: Callable[[str, Path], None]) -> None:
+    """Register rule packs this plugin ships, by name.
+
+    Call ``register(name, path)`` for each pack file. The name can then be given where a
+    pack is chosen (``followup --rules NAME``, ``Engine(rules=NAME)``) and extended by a
+    user's pack (``extends: NAME``). A name already taken (a built-in pack or another
+    plugin's) is an error when plugins load.
+
+    Example::
+
+        from pathlib import Path
+
+        from followup import hookimpl
+
+        @hookimpl
+        def followup_register_rule_packs(register):
+            register("career-centre", Path(__file__).with_name("career-centre.yaml"))
     """

@@ -78,31 +78,39 @@ def schema() -> dict[str, Any]:
 
 
 def load_rules(
-    path: str | os.PathLike[str] | None = None, *, text: str | None = None
+    path: str | os.PathLike[str] | None = None,
+    *,
+    text: str | None = None,
+    packs: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> RulePack:
-    """Load a rule pack: a file path, a built-in pack's name, or YAML ``text``.
+    """Load a rule pack: a file path, a pack's name, or YAML ``text``.
 
-    With neither, the default pack. Raises ``RulesError`` listing every problem found.
+    With neither, the default pack. Names are the built-in packs and ``packs`` (name to
+    file, e.g. the packs plugins registered). Raises ``RulesError`` listing every problem
+    found.
     """
+    named = {name: Path(file) for name, file in (packs or {}).items()}
     if text is not None:
         source = load_yaml(text, file=str(path) if path else "<rules>")
         base_dir = Path(path).parent if path else Path.cwd()
     else:
-        source = _read(os.fspath(path) if path is not None else DEFAULT_PACK)
+        source = _read(os.fspath(path) if path is not None else DEFAULT_PACK, named)
         base_dir = Path(source.file).parent
-    chain = _resolve_chain(source, base_dir)
+    chain = _resolve_chain(source, base_dir, named)
     return _Compiler(chain).compile()
 
 
-def _read(ref: str | Path) -> Source:
+def _read(ref: str | Path, named: Mapping[str, Path]) -> Source:
     name = str(ref)
     if name in BUILTIN_PACKS:
         data = resources.files("followup.rules").joinpath(f"{name}.yaml").read_bytes()
         return load_yaml(data, file=f"<builtin>/{name}.yaml")
+    if name in named:
+        return load_yaml_file(named[name])
     return load_yaml_file(ref)
 
 
-def _resolve_chain(source: Source, base_dir: Path) -> list[Source]:
+def _resolve_chain(source: Source, base_dir: Path, named: Mapping[str, Path]) -> list[Source]:
     """The pack and every pack it extends, child first."""
     chain = [source]
     seen = {source.file}
@@ -117,7 +125,7 @@ def _resolve_chain(source: Source, base_dir: Path) -> list[Source]:
         parent = value.get("extends")
         if parent is None:
             return chain
-        if parent in BUILTIN_PACKS:
+        if parent in BUILTIN_PACKS or parent in named:
             ref: str | Path = parent
         else:
             found = (current_dir / parent).resolve()
@@ -128,12 +136,12 @@ def _resolve_chain(source: Source, base_dir: Path) -> list[Source]:
                         current.problem(
                             ("extends",),
                             f"cannot find the pack {parent!r} to extend (looked for {found}): "
-                            f"name a built-in pack ({', '.join(BUILTIN_PACKS)}) or a path "
-                            "relative to this file",
+                            f"name a pack ({', '.join([*BUILTIN_PACKS, *named])}) or a "
+                            "path relative to this file",
                         )
                     ]
                 )
-        nxt = _read(ref)
+        nxt = _read(ref, named)
         if nxt.file in seen:
             raise RulesError(
                 [current.problem(("extends",), f"packs extend each other in a circle at {parent!r}")]

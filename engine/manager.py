@@ -13,11 +13,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pluggy
 
 from followup import hookspecs
 from followup.channels import Channel, ChannelRegistry
+from followup.errors import PluginError
+from followup.loader import BUILTIN_PACKS
 from followup.settings import Settings
 
 __all__ = [
@@ -47,6 +50,7 @@ class Plugins:
     channels: ChannelRegistry
     loaded: list[LoadedPlugin] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    packs: dict[str, Path] = field(default_factory=dict)  # rule packs plugins registered
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -126,6 +130,24 @@ def load_plugins(
             LoadedPlugin(name=name, origin=origins.get(name, name),
                          channels=tuple(c.name for c in found))
         )
+    for impl in reversed(manager.hook.followup_register_rule_packs.get_hookimpls()):
+        name = impl.plugin_name
+        offered: list[tuple[str, Path]] = []
+
+        def offer(pack: str, path: str | os.PathLike[str], into: list[tuple[str, Path]]
+                  = offered) -> None:
+            into.append((pack, Path(path)))
+
+        try:
+            impl.function(*({"register": offer}[a] for a in impl.argnames))
+        except Exception as exc:
+            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        for pack, path in offered:
+            if pack in BUILTIN_PACKS or pack in plugins.packs:
+                raise PluginError(f"plugin {name!r} registers the rule pack {pack!r}, a name "
+                                  "already taken: block one of the plugins or rename the pack")
+            plugins.packs[pack] = path
     plugins.loaded.sort(key=lambda p: p.name)
     return plugins
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -119,3 +120,38 @@ def test_observers_see_moves_and_deliveries_and_one_failing_observer_stops_nothi
     assert moves == [("interviewed", "thanked")]
     engine.run_due()
     assert sent and set(sent) == {"console"}
+
+
+def test_a_plugin_ships_a_rule_pack_that_can_be_named_and_extended(tmp_path: Path) -> None:
+    from followup import Engine, MemoryStore, RulesError, load_rules
+
+    coach = tmp_path / "coach.yaml"
+    coach.write_text("version: 1\nname: coach\nextends: after-interview\n"
+                     "rules:\n  - {name: keep-looking, enabled: false}\n")
+
+    class Packs:
+        @hookimpl
+        def followup_register_rule_packs(self, register: Callable[[str, Path], None]) -> None:
+            register("coach", coach)
+
+    loaded = load_plugins(extra={"packs": Packs(), "ch": plugin("console")},
+                          environ=NO_ENTRY_POINTS)
+    assert loaded.packs == {"coach": coach}
+    engine = Engine(rules="coach", store=MemoryStore(), plugins=loaded)
+    assert engine.pack.name == "coach"
+    assert "keep-looking" not in {r.name for r in engine.pack.rules}
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("version: 1\nextends: coach\n")
+    assert load_rules(mine, packs=loaded.packs).files[1] == str(coach)
+    with pytest.raises(RulesError, match="cannot find the pack 'coach'"):
+        load_rules(mine)
+
+
+def test_a_pack_name_already_taken_is_an_error(tmp_path: Path) -> None:
+    class Clash:
+        @hookimpl
+        def followup_register_rule_packs(self, register: Callable[[str, Path], None]) -> None:
+            register("after-interview", tmp_path / "x.yaml")
+
+    with pytest.raises(PluginError, match="rule pack 'after-interview', a name already taken"):
+        load_plugins(extra={"clash": Clash()}, environ=NO_ENTRY_POINTS)
