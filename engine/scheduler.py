@@ -113,11 +113,17 @@ class _Anchors:
         value = read_fact(self.pack.facts.get(anchor), text)
         return value if isinstance(value, datetime | date) else None
 
-    def fire(self, spec: TimeSpec, entered: Entry) -> datetime | None:
-        base = self.value(spec.anchor, entered)
+    def start(self, anchor: str, entered: Entry) -> datetime | None:
+        """The anchor as an instant: a date counts from the opening of its send window."""
+        base = self.value(anchor, entered)
         if base is None:
             return None
-        start = base if isinstance(base, datetime) else self.calendar.start_of_day(base)
+        return base if isinstance(base, datetime) else self.calendar.start_of_day(base)
+
+    def fire(self, spec: TimeSpec, entered: Entry) -> datetime | None:
+        start = self.start(spec.anchor, entered)
+        if start is None:
+            return None
         return start if spec.offset is None else self.calendar.add(start, spec.offset)
 
     def deadline(self, spec: TimeSpec, entered: Entry) -> datetime | None:
@@ -250,9 +256,7 @@ def _rule_timer(
         if at_spec.anchor not in (ENTERED, CREATED, CONTACT_ADDED) and reentered:
             # Back in these states after leaving them (e.g. reopened): a time counted from
             # a fact recorded before this return belongs to the earlier round.
-            base = anchors.value(at_spec.anchor, entered)
-            start = base if isinstance(base, datetime) else (
-                calendar.start_of_day(base) if base is not None else None)
+            start = anchors.start(at_spec.anchor, entered)
             if start is not None and start < entered.at:
                 return None
         raw = anchors.fire(at_spec, entered)
