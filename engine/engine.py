@@ -143,6 +143,7 @@ class Engine:
             self.store, self.channels,
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
         self._calendars: dict[str, WorkCalendar] = {}
+        self._owners: dict[str, Owner] = {}  # like the calendars: one read per owner
 
     # -- owners --------------------------------------------------------------------
 
@@ -166,10 +167,16 @@ class Engine:
         self._calendar_for(record)  # raises CalendarError on a bad zone or country
         self.store.put_owner(record)
         self._calendars.pop(owner, None)
+        self._owners[owner] = record
         return record
 
     def owner(self, owner: str) -> Owner:
-        return self.store.get_owner(owner) or Owner(id=owner)
+        """An owner's settings, read once per engine (``set_owner`` updates them)."""
+        found = self._owners.get(owner)
+        if found is None:
+            found = self.store.get_owner(owner) or Owner(id=owner)
+            self._owners[owner] = found
+        return found
 
     def calendar(self, owner: str) -> WorkCalendar:
         """The working calendar of ``owner`` (the pack's, with the owner's zone and
