@@ -9,13 +9,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import socket
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -65,11 +63,8 @@ class Server:
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loopback tests must not go through a proxy the environment may name."""
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                 "ALL_PROXY", "no_proxy", "NO_PROXY", "REQUEST_METHOD"):
-        monkeypatch.delenv(name, raising=False)
+def _no_proxy(no_proxy: None) -> None:
+    """Every test here talks to loopback only."""
 
 
 @pytest.fixture
@@ -79,7 +74,9 @@ def installed() -> None:
 
 
 @pytest.fixture
-def server(installed: None) -> Iterator[Server]:
+def server(
+    installed: None, http_server: Callable[[type[BaseHTTPRequestHandler]], int]
+) -> Server:
     state = Server()
 
     class Handler(BaseHTTPRequestHandler):
@@ -93,18 +90,8 @@ def server(installed: None) -> Iterator[Server]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = False  # so server_close() joins every handler thread
-    httpd.block_on_close = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    state.port = httpd.server_address[1]
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    state.port = http_server(Handler)
+    return state
 
 
 def notification() -> Notification:
@@ -115,13 +102,6 @@ def notification() -> Notification:
         contact="Jane Doe", channels=("apprise",),
         data={"due_local": "2026-12-28T17:00:00-05:00"},
     )
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 # -- sending ---------------------------------------------------------------------------
@@ -173,15 +153,15 @@ def test_a_500_raises_without_the_url(server: Server) -> None:
     assert failure.value.__cause__ is None
 
 
-def test_a_closed_port_raises_without_the_url(installed: None) -> None:
-    url = f"json://robot:{TOKEN}@127.0.0.1:{closed_port()}/hook"
+def test_a_closed_port_raises_without_the_url(installed: None, closed_port: int) -> None:
+    url = f"json://robot:{TOKEN}@127.0.0.1:{closed_port}/hook"
     with pytest.raises(AppriseError, match="not delivered") as failure:
         AppriseChannel(url, timeout=5).send(notification())
     assert TOKEN not in str(failure.value) and url not in str(failure.value)
 
 
-def test_when_one_url_fails_send_raises(server: Server) -> None:
-    urls = f"{server.url('/a')} json://127.0.0.1:{closed_port()}/b"
+def test_when_one_url_fails_send_raises(server: Server, closed_port: int) -> None:
+    urls = f"{server.url('/a')} json://127.0.0.1:{closed_port}/b"
     with pytest.raises(AppriseError, match="not delivered"):
         AppriseChannel(urls).send(notification())
     assert [r.path for r in server.requests] == ["/a"]

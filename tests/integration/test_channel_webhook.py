@@ -6,10 +6,10 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -64,15 +64,12 @@ class Hook:
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loopback tests must not go through a proxy the environment may name."""
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                 "ALL_PROXY", "no_proxy", "NO_PROXY", "REQUEST_METHOD"):
-        monkeypatch.delenv(name, raising=False)
+def _no_proxy(no_proxy: None) -> None:
+    """Every test here talks to loopback only."""
 
 
 @pytest.fixture
-def hook() -> Iterator[Hook]:
+def hook(http_server: Callable[[type[BaseHTTPRequestHandler]], int]) -> Iterator[Hook]:
     state = Hook(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -94,19 +91,9 @@ def hook() -> Iterator[Hook]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = False  # so server_close() joins every handler thread
-    server.block_on_close = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/followup"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    state.url = f"http://127.0.0.1:{http_server(Handler)}/hooks/followup"
+    yield state
+    state.release.set()  # a hanging handler lets go before the server shuts down
 
 
 def notification(key: str = "app-1/thank-you-notes/0/Jane Doe/0") -> Notification:
@@ -120,13 +107,6 @@ def notification(key: str = "app-1/thank-you-notes/0/Jane Doe/0") -> Notificatio
 
 def channel(url: str, *, timeout: float = 5.0) -> WebhookChannel:
     return WebhookChannel(url, SECRET, timeout=timeout, clock=FakeClock(NOW))
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 # -- the request ---------------------------------------------------------------------
@@ -199,8 +179,8 @@ def test_a_500_raises_without_the_secret(hook: Hook) -> None:
     assert len(hook.requests) == 1
 
 
-def test_a_closed_port_raises_without_the_secret() -> None:
-    url = f"http://127.0.0.1:{closed_port()}/hook"
+def test_a_closed_port_raises_without_the_secret(closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}/hook"
     with pytest.raises(WebhookError, match="refused") as failure:
         channel(url).send(notification())
     assert SECRET not in str(failure.value)
