@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {
     "followup/__init__.py",
     "followup/py.typed",
-    "followup/cli.py",
+    "followup/cli/__init__.py",
     "followup/plugins/console.py",
     "followup/rules/after-interview.yaml",
     "followup/rules/demo.yaml",

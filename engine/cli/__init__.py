@@ -1,0 +1,108 @@
+"""The ``followup`` command: add applications, log what happened, see the agenda, run
+the reminder daemon, dry-run and validate rule packs.
+
+Exit codes (scripts may rely on them):
+  0  success
+  1  an unexpected failure (a bug: please report it)
+  2  bad input: usage, a rule pack, a fact, an event, an unknown application
+  3  the store failed or is busy (for example, the SQLite file is locked)
+  4  a plugin or channel could not be loaded
+  130 interrupted (Ctrl-C)
+
+Heavy modules are imported inside the commands, so ``followup --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from followup.cli import apps, daemon, files, packs
+from followup.cli._common import (
+    EXIT_FAIL,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_PLUGIN,
+    EXIT_STORE,
+    Usage,
+    version,
+)
+
+__all__ = ["main"]
+
+
+def _common() -> argparse.ArgumentParser:
+    # SUPPRESS lets these options stand before or after the subcommand.
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH|URL",
+                   help="the store: a SQLite file path, sqlite:///PATH or memory: "
+                   "(env FOLLOWUP_DB; default ~/.local/share/followup/followup.db)")
+    p.add_argument("--rules", default=argparse.SUPPRESS, metavar="FILE",
+                   help="a rule pack file or built-in pack name (env FOLLOWUP_RULES; "
+                   "default: after-interview)")
+    p.add_argument("--owner", default=argparse.SUPPRESS,
+                   help="whose applications (env FOLLOWUP_OWNER; default: $USER)")
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                   help="print JSON for programs instead of text")
+    return p
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="followup", parents=[common],
+        description="Reminders for the days after a job interview, driven by rules in YAML.",
+        epilog="Exit codes: 0 ok, 1 unexpected failure, 2 bad input, 3 store failed or "
+        "busy, 4 plugin failed, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"followup {version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    for module in (apps, daemon, packs, files):
+        module.register(cmd)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_INPUT
+    from followup.errors import FollowupError, InputError, PluginError, RulesError, StoreError
+
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `followup agenda | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Usage as exc:
+        print(f"followup {args.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except RulesError as exc:
+        for p in exc.problems:
+            print(str(p), file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as exc:
+        print(f"followup {args.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except StoreError as exc:
+        print(f"followup {args.command}: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except PluginError as exc:
+        print(f"followup {args.command}: {exc}", file=sys.stderr)
+        return EXIT_PLUGIN
+    except FollowupError as exc:
+        print(f"followup {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAIL

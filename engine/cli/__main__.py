@@ -1,0 +1,7 @@
+"""``python -m followup.cli``: the same as the ``followup`` command."""
+
+import sys
+
+from followup.cli import main
+
+sys.exit(main())
