@@ -48,9 +48,10 @@ class Dispatcher:
     """Sends the outbox's pending rows through the registered channels."""
 
     def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 12,
-                 batch: int = 500, timeout: float = 30.0,
+                 batch: int = 100, timeout: float = 30.0, worker: str = "dispatcher",
                  on_delivered: Callable[[Delivery], object] | None = None) -> None:
         self.on_delivered = on_delivered
+        self.worker = worker  # the name its claims on outbox rows are held under
         self.store = store
         self.channels = channels
         self.max_attempts = max_attempts
@@ -58,16 +59,27 @@ class Dispatcher:
         self.timeout = timeout  # seconds a send may take, unless the channel sets its own
 
     def deliver(self, now: datetime) -> DeliveryReport:
+        """Send every pending row due at ``now``. Rows are claimed in batches, each
+        with a lease longer than its sends may take: another worker on the same store
+        skips them, and if this process dies mid-send they are due again when the lease
+        ends. A row that fails is due again only after its backoff, so one pass tries
+        each row at most once."""
         report = DeliveryReport()
-        tried: set[tuple[str, str]] = set()
         while True:
-            rows = [d for d in self.store.pending_deliveries(now, limit=self.batch)
-                    if (d.notification.key, d.channel) not in tried]
+            rows = self.store.claim_deliveries(now, worker=self.worker, until=now + self.lease(),
+                                               limit=self.batch)
             if not rows:
                 return report
             for row in rows:
-                tried.add((row.notification.key, row.channel))
                 self._one(row, now, report)
+
+    def lease(self) -> timedelta:
+        """How long a claimed batch is held: every row of it could take the longest
+        channel timeout (a heartbeat renews it while a worker is alive)."""
+        longest = max([self.timeout, *(float(getattr(self.channels.get(name), "timeout", None)
+                                             or self.timeout)
+                                       for name in self.channels.names())])
+        return timedelta(seconds=longest * 2 + 60)
 
     def _send(self, channel: Channel, row: Delivery) -> str | None:
         """Send through ``channel`` on a thread of its own, so that a channel that
@@ -92,14 +104,7 @@ class Dispatcher:
         return None if exc is None else f"{type(exc).__name__}: {exc}"
 
     def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
-        # Claim the row first, with a lease longer than any send may take: another
-        # daemon on the same store skips it, and if this process dies mid-send the row
-        # is due again when the lease ends.
         channel = self.channels.get(row.channel)
-        lease = float(getattr(channel, "timeout", None) or self.timeout) * 2 + 60
-        if not self.store.claim_delivery(row.notification.key, row.channel, now=now,
-                                         until=now + timedelta(seconds=lease)):
-            return
         error: str | None = None
         if channel is None:
             loaded = ", ".join(self.channels.names()) or "none"

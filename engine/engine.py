@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from followup.channels import Channel, ChannelRegistry
@@ -53,6 +54,9 @@ _Step = Callable[[Application, list[HistoryEntry], datetime], Application | None
 
 _MAX_AUTO_STEPS = 32  # a pack whose own transitions loop is stopped, not spun forever
 _RETRIES = 5  # attempts when another writer changed the application first
+# How long a worker holds the due timers it claimed; a worker's heartbeat renews it, so a
+# worker that dies frees its work this long after its last beat.
+_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -117,13 +121,19 @@ class Engine:
         clock: Clock | None = None,
         channels: Iterable[Channel] | ChannelRegistry | None = None,
         plugins: Plugins | None = None,
+        worker: str | None = None,
+        lease: timedelta = _LEASE,
     ) -> None:
         """``rules``: a loaded pack, a path to a pack or a built-in pack's name (the
         default pack when omitted). ``store``: where records live (in memory when
         omitted). ``clock``: the only source of the time. ``channels``: where
         notifications go; ``None`` loads the installed channel plugins. ``plugins``: plugins
         already loaded (``followup.manager.load_plugins``): their channels, and their
-        observers of transitions and deliveries."""
+        observers of transitions and deliveries. ``worker``: this engine's name when
+        several share a store (default: host, process id and a random part); it claims
+        due work under that name for ``lease`` at a time (see ``run_due``)."""
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease = lease
         self.plugins: Plugins | None = plugins
         if plugins is not None:
             self.channels = plugins.channels
@@ -140,7 +150,7 @@ class Engine:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)
         self.dispatcher = Dispatcher(
-            self.store, self.channels,
+            self.store, self.channels, worker=self.worker,
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
         self._calendars: dict[str, WorkCalendar] = {}
         self._owners: dict[str, Owner] = {}  # like the calendars: one read per owner
@@ -437,41 +447,51 @@ class Engine:
     def run_due(self, now: datetime | None = None, *, limit: int = 1000,
                 deliver: bool = True) -> RunReport:
         """Fire every timer due at ``now`` (the clock's time when omitted), then deliver
-        the outbox. Touches only applications with something due."""
+        the outbox. Touches only applications with something due.
+
+        Due timers are claimed in batches under this engine's ``worker`` name, so any
+        number of engines (threads, processes, machines) may run this on one store: each
+        timer is taken by one of them, and a timer a worker left unfinished (it died) is
+        free again when its lease ends. An application whose timers two workers took is
+        changed by one at a time (the version check), so nothing fires twice."""
         now = now or self.clock.now()
         report = RunReport()
         seen: set[str] = set()  # application ids, and "owner:ID" for owner-level timers
+        held: list[str] = []  # keys claimed in this pass; the ones not fired are let go
 
         def whose(timer: Timer) -> str:
             return timer.application_id or f"owner:{timer.owner}"
 
-        window = limit
-        while True:
-            batch = self.store.due_timers(now, limit=window)
-            due = [t for t in batch if whose(t) not in seen]
-            if not due:
-                if len(batch) < window:
+        try:
+            while True:
+                batch = self.store.claim_due_timers(
+                    now, worker=self.worker, until=now + self.lease, limit=min(limit, 200))
+                if not batch:
                     break
-                window *= 2  # the first rows all belong to applications already handled
-                continue
-            for owner in dict.fromkeys(t.owner for t in due if t.application_id == ""):
-                seen.add(f"owner:{owner}")  # one owner-level pass per owner
-                try:
-                    _timers, notes = self._owner_pass(owner, now, fire_until=now)
-                    report.owner_notifications.extend(notes)
-                except (InputError, RulesError) as exc:
-                    report.errors[f"owner:{owner}"] = str(exc)
-            for app_id in dict.fromkeys(t.application_id for t in due if t.application_id):
-                seen.add(app_id)
-                try:
-                    outcome = self._fire(app_id, now)
-                    report.outcomes.append(outcome)
-                    if outcome.problems:
-                        report.errors[app_id] = "; ".join(outcome.problems)
-                except (InputError, RulesError) as exc:
-                    # One application whose rules fail must not hold up the others; it
-                    # is reported on every pass until its rules or facts are fixed.
-                    report.errors[app_id] = str(exc)
+                held.extend(t.key for t in batch)
+                due = [t for t in batch if whose(t) not in seen]
+                for owner in dict.fromkeys(t.owner for t in due if t.application_id == ""):
+                    seen.add(f"owner:{owner}")  # one owner-level pass per owner
+                    try:
+                        _timers, notes = self._owner_pass(owner, now, fire_until=now)
+                        report.owner_notifications.extend(notes)
+                    except (InputError, RulesError) as exc:
+                        report.errors[f"owner:{owner}"] = str(exc)
+                for app_id in dict.fromkeys(t.application_id for t in due if t.application_id):
+                    seen.add(app_id)
+                    try:
+                        outcome = self._fire(app_id, now)
+                        report.outcomes.append(outcome)
+                        if outcome.problems:
+                            report.errors[app_id] = "; ".join(outcome.problems)
+                    except (InputError, RulesError) as exc:
+                        # One application whose rules fail must not hold up the others;
+                        # it is reported on every pass until its rules or facts are fixed.
+                        report.errors[app_id] = str(exc)
+        finally:
+            # What is still held was left for later (outside the send window, or a
+            # failure): free it for the next pass of any worker.
+            self.store.release_timers(held, worker=self.worker)
         if deliver:
             report.delivery = self.dispatcher.deliver(now)
         return report

@@ -20,6 +20,8 @@ __all__ = [
     "Owner",
     "Record",
     "Timer",
+    "WorkStatus",
+    "WorkerStatus",
 ]
 
 HistoryKind = Literal[
@@ -180,3 +182,27 @@ class Change:
     timers_removed: tuple[str, ...] = ()  # timer keys
     timers_added: tuple[Timer, ...] = ()  # inserted, or replacing a timer with the same key
     notifications: tuple[Notification, ...] = ()  # one outbox row per channel, pending
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    """One worker as the store last saw it, and the work it holds now."""
+
+    id: str
+    seen_at: datetime | None  # its last heartbeat
+    timers: int = 0  # due timers it has claimed and not finished
+    deliveries: int = 0  # outbox rows it has claimed and not finished
+
+
+@dataclass(frozen=True)
+class WorkStatus:
+    """The work queue at one instant: what is due, held, retrying and dead."""
+
+    at: datetime
+    due_timers: int  # due and free for any worker to claim
+    held_timers: int  # claimed, lease not ended
+    due_deliveries: int  # pending outbox rows due and free to claim
+    held_deliveries: int  # claimed by a worker, lease not ended
+    retrying: int  # pending rows with at least one failed attempt
+    dead: int  # gave up; kept for `followup outbox --retry`
+    workers: tuple[WorkerStatus, ...] = ()

@@ -30,6 +30,7 @@ from followup.model import (
     Owner,
     Record,
     Timer,
+    WorkStatus,
 )
 
 __all__ = ["Store"]
@@ -151,6 +152,42 @@ class Store(Protocol):
     ) -> None:
         """Record a failed attempt: count it, keep the error, schedule the next try or
         mark the row dead."""
+        ...
+
+    # -- work shared by many workers -----------------------------------------------------
+    # A claim holds a due timer or an outbox row for one worker until its lease ends; a
+    # worker that dies simply stops renewing, and the work is free again when the lease
+    # ends. Instants compare with the engine's clock, like every other instant here.
+
+    def claim_due_timers(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Timer]:
+        """Take up to ``limit`` due timers that nobody holds (never claimed, or their
+        lease ended at or before ``now``), earliest first (ties by key), and hold them for
+        ``worker`` until ``until``. Two workers never get the same timer while a lease
+        runs. Storing a timer again (a commit) frees it."""
+        ...
+
+    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+        """Free the timers among ``keys`` that ``worker`` still holds (for example those
+        it left for later because they fell outside the send window)."""
+        ...
+
+    def claim_deliveries(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        """Take up to ``limit`` pending outbox rows due at ``now``, oldest first, and hold
+        them for ``worker``: their next attempt moves to ``until``, so if the worker dies
+        they are due again then. ``mark_delivered`` and ``mark_failed`` end the claim."""
+        ...
+
+    def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
+        """A worker's heartbeat: note that ``worker`` is alive at ``now`` and extend the
+        leases it still holds to ``until``; return how many claims were extended."""
+        ...
+
+    def work_status(self, now: datetime) -> WorkStatus:
+        """Due, held, retrying and dead work at ``now``, and each worker seen."""
         ...
 
     def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:

@@ -16,7 +16,16 @@ from functools import lru_cache
 from typing import Any
 
 from followup.errors import ConflictError, InputError
-from followup.model import Application, Change, Contact, HistoryEntry, Notification, Timer
+from followup.model import (
+    Application,
+    Change,
+    Contact,
+    HistoryEntry,
+    Notification,
+    Timer,
+    WorkerStatus,
+    WorkStatus,
+)
 
 __all__ = [
     "Batch",
@@ -32,6 +41,7 @@ __all__ = [
     "state_names",
     "to_text",
     "utc",
+    "work_status",
 ]
 
 # One encoder, built once: json.dumps with options builds a new encoder on every call.
@@ -256,3 +266,31 @@ def check_owner_change(
             raise InputError(
                 f"notification {n.key!r} is not an owner-level notification of {owner!r}"
             )
+
+
+def work_status(
+    at: datetime,
+    *,
+    due_timers: int,
+    held_timers: Mapping[str, int],
+    due_deliveries: int,
+    held_deliveries: Mapping[str, int],
+    retrying: int,
+    dead: int,
+    seen: Mapping[str, datetime],
+) -> WorkStatus:
+    """The work queue from a store's counts: one line per worker seen or holding work."""
+    names = sorted(set(seen) | set(held_timers) | set(held_deliveries))
+    return WorkStatus(
+        at=at,
+        due_timers=due_timers,
+        held_timers=sum(held_timers.values()),
+        due_deliveries=due_deliveries,
+        held_deliveries=sum(held_deliveries.values()),
+        retrying=retrying,
+        dead=dead,
+        workers=tuple(
+            WorkerStatus(w, seen.get(w), held_timers.get(w, 0), held_deliveries.get(w, 0))
+            for w in names
+        ),
+    )

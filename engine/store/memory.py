@@ -31,6 +31,7 @@ from followup.model import (
     Owner,
     Record,
     Timer,
+    WorkStatus,
 )
 from followup.store._codec import (
     check_owner_change,
@@ -40,6 +41,7 @@ from followup.store._codec import (
     stamp,
     state_names,
     utc,
+    work_status,
 )
 
 __all__ = ["MemoryStore"]
@@ -58,6 +60,7 @@ class _OutboxRow:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+    claimed_by: str | None = None
 
     def order(self) -> tuple[datetime, str, str]:
         n = self.notification
@@ -97,6 +100,8 @@ class MemoryStore:
         self._outbox: dict[tuple[str, str], _OutboxRow] = {}
         self._pending: set[tuple[str, str]] = set()
         self._owners: dict[str, Owner] = {}
+        self._claims: dict[str, tuple[str, datetime]] = {}  # timer key -> (worker, until)
+        self._workers: dict[str, datetime] = {}  # worker -> last heartbeat
 
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""
@@ -110,6 +115,8 @@ class MemoryStore:
             self._outbox.clear()
             self._pending.clear()
             self._owners.clear()
+            self._claims.clear()
+            self._workers.clear()
 
     def __enter__(self) -> Self:
         return self
@@ -333,6 +340,7 @@ class MemoryStore:
                     self._pending.add(ident)
 
     def _drop_timer(self, key: str) -> None:
+        self._claims.pop(key, None)
         timer = self._timers.pop(key, None)
         if timer is None:
             return
@@ -356,6 +364,7 @@ class MemoryStore:
             row.attempts += 1
             row.delivered_at = at
             row.next_attempt_at = None
+            row.claimed_by = None
             self._pending.discard((key, channel))
 
     def mark_failed(
@@ -374,6 +383,7 @@ class MemoryStore:
             row.attempts += 1
             row.last_error = error
             row.next_attempt_at = next_attempt_at
+            row.claimed_by = None
             if dead:
                 self._pending.discard((key, channel))
             else:
@@ -390,6 +400,104 @@ class MemoryStore:
                 return False
             row.next_attempt_at = until
             return True
+
+    # -- work shared by many workers ---------------------------------------------------
+
+    def claim_due_timers(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Timer]:
+        now, until = utc(now), utc(until)
+        with self._lock:
+            self._check_open()
+            taken: list[Timer] = []
+            end = bisect.bisect_right(self._timeline, now, key=_fire_at)
+            for _, key in self._timeline[:end]:
+                if len(taken) >= limit:
+                    break
+                claim = self._claims.get(key)
+                if claim is None or claim[1] <= now:
+                    self._claims[key] = (worker, until)
+                    taken.append(self._timers[key])
+            return taken
+
+    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+        with self._lock:
+            self._check_open()
+            for key in keys:
+                claim = self._claims.get(key)
+                if claim is not None and claim[0] == worker:
+                    del self._claims[key]
+
+    def claim_deliveries(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        now, until = utc(now), utc(until)
+        with self._lock:
+            self._check_open()
+            due = [
+                row
+                for row in map(self._outbox.__getitem__, self._pending)
+                if row.next_attempt_at is None or row.next_attempt_at <= now
+            ]
+            due.sort(key=_OutboxRow.order)
+            taken = due[: max(limit, 0)]
+            for row in taken:
+                row.next_attempt_at = until
+                row.claimed_by = worker
+            return [row.delivery() for row in taken]
+
+    def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
+        now, until = utc(now), utc(until)
+        with self._lock:
+            self._check_open()
+            self._workers[worker] = now
+            count = 0
+            for key, (holder, _) in self._claims.items():
+                if holder == worker:
+                    self._claims[key] = (worker, until)
+                    count += 1
+            for ident in self._pending:
+                row = self._outbox[ident]
+                if row.claimed_by == worker:
+                    row.next_attempt_at = until
+                    count += 1
+            return count
+
+    def work_status(self, now: datetime) -> WorkStatus:
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            timers: dict[str, int] = {}
+            deliveries: dict[str, int] = {}
+            due_timers = 0
+            end = bisect.bisect_right(self._timeline, now, key=_fire_at)
+            for _, key in self._timeline[:end]:
+                claim = self._claims.get(key)
+                if claim is None or claim[1] <= now:
+                    due_timers += 1
+            for key, (holder, until) in self._claims.items():
+                if until > now and key in self._timers:
+                    timers[holder] = timers.get(holder, 0) + 1
+            due_deliveries = retrying = 0
+            for row in map(self._outbox.__getitem__, self._pending):
+                held = row.next_attempt_at is not None and row.next_attempt_at > now
+                if held and row.claimed_by is not None:
+                    deliveries[row.claimed_by] = deliveries.get(row.claimed_by, 0) + 1
+                elif not held:
+                    due_deliveries += 1
+                if row.attempts > 0:
+                    retrying += 1
+            dead = sum(1 for row in self._outbox.values() if row.status == "dead")
+            return work_status(
+                now,
+                due_timers=due_timers,
+                held_timers=timers,
+                due_deliveries=due_deliveries,
+                held_deliveries=deliveries,
+                retrying=retrying,
+                dead=dead,
+                seen=dict(self._workers),
+            )
 
     def _row(self, key: str, channel: str) -> _OutboxRow:
         self._check_open()
@@ -412,6 +520,7 @@ class MemoryStore:
                     row.status = "pending"
                     row.attempts = 0
                     row.next_attempt_at = None
+                    row.claimed_by = None
                     self._pending.add(ident)
                     count += 1
             return count

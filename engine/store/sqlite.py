@@ -35,6 +35,7 @@ from followup.model import (
     Record,
     Timer,
     TimerAction,
+    WorkStatus,
 )
 from followup.store import _migrations
 from followup.store._codec import (
@@ -48,6 +49,7 @@ from followup.store._codec import (
     stamp,
     state_names,
     to_text,
+    work_status,
 )
 
 __all__ = ["SQLiteStore"]
@@ -392,6 +394,61 @@ class SQLiteStore:
         params = (to_text(until), key, channel, to_text(now))
         with self._writing("claiming a row of the outbox of") as conn:
             return bool(conn.execute(_Q["claim_delivery"], params).rowcount == 1)
+
+    # -- work shared by many workers ---------------------------------------------------
+
+    def claim_due_timers(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Timer]:
+        at = to_text(now)
+        params = (worker, to_text(until), at, at, max(limit, 0))
+        with self._writing("claiming due timers in") as conn:
+            rows = conn.execute(_Q["claim_due_timers"], params).fetchall()
+        return sorted((_timer(row) for row in rows), key=lambda t: (t.fire_at, t.key))
+
+    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+        if not keys:
+            return
+        with self._writing("releasing timers in") as conn:
+            conn.executemany(_Q["release_timer"], [(key, worker) for key in keys])
+
+    def claim_deliveries(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        params = (to_text(until), worker, to_text(now), max(limit, 0))
+        with self._writing("claiming rows of the outbox of") as conn:
+            rows = conn.execute(_Q["claim_deliveries"], params).fetchall()
+        found = [_delivery(row) for row in rows]
+        found.sort(key=lambda d: (d.notification.created_at, d.notification.key, d.channel))
+        return found
+
+    def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
+        lease = to_text(until)
+        with self._writing("renewing the claims in") as conn:
+            conn.execute(_Q["worker_seen"], (worker, to_text(now)))
+            count = conn.execute(_Q["renew_timers"], (lease, worker)).rowcount
+            count += conn.execute(_Q["renew_deliveries"], (lease, worker)).rowcount
+        return count
+
+    def work_status(self, now: datetime) -> WorkStatus:
+        at = to_text(now)
+        with self._reading("reading the work queue of", snapshot=True) as conn:
+            (due_timers,) = conn.execute(_Q["status_due_timers"], (at, at)).fetchone()
+            held_timers = dict(conn.execute(_Q["status_held_timers"], (at,)).fetchall())
+            outbox = conn.execute(_Q["status_deliveries"], (at, at)).fetchall()
+            (dead,) = conn.execute(_Q["status_dead"]).fetchone()
+            seen = dict(conn.execute(_Q["status_workers"]).fetchall())
+        held_deliveries = {w: int(held or 0) for w, _, held, _ in outbox if w is not None}
+        return work_status(
+            from_text(at),
+            due_timers=int(due_timers),
+            held_timers=held_timers,
+            due_deliveries=sum(int(due or 0) for _, due, _, _ in outbox),
+            held_deliveries=held_deliveries,
+            retrying=sum(int(retrying or 0) for _, _, _, retrying in outbox),
+            dead=int(dead),
+            seen={w: from_text(t) for w, t in seen.items()},
+        )
 
     def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
         with self._writing("updating the outbox of") as conn:

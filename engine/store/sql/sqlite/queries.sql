@@ -73,7 +73,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET
     application_id = excluded.application_id, owner = excluded.owner, rule = excluded.rule,
     action = excluded.action, fire_at = excluded.fire_at, due_at = excluded.due_at,
-    contact = excluded.contact, target = excluded.target, occurrence = excluded.occurrence
+    contact = excluded.contact, target = excluded.target, occurrence = excluded.occurrence,
+    claimed_by = NULL, claimed_until = NULL
 
 -- name: insert_outbox
 INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
@@ -100,16 +101,17 @@ WHERE key = ? AND channel = ? AND status = 'pending'
 
 -- name: mark_delivered
 UPDATE outbox
-SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
+SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL,
+    claimed_by = NULL
 WHERE key = ? AND channel = ?
 
 -- name: mark_failed
 UPDATE outbox
-SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL
 WHERE key = ? AND channel = ?
 
 -- name: retry_dead_head
-UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL
+UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
 
 -- name: put_owner
 INSERT INTO owners (id, timezone, country, subdivision, channels) VALUES (?, ?, ?, ?, ?)
@@ -119,3 +121,54 @@ ON CONFLICT (id) DO UPDATE SET
 
 -- name: get_owner
 SELECT id, timezone, country, subdivision, channels FROM owners WHERE id = ?
+
+-- name: claim_due_timers
+UPDATE timers SET claimed_by = ?, claimed_until = ?
+WHERE key IN (
+    SELECT key FROM timers
+    WHERE fire_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+    ORDER BY fire_at, key LIMIT ?)
+RETURNING application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+
+-- name: release_timer
+UPDATE timers SET claimed_by = NULL, claimed_until = NULL WHERE key = ? AND claimed_by = ?
+
+-- name: claim_deliveries
+UPDATE outbox SET next_attempt_at = ?, claimed_by = ?
+WHERE (key, channel) IN (
+    SELECT key, channel FROM outbox
+    WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+    ORDER BY created_at, key, channel LIMIT ?)
+RETURNING key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
+          channel, status, attempts, next_attempt_at, last_error, delivered_at
+
+-- name: renew_timers
+UPDATE timers SET claimed_until = ? WHERE claimed_by = ?
+
+-- name: renew_deliveries
+UPDATE outbox SET next_attempt_at = ? WHERE claimed_by = ? AND status = 'pending'
+
+-- name: worker_seen
+INSERT INTO workers (id, seen_at) VALUES (?, ?)
+ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+
+-- name: status_due_timers
+SELECT count(*) FROM timers
+WHERE fire_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+
+-- name: status_held_timers
+SELECT claimed_by, count(*) FROM timers WHERE claimed_until > ? GROUP BY claimed_by
+
+-- name: status_deliveries
+SELECT
+    claimed_by,
+    sum(next_attempt_at IS NULL OR next_attempt_at <= ?),
+    sum(next_attempt_at > ? AND claimed_by IS NOT NULL),
+    sum(attempts > 0)
+FROM outbox WHERE status = 'pending' GROUP BY claimed_by
+
+-- name: status_dead
+SELECT count(*) FROM outbox WHERE status = 'dead'
+
+-- name: status_workers
+SELECT id, seen_at FROM workers ORDER BY id
