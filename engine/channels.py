@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol, runtime_checkable
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from followup.errors import PluginError
-from followup.model import Notification
+from followup.model import Application, Notification, Timer
 
-__all__ = ["Channel", "ChannelRegistry"]
+if TYPE_CHECKING:
+    from followup.timing import WorkCalendar
+
+__all__ = ["Channel", "ChannelRegistry", "Planner", "tell_planned"]
 
 
 @runtime_checkable
@@ -23,6 +27,55 @@ class Channel(Protocol):
     name: str
 
     def send(self, notification: Notification) -> None: ...
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """A channel that also follows the plan (optional): a calendar feed.
+
+    The engine calls ``planned`` after every change to an application's timers, with
+    every reminder the application has planned now (``application`` is None for the
+    rules over all of an owner's applications): a reminder missing from ``timers`` that
+    is not in ``fired`` was cancelled. Called in the engine's thread after the change is
+    committed; one that raises is logged and changes nothing else.
+    """
+
+    def planned(
+        self,
+        *,
+        owner: str,
+        application: Application | None,
+        timers: Sequence[Timer],
+        fired: Sequence[Timer],
+        calendar: WorkCalendar,
+    ) -> None: ...
+
+
+def tell_planned(
+    channels: Iterable[Channel],
+    *,
+    owner: str,
+    application: Application | None,
+    timers: Sequence[Timer],
+    fired: Sequence[Timer],
+    calendar: WorkCalendar,
+) -> list[str]:
+    """Give each channel that follows the plan the reminders now planned; returns what
+    failed, also logged (logger ``followup``)."""
+    reminders = [t for t in timers if t.action == "notify"]
+    failures = []
+    for channel in channels:
+        if not isinstance(channel, Planner):
+            continue
+        try:
+            channel.planned(owner=owner, application=application, timers=reminders,
+                            fired=fired, calendar=calendar)
+        except Exception as exc:  # the change is committed: a feed must not undo it
+            message = (f"channel {channel.name!r} failed to follow the plan: "
+                       f"{type(exc).__name__}: {exc}")
+            logging.getLogger("followup").warning(message)
+            failures.append(message)
+    return failures
 
 
 class ChannelRegistry:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from followup.channels import Channel, ChannelRegistry
+from followup.channels import Channel, ChannelRegistry, Planner, tell_planned
 from followup.clock import Clock, SystemClock
 from followup.delivery import DeliveryReport, Dispatcher
 from followup.errors import (
@@ -154,6 +154,8 @@ class Engine:
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
         self._calendars: dict[str, WorkCalendar] = {}
         self._owners: dict[str, Owner] = {}  # like the calendars: one read per owner
+        # Channels that follow the plan as well as deliver (a calendar feed).
+        self._planners = [c for c in self.channels if isinstance(c, Planner)]
 
     # -- owners --------------------------------------------------------------------
 
@@ -611,6 +613,9 @@ class Engine:
             notifications=tuple(notifications),
         )
         stored = self.store.commit(change)
+        if self._planners and (armed or removed):
+            tell_planned(self._planners, owner=stored.owner, application=stored,
+                         timers=planned, fired=fired, calendar=calendar)
         if self.plugins is not None:
             for entry in appended:
                 if entry.to_state is not None and entry.kind in ("event", "transition"):
@@ -834,6 +839,9 @@ class Engine:
         if removed or added or notes:
             self.store.commit_owner(owner, timers_removed=removed, timers_added=added,
                                     notifications=notes)
+            if self._planners:
+                tell_planned(self._planners, owner=owner, application=None,
+                             timers=list(desired.values()), fired=fired, calendar=calendar)
         return fired, notes
 
     def _owner_notification(self, rule: Rule, timer: Timer, view: Mapping[str, Any],

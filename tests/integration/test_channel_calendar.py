@@ -1,0 +1,247 @@
+"""The calendar channel on a real file, parsed back with icalendar: reminders at their
+times with alarms, stable UIDs, a moved reminder replaced, a cancelled one removed."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+
+from followup import (
+    Channel,
+    Contact,
+    Engine,
+    FakeClock,
+    MemoryStore,
+    Notification,
+    PluginError,
+    Settings,
+    load_rules,
+)
+from followup.manager import load_plugins
+from followup.plugins.calendar import CalendarChannel, followup_register_channels
+
+START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
+PACK = load_rules("calendar.yaml", text="version: 1\nextends: after-interview\n"
+                                         "channels: [calendar]\n")
+
+
+def engine_with(channel: CalendarChannel, clock: FakeClock) -> Engine:
+    engine = Engine(rules=PACK, store=MemoryStore(), clock=clock, channels=[channel])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    return engine
+
+
+def components(path: Path, kind: str = "VEVENT") -> dict[str, Any]:
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    return {str(c["UID"]): c for c in calendar.walk(kind)}
+
+
+def alarm_at(component: Any) -> datetime:
+    """When the component's alarm rings."""
+    (alarm,) = component.walk("VALARM")
+    trigger = alarm.decoded("TRIGGER")
+    start: datetime = component.decoded("DTSTART")
+    return start + trigger if isinstance(trigger, timedelta) else trigger
+
+
+def add_acme(engine: Engine) -> str:
+    return engine.add_application(
+        owner="ada", company="Acme", role="Engineer", facts={"interviewed_at": START},
+        contacts=[Contact("Jane Doe", "interviewer", title="CTO")]).id
+
+
+def test_planned_reminders_are_events_with_alarms_at_their_times(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.ics"
+    clock = FakeClock(START)
+    engine = engine_with(CalendarChannel(path, clock=clock), clock)
+    app_id = add_acme(engine)
+    reminders = [t for t in engine.timers(app_id) if t.action == "notify"]
+    assert len(reminders) >= 3
+    events = components(path)
+    mine = {uid for uid, c in events.items() if str(c["X-FOLLOWUP-APPLICATION"]) == app_id}
+    assert mine == {t.key + "@followup" for t in reminders}
+    # The rules over all of the owner's applications are there too (keep-looking).
+    (nudge,) = [t for t in engine.agenda(owner="ada") if t.application is None]
+    assert alarm_at(events[nudge.timer.key + "@followup"]) == nudge.timer.fire_at
+    for timer in reminders:
+        event = events[timer.key + "@followup"]
+        assert event.decoded("DTSTART") == timer.fire_at
+        assert alarm_at(event) == timer.fire_at
+        assert event["SEQUENCE"] == 0
+        assert str(event["X-FOLLOWUP-STATUS"]) == "planned"
+    call = next(t for t in reminders if t.rule == "follow-up-call")
+    assert "Acme" in str(events[call.key + "@followup"]["SUMMARY"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".reminders.ics.*"))  # no temporary file left behind
+
+
+def test_a_moved_reminder_replaces_the_old_one_and_a_cancelled_one_is_removed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reminders.ics"
+    clock = FakeClock(START)
+    engine = engine_with(CalendarChannel(path, clock=clock), clock)
+    app_id = add_acme(engine)
+    call = next(t for t in engine.timers(app_id) if t.rule == "follow-up-call")
+    uid = call.key + "@followup"
+    before = components(path)[uid]
+
+    clock.advance(timedelta(hours=1))
+    engine.set_facts(app_id, {"decision_expected_on": "2027-01-20"})
+    moved = next(t for t in engine.timers(app_id) if t.rule == "follow-up-call")
+    assert moved.key == call.key and moved.fire_at != call.fire_at
+    after = components(path)
+    assert list(after).count(uid) == 1
+    assert after[uid].decoded("DTSTART") == moved.fire_at
+    assert alarm_at(after[uid]) == moved.fire_at
+    assert after[uid]["SEQUENCE"] == before["SEQUENCE"] + 1
+    assert after[uid].decoded("DTSTAMP") == START + timedelta(hours=1)
+
+    engine.record(app_id, "called")  # done: the follow-up call's reminder is cancelled
+    assert uid not in components(path)
+    engine.record(app_id, "rejected")  # the state is left: its reminders go too
+    planned = {uid for uid, c in components(path).items()
+               if str(c["X-FOLLOWUP-STATUS"]) == "planned"
+               and str(c["X-FOLLOWUP-APPLICATION"]) == app_id}
+    assert planned == {t.key + "@followup" for t in engine.timers(app_id) if t.action == "notify"}
+    assert planned != {uid for uid, c in after.items()
+                       if str(c["X-FOLLOWUP-APPLICATION"]) == app_id}
+
+
+def test_a_delivered_reminder_shows_what_was_sent_and_a_repeat_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reminders.ics"
+    clock = FakeClock(START)
+    channel = CalendarChannel(path, clock=clock)
+    engine = engine_with(channel, clock)
+    add_acme(engine)
+    report = engine.run_due()
+    sent = [row.notification for row in report.delivery.delivered]
+    assert sent and not report.delivery.failed
+    events = components(path)
+    for notification in sent:
+        event = events[notification.key + "@followup"]
+        assert str(event["SUMMARY"]) == notification.subject
+        assert str(event["X-FOLLOWUP-STATUS"]) == "delivered"
+        assert event["SEQUENCE"] >= 1  # it was planned first, then sent
+        assert alarm_at(event) == notification.created_at
+    thanks = next(n for n in sent if n.rule == "thank-you-notes")
+    assert thanks.body.splitlines()[0] in str(events[thanks.key + "@followup"]["DESCRIPTION"])
+    written = path.read_bytes()
+    clock.advance(timedelta(minutes=5))
+    channel.send(thanks)  # at least once: the same notification again
+    assert path.read_bytes() == written
+    # Later changes to the plan leave delivered reminders alone.
+    engine.record(report.outcomes[0].application.id, "rejected")
+    assert thanks.key + "@followup" in components(path)
+
+
+def test_todo_mode_writes_tasks_due_at_their_deadlines(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.ics"
+    clock = FakeClock(START)
+    engine = engine_with(CalendarChannel(path, todo=True, clock=clock), clock)
+    app_id = add_acme(engine)
+    todos = components(path, "VTODO")
+    assert todos and not components(path, "VEVENT")
+    for timer in (t for t in engine.timers(app_id) if t.action == "notify"):
+        todo = todos[timer.key + "@followup"]
+        if timer.due_at is not None and timer.due_at > timer.fire_at:
+            assert todo.decoded("DUE") == timer.due_at
+        assert alarm_at(todo) == timer.fire_at
+
+
+def test_past_reminders_are_dropped_after_keep_days(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.ics"
+    clock = FakeClock(START)
+    channel = CalendarChannel(path, keep_days=10, clock=clock)
+    channel.send(notification("old/1"))
+    clock.advance(timedelta(days=11))
+    channel.send(notification("new/1", created_at=clock.now()))
+    assert set(components(path)) == {"new/1@followup"}
+
+
+def notification(key: str, owner: str = "ada", **changes: Any) -> Notification:
+    values: dict[str, Any] = dict(
+        key=key, application_id="app-1", owner=owner, rule="thank-you-notes",
+        created_at=START, subject=f"Reminder {key}", body="Dear Jane,\nthank you.\n",
+        due_at=START + timedelta(days=2), contact="Jane Doe", channels=("calendar",),
+        data={"due_local": "2027-01-06T17:00:00-05:00"})
+    values.update(changes)
+    return Notification(**values)
+
+
+def test_two_senders_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.ics"
+    # Two channel objects on one file, as two engines in one process would have.
+    channels = [CalendarChannel(path), CalendarChannel(path)]
+    start = threading.Barrier(2)
+
+    def send_many(channel: CalendarChannel, prefix: str) -> None:
+        start.wait()
+        for i in range(25):
+            channel.send(notification(f"{prefix}/{i}"))
+
+    threads = [threading.Thread(target=send_many, args=(c, p))
+               for c, p in zip(channels, "ab", strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(components(path)) == 50
+
+
+def test_an_owner_placeholder_gives_each_owner_a_file(tmp_path: Path) -> None:
+    channel = CalendarChannel(tmp_path / "cal" / "reminders-{owner}.ics")
+    channel.send(notification("a/1", owner="ada"))
+    channel.send(notification("b/1", owner="bob/../x"))
+    assert set(components(tmp_path / "cal" / "reminders-ada.ics")) == {"a/1@followup"}
+    (other,) = [p for p in (tmp_path / "cal").glob("*.ics") if p.name != "reminders-ada.ics"]
+    assert other.parent == tmp_path / "cal" and "/" not in other.name
+    assert set(components(other)) == {"b/1@followup"}
+
+
+def register(env: dict[str, str]) -> list[Channel]:
+    found: list[Channel] = []
+    followup_register_channels(register=found.append, settings=Settings(environ=env))
+    return found
+
+
+def test_settings_are_checked_when_loading(tmp_path: Path) -> None:
+    assert register({}) == []
+    with pytest.raises(PluginError, match="FOLLOWUP_CALENDAR_PATH"):
+        register({"FOLLOWUP_CALENDAR_COMPONENT": "todo"})
+    with pytest.raises(PluginError, match="must be event or todo, not 'task'"):
+        register({"FOLLOWUP_CALENDAR_PATH": str(tmp_path / "r.ics"),
+                  "FOLLOWUP_CALENDAR_COMPONENT": "task"})
+    with pytest.raises(PluginError, match="names a folder"):
+        register({"FOLLOWUP_CALENDAR_PATH": str(tmp_path)})
+    with pytest.raises(PluginError, match="KEEP_DAYS must be a whole number"):
+        register({"FOLLOWUP_CALENDAR_PATH": str(tmp_path / "r.ics"),
+                  "FOLLOWUP_CALENDAR_KEEP_DAYS": "ninety"})
+    with pytest.raises(PluginError, match=r"only \{owner\}"):
+        register({"FOLLOWUP_CALENDAR_PATH": str(tmp_path / "{who}.ics")})
+    mine = tmp_path / "mine.ics"
+    mine.write_text("BEGIN:VCALENDAR\r\nPRODID:-//Someone else//EN\r\nEND:VCALENDAR\r\n")
+    with pytest.raises(PluginError, match="did not write"):
+        register({"FOLLOWUP_CALENDAR_PATH": str(mine)})
+    (channel,) = register({"FOLLOWUP_CALENDAR_PATH": str(tmp_path / "r.ics"),
+                           "FOLLOWUP_CALENDAR_COMPONENT": "TODO"})
+    assert isinstance(channel, CalendarChannel) and channel.todo
+
+
+def test_the_entry_point_loads_it_and_a_bad_setting_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.ics"
+    plugins = load_plugins(environ={"FOLLOWUP_PLUGINS": "calendar",
+                                    "FOLLOWUP_CALENDAR_PATH": str(path)})
+    assert plugins.channels.names() == ["calendar"]
+    broken = load_plugins(environ={"FOLLOWUP_PLUGINS": "calendar,console",
+                                   "FOLLOWUP_CALENDAR_COMPONENT": "todo"})
+    assert "FOLLOWUP_CALENDAR_PATH" in broken.failures["calendar"]
+    assert broken.channels.names() == ["console"]
