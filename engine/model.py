@@ -49,13 +49,27 @@ class Owner:
 
 @dataclass(frozen=True)
 class Contact:
-    """Someone connected to an application; ``name`` is unique within it."""
+    """Someone connected to an application; ``name`` is unique within it.
+
+    The fields after ``phone`` keep what a business card (a vCard) says, so that a card
+    imported and exported again loses nothing: ``name_parts`` are the structured name
+    (family, given, additional, prefixes, suffixes), ``organization`` the company then
+    its units, ``address`` the seven parts of a postal address (PO box, extended,
+    street, locality, region, postal code, country), ``other_emails`` and
+    ``other_phones`` those beyond the first.
+    """
 
     name: str
     role: str  # interviewer, referral, reference, recruiter, or a role the pack adds
     title: str = ""
     email: str = ""
     phone: str = ""
+    organization: tuple[str, ...] = ()
+    name_parts: tuple[str, ...] = ()
+    address: tuple[str, ...] = ()
+    note: str = ""
+    other_emails: tuple[str, ...] = ()
+    other_phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

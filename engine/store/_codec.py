@@ -30,6 +30,8 @@ from followup.model import (
 __all__ = [
     "Batch",
     "check_owner_change",
+    "contact_fields",
+    "contact_from_fields",
     "contacts_from_json",
     "contacts_to_json",
     "dump_json",
@@ -134,19 +136,41 @@ def contacts_to_json(contacts: tuple[Contact, ...]) -> str:
 # hashable, so their JSON is remembered rather than encoded on every commit.
 @lru_cache(maxsize=4096)
 def _contacts_json(contacts: tuple[Contact, ...]) -> str:
-    return _encode(
-        [
-            {"name": c.name, "role": c.role, "title": c.title, "email": c.email, "phone": c.phone}
-            for c in contacts
-        ]
-    )
+    return _encode([contact_fields(c) for c in contacts])
+
+
+# The fields a business card adds (see Contact): written only when set, so the JSON of a
+# contact without them is what it always was, and no schema migration is needed.
+_CARD_LISTS = ("organization", "name_parts", "address", "other_emails", "other_phones")
+
+
+def contact_fields(c: Contact) -> dict[str, Any]:
+    """A contact as a JSON object: the five first fields always, the card's when set."""
+    out: dict[str, Any] = {
+        "name": c.name, "role": c.role, "title": c.title, "email": c.email, "phone": c.phone}
+    for name in _CARD_LISTS:
+        value = getattr(c, name)
+        if value:
+            out[name] = list(value)
+    if c.note:
+        out["note"] = c.note
+    return out
 
 
 def contacts_from_json(text: str) -> tuple[Contact, ...]:
     """Contacts written by ``contacts_to_json``."""
     if text == "[]":
         return ()
-    return tuple(Contact(**fields) for fields in json.loads(text))
+    return tuple(contact_from_fields(fields) for fields in json.loads(text))
+
+
+def contact_from_fields(fields: Mapping[str, Any]) -> Contact:
+    """A contact from the JSON object ``contact_fields`` writes (lists become tuples)."""
+    values = dict(fields)
+    for name in _CARD_LISTS:
+        if name in values:
+            values[name] = tuple(values[name])
+    return Contact(**values)
 
 
 def state_names(states: Collection[str] | None) -> frozenset[str] | None:
