@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from followup.store import MemoryStore, SQLiteStore, Store
+from tests.postgres import postgres_store
 
 # Every store the contract suite runs on; a new store is one more line here.
 STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
     "memory": lambda tmp_path: MemoryStore(),
     "sqlite": lambda tmp_path: SQLiteStore(tmp_path / "followup.db"),
+    "postgresql": postgres_store,  # skipped without a server, except in CI
 }
 
 

@@ -9,13 +9,20 @@ from followup.store.sqlite import SQLiteStore
 __all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, migrate: bool = False) -> Store:
     """Open a store from a URL: ``memory:``, ``sqlite:///relative/or/absolute/path.db``,
-    or a bare file path (SQLite)."""
+    a bare file path (SQLite), or ``postgresql://user@host:port/database`` (needs the
+    ``postgresql`` extra). A SQLite file is created and migrated as needed; a PostgreSQL
+    database is migrated only when ``migrate`` is true (else it must be up to date:
+    ``followup migrate``)."""
     from followup.errors import InputError
 
     if url in ("memory:", "memory://"):
         return MemoryStore()
+    if url.startswith(("postgresql://", "postgres://")):
+        from followup.store.postgres import PostgresStore
+
+        return PostgresStore(url, migrate=migrate)
     if url.startswith("sqlite:///"):
         return SQLiteStore(url[len("sqlite:///") :])
     if url.startswith("sqlite://"):
@@ -23,6 +30,7 @@ def open_store(url: str) -> Store:
     if "://" in url:
         scheme = url.split("://", 1)[0]
         raise InputError(
-            f"unknown store {scheme!r} in {url!r}: use sqlite:///PATH, a file path or memory:"
+            f"unknown store {scheme!r} in {url!r}: use sqlite:///PATH, a file path, "
+            "postgresql://USER@HOST:PORT/DATABASE or memory:"
         )
     return SQLiteStore(url)

@@ -14,13 +14,29 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Any
 
 from followup.errors import SchemaError
 
-__all__ = ["Migration", "apply_sqlite", "is_busy", "migrations", "queries", "sql_dir"]
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = [
+    "Migration",
+    "apply_postgres",
+    "apply_sqlite",
+    "is_busy",
+    "migrations",
+    "pending_postgres",
+    "queries",
+    "sql_dir",
+]
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _QUERY_NAME = re.compile(r"^--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+# Held while a PostgreSQL database is migrated, so that two `followup migrate` (or two
+# workers opening with migrate=True) apply each migration once. Any constant will do.
+_PG_LOCK = 0x666F6C6C  # "foll"
 _UPGRADE = "upgrade followup (pip install --upgrade followup-engine) or use another file"
 
 
@@ -160,3 +176,53 @@ def _check(recorded: dict[int, str], known: tuple[Migration, ...], where: str) -
                 f"migration {version} is {known[version - 1].file}: the database comes "
                 f"from a different build of followup; {_UPGRADE}"
             )
+
+
+def pending_postgres(conn: psycopg.Connection[Any], where: str) -> list[int]:
+    """The versions a PostgreSQL database lacks (all of them for an empty one).
+
+    Raises ``SchemaError`` if the database is newer than this code or not followup's."""
+    known = migrations("postgresql")
+    recorded = _recorded_postgres(conn, where)
+    _check(recorded, known, where)
+    return [m.version for m in known if m.version not in recorded]
+
+
+def apply_postgres(conn: psycopg.Connection[Any], where: str) -> list[int]:
+    """Bring the PostgreSQL database on ``conn`` (autocommit) up to date; return the
+    versions applied. Each migration runs in its own transaction (PostgreSQL's DDL is
+    transactional, so a migration killed halfway leaves nothing behind) under an
+    advisory lock that serialises concurrent migrators."""
+    applied: list[int] = []
+    for migration in migrations("postgresql"):
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+            recorded = _recorded_postgres(conn, where)
+            _check(recorded, migrations("postgresql"), where)
+            if migration.version in recorded:
+                continue
+            conn.execute(migration.sql.encode("utf-8"))
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+        applied.append(migration.version)
+    return applied
+
+
+def _recorded_postgres(conn: psycopg.Connection[Any], where: str) -> dict[int, str]:
+    """The migrations a PostgreSQL database says it has, by version (its current schema:
+    the first one on the search path)."""
+    row = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    if row is not None and row[0]:
+        return {int(v): str(n) for v, n in
+                conn.execute("SELECT version, name FROM schema_migrations")}
+    tables = [name for (name,) in conn.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = current_schema() ORDER BY table_name")]
+    if tables:
+        raise SchemaError(
+            f"{where} has tables ({', '.join(tables)}) but no schema_migrations: it is not a "
+            "followup database; use another database or schema (?options=-csearch_path%3DNAME)"
+        )
+    return {}

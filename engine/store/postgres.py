@@ -1,0 +1,603 @@
+"""The store for many workers on many machines: one PostgreSQL database (psycopg 3).
+
+Each commit is one transaction that first locks the applications it changes (in id
+order) and checks their versions, so two writers of one application never both win: the
+second gets ``ConflictError`` and the engine applies its event again on the new state.
+Due timers and outbox rows are claimed with ``FOR UPDATE SKIP LOCKED``, in batches, under
+a lease; a commit that arms timers or adds outbox rows wakes waiting workers with
+``NOTIFY followup_work``. The schema comes from the migrations in ``sql/postgresql/``,
+applied by ``followup migrate`` (or ``PostgresStore(url, migrate=True)``).
+
+Needs the ``postgresql`` extra: ``pip install 'followup-engine[postgresql]'``.
+
+Example::
+
+    with PostgresStore("postgresql://app@db.example/followup", migrate=True) as store:
+        record = store.load("app1", owner="ada")
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from followup.errors import ConflictError, InputError, StoreError, UnknownApplication
+from followup.model import (
+    Application,
+    Change,
+    Delivery,
+    DeliveryStatus,
+    HistoryEntry,
+    HistoryKind,
+    Notification,
+    Owner,
+    Record,
+    Timer,
+    TimerAction,
+    WorkStatus,
+)
+from followup.store import _migrations
+from followup.store._codec import (
+    check_owner_change,
+    contacts_from_json,
+    contacts_to_json,
+    dump_json,
+    gather,
+    load_json,
+    stamp,
+    state_names,
+    utc,
+    work_status,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresStore"]
+
+_Q = _migrations.queries("postgresql")
+_Row = tuple[Any, ...]
+_T = TypeVar("_T")
+_RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again
+CHANNEL = "followup_work"  # what LISTEN/NOTIFY wakes workers on
+
+
+def _driver() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StoreError(
+            "a postgresql:// store needs psycopg 3: pip install 'followup-engine[postgresql]'"
+        ) from exc
+    return psycopg
+
+
+class PostgresStore:
+    """A ``Store`` in a PostgreSQL database, shared by any number of processes.
+
+    ``url`` is a libpq connection string or URI (``postgresql://user@host:5432/db``;
+    ``?options=-csearch_path%3Dmyschema`` picks a schema). ``migrate``: bring the schema
+    up to date when opening; otherwise a database that lacks migrations is refused with
+    a clear error (run ``followup migrate``). ``timeout``: seconds to wait for the
+    server when connecting. One store may be shared between threads.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = False, timeout: float = 10.0) -> None:
+        self.url = url
+        self.where = describe(url)
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = self._connect(timeout)
+        self._listener: psycopg.Connection[Any] | None = None
+        self._timeout = timeout
+        try:
+            if migrate:
+                self.migrate()
+            else:
+                self._check_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, timeout: float) -> psycopg.Connection[Any]:
+        pg = _driver()
+        try:
+            conn = pg.connect(self.url, autocommit=True,
+                                   connect_timeout=max(1, round(timeout)))
+            conn.execute("SET TIME ZONE 'UTC'")
+        except pg.Error as exc:
+            raise StoreError(
+                f"cannot connect to PostgreSQL at {self.where}: {_first_line(exc)}; is the "
+                "server running, and are the host, port, user and database in the URL right?"
+            ) from exc
+        return cast("psycopg.Connection[Any]", conn)
+
+    # -- the connection and its transactions ------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; return the versions applied."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                return _migrations.apply_postgres(conn, self.where)
+            except _driver().Error as exc:
+                raise StoreError(f"migrating {self.where} failed: {_first_line(exc)}") from exc
+
+    def _check_schema(self) -> None:
+        with self._lock:
+            conn = self._connection()
+            try:
+                missing = _migrations.pending_postgres(conn, self.where)
+            except _driver().Error as exc:
+                raise StoreError(f"reading {self.where} failed: {_first_line(exc)}") from exc
+        if missing:
+            raise StoreError(
+                f"{self.where} lacks schema migrations {missing}: run  followup migrate "
+                "--db URL  once (it is safe while workers run), then start again"
+            )
+
+    def close(self) -> None:
+        """Close the connections; the store is unusable afterwards. Closing twice is fine."""
+        with self._lock:
+            for conn in (self._conn, self._listener):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._listener = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            raise StoreError(f"the store on {self.where} is closed")
+        return self._conn
+
+    def _run(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T], *,
+             write: bool = True) -> _T:
+        """``work`` in one transaction, run again if PostgreSQL broke a deadlock or a
+        serialization conflict by aborting it; driver errors become ``StoreError``."""
+        pg = _driver()
+        for attempt in range(_RETRIES):
+            with self._lock:
+                conn = self._connection()
+                try:
+                    with conn.transaction(), conn.cursor() as cur:
+                        if not write:
+                            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
+                                        "READ ONLY")
+                        return work(cur)
+                except (pg.errors.DeadlockDetected,
+                        pg.errors.SerializationFailure) as exc:
+                    if attempt == _RETRIES - 1:
+                        raise StoreError(f"{what} {self.where} failed: {_first_line(exc)}") \
+                            from exc
+                except pg.OperationalError as exc:
+                    raise StoreError(
+                        f"{what} {self.where} failed: {_first_line(exc)} (the connection to "
+                        "the server was lost; try again)") from exc
+                except pg.Error as exc:
+                    raise StoreError(f"{what} {self.where} failed: {_first_line(exc)}") from exc
+            time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _read(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
+        return self._run(what, work, write=False)
+
+    # -- waking workers ---------------------------------------------------------------
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until a commit announces new work (NOTIFY) or ``timeout`` seconds
+        pass; True if woken. The first call starts listening on its own connection."""
+        pg = _driver()
+        try:
+            if self._listener is None:
+                self._listener = pg.connect(self.url, autocommit=True,
+                                                 connect_timeout=max(1, round(self._timeout)))
+                self._listener.execute(f"LISTEN {CHANNEL}")
+            woken = False
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                woken = True
+            if woken:  # take every other notice already queued: one pass serves them all
+                for _ in self._listener.notifies(timeout=0.0):
+                    pass
+            return woken
+        except pg.Error as exc:
+            if self._listener is not None:
+                self._listener.close()
+            self._listener = None
+            raise StoreError(f"listening on {self.where} failed: {_first_line(exc)}") from exc
+
+    # -- reads -------------------------------------------------------------------------
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        def work(cur: psycopg.Cursor[Any]) -> Record:
+            app = _owned(cur, application_id, owner)
+            history = cur.execute(_Q["history_of"], (application_id,)).fetchall()
+            timers = cur.execute(_Q["timers_of"], (application_id,)).fetchall()
+            return Record(app, tuple(map(_history_entry, history)), tuple(map(_timer, timers)))
+
+        return self._read("loading from", work)
+
+    def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
+        def work(cur: psycopg.Cursor[Any]) -> list[HistoryEntry]:
+            _owned(cur, application_id, owner)
+            return [_history_entry(r) for r in cur.execute(_Q["history_of"], (application_id,))]
+
+        return self._read("reading history from", work)
+
+    def applications(
+        self, *, owner: str | None = None, states: Collection[str] | None = None
+    ) -> list[Application]:
+        where, params = _application_filter(owner, states)
+        sql = f"{_Q['applications_head']}{where} ORDER BY created_at NULLS FIRST, id"
+        return self._read("listing applications in",
+                          lambda cur: [_application(r) for r in cur.execute(sql, params)])
+
+    def count_applications(
+        self, *, owner: str | None = None, states: Collection[str] | None = None
+    ) -> int:
+        where, params = _application_filter(owner, states)
+        sql = _Q["count_applications_head"] + where
+        return self._read("counting applications in",
+                          lambda cur: int(_one(cur.execute(sql, params))[0]))
+
+    def count_by_state(self, *, owner: str) -> dict[str, int]:
+        return self._read("counting applications in", lambda cur: {
+            state: int(count) for state, count in cur.execute(_Q["count_by_state"], (owner,))})
+
+    def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
+        params = (utc(now), max(limit, 0))
+        return self._read("reading due timers from",
+                          lambda cur: [_timer(r) for r in cur.execute(_Q["due_timers"], params)])
+
+    def timers(
+        self,
+        *,
+        owner: str | None = None,
+        application_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Timer]:
+        where, params = _where(
+            ("owner = %s", owner),
+            ("application_id = %s", application_id),
+            ("fire_at >= %s", None if start is None else utc(start)),
+            ("fire_at < %s", None if end is None else utc(end)),
+        )
+        sql = f"{_Q['timers_head']}{where} ORDER BY fire_at, key"
+        return self._read("reading timers from",
+                          lambda cur: [_timer(r) for r in cur.execute(sql, params)])
+
+    def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
+        params = (utc(now), max(limit, 0))
+        return self._read("reading the outbox of", lambda cur: [
+            _delivery(r) for r in cur.execute(_Q["pending_deliveries"], params)])
+
+    def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
+        where, params = _where(("owner = %s", owner), ("status = %s", status))
+        sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
+        return self._read("reading the outbox of",
+                          lambda cur: [_delivery(r) for r in cur.execute(sql, params)])
+
+    def get_owner(self, owner_id: str) -> Owner | None:
+        row = self._read("reading owners from",
+                         lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
+        if row is None:
+            return None
+        owner_id, timezone, country, subdivision, channels = row
+        return Owner(owner_id, timezone, country, subdivision,
+                     None if channels is None else tuple(load_json(channels)))
+
+    # -- writes ------------------------------------------------------------------------
+
+    def commit(self, change: Change) -> Application:
+        return self._commit((change,))[0]
+
+    def commit_many(self, changes: Sequence[Change]) -> list[Application]:
+        if not changes:
+            return []
+        return self._commit(changes)
+
+    def _commit(self, changes: Sequence[Change]) -> list[Application]:
+        # Everything that needs no stored data is checked and encoded before the lock.
+        batch = gather(changes)
+        history = [_history_row(entry) for entry in batch.history]
+        removed = [(key,) for key, timer in batch.timers.items() if timer is None]
+        added = [_timer_row(timer) for timer in batch.timers.values() if timer is not None]
+        outbox = [row for n in batch.notifications for row in _outbox_rows(n)]
+        rows = {app.id: _application_row(app) for app in (c.application for c in changes)}
+        pg = _driver()
+
+        def work(cur: psycopg.Cursor[Any]) -> list[Application]:
+            stored = dict(cur.execute(_Q["lock_stored"], (batch.ids,)).fetchall())
+            results, final = stamp(changes, stored)
+            inserts = [(*rows[a.id], a.version, a.id) for a, base in final.values()
+                       if base is None]
+            updates = [(*rows[a.id], a.version, a.id, base) for a, base in final.values()
+                       if base is not None]
+            try:
+                if inserts:
+                    cur.executemany(_Q["insert_application"], inserts)
+            except pg.errors.UniqueViolation as exc:
+                raise ConflictError(
+                    "another writer created the same application at the same moment; load "
+                    "it and retry") from exc
+            for row in updates:  # each checked: the rows are locked, so this only guards
+                if cur.execute(_Q["update_application"], row).rowcount != 1:
+                    raise StoreError(f"application {row[-2]!r} changed during a commit")
+            if history:
+                try:
+                    cur.executemany(_Q["insert_history"], history)
+                except pg.errors.UniqueViolation as exc:
+                    raise _history_clash(exc) from exc
+            if removed:
+                cur.executemany(_Q["delete_timer"], removed)
+            if added:
+                cur.executemany(_Q["put_timer"], added)
+            if outbox:
+                cur.executemany(_Q["insert_outbox"], outbox)
+            if added or outbox:
+                cur.execute(_Q["notify_work"])
+            return results
+
+        return self._run("committing to", work)
+
+    def commit_owner(
+        self,
+        owner: str,
+        *,
+        timers_removed: Sequence[str] = (),
+        timers_added: Sequence[Timer] = (),
+        notifications: Sequence[Notification] = (),
+    ) -> None:
+        check_owner_change(owner, timers_added, notifications)
+        removed = [(key, owner) for key in timers_removed]
+        added = [_timer_row(timer) for timer in timers_added]
+        outbox = [row for n in notifications for row in _outbox_rows(n)]
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            if removed:
+                cur.executemany(_Q["delete_owner_timer"], removed)
+            if added:
+                cur.executemany(_Q["put_timer"], added)
+            if outbox:
+                cur.executemany(_Q["insert_outbox"], outbox)
+            if added or outbox:
+                cur.execute(_Q["notify_work"])
+
+        self._run("committing to", work)
+
+    def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
+        self._update_delivery(_Q["mark_delivered"], (utc(at), key, channel), key, channel)
+
+    def mark_failed(
+        self,
+        key: str,
+        channel: str,
+        *,
+        error: str,
+        next_attempt_at: datetime | None,
+        dead: bool,
+    ) -> None:
+        params = ("dead" if dead else "pending", error,
+                  None if next_attempt_at is None else utc(next_attempt_at), key, channel)
+        self._update_delivery(_Q["mark_failed"], params, key, channel)
+
+    def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
+        count = self._run("updating the outbox of", lambda cur: cur.execute(sql, params).rowcount)
+        if count == 0:
+            raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
+
+    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
+        params = (utc(until), key, channel, utc(now))
+        return bool(self._run("claiming a row of the outbox of",
+                              lambda cur: cur.execute(_Q["claim_delivery"], params).rowcount) == 1)
+
+    def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:
+        where, params = _where(("status = %s", "dead"), ("owner = %s", owner), ("key = %s", key))
+        sql = _Q["retry_dead_head"] + where
+
+        def work(cur: psycopg.Cursor[Any]) -> int:
+            count = cur.execute(sql, params).rowcount
+            if count:
+                cur.execute(_Q["notify_work"])
+            return count
+
+        return self._run("updating the outbox of", work)
+
+    def put_owner(self, owner: Owner) -> None:
+        channels = None if owner.channels is None else dump_json(
+            list(owner.channels), what=f"the channels of owner {owner.id!r}")
+        params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels)
+        self._run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
+
+    # -- work shared by many workers ---------------------------------------------------
+
+    def claim_due_timers(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Timer]:
+        params = {"now": utc(now), "until": utc(until), "worker": worker,
+                  "limit": max(limit, 0)}
+        rows = self._run("claiming due timers in",
+                         lambda cur: cur.execute(_Q["claim_due_timers"], params).fetchall())
+        return sorted(map(_timer, rows), key=lambda t: (t.fire_at, t.key))
+
+    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+        if keys:
+            self._run("releasing timers in",
+                      lambda cur: cur.execute(_Q["release_timers"], (list(keys), worker)))
+
+    def claim_deliveries(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        params = {"now": utc(now), "until": utc(until), "worker": worker,
+                  "limit": max(limit, 0)}
+        rows = self._run("claiming rows of the outbox of",
+                         lambda cur: cur.execute(_Q["claim_deliveries"], params).fetchall())
+        found = [_delivery(row) for row in rows]
+        found.sort(key=lambda d: (d.notification.created_at, d.notification.key, d.channel))
+        return found
+
+    def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
+        lease = utc(until)
+
+        def work(cur: psycopg.Cursor[Any]) -> int:
+            cur.execute(_Q["worker_seen"], (worker, utc(now)))
+            count = cur.execute(_Q["renew_timers"], (lease, worker)).rowcount
+            return count + cur.execute(_Q["renew_deliveries"], (lease, worker)).rowcount
+
+        return self._run("renewing the claims in", work)
+
+    def work_status(self, now: datetime) -> WorkStatus:
+        at = utc(now)
+
+        def work(cur: psycopg.Cursor[Any]) -> WorkStatus:
+            (due_timers,) = _one(cur.execute(_Q["status_due_timers"], (at, at)))
+            held_timers = {w: int(n) for w, n in cur.execute(_Q["status_held_timers"], (at,))}
+            outbox = cur.execute(_Q["status_deliveries"], (at, at)).fetchall()
+            (dead,) = _one(cur.execute(_Q["status_dead"]))
+            seen = dict(cur.execute(_Q["status_workers"]).fetchall())
+            return work_status(
+                at,
+                due_timers=int(due_timers),
+                held_timers=held_timers,
+                due_deliveries=sum(int(due) for _, due, _, _ in outbox),
+                held_deliveries={w: int(held) for w, _, held, _ in outbox if w is not None},
+                retrying=sum(int(retrying) for _, _, _, retrying in outbox),
+                dead=int(dead),
+                seen=seen,
+            )
+
+        return self._read("reading the work queue of", work)
+
+
+# -- connection strings ---------------------------------------------------------------------
+
+
+def describe(url: str) -> str:
+    """Where a connection string points, for messages: never its password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(url)
+    except Exception:  # not parseable: the driver will say why when connecting
+        return "the PostgreSQL database in the store URL"
+    host = str(parts.get("host") or "localhost")
+    port = str(parts.get("port") or "5432")
+    return f"postgresql://{parts.get('user', '') and str(parts['user']) + '@'}{host}:{port}/" \
+           f"{parts.get('dbname') or ''}"
+
+
+def _history_clash(exc: Any) -> InputError:
+    # The server names the row: "Key (application_id, seq)=(a1, 0) already exists."
+    found = re.search(r"=\((.*), (\d+)\) already exists", exc.diag.message_detail or "")
+    which = (f"history entry {found[2]} of application {found[1]!r}" if found
+             else "a history entry of this change")
+    return InputError(f"{which} already exists: history only grows; number new entries "
+                      "from the length of the loaded history")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# -- rows to records and back -------------------------------------------------------------
+
+
+def _one(cur: psycopg.Cursor[Any]) -> _Row:
+    row = cur.fetchone()
+    if row is None:  # pragma: no cover - an aggregate always answers
+        raise StoreError("the database returned no row for an aggregate query")
+    return cast(_Row, row)
+
+
+def _owned(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Application:
+    row = cur.execute(_Q["application"], (app_id,)).fetchone()
+    if row is None or (owner is not None and row[1] != owner):
+        raise UnknownApplication(
+            f"no application {app_id!r}" + ("" if owner is None else f" for owner {owner!r}"))
+    return _application(row)
+
+
+def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
+    """A WHERE clause of the conditions whose value is given (not ``None``)."""
+    parts = [sql for sql, value in conditions if value is not None]
+    params = [value for _, value in conditions if value is not None]
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _application_filter(
+    owner: str | None, states: Collection[str] | None
+) -> tuple[str, list[object]]:
+    names = state_names(states)
+    return _where(("owner = %s", owner),
+                  ("state = ANY(%s)", None if names is None else sorted(names)))
+
+
+def _opt_utc(instant: datetime | None) -> datetime | None:
+    return None if instant is None else utc(instant)
+
+
+def _application_row(app: Application) -> _Row:
+    facts = dump_json(app.facts, what=f"the facts of application {app.id!r}")
+    return (app.owner, app.company, app.role, app.state, facts, contacts_to_json(app.contacts),
+            _opt_utc(app.created_at))
+
+
+def _application(row: _Row) -> Application:
+    app_id, owner, company, role, state, facts, contacts, created_at, version = row
+    return Application(app_id, owner, company, role, state, load_json(facts),
+                       contacts_from_json(contacts), created_at, version)
+
+
+def _history_row(entry: HistoryEntry) -> _Row:
+    return (entry.application_id, entry.seq, utc(entry.at), entry.kind, entry.name,
+            entry.contact, entry.from_state, entry.to_state, entry.key,
+            dump_json(entry.data, what=f"the data of history entry {entry.seq}"))
+
+
+def _history_entry(row: _Row) -> HistoryEntry:
+    app_id, seq, at, kind, name, contact, from_state, to_state, key, data = row
+    return HistoryEntry(app_id, seq, at, cast(HistoryKind, kind), name, contact, from_state,
+                        to_state, key, load_json(data))
+
+
+def _timer_row(timer: Timer) -> _Row:
+    return (timer.application_id, timer.owner, timer.key, timer.rule, timer.action,
+            utc(timer.fire_at), _opt_utc(timer.due_at), timer.contact, timer.target,
+            timer.occurrence)
+
+
+def _timer(row: _Row) -> Timer:
+    app_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence = row
+    return Timer(app_id, owner, key, rule, cast(TimerAction, action), fire_at, due_at, contact,
+                 target, occurrence)
+
+
+def _outbox_rows(n: Notification) -> list[_Row]:
+    """One row per channel; the channel is the last column."""
+    head = (n.key, n.application_id, n.owner, n.rule, utc(n.created_at), n.subject, n.body,
+            _opt_utc(n.due_at), n.contact,
+            dump_json(n.data, what=f"the data of notification {n.key!r}"))
+    return [(*head, channel) for channel in n.channels]
+
+
+def _delivery(row: _Row) -> Delivery:
+    (key, app_id, owner, rule, created_at, subject, body, due_at, contact, data) = row[:10]
+    channel, status, attempts, next_attempt_at, last_error, delivered_at = row[10:]
+    notification = Notification(key, app_id, owner, rule, created_at, subject, body, due_at,
+                                contact, (channel,), load_json(data))
+    return Delivery(notification, channel, cast(DeliveryStatus, status), attempts,
+                    next_attempt_at, last_error, delivered_at)

@@ -1,0 +1,183 @@
+-- The statements PostgresStore runs, one block per "-- name:" line; parameters are %s.
+-- Blocks named *_head are the start of a listing; the store adds its WHERE and ORDER BY.
+-- Column order follows the model's fields, as in the SQLite queries.
+
+-- name: application
+SELECT id, owner, company, role, state, facts, contacts, created_at, version
+FROM applications WHERE id = %s
+
+-- name: applications_head
+SELECT id, owner, company, role, state, facts, contacts, created_at, version
+FROM applications
+
+-- name: count_applications_head
+SELECT count(*) FROM applications
+
+-- name: count_by_state
+SELECT state, count(*) FROM applications WHERE owner = %s GROUP BY state
+
+-- name: lock_stored
+-- The rows a commit changes, locked in id order (two commits never wait on each other
+-- in a circle), with what the version check needs.
+SELECT id, version FROM applications WHERE id = ANY(%s) ORDER BY id FOR UPDATE
+
+-- name: insert_application
+INSERT INTO applications (owner, company, role, state, facts, contacts, created_at, version, id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+
+-- name: update_application
+UPDATE applications
+SET owner = %s, company = %s, role = %s, state = %s, facts = %s, contacts = %s,
+    created_at = %s, version = %s
+WHERE id = %s AND version = %s
+
+-- name: history_of
+SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
+FROM history WHERE application_id = %s ORDER BY seq
+
+-- name: insert_history
+INSERT INTO history (application_id, seq, at, kind, name, contact, from_state, to_state, key, data)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+
+-- name: timers_of
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers WHERE application_id = %s ORDER BY fire_at, key
+
+-- name: timers_head
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers
+
+-- name: due_timers
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers WHERE fire_at <= %s ORDER BY fire_at, key LIMIT %s
+
+-- name: delete_timer
+DELETE FROM timers WHERE key = %s
+
+-- name: delete_owner_timer
+DELETE FROM timers WHERE key = %s AND owner = %s
+
+-- name: put_timer
+INSERT INTO timers (application_id, owner, key, rule, action, fire_at, due_at, contact, target,
+                    occurrence)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (key) DO UPDATE SET
+    application_id = excluded.application_id, owner = excluded.owner, rule = excluded.rule,
+    action = excluded.action, fire_at = excluded.fire_at, due_at = excluded.due_at,
+    contact = excluded.contact, target = excluded.target, occurrence = excluded.occurrence,
+    claimed_by = NULL, claimed_until = NULL
+
+-- name: insert_outbox
+INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
+                    data, channel)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (key, channel) DO NOTHING
+
+-- name: notify_work
+SELECT pg_notify('followup_work', '')
+
+-- name: deliveries_head
+SELECT key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
+       channel, status, attempts, next_attempt_at, last_error, delivered_at
+FROM outbox
+
+-- name: pending_deliveries
+SELECT key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
+       channel, status, attempts, next_attempt_at, last_error, delivered_at
+FROM outbox
+WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+ORDER BY created_at, key, channel LIMIT %s
+
+-- name: claim_delivery
+UPDATE outbox SET next_attempt_at = %s
+WHERE key = %s AND channel = %s AND status = 'pending'
+  AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+
+-- name: mark_delivered
+UPDATE outbox
+SET status = 'delivered', attempts = attempts + 1, delivered_at = %s, next_attempt_at = NULL,
+    claimed_by = NULL
+WHERE key = %s AND channel = %s
+
+-- name: mark_failed
+UPDATE outbox
+SET status = %s, attempts = attempts + 1, last_error = %s, next_attempt_at = %s,
+    claimed_by = NULL
+WHERE key = %s AND channel = %s
+
+-- name: retry_dead_head
+UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
+
+-- name: put_owner
+INSERT INTO owners (id, timezone, country, subdivision, channels) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (id) DO UPDATE SET
+    timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
+    channels = excluded.channels
+
+-- name: get_owner
+SELECT id, timezone, country, subdivision, channels FROM owners WHERE id = %s
+
+-- name: claim_due_timers
+-- One statement: pick due timers nobody holds, skipping rows another worker is taking
+-- at this very moment, and hold them.
+WITH picked AS (
+    SELECT key FROM timers
+    WHERE fire_at <= %(now)s AND (claimed_until IS NULL OR claimed_until <= %(now)s)
+    ORDER BY fire_at, key
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE timers SET claimed_by = %(worker)s, claimed_until = %(until)s
+FROM picked WHERE timers.key = picked.key
+RETURNING timers.application_id, timers.owner, timers.key, timers.rule, timers.action,
+          timers.fire_at, timers.due_at, timers.contact, timers.target, timers.occurrence
+
+-- name: release_timers
+UPDATE timers SET claimed_by = NULL, claimed_until = NULL
+WHERE key = ANY(%s) AND claimed_by = %s
+
+-- name: claim_deliveries
+WITH picked AS (
+    SELECT key, channel FROM outbox
+    WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+    ORDER BY created_at, key, channel
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox SET next_attempt_at = %(until)s, claimed_by = %(worker)s
+FROM picked WHERE outbox.key = picked.key AND outbox.channel = picked.channel
+RETURNING outbox.key, outbox.application_id, outbox.owner, outbox.rule, outbox.created_at,
+          outbox.subject, outbox.body, outbox.due_at, outbox.contact, outbox.data,
+          outbox.channel, outbox.status, outbox.attempts, outbox.next_attempt_at,
+          outbox.last_error, outbox.delivered_at
+
+-- name: renew_timers
+UPDATE timers SET claimed_until = %s WHERE claimed_by = %s
+
+-- name: renew_deliveries
+UPDATE outbox SET next_attempt_at = %s WHERE claimed_by = %s AND status = 'pending'
+
+-- name: worker_seen
+INSERT INTO workers (id, seen_at) VALUES (%s, %s)
+ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+
+-- name: status_due_timers
+SELECT count(*) FROM timers
+WHERE fire_at <= %s AND (claimed_until IS NULL OR claimed_until <= %s)
+
+-- name: status_held_timers
+SELECT claimed_by, count(*) FROM timers WHERE claimed_until > %s GROUP BY claimed_by
+
+-- name: status_deliveries
+SELECT
+    claimed_by,
+    count(*) FILTER (WHERE next_attempt_at IS NULL OR next_attempt_at <= %s),
+    count(*) FILTER (WHERE next_attempt_at > %s AND claimed_by IS NOT NULL),
+    count(*) FILTER (WHERE attempts > 0)
+FROM outbox WHERE status = 'pending' GROUP BY claimed_by
+
+-- name: status_dead
+SELECT count(*) FROM outbox WHERE status = 'dead'
+
+-- name: status_workers
+SELECT id, seen_at FROM workers ORDER BY id
