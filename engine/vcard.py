@@ -175,7 +175,9 @@ def _split_params(head: str) -> list[str]:
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    out, current, quoted = [], [], False
+    out: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -262,7 +264,9 @@ def _text_value(ln: _Line, source: str) -> str:
 
 
 def _split_structured(value: str) -> list[str]:
-    out, current, i = [], [], 0
+    out: list[str] = []
+    current: list[str] = []
+    i = 0
     while i < len(value):
         ch = value[i]
         if ch == "\\" and i + 1 < len(value):
@@ -352,7 +356,9 @@ def _fold(line: str) -> str:
     """A line cut into pieces of at most 75 octets, never inside a character."""
     if len(line.encode("utf-8")) <= _LINE_OCTETS:
         return line
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for ch in line:
         width = len(ch.encode("utf-8"))
         limit = _LINE_OCTETS if not pieces else _LINE_OCTETS - 1  # the blank counts
