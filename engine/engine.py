@@ -145,7 +145,9 @@ class Engine:
         else:
             self.channels = ChannelRegistry(channels)
         packs = self.plugins.packs if self.plugins is not None else None
-        self.pack = rules if isinstance(rules, RulePack) else load_rules(rules, packs=packs)
+        sandbox = self.plugins.sandbox if self.plugins is not None else None
+        self.pack = (rules if isinstance(rules, RulePack)
+                     else load_rules(rules, packs=packs, sandbox=sandbox))
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -105,4 +105,27 @@ def followup_register_rule_packs(register: Callable[[str, Path], None]) -> None:
         @hookimpl
         def followup_register_rule_packs(register):
             register("career-centre", Path(__file__).with_name("career-centre.yaml"))
+    """
+
+
+@hookspec
+def followup_register_template_filters(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Register Jinja filters that rule packs may use in templates and conditions.
+
+    Call ``register(name, function)`` for each filter; ``{{ contact.name | initials }}``
+    then calls ``function(value)`` (with any arguments the template passes). A filter
+    runs inside the sandbox's rules: it gets the values the template hands it, and what
+    it returns is checked by the sandbox like any other value. Rule packs compile after
+    plugins load, so a filter no plugin registered is a load error with the file and
+    line. A name already taken (one of Jinja's own filters, or another plugin's) is an
+    error when plugins load. A filter that raises fails that template or condition with
+    a message naming the filter and the plugin.
+
+    Example::
+
+        from followup import hookimpl
+
+        @hookimpl
+        def followup_register_template_filters(register):
+            register("initials", lambda name: "".join(p[0] for p in str(name).split()))
     """

@@ -39,6 +39,7 @@ from followup.pack import (
 from followup.sandbox import (
     Condition,
     ExpressionError,
+    Sandbox,
     Template,
     compile_condition,
     compile_template,
@@ -82,12 +83,14 @@ def load_rules(
     *,
     text: str | None = None,
     packs: Mapping[str, str | os.PathLike[str]] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> RulePack:
     """Load a rule pack: a file path, a pack's name, or YAML ``text``.
 
     With neither, the default pack. Names are the built-in packs and ``packs`` (name to
-    file, e.g. the packs plugins registered). Raises ``RulesError`` listing every problem
-    found.
+    file, e.g. the packs plugins registered). Conditions and templates compile in
+    ``sandbox`` (``Plugins.sandbox``, with the filters plugins registered; the plain
+    sandbox when omitted). Raises ``RulesError`` listing every problem found.
     """
     named = {name: Path(file) for name, file in (packs or {}).items()}
     if text is not None:
@@ -97,7 +100,7 @@ def load_rules(
         source = _read(os.fspath(path) if path is not None else DEFAULT_PACK, named)
         base_dir = Path(source.file).parent
     chain = _resolve_chain(source, base_dir, named)
-    return _Compiler(chain).compile()
+    return _Compiler(chain, sandbox).compile()
 
 
 def _read(ref: str | Path, named: Mapping[str, Path]) -> Source:
@@ -173,8 +176,9 @@ def _entry(value: Mapping[str, Any], at: _At) -> _Entry:
 class _Compiler:
     """Merges a chain of packs (parent first) and compiles the result."""
 
-    def __init__(self, chain: list[Source]) -> None:
+    def __init__(self, chain: list[Source], sandbox: Sandbox | None = None) -> None:
         self.chain = chain
+        self.sandbox = sandbox
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -329,7 +333,8 @@ class _Compiler:
         self, text: str, at: _At, *, known: frozenset[str] | None = None
     ) -> Condition | None:
         try:
-            return compile_condition(text, known=known or self.known_names, fields=self.fields)
+            return compile_condition(text, known=known or self.known_names, fields=self.fields,
+                                     sandbox=self.sandbox)
         except ExpressionError as exc:
             self.error(at, str(exc))
             return None
@@ -338,7 +343,8 @@ class _Compiler:
         self, text: str, at: _At, *, known: frozenset[str] | None = None
     ) -> Template | None:
         try:
-            return compile_template(text, known=known or self.known_names, fields=self.fields)
+            return compile_template(text, known=known or self.known_names, fields=self.fields,
+                                    sandbox=self.sandbox)
         except ExpressionError as exc:
             self.error(at, str(exc))
             return None

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -21,6 +22,7 @@ from followup import hookspecs
 from followup.channels import Channel, ChannelRegistry
 from followup.errors import PluginError
 from followup.loader import BUILTIN_PACKS
+from followup.sandbox import Sandbox, check_filter, default_sandbox
 from followup.settings import Settings
 
 __all__ = [
@@ -44,13 +46,15 @@ class LoadedPlugin:
 
 @dataclass
 class Plugins:
-    """What loaded: the manager, the channels, and the plugins that failed."""
+    """What loaded: the manager, the channels, and the plugins that failed; ``sandbox``
+    is where rule packs compile, with the template filters plugins registered."""
 
     manager: pluggy.PluginManager
     channels: ChannelRegistry
     loaded: list[LoadedPlugin] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     packs: dict[str, Path] = field(default_factory=dict)  # rule packs plugins registered
+    sandbox: Sandbox = field(default_factory=default_sandbox)
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -148,8 +152,38 @@ def load_plugins(
                 raise PluginError(f"plugin {name!r} registers the rule pack {pack!r}, a name "
                                   "already taken: block one of the plugins or rename the pack")
             plugins.packs[pack] = path
+    plugins.sandbox = _sandbox(manager, plugins)
     plugins.loaded.sort(key=lambda p: p.name)
     return plugins
+
+
+def _sandbox(manager: pluggy.PluginManager, plugins: Plugins) -> Sandbox:
+    """The sandbox with every plugin's template filters; a plugin whose hook raises is
+    reported and left out, a name taken twice is an error."""
+    filters: dict[str, tuple[Callable[..., Any], str]] = {}
+    for impl in reversed(manager.hook.followup_register_template_filters.get_hookimpls()):
+        name = impl.plugin_name
+        offered: list[tuple[str, Callable[..., Any]]] = []
+
+        def offer(filter_name: str, function: Callable[..., Any],
+                  into: list[tuple[str, Callable[..., Any]]] = offered) -> None:
+            into.append((filter_name, function))
+
+        try:
+            impl.function(*({"register": offer}[a] for a in impl.argnames))
+            for filter_name, function in offered:
+                check_filter(filter_name, function, f"plugin {name!r}")
+        except Exception as exc:  # its filters are left out; rule packs that use them fail
+            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        for filter_name, function in offered:
+            if filter_name in filters:
+                raise PluginError(
+                    f"plugin {name!r} registers the template filter {filter_name!r}, which "
+                    f"{filters[filter_name][1]} registered too: block one of the plugins "
+                    "with FOLLOWUP_PLUGINS_BLOCK, or rename the filter")
+            filters[filter_name] = (function, f"plugin {name!r}")
+    return Sandbox(filters) if filters else default_sandbox()
 
 
 def observe(plugins: Plugins | None, hook: str, **kwargs: object) -> list[str]:

@@ -4,11 +4,18 @@ Both are Jinja2 under its immutable sandbox: attribute walks into Python interna
 (``__class__``, ``__globals__``, ``mro``, format-string tricks) are refused, values
 cannot be mutated, and ranges are bounded. Everything is compiled when a rule pack loads,
 so a typo is a load-time error with a line number, not a failed reminder months later.
+
+A ``Sandbox`` is one such environment with the filters plugins added
+(``followup_register_template_filters``). Each set of loaded plugins has its own, and a
+rule pack is compiled in it, so two engines with different plugins never share filters,
+and a filter no plugin registered is a load-time error like any other typo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import functools
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +28,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 __all__ = [
     "Condition",
     "ExpressionError",
+    "FilterError",
+    "Sandbox",
     "Template",
+    "check_filter",
     "compile_condition",
     "compile_template",
+    "default_sandbox",
 ]
 
 
@@ -35,17 +46,86 @@ class ExpressionError(ValueError):
         self.line = line  # 1-based line inside the expression or template; 0 if unknown
 
 
+class FilterError(ExpressionError):
+    """A filter a plugin registered raised: the message names the filter and the plugin."""
+
+
 def _finalize(value: Any) -> Any:
     # A fact that was never recorded renders as nothing rather than the word "None".
     return "" if value is None else value
 
 
-_ENV = ImmutableSandboxedEnvironment(
-    undefined=jinja2.StrictUndefined,
-    autoescape=False,
-    keep_trailing_newline=True,
-    finalize=_finalize,
-)
+def _environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+
+
+_FILTER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+BUILTIN_FILTERS = frozenset(_environment().filters)
+
+
+class Sandbox:
+    """The environment conditions and templates compile in: Jinja2's immutable sandbox
+    and its own filters, plus the filters of one set of plugins.
+
+    ``filters`` maps a filter's name to the function and the plugin it came from. A name
+    that is not an identifier, or that is one of Jinja2's own filters, raises
+    ``ValueError``. A filter that raises when a template or condition uses it raises
+    ``FilterError``, naming the filter and its plugin.
+    """
+
+    def __init__(self, filters: Mapping[str, tuple[Callable[..., Any], str]] | None = None) -> None:
+        self.env = _environment()
+        self.origins: dict[str, str] = {}
+        for name, (function, origin) in (filters or {}).items():
+            check_filter(name, function, origin)
+            self.env.filters[name] = _guarded(name, origin, function)
+            self.origins[name] = origin
+
+    @property
+    def filters(self) -> frozenset[str]:
+        """The names of the filters plugins added."""
+        return frozenset(self.origins)
+
+    def __repr__(self) -> str:
+        return f"Sandbox(filters={sorted(self.origins)})"
+
+
+def check_filter(name: str, function: object, origin: str) -> None:
+    """Raise ``ValueError`` unless ``name`` and ``function`` can be a filter."""
+    if not isinstance(name, str) or not _FILTER_NAME.match(name):
+        raise ValueError(f"{origin} registers the template filter {name!r}: a filter's "
+                         "name is letters, digits and _, not starting with a digit")
+    if name in BUILTIN_FILTERS:
+        raise ValueError(f"{origin} registers the template filter {name!r}, one of "
+                         "Jinja's own filters: choose another name")
+    if not callable(function):
+        raise ValueError(f"{origin} registers the template filter {name!r} as "
+                         f"{function!r}, which is not a function")
+
+
+def _guarded(name: str, origin: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)  # keeps Jinja's pass_context and friends
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ExpressionError:
+            raise
+        except Exception as exc:
+            raise FilterError(f"the filter {name!r} from {origin} failed: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+    return run
+
+
+@functools.cache
+def default_sandbox() -> Sandbox:
+    """The sandbox without plugin filters (never changed after it is made)."""
+    return Sandbox()
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +140,8 @@ class Condition:
     def holds(self, context: Mapping[str, Any]) -> bool:
         try:
             return bool(self._compiled(**context))
+        except FilterError as exc:
+            raise FilterError(f"condition {self.source!r}: {exc}") from exc
         except SecurityError as exc:
             raise ExpressionError(f"condition {self.source!r} was refused: {exc}") from exc
         except jinja2.UndefinedError as exc:
@@ -80,6 +162,8 @@ class Template:
     def render(self, context: Mapping[str, Any]) -> str:
         try:
             return self._compiled.render(context)
+        except FilterError as exc:
+            raise FilterError(f"template: {exc}") from exc
         except SecurityError as exc:
             raise ExpressionError(f"template was refused: {exc}") from exc
         except jinja2.UndefinedError as exc:
@@ -132,6 +216,29 @@ def _check_fields(
         )
 
 
+def _check_filters(source: str, sandbox: Sandbox, what: str, *, wrap: bool = False) -> None:
+    """Refuse a filter nobody registered, naming it and the filters there are: Jinja's
+    own message says only that it is unknown."""
+    try:
+        ast = sandbox.env.parse("{{ (" + source + ") }}" if wrap else source)
+    except jinja2.TemplateSyntaxError:
+        return  # compiling reports it
+    import difflib
+
+    for node in ast.find_all(jinja2.nodes.Filter):
+        if node.name in sandbox.env.filters:
+            continue
+        close = difflib.get_close_matches(node.name, list(sandbox.env.filters), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        added = ", ".join(sorted(sandbox.filters)) or "none"
+        raise ExpressionError(
+            f"{what} uses the filter {node.name!r}, which does not exist: {hint}filters "
+            f"from plugins: {added} (a plugin that is not loaded adds none: see "
+            "followup plugins)",
+            line=node.lineno,
+        )
+
+
 def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     unknown = sorted(used - set(known))
     if not unknown:
@@ -148,12 +255,20 @@ def _check_names(used: set[str], known: Collection[str], what: str) -> None:
 
 
 def compile_condition(
-    source: str, *, known: Collection[str], fields: Mapping[str, Collection[str]] | None = None
+    source: str,
+    *,
+    known: Collection[str],
+    fields: Mapping[str, Collection[str]] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> Condition:
-    """Compile a condition such as ``count.interviewer == 0 and not not_interested``."""
+    """Compile a condition such as ``count.interviewer == 0 and not not_interested``
+    (in ``sandbox``, for plugins' filters; the plain sandbox when omitted)."""
+    sandbox = sandbox or default_sandbox()
+    env = sandbox.env
+    _check_filters(source, sandbox, f"condition {source!r}", wrap=True)
     try:
-        ast = _ENV.parse("{{ (" + source + ") }}")
-        compiled = _ENV.compile_expression(source, undefined_to_none=False)
+        ast = env.parse("{{ (" + source + ") }}")
+        compiled = env.compile_expression(source, undefined_to_none=False)
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionError(f"condition {source!r} does not parse: {exc.message}") from exc
     _check_internal(ast, f"condition {source!r}")
@@ -169,12 +284,20 @@ def compile_condition(
 
 
 def compile_template(
-    source: str, *, known: Collection[str], fields: Mapping[str, Collection[str]] | None = None
+    source: str,
+    *,
+    known: Collection[str],
+    fields: Mapping[str, Collection[str]] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> Template:
-    """Compile a message template such as ``Dear {{ contact.name }},``."""
+    """Compile a message template such as ``Dear {{ contact.name }},`` (in ``sandbox``,
+    for plugins' filters; the plain sandbox when omitted)."""
+    sandbox = sandbox or default_sandbox()
+    env = sandbox.env
+    _check_filters(source, sandbox, "template")
     try:
-        ast = _ENV.parse(source)
-        compiled = _ENV.from_string(ast)
+        ast = env.parse(source)
+        compiled = env.from_string(ast)
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionError(
             f"template does not parse: {exc.message}", line=exc.lineno or 0

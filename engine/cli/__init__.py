@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from followup.cli import apps, daemon, files, packs
+from followup.cli import admin, apps, daemon, files, packs
 from followup.cli._common import (
     EXIT_FAIL,
     EXIT_INPUT,
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, parents=[common])
 
-    for module in (apps, daemon, packs, files):
+    for module in (apps, daemon, packs, files, admin):
         module.register(cmd)
     return parser
 
@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # for commands that start copies of themselves (run --workers)
     if not args.command:
         parser.print_help()
         return EXIT_INPUT

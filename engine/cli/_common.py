@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,20 +78,37 @@ def sqlite_path(url: str) -> str | None:
     return None if "://" in url else url
 
 
+def store_url(args: argparse.Namespace, db: str | None = None) -> str:
+    """The store the options name: --db, else FOLLOWUP_DB, else the default file."""
+    return str(db or opt(args, "db", "FOLLOWUP_DB") or default_db())
+
+
+def describe_store(url: str) -> str:
+    """A store URL fit to print: a PostgreSQL password is left out."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from followup.store.postgres import describe
+
+        return describe(url)
+    return url
+
+
 def open_engine(
     args: argparse.Namespace,
     *,
     db: str | None = None,
     rules: str | None = None,
     create: bool = False,
+    migrate: bool = False,
 ) -> Engine:
+    """The engine on the store the options name. ``create``: a missing SQLite file is
+    made; ``migrate``: a PostgreSQL database is brought up to date (SQLite always is)."""
     from followup.engine import Engine
     from followup.store import open_store
 
-    url = db or opt(args, "db", "FOLLOWUP_DB") or default_db()
+    url = store_url(args, db)
     if not create and sqlite_path(url) is not None and not os.path.exists(sqlite_path(url) or ""):
         raise Usage(f"no followup store at {sqlite_path(url)}: create it with  followup init")
-    store = open_store(url)
+    store = open_store(url, migrate=migrate)
     try:
         return Engine(rules=rules or opt(args, "rules", "FOLLOWUP_RULES"), store=store)
     except BaseException:
@@ -100,11 +116,13 @@ def open_engine(
         raise
 
 
-def plugin_packs() -> dict[str, Path]:
-    """The rule packs installed plugins offer by name (for --rules NAME, extends: NAME)."""
+def plugin_rules() -> dict[str, Any]:
+    """What ``load_rules`` needs from the installed plugins: the rule packs they offer by
+    name (``packs``) and the sandbox with their template filters (``sandbox``)."""
     from followup.manager import load_plugins
 
-    return load_plugins().packs
+    plugins = load_plugins()
+    return {"packs": plugins.packs, "sandbox": plugins.sandbox}
 
 
 def parse_contact(text: str, role: str) -> Contact:

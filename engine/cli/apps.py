@@ -18,14 +18,15 @@ from followup.cli._common import (
     contact_options,
     contacts_of,
     day_count,
-    default_db,
+    describe_store,
     local,
     open_engine,
     opt,
     owner_id,
     parse_facts,
-    plugin_packs,
+    plugin_rules,
     print_json,
+    store_url,
     timer_json,
     when,
 )
@@ -79,7 +80,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from followup.loader import load_rules
     from followup.timing import CalendarError
 
-    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), packs=plugin_packs())
+    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
     timezone = args.timezone or os.environ.get("TZ") or None
     try:  # check the settings before a store file is created
         pack.calendar.build(timezone=timezone, country=args.country, subdivision=args.subdivision)
@@ -96,11 +97,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
             raise Usage(f"no channel named {', '.join(map(repr, unknown)) or repr('')} is "
                          f"loaded (loaded: {', '.join(loaded.names()) or 'none'}); see "
                          "followup plugins")
-    with open_engine(args, create=True) as engine:
+    with open_engine(args, create=True, migrate=True) as engine:
         owner = engine.set_owner(owner_id(args), timezone=timezone, channels=channels,
                                  country=args.country, subdivision=args.subdivision)
         cal = engine.calendar(owner.id)
-        where = opt(args, "db", "FOLLOWUP_DB") or default_db()
+        where = describe_store(store_url(args))
         if opt(args, "json"):
             print_json({"store": where, "owner": owner.id, "timezone": str(cal.tz),
                          "country": owner.country, "subdivision": owner.subdivision})

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from followup.engine import Engine
+    from followup.engine import Engine, RunReport
 
 from followup.cli._common import (
     EXIT_OK,
     Command,
     Usage,
     day_count,
-    default_db,
+    describe_store,
     local,
     open_engine,
     opt,
     owner_id,
     print_json,
+    store_url,
 )
 
 
@@ -30,9 +32,16 @@ def register(cmd: Command) -> None:
     p = cmd("run", "the reminder daemon: fire what is due and deliver it")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
-                   help="how often to look for due work (default 30)")
+                   help="how often to look for due work (default 30; on PostgreSQL new "
+                   "work also wakes the daemon at once)")
     p.add_argument("--demo", action="store_true",
                    help="use a demo store (.followup/demo.db) with demo applications")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run N worker processes that share the work (default 1); more "
+                   "may run on other machines against the same PostgreSQL store")
+    p.add_argument("--log", choices=["text", "json"], default="text",
+                   help="how to report each pass on standard error: text (default) or "
+                   "one JSON object per line for log collectors")
     p.set_defaults(run=_cmd_run)
 
     p = cmd("outbox", "what is waiting to go out, what failed, and what gave up (dead)")
@@ -56,8 +65,18 @@ def register(cmd: Command) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import time as _time
+    import signal
 
+    from followup.workers import Worker, log_to, supervise
+
+    if args.workers < 1:
+        raise Usage(f"--workers {args.workers}: at least one worker")
+    if args.workers > 1:
+        if args.demo:
+            raise Usage("--demo runs one worker; leave out --workers")
+        # The same command once per worker; the last --workers given wins.
+        return supervise(args.workers, [sys.executable, "-m", "followup.cli", *args.argv,
+                                        "--workers", "1"])
     db = rules = None
     if args.demo:
         db = opt(args, "db", "FOLLOWUP_DB") or os.path.join(".followup", "demo.db")
@@ -69,30 +88,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
             for name, error in engine.plugins.failures.items():
                 print(f"followup: plugin {name!r} failed to load and was skipped: {error}",
                       file=sys.stderr)
-        print(f"followup run: watching {db or opt(args, 'db', 'FOLLOWUP_DB') or default_db()}"
-              f" (channels: {', '.join(engine.channels.names()) or 'none'})"
+        print(f"followup run: watching {describe_store(store_url(args, db))}"
+              f" as {engine.worker} (channels: {', '.join(engine.channels.names()) or 'none'})"
               f"{'' if args.once else '; Ctrl-C to stop'}", file=sys.stderr, flush=True)
         if opt(args, "json"):
             # Standard output carries the JSON report alone; reminders go to stderr.
             console = engine.channels.get("console")
             if console is not None and hasattr(console, "stream"):
                 console.stream = sys.stderr
-        while True:
-            report = engine.run_due()
-            for app_id, error in report.errors.items():
-                print(f"followup: application {app_id} could not be advanced: {error}",
-                      file=sys.stderr)
-            for row, error in report.delivery.failed + report.delivery.dead:
-                print(f"followup: {row.channel} failed for {row.notification.key}: {error}",
-                      file=sys.stderr)
-            if args.once:
-                if opt(args, "json"):
-                    print_json({"fired": report.fired, "errors": report.errors,
-                                 "delivered": len(report.delivery.delivered),
-                                 "failed": len(report.delivery.failed),
-                                 "dead": len(report.delivery.dead)})
-                return EXIT_OK
-            _time.sleep(args.interval if not args.demo else min(args.interval, 5.0))
+        handler = log_to(json_lines=True) if args.log == "json" else None
+        worker = Worker(engine, interval=args.interval if not args.demo
+                        else min(args.interval, 5.0),
+                        on_report=None if handler else _print_problems)
+        previous = signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+        try:
+            report = worker.run(once=args.once)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if handler is not None:
+                logging.getLogger("followup").removeHandler(handler)
+        if args.once and opt(args, "json"):
+            print_json({"fired": report.fired, "errors": report.errors,
+                        "delivered": len(report.delivery.delivered),
+                        "failed": len(report.delivery.failed),
+                        "dead": len(report.delivery.dead)})
+    return EXIT_OK
+
+
+def _print_problems(report: RunReport) -> None:
+    for app_id, error in report.errors.items():
+        print(f"followup: application {app_id} could not be advanced: {error}", file=sys.stderr)
+    for row, error in report.delivery.failed + report.delivery.dead:
+        print(f"followup: {row.channel} failed for {row.notification.key}: {error}",
+              file=sys.stderr)
 
 
 def _cmd_outbox(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from followup.cli._common import (
     local,
     opt,
     parse_facts,
-    plugin_packs,
+    plugin_rules,
     print_json,
     when,
 )
@@ -55,7 +55,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from followup.loader import load_rules
     from followup.simulate import PlannedEvent, simulate
 
-    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), packs=plugin_packs())
+    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
     calendar = pack.calendar.build(timezone=args.timezone, country=args.country,
                                    subdivision=args.subdivision)
     interviewed = when(args.interviewed, calendar, "--interviewed")
@@ -99,7 +99,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     for file in args.files:
         try:
-            pack = load_rules(Path(file), packs=plugin_packs())
+            pack = load_rules(Path(file), **plugin_rules())
         except RulesError as exc:
             worst = EXIT_INPUT
             results.append({"file": file, "ok": False, "problems": [
@@ -127,7 +127,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from followup.graph import to_mermaid
     from followup.loader import load_rules
 
-    text = to_mermaid(load_rules(opt(args, "rules", "FOLLOWUP_RULES"), packs=plugin_packs()))
+    text = to_mermaid(load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules()))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

@@ -94,9 +94,10 @@ class PostgresStore:
         self._conn: psycopg.Connection[Any] | None = self._connect(timeout)
         self._listener: psycopg.Connection[Any] | None = None
         self._timeout = timeout
+        self.applied: list[int] = []  # the versions this opening applied
         try:
             if migrate:
-                self.migrate()
+                self.applied = self.migrate()
             else:
                 self._check_schema()
         except BaseException:

@@ -93,7 +93,7 @@ class SQLiteStore:
             raise self._error("opening", exc) from exc
         self._conn = conn
         try:
-            self.migrate()
+            self.applied = self.migrate()  # the versions this opening applied
         except BaseException:
             self.close()
             raise

@@ -475,6 +475,14 @@ def test_every_hook_is_documented_with_its_signature(hook: Any) -> None:
     )
 
 
+@pytest.mark.parametrize("hook", _hooks(), ids=lambda h: h.__name__)
+def test_every_hook_has_a_test_of_its_own(hook: Any) -> None:
+    tests = [p for p in (ROOT / "tests").rglob("test_*.py") if p.name != "test_docs.py"]
+    assert any(f"def {hook.__name__}(" in p.read_text(encoding="utf-8") for p in tests), (
+        f"no test implements the hook {hook.__name__}: add one beside tests/unit/test_plugins.py"
+    )
+
+
 def test_the_plugin_guide_names_only_real_hooks() -> None:
     text = (DOCS / "plugins.md").read_text(encoding="utf-8")
     named = set(re.findall(r"\b(followup_[a-z_]+)\(", text))
