@@ -16,7 +16,7 @@ from bench._common import Row, repeat
 
 __all__ = ["followup_command", "startup"]
 
-GROUP = "5. command-line start-up"
+GROUP = "6. command-line start-up"
 
 
 def followup_command() -> list[str]:
@@ -40,9 +40,9 @@ def startup(runs: int) -> list[Row]:
     python = tuple(p for p, _ in pairs)
     followup = tuple(f for _, f in pairs)
     return [
-        Row("5.1", GROUP, "`python -c pass`", "ms", python, note="the interpreter alone"),
-        Row("5.2", GROUP, "`followup --help`", "ms", followup,
+        Row("6.1", GROUP, "`python -c pass`", "ms", python, note="the interpreter alone"),
+        Row("6.2", GROUP, "`followup --help`", "ms", followup,
             note=" ".join(Path(a).name if i == 0 else a for i, a in enumerate(helped))),
-        Row("5.3", GROUP, "followup's own start-up (5.2 - 5.1, per pair)", "ms",
+        Row("6.3", GROUP, "followup's own start-up (6.2 - 6.1, per pair)", "ms",
             tuple(f - p for p, f in pairs), note="imports and argument parsing"),
     ]

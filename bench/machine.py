@@ -7,7 +7,9 @@ to the whole engine (the engine's own figure is in ``bench/engine.py``):
 - raw ``transitions``, static pattern: one ``Machine`` with no model attached, each
   trigger fired with ``machine.events[name].trigger(model)`` on a model whose ``state``
   is set (what ``followup.machine`` is built on);
-- ``followup.machine.StateMachine.apply``: the same, plus our checks and error messages.
+- ``followup.machine.StateMachine.apply``: the same, plus our checks and error messages;
+- python-statemachine, one instance per application (its usual pattern), when installed
+  (``pip install followup-engine[bench]``): another library's bare throughput.
 
 The triggers per application are what the engine asks of its machine for
 thank_you_sent -> called -> offer_received: the event, the pack's own move
@@ -16,6 +18,7 @@ thank_you_sent -> called -> offer_received: the event, the pack's own move
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from statistics import median
@@ -33,6 +36,7 @@ __all__ = [
     "dict_table",
     "events_per_second",
     "per_application_cost",
+    "psm_machine",
     "raw_machine",
 ]
 
@@ -80,6 +84,36 @@ def dict_table(pack: RulePack) -> Callable[[str, str], str]:
             raise ValueError(f"{trigger!r} cannot be applied in state {state!r}") from None
 
     return apply
+
+
+def psm_machine(pack: RulePack) -> tuple[type[Any], dict[str, str]]:
+    """A python-statemachine class with the pack's states and moves, and the event name
+    it uses for each trigger (its events must be identifiers)."""
+    from statemachine import State
+    from statemachine import StateMachine as PsmMachine
+
+    states = {s: State(s, value=s, initial=s == pack.initial) for s in pack.states}
+    attrs: dict[str, Any] = dict(states)
+    names: dict[str, str] = {}
+
+    def add(trigger: str, sources: tuple[str, ...], dest: str | None) -> None:
+        moves: Any = None
+        for source in sources:
+            move = states[source].to(states[dest]) if dest else states[source].to.itself()
+            moves = move if moves is None else moves | move
+        names[trigger] = "ev_" + "".join(c if c.isalnum() else "_" for c in trigger)
+        attrs[names[trigger]] = moves
+
+    for event in pack.events.values():
+        add(event.name, event.sources or pack.states, event.dest)
+    for auto in pack.transitions:
+        add(AUTO_PREFIX + auto.name, auto.sources, auto.dest)
+    return type("PackMachine", (PsmMachine,), attrs), names
+
+
+def has_psm() -> bool:
+    """Whether python-statemachine is installed (the ``bench`` extra)."""
+    return importlib.util.find_spec("statemachine") is not None
 
 
 # -- what one more application costs -----------------------------------------------------
@@ -237,10 +271,40 @@ def events_per_second(apps: int, runs: int) -> list[Row]:
         assert state == "offer", state
         return count / elapsed
 
+    # python-statemachine: one instance per application, made before the clock starts
+    # (making one takes far longer than driving it: see the note).
+    psm_apps = min(apps, 2_000)
+    psm: Any = None
+    if has_psm():
+        psm, names = psm_machine(pack)
+        psm_sequence = [names[t] for t in SEQUENCE]
+        made = time.perf_counter()
+        psm(), psm()
+        psm_make = (time.perf_counter() - made) / 2
+
+    def run_psm() -> float:
+        machines = [psm() for _ in range(psm_apps)]
+        start = time.perf_counter()
+        for m in machines:
+            for trigger in psm_sequence:
+                m.send(trigger)
+        elapsed = time.perf_counter() - start
+        assert machines[-1].current_state_value == "offer", machines[-1].current_state_value
+        return psm_apps * len(SEQUENCE) / elapsed
+
     # Alternately, one of each per round, so a change in the machine's load touches all.
-    rounds = repeat(runs, lambda: (run_table(), run_raw(), run_ours()))
-    table_rate, raw_rate, ours_rate = zip(*rounds, strict=True)
+    rounds = repeat(runs, lambda: (run_table(), run_raw(), run_ours(),
+                                   run_psm() if psm is not None else 0.0))
+    table_rate, raw_rate, ours_rate, psm_rate = zip(*rounds, strict=True)
     what = f"{sized(apps)} applications x {len(SEQUENCE)} triggers"
+    extra = []
+    if psm is not None:
+        extra.append(Row(
+            "1.15", GROUP, "events/s: python-statemachine, one instance per application",
+            "events/s", psm_rate,
+            note=f"{sized(psm_apps)} applications x {len(SEQUENCE)} triggers, `sm.send(name)`; "
+            f"python-statemachine {_psm_version()}; making one instance (not timed): "
+            f"{psm_make * 1e6:,.0f} µs"))
     return [
         Row("1.10", GROUP, "events/s: hand-rolled dict table", "events/s", table_rate,
             note=what),
@@ -248,4 +312,11 @@ def events_per_second(apps: int, runs: int) -> list[Row]:
             note=what + "; `machine.events[name].trigger(model)`"),
         Row("1.12", GROUP, "events/s: our StateMachine.apply", "events/s", ours_rate,
             note=what),
+        *extra,
     ]
+
+
+def _psm_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("python-statemachine")

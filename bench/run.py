@@ -1,7 +1,8 @@
 """Run every benchmark and write the table: ``python bench/run.py [--quick] [--out FILE]``.
 
-``--quick`` uses smaller sizes and fewer runs (under half a minute); ``--smoke`` uses tiny
-ones, only to show that everything still runs (the test suite does this). The table goes
+``--quick`` uses smaller sizes and fewer runs (and no store of a million); ``--smoke`` uses
+tiny ones, only to show that everything still runs (the test suite does this).
+``--profile NAME`` runs one workload under cProfile and prints where its time goes. The table goes
 to standard output, and to ``--out`` when given. See bench/README.md for what each figure
 means and how it is measured.
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cli, engine, machine, sqlite
+from bench import cli, engine, machine, profiling, sqlite
 from bench._common import Row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,26 +46,46 @@ class Sizes:
     engine_apps: int  # applications driven through the whole engine
     commit_apps: int  # applications whose Changes the raw store commits
     due: int  # due timers for run_due
-    stored: tuple[int, int]  # applications in the store for run_due
+    stored: tuple[int, ...]  # applications in the store for run_due; the last is added in 3
     simulate_runs: int
+    simulate_apps: int  # applications in the many-application dry run
     startup_runs: int
 
 
 MODES = {
     "full": Sizes(runs=5, slow_runs=3, drivable=100_000, add_model=(10_000, 20_000),
                   machine_apps=20_000, engine_apps=2_000, commit_apps=3_000, due=10_000,
-                  stored=(10_000, 100_000), simulate_runs=20, startup_runs=10),
+                  stored=(10_000, 100_000, 1_000_000), simulate_runs=20, simulate_apps=1_000,
+                  startup_runs=10),
     "quick": Sizes(runs=3, slow_runs=2, drivable=100_000, add_model=(1_000, 3_000),
                    machine_apps=5_000, engine_apps=500, commit_apps=1_000, due=1_000,
-                   stored=(1_000, 10_000), simulate_runs=10, startup_runs=5),
+                   stored=(1_000, 10_000, 100_000), simulate_runs=10, simulate_apps=200,
+                   startup_runs=5),
     "smoke": Sizes(runs=1, slow_runs=1, drivable=1_000, add_model=(100, 200),
                    machine_apps=100, engine_apps=20, commit_apps=50, due=10,
-                   stored=(10, 50), simulate_runs=1, startup_runs=1),
+                   stored=(10, 50), simulate_runs=1, simulate_apps=5, startup_runs=1),
 }
 
 
+def _add_then_run_due(s: Sizes, first_id: int) -> list[Row]:
+    """Benchmark 3 (adding the largest store, in a child, with its memory), then
+    benchmark 4 on that same store."""
+    rows, master, holder = sqlite.adding(s.stored[-1], s.due)
+    try:
+        return rows + sqlite.run_due(s.due, s.stored[-1], s.slow_runs, first_id=first_id,
+                                     master=master, built=rows[0].median)
+    finally:
+        holder.cleanup()
+
+
 def benchmarks(s: Sizes) -> list[tuple[str, Callable[[], list[Row]]]]:
-    """Every benchmark, in the order of the table, with its sizes bound."""
+    """Every benchmark, with its sizes bound; the table orders their rows by group."""
+    smaller = [
+        (f"run_due among {n:,}",
+         lambda n=n, i=i: sqlite.run_due(s.due, n, s.slow_runs, first_id=1 + 3 * i))
+        for i, n in enumerate(s.stored[:-1])
+    ]
+    largest = 1 + 3 * (len(s.stored) - 1)
     return [
         ("state machine: one more application",
          lambda: machine.per_application_cost(s.drivable, s.runs)),
@@ -72,14 +93,17 @@ def benchmarks(s: Sizes) -> list[tuple[str, Callable[[], list[Row]]]]:
          lambda: machine.add_model_cost(s.add_model, s.drivable, s.slow_runs)),
         ("state machine: events/s", lambda: machine.events_per_second(s.machine_apps, s.runs)),
         ("engine in memory: events/s", lambda: engine.engine_in_memory(s.engine_apps, s.runs)),
+        ("engine in memory, spread: events/s",
+         lambda: engine.engine_spread(s.engine_apps, s.runs)),
         ("engine on SQLite: events/s", lambda: sqlite.engine_on_sqlite(s.engine_apps, s.runs)),
         ("SQLite store: commit, commit_many",
          lambda: sqlite.raw_commits(s.commit_apps, 1_000, s.runs)),
-        (f"run_due among {s.stored[0]:,}",
-         lambda: sqlite.run_due(s.due, s.stored[0], s.slow_runs, first_id=1)),
-        (f"run_due among {s.stored[1]:,}",
-         lambda: sqlite.run_due(s.due, s.stored[1], s.slow_runs, first_id=4)),
+        *smaller,  # type: ignore[list-item]
+        (f"add {s.stored[-1]:,} applications, run_due among them",
+         lambda: _add_then_run_due(s, largest)),
         ("simulate a year", lambda: engine.simulate_year(s.simulate_runs)),
+        (f"simulate a year of {s.simulate_apps:,}",
+         lambda: engine.simulate_many(s.simulate_apps, s.slow_runs)),
         ("command-line start-up", lambda: cli.startup(s.startup_runs)),
     ]
 
@@ -223,8 +247,60 @@ def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
         cpu = "" if row.cpu_share is None else f"{row.cpu_share:.0%}"
         out.append(f"| {row.id} | {_cell(row.figure)} | {number(row.median)} | {row.unit} | "
                    f"{row.runs} | {spread} | {ratio} | {cpu} | {_cell(row.note)} |")
-    out.append("")
+    out += ["", *targets(rows), ""]
     return "\n".join(out)
+
+
+def targets(rows: Sequence[Row]) -> list[str]:
+    """The issue's targets, each computed from this run's medians: met or not."""
+    by_id = {r.id: r.median for r in rows}
+    run_due = sorted((r for r in rows if r.figure.startswith("run_due: ") and r.unit == "s"),
+                     key=lambda r: int(r.id.split(".")[1]))
+    memory = [r for r in rows if r.figure.startswith("run_due: peak resident memory")]
+    checks: list[tuple[str, float | None, str, bool | None]] = []
+
+    def check(what: str, value: float | None, shown: str, ok: bool | None) -> None:
+        checks.append((what, value, shown, ok))
+
+    def ratio(a: str, b: str) -> float | None:
+        return by_id[a] / by_id[b] if a in by_id and by_id.get(b) else None
+
+    r = ratio("1.13", "1.11")
+    check("whole engine in memory ≥ 40% of raw transitions (1.13 / 1.11)", r,
+          f"{r:.1%}" if r is not None else "", None if r is None else r >= 0.40)
+    r = ratio("1.13", "1.15")
+    check("whole engine in memory ≥ 3x python-statemachine (1.13 / 1.15)", r,
+          f"{r:.2f}x" if r is not None else "not measured: python-statemachine is not "
+          "installed", None if r is None else r >= 3)
+    for rid, floor, what in (("2.1", 5_000, "durable SQLite, one transaction per event"),
+                             ("2.4", 50_000, "durable SQLite, batch API (commit_many)")):
+        v = by_id.get(rid)
+        check(f"{what} ≥ {floor:,}/s ({rid})", v, number(v) if v else "",
+              None if v is None else v >= floor)
+    r = ratio("3.4", "3.3")
+    check("memory flat while adding applications (3.4 / 3.3 ≤ 1.25)", r,
+          f"{r:.2f}x" if r is not None else "", None if r is None else r <= 1.25)
+    if memory:
+        v = memory[-1].median
+        check(f"resident memory < 300 MB during run_due ({memory[-1].id}, "
+              f"{memory[-1].figure.split(', ')[-1]})", v, f"{v:.0f} MB", v < 300)
+    if len(run_due) >= 2:
+        grow = run_due[-1].median / run_due[0].median
+        check(f"run_due grows < 1.5x ({run_due[-1].id} / {run_due[0].id}: "
+              f"{run_due[0].figure.split(': ')[-1]} to {run_due[-1].figure.split(' among ')[-1]})",
+              grow, f"{grow:.2f}x", grow < 1.5)
+    v = by_id.get("5.1")
+    check("a 12-month simulation of one application < 50 ms (5.1)", v,
+          f"{v:.1f} ms" if v is not None else "", None if v is None else v < 50)
+    v = by_id.get("6.3")
+    check("followup --help within 250 ms of bare python (6.3)", v,
+          f"{v:.0f} ms" if v is not None else "", None if v is None else v <= 250)
+    out = ["## targets (issue 5), from this run's medians", "",
+           "| target | this run | met |", "|---|--:|---|"]
+    for what, _, shown, ok in checks:
+        out.append(f"| {_cell(what)} | {_cell(shown)} | "
+                   f"{'' if ok is None else 'yes' if ok else '**no**'} |")
+    return out
 
 
 def _cpu_seconds() -> float:
@@ -240,7 +316,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
     size.add_argument("--smoke", action="store_true", help="tiny sizes: does it all run?")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
+    parser.add_argument("--profile", metavar="NAME", choices=sorted(profiling.WORKLOADS),
+                        help="print where one workload spends its time (cProfile) instead: "
+                        + ", ".join(sorted(profiling.WORKLOADS)))
+    parser.add_argument("--top", type=int, default=30, help="rows of the profile (30)")
     args = parser.parse_args(args_list)
+    if args.profile:
+        profiling.run(args.profile, top=args.top, quick=args.quick, smoke=args.smoke)
+        return 0
     load_at_start = _load()
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     script = Path(__file__)
@@ -262,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         share = (_cpu_seconds() - cpu) / wall
         rows += [replace(row, cpu_share=share) for row in produced]
         print(f" {wall:.1f} s, CPU {share:.0%}", file=sys.stderr, flush=True)
+    rows.sort(key=lambda row: int(row.group.split(".")[0]))  # stable: in order within one
     text = table(rows, command=command, mode=mode, started=started,
                  seconds=time.perf_counter() - clock, load_at_start=load_at_start)
     print(text)

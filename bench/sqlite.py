@@ -31,6 +31,7 @@ from followup.model import Change, HistoryEntry, Notification, Timer
 
 __all__ = [
     "Template",
+    "adding",
     "build_store",
     "engine_on_sqlite",
     "raw_commits",
@@ -39,7 +40,8 @@ __all__ = [
 ]
 
 GROUP_EVENTS = "2. durable events (SQLite)"
-GROUP_RUN_DUE = "3. run_due (SQLite)"
+GROUP_ADD = "3. adding applications (SQLite)"
+GROUP_RUN_DUE = "4. run_due (SQLite)"
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_ID = "tpl000"
 
@@ -186,9 +188,11 @@ def raw_commits(apps: int, batch: int, runs: int) -> list[Row]:
 NOW = T0 + timedelta(hours=14)
 
 
-def build_store(path: Path, *, apps: int, due: int, batch: int = 1000) -> float:
+def build_store(path: Path, *, apps: int, due: int, batch: int = 1000,
+                memory: list[tuple[int, int]] | None = None) -> float:
     """Fill a new store with ``apps`` applications, ``due`` of them (spread evenly) with
-    one timer due at NOW; return the seconds it took.
+    one timer due at NOW; return the seconds it took. With ``memory``, append
+    (applications written, resident kB) after each tenth of the work.
 
     Fast: the engine adds one application of each kind to a MemoryStore; its Change is
     copied for every other id and written with ``commit_many`` in batches of ``batch``.
@@ -199,13 +203,17 @@ def build_store(path: Path, *, apps: int, due: int, batch: int = 1000) -> float:
     later = template(events=False, interviewed_at=T0 + timedelta(days=60))
     stride = apps / due
     due_at = {int(k * stride) for k in range(due)}
+    tenth = max(batch, apps // 10)
     start = time.perf_counter()
     with _open(path) as store:
         for lo in range(0, apps, batch):
             store.commit_many([
-                (soon if i in due_at else later).copy(0, f"app{i:06d}", f"owner{i // 10}")
+                (soon if i in due_at else later).copy(0, f"app{i:07d}", f"owner{i // 10}")
                 for i in range(lo, min(apps, lo + batch))
             ])
+            written = min(apps, lo + batch)
+            if memory is not None and (written % tenth == 0 or written == apps):
+                memory.append((written, proc_status_kb("VmRSS") or 0))
         # An application may have several reminders due (the thank-you note and the
         # question about the decision date): count applications, not timers.
         timers = store.due_timers(NOW, limit=100 * due)
@@ -215,34 +223,73 @@ def build_store(path: Path, *, apps: int, due: int, batch: int = 1000) -> float:
     return time.perf_counter() - start
 
 
-def run_due(due: int, apps: int, runs: int, *, first_id: int) -> list[Row]:
+def adding(apps: int, due: int) -> tuple[list[Row], Path, tempfile.TemporaryDirectory[str]]:
+    """Add ``apps`` applications to a new SQLite file in a child process, reading its
+    resident memory as it goes. Returns the rows, and the file (with ``due`` of them due
+    at NOW) with the directory holding it, for ``run_due`` to use; the caller removes it."""
+    holder = tempfile.TemporaryDirectory(prefix="followup-bench-")
+    path = Path(holder.name) / "master.db"
+    built = _run_child("build", str(path), str(apps), str(due))
+    samples = built["memory"]
+    first_n, first_kb = samples[0]
+    peak_kb = max(kb for _, kb in samples)
+    curve = ", ".join(f"{n // 1000:,}k: {kb / 1024:.0f}" for n, kb in samples)
+    size_mb = path.stat().st_size / 1e6
+    what = f"{sized(apps)} applications"
+    rows = [
+        Row("3.1", GROUP_ADD, f"add {what} to SQLite", "s", (built["seconds"],),
+            note=f"commit_many of engine-made Changes, batches of 1,000, in a child process; "
+            f"{size_mb:,.0f} MB file"),
+        Row("3.2", GROUP_ADD, f"applications added/s, {what}", "applications/s",
+            (apps / built["seconds"],)),
+        Row("3.3", GROUP_ADD, f"resident memory after the first {sized(first_n)}", "MB",
+            (first_kb / 1024,), note="VmRSS of the child"),
+        Row("3.4", GROUP_ADD, f"resident memory, highest while adding {what}", "MB",
+            (peak_kb / 1024,), note=f"VmRSS (MB) after each tenth: {curve}"),
+    ]
+    return rows, path, holder
+
+
+def run_due(due: int, apps: int, runs: int, *, first_id: int,
+            master: Path | None = None, built: float = 0.0) -> list[Row]:
     """``Engine.run_due`` (no delivery) on a store of ``apps`` applications of which
-    ``due`` have a timer due: seconds per call and the child process's resident memory."""
+    ``due`` have a timer due: seconds per call and the child process's resident memory.
+    ``master``, when given, is a store built that way already (see ``adding``), in
+    ``built`` seconds."""
     with scratch() as tmp:
-        master = tmp / "master.db"
-        built = build_store(master, apps=apps, due=due)
-        size_mb = master.stat().st_size / 1e6
+        rows: list[Row] = []
+        if master is None:
+            master = tmp / "master.db"
+            built = build_store(master, apps=apps, due=due)
+            rows.append(Row(f"4.{first_id}", GROUP_RUN_DUE,
+                            f"build a store of {sized(apps)} applications", "s", (built,),
+                            note="commit_many of engine-made Changes, batches of 1,000; "
+                            f"{master.stat().st_size / 1e6:,.0f} MB file"))
+        else:
+            rows.append(Row(f"4.{first_id}", GROUP_RUN_DUE,
+                            f"build a store of {sized(apps)} applications", "s",
+                            (built,), note="the store of 3.1, built once"))
 
         def once() -> dict[str, Any]:
             copy = tmp / "run.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(str(copy) + suffix).unlink(missing_ok=True)
             shutil.copyfile(master, copy)
-            return _child(copy, due)
+            return _run_child("run-due", str(copy), NOW.isoformat(), str(due))
 
         results = repeat(runs, once)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(tmp / "run.db") + suffix).unlink(missing_ok=True)
     what = f"{sized(due)} due among {sized(apps)}"
     seconds = tuple(r["seconds"] for r in results)
     per_app = 1e3 * median(seconds) / due
     fired = median(tuple(r["fired"] for r in results))
     return [
-        Row(f"3.{first_id}", GROUP_RUN_DUE, f"build a store of {sized(apps)} applications",
-            "s", (built,),
-            note=f"commit_many of engine-made Changes, batches of 1,000; {size_mb:.0f} MB file"),
-        Row(f"3.{first_id + 1}", GROUP_RUN_DUE, f"run_due: {what}", "s", seconds,
+        *rows,
+        Row(f"4.{first_id + 1}", GROUP_RUN_DUE, f"run_due: {what}", "s", seconds,
             note=f"{per_app:.2f} ms per due application; deliver=False; {due:,} applications "
                  f"advanced, {fired:,.0f} reminders fired"),
-        Row(f"3.{first_id + 2}", GROUP_RUN_DUE, f"run_due: peak resident memory, {what}",
+        Row(f"4.{first_id + 2}", GROUP_RUN_DUE, f"run_due: peak resident memory, {what}",
             "MB", tuple(r["hwm_kb"] / 1024 for r in results),
             note="VmHWM of the child process; "
             f"{median(r['base_kb'] for r in results) / 1024:.0f} MB "
@@ -250,16 +297,23 @@ def run_due(due: int, apps: int, runs: int, *, first_id: int) -> list[Row]:
     ]
 
 
-def _child(path: Path, due: int) -> dict[str, Any]:
+def _run_child(*args: str) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.sqlite", "run-due", str(path), NOW.isoformat(), str(due)],
-        capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    done = subprocess.run([sys.executable, "-m", "bench.sqlite", *args],
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"the run_due child failed:\n{done.stderr}")
+        raise RuntimeError(f"the {args[0]} child failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _build_child(path: str, apps: int, due: int) -> None:
+    """The child that adds: build the store, print the time and the memory readings."""
+    memory: list[tuple[int, int]] = []
+    seconds = build_store(Path(path), apps=apps, due=due, memory=memory)
+    print(json.dumps({"seconds": seconds, "memory": memory,
+                      "hwm_kb": proc_status_kb("VmHWM") or 0}))
 
 
 def _run_due_child(path: str, now: str, expected: int) -> None:
@@ -282,5 +336,8 @@ def _run_due_child(path: str, now: str, expected: int) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "run-due":
         _run_due_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "build":
+        _build_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        raise SystemExit("usage: python -m bench.sqlite run-due DB NOW EXPECTED")
+        raise SystemExit("usage: python -m bench.sqlite run-due DB NOW EXPECTED | "
+                         "build DB APPLICATIONS DUE")

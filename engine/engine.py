@@ -18,6 +18,7 @@ from typing import Any
 
 from followup.channels import Channel, ChannelRegistry, Planner, tell_planned
 from followup.clock import Clock, SystemClock
+from followup.conditions import holds as condition_holds
 from followup.delivery import DeliveryReport, Dispatcher
 from followup.errors import (
     ConflictError,
@@ -42,7 +43,14 @@ from followup.model import (
 )
 from followup.pack import MessageSpec, Rule, RulePack
 from followup.sandbox import ExpressionError
-from followup.scheduler import entries_of, owner_timer, plan, run_start, variant_of
+from followup.scheduler import (
+    entries_of,
+    owner_timer,
+    plan,
+    run_start,
+    send_time,
+    variant_of,
+)
 from followup.store import MemoryStore, Store
 from followup.timing import WorkCalendar
 
@@ -399,7 +407,7 @@ class Engine:
                 kind="event", name=event, contact=contact, from_state=app.state,
                 to_state=new_state if new_state != app.state else None, key=key,
             ))
-            return replace(app, state=new_state)
+            return _moved(app, new_state)
 
         return step
 
@@ -573,11 +581,13 @@ class Engine:
         notifications: list[Notification] = []
         problems: list[str] = []
         stored_state = None if expected_version is None else record.application.state
-        planned = self._plan(app, history, calendar, problems, stored_state)
+        # The owner's counts per state are read once per change, however often it re-plans.
+        counts: dict[str, int] = {}
+        planned = self._plan(app, history, calendar, problems, stored_state, counts)
         if fire_until is not None:
             # A reminder that came due while nothing ran (or that was due the moment it
             # was armed) goes out now, but only inside the send window.
-            sendable = calendar.next_send_time(fire_until) == fire_until
+            sendable = send_time(calendar, fire_until) == fire_until
             for _ in range(10_000):  # bounded: a pack cannot make this spin forever
                 due = [t for t in planned if t.fire_at <= fire_until and (
                     sendable or t.action != "notify" or t.fire_at == fire_until
@@ -592,7 +602,7 @@ class Engine:
                 app = self._fire_timer(app, timer, history, calendar, at, notifications)
                 fired.append(timer)
                 app = self._auto(app, history, calendar, at)
-                planned = self._plan(app, history, calendar, problems, stored_state)
+                planned = self._plan(app, history, calendar, problems, stored_state, counts)
         old = {t.key: t for t in record.timers}
         new = {t.key: t for t in planned}
         fired_keys = {t.key for t in fired}
@@ -636,11 +646,19 @@ class Engine:
 
     def _plan(self, app: Application, history: list[HistoryEntry],
               calendar: WorkCalendar, problems: list[str],
-              stored_state: str | None = None) -> list[Timer]:
+              stored_state: str | None = None,
+              counts: dict[str, int] | None = None) -> list[Timer]:
+        """The plan of ``app``; ``counts``, when given, keeps the owner's stored counts
+        per state between the plans of one change (filled on first use)."""
         found: list[str] = []
         extra = None
         if self.pack.uses_owner_context:
-            extra = self._owner_view(app.owner, app, stored_state)
+            if counts is None:
+                counts = {}
+            if not counts:
+                counts.update(self.store.count_by_state(owner=app.owner))
+                counts[""] = 0  # read: an owner with no applications stays read
+            extra = self._owner_view(app.owner, app, stored_state, counts)
         timers = plan(self.pack, app, history, calendar, found, extra)
         problems.extend(p for p in found if p not in problems)
         return timers
@@ -663,7 +681,7 @@ class Engine:
                 history.append(HistoryEntry(
                     application_id=app.id, seq=len(history), at=now, kind="transition",
                     name=auto.name, from_state=app.state, to_state=new_state))
-                app = replace(app, state=new_state)
+                app = _moved(app, new_state)
                 break
             else:
                 return app
@@ -692,7 +710,7 @@ class Engine:
                 history.append(HistoryEntry(
                     application_id=app.id, seq=len(history), at=at, kind="transition",
                     name=timer.rule, from_state=app.state, to_state=new_state, key=timer.key))
-                return replace(app, state=new_state)
+                return _moved(app, new_state)
             # A guard said no: note it, so the timer is not armed again for this entry.
             history.append(HistoryEntry(
                 application_id=app.id, seq=len(history), at=at, kind="skipped",
@@ -759,11 +777,14 @@ class Engine:
     # -- over all of one owner's applications --------------------------------------
 
     def _owner_view(self, owner: str, app: Application | None = None,
-                    stored_state: str | None = None) -> dict[str, Any]:
+                    stored_state: str | None = None,
+                    stored: Mapping[str, int] | None = None) -> dict[str, Any]:
         """``active_applications``, ``applications`` (per state) and ``elsewhere`` (the
         owner's other applications per state), with ``app`` in its current state;
-        ``stored_state`` is the state the store still holds for ``app`` (None if new)."""
-        stored = self.store.count_by_state(owner=owner)
+        ``stored_state`` is the state the store still holds for ``app`` (None if new);
+        ``stored``, the owner's counts per state if already read."""
+        if stored is None:
+            stored = self.store.count_by_state(owner=owner)
         counts = {s: stored.get(s, 0) for s in self.pack.states}
         if stored_state is not None:
             counts[stored_state] -= 1
@@ -822,7 +843,7 @@ class Engine:
         notes: list[Notification] = []
         for rule in rules:
             try:
-                holds = rule.condition is None or rule.condition.holds(view)
+                holds = rule.condition is None or condition_holds(rule.condition, view)
             except ExpressionError:
                 holds = False
             if not holds or sum(view["applications"].values()) == 0:
@@ -892,6 +913,11 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _moved(app: Application, state: str) -> Application:
+    """``app`` in ``state``: ``dataclasses.replace``, without its per-call field walk."""
+    return Application(**{**vars(app), "state": state})
 
 
 def _contact_data(c: Contact) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from transitions import Machine as _TMachine
 from transitions import MachineError
 
+from followup.conditions import holds
 from followup.errors import InvalidEvent, UnknownEvent
 from followup.pack import RulePack
 from followup.sandbox import Condition
@@ -48,7 +49,7 @@ def _guard(condition: Condition) -> Callable[..., bool | None]:
         if callable(context):
             context = context()
             event_data.model.context = context
-        return condition.holds(context)
+        return holds(condition, context)
 
     return check
 

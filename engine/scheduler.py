@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from followup.conditions import holds
 from followup.facts import build_context, read_fact
 from followup.model import Application, Contact, HistoryEntry, Timer
 from followup.pack import (
@@ -26,7 +27,7 @@ from followup.pack import (
     TimeSpec,
 )
 from followup.sandbox import ExpressionError
-from followup.timing import WorkCalendar
+from followup.timing import Duration, WorkCalendar
 
 __all__ = [
     "Entry",
@@ -78,6 +79,64 @@ def timer_key(app_id: str, name: str, cycle: int, contact: str | None, occurrenc
     return f"{app_id}/{name}/{cycle}/{contact or '-'}/{occurrence}"
 
 
+# -- calendar arithmetic, remembered -------------------------------------------------------
+#
+# Re-planning an application after each event computes the same instants again: the same
+# anchor plus the same rule offset, on the same owner's calendar. A WorkCalendar is a pure
+# function of how it was built, and every instant it returns is in UTC, so the answers are
+# remembered, keyed by the calendar (by identity), the UTC instant and the offset. Keys are
+# normalised to UTC: two local times an hour apart that differ only in ``fold`` compare
+# equal. Errors are not remembered; they are raised again next time.
+
+_MEMO: dict[tuple[object, ...], datetime] = {}
+_MEMO_SIZE = 1 << 15
+
+
+def _utc_key(instant: datetime) -> datetime | None:
+    if instant.tzinfo is UTC:
+        return instant
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        return None  # the calendar refuses it, with its own message
+    return instant.astimezone(UTC)
+
+
+def _remember(key: tuple[object, ...], value: datetime) -> datetime:
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = value
+    return value
+
+
+def send_time(calendar: WorkCalendar, instant: datetime) -> datetime:
+    """``calendar.next_send_time(instant)``, remembered."""
+    at = _utc_key(instant)
+    if at is None:
+        return calendar.next_send_time(instant)
+    key = (calendar, at)
+    found = _MEMO.get(key)
+    return found if found is not None else _remember(key, calendar.next_send_time(at))
+
+
+def add_time(calendar: WorkCalendar, start: datetime, duration: Duration) -> datetime:
+    """``calendar.add(start, duration)``, remembered."""
+    at = _utc_key(start)
+    if at is None:
+        return calendar.add(start, duration)
+    key = (calendar, at, duration, "add")
+    found = _MEMO.get(key)
+    return found if found is not None else _remember(key, calendar.add(at, duration))
+
+
+def deadline_time(calendar: WorkCalendar, start: datetime, duration: Duration) -> datetime:
+    """``calendar.deadline(start, duration)``, remembered."""
+    at = _utc_key(start)
+    if at is None:
+        return calendar.deadline(start, duration)
+    key = (calendar, at, duration, "deadline")
+    found = _MEMO.get(key)
+    return found if found is not None else _remember(key, calendar.deadline(at, duration))
+
+
 class _Anchors:
     """Resolves a rule's ``at``/``due`` anchors to instants for one application."""
 
@@ -124,7 +183,7 @@ class _Anchors:
         start = self.start(spec.anchor, entered)
         if start is None:
             return None
-        return start if spec.offset is None else self.calendar.add(start, spec.offset)
+        return start if spec.offset is None else add_time(self.calendar, start, spec.offset)
 
     def deadline(self, spec: TimeSpec, entered: Entry) -> datetime | None:
         base = self.value(spec.anchor, entered)
@@ -138,7 +197,7 @@ class _Anchors:
             start = base
             if spec.offset is None:
                 return start
-        return self.calendar.deadline(start, spec.offset)
+        return deadline_time(self.calendar, start, spec.offset)
 
 
 def plan(
@@ -154,56 +213,107 @@ def plan(
     entries = entries_of(history)
     anchors = _Anchors(pack, app, calendar, history)
     # What has happened: events per state entry, and notifications already sent.
-    events: list[HistoryEntry] = [h for h in history if h.kind == "event"]
+    events: list[HistoryEntry] = []
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]] = {}
+    skipped: set[str | None] = set()
     for h in history:
-        if h.kind == "notified":
+        kind = h.kind
+        if kind == "event":
+            events.append(h)
+        elif kind == "notified":
             fired.setdefault((h.name, int(h.data.get("cycle", -1)), h.contact), []).append(h)
+        elif kind == "skipped":
+            skipped.add(h.key)
     timers: list[Timer] = []
     context_cache: dict[str | None, dict[str, object]] = {}
 
     def context(contact: Contact | None) -> dict[str, object]:
         key = contact.name if contact else None
-        if key not in context_cache:
-            context_cache[key] = build_context(pack, app, calendar, contact=contact, extra=extra)
-        return context_cache[key]
+        found = context_cache.get(key)
+        if found is None:
+            found = context_cache[key] = build_context(pack, app, calendar, contact=contact,
+                                                       extra=extra)
+        return found
 
-    for rule in pack.application_rules:
-        entered = run_start(entries, rule.states)
-        if entered is None:
+    # Rules armed in the same states share their stay: when it began, whether it is a
+    # return, and the events since.
+    stays: dict[frozenset[str] | None, _Stay | None] = {}
+    for rule in _application_rules(pack):
+        states = rule.states
+        if states in stays:
+            stay = stays[states]
+        else:
+            stay = stays[states] = _stay(entries, events, states)
+        if stay is None:
             continue
-        cycle_events = [e for e in events if e.seq >= entered.seq]
-        reentered = rule.states is not None and any(
-            e.state in rule.states for e in entries if e.seq < entered.seq)
+        entered = stay.entered
         targets: list[Contact | None]
         if rule.for_each is not None:
             targets = [c for c in app.contacts if c.role == rule.for_each]
         else:
             targets = [None]
         for contact in targets:
-            if _finished(pack, rule, contact, cycle_events, events):
+            if (rule.done_by is not None or rule.until is not None) and _finished(
+                    pack, rule, contact, stay.events, events):
                 continue
             if rule.condition is not None:
                 try:
-                    holds = rule.condition.holds(context(contact))
+                    holds_now = holds(rule.condition, context(contact))
                 except ExpressionError as exc:
                     # A condition that cannot be evaluated for this application arms
                     # nothing, and says so; it must not stop the application's other rules.
                     if problems is not None:
                         problems.append(f"rule {rule.name!r} was skipped: {exc}")
                     continue
-                if not holds:
+                if not holds_now:
                     continue
-            timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired, reentered)
+            timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired,
+                                stay.reentered)
             if timer is not None:
                 timers.append(timer)
-    skipped = {h.key for h in history if h.kind == "skipped"}
     for auto in pack.transitions:
         timer = _transition_timer(auto, app, entries, calendar)
         if timer is not None and timer.key not in skipped:
             timers.append(timer)
-    timers.sort(key=lambda t: (t.fire_at, t.key))
+    timers.sort(key=_timer_order)
     return timers
+
+
+def _timer_order(timer: Timer) -> tuple[datetime, str]:
+    return timer.fire_at, timer.key
+
+
+@dataclass(frozen=True, slots=True)
+class _Stay:
+    """The application's current stay in a set of states."""
+
+    entered: Entry  # when it began
+    reentered: bool  # it had been in these states before, and left
+    events: list[HistoryEntry]  # the events recorded since it began
+
+
+def _stay(entries: Sequence[Entry], events: Sequence[HistoryEntry],
+          states: frozenset[str] | None) -> _Stay | None:
+    entered = run_start(entries, states)
+    if entered is None:
+        return None
+    seq = entered.seq
+    reentered = states is not None and any(e.state in states for e in entries if e.seq < seq)
+    return _Stay(entered, reentered, [e for e in events if e.seq >= seq])
+
+
+# Compiled once per pack: which rules are the application's. A pack is immutable; the
+# cache holds the pack itself, so an id is never reused while its entry lives.
+_RULES: dict[int, tuple[RulePack, tuple[Rule, ...]]] = {}
+
+
+def _application_rules(pack: RulePack) -> tuple[Rule, ...]:
+    found = _RULES.get(id(pack))
+    if found is None or found[0] is not pack:
+        if len(_RULES) >= 64:
+            _RULES.clear()
+        found = _RULES[id(pack)] = (pack, pack.application_rules)
+    return found[1]
 
 
 def _finished(
@@ -266,8 +376,8 @@ def _rule_timer(
             due = anchors.deadline(due_spec, entered)
     else:
         assert rule.every is not None
-        raw = calendar.add(done[-1].at, rule.every)
-    fire_at = raw if rule.any_time else calendar.next_send_time(raw)
+        raw = add_time(calendar, done[-1].at, rule.every)
+    fire_at = raw if rule.any_time else send_time(calendar, raw)
     if override_due:  # the employer's own day: due by the end of the day it fires
         due = calendar.end_of_day(calendar.local_date(fire_at))
     return Timer(
@@ -297,7 +407,7 @@ def _transition_timer(
         key=timer_key(app.id, "transition:" + auto.name, entered.seq, None, 0),
         rule=auto.name,
         action="transition",
-        fire_at=calendar.add(entered.at, auto.after),
+        fire_at=add_time(calendar, entered.at, auto.after),
         target=auto.dest,
     )
 
