@@ -37,8 +37,9 @@ def _common() -> argparse.ArgumentParser:
     # SUPPRESS lets these options stand before or after the subcommand.
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH|URL",
-                   help="the store: a SQLite file path, sqlite:///PATH or memory: "
-                   "(env FOLLOWUP_DB; default ~/.local/share/followup/followup.db)")
+                   help="the store: a SQLite file path, sqlite:///PATH, "
+                   "postgresql://USER@HOST/DATABASE or memory: (env FOLLOWUP_DB; default "
+                   "~/.local/share/followup/followup.db)")
     p.add_argument("--rules", default=argparse.SUPPRESS, metavar="FILE",
                    help="a rule pack file or built-in pack name (env FOLLOWUP_RULES; "
                    "default: after-interview)")
