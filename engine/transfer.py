@@ -12,8 +12,7 @@ chain of events and the pack's own moves to the state it is in.
 Every application of an import is written in one transaction (``Store.commit_many``):
 one bad row, and nothing is written. Timers are derived, never the truth: once the
 applications are in, each one's reminders are planned from the rules
-(``Engine.replan``), and the rules over all of an owner's applications are re-planned
-at the next ``run_due``. Importing the same file again changes nothing: an application
+(``Engine.replan``), then the rules over all of the owner's applications. Importing the same file again changes nothing: an application
 already stored with the same history is left as it is.
 """
 
@@ -340,13 +339,16 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
         problems += [f"{item.application.id}: {p}" for p in outcome.problems]
         if progress is not None:
             progress(done, len(new))
-    if new and (engine.pack.owner_rules or engine.pack.uses_owner_context):
-        # The rules over all of the owner's applications (keep-looking) are planned by
-        # the next run_due, through the engine's own re-plan marker.
-        now = engine.clock.now()
+    if new and engine.pack.owner_rules:
+        # The rules over all of the owner's applications (keep-looking) count these
+        # too: plan them now, as adding an application does.
+        engine._owner_pass(owner, engine.clock.now())
+    if new and engine.pack.uses_owner_context:
+        # Rules that look at the owner's other applications: re-planned by the next
+        # run_due, through the engine's own re-plan marker (as after any move).
         engine.store.commit_owner(owner, timers_added=[Timer(
             application_id="", owner=owner, key=f"owner/{owner}/replan", rule="replan",
-            action="replan", fire_at=now)])
+            action="replan", fire_at=engine.clock.now())])
     return ImportReport(added=tuple(i.application.id for i in new),
                         unchanged=tuple(unchanged), problems=tuple(problems))
 

@@ -69,6 +69,8 @@ def register(cmd: Command) -> None:
 
     p = cmd("show", "show one application: facts, contacts, history, what is coming")
     p.add_argument("application", metavar="APP")
+    p.add_argument("--graph", action="store_true",
+                   help="draw its path so far over the rule pack's machine (Mermaid text)")
     p.set_defaults(run=_cmd_show)
 
     p = cmd("agenda", "what is coming, earliest first")
@@ -190,18 +192,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from followup.store._codec import contact_fields
+
     with open_engine(args) as engine:
         owner = owner_id(args)
         cal = engine.calendar(owner)
         record = engine.store.load(args.application, owner=owner)
         app = record.application
+        if args.graph:
+            from followup.graph import path_to_mermaid
+
+            sys.stdout.write(path_to_mermaid(engine.pack, record.history, calendar=cal))
+            return EXIT_OK
         if opt(args, "json"):
             print_json({
                 "id": app.id, "owner": app.owner, "company": app.company, "role": app.role,
                 "state": app.state, "facts": app.facts,
-                "contacts": [
-                    {"name": c.name, "role": c.role, "title": c.title, "email": c.email,
-                     "phone": c.phone} for c in app.contacts],
+                "contacts": [contact_fields(c) for c in app.contacts],
                 "events_allowed": engine.machine.allowed(app.state),
                 "history": [{"seq": h.seq, "at": cal.local(h.at).isoformat(), "kind": h.kind,
                              "name": h.name, "contact": h.contact, "from": h.from_state,

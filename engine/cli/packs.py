@@ -43,8 +43,12 @@ def register(cmd: Command) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=_cmd_validate)
 
-    p = cmd("graph", "draw the rule pack's state machine and its reminders (Mermaid text)")
+    p = cmd("graph", "draw the rule pack's state machine and its reminders")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--format", choices=("mermaid", "svg", "dot", "png"),
+                   help="mermaid (text), svg (drawn here, no Graphviz needed), dot "
+                   "(Graphviz's text) or png (needs Graphviz's dot); default: from the "
+                   "--output suffix, else mermaid")
     p.set_defaults(run=_cmd_graph)
 
     p = cmd("plugins", "list the plugins that loaded and their channels")
@@ -123,16 +127,58 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+_GRAPH_SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot",
+                   ".mmd": "mermaid", ".md": "mermaid"}
+
+
 def _cmd_graph(args: argparse.Namespace) -> int:
-    from followup.graph import to_mermaid
     from followup.loader import load_rules
 
-    text = to_mermaid(load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules()))
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+    fmt = args.format or (_GRAPH_SUFFIXES.get(Path(args.output).suffix.lower())
+                          if args.output else None) or "mermaid"
+    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
+    if fmt == "mermaid":
+        from followup.graph import to_mermaid
+
+        data = to_mermaid(pack).encode("utf-8")
+    elif fmt == "svg":
+        from followup.drawing import to_svg
+
+        data = to_svg(pack).encode("utf-8")
     else:
-        sys.stdout.write(text)
+        from followup.drawing import to_dot
+
+        data = to_dot(pack).encode("utf-8")
+        if fmt == "png":
+            data = _graphviz(data)
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     return EXIT_OK
+
+
+def _graphviz(dot: bytes) -> bytes:
+    """A PNG drawn by Graphviz's ``dot`` from ``dot`` text."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("dot")
+    if program is None:
+        raise Usage("a PNG needs Graphviz's dot program, which is not installed: install "
+                     "Graphviz (apt install graphviz, brew install graphviz), or draw "
+                     "--format svg, which needs nothing else")
+    try:
+        done = subprocess.run([program, "-Tpng"], input=dot, capture_output=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Usage(f"Graphviz's dot ({program}) could not draw the diagram: {exc}") from exc
+    if done.returncode != 0:
+        problem = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise Usage(f"Graphviz's dot ({program}) could not draw the diagram: {problem}")
+    return done.stdout
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
