@@ -108,27 +108,26 @@ def test_a_trackers_csv_with_a_preset(followup: Any, tmp_path: Path) -> None:
     assert states == {"Globex": "offer", "Initech": "interviewed"}
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "problem"),
-    [
-        ("bad.csv", b"company,role\nAcme,Engineer\nGlobex,SRE,extra\n",
-         "bad.csv:3: 3 fields, but the header has 2"),
-        ("bad.csv", b"company,role,status\nAcme,Engineer,applied\nGlobex,SRE,hired\n",
-         "bad.csv:3: 'hired' is not a state of the pack"),
-        ("bad.json", b'[{"company": "Acme", "role": "Engineer"},\n {"company": "Glo',
-         "bad.json:2:"),
-        ("bad.csv", b"company,role\nAcme,Ing\xe9nieur\n", "bad.csv:2: byte 0xe9 is not UTF-8"),
-    ],
-)
+BAD = [
+    ("bad.csv", b"company,role\nAcme,Engineer\nGlobex,SRE,extra\n",
+     "bad.csv:3: 3 fields, but the header has 2"),
+    ("bad2.csv", b"company,role,status\nAcme,Engineer,applied\nGlobex,SRE,hired\n",
+     "bad2.csv:3: 'hired' is not a state of the pack"),
+    ("bad.json", b'[{"company": "Acme", "role": "Engineer"},\n {"company": "Glo',
+     "bad.json:2:"),
+    ("bad3.csv", b"company,role\nAcme,Ing\xe9nieur\n", "bad3.csv:2: byte 0xe9 is not UTF-8"),
+]
+
+
 def test_bad_applications_exit_2_naming_the_line_and_change_nothing(
-    followup: Any, acme: dict[str, Any], tmp_path: Path, name: str, content: bytes,
-    problem: str
+    followup: Any, acme: dict[str, Any], tmp_path: Path
 ) -> None:
     before = _record(followup)
-    bad = tmp_path / name
-    bad.write_bytes(content)
-    result = followup("import", str(bad), expect=2)
-    assert problem in result.stderr, result.stderr
+    for name, content, problem in BAD:
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        result = followup("import", str(bad), expect=2)
+        assert problem in result.stderr, result.stderr
     assert _record(followup) == before
 
 

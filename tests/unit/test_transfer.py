@@ -4,13 +4,15 @@ that must be a path through the rule pack's machine."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from followup import Contact, Engine, FakeClock, InputError, MemoryStore
+from followup import Contact, Engine, FakeClock, InputError, MemoryStore, SQLiteStore
+from followup.model import Application, Change
 from followup.readers import MAX_CELL, Context, read_csv, read_json
 from followup.transfer import csv_table, export_document, import_items, path_to
 
@@ -291,3 +293,25 @@ def test_a_row_without_dates_imports_again_as_unchanged() -> None:
     later = Context(engine.pack, "ada", engine.calendar("ada"), NOW + timedelta(days=1))
     report = import_items(engine, read_csv(data, "a.csv", later), owner="ada")
     assert report.added == () and len(report.unchanged) == 1
+
+
+def test_the_import_is_one_transaction_on_sqlite(tmp_path: Path) -> None:
+    """Another writer adds the second application just before the import writes: the
+    store refuses the batch whole, and the first application is not written either."""
+    store = SQLiteStore(tmp_path / "followup.db")
+    engine = Engine(store=store, clock=FakeClock(NOW), channels=[])
+    engine.set_owner("ada", timezone="America/New_York")
+    rows = b'[{"id": "a", "company": "Acme", "role": "E"}, {"id": "b", "company": "B", "role": "E"}]'
+    items = read_json(rows, "a.json", _context(engine))
+    real = store.commit_many
+
+    def racing(changes: Sequence[Change]) -> list[Application]:
+        real([changes[1]])  # the other writer's application "b"
+        return real(changes)
+
+    store.commit_many = racing  # type: ignore[method-assign]
+    with pytest.raises(InputError, match="nothing was imported: run the import again"):
+        import_items(engine, items, owner="ada")
+    store.commit_many = real  # type: ignore[method-assign]
+    assert [a.id for a in engine.applications(owner="ada")] == ["b"]
+    engine.close()
