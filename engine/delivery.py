@@ -5,18 +5,24 @@ it, one row per channel. The dispatcher sends pending rows; a success is marked 
 a failure is retried with exponential backoff and jitter, and after ``max_attempts`` the
 row is dead: kept, visible, and retryable. A channel that raises never stops the others,
 and one that hangs costs at most its timeout (``channel.timeout`` seconds, or the
-dispatcher's): each send runs on a thread of its own.
+dispatcher's): each send runs on a thread of its own. A channel whose ``send`` is a
+coroutine function runs there too, under ``asyncio.run``. The rows of an owner's daily
+digest go out together, as one message per channel (``followup.digest``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import random
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from followup.channels import Channel, ChannelRegistry
+from followup.digest import gather
 from followup.model import Delivery
 from followup.store import Store
 
@@ -70,8 +76,18 @@ class Dispatcher:
                                                limit=self.batch)
             if not rows:
                 return report
+            digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
             for row in rows:
-                self._one(row, now, report)
+                slot = row.notification.data.get("digest_at")
+                channel = self.channels.get(row.channel)
+                if not isinstance(slot, str) or not getattr(channel, "digest", True):
+                    self._one(row, now, report)
+                elif (held := row.notification.held_until) is not None and held > now:
+                    continue  # not its time (a store that ignored held_until): the lease ends
+                else:
+                    digests[(row.notification.owner, row.channel, slot)].append(row)
+            for group in digests.values():
+                self._digest(group, now, report)
 
     def lease(self) -> timedelta:
         """How long a claimed batch is held: every row of it could take the longest
@@ -89,7 +105,10 @@ class Dispatcher:
 
         def attempt() -> None:
             try:
-                channel.send(row.notification)
+                if inspect.iscoroutinefunction(channel.send):
+                    asyncio.run(channel.send(row.notification))
+                else:
+                    channel.send(row.notification)
                 outcome.append(None)
             except BaseException as exc:  # a failing channel must not stop the others
                 outcome.append(exc)
@@ -102,6 +121,32 @@ class Dispatcher:
             return f"timed out after {timeout:g} s (the channel did not answer)"
         exc = outcome[0]
         return None if exc is None else f"{type(exc).__name__}: {exc}"
+
+    def _digest(self, rows: list[Delivery], now: datetime, report: DeliveryReport) -> None:
+        """Send one digest's rows (one owner, one channel) as one message; all of them
+        are delivered, or all are retried together."""
+        message = Delivery(gather(rows, now), rows[0].channel)
+        channel = self.channels.get(message.channel)
+        if channel is None:
+            loaded = ", ".join(self.channels.names()) or "none"
+            error: str | None = f"no channel named {message.channel!r} is loaded (loaded: {loaded})"
+        else:
+            error = self._send(channel, message)
+        if error is None:
+            for row in rows:
+                self.store.mark_delivered(row.notification.key, row.channel, at=now)
+                report.delivered.append(row)
+                if self.on_delivered is not None:
+                    self.on_delivered(row)
+            return
+        error = f"the digest of {len(rows)} reminders failed: {error}"
+        attempts = max(row.attempts for row in rows) + 1
+        dead = attempts >= self.max_attempts
+        next_at = None if dead else now + backoff(attempts)
+        for row in rows:
+            self.store.mark_failed(row.notification.key, row.channel, error=error,
+                                   next_attempt_at=next_at, dead=dead)
+            (report.dead if dead else report.failed).append((row, error))
 
     def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
         channel = self.channels.get(row.channel)

@@ -20,6 +20,7 @@ from followup.channels import Channel, ChannelRegistry, Planner, tell_planned
 from followup.clock import Clock, SystemClock
 from followup.conditions import holds as condition_holds
 from followup.delivery import DeliveryReport, Dispatcher
+from followup.digest import digest_at, parse_digest_time
 from followup.errors import (
     ConflictError,
     FollowupError,
@@ -177,15 +178,19 @@ class Engine:
         country: str | None = None,
         subdivision: str | None = None,
         channels: Iterable[str] | None = None,
+        digest: str | None = None,
     ) -> Owner:
-        """Set the time zone, country and subdivision an owner lives by, and the
-        channels their reminders go to (``None``: the rule pack's)."""
+        """Set the time zone, country and subdivision an owner lives by, the channels
+        their reminders go to (``None``: the rule pack's), and ``digest``: a local time
+        of day (``"08:00"``) to get the day's reminders at once, one message per channel,
+        instead of each when it fires (see ``followup.digest``)."""
         chosen = None if channels is None else tuple(channels)
         if chosen is not None and not chosen:
             raise InputError("an owner's channels cannot be empty: name at least one, or "
                              "leave them out to use the rule pack's")
         record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision,
-                       channels=chosen)
+                       channels=chosen,
+                       digest=None if digest is None else parse_digest_time(digest))
         self._calendar_for(record)  # raises CalendarError on a bad zone or country
         self.store.put_owner(record)
         self._calendars.pop(owner, None)
@@ -733,7 +738,7 @@ class Engine:
             created_at=at, subject=subject, body=body, due_at=timer.due_at,
             contact=timer.contact, channels=self._channels_for(app.owner, rule.message),
             data={"company": app.company, "role": app.role, "due_local": due_local,
-                  "occurrence": timer.occurrence},
+                  "occurrence": timer.occurrence, **self._digest(app.owner, at, calendar)},
         )
         notifications.append(notification)
         history.append(HistoryEntry(
@@ -880,7 +885,15 @@ class Engine:
             key=timer.key, application_id="", owner=timer.owner, rule=rule.name,
             created_at=timer.fire_at, subject=subject, body=body, due_at=None,
             channels=self._channels_for(timer.owner, rule.message),
-            data={"occurrence": timer.occurrence})
+            data={"occurrence": timer.occurrence,
+                  **self._digest(timer.owner, timer.fire_at, calendar)})
+
+    def _digest(self, owner: str, fired: datetime, calendar: WorkCalendar) -> dict[str, str]:
+        """For an owner who gets a daily digest, the digest a reminder waits for."""
+        digest = self.owner(owner).digest
+        if digest is None:
+            return {}
+        return {"digest_at": digest_at(digest, fired, calendar).isoformat()}
 
     # -- helpers -------------------------------------------------------------------
 

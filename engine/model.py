@@ -7,7 +7,7 @@ an aware datetime in UTC; local time exists only inside the calendar.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 __all__ = [
@@ -37,7 +37,9 @@ class Owner:
 
     ``None`` for timezone/country/subdivision means "use the rule pack's calendar";
     ``channels``, when set, are where this owner's reminders go instead of the pack's
-    default channels (a rule that names its own channels keeps them).
+    default channels (a rule that names its own channels keeps them). ``digest``, when
+    set, is a local time of day (``"08:00"``): the owner's reminders are then gathered
+    and sent once a day at that time, one message per channel.
     """
 
     id: str
@@ -45,6 +47,7 @@ class Owner:
     country: str | None = None
     subdivision: str | None = None
     channels: tuple[str, ...] | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,13 @@ class Notification:
     contact: str | None = None
     channels: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def held_until(self) -> datetime | None:
+        """When the outbox first tries it: the daily digest it waits for
+        (``data["digest_at"]``, ISO 8601), or None to send at once."""
+        text = self.data.get("digest_at")
+        return datetime.fromisoformat(text).astimezone(UTC) if isinstance(text, str) else None
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ class CalendarChannel:
     """Keeps reminders in an iCalendar file: planned ones, and the ones it was sent."""
 
     name = CHANNEL
+    #: Its entries are one per reminder: an owner's daily digest reaches it one by one.
+    digest = False
 
     def __init__(
         self,

@@ -41,6 +41,9 @@ def register(cmd: Command) -> None:
     p.add_argument("--channels", metavar="NAME,NAME",
                    help="where your reminders go, e.g. console,email (default: the rule "
                    "pack's channels)")
+    p.add_argument("--digest", metavar="HH:MM",
+                   help="get your reminders once a day at this local time, one message per "
+                   "channel (default: each when it is due)")
     p.set_defaults(run=_cmd_init)
 
     p = cmd("add", "add an application (after an interview)")
@@ -88,6 +91,15 @@ def _cmd_init(args: argparse.Namespace) -> int:
         pack.calendar.build(timezone=timezone, country=args.country, subdivision=args.subdivision)
     except CalendarError as exc:
         raise Usage(str(exc)) from exc
+    digest = None
+    if args.digest:  # checked before a store file is created
+        from followup.digest import parse_digest_time
+        from followup.errors import InputError
+
+        try:
+            digest = parse_digest_time(args.digest)
+        except InputError as exc:
+            raise Usage(f"--digest: {exc}") from exc
     channels = None
     if args.channels:  # checked before a store file is created
         from followup.manager import load_plugins
@@ -101,17 +113,21 @@ def _cmd_init(args: argparse.Namespace) -> int:
                          "followup plugins")
     with open_engine(args, create=True, migrate=True) as engine:
         owner = engine.set_owner(owner_id(args), timezone=timezone, channels=channels,
-                                 country=args.country, subdivision=args.subdivision)
+                                 country=args.country, subdivision=args.subdivision,
+                                 digest=digest)
         cal = engine.calendar(owner.id)
         where = describe_store(store_url(args))
         if opt(args, "json"):
             print_json({"store": where, "owner": owner.id, "timezone": str(cal.tz),
-                         "country": owner.country, "subdivision": owner.subdivision})
+                         "country": owner.country, "subdivision": owner.subdivision,
+                         "digest": owner.digest})
         else:
             print(f"followup store ready at {where}")
             print(f"owner {owner.id}: time zone {cal.tz}, holidays of "
                   f"{owner.country or engine.pack.calendar.country or 'no country'}"
                   f"{'-' + owner.subdivision if owner.subdivision else ''}")
+            if owner.digest:
+                print(f"reminders come once a day at {owner.digest} ({cal.tz})")
     return EXIT_OK
 
 

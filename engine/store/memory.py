@@ -572,4 +572,6 @@ def _outbox_rows(n: Notification) -> list[_OutboxRow]:
     data = dump_json(n.data, what=f"the data of notification {n.key!r}")
     due_at = None if n.due_at is None else utc(n.due_at)
     base = replace(n, created_at=utc(n.created_at), due_at=due_at, data={})
-    return [_OutboxRow(replace(base, channels=(channel,)), data) for channel in n.channels]
+    held = n.held_until  # a digest's rows wait for its time
+    return [_OutboxRow(replace(base, channels=(channel,)), data, next_attempt_at=held)
+            for channel in n.channels]

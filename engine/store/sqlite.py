@@ -275,9 +275,9 @@ class SQLiteStore:
             row = conn.execute(_Q["get_owner"], (owner_id,)).fetchone()
         if row is None:
             return None
-        owner_id, timezone, country, subdivision, channels = row
+        owner_id, timezone, country, subdivision, channels, digest = row
         return Owner(owner_id, timezone, country, subdivision,
-                     None if channels is None else tuple(load_json(channels)))
+                     None if channels is None else tuple(load_json(channels)), digest)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -464,7 +464,8 @@ class SQLiteStore:
     def put_owner(self, owner: Owner) -> None:
         channels = None if owner.channels is None else dump_json(
             list(owner.channels), what=f"the channels of owner {owner.id!r}")
-        params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels)
+        params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
+                  owner.digest)
         with self._writing("saving an owner to") as conn:
             conn.execute(_Q["put_owner"], params)
 
@@ -604,6 +605,7 @@ def _outbox_rows(n: Notification) -> list[_Row]:
         _opt_text(n.due_at),
         n.contact,
         dump_json(n.data, what=f"the data of notification {n.key!r}"),
+        _opt_text(n.held_until),  # next_attempt_at: a digest's rows wait for its time
     )
     return [(*head, channel) for channel in n.channels]
 

@@ -649,6 +649,26 @@ def test_an_owner_keeps_their_channels(store: Store) -> None:
     assert store.get_owner("bob") == Owner("bob")
 
 
+def test_an_owner_keeps_their_digest_time(store: Store) -> None:
+    store.put_owner(Owner("ada", timezone="Europe/Berlin", digest="08:00"))
+    assert store.get_owner("ada") == Owner("ada", timezone="Europe/Berlin", digest="08:00")
+    store.put_owner(Owner("ada", timezone="Europe/Berlin"))
+    assert store.get_owner("ada") == Owner("ada", timezone="Europe/Berlin")
+
+
+def test_a_notification_held_for_a_digest_is_not_due_before_it(store: Store) -> None:
+    held = replace(notification("n1"), data={"digest_at": "2026-12-24T08:00:00-05:00"})
+    store.commit(Change(application=application(), expected_version=None,
+                        notifications=(held, notification("n2"))))
+    slot = datetime(2026, 12, 24, 13, tzinfo=UTC)
+    (row,) = [d for d in store.deliveries() if d.notification.key == "n1"]
+    assert row.next_attempt_at == slot and row.attempts == 0 and row.status == "pending"
+    assert row.notification == held
+    assert [d.notification.key for d in store.pending_deliveries(slot - timedelta(seconds=1))] \
+        == ["n2"]
+    assert sorted(d.notification.key for d in store.pending_deliveries(slot)) == ["n1", "n2"]
+
+
 def test_a_row_is_claimed_by_one_sender_at_a_time(store: Store) -> None:
     store.commit(Change(application=application(), expected_version=None,
                         notifications=(notification("n1"),)))

@@ -78,8 +78,8 @@ ON CONFLICT (key) DO UPDATE SET
 
 -- name: insert_outbox
 INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
-                    data, channel)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    data, next_attempt_at, channel)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key, channel) DO NOTHING
 
 -- name: deliveries_head
@@ -114,13 +114,14 @@ WHERE key = ? AND channel = ?
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
 
 -- name: put_owner
-INSERT INTO owners (id, timezone, country, subdivision, channels) VALUES (?, ?, ?, ?, ?)
+INSERT INTO owners (id, timezone, country, subdivision, channels, digest)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
-    channels = excluded.channels
+    channels = excluded.channels, digest = excluded.digest
 
 -- name: get_owner
-SELECT id, timezone, country, subdivision, channels FROM owners WHERE id = ?
+SELECT id, timezone, country, subdivision, channels, digest FROM owners WHERE id = ?
 
 -- name: claim_due_timers
 UPDATE timers SET claimed_by = ?, claimed_until = ?
