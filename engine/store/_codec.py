@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "contacts_from_json",
     "contacts_to_json",
     "dump_json",
+    "facts_to_json",
     "from_text",
     "gather",
     "load_json",
@@ -113,6 +114,30 @@ def dump_json(value: Any, *, what: str) -> str:
         return _encode(value)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{what} cannot be stored as JSON: {exc}") from exc
+
+
+def facts_to_json(facts: Mapping[str, str], *, what: str) -> str:
+    """An application's facts as JSON. They seldom change between two commits of one
+    application, so their text is remembered by content (names and values, in order).
+    Only all-text facts are remembered: a text never equals a number, so a hit is exact
+    (whereas 1, 1.0 and True are equal keys with different JSON)."""
+    if not facts:
+        return "{}"
+    try:
+        key = tuple(facts.items())
+        text = _facts_texts.get(key)
+    except TypeError:  # a value that cannot be a key cannot be stored either
+        return dump_json(facts, what=what)
+    if text is None:
+        text = dump_json(facts, what=what)
+        if all(type(value) is str for _, value in key):
+            if len(_facts_texts) >= 4096:
+                _facts_texts.clear()
+            _facts_texts[key] = text
+    return text
+
+
+_facts_texts: dict[tuple[tuple[str, str], ...], str] = {}
 
 
 def load_json(text: str) -> Any:
@@ -268,11 +293,23 @@ def stamp(
         known = current[app.id] if app.id in current else stored.get(app.id)
         version = next_version(app.id, change.expected_version, known)
         current[app.id] = version
-        # Faster than dataclasses.replace, which matters at tens of thousands a second.
-        stamped = Application(**{**vars(app), "version": version})
+        stamped = _versioned(app, version)
         results.append(stamped)
         final[app.id] = (stamped, final[app.id][1] if app.id in final else known)
     return results, final
+
+
+def _versioned(app: Application, version: int) -> Application:
+    """``app`` with ``version``. Application is a frozen dataclass without __post_init__,
+    so copying its fields' dict is all its __init__ would do, at a sixth of the cost of
+    calling it (this runs once per change, tens of thousands of times a second)."""
+    if not hasattr(app, "__dict__"):  # pragma: no cover - should the model grow slots
+        return replace(app, version=version)
+    stamped = object.__new__(Application)
+    fields = stamped.__dict__
+    fields.update(app.__dict__)
+    fields["version"] = version
+    return stamped
 
 
 def check_owner_change(

@@ -43,6 +43,7 @@ from followup.store._codec import (
     contacts_from_json,
     contacts_to_json,
     dump_json,
+    facts_to_json,
     from_text,
     gather,
     load_json,
@@ -345,7 +346,7 @@ class SQLiteStore:
         updates: list[_Row] = []
         body_updates: list[_Row] = []
         for app, base in final.values():
-            facts = dump_json(app.facts, what=f"the facts of application {app.id!r}")
+            facts = facts_to_json(app.facts, what=f"the facts of application {app.id!r}")
             contacts = contacts_to_json(app.contacts)
             created_at = _opt_text(app.created_at)
             row = (app.owner, app.company, app.role, app.state, facts, contacts, created_at)
