@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from followup.store import MemoryStore, SQLiteStore, Store
 from tests.postgres import postgres_store
@@ -16,6 +18,21 @@ STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
     "sqlite": lambda tmp_path: SQLiteStore(tmp_path / "followup.db"),
     "postgresql": postgres_store,  # skipped without a server, except in CI
 }
+
+
+# Hypothesis: in CI (CI=true) the same examples on every run, no example database and no
+# deadline; each property test sets its own fixed max_examples and stateful_step_count.
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(params=list(STORE_FACTORIES))
+def store_factory(request: pytest.FixtureRequest) -> Callable[[Path], Store]:
+    """The factory of each kind of store in turn, for tests that open many stores."""
+    return STORE_FACTORIES[request.param]
 
 
 @pytest.fixture(params=list(STORE_FACTORIES))
