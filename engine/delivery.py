@@ -120,7 +120,7 @@ class Dispatcher:
         if not outcome:
             return f"timed out after {timeout:g} s (the channel did not answer)"
         exc = outcome[0]
-        return None if exc is None else f"{type(exc).__name__}: {exc}"
+        return None if exc is None else _describe(exc)
 
     def _digest(self, rows: list[Delivery], now: datetime, report: DeliveryReport) -> None:
         """Send one digest's rows (one owner, one channel) as one message; all of them
@@ -168,3 +168,13 @@ class Dispatcher:
         next_at = None if dead else now + backoff(attempts)
         self.store.mark_failed(key, row.channel, error=error, next_attempt_at=next_at, dead=dead)
         (report.dead if dead else report.failed).append((row, error))
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, for the outbox's last_error: even an exception whose message
+    cannot be made must not stop the pass (it would hold up every other channel)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "(the channel's error has no readable message)"
+    return f"{type(exc).__name__}: {text}"
