@@ -351,8 +351,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        args.out.write_text(text + _kept_notes(args.out), encoding="utf-8")
     return 0
+
+
+#: In the --out file, this line and what follows are written by people and kept.
+NOTES_MARK = "<!-- notes below: written by hand, kept when run.py rewrites the table -->"
+
+
+def _kept_notes(path: Path) -> str:
+    """The hand-written notes at the end of ``path``, from NOTES_MARK on ("" if none)."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = old.find(NOTES_MARK)
+    return "" if at < 0 else "\n" + old[at:]
 
 
 if __name__ == "__main__":
