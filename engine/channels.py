@@ -22,6 +22,9 @@ class Channel(Protocol):
     ``send`` raises to report a failed delivery; the dispatcher retries later with
     backoff. A notification's ``key`` is stable across retries: a channel that can
     deduplicate (an email Message-ID, an HTTP idempotency header) should use it.
+    ``send`` may be a coroutine function: it then runs under ``asyncio.run``. Optional
+    attributes: ``timeout`` (seconds a send may take), ``digest = False`` (take an
+    owner's daily digest one reminder at a time), and ``planned`` (see ``Planner``).
     """
 
     name: str

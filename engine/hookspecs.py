@@ -93,8 +93,8 @@ def followup_register_rule_packs(register: Callable[[str, Path], None]) -> None:
 
     Call ``register(name, path)`` for each pack file. The name can then be given where a
     pack is chosen (``followup --rules NAME``, ``Engine(rules=NAME)``) and extended by a
-    user's pack (``extends: NAME``). A name already taken (a built-in pack or another
-    plugin's) is an error when plugins load.
+    user's pack (``extends: NAME``). A built-in pack's name is refused, and a name two
+    plugins register is neither's: both plugins are reported when plugins load.
 
     Example::
 
@@ -117,8 +117,8 @@ def followup_register_template_filters(register: Callable[[str, Callable[..., An
     runs inside the sandbox's rules: it gets the values the template hands it, and what
     it returns is checked by the sandbox like any other value. Rule packs compile after
     plugins load, so a filter no plugin registered is a load error with the file and
-    line. A name already taken (one of Jinja's own filters, or another plugin's) is an
-    error when plugins load. A filter that raises fails that template or condition with
+    line. One of Jinja's own filters' names is refused, and a name two plugins register
+    is neither's: both are reported when plugins load. A filter that raises fails that template or condition with
     a message naming the filter and the plugin.
 
     Example::

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -119,6 +119,7 @@ def load_plugins(
     # Call each plugin's registration on its own, so one that raises cannot stop the
     # others, and every channel is known by the plugin it came from.
     origins = {name: origin for name, _obj, origin in candidates}
+    offered_channels: list[tuple[str, list[Channel]]] = []
     for impl in reversed(manager.hook.followup_register_channels.get_hookimpls()):
         name = impl.plugin_name
         found: list[Channel] = []
@@ -128,12 +129,30 @@ def load_plugins(
         except Exception as exc:
             plugins.failures[name] = f"{type(exc).__name__}: {exc}"
             continue
-        for channel in found:  # a duplicate name raises PluginError: an operator must choose
-            plugins.channels.register(channel, origin=f"plugin {name!r}")
+        offered_channels.append((name, found))
+    # A name two plugins register is neither's: an operator must choose (never a rename).
+    taken = _clashes((plugin, getattr(c, "name", None)) for plugin, found in offered_channels
+                     for c in found)
+    for name, found in offered_channels:
+        kept: list[str] = []
+        for channel in found:
+            label = getattr(channel, "name", None)
+            who = taken.get(label) if isinstance(label, str) else None
+            if who is not None:
+                plugins.failures[name] = _clash("channel", channel.name, who,
+                                                "its reminders wait until you block one of "
+                                                "the plugins with FOLLOWUP_PLUGINS_BLOCK, or "
+                                                "rename its channel")
+                continue
+            try:
+                plugins.channels.register(channel, origin=f"plugin {name!r}")
+            except PluginError as exc:  # no name, or no send()
+                plugins.failures[name] = str(exc)
+                continue
+            kept.append(channel.name)
         plugins.loaded.append(
-            LoadedPlugin(name=name, origin=origins.get(name, name),
-                         channels=tuple(c.name for c in found))
-        )
+            LoadedPlugin(name=name, origin=origins.get(name, name), channels=tuple(kept)))
+    offered_packs: list[tuple[str, str, Path]] = []
     for impl in reversed(manager.hook.followup_register_rule_packs.get_hookimpls()):
         name = impl.plugin_name
         offered: list[tuple[str, Path]] = []
@@ -147,10 +166,16 @@ def load_plugins(
         except Exception as exc:
             plugins.failures[name] = f"{type(exc).__name__}: {exc}"
             continue
-        for pack, path in offered:
-            if pack in BUILTIN_PACKS or pack in plugins.packs:
-                raise PluginError(f"plugin {name!r} registers the rule pack {pack!r}, a name "
-                                  "already taken: block one of the plugins or rename the pack")
+        offered_packs.extend((name, pack, path) for pack, path in offered)
+    taken = _clashes((plugin, pack) for plugin, pack, _path in offered_packs)
+    for name, pack, path in offered_packs:
+        if pack in BUILTIN_PACKS:
+            plugins.failures[name] = (f"plugin {name!r} registers the rule pack {pack!r}, the "
+                                      "name of a built-in pack: rename the plugin's pack")
+        elif pack in taken:
+            plugins.failures[name] = _clash("rule pack", pack, taken[pack],
+                                            "block one of the plugins or rename the pack")
+        else:
             plugins.packs[pack] = path
     plugins.sandbox = _sandbox(manager, plugins)
     plugins.loaded.sort(key=lambda p: p.name)
@@ -161,6 +186,7 @@ def _sandbox(manager: pluggy.PluginManager, plugins: Plugins) -> Sandbox:
     """The sandbox with every plugin's template filters; a plugin whose hook raises is
     reported and left out, a name taken twice is an error."""
     filters: dict[str, tuple[Callable[..., Any], str]] = {}
+    everything: list[tuple[str, str, Callable[..., Any]]] = []
     for impl in reversed(manager.hook.followup_register_template_filters.get_hookimpls()):
         name = impl.plugin_name
         offered: list[tuple[str, Callable[..., Any]]] = []
@@ -176,14 +202,32 @@ def _sandbox(manager: pluggy.PluginManager, plugins: Plugins) -> Sandbox:
         except Exception as exc:  # its filters are left out; rule packs that use them fail
             plugins.failures[name] = f"{type(exc).__name__}: {exc}"
             continue
-        for filter_name, function in offered:
-            if filter_name in filters:
-                raise PluginError(
-                    f"plugin {name!r} registers the template filter {filter_name!r}, which "
-                    f"{filters[filter_name][1]} registered too: block one of the plugins "
-                    "with FOLLOWUP_PLUGINS_BLOCK, or rename the filter")
+        everything.extend((name, filter_name, function) for filter_name, function in offered)
+    taken = _clashes((plugin, filter_name) for plugin, filter_name, _f in everything)
+    for name, filter_name, function in everything:
+        if filter_name in taken:
+            plugins.failures[name] = _clash("template filter", filter_name, taken[filter_name],
+                                            "block one of the plugins with "
+                                            "FOLLOWUP_PLUGINS_BLOCK, or rename the filter")
+        else:
             filters[filter_name] = (function, f"plugin {name!r}")
     return Sandbox(filters) if filters else default_sandbox()
+
+
+def _clashes(offers: Iterable[tuple[str, object]]) -> dict[str, list[str]]:
+    """Names offered more than once, with the plugins that offered them."""
+    who: dict[str, list[str]] = {}
+    for plugin, name in offers:
+        if isinstance(name, str):
+            who.setdefault(name, []).append(plugin)
+    return {name: plugins for name, plugins in who.items() if len(plugins) > 1}
+
+
+def _clash(kind: str, name: str, who: list[str], fix: str) -> str:
+    if len(set(who)) == 1:
+        return f"plugin {who[0]!r} registers the {kind} {name!r} twice: it is left out; {fix}"
+    named = " and ".join(repr(w) for w in sorted(set(who)))
+    return f"plugins {named} each register the {kind} {name!r}: neither's is used; {fix}"
 
 
 def observe(plugins: Plugins | None, hook: str, **kwargs: object) -> list[str]:

@@ -75,9 +75,30 @@ def test_a_raising_plugin_fails_alone_and_a_hook_may_take_no_arguments() -> None
     assert {p.name for p in loaded.loaded} == {"quiet", "good"}
 
 
-def test_two_channels_with_one_name_are_an_error() -> None:
+def test_two_channels_with_one_name_are_an_error_and_the_others_still_load() -> None:
+    from datetime import UTC, datetime
+
+    from followup import Engine, FakeClock, MemoryStore
+
+    loaded = load_plugins(extra={"a": plugin("one", "two"), "b": plugin("one"),
+                                 "c": plugin("console")}, environ=NO_ENTRY_POINTS)
+    # Neither 'one' is used (never a silent choice or a rename); everything else loads.
+    assert loaded.channels.names() == ["console", "two"]
+    for name in ("a", "b"):
+        assert loaded.failures[name] == (
+            "plugins 'a' and 'b' each register the channel 'one': neither's is used; its "
+            "reminders wait until you block one of the plugins with FOLLOWUP_PLUGINS_BLOCK, "
+            "or rename its channel")
+    twice = load_plugins(extra={"a": plugin("one", "one")}, environ=NO_ENTRY_POINTS)
+    assert "plugin 'a' registers the channel 'one' twice" in twice.failures["a"]
+    # The engine keeps going: the console delivers.
+    engine = Engine(store=MemoryStore(), clock=FakeClock(datetime(2027, 1, 4, 15, tzinfo=UTC)),
+                    plugins=loaded)
+    engine.add_application(owner="ada", company="Acme", role="Engineer",
+                           facts={"interviewed_at": "2027-01-04T10:00"})
+    assert engine.run_due().delivery.delivered
     with pytest.raises(PluginError, match="two channels are named 'one'"):
-        load_plugins(extra={"a": plugin("one"), "b": plugin("one")}, environ=NO_ENTRY_POINTS)
+        Engine(store=MemoryStore(), channels=[Named("one"), Named("one")])
 
 
 def test_the_allow_and_block_lists_choose_entry_points() -> None:
@@ -153,5 +174,13 @@ def test_a_pack_name_already_taken_is_an_error(tmp_path: Path) -> None:
         def followup_register_rule_packs(self, register: Callable[[str, Path], None]) -> None:
             register("after-interview", tmp_path / "x.yaml")
 
-    with pytest.raises(PluginError, match="rule pack 'after-interview', a name already taken"):
-        load_plugins(extra={"clash": Clash()}, environ=NO_ENTRY_POINTS)
+    class Twin:
+        @hookimpl
+        def followup_register_rule_packs(self, register: Callable[[str, Path], None]) -> None:
+            register("coach", tmp_path / "y.yaml")
+
+    loaded = load_plugins(extra={"clash": Clash(), "a": Twin(), "b": Twin()},
+                          environ=NO_ENTRY_POINTS)
+    assert "rule pack 'after-interview', the name of a built-in pack" in loaded.failures["clash"]
+    assert "each register the rule pack 'coach': neither's is used" in loaded.failures["a"]
+    assert loaded.packs == {}
