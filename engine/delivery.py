@@ -58,6 +58,9 @@ class Dispatcher:
                  on_delivered: Callable[[Delivery], object] | None = None) -> None:
         self.on_delivered = on_delivered
         self.worker = worker  # the name its claims on outbox rows are held under
+        # How long claimed rows are held; None: long enough for every send of a batch to
+        # time out. A worker whose heartbeat renews its claims may hold them for less.
+        self.hold: timedelta | None = None
         self.store = store
         self.channels = channels
         self.max_attempts = max_attempts
@@ -92,6 +95,8 @@ class Dispatcher:
     def lease(self) -> timedelta:
         """How long a claimed batch is held: every row of it could take the longest
         channel timeout (a heartbeat renews it while a worker is alive)."""
+        if self.hold is not None:
+            return self.hold
         longest = max([self.timeout, *(float(getattr(self.channels.get(name), "timeout", None)
                                              or self.timeout)
                                        for name in self.channels.names())])

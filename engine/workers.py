@@ -52,6 +52,8 @@ class Worker:
         self.stopping = threading.Event()
         # Renew well before the lease ends: three beats per lease.
         self.beat = max(0.05, engine.lease.total_seconds() / 3)
+        # The heartbeat renews outbox claims too, so they need no longer a lease.
+        engine.dispatcher.hold = engine.lease
 
     def stop(self) -> None:
         """Finish the pass under way, then return from ``run``."""

@@ -39,6 +39,10 @@ def register(cmd: Command) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="run N worker processes that share the work (default 1); more "
                    "may run on other machines against the same PostgreSQL store")
+    p.add_argument("--lease", type=float, default=120.0, metavar="SECONDS",
+                   help="how long a worker holds the work it claimed; its heartbeat renews "
+                   "it, and work held by a worker that died is taken over this long after "
+                   "its last heartbeat (default 120)")
     p.add_argument("--log", choices=["text", "json"], default="text",
                    help="how to report each pass on standard error: text (default) or "
                    "one JSON object per line for log collectors")
@@ -71,6 +75,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise Usage(f"--workers {args.workers}: at least one worker")
+    if not 1 <= args.lease <= 86400:
+        raise Usage(f"--lease {args.lease:g}: between 1 and 86400 seconds")
     if args.workers > 1:
         if args.demo:
             raise Usage("--demo runs one worker; leave out --workers")
@@ -96,6 +102,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             console = engine.channels.get("console")
             if console is not None and hasattr(console, "stream"):
                 console.stream = sys.stderr
+        engine.lease = timedelta(seconds=args.lease)
         handler = log_to(json_lines=True) if args.log == "json" else None
         worker = Worker(engine, interval=args.interval if not args.demo
                         else min(args.interval, 5.0),

@@ -297,9 +297,9 @@ class PostgresStore:
                          lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
         if row is None:
             return None
-        owner_id, timezone, country, subdivision, channels = row
+        owner_id, timezone, country, subdivision, channels, digest = row
         return Owner(owner_id, timezone, country, subdivision,
-                     None if channels is None else tuple(load_json(channels)))
+                     None if channels is None else tuple(load_json(channels)), digest)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -421,7 +421,8 @@ class PostgresStore:
     def put_owner(self, owner: Owner) -> None:
         channels = None if owner.channels is None else dump_json(
             list(owner.channels), what=f"the channels of owner {owner.id!r}")
-        params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels)
+        params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
+                  owner.digest)
         self._run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
 
     # -- work shared by many workers ---------------------------------------------------
@@ -591,7 +592,8 @@ def _outbox_rows(n: Notification) -> list[_Row]:
     """One row per channel; the channel is the last column."""
     head = (n.key, n.application_id, n.owner, n.rule, utc(n.created_at), n.subject, n.body,
             _opt_utc(n.due_at), n.contact,
-            dump_json(n.data, what=f"the data of notification {n.key!r}"))
+            dump_json(n.data, what=f"the data of notification {n.key!r}"),
+            _opt_utc(n.held_until))  # next_attempt_at: a digest's rows wait for its time
     return [(*head, channel) for channel in n.channels]
 
 

@@ -69,8 +69,8 @@ ON CONFLICT (key) DO UPDATE SET
 
 -- name: insert_outbox
 INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
-                    data, channel)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    data, next_attempt_at, channel)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (key, channel) DO NOTHING
 
 -- name: notify_work
@@ -109,13 +109,14 @@ WHERE key = %s AND channel = %s
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
 
 -- name: put_owner
-INSERT INTO owners (id, timezone, country, subdivision, channels) VALUES (%s, %s, %s, %s, %s)
+INSERT INTO owners (id, timezone, country, subdivision, channels, digest)
+VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO UPDATE SET
     timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
-    channels = excluded.channels
+    channels = excluded.channels, digest = excluded.digest
 
 -- name: get_owner
-SELECT id, timezone, country, subdivision, channels FROM owners WHERE id = %s
+SELECT id, timezone, country, subdivision, channels, digest FROM owners WHERE id = %s
 
 -- name: claim_due_timers
 -- One statement: pick due timers nobody holds, skipping rows another worker is taking
