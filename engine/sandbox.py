@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 import jinja2.meta
 import jinja2.nodes
+import jinja2.visitor
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -55,13 +58,193 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+# What one evaluation of a template or condition may use: rule packs come from other
+# people, and a reminder must never hang the daemon or fill its memory.
+MAX_TEXT = 100_000  # characters (or items) in any value made, and in a rendered message
+MAX_STEPS = 100_000  # loop turns, calls and filters in one evaluation
+_MAX_ARGUMENT = 1_000  # a number given to a filter (a width, an indent, a count)
+_MAX_BITS = 10_000  # the size of a whole number made by ** or *
+_BUDGET: ContextVar[list[int] | None] = ContextVar("followup_sandbox_budget", default=None)
+_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d*))?")
+
+
+def _too_big(what: str) -> SecurityError:
+    return SecurityError(f"{what} is too big: a template or condition may make values of at "
+                         f"most {MAX_TEXT:,} characters")
+
+
+def _spend(steps: int = 1) -> None:
+    """Count work against the evaluation's budget; refuse once it is spent."""
+    left = _BUDGET.get()
+    if left is None:
+        return
+    left[0] -= steps
+    if left[0] < 0:
+        raise SecurityError(f"it takes more than {MAX_STEPS:,} steps (loop turns, calls and "
+                            "filters): a template or condition must finish quickly")
+
+
+@contextmanager
+def _budget() -> Iterator[None]:
+    token = _BUDGET.set([MAX_STEPS])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple | dict) else 0
+
+
+def _check_percent(text: str) -> None:
+    """``"%99999999s" % x``: a width or precision that would make a huge text."""
+    for match in _SPEC.finditer(text):
+        for number in match.groups():
+            if number == "*" or (number and int(number) > MAX_TEXT):
+                raise _too_big(f"the format {match.group(0)!r}")
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int) and (
+                    len(seq) * times > MAX_TEXT):
+                raise _too_big("a repeated text or list")
+        if isinstance(left, int) and isinstance(right, int) and (
+                left.bit_length() + right.bit_length() > _MAX_BITS):
+            raise _too_big("a product")
+    elif operator == "**" and isinstance(left, int) and isinstance(right, int):
+        if abs(left) > 1 and right > 0 and left.bit_length() * right > _MAX_BITS:
+            raise _too_big("a power")
+    elif operator == "+" and _size(left) + _size(right) > MAX_TEXT:
+        raise _too_big("a joined text or list")
+    elif operator == "%" and isinstance(left, str):
+        _check_percent(left)
+
+
+def _bounded_join(parts: Iterable[Any]) -> str:
+    """``"".join`` that stops at ``MAX_TEXT``: a block, a macro, a rendered message."""
+    out: list[str] = []
+    total = 0
+    for part in parts:
+        text = str(part)
+        total += len(text)
+        if total > MAX_TEXT:
+            raise _too_big("the text")
+        out.append(text)
+    return "".join(out)
+
+
+def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
+    """A loop's items, each turn counted against the budget."""
+    for item in iterable:
+        _spend()
+        yield item
+
+
+def _join(*args: Any) -> str:  # the ~ operator
+    return _bounded_join(args)
+
+
+def _filter_check(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Before a built-in filter runs: the sizes it would make."""
+    for value in (*args[1:], *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_ARGUMENT:
+            raise SecurityError(f"the filter {name!r} was given {value}: numbers given to "
+                                f"filters may be at most {_MAX_ARGUMENT:,}")
+    text = args[0] if args else ""
+    if name == "format" and isinstance(text, str):
+        _check_percent(text)
+    elif name == "indent" and isinstance(text, str):
+        width = args[1] if len(args) > 1 else kwargs.get("width", 4)
+        lines = text.count("\n") + 1
+        if len(text) + (len(width) if isinstance(width, str) else int(width)) * lines > MAX_TEXT:
+            raise _too_big("the indented text")
+    elif name == "replace" and len(args) >= 3 and isinstance(text, str):
+        old, new = str(args[1]), str(args[2])
+        hits = text.count(old) if old else len(text) + 1
+        if len(text) + hits * max(0, len(new) - len(old)) > MAX_TEXT:
+            raise _too_big("the replaced text")
+
+
+def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    passes = getattr(function, "jinja_pass_arg", None)
+
+    @functools.wraps(function)  # keeps Jinja's pass_context and friends
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _spend()
+        _filter_check(name, args[1:] if passes else args, kwargs)
+        if name == "join":
+            given = list(args[1:] if passes else args)
+            given[0] = list(_counted(given[0]))
+            args = (*args[:1], *given) if passes else tuple(given)
+        result = function(*args, **kwargs)
+        if _size(result) > MAX_TEXT:
+            raise _too_big(f"what the filter {name!r} made")
+        return result
+
+    return run
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, with bounds on time and size: ``*``, ``**``, ``+`` and
+    ``%`` check what they would make, loops and calls count against a budget, and no
+    value or message grows past ``MAX_TEXT``."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _spend()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        if super().wrap_str_format(value) is None:
+            return None
+
+        def refused(*args: Any, **kwargs: Any) -> str:
+            raise SecurityError("str.format is not allowed in rules: write the text with "
+                                "{{ }} instead")
+
+        return refused
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
+    env = _BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
         finalize=_finalize,
     )
+    env.concat = _bounded_join  # type: ignore[method-assign]
+    env.filters = {name: _bounded_filter(name, f) for name, f in env.filters.items()}
+    env.globals.pop("lipsum", None)  # lorem ipsum of any length: no use in a reminder
+    env.globals[_LOOP] = _counted
+    env.globals[_CONCAT] = _join
+    return env
+
+
+_LOOP, _CONCAT = "followup_loop_", "followup_concat_"  # unknown names in a rule pack's eyes
+
+
+class _Bound(jinja2.visitor.NodeTransformer):
+    """Rewrites a parsed template so each loop turn and each ``~`` goes through the
+    sandbox's budget and size checks (Jinja compiles them to plain Python otherwise)."""
+
+    def visit_For(self, node: jinja2.nodes.For) -> jinja2.nodes.Node:
+        self.generic_visit(node)
+        node.iter = jinja2.nodes.Call(jinja2.nodes.Name(_LOOP, "load", lineno=node.lineno),
+                                      [node.iter], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: jinja2.nodes.Concat) -> jinja2.nodes.Node:
+        self.generic_visit(node)
+        return jinja2.nodes.Call(jinja2.nodes.Name(_CONCAT, "load", lineno=node.lineno),
+                                 list(node.nodes), [], None, None, lineno=node.lineno)
 
 
 _FILTER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -139,7 +322,8 @@ class Condition:
 
     def holds(self, context: Mapping[str, Any]) -> bool:
         try:
-            return bool(self._compiled(**context))
+            with _budget():
+                return bool(self._compiled(**context))
         except FilterError as exc:
             raise FilterError(f"condition {self.source!r}: {exc}") from exc
         except SecurityError as exc:
@@ -148,6 +332,9 @@ class Condition:
             raise ExpressionError(f"condition {self.source!r}: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise ExpressionError(f"condition {self.source!r} failed: {exc}") from exc
+        except (RecursionError, MemoryError) as exc:
+            raise ExpressionError(f"condition {self.source!r} was stopped: it needs too "
+                                  f"much {_need(exc)}") from exc
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +348,8 @@ class Template:
 
     def render(self, context: Mapping[str, Any]) -> str:
         try:
-            return self._compiled.render(context)
+            with _budget():
+                return self._compiled.render(context)
         except FilterError as exc:
             raise FilterError(f"template: {exc}") from exc
         except SecurityError as exc:
@@ -170,6 +358,13 @@ class Template:
             raise ExpressionError(f"template: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise ExpressionError(f"template failed: {exc}") from exc
+        except (RecursionError, MemoryError) as exc:
+            raise ExpressionError(f"template was stopped: it needs too much {_need(exc)}"
+                                  ) from exc
+
+
+def _need(exc: BaseException) -> str:
+    return "memory" if isinstance(exc, MemoryError) else "recursion (a macro calling itself?)"
 
 
 def _check_internal(ast: jinja2.nodes.Template, what: str) -> None:
@@ -297,7 +492,6 @@ def compile_template(
     _check_filters(source, sandbox, "template")
     try:
         ast = env.parse(source)
-        compiled = env.from_string(ast)
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionError(
             f"template does not parse: {exc.message}", line=exc.lineno or 0
@@ -306,6 +500,12 @@ def compile_template(
     _check_fields(ast, fields or {}, "template")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, "template")
+    try:
+        compiled = env.from_string(_Bound().visit(env.parse(source)))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(
+            f"template does not parse: {exc.message}", line=exc.lineno or 0
+        ) from exc
     shown = frozenset(
         node.attr
         for node in ast.find_all(jinja2.nodes.Getattr)
