@@ -1,0 +1,215 @@
+"""Drain throughput on PostgreSQL: ``python bench/drain.py [--stored 10000,1000000]
+[--workers 1,2,4] [--due 10000] [--runs 2] [--url URL] [--out FILE]``.
+
+For each number of stored applications, and each number of worker processes: start the
+workers (the installed ``followup run``, webhook channel) against one PostgreSQL schema,
+let them settle, then commit ``--due`` applications whose one reminder is due now, and time
+from that commit to the moment a loopback webhook receiver has every reminder once. The
+stored applications each hold one reminder a month ahead, so the due work sits among them
+in the same tables and indexes. Figures are medians of ``--runs``. Needs a PostgreSQL
+server (default: postgresql://postgres@127.0.0.1:5432/test, or FOLLOWUP_TEST_POSTGRES); the
+schema it makes is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import quote
+
+from followup.model import Application, Change, HistoryEntry, Timer
+from followup.store.postgres import PostgresStore
+
+PACK = """\
+version: 1
+name: drain
+states: [open, done]
+initial: open
+calendar:
+  workweek: [mon, tue, wed, thu, fri, sat, sun]
+  send_window: null
+events:
+  finished: {from: [open], to: done}
+channels: [webhook]
+templates:
+  ping:
+    subject: "Ping {{ application.company }}"
+rules:
+  - name: ping
+    while: open
+    at: created
+    notify: {template: ping}
+"""
+
+
+class Sink(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.repeats = 0
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Receive)
+
+
+class _Receive(BaseHTTPRequestHandler):
+    server: Sink
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        key = self.headers.get("Idempotency-Key", "")
+        with self.server.lock:
+            if key in self.server.keys:
+                self.server.repeats += 1
+            self.server.keys.add(key)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def change(app_id: str, owner: str, created: datetime, fire_at: datetime) -> Change:
+    """One application of the drain pack as the engine plans it: created, one reminder."""
+    app = Application(app_id, owner, f"Company {app_id}", "Role", "open", {}, (), created)
+    entry = HistoryEntry(app_id, 0, created, "created", "created", to_state="open",
+                         data={"company": app.company, "role": "Role", "facts": {},
+                               "contacts": []})
+    timer = Timer(app_id, owner, f"{app_id}/ping/0/-/0", "ping", "notify", fire_at)
+    return Change(app, None, history=(entry,), timers_added=(timer,))
+
+
+def add(store: PostgresStore, prefix: str, count: int, fire_at: datetime) -> float:
+    """Commit ``count`` applications in batches; the seconds it took."""
+    started = time.perf_counter()
+    created = datetime.now(UTC) - timedelta(minutes=1)
+    for first in range(0, count, 2000):
+        store.commit_many([change(f"{prefix}{i:07d}", f"owner{i % 1000}", created, fire_at)
+                           for i in range(first, min(count, first + 2000))])
+    return time.perf_counter() - started
+
+
+def drain_once(url: str, pack: Path, workers: int, due: int, tag: str) -> tuple[float, int]:
+    """Seconds from committing ``due`` due reminders until all arrived; and repeats."""
+    sink = Sink()
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    script = Path(sys.executable).with_name("followup")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "followup.cli"]
+    env = dict(os.environ, FOLLOWUP_DB=url, FOLLOWUP_RULES=str(pack),
+               FOLLOWUP_PLUGINS="webhook",
+               FOLLOWUP_WEBHOOK_URL=f"http://127.0.0.1:{sink.server_address[1]}/hook",
+               FOLLOWUP_WEBHOOK_SECRET="bench-only-secret")
+    procs = [subprocess.Popen([*command, "run", "--interval", "1", "--lease", "30"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(workers)]
+    try:
+        time.sleep(3.0)  # started, listening, idle
+        with PostgresStore(url) as store:
+            started = time.perf_counter()
+            add(store, f"due-{tag}-", due, datetime.now(UTC) - timedelta(seconds=1))
+        while len(sink.keys) < due:
+            if time.perf_counter() - started > 1800:
+                raise RuntimeError(f"only {len(sink.keys)} of {due} arrived in 30 minutes")
+            time.sleep(0.05)
+        return time.perf_counter() - started, sink.repeats
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=60)
+        sink.shutdown()
+        sink.server_close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stored", default="10000,1000000")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--url", default=os.environ.get(
+        "FOLLOWUP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    stored_sizes = sorted(int(s) for s in args.stored.split(","))
+    worker_counts = [int(w) for w in args.workers.split(",")]
+
+    import psycopg
+
+    schema = f"followup_drain_{secrets.token_hex(4)}"
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    glue = "&" if "?" in args.url else "?"
+    url = f"{args.url}{glue}options={quote(f'-csearch_path={schema}')}"
+    lines: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            pack = Path(tmp) / "drain.yaml"
+            pack.write_text(PACK)
+            later = datetime.now(UTC) + timedelta(days=30)
+            have = 0
+            with PostgresStore(url, migrate=True) as store:
+                for stored in stored_sizes:
+                    seconds = add(store, f"s{have:07d}-", stored - have, later)
+                    print(f"stored {stored:,} applications (+{stored - have:,} in "
+                          f"{seconds:.1f} s)", file=sys.stderr, flush=True)
+                    have = stored
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        conn.execute("VACUUM ANALYZE")
+                    for workers in worker_counts:
+                        times, repeats = [], 0
+                        for run in range(args.runs):
+                            took, again = drain_once(url, pack, workers, args.due,
+                                                     f"{stored}-{workers}-{run}")
+                            times.append(took)
+                            repeats += again
+                            print(f"  {workers} worker(s): {args.due / took:,.0f}/s "
+                                  f"({took:.1f} s)", file=sys.stderr, flush=True)
+                        median = statistics.median(times)
+                        lines.append(
+                            f"| {stored:,} | {workers} | {args.due:,} | {median:.1f} s | "
+                            f"{args.due / median:,.0f} | {min(times):.1f}–{max(times):.1f} s "
+                            f"| {args.runs} | {repeats} |")
+    finally:
+        with psycopg.connect(args.url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with psycopg.connect(args.url) as conn:
+        server = conn.execute("SHOW server_version").fetchone()
+    header = [
+        "## Drain on PostgreSQL (`python bench/drain.py`)",
+        "",
+        f"Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python bench/drain.py "
+        f"--stored {args.stored} --workers {args.workers} --due {args.due} --runs {args.runs}`"
+        f" on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, PostgreSQL {server[0] if server else '?'} "
+        f"on the same machine, psycopg {metadata.version('psycopg')}; load average at the "
+        f"end {os.getloadavg()[0]:.2f}.",
+        "",
+        "| stored applications | workers | due reminders | time to deliver all (median) "
+        "| reminders/s | range | runs | sent twice |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    text = "\n".join(header + lines) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
