@@ -135,12 +135,12 @@ def test_the_command_line_shows_no_secret_and_its_files_are_the_owner_s(
            "FOLLOWUP_DB": str(tmp_path / "cli.db"), **environ}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
+        # An ordinary umask: followup itself must make its files private.
         done = subprocess.run([*_followup(), *args], capture_output=True, text=True,
-                              env=env, timeout=120)
+                              env=env, timeout=120, umask=0o022)
         _clean(done.stdout + done.stderr, f"the output of followup {' '.join(args)}")
         return done
 
-    os.umask(0o022)  # an ordinary umask: followup itself must make the files private
     assert run("init", "--timezone", "America/New_York", "--country", "US").returncode == 0
     added = run("add", "--company", "Acme", "--role", "Engineer",
                 "--interviewed", "2027-01-04T09:00", "--interviewer", "Jane Doe, CTO")
