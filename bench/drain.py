@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         median = statistics.median(times)
                         lines.append(
                             f"| {stored:,} | {workers} | {args.due:,} | {median:.1f} s | "
-                            f"{args.due / median:,.0f} | {min(times):.1f}–{max(times):.1f} s "
+                            f"{args.due / median:,.0f} | {min(times):.1f} to {max(times):.1f} s "
                             f"| {args.runs} | {repeats} |")
     finally:
         with psycopg.connect(args.url, autocommit=True) as conn:

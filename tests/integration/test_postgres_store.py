@@ -107,7 +107,7 @@ def test_a_database_that_is_not_followups_is_refused(empty_url: str) -> None:
 
     with psycopg.connect(empty_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE invoices (id int)")
-    with pytest.raises(StoreError, match="has tables \\(invoices\\).*not a followup database"):
+    with pytest.raises(StoreError, match=r"has tables \(invoices\).*not a followup database"):
         PostgresStore(empty_url, migrate=True)
 
 
@@ -117,7 +117,7 @@ def test_a_database_from_a_newer_followup_is_refused(empty_url: str) -> None:
     PostgresStore(empty_url, migrate=True).close()
     with psycopg.connect(empty_url, autocommit=True) as conn:
         conn.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
-    with pytest.raises(StoreError, match="schema version 99.*newer followup"):
+    with pytest.raises(StoreError, match=r"schema version 99.*newer followup"):
         PostgresStore(empty_url)
 
 
