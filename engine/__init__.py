@@ -53,8 +53,10 @@ if TYPE_CHECKING:
     from followup.store import SQLiteStore
     from followup.store import Store
     from followup.store import open_store
+    from followup.store.postgres import PostgresStore
     from followup.timing import CalendarError
     from followup.timing import WorkCalendar
+    from followup.workers import Worker
 
 _WHERE = {
     "Channel": "followup.channels",
@@ -94,8 +96,10 @@ _WHERE = {
     "SQLiteStore": "followup.store",
     "Store": "followup.store",
     "open_store": "followup.store",
+    "PostgresStore": "followup.store.postgres",
     "CalendarError": "followup.timing",
     "WorkCalendar": "followup.timing",
+    "Worker": "followup.workers",
 }
 
 __version__ = "0.1.0"
@@ -123,6 +127,7 @@ __all__ = [
     "Outcome",
     "Owner",
     "PluginError",
+    "PostgresStore",
     "Problem",
     "RulePack",
     "RulesError",
@@ -137,6 +142,7 @@ __all__ = [
     "UnknownApplication",
     "UnknownEvent",
     "WorkCalendar",
+    "Worker",
     "hookimpl",
     "load_rules",
     "open_store",
