@@ -55,8 +55,12 @@ class Dispatcher:
 
     def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 12,
                  batch: int = 100, timeout: float = 30.0, worker: str = "dispatcher",
-                 on_delivered: Callable[[Delivery], object] | None = None) -> None:
+                 on_delivered: Callable[[Delivery], object] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.on_delivered = on_delivered
+        # The time a lease counts from: the clock's, when a pass runs long, since a
+        # lease counted from the pass's start could be over before its rows are sent.
+        self.clock = clock
         self.worker = worker  # the name its claims on outbox rows are held under
         # How long claimed rows are held; None: long enough for every send of a batch to
         # time out. A worker whose heartbeat renews its claims may hold them for less.
@@ -75,8 +79,9 @@ class Dispatcher:
         each row at most once."""
         report = DeliveryReport()
         while True:
-            rows = self.store.claim_deliveries(now, worker=self.worker, until=now + self.lease(),
-                                               limit=self.batch)
+            start = max(now, self.clock()) if self.clock is not None else now
+            rows = self.store.claim_deliveries(now, worker=self.worker,
+                                               until=start + self.lease(), limit=self.batch)
             if not rows:
                 return report
             digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)

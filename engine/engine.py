@@ -161,7 +161,7 @@ class Engine:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)
         self.dispatcher = Dispatcher(
-            self.store, self.channels, worker=self.worker,
+            self.store, self.channels, worker=self.worker, clock=lambda: self.clock.now(),
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
         self._calendars: dict[str, WorkCalendar] = {}
         self._owners: dict[str, Owner] = {}  # like the calendars: one read per owner
@@ -481,8 +481,11 @@ class Engine:
 
         try:
             while True:
+                # The lease counts from the clock, not from ``now``: a long pass must
+                # not claim timers whose lease is already over.
                 batch = self.store.claim_due_timers(
-                    now, worker=self.worker, until=now + self.lease, limit=min(limit, 200))
+                    now, worker=self.worker, until=max(now, self.clock.now()) + self.lease,
+                    limit=min(limit, 200))
                 if not batch:
                     break
                 held.extend(t.key for t in batch)

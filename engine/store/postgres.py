@@ -93,6 +93,7 @@ class PostgresStore:
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = self._connect(timeout)
         self._listener: psycopg.Connection[Any] | None = None
+        self._schema: str | None = None  # the listener's schema: whose notices wake it
         self._timeout = timeout
         self.applied: list[int] = []  # the versions this opening applied
         try:
@@ -205,15 +206,23 @@ class PostgresStore:
         try:
             if self._listener is None:
                 self._listener = pg.connect(self.url, autocommit=True,
-                                                 connect_timeout=max(1, round(self._timeout)))
+                                            connect_timeout=max(1, round(self._timeout)))
+                row = self._listener.execute("SELECT current_schema()").fetchone()
+                self._schema = row[0] if row else None
                 self._listener.execute(f"LISTEN {CHANNEL}")
-            woken = False
-            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
-                woken = True
-            if woken:  # take every other notice already queued: one pass serves them all
-                for _ in self._listener.notifies(timeout=0.0):
-                    pass
-            return woken
+            deadline = time.monotonic() + timeout
+            while True:  # notices from stores in other schemas do not count
+                left = max(0.0, deadline - time.monotonic())
+                payloads = [n.payload for n in self._listener.notifies(timeout=left,
+                                                                        stop_after=1)]
+                if self._schema in payloads:
+                    break
+                if not payloads or left == 0.0:
+                    return False
+            # Take every other notice already queued: one pass serves them all.
+            for _ in self._listener.notifies(timeout=0.0):
+                pass
+            return True
         except pg.Error as exc:
             if self._listener is not None:
                 self._listener.close()

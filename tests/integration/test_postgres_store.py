@@ -212,3 +212,16 @@ def test_two_processes_recording_on_one_application_keep_a_valid_history(
         state = h.to_state or state
     assert app.state == state
     assert [h.seq for h in history] == list(range(len(history)))
+
+
+def test_work_in_another_schema_of_the_database_does_not_wake_a_worker(empty_url: str) -> None:
+    other = new_schema()
+    try:
+        with PostgresStore(empty_url, migrate=True) as listener, \
+                PostgresStore(other, migrate=True) as elsewhere:
+            assert listener.wait_for_work(0.05) is False
+            app = create(elsewhere)
+            update(elsewhere, app, timers_added=(timer("a1/t", app.created_at),))  # type: ignore[arg-type]
+            assert listener.wait_for_work(0.5) is False
+    finally:
+        drop_schema(other)

@@ -143,7 +143,7 @@ def start_workers(url: str, pack_file: Path, sink: Sink, count: int,
     for n in range(count):
         with (tmp_path / f"worker{n}.log").open("wb") as log:  # the child keeps its copy
             workers.append(subprocess.Popen(
-                [*followup_command(), "run", "--interval", "0.5", "--lease", "3"],
+                [*followup_command(), "run", "--interval", "0.5", "--lease", "10"],
                 env=env, stdout=subprocess.DEVNULL, stderr=log))
     return workers
 

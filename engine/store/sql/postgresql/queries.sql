@@ -74,7 +74,8 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (key, channel) DO NOTHING
 
 -- name: notify_work
-SELECT pg_notify('followup_work', '')
+-- The payload is the schema, so that stores in other schemas of the database sleep on.
+SELECT pg_notify('followup_work', current_schema())
 
 -- name: deliveries_head
 SELECT key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
