@@ -14,14 +14,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from bench.drain import PACK, Sink
 from followup import Engine, FakeClock, MemoryStore, load_rules
 from followup.model import Change
 from followup.store.postgres import PostgresStore
@@ -30,64 +29,6 @@ from tests.postgres import drop_schema, new_schema
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 REMINDERS = 10_000
-PACK = """\
-version: 1
-name: drain
-states: [open, done]
-initial: open
-calendar:
-  workweek: [mon, tue, wed, thu, fri, sat, sun]
-  send_window: null
-events:
-  finished: {from: [open], to: done}
-channels: [webhook]
-templates:
-  ping:
-    subject: "Ping {{ application.company }}"
-rules:
-  - name: ping
-    while: open
-    at: created
-    notify: {template: ping}
-"""
-
-
-class Sink(ThreadingHTTPServer):
-    """A webhook receiver that counts each Idempotency-Key it is sent."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.keys: Counter[str] = Counter()
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Receive)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-    def unique(self) -> int:
-        with self.lock:
-            return len(self.keys)
-
-
-class _Receive(BaseHTTPRequestHandler):
-    server: Sink
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        key = self.headers.get("Idempotency-Key")
-        if key is None or len(body) < length:  # a sender killed mid-request: not received
-            return
-        with self.server.lock:
-            self.server.keys[key] += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
@@ -148,6 +89,14 @@ def start_workers(url: str, pack_file: Path, sink: Sink, count: int,
     return workers
 
 
+def seeded_workers(url: str, sink: Sink, tmp_path: Path) -> list[subprocess.Popen[bytes]]:
+    """Ten thousand reminders due now, and four workers started on them."""
+    pack_file = tmp_path / "drain.yaml"
+    pack_file.write_text(PACK)
+    seed(url, pack_file, REMINDERS)
+    return start_workers(url, pack_file, sink, 4, tmp_path)
+
+
 def wait_for(condition: object, workers: list[subprocess.Popen[bytes]], tmp_path: Path,
              limit: float = 300.0) -> None:
     deadline = time.monotonic() + limit
@@ -184,10 +133,7 @@ def check_store_drained(url: str) -> None:
 def test_four_workers_drain_ten_thousand_reminders_each_once(
     store_url: str, sink: Sink, tmp_path: Path
 ) -> None:
-    pack_file = tmp_path / "drain.yaml"
-    pack_file.write_text(PACK)
-    seed(store_url, pack_file, REMINDERS)
-    workers = start_workers(store_url, pack_file, sink, 4, tmp_path)
+    workers = seeded_workers(store_url, sink, tmp_path)
     try:
         wait_for(lambda: sink.unique() >= REMINDERS, workers, tmp_path)
         time.sleep(1.0)  # a repeat would come now, if any worker were to send one
@@ -206,10 +152,7 @@ def test_four_workers_drain_ten_thousand_reminders_each_once(
 def test_a_worker_killed_mid_batch_loses_nothing(
     store_url: str, sink: Sink, tmp_path: Path
 ) -> None:
-    pack_file = tmp_path / "drain.yaml"
-    pack_file.write_text(PACK)
-    seed(store_url, pack_file, REMINDERS)
-    workers = start_workers(store_url, pack_file, sink, 4, tmp_path)
+    workers = seeded_workers(store_url, sink, tmp_path)
     try:
         wait_for(lambda: sink.unique() >= REMINDERS // 5, workers, tmp_path)
         workers[0].send_signal(signal.SIGKILL)  # mid-batch: it holds claims it never ends
