@@ -810,16 +810,29 @@ class Engine:
         moves = {app.state} if before is None else {app.state, before}
         active_changed = before is None or (
             self.pack.is_active(before) != self.pack.is_active(app.state))
-        if self.pack.uses_owner_context and (
-            (watched is None and active_changed) or (watched is not None and moves & watched)
-        ):
+        self._replan_owner(
+            app.owner, now,
+            others=(watched is None and active_changed) or (watched is not None
+                                                            and bool(moves & watched)),
+            owner_rules=active_changed)
+
+    def replan_owner(self, owner: str) -> None:
+        """Bring one owner's rules over all their applications up to date (after
+        applications were added or moved behind the engine's back, e.g. an import): the
+        owner-level rules (keep-looking) are planned now; applications whose rules look at
+        the others (offer-leverage) are re-planned by the next ``run_due``."""
+        self._replan_owner(owner, self.clock.now(), others=True, owner_rules=True)
+
+    def _replan_owner(self, owner: str, now: datetime, *, others: bool,
+                      owner_rules: bool) -> None:
+        if self.pack.uses_owner_context and others:
             # The others are re-planned by the next run_due, not here: recording an event
             # stays one transaction, whatever the size of the owner's job search.
-            self.store.commit_owner(app.owner, timers_added=[Timer(
-                application_id="", owner=app.owner, key=f"owner/{app.owner}/replan",
+            self.store.commit_owner(owner, timers_added=[Timer(
+                application_id="", owner=owner, key=f"owner/{owner}/replan",
                 rule="replan", action="replan", fire_at=now)])
-        if self.pack.owner_rules and active_changed:
-            self._owner_pass(app.owner, now)
+        if self.pack.owner_rules and owner_rules:
+            self._owner_pass(owner, now)
 
     def _replan_others(self, owner: str) -> None:
         """Re-plan the owner's applications whose rules look at the others."""

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from followup.errors import ConflictError, InputError, UnknownApplication
-from followup.model import Application, Change, HistoryEntry, Timer
+from followup.model import Application, Change, HistoryEntry
 from followup.pack import RulePack
 from followup.store._codec import contact_fields
 
@@ -339,16 +339,10 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
         problems += [f"{item.application.id}: {p}" for p in outcome.problems]
         if progress is not None:
             progress(done, len(new))
-    if new and engine.pack.owner_rules:
+    if new:
         # The rules over all of the owner's applications (keep-looking) count these
-        # too: plan them now, as adding an application does.
-        engine._owner_pass(owner, engine.clock.now())
-    if new and engine.pack.uses_owner_context:
-        # Rules that look at the owner's other applications: re-planned by the next
-        # run_due, through the engine's own re-plan marker (as after any move).
-        engine.store.commit_owner(owner, timers_added=[Timer(
-            application_id="", owner=owner, key=f"owner/{owner}/replan", rule="replan",
-            action="replan", fire_at=engine.clock.now())])
+        # too, and rules that look at the others see them, as after adding one.
+        engine.replan_owner(owner)
     return ImportReport(added=tuple(i.application.id for i in new),
                         unchanged=tuple(unchanged), problems=tuple(problems))
 
