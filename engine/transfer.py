@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from followup.errors import ConflictError, InputError, UnknownApplication
-from followup.model import Application, Change, HistoryEntry
+from followup.model import Application, Change, HistoryEntry, Timer
 from followup.pack import RulePack
 from followup.store._codec import contact_fields
 
@@ -325,7 +325,15 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
     if dry_run:
         return ImportReport(added=tuple(i.application.id for i in new),
                             unchanged=tuple(unchanged))
-    changes = [Change(application=i.application, expected_version=None, history=i.history)
+    # Each new application carries a re-plan marker, due now, in the same transaction:
+    # if the process dies before it has planned them all below, the next run_due plans
+    # the rest (firing an application's timer re-plans it and drops the marker).
+    now = engine.clock.now()
+    changes = [Change(application=i.application, expected_version=None, history=i.history,
+                      timers_added=(Timer(
+                          application_id=i.application.id, owner=owner,
+                          key=f"{i.application.id}/replan", rule="replan", action="replan",
+                          fire_at=now),))
                for i in new]
     try:
         engine.store.commit_many(changes)
