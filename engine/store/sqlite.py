@@ -87,6 +87,12 @@ class SQLiteStore:
             # NORMAL in WAL mode survives a process crash; only power loss can drop the
             # last commits, and never corrupts the file.
             conn.execute("PRAGMA synchronous = NORMAL")
+            # A checkpoint (copying the WAL back into the file, with an fsync) every
+            # 10,000 pages instead of SQLite's 1,000: batches of commits run about 12%
+            # faster (bench 2.4); the WAL grows to about 40 MB and is cut back to 64 MB
+            # at most after each checkpoint.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            conn.execute("PRAGMA journal_size_limit = 67108864")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
         except sqlite3.Error as exc:
