@@ -49,7 +49,14 @@ def test_the_wheel_holds_one_package_with_its_data(tmp_path: Path) -> None:
 
 
 def test_the_installed_distribution_is_what_the_wheel_promises() -> None:
-    dist = metadata.distribution("followup-engine")
+    import sysconfig
+
+    # What pip installed into this environment (a build's stray egg-info in the source
+    # tree, which may come first on sys.path, is not what a user installed).
+    site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    dist = next(iter(metadata.distributions(name="followup-engine", path=site)), None)
+    if dist is None:
+        pytest.skip(f"followup-engine is not installed in {site}")
     direct = dist.read_text("direct_url.json")
     if direct and json.loads(direct).get("dir_info", {}).get("editable"):
         pytest.skip("an editable install has no file list to check; .ci/test installs a wheel")
