@@ -128,20 +128,26 @@ class Worker:
 
 
 def supervise(count: int, command: Sequence[str], *, restart_after: float = 1.0) -> int:
-    """Run ``count`` copies of ``command`` (one worker each) until they all finish or
-    Ctrl-C/SIGTERM; a copy that dies is started again. Returns the worst exit code."""
+    """Run ``count`` copies of ``command`` (one worker each) until they all finish, or
+    until SIGTERM (exit 0 once they stopped) or Ctrl-C (exit 130). A copy that dies (a
+    signal, a crash, the store unreachable) is started again; one that exits because its
+    input or a plugin is wrong (exit 2 or 4) stops them all, with its exit code, since a
+    new copy would fail the same way."""
     children: dict[int, subprocess.Popen[bytes]] = {}
-    stopping = threading.Event()
+    stopped_by: list[int] = []  # the signal that asked for the stop
     worst = 0
 
     def start(slot: int) -> None:
         children[slot] = subprocess.Popen(list(command))
 
-    def stop(signum: int, _frame: object) -> None:
-        stopping.set()
+    def stop_all() -> None:
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
+
+    def stop(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        stop_all()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -154,15 +160,19 @@ def supervise(count: int, command: Sequence[str], *, restart_after: float = 1.0)
                 if code is None:
                     continue
                 del children[slot]
-                if stopping.is_set() or code == 0:
-                    worst = max(worst, code if code > 0 else 0)
+                if stopped_by or code == 0:
+                    continue
+                if code in (2, 4):  # bad input or a broken plugin: another try fails alike
+                    worst = max(worst, code)
+                    stopped_by.append(0)
+                    stop_all()
                     continue
                 log.warning("worker exited; starting another",
                             extra={"slot": slot, "code": code})
                 print(f"followup run: worker {slot} exited with {code}; starting another",
                       file=sys.stderr, flush=True)
                 time.sleep(restart_after)
-                if not stopping.is_set():
+                if not stopped_by:
                     start(slot)
     finally:
         for sig, handler in previous.items():
@@ -171,7 +181,9 @@ def supervise(count: int, command: Sequence[str], *, restart_after: float = 1.0)
             if child.poll() is None:
                 child.terminate()
             child.wait()
-    return 130 if stopping.is_set() and worst == 0 else worst
+    if worst:
+        return worst
+    return 130 if signal.SIGINT in stopped_by else 0
 
 
 # -- structured logs ---------------------------------------------------------------------
