@@ -623,12 +623,19 @@ class Engine(OwnerRules):
             # that found the plan unchanged).
             return Outcome(application=record.application, changed=False,
                            problems=tuple(problems))
+        # A move can change what the owner's other applications plan (offer-leverage):
+        # the marker that has the next run_due re-plan them is written in this same
+        # transaction, not another, however many applications the owner has.
+        others = owner_rules = False
+        if ripple and (expected_version is None or app.state != record.application.state):
+            others, owner_rules = self._ripple_needs(app, stored_state)
+        marker = (self._replan_marker(app.owner, now),) if others else ()
         change = Change(
             application=app,
             expected_version=expected_version,
             history=appended,
             timers_removed=removed,
-            timers_added=armed,
+            timers_added=armed + marker,
             notifications=tuple(notifications),
         )
         stored = self.store.commit(change)
@@ -639,8 +646,8 @@ class Engine(OwnerRules):
             for entry in appended:
                 if entry.to_state is not None and entry.kind in ("event", "transition"):
                     observe(self.plugins, "followup_transition", application=stored, entry=entry)
-        if ripple and (expected_version is None or stored.state != record.application.state):
-            self._ripple(stored, stored_state, now)
+        if owner_rules:
+            self._replan_owner(stored.owner, now, others=False, owner_rules=True)
         return Outcome(
             application=stored,
             entries=appended,

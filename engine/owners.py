@@ -70,19 +70,24 @@ class OwnerRules:
         active = sum(n for s, n in counts.items() if self.pack.is_active(s))
         return {"active_applications": active, "applications": counts, "elsewhere": elsewhere}
 
-    def _ripple(self, app: Application, before: str | None, now: datetime) -> None:
-        """After an application was added (``before`` is None) or moved from ``before``,
-        bring the owner's other applications and the owner-level rules up to date, each
-        in its own transaction, when the move can change them."""
+    def _ripple_needs(self, app: Application, before: str | None) -> tuple[bool, bool]:
+        """After ``app`` was added (``before`` is None) or moved from ``before``: whether
+        the owner's applications whose rules look at the others need re-planning, and
+        whether the owner-level rules do."""
         watched = self.pack.watched_states
         moves = {app.state} if before is None else {app.state, before}
         active_changed = before is None or (
             self.pack.is_active(before) != self.pack.is_active(app.state))
-        self._replan_owner(
-            app.owner, now,
-            others=(watched is None and active_changed) or (watched is not None
-                                                            and bool(moves & watched)),
-            owner_rules=active_changed)
+        others = (watched is None and active_changed) or (
+            watched is not None and bool(moves & watched))
+        return others and self.pack.uses_owner_context, active_changed
+
+    @staticmethod
+    def _replan_marker(owner: str, now: datetime) -> Timer:
+        """The owner-level timer that makes the next ``run_due`` re-plan the owner's
+        applications whose rules look at the others."""
+        return Timer(application_id="", owner=owner, key=f"owner/{owner}/replan",
+                     rule="replan", action="replan", fire_at=now)
 
     def replan_owner(self, owner: str) -> None:
         """Bring one owner's rules over all their applications up to date (after
@@ -94,11 +99,9 @@ class OwnerRules:
     def _replan_owner(self, owner: str, now: datetime, *, others: bool,
                       owner_rules: bool) -> None:
         if self.pack.uses_owner_context and others:
-            # The others are re-planned by the next run_due, not here: recording an event
-            # stays one transaction, whatever the size of the owner's job search.
-            self.store.commit_owner(owner, timers_added=[Timer(
-                application_id="", owner=owner, key=f"owner/{owner}/replan",
-                rule="replan", action="replan", fire_at=now)])
+            # The others are re-planned by the next run_due, not here, however many the
+            # owner has.
+            self.store.commit_owner(owner, timers_added=[self._replan_marker(owner, now)])
         if self.pack.owner_rules and owner_rules:
             self._owner_pass(owner, now)
 
