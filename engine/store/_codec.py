@@ -43,7 +43,9 @@ __all__ = [
     "stamp",
     "state_names",
     "to_text",
+    "unknown",
     "utc",
+    "where_clause",
     "work_status",
 ]
 
@@ -327,6 +329,19 @@ def check_owner_change(
             raise InputError(
                 f"notification {n.key!r} is not an owner-level notification of {owner!r}"
             )
+
+
+def where_clause(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
+    """A SQL WHERE clause of the conditions whose value is given (not ``None``), and the
+    values in order: ``where_clause(("owner = ?", "ada"), ("state = ?", None))``."""
+    parts = [sql for sql, value in conditions if value is not None]
+    params = [value for _, value in conditions if value is not None]
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def unknown(app_id: str, owner: str | None) -> str:
+    """The message of ``UnknownApplication``, the same from every store."""
+    return f"no application {app_id!r}" + ("" if owner is None else f" for owner {owner!r}")
 
 
 def work_status(

@@ -51,7 +51,9 @@ from followup.store._codec import (
     load_json,
     stamp,
     state_names,
+    unknown,
     utc,
+    where_clause,
     work_status,
 )
 
@@ -280,7 +282,7 @@ class PostgresStore:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> list[Timer]:
-        where, params = _where(
+        where, params = where_clause(
             ("owner = %s", owner),
             ("application_id = %s", application_id),
             ("fire_at >= %s", None if start is None else utc(start)),
@@ -296,7 +298,7 @@ class PostgresStore:
             _delivery(r) for r in cur.execute(_Q["pending_deliveries"], params)])
 
     def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
-        where, params = _where(("owner = %s", owner), ("status = %s", status))
+        where, params = where_clause(("owner = %s", owner), ("status = %s", status))
         sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
         return self._read("reading the outbox of",
                           lambda cur: [_delivery(r) for r in cur.execute(sql, params)])
@@ -352,14 +354,7 @@ class PostgresStore:
                     cur.executemany(_Q["insert_history"], history)
                 except pg.errors.UniqueViolation as exc:
                     raise _history_clash(exc) from exc
-            if removed:
-                cur.executemany(_Q["delete_timer"], removed)
-            if added:
-                cur.executemany(_Q["put_timer"], added)
-            if outbox:
-                cur.executemany(_Q["insert_outbox"], outbox)
-            if added or outbox:
-                cur.execute(_Q["notify_work"])
+            _write_work(cur, _Q["delete_timer"], removed, added, outbox)
             return results
 
         return self._run("committing to", work)
@@ -377,17 +372,8 @@ class PostgresStore:
         added = [_timer_row(timer) for timer in timers_added]
         outbox = [row for n in notifications for row in _outbox_rows(n)]
 
-        def work(cur: psycopg.Cursor[Any]) -> None:
-            if removed:
-                cur.executemany(_Q["delete_owner_timer"], removed)
-            if added:
-                cur.executemany(_Q["put_timer"], added)
-            if outbox:
-                cur.executemany(_Q["insert_outbox"], outbox)
-            if added or outbox:
-                cur.execute(_Q["notify_work"])
-
-        self._run("committing to", work)
+        self._run("committing to",
+                  lambda cur: _write_work(cur, _Q["delete_owner_timer"], removed, added, outbox))
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         self._update_delivery(_Q["mark_delivered"], (utc(at), key, channel), key, channel)
@@ -416,7 +402,8 @@ class PostgresStore:
                               lambda cur: cur.execute(_Q["claim_delivery"], params).rowcount) == 1)
 
     def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:
-        where, params = _where(("status = %s", "dead"), ("owner = %s", owner), ("key = %s", key))
+        where, params = where_clause(("status = %s", "dead"), ("owner = %s", owner),
+                                     ("key = %s", key))
         sql = _Q["retry_dead_head"] + where
 
         def work(cur: psycopg.Cursor[Any]) -> int:
@@ -520,6 +507,19 @@ def _history_clash(exc: Any) -> InputError:
                       "from the length of the loaded history")
 
 
+def _write_work(cur: psycopg.Cursor[Any], delete: str, removed: list[_Row],
+                added: list[_Row], outbox: list[_Row]) -> None:
+    """Timers removed and stored, and outbox rows added; waiting workers are told."""
+    if removed:
+        cur.executemany(delete, removed)
+    if added:
+        cur.executemany(_Q["put_timer"], added)
+    if outbox:
+        cur.executemany(_Q["insert_outbox"], outbox)
+    if added or outbox:
+        cur.execute(_Q["notify_work"])
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -537,23 +537,15 @@ def _one(cur: psycopg.Cursor[Any]) -> _Row:
 def _owned(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Application:
     row = cur.execute(_Q["application"], (app_id,)).fetchone()
     if row is None or (owner is not None and row[1] != owner):
-        raise UnknownApplication(
-            f"no application {app_id!r}" + ("" if owner is None else f" for owner {owner!r}"))
+        raise UnknownApplication(unknown(app_id, owner))
     return _application(row)
-
-
-def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
-    """A WHERE clause of the conditions whose value is given (not ``None``)."""
-    parts = [sql for sql, value in conditions if value is not None]
-    params = [value for _, value in conditions if value is not None]
-    return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
 def _application_filter(
     owner: str | None, states: Collection[str] | None
 ) -> tuple[str, list[object]]:
     names = state_names(states)
-    return _where(("owner = %s", owner),
+    return where_clause(("owner = %s", owner),
                   ("state = ANY(%s)", None if names is None else sorted(names)))
 
 

@@ -50,6 +50,8 @@ from followup.store._codec import (
     stamp,
     state_names,
     to_text,
+    unknown,
+    where_clause,
     work_status,
 )
 
@@ -214,7 +216,7 @@ class SQLiteStore:
     def _owned(self, conn: sqlite3.Connection, app_id: str, owner: str | None) -> Application:
         row = conn.execute(_Q["application"], (app_id,)).fetchone()
         if row is None or (owner is not None and row[1] != owner):
-            raise UnknownApplication(_unknown(app_id, owner))
+            raise UnknownApplication(unknown(app_id, owner))
         return _application(row)
 
     def applications(
@@ -253,7 +255,7 @@ class SQLiteStore:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> list[Timer]:
-        where, params = _where(
+        where, params = where_clause(
             ("owner = ?", owner),
             ("application_id = ?", application_id),
             ("fire_at >= ?", None if start is None else to_text(start)),
@@ -271,7 +273,7 @@ class SQLiteStore:
         return [_delivery(row) for row in rows]
 
     def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
-        where, params = _where(("owner = ?", owner), ("status = ?", status))
+        where, params = where_clause(("owner = ?", owner), ("status = ?", status))
         sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
         with self._reading("reading the outbox of") as conn:
             rows = conn.execute(sql, params).fetchall()
@@ -463,7 +465,8 @@ class SQLiteStore:
                 raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
 
     def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:
-        where, params = _where(("status = ?", "dead"), ("owner = ?", owner), ("key = ?", key))
+        where, params = where_clause(("status = ?", "dead"), ("owner = ?", owner),
+                                     ("key = ?", key))
         sql = _Q["retry_dead_head"] + where
         with self._writing("updating the outbox of") as conn:
             return conn.execute(sql, params).rowcount
@@ -480,22 +483,11 @@ class SQLiteStore:
 # -- rows to records and back -------------------------------------------------------------
 
 
-def _unknown(app_id: str, owner: str | None) -> str:
-    return f"no application {app_id!r}" + ("" if owner is None else f" for owner {owner!r}")
-
-
-def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
-    """A WHERE clause of the conditions whose value is given (not ``None``)."""
-    parts = [sql for sql, value in conditions if value is not None]
-    params = [value for _, value in conditions if value is not None]
-    return (" WHERE " + " AND ".join(parts) if parts else ""), params
-
-
 def _application_filter(
     owner: str | None, states: Collection[str] | None
 ) -> tuple[str, list[object]]:
     names = state_names(states)
-    return _where(
+    return where_clause(
         ("owner = ?", owner),
         (
             "state IN (SELECT value FROM json_each(?))",
