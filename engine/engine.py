@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from followup.channels import Channel, ChannelRegistry, Planner, tell_planned
 from followup.clock import Clock, SystemClock
@@ -24,7 +23,6 @@ from followup.errors import (
     ConflictError,
     FollowupError,
     InputError,
-    InvalidEvent,
     RulesError,
 )
 from followup.facts import build_context, normalize_fact
@@ -51,14 +49,19 @@ from followup.scheduler import (
     send_time,
     variant_of,
 )
+from followup.steps import (
+    Step,
+    contact_data,
+    contact_step,
+    event_step,
+    facts_step,
+    merge_contacts,
+    moved,
+)
 from followup.store import MemoryStore, Store
 from followup.timing import WorkCalendar
 
 __all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
-
-# A step of a change: appends to the history and returns the new application, or None
-# when it changes nothing.
-_Step = Callable[[Application, list[HistoryEntry], datetime], Application | None]
 
 _MAX_AUTO_STEPS = 32  # a pack whose own transitions loop is stopped, not spun forever
 _RETRIES = 5  # attempts when another writer changed the application first
@@ -259,14 +262,14 @@ class Engine(OwnerRules):
             role=role,
             state=self.pack.initial,
             facts=self._facts(facts or {}, calendar),
-            contacts=self._contacts((), contacts),
+            contacts=merge_contacts(self.pack, (), contacts),
             created_at=now,
         )
         created = HistoryEntry(
             application_id=app.id, seq=0, at=now, kind="created", name="created",
             to_state=app.state,
             data={"company": company, "role": role, "facts": dict(app.facts),
-                  "contacts": [_contact_data(c) for c in app.contacts]},
+                  "contacts": [contact_data(c) for c in app.contacts]},
         )
         record = Record(application=app, history=(), timers=())
         try:
@@ -311,11 +314,12 @@ class Engine(OwnerRules):
         since the state was entered, or an event whose move has already been made changes
         nothing (``Outcome.changed`` is False).
         """
-        steps: list[_Step] = [self._contact_step(c) for c in contacts]
+        steps: list[Step] = [contact_step(self.pack, c) for c in contacts]
         if facts:
-            steps.append(self._facts_step(facts))
+            steps.append(facts_step(self.pack, self.calendar, facts))
         if event is not None:
-            steps.append(self._event_step(event, contact=contact, at=at, key=key))
+            steps.append(event_step(self.pack, self.machine, self.calendar, event,
+                                    contact=contact, at=at, key=key))
         elif contact is not None:
             raise InputError("a contact names who an event is about: give the event too")
         if not steps:
@@ -344,119 +348,19 @@ class Engine(OwnerRules):
         self, application_id: str, facts: Mapping[str, object], *, owner: str | None = None
     ) -> Outcome:
         """Record or change facts (``None`` removes one); the plan follows."""
-        return self._change(application_id, owner, [self._facts_step(facts)])
+        return self._change(application_id, owner, [facts_step(self.pack, self.calendar, facts)])
 
     def add_contact(
         self, application_id: str, contact: Contact, *, owner: str | None = None
     ) -> Outcome:
         """Add or update a contact (an interviewer, a reference, ...); per-contact rules
         arm for it."""
-        return self._change(application_id, owner, [self._contact_step(contact)])
+        return self._change(application_id, owner, [contact_step(self.pack, contact)])
 
     def replan(self, application_id: str, *, owner: str | None = None) -> Outcome:
         """Recompute an application's timers from the rules (after a rule edit, or to
         heal a lost timer row)."""
         return self._change(application_id, owner, [], force=True)
-
-    def _event_step(
-        self, event: str, *, contact: str | None, at: datetime | None, key: str | None
-    ) -> _Step:
-        spec = self.pack.events.get(event)
-        if spec is None:
-            self.machine.apply(self.pack.initial, event)  # raises UnknownEvent
-            raise AssertionError("unreachable")
-        if at is not None and at.tzinfo is None:
-            raise InputError(f"the time of an event must carry a time zone: {at!r}")
-
-        def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
-            when = at or now
-            if key is not None and any(h.key == key for h in history if h.kind == "event"):
-                return None
-            if spec.per_contact:
-                names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
-                if contact is None:
-                    raise InvalidEvent(f"{event!r} is about one contact: say which "
-                                       f"(contacts: {names})")
-                person = app.contact(contact)
-                if person is None:
-                    raise InvalidEvent(f"no contact named {contact!r} on this application "
-                                       f"(contacts: {names})")
-                if spec.role is not None and person.role != spec.role:
-                    raise InvalidEvent(f"{event!r} is for a {spec.role}; {contact!r} is a "
-                                       f"{person.role}")
-                # A repeat within this round of the application (since it last entered
-                # its initial state, e.g. since it was reopened) changes nothing.
-                rounds = [e for e in entries_of(history) if e.state == self.pack.initial]
-                since = rounds[-1].seq if rounds else 0
-                if any(h.kind == "event" and h.name == event and h.contact == contact
-                       and h.seq >= since for h in history):
-                    return None
-            elif contact is not None:
-                raise InvalidEvent(f"{event!r} is not about one contact: leave out the contact")
-            calendar = self.calendar(app.owner)
-            try:
-                new_state = self.machine.apply(
-                    app.state, event, lambda: build_context(self.pack, app, calendar))
-            except InvalidEvent:
-                if self._already_done(history, event):
-                    return None
-                raise
-            except ExpressionError as exc:
-                raise InvalidEvent(f"{event!r}: its condition failed: {exc}") from exc
-            if new_state is None:
-                raise InvalidEvent(f"{event!r} was refused by its condition "
-                                   f"({spec.guard.source if spec.guard else ''})")
-            history.append(HistoryEntry(
-                application_id=app.id, seq=len(history), at=when.astimezone(now.tzinfo),
-                kind="event", name=event, contact=contact, from_state=app.state,
-                to_state=new_state if new_state != app.state else None, key=key,
-            ))
-            return _moved(app, new_state)
-
-        return step
-
-    def _facts_step(self, facts: Mapping[str, object]) -> _Step:
-        def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
-            calendar = self.calendar(app.owner)
-            updated = dict(app.facts)
-            changes: dict[str, str | None] = {}
-            for name, value in facts.items():
-                if value is None:
-                    if name in updated:
-                        del updated[name]
-                        changes[name] = None
-                    continue
-                text = normalize_fact(self.pack.facts.get(name), name, value, calendar)
-                if updated.get(name) != text:
-                    updated[name] = text
-                    changes[name] = text
-            if not changes:
-                return None
-            history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
-                                        kind="facts", name="facts", data={"facts": changes}))
-            return replace(app, facts=updated)
-
-        return step
-
-    def _contact_step(self, contact: Contact) -> _Step:
-        def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
-            if app.contact(contact.name) == contact:
-                return None
-            contacts = self._contacts(app.contacts, [contact], replace_existing=True)
-            history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
-                                        kind="contact", name="contact", contact=contact.name,
-                                        data=_contact_data(contact)))
-            return replace(app, contacts=contacts)
-
-        return step
-
-    @staticmethod
-    def _already_done(history: list[HistoryEntry], event: str) -> bool:
-        """Whether ``event`` is what last moved the application into its state."""
-        for h in reversed(history):
-            if h.to_state is not None:
-                return h.kind == "event" and h.name == event
-        return False
 
     # -- time ----------------------------------------------------------------------
 
@@ -540,7 +444,7 @@ class Engine(OwnerRules):
         self,
         application_id: str,
         owner: str | None,
-        steps: list[_Step],
+        steps: list[Step],
         *,
         fire_until: datetime | None = None,
         force: bool = False,
@@ -695,7 +599,7 @@ class Engine(OwnerRules):
                 history.append(HistoryEntry(
                     application_id=app.id, seq=len(history), at=now, kind="transition",
                     name=auto.name, from_state=app.state, to_state=new_state))
-                app = _moved(app, new_state)
+                app = moved(app, new_state)
                 break
             else:
                 return app
@@ -724,7 +628,7 @@ class Engine(OwnerRules):
                 history.append(HistoryEntry(
                     application_id=app.id, seq=len(history), at=at, kind="transition",
                     name=timer.rule, from_state=app.state, to_state=new_state, key=timer.key))
-                return _moved(app, new_state)
+                return moved(app, new_state)
             # A guard said no: note it, so the timer is not armed again for this entry.
             history.append(HistoryEntry(
                 application_id=app.id, seq=len(history), at=at, kind="skipped",
@@ -804,20 +708,6 @@ class Engine(OwnerRules):
             if value is not None
         }
 
-    def _contacts(self, existing: Iterable[Contact], new: Iterable[Contact], *,
-                  replace_existing: bool = False) -> tuple[Contact, ...]:
-        out = {c.name: c for c in existing}
-        for c in new:
-            if not c.name.strip():
-                raise InputError("a contact needs a name")
-            if c.role not in self.pack.roles:
-                raise InputError(f"contact {c.name!r} has the unknown role {c.role!r}: "
-                                 f"roles are {', '.join(self.pack.roles)}")
-            if c.name in out and not replace_existing:
-                raise InputError(f"two contacts are named {c.name!r}: names must be unique")
-            out[c.name] = c
-        return tuple(out.values())
-
     def close(self) -> None:
         self.store.close()
 
@@ -826,12 +716,3 @@ class Engine(OwnerRules):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _moved(app: Application, state: str) -> Application:
-    """``app`` in ``state``: ``dataclasses.replace``, without its per-call field walk."""
-    return Application(**{**vars(app), "state": state})
-
-
-def _contact_data(c: Contact) -> dict[str, Any]:
-    return {"name": c.name, "role": c.role, "title": c.title, "email": c.email, "phone": c.phone}
