@@ -183,7 +183,8 @@ class Store(Protocol):
 
     def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
         """A worker's heartbeat: note that ``worker`` is alive at ``now`` and extend the
-        leases it still holds to ``until``; return how many claims were extended."""
+        leases it still holds to ``until``; return how many claims were extended. Workers
+        not seen for a day are forgotten."""
         ...
 
     def work_status(self, now: datetime) -> WorkStatus:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +28,7 @@ from followup.model import (
 )
 
 __all__ = [
+    "FORGET_WORKERS_AFTER",
     "Batch",
     "check_owner_change",
     "contact_fields",
@@ -329,6 +330,12 @@ def check_owner_change(
             raise InputError(
                 f"notification {n.key!r} is not an owner-level notification of {owner!r}"
             )
+
+
+# A worker not seen for this long is dropped from the table of workers at the next
+# heartbeat of any worker (its leases ended long before): `followup status` shows the
+# workers of today, not every process that ever ran.
+FORGET_WORKERS_AFTER = timedelta(days=1)
 
 
 def where_clause(*conditions: tuple[str, object]) -> tuple[str, list[object]]:

@@ -34,6 +34,7 @@ from followup.model import (
     WorkStatus,
 )
 from followup.store._codec import (
+    FORGET_WORKERS_AFTER,
     check_owner_change,
     dump_json,
     gather,
@@ -451,6 +452,9 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             self._workers[worker] = now
+            for gone in [w for w, seen in self._workers.items()
+                         if seen < now - FORGET_WORKERS_AFTER]:
+                del self._workers[gone]
             count = 0
             for key, (holder, _) in self._claims.items():
                 if holder == worker:

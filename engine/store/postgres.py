@@ -43,6 +43,7 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
+    FORGET_WORKERS_AFTER,
     check_owner_change,
     contacts_from_json,
     contacts_to_json,
@@ -453,6 +454,7 @@ class PostgresStore:
 
         def work(cur: psycopg.Cursor[Any]) -> int:
             cur.execute(_Q["worker_seen"], (worker, utc(now)))
+            cur.execute(_Q["forget_workers"], (utc(now) - FORGET_WORKERS_AFTER,))
             count = cur.execute(_Q["renew_timers"], (lease, worker)).rowcount
             return count + cur.execute(_Q["renew_deliveries"], (lease, worker)).rowcount
 

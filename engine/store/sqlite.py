@@ -39,6 +39,7 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
+    FORGET_WORKERS_AFTER,
     check_owner_change,
     contacts_from_json,
     contacts_to_json,
@@ -435,6 +436,7 @@ class SQLiteStore:
         lease = to_text(until)
         with self._writing("renewing the claims in") as conn:
             conn.execute(_Q["worker_seen"], (worker, to_text(now)))
+            conn.execute(_Q["forget_workers"], (to_text(now - FORGET_WORKERS_AFTER),))
             count = conn.execute(_Q["renew_timers"], (lease, worker)).rowcount
             count += conn.execute(_Q["renew_deliveries"], (lease, worker)).rowcount
         return count

@@ -141,3 +141,11 @@ def test_the_status_of_the_work(store: Store) -> None:
     later = store.work_status(minutes(25))
     assert (later.due_timers, later.held_timers) == (3, 0)
     assert (later.due_deliveries, later.held_deliveries) == (2, 0)
+
+
+def test_workers_not_seen_for_a_day_are_forgotten(store: Store) -> None:
+    store.renew_claims(worker="old", now=T0, until=minutes(2))
+    store.renew_claims(worker="recent", now=minutes(60 * 20), until=minutes(60 * 20 + 2))
+    assert {w.id for w in store.work_status(minutes(60 * 20)).workers} == {"old", "recent"}
+    store.renew_claims(worker="recent", now=minutes(60 * 25), until=minutes(60 * 25 + 2))
+    assert {w.id for w in store.work_status(minutes(60 * 25)).workers} == {"recent"}

@@ -163,6 +163,9 @@ UPDATE outbox SET next_attempt_at = %s WHERE claimed_by = %s AND status = 'pendi
 INSERT INTO workers (id, seen_at) VALUES (%s, %s)
 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
 
+-- name: forget_workers
+DELETE FROM workers WHERE seen_at < %s
+
 -- name: status_due_timers
 SELECT count(*) FROM timers
 WHERE fire_at <= %s AND (claimed_until IS NULL OR claimed_until <= %s)

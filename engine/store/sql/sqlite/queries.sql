@@ -153,6 +153,9 @@ UPDATE outbox SET next_attempt_at = ? WHERE claimed_by = ? AND status = 'pending
 INSERT INTO workers (id, seen_at) VALUES (?, ?)
 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
 
+-- name: forget_workers
+DELETE FROM workers WHERE seen_at < ?
+
 -- name: status_due_timers
 SELECT count(*) FROM timers
 WHERE fire_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
