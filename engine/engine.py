@@ -59,7 +59,7 @@ from followup.steps import (
     moved,
 )
 from followup.store import MemoryStore, Store
-from followup.timing import WorkCalendar
+from followup.timing import WorkCalendar, parse_time_range
 
 __all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
 
@@ -181,18 +181,23 @@ class Engine(OwnerRules):
         subdivision: str | None = None,
         channels: Iterable[str] | None = None,
         digest: str | None = None,
+        quiet_hours: Iterable[str] = (),
     ) -> Owner:
         """Set the time zone, country and subdivision an owner lives by, the channels
         their reminders go to (``None``: the rule pack's), and ``digest``: a local time
         of day (``"08:00"``) to get the day's reminders at once, one message per channel,
-        instead of each when it fires (see ``followup.digest``)."""
+        instead of each when it fires (see ``followup.digest``), and ``quiet_hours``:
+        time ranges (``"22:00-07:00"``) in the owner's time zone when no reminder goes
+        out, on top of the pack's. Reminders planned from then on follow them; ``replan``
+        moves those already planned."""
         chosen = None if channels is None else tuple(channels)
         if chosen is not None and not chosen:
             raise InputError("an owner's channels cannot be empty: name at least one, or "
                              "leave them out to use the rule pack's")
         record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision,
                        channels=chosen,
-                       digest=None if digest is None else parse_digest_time(digest))
+                       digest=None if digest is None else parse_digest_time(digest),
+                       quiet_hours=tuple(_quiet_span(span) for span in quiet_hours))
         self._calendar_for(record)  # raises CalendarError on a bad zone or country
         self.store.put_owner(record)
         self._calendars.pop(owner, None)
@@ -219,8 +224,8 @@ class Engine(OwnerRules):
     def _calendar_for(self, owner: Owner) -> WorkCalendar:
         # A bad zone or country raises CalendarError, an InputError.
         return self.pack.calendar.build(
-            timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision
-        )
+            timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision,
+            quiet_hours=[parse_time_range(span) for span in owner.quiet_hours])
 
     # -- applications --------------------------------------------------------------
 
@@ -716,3 +721,9 @@ class Engine(OwnerRules):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _quiet_span(text: str) -> str:
+    """A quiet-hours range in one spelling ("22:00-07:00"); CalendarError if it is not."""
+    first, last = parse_time_range(text.strip())
+    return f"{first:%H:%M}-{last:%H:%M}"

@@ -39,7 +39,9 @@ class Owner:
     ``channels``, when set, are where this owner's reminders go instead of the pack's
     default channels (a rule that names its own channels keeps them). ``digest``, when
     set, is a local time of day (``"08:00"``): the owner's reminders are then gathered
-    and sent once a day at that time, one message per channel.
+    and sent once a day at that time, one message per channel. ``quiet_hours`` are time
+    ranges (``"22:00-07:00"``) in the owner's time zone when no reminder goes out, on top
+    of the rule pack's quiet hours.
     """
 
     id: str
@@ -48,6 +50,7 @@ class Owner:
     subdivision: str | None = None
     channels: tuple[str, ...] | None = None
     digest: str | None = None
+    quiet_hours: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

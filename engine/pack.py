@@ -6,6 +6,7 @@ durations parse, conditions and templates compile. The engine never re-reads YAM
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
@@ -147,8 +148,10 @@ class CalendarSpec:
         timezone: str | None = None,
         country: str | None = None,
         subdivision: str | None = None,
+        quiet_hours: Sequence[tuple[time, time]] = (),
     ) -> WorkCalendar:
-        """The working calendar of an owner who lives by this pack."""
+        """The working calendar of an owner who lives by this pack; ``quiet_hours`` are
+        the owner's own, on top of the pack's."""
         if country is not None and subdivision is None and country != self.country:
             sub = None  # another country's subdivision makes no sense
         else:
@@ -161,7 +164,7 @@ class CalendarSpec:
             extra_holidays=self.holidays,
             extra_working_days=self.working_days,
             send_window=self.send_window,
-            quiet_hours=self.quiet_hours,
+            quiet_hours=(*self.quiet_hours, *quiet_hours),
             close_of_business=self.close_of_business,
         )
 

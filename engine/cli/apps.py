@@ -44,6 +44,9 @@ def register(cmd: Command) -> None:
     p.add_argument("--digest", metavar="HH:MM",
                    help="get your reminders once a day at this local time, one message per "
                    "channel (default: each when it is due)")
+    p.add_argument("--quiet-hours", metavar="HH:MM-HH:MM[,...]",
+                   help="times of day when no reminder reaches you, in your time zone, on "
+                   "top of the rule pack's, e.g. 22:00-07:00")
     p.set_defaults(run=_cmd_init)
 
     p = cmd("add", "add an application (after an interview)")
@@ -83,7 +86,7 @@ def register(cmd: Command) -> None:
 
 def _cmd_init(args: argparse.Namespace) -> int:
     from followup.loader import load_rules
-    from followup.timing import CalendarError
+    from followup.timing import CalendarError, parse_time_range
 
     pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
     timezone = args.timezone or os.environ.get("TZ") or None
@@ -100,6 +103,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
             digest = parse_digest_time(args.digest)
         except InputError as exc:
             raise Usage(f"--digest: {exc}") from exc
+    quiet = [span.strip() for span in (args.quiet_hours or "").split(",") if span.strip()]
+    for span in quiet:  # checked before a store file is created
+        try:
+            parse_time_range(span)
+        except CalendarError as exc:
+            raise Usage(f"--quiet-hours: {exc}") from exc
     channels = None
     if args.channels:  # checked before a store file is created
         from followup.manager import load_plugins
@@ -114,13 +123,13 @@ def _cmd_init(args: argparse.Namespace) -> int:
     with open_engine(args, create=True, migrate=True) as engine:
         owner = engine.set_owner(owner_id(args), timezone=timezone, channels=channels,
                                  country=args.country, subdivision=args.subdivision,
-                                 digest=digest)
+                                 digest=digest, quiet_hours=quiet)
         cal = engine.calendar(owner.id)
         where = describe_store(store_url(args))
         if opt(args, "json"):
             print_json({"store": where, "owner": owner.id, "timezone": str(cal.tz),
                          "country": owner.country, "subdivision": owner.subdivision,
-                         "digest": owner.digest})
+                         "digest": owner.digest, "quiet_hours": list(owner.quiet_hours)})
         else:
             print(f"followup store ready at {where}")
             print(f"owner {owner.id}: time zone {cal.tz}, holidays of "
@@ -128,6 +137,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
                   f"{'-' + owner.subdivision if owner.subdivision else ''}")
             if owner.digest:
                 print(f"reminders come once a day at {owner.digest} ({cal.tz})")
+            if owner.quiet_hours:
+                print(f"no reminders during {', '.join(owner.quiet_hours)} ({cal.tz})")
     return EXIT_OK
 
 

@@ -309,9 +309,10 @@ class PostgresStore:
                          lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
         if row is None:
             return None
-        owner_id, timezone, country, subdivision, channels, digest = row
+        owner_id, timezone, country, subdivision, channels, digest, quiet = row
         return Owner(owner_id, timezone, country, subdivision,
-                     None if channels is None else tuple(load_json(channels)), digest)
+                     None if channels is None else tuple(load_json(channels)), digest,
+                     () if quiet is None else tuple(load_json(quiet)))
 
     # -- writes ------------------------------------------------------------------------
 
@@ -418,8 +419,10 @@ class PostgresStore:
     def put_owner(self, owner: Owner) -> None:
         channels = None if owner.channels is None else dump_json(
             list(owner.channels), what=f"the channels of owner {owner.id!r}")
+        quiet = dump_json(list(owner.quiet_hours), what=f"the quiet hours of owner "
+                          f"{owner.id!r}") if owner.quiet_hours else None
         params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
-                  owner.digest)
+                  owner.digest, quiet)
         self._run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
 
     # -- work shared by many workers ---------------------------------------------------

@@ -285,9 +285,10 @@ class SQLiteStore:
             row = conn.execute(_Q["get_owner"], (owner_id,)).fetchone()
         if row is None:
             return None
-        owner_id, timezone, country, subdivision, channels, digest = row
+        owner_id, timezone, country, subdivision, channels, digest, quiet = row
         return Owner(owner_id, timezone, country, subdivision,
-                     None if channels is None else tuple(load_json(channels)), digest)
+                     None if channels is None else tuple(load_json(channels)), digest,
+                     () if quiet is None else tuple(load_json(quiet)))
 
     # -- writes ------------------------------------------------------------------------
 
@@ -476,8 +477,10 @@ class SQLiteStore:
     def put_owner(self, owner: Owner) -> None:
         channels = None if owner.channels is None else dump_json(
             list(owner.channels), what=f"the channels of owner {owner.id!r}")
+        quiet = dump_json(list(owner.quiet_hours), what=f"the quiet hours of owner "
+                          f"{owner.id!r}") if owner.quiet_hours else None
         params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
-                  owner.digest)
+                  owner.digest, quiet)
         with self._writing("saving an owner to") as conn:
             conn.execute(_Q["put_owner"], params)
 

@@ -90,6 +90,7 @@ def test_init_json(followup):
         "country": "DE",
         "subdivision": "BY",
         "digest": None,
+        "quiet_hours": [],
     }
 
 

@@ -656,6 +656,13 @@ def test_an_owner_keeps_their_digest_time(store: Store) -> None:
     assert store.get_owner("ada") == Owner("ada", timezone="Europe/Berlin")
 
 
+def test_an_owner_keeps_their_quiet_hours(store: Store) -> None:
+    store.put_owner(Owner("ada", quiet_hours=("22:00-07:00", "12:00-13:00")))
+    assert store.get_owner("ada") == Owner("ada", quiet_hours=("22:00-07:00", "12:00-13:00"))
+    store.put_owner(Owner("ada"))
+    assert store.get_owner("ada") == Owner("ada")
+
+
 def test_a_notification_held_for_a_digest_is_not_due_before_it(store: Store) -> None:
     held = replace(notification("n1"), data={"digest_at": "2026-12-24T08:00:00-05:00"})
     store.commit(Change(application=application(), expected_version=None,

@@ -387,3 +387,25 @@ def test_an_owners_channels_win_over_the_packs_but_not_over_a_rules_own(
     assert [n.rule for n in recorder.sent] == ["follow-up-call"]
     with pytest.raises(InputError, match="cannot be empty"):
         engine.set_owner("ada", channels=[])
+
+
+def test_an_owners_quiet_hours_hold_reminders_on_top_of_the_packs(
+    clock: FakeClock, recorder: Recorder
+) -> None:
+    def first_reminder(quiet: tuple[str, ...]) -> datetime:
+        engine = Engine(store=MemoryStore(), clock=clock, channels=[recorder])
+        engine.set_owner("ada", timezone=NY, country="US", quiet_hours=quiet)
+        app = engine.add_application(
+            owner="ada", company="Acme", role="Engineer",
+            facts={"interviewed_at": INTERVIEW},
+            contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
+        return min(t.fire_at for t in engine.timers(app.id, owner="ada"))
+
+    # Without quiet hours of her own the thank-you reminder fires at the interview's
+    # 15:00; with 14:00-17:30 (New York) it waits until 17:30.
+    assert first_reminder(()) == INTERVIEW
+    assert first_reminder(("14:00-17:30",)) == datetime(2026, 12, 23, 22, 30, tzinfo=UTC)
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[recorder])
+    assert engine.set_owner("ada", quiet_hours=[" 9:00-10:00 "]).quiet_hours == ("09:00-10:00",)
+    with pytest.raises(InputError, match="not a time range"):
+        engine.set_owner("ada", quiet_hours=["after dinner"])

@@ -110,14 +110,15 @@ WHERE key = %s AND channel = %s
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
 
 -- name: put_owner
-INSERT INTO owners (id, timezone, country, subdivision, channels, digest)
-VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO owners (id, timezone, country, subdivision, channels, digest, quiet_hours)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO UPDATE SET
     timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
-    channels = excluded.channels, digest = excluded.digest
+    channels = excluded.channels, digest = excluded.digest, quiet_hours = excluded.quiet_hours
 
 -- name: get_owner
-SELECT id, timezone, country, subdivision, channels, digest FROM owners WHERE id = %s
+SELECT id, timezone, country, subdivision, channels, digest, quiet_hours FROM owners
+WHERE id = %s
 
 -- name: claim_due_timers
 -- One statement: pick due timers nobody holds, skipping rows another worker is taking

@@ -114,14 +114,15 @@ WHERE key = ? AND channel = ?
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
 
 -- name: put_owner
-INSERT INTO owners (id, timezone, country, subdivision, channels, digest)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO owners (id, timezone, country, subdivision, channels, digest, quiet_hours)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
-    channels = excluded.channels, digest = excluded.digest
+    channels = excluded.channels, digest = excluded.digest, quiet_hours = excluded.quiet_hours
 
 -- name: get_owner
-SELECT id, timezone, country, subdivision, channels, digest FROM owners WHERE id = ?
+SELECT id, timezone, country, subdivision, channels, digest, quiet_hours FROM owners
+WHERE id = ?
 
 -- name: claim_due_timers
 UPDATE timers SET claimed_by = ?, claimed_until = ?
