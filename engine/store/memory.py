@@ -244,13 +244,17 @@ class MemoryStore:
         now = utc(now)
         with self._lock:
             self._check_open()
-            due = [
-                row
-                for row in map(self._outbox.__getitem__, self._pending)
-                if row.next_attempt_at is None or row.next_attempt_at <= now
-            ]
-            due.sort(key=_OutboxRow.order)
-            return [row.delivery() for row in due[: max(limit, 0)]]
+            return [row.delivery() for row in self._due_rows(now, limit)]
+
+    def _due_rows(self, now: datetime, limit: int) -> list[_OutboxRow]:
+        """Pending outbox rows due at ``now``, oldest first, at most ``limit``."""
+        due = [
+            row
+            for row in map(self._outbox.__getitem__, self._pending)
+            if row.next_attempt_at is None or row.next_attempt_at <= now
+        ]
+        due.sort(key=_OutboxRow.order)
+        return due[: max(limit, 0)]
 
     def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
         with self._lock:
@@ -435,13 +439,7 @@ class MemoryStore:
         now, until = utc(now), utc(until)
         with self._lock:
             self._check_open()
-            due = [
-                row
-                for row in map(self._outbox.__getitem__, self._pending)
-                if row.next_attempt_at is None or row.next_attempt_at <= now
-            ]
-            due.sort(key=_OutboxRow.order)
-            taken = due[: max(limit, 0)]
+            taken = self._due_rows(now, limit)
             for row in taken:
                 row.next_attempt_at = until
                 row.claimed_by = worker
