@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from followup.engine import Engine
     from followup.model import Contact, Timer
+    from followup.store import Store
     from followup.timing import WorkCalendar
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_STORE, EXIT_PLUGIN = 0, 1, 2, 3, 4
@@ -92,6 +93,23 @@ def describe_store(url: str) -> str:
     return url
 
 
+def open_store_at(
+    args: argparse.Namespace,
+    *,
+    db: str | None = None,
+    create: bool = False,
+    migrate: bool = False,
+) -> Store:
+    """The store the options name, as ``open_engine`` opens it (same ``create`` and
+    ``migrate``), for commands that need no rules."""
+    from followup.store import open_store
+
+    url = store_url(args, db)
+    if not create and sqlite_path(url) is not None and not os.path.exists(sqlite_path(url) or ""):
+        raise Usage(f"no followup store at {sqlite_path(url)}: create it with  followup init")
+    return open_store(url, migrate=migrate)
+
+
 def open_engine(
     args: argparse.Namespace,
     *,
@@ -103,12 +121,8 @@ def open_engine(
     """The engine on the store the options name. ``create``: a missing SQLite file is
     made; ``migrate``: a PostgreSQL database is brought up to date (SQLite always is)."""
     from followup.engine import Engine
-    from followup.store import open_store
 
-    url = store_url(args, db)
-    if not create and sqlite_path(url) is not None and not os.path.exists(sqlite_path(url) or ""):
-        raise Usage(f"no followup store at {sqlite_path(url)}: create it with  followup init")
-    store = open_store(url, migrate=migrate)
+    store = open_store_at(args, db=db, create=create, migrate=migrate)
     try:
         return Engine(rules=rules or opt(args, "rules", "FOLLOWUP_RULES"), store=store)
     except BaseException:

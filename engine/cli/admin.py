@@ -10,6 +10,7 @@ from followup.cli._common import (
     Command,
     Usage,
     describe_store,
+    open_store_at,
     opt,
     print_json,
     sqlite_path,
@@ -27,7 +28,6 @@ def register(cmd: Command) -> None:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from followup.store import open_store
     from followup.store._migrations import migrations
 
     url = store_url(args)
@@ -36,7 +36,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
                     "postgresql:// URL with --db")
     dialect = "sqlite" if sqlite_path(url) is not None else "postgresql"
     # Opening migrates: a SQLite file always, PostgreSQL because we ask.
-    with open_store(url, migrate=True) as store:
+    with open_store_at(args, create=True, migrate=True) as store:
         applied = getattr(store, "applied", None)
     newest = len(migrations(dialect))
     where = describe_store(url)
@@ -52,15 +52,9 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from followup.clock import SystemClock
-    from followup.store import open_store
 
     url = store_url(args)
-    if sqlite_path(url) is not None:
-        import os
-
-        if not os.path.exists(sqlite_path(url) or ""):
-            raise Usage(f"no followup store at {sqlite_path(url)}: create it with  followup init")
-    with open_store(url) as store:
+    with open_store_at(args) as store:
         status = store.work_status(SystemClock().now())
     if opt(args, "json"):
         print_json({
