@@ -170,7 +170,7 @@ class PostgresStore:
         return self._conn
 
     def _run(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T], *,
-             write: bool = True) -> _T:
+             snapshot: bool = False) -> _T:
         """``work`` in one transaction, run again if PostgreSQL broke a deadlock or a
         serialization conflict by aborting it; driver errors become ``StoreError``."""
         pg = _driver()
@@ -179,7 +179,7 @@ class PostgresStore:
                 conn = self._connection()
                 try:
                     with conn.transaction(), conn.cursor() as cur:
-                        if not write:
+                        if snapshot:  # several reads that must see one state
                             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
                                         "READ ONLY")
                         return work(cur)
@@ -197,8 +197,10 @@ class PostgresStore:
             time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def _read(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
-        return self._run(what, work, write=False)
+    def _read(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T], *,
+              snapshot: bool = False) -> _T:
+        """Reads; with ``snapshot``, all of them see the database as of one moment."""
+        return self._run(what, work, snapshot=snapshot)
 
     # -- waking workers ---------------------------------------------------------------
 
@@ -241,14 +243,14 @@ class PostgresStore:
             timers = cur.execute(_Q["timers_of"], (application_id,)).fetchall()
             return Record(app, tuple(map(_history_entry, history)), tuple(map(_timer, timers)))
 
-        return self._read("loading from", work)
+        return self._read("loading from", work, snapshot=True)
 
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
         def work(cur: psycopg.Cursor[Any]) -> list[HistoryEntry]:
             _owned(cur, application_id, owner)
             return [_history_entry(r) for r in cur.execute(_Q["history_of"], (application_id,))]
 
-        return self._read("reading history from", work)
+        return self._read("reading history from", work, snapshot=True)
 
     def applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
@@ -483,7 +485,7 @@ class PostgresStore:
                 seen=seen,
             )
 
-        return self._read("reading the work queue of", work)
+        return self._read("reading the work queue of", work, snapshot=True)
 
 
 # -- connection strings ---------------------------------------------------------------------
