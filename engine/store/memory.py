@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import itemgetter
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from followup.errors import InputError, StoreError, UnknownApplication
 from followup.model import (
@@ -48,6 +48,8 @@ from followup.store._codec import (
 __all__ = ["MemoryStore"]
 
 _fire_at = itemgetter(0)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -97,7 +99,9 @@ class MemoryStore:
         self._history: dict[str, dict[int, tuple[HistoryEntry, str]]] = {}
         self._timers: dict[str, Timer] = {}
         self._timeline: list[tuple[datetime, str]] = []  # (fire_at, key), sorted
-        self._timers_of: dict[str, set[str]] = {}  # application id -> timer keys
+        # application id -> timer keys; an owner-level timer (no application) is filed
+        # under ("", owner), so one owner's timers are found without scanning all owners'.
+        self._timers_of: dict[str | tuple[str, str], set[str]] = {}
         self._outbox: dict[tuple[str, str], _OutboxRow] = {}
         self._pending: set[tuple[str, str]] = set()
         self._owners: dict[str, Owner] = {}
@@ -141,7 +145,8 @@ class MemoryStore:
             app = self._owned(application_id, owner)
             history = self._history_of(application_id)
             timers = [self._timers[key] for key in self._timers_of.get(application_id, ())]
-        timers.sort(key=_timer_order)
+        if len(timers) > 1:
+            timers.sort(key=_timer_order)
         return Record(app, tuple(history), tuple(timers))
 
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
@@ -158,11 +163,8 @@ class MemoryStore:
         return _copy(app)
 
     def _history_of(self, app_id: str) -> list[HistoryEntry]:
-        entries = self._history[app_id]
-        return [
-            replace(entry, data=load_json(data))
-            for entry, data in (entries[seq] for seq in sorted(entries))
-        ]
+        # Kept in seq order (see commit_many); each entry goes out with its own data.
+        return [_clone(entry, data=load_json(data)) for entry, data in self._history[app_id].values()]
 
     def applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
@@ -220,7 +222,11 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             if application_id is not None:
-                keys = self._timers_of.get(application_id, set())
+                keys = self._timers_of.get(
+                    ("", owner) if application_id == "" and owner is not None else application_id,
+                    set())
+                if application_id == "" and owner is None:
+                    keys = {k for i, ks in self._timers_of.items() if type(i) is tuple for k in ks}
                 found = [self._timers[key] for key in keys]
             else:
                 lo = 0 if start is None else bisect.bisect_left(self._timeline, start, key=_fire_at)
@@ -307,7 +313,16 @@ class MemoryStore:
                 self._by_owner.setdefault(app.owner, {})[app.id] = None
                 self._history.setdefault(app.id, {})
             for entry, data in history:
-                self._history[entry.application_id][entry.seq] = (entry, data)
+                entries = self._history[entry.application_id]
+                if entries and entry.seq < next(reversed(entries)):
+                    # Entries given out of order: keep the dict in seq order, so that a
+                    # load reads it as it is.
+                    entries[entry.seq] = (entry, data)
+                    ordered = sorted(entries.items())
+                    entries.clear()
+                    entries.update(ordered)
+                else:
+                    entries[entry.seq] = (entry, data)
             for key, timer in timers.items():
                 self._drop_timer(key)
                 if timer is not None:
@@ -351,15 +366,16 @@ class MemoryStore:
             return
         at = bisect.bisect_left(self._timeline, (timer.fire_at, key))
         del self._timeline[at]
-        keys = self._timers_of[timer.application_id]
+        where = _filed_under(timer)
+        keys = self._timers_of[where]
         keys.discard(key)
         if not keys:
-            del self._timers_of[timer.application_id]
+            del self._timers_of[where]
 
     def _add_timer(self, timer: Timer) -> None:
         self._timers[timer.key] = timer
         bisect.insort(self._timeline, (timer.fire_at, timer.key))
-        self._timers_of.setdefault(timer.application_id, set()).add(timer.key)
+        self._timers_of.setdefault(_filed_under(timer), set()).add(timer.key)
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         at = utc(at)
@@ -536,12 +552,25 @@ class MemoryStore:
 # -- copies, in the form SQLite would give back --------------------------------------------
 
 
+def _clone(record: T, **changes: object) -> T:
+    """A shallow copy of a frozen record with ``changes``, without its ``__init__``: a
+    load and a commit make several per application, and ``dataclasses.replace`` costs
+    several times more. The records have no checks in ``__init__`` to skip."""
+    new = object.__new__(type(record))
+    fields = new.__dict__
+    fields.update(record.__dict__)
+    fields.update(changes)
+    return new
+
+
 def _copy(app: Application) -> Application:
-    # Faster than dataclasses.replace, and a commit makes two of these per application.
-    fields = vars(app) | {"facts": dict(app.facts)}
     if app.created_at is not None and app.created_at.tzinfo is not UTC:
-        fields["created_at"] = utc(app.created_at)
-    return Application(**fields)
+        return _clone(app, facts=dict(app.facts), created_at=utc(app.created_at))
+    return _clone(app, facts=dict(app.facts))
+
+
+def _filed_under(timer: Timer) -> str | tuple[str, str]:
+    return timer.application_id or ("", timer.owner)
 
 
 def _application_order(app: Application) -> tuple[bool, datetime | None, str]:
@@ -558,7 +587,7 @@ def _data(entry: HistoryEntry) -> str:
 
 
 def _history_entry(entry: HistoryEntry) -> HistoryEntry:
-    return entry if entry.at.tzinfo is UTC else replace(entry, at=utc(entry.at))
+    return entry if entry.at.tzinfo is UTC else _clone(entry, at=utc(entry.at))
 
 
 def _timer(timer: Timer) -> Timer:
