@@ -575,7 +575,9 @@ class Engine(OwnerRules):
         per state between the plans of one change (filled on first use)."""
         found: list[str] = []
         extra = None
-        if self.pack.uses_owner_context:
+        looks = self.pack.owner_context_states
+        if self.pack.uses_owner_context and (looks is None or app.state in looks):
+            # Only the rules of the application's state can look at the others.
             if counts is None:
                 counts = {}
             if not counts:

@@ -3,7 +3,6 @@ conditions and templates see."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -61,15 +60,23 @@ def normalize_fact(spec: FactSpec | None, name: str, value: object, calendar: Wo
     return text
 
 
+_READ: dict[tuple[str, str], date] = {}
+
+
 def read_fact(spec: FactSpec | None, text: str | None) -> Any:
     """A stored fact's typed value (``None`` when not recorded)."""
     if text is None:
         return None
     kind = spec.type if spec else "text"
-    if kind == "datetime":
-        return datetime.fromisoformat(text)
-    if kind == "date":
-        return date.fromisoformat(text)
+    if kind == "datetime" or kind == "date":
+        # Plans read the same stored instants over and over; the values are immutable.
+        found = _READ.get((kind, text))
+        if found is None:
+            found = datetime.fromisoformat(text) if kind == "datetime" else date.fromisoformat(text)
+            if len(_READ) >= 8192:
+                _READ.clear()
+            _READ[kind, text] = found
+        return found
     if kind == "bool":
         return text == "true"
     if kind == "number":
@@ -88,6 +95,16 @@ def contact_view(contact: Contact | None) -> dict[str, str] | None:
         "email": contact.email,
         "phone": contact.phone,
     }
+
+
+def _count_roles(pack: RulePack, contacts: tuple[Contact, ...]) -> dict[str, int]:
+    """Contacts per role: the roles seen, in order, then the pack's others at 0."""
+    count: dict[str, int] = {}
+    for c in contacts:
+        count[c.role] = count.get(c.role, 0) + 1
+    for role in pack.roles:
+        count.setdefault(role, 0)
+    return count
 
 
 def build_context(
@@ -121,9 +138,7 @@ def build_context(
         },
         state=app.state,
         contacts=[contact_view(c) for c in app.contacts],
-        count=dict(Counter(c.role for c in app.contacts)) | {
-            r: sum(1 for c in app.contacts if c.role == r) for r in pack.roles
-        },
+        count=_count_roles(pack, app.contacts),
         contact=contact_view(contact),
         rule=None,
         due=None,

@@ -217,6 +217,14 @@ class RulePack:
         return frozenset(watched)
 
     @cached_property
+    def rules_by_state(self) -> dict[str, tuple[Rule, ...]]:
+        """Per state, the application rules that can arm in it (``while`` names it, or
+        names no state), in the pack's order."""
+        return {state: tuple(r for r in self.application_rules
+                             if r.states is None or state in r.states)
+                for state in self.states}
+
+    @cached_property
     def owner_context_states(self) -> frozenset[str] | None:
         """The states in which some application rule looks at the owner's other
         applications (None: any state)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from followup.conditions import holds
 from followup.facts import build_context, read_fact
-from followup.model import Application, Contact, HistoryEntry, Timer
+from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction
 from followup.pack import (
     CONTACT_ADDED,
     CREATED,
@@ -32,6 +32,7 @@ from followup.timing import Duration, WorkCalendar
 __all__ = [
     "Entry",
     "entries_of",
+    "new_timer",
     "owner_timer",
     "plan",
     "run_start",
@@ -72,6 +73,22 @@ def run_start(entries: Sequence[Entry], states: frozenset[str] | Iterable[str] |
             break
         start = e
     return start
+
+
+def new_timer(application_id: str, owner: str, key: str, rule: str, action: TimerAction,
+              fire_at: datetime, due_at: datetime | None, contact: str | None,
+              target: str | None, occurrence: int) -> Timer:
+    """``Timer(...)`` with every field given, without the frozen dataclass's ``__init__``
+    (which sets each field through ``object.__setattr__``): plans make one per rule and
+    contact on every change. ``Timer`` has no checks in ``__init__`` to skip."""
+    timer = _new(Timer)
+    timer.__dict__.update(application_id=application_id, owner=owner, key=key, rule=rule,
+                          action=action, fire_at=fire_at, due_at=due_at, contact=contact,
+                          target=target, occurrence=occurrence)
+    return timer
+
+
+_new = object.__new__
 
 
 def timer_key(app_id: str, name: str, cycle: int, contact: str | None, occurrence: int) -> str:
@@ -238,7 +255,9 @@ def plan(
     # Rules armed in the same states share their stay: when it began, whether it is a
     # return, and the events since.
     stays: dict[frozenset[str] | None, _Stay | None] = {}
-    for rule in _application_rules(pack):
+    by_state = _rules_by_state(pack)
+    rules = by_state.get(app.state)
+    for rule in rules if rules is not None else _application_rules(pack):
         states = rule.states
         if states in stays:
             stay = stays[states]
@@ -316,6 +335,13 @@ def _application_rules(pack: RulePack) -> tuple[Rule, ...]:
     return found[1]
 
 
+def _rules_by_state(pack: RulePack) -> dict[str, tuple[Rule, ...]]:
+    """The rules that can arm in each state: the others would find no stay and arm
+    nothing, so they are not looked at. A state the pack does not know (a stored
+    application from an edited pack) gets every rule."""
+    return pack.rules_by_state
+
+
 def _finished(
     pack: RulePack,
     rule: Rule,
@@ -380,17 +406,8 @@ def _rule_timer(
     fire_at = raw if rule.any_time else send_time(calendar, raw)
     if override_due:  # the employer's own day: due by the end of the day it fires
         due = calendar.end_of_day(calendar.local_date(fire_at))
-    return Timer(
-        application_id=app.id,
-        owner=app.owner,
-        key=timer_key(app.id, rule.name, entered.seq, cname, occurrence),
-        rule=rule.name,
-        action="notify",
-        fire_at=fire_at,
-        due_at=due,
-        contact=cname,
-        occurrence=occurrence,
-    )
+    return new_timer(app.id, app.owner, timer_key(app.id, rule.name, entered.seq, cname, occurrence),
+                     rule.name, "notify", fire_at, due, cname, None, occurrence)
 
 
 def _transition_timer(
@@ -401,15 +418,10 @@ def _transition_timer(
     entered = run_start(entries, auto.sources)
     if entered is None:
         return None
-    return Timer(
-        application_id=app.id,
-        owner=app.owner,
-        key=timer_key(app.id, "transition:" + auto.name, entered.seq, None, 0),
-        rule=auto.name,
-        action="transition",
-        fire_at=add_time(calendar, entered.at, auto.after),
-        target=auto.dest,
-    )
+    return new_timer(app.id, app.owner,
+                     timer_key(app.id, "transition:" + auto.name, entered.seq, None, 0),
+                     auto.name, "transition", add_time(calendar, entered.at, auto.after),
+                     None, None, auto.dest, 0)
 
 
 def owner_timer(

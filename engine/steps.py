@@ -158,8 +158,15 @@ def merge_contacts(pack: RulePack, existing: Iterable[Contact], new: Iterable[Co
 
 
 def moved(app: Application, state: str) -> Application:
-    """``app`` in ``state``: ``dataclasses.replace``, without its per-call field walk."""
-    return Application(**{**vars(app), "state": state})
+    """``app`` in ``state``: ``dataclasses.replace`` without its field walk and the
+    frozen ``__init__`` (``Application`` checks nothing there)."""
+    new = _new(Application)
+    new.__dict__.update(app.__dict__)
+    new.__dict__["state"] = state
+    return new
+
+
+_new = object.__new__
 
 
 def contact_data(c: Contact) -> dict[str, Any]:
