@@ -162,19 +162,17 @@ class _Anchors:
         pack: RulePack,
         app: Application,
         calendar: WorkCalendar,
-        history: Sequence[HistoryEntry],
+        added: dict[str, datetime],
     ) -> None:
         self.pack = pack
         self.app = app
         self.calendar = calendar
-        self.added: dict[str, datetime] = {}
-        for h in history:  # when each contact was first recorded
-            if h.kind == "created":
-                for c in h.data.get("contacts", []):
-                    self.added.setdefault(str(c.get("name")), h.at)
-            elif h.kind == "contact" and h.contact is not None:
-                self.added.setdefault(h.contact, h.at)
+        self.added = added  # when each contact was first recorded
         self.contact: str | None = None
+        # Rules and contacts share anchors (``2 working days after interviewed_at`` for
+        # each interviewer): each instant is worked out once per plan.
+        self._fired: dict[tuple[object, ...], datetime | None] = {}
+        self._deadlines: dict[tuple[object, ...], datetime | None] = {}
 
     def value(self, anchor: str, entered: Entry) -> datetime | date | None:
         if anchor == ENTERED:
@@ -196,13 +194,29 @@ class _Anchors:
             return None
         return base if isinstance(base, datetime) else self.calendar.start_of_day(base)
 
+    def _key(self, spec: TimeSpec, entered: Entry) -> tuple[object, ...]:
+        # By identity: the pack's specs live as long as this plan, and hashing a frozen
+        # dataclass walks its fields.
+        return (id(spec), entered.at, self.contact if spec.anchor == CONTACT_ADDED else None)
+
     def fire(self, spec: TimeSpec, entered: Entry) -> datetime | None:
+        key = self._key(spec, entered)
+        if key in self._fired:
+            return self._fired[key]
         start = self.start(spec.anchor, entered)
-        if start is None:
-            return None
-        return start if spec.offset is None else add_time(self.calendar, start, spec.offset)
+        if start is not None and spec.offset is not None:
+            start = add_time(self.calendar, start, spec.offset)
+        self._fired[key] = start
+        return start
 
     def deadline(self, spec: TimeSpec, entered: Entry) -> datetime | None:
+        key = self._key(spec, entered)
+        if key in self._deadlines:
+            return self._deadlines[key]
+        found = self._deadlines[key] = self._deadline(spec, entered)
+        return found
+
+    def _deadline(self, spec: TimeSpec, entered: Entry) -> datetime | None:
         base = self.value(spec.anchor, entered)
         if base is None:
             return None
@@ -227,13 +241,18 @@ def plan(
 ) -> list[Timer]:
     """Every timer ``app`` should have armed now, earliest first. Rules whose condition
     fails to evaluate are skipped and described in ``problems``."""
-    entries = entries_of(history)
-    anchors = _Anchors(pack, app, calendar, history)
-    # What has happened: events per state entry, and notifications already sent.
+    # What has happened, in one pass: each entry into a state, the events, the
+    # notifications already sent (per rule, state entry and contact), the timed moves
+    # whose guard said no, and when each contact was first recorded.
+    entries: list[Entry] = []
     events: list[HistoryEntry] = []
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]] = {}
     skipped: set[str | None] = set()
+    added: dict[str, datetime] = {}
     for h in history:
+        to_state = h.to_state
+        if to_state is not None and (not entries or to_state != entries[-1].state):
+            entries.append(Entry(to_state, h.seq, h.at))
         kind = h.kind
         if kind == "event":
             events.append(h)
@@ -241,6 +260,12 @@ def plan(
             fired.setdefault((h.name, int(h.data.get("cycle", -1)), h.contact), []).append(h)
         elif kind == "skipped":
             skipped.add(h.key)
+        elif kind == "created":
+            for c in h.data.get("contacts", []):
+                added.setdefault(str(c.get("name")), h.at)
+        elif kind == "contact" and h.contact is not None:
+            added.setdefault(h.contact, h.at)
+    anchors = _Anchors(pack, app, calendar, added)
     timers: list[Timer] = []
     context_cache: dict[str | None, dict[str, object]] = {}
 
@@ -313,12 +338,21 @@ class _Stay:
 
 def _stay(entries: Sequence[Entry], events: Sequence[HistoryEntry],
           states: frozenset[str] | None) -> _Stay | None:
-    entered = run_start(entries, states)
-    if entered is None:
+    if not entries:
         return None
+    if states is None:
+        first = entries[0].seq
+        return _Stay(entries[0], False, [e for e in events if e.seq >= first])
+    # run_start, and whether an earlier entry was in the set too, in one walk back.
+    at = len(entries) - 1
+    while at >= 0 and entries[at].state in states:
+        at -= 1
+    if at == len(entries) - 1:
+        return None  # not in these states now
+    entered = entries[at + 1]
+    reentered = any(entries[i].state in states for i in range(at))
     seq = entered.seq
-    reentered = states is not None and any(e.state in states for e in entries if e.seq < seq)
-    return _Stay(entered, reentered, [e for e in events if e.seq >= seq])
+    return _Stay(entered, reentered, [e for e in events if e.seq >= seq] if seq else list(events))
 
 
 # Compiled once per pack: which rules are the application's. A pack is immutable; the
