@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 from bench._common import EVENTS, INTERVIEWER, T0, Row, add_interviewed, repeat, sized
 from followup import Contact, Engine, FakeClock, MemoryStore, Store, load_rules
+from followup.model import Change, HistoryEntry
 from followup.simulate import PlannedEvent, simulate
+from followup.steps import moved
 
-__all__ = ["drive", "engine_in_memory", "engine_spread", "simulate_many", "simulate_year"]
+__all__ = ["drive", "drive_floor", "engine_floor", "engine_in_memory", "engine_spread",
+           "simulate_many", "simulate_year"]
 
 GROUP_DRY = "5. dry run"
 
@@ -54,6 +57,51 @@ def drive(make_store: Callable[[], Store], apps: int, *,
         if last.state != "offer":
             raise AssertionError(f"the event sequence ended in {last.state!r}, not 'offer'")
     return apps / added, recorded / elapsed
+
+
+def drive_floor(make_store: Callable[[], Store], apps: int) -> float:
+    """The least any event costs in this design, in events per second: the store's load,
+    the machine's apply (a ``transitions`` trigger), one history entry, the application
+    moved, and the store's commit of that change. No rule is looked at, nothing is
+    planned or checked: the engine's own work (1.13) comes on top of this.
+
+    The applications are added first (by the engine, so that their records are the real
+    ones), then EVENTS are applied to each, in the same order as ``drive``."""
+    clock = FakeClock(T0)
+    with Engine(store=make_store(), clock=clock, channels=[]) as engine:
+        ids = [f"app{i:06d}" for i in range(apps)]
+        for app_id in ids:
+            add_interviewed(engine, app_id, owner=f"owner{int(app_id[3:]) // 10}")
+        store, machine = engine.store, engine.machine
+        start = time.perf_counter()
+        for app_id in ids:
+            for event, contact, after in EVENTS:
+                record = store.load(app_id)
+                app = record.application
+                state = machine.apply(app.state, event)
+                if state is None:
+                    raise AssertionError(f"{event} was refused in {app.state}")
+                entry = HistoryEntry(application_id=app_id, seq=len(record.history),
+                                     at=T0 + after, kind="event", name=event, contact=contact,
+                                     from_state=app.state,
+                                     to_state=state if state != app.state else None)
+                store.commit(Change(moved(app, state), app.version, history=(entry,)))
+        elapsed = time.perf_counter() - start
+        last = store.load(ids[-1]).application
+        if last.state != "offer":
+            raise AssertionError(f"the floor's events ended in {last.state!r}, not 'offer'")
+    return apps * len(EVENTS) / elapsed
+
+
+def engine_floor(apps: int, runs: int) -> list[Row]:
+    """``drive_floor`` with ``MemoryStore``: the least the in-memory engine can cost."""
+    rates = repeat(runs, lambda: drive_floor(MemoryStore, apps))
+    return [Row("1.17", "1. state machine",
+                "events/s: the floor in memory (load, apply, one history entry, commit)",
+                "events/s", rates,
+                note=f"{sized(apps)} applications x {len(EVENTS)} events; MemoryStore load and "
+                "commit (copies in and out, as the Store contract says), our StateMachine.apply, "
+                "no rule looked at: what any event costs before the engine's own work")]
 
 
 def engine_in_memory(apps: int, runs: int) -> list[Row]:

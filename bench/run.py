@@ -95,7 +95,10 @@ def benchmarks(s: Sizes) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("engine in memory: events/s", lambda: engine.engine_in_memory(s.engine_apps, s.runs)),
         ("engine in memory, spread: events/s",
          lambda: engine.engine_spread(s.engine_apps, s.runs)),
+        ("the floor in memory: events/s", lambda: engine.engine_floor(s.engine_apps, s.runs)),
         ("engine on SQLite: events/s", lambda: sqlite.engine_on_sqlite(s.engine_apps, s.runs)),
+        ("the floor on SQLite: events/s",
+         lambda: sqlite.floor_on_sqlite(s.engine_apps, s.runs)),
         ("SQLite store: commit, commit_many",
          lambda: sqlite.raw_commits(s.commit_apps, 1_000, s.runs)),
         *smaller,  # type: ignore[list-item]
@@ -272,11 +275,20 @@ def targets(rows: Sequence[Row]) -> list[str]:
     check("whole engine in memory ≥ 3x python-statemachine (1.13 / 1.15)", r,
           f"{r:.2f}x" if r is not None else "not measured: python-statemachine is not "
           "installed", None if r is None else r >= 3)
+    r = ratio("1.17", "1.11")
+    check("(not a target) the floor in memory (1.17 / 1.11): the most this design allows", r,
+          f"{r:.1%}" if r is not None else "", None)
+    r = ratio("1.17", "1.15")
+    check("(not a target) the floor in memory (1.17 / 1.15)", r,
+          f"{r:.2f}x" if r is not None else "", None)
     for rid, floor, what in (("2.1", 5_000, "durable SQLite, one transaction per event"),
                              ("2.4", 50_000, "durable SQLite, batch API (commit_many)")):
         v = by_id.get(rid)
         check(f"{what} ≥ {floor:,}/s ({rid})", v, number(v) if v else "",
               None if v is None else v >= floor)
+    v = by_id.get("2.5")
+    check("(not a target) the floor on SQLite, one transaction per event (2.5)", v,
+          number(v) if v else "", None)
     r = ratio("3.4", "3.3")
     check("memory flat while adding applications (3.4 / 3.3 ≤ 1.25)", r,
           f"{r:.2f}x" if r is not None else "", None if r is None else r <= 1.25)

@@ -25,7 +25,7 @@ from statistics import median
 from typing import Any
 
 from bench._common import EVENTS, T0, Row, add_interviewed, proc_status_kb, repeat, sized
-from bench.engine import drive
+from bench.engine import drive, drive_floor
 from followup import Engine, FakeClock, MemoryStore, SQLiteStore
 from followup.model import Change, HistoryEntry, Notification, Timer
 
@@ -34,6 +34,7 @@ __all__ = [
     "adding",
     "build_store",
     "engine_on_sqlite",
+    "floor_on_sqlite",
     "raw_commits",
     "run_due",
     "template",
@@ -77,6 +78,23 @@ def engine_on_sqlite(apps: int, runs: int) -> list[Row]:
         Row("2.2", GROUP_EVENTS, "applications added/s: whole engine on SQLite",
             "applications/s", added, note="the set-up of 2.1"),
     ]
+
+
+def floor_on_sqlite(apps: int, runs: int) -> list[Row]:
+    """``drive_floor`` (bench/engine.py) on a SQLite file: the least an event recorded
+    one transaction at a time can cost, the engine's own work aside."""
+    with scratch() as tmp:
+        counter = iter(range(1_000_000))
+
+        def fresh() -> SQLiteStore:
+            return _open(tmp / f"floor{next(counter)}.db")
+
+        rates = repeat(runs, lambda: drive_floor(fresh, apps))
+    return [Row("2.5", GROUP_EVENTS,
+                "events/s: the floor on SQLite (load, apply, one history entry, commit)",
+                "events/s", rates,
+                note=f"{sized(apps)} applications x 3 events; as 1.17 on SQLiteStore: one read "
+                "and one write transaction per event, no rule looked at")]
 
 
 # -- Changes made by the engine, copied for other applications ----------------------------
