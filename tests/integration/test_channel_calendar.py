@@ -4,6 +4,8 @@ times with alarms, stable UIDs, a moved reminder replaced, a cancelled one remov
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,6 +197,41 @@ def test_two_senders_at_once_lose_nothing(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(components(path)) == 50
+
+
+_SENDER = """
+import sys
+from tests.integration.test_channel_calendar import notification
+from followup.plugins.calendar import CalendarChannel
+
+path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+channel = CalendarChannel(path)
+print("ready", flush=True)
+sys.stdin.readline()  # both start together
+for i in range(count):
+    channel.send(notification(f"{prefix}/{i}"))
+"""
+
+
+def test_two_processes_at_once_lose_nothing(tmp_path: Path) -> None:
+    # Two daemons on one machine share the file: only the flock on PATH.lock keeps one
+    # from writing over what the other just added.
+    path = tmp_path / "reminders.ics"
+    root = Path(__file__).parents[2]
+    senders = [subprocess.Popen([sys.executable, "-c", _SENDER, str(path), prefix, "60"],
+                                cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+               for prefix in "ab"]
+    for sender in senders:
+        assert sender.stdout is not None and sender.stdout.readline() == "ready\n"
+    for sender in senders:
+        assert sender.stdin is not None
+        sender.stdin.write("go\n")
+        sender.stdin.flush()
+    for sender in senders:
+        sender.communicate(timeout=60)  # waits, and closes the pipes
+        assert sender.returncode == 0
+    assert len(components(path)) == 120
 
 
 def test_an_owner_placeholder_gives_each_owner_a_file(tmp_path: Path) -> None:
