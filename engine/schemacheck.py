@@ -29,11 +29,32 @@ Any other keyword raises ValueError, so a schema never silently asks for more th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from difflib import get_close_matches
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
-from urllib.parse import unquote
 
+from followup._schemaspec import (
+    _as_set,
+    _canonical,
+    _def_name,
+    _equal,
+    _ordered,
+    _resolve,
+    _validate_schema,
+    _value_kinds,
+)
+from followup._schemawords import (
+    _MANY,
+    _ONE,
+    _choices,
+    _count,
+    _found,
+    _join,
+    _not_in_enum,
+    _phrase,
+    _show,
+    _type_fix,
+    _unknown_key,
+)
 from followup.errors import Problem
 from followup.yamlsource import Path, Source
 
@@ -41,50 +62,6 @@ __all__ = ["MAX_PROBLEMS", "check"]
 
 MAX_PROBLEMS = 50
 """At most this many problems are reported, then one that says how many more there are."""
-
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "markdownDescription",
-        "default",
-        "examples",
-        "$schema",
-        "$id",
-        "$comment",
-        "deprecated",
-    }
-)
-_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs"})
-_SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf"})
-_SCHEMA_ONE = frozenset({"items", "additionalProperties", "propertyNames"})
-_COUNTS = frozenset(
-    {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
-)
-_BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
-_VALUES = frozenset({"enum", "const", "uniqueItems", "required", "type", "pattern", "$ref"})
-_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
-
-_ONE = {
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "a mapping",
-    "null": "nothing (null)",
-}
-_MANY = {
-    "string": "text (strings)",
-    "integer": "whole numbers",
-    "number": "numbers",
-    "boolean": "true/false values",
-    "array": "lists",
-    "object": "mappings",
-    "null": "nulls",
-}
-_PLAIN = re.compile(r"[\w][\w .@/+-]*\Z")
-_NUMERIC = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*\Z")
 
 
 def check(source: Source, schema: Mapping[str, Any]) -> list[Problem]:
@@ -398,100 +375,7 @@ class _Checker:
         return f"lines {one.line} and {two.line}"
 
 
-# --- schema checks and lookups ---------------------------------------------------------------
-
-
-def _validate_schema(schema: Any, where: str, root: Mapping[str, Any]) -> None:
-    """Raise ValueError for anything in ``schema`` that :func:`check` would not honour."""
-    if isinstance(schema, bool):
-        return
-    if not isinstance(schema, Mapping):
-        raise ValueError(f"{where}: a schema must be a mapping or true/false, not {schema!r}")
-    for keyword, value in schema.items():
-        at = f"{where}/{keyword}"
-        if keyword in _ANNOTATIONS or keyword.startswith("x-"):
-            continue
-        if keyword in _SCHEMA_MAPS:
-            _expect(isinstance(value, Mapping), at, "a mapping of schemas")
-            for name, sub in value.items():
-                if keyword == "patternProperties":
-                    _compile(name, f"{at}/{name}")
-                _validate_schema(sub, f"{at}/{name}", root)
-        elif keyword in _SCHEMA_LISTS:
-            _expect(_is_list(value) and len(value) > 0, at, "a non-empty list of schemas")
-            for index, sub in enumerate(value):
-                _validate_schema(sub, f"{at}/{index}", root)
-        elif keyword in _SCHEMA_ONE:
-            _validate_schema(value, at, root)
-        elif keyword in _COUNTS:
-            _expect(_is_int(value) and value >= 0, at, "a whole number, 0 or more")
-        elif keyword in _BOUNDS:
-            _expect(_is_number(value), at, "a number")
-        elif keyword in _VALUES:
-            _check_value_keyword(keyword, value, at, root)
-        else:
-            raise ValueError(
-                f"{at}: the schema keyword {keyword!r} is not supported by followup's checker"
-            )
-
-
-def _check_value_keyword(keyword: str, value: Any, at: str, root: Mapping[str, Any]) -> None:
-    if keyword == "type":
-        names = [value] if isinstance(value, str) else value
-        _expect(_is_list(names) and all(n in _TYPES for n in names), at, f"one of {_TYPES}")
-    elif keyword == "required":
-        _expect(_is_list(value) and all(isinstance(n, str) for n in value), at, "a list of names")
-    elif keyword == "enum":
-        _expect(_is_list(value), at, "a list")
-    elif keyword == "uniqueItems":
-        _expect(isinstance(value, bool), at, "true or false")
-    elif keyword == "pattern":
-        _expect(isinstance(value, str), at, "a regular expression")
-        _compile(value, at)
-    elif keyword == "$ref":
-        _expect(isinstance(value, str), at, "a reference such as #/$defs/NAME")
-        _resolve(root, value)
-
-
-def _expect(ok: bool, at: str, what: str) -> None:
-    if not ok:
-        raise ValueError(f"{at}: expected {what}")
-
-
-def _compile(pattern: str, at: str) -> None:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"{at}: the pattern {pattern!r} does not compile: {exc}") from exc
-
-
-def _resolve(root: Mapping[str, Any], ref: str) -> Any:
-    """The schema that a local ``$ref`` (a JSON pointer after '#') points to."""
-    if not ref.startswith("#"):
-        raise ValueError(f"$ref {ref!r}: only references inside the schema (#/...) are supported")
-    target: Any = root
-    pointer = unquote(ref[1:])
-    if pointer:
-        if not pointer.startswith("/"):
-            raise ValueError(f"$ref {ref!r}: expected a JSON pointer such as #/$defs/NAME")
-        for part in pointer[1:].split("/"):
-            step = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, Mapping) and step in target:
-                target = target[step]
-            elif _is_list(target) and step.isdigit() and int(step) < len(target):
-                target = target[int(step)]
-            else:
-                raise ValueError(f"$ref {ref!r} points to nothing in the schema")
-    return target
-
-
-def _def_name(ref: str) -> str | None:
-    if not ref.startswith("#/$defs/"):
-        return None
-    return unquote(ref.rsplit("/", 1)[-1]).replace("~1", "/").replace("~0", "~").replace("_", " ")
-
-
-# --- values ------------------------------------------------------------------------------------
+# --- numbers ---------------------------------------------------------------------------------
 
 
 def _number(value: float, path: Path, schema: Mapping[str, Any]) -> list[_Finding]:
@@ -510,186 +394,3 @@ def _number(value: float, path: Path, schema: Mapping[str, Any]) -> list[_Findin
         message = f"{shown} is too large: expected less than {_show(schema['exclusiveMaximum'])}"
         found.append(_Finding(path, message))
     return found
-
-
-def _value_kinds(value: Any) -> set[str]:
-    """The JSON Schema types ``value`` has (3 is both an integer and a number)."""
-    if value is None:
-        return {"null"}
-    if isinstance(value, bool):
-        return {"boolean"}
-    if isinstance(value, int):
-        return {"integer", "number"}
-    if isinstance(value, float):
-        return {"integer", "number"} if value.is_integer() else {"number"}
-    if isinstance(value, str):
-        return {"string"}
-    if isinstance(value, list):
-        return {"array"}
-    if isinstance(value, dict):
-        return {"object"}
-    return set()
-
-
-def _canonical(value: Any) -> Any:
-    """A hashable stand-in for ``value`` under JSON equality: 1 == 1.0, but true != 1."""
-    if isinstance(value, bool):
-        return ("boolean", value)
-    if isinstance(value, (int, float)):
-        return ("number", value)
-    if isinstance(value, str):
-        return ("string", value)
-    if isinstance(value, list):
-        return ("array", tuple(_canonical(item) for item in value))
-    if isinstance(value, dict):
-        return ("object", frozenset((key, _canonical(item)) for key, item in value.items()))
-    if value is None:
-        return ("null",)
-    return ("other", id(value))
-
-
-def _equal(one: Any, two: Any) -> bool:
-    return bool(_canonical(one) == _canonical(two))
-
-
-def _as_set(types: str | Iterable[str]) -> set[str]:
-    return {types} if isinstance(types, str) else set(types)
-
-
-def _ordered(types: set[str]) -> list[str]:
-    return [name for name in _TYPES if name in types]
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-# --- message parts -----------------------------------------------------------------------------
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    """``value`` as it would be written in YAML, shortened: 'fri day', 3, true, [a, b]."""
-    text = _flow(value) if isinstance(value, (list, dict)) else _scalar(value, quote=True)
-    return text if len(text) <= limit else text[: limit - 4] + " ..."
-
-
-def _scalar(value: Any, *, quote: bool) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        if not quote and _PLAIN.match(value) and value.strip() == value:
-            return value
-        return "'" + value.replace("'", "''") + "'"
-    return repr(value)
-
-
-def _flow(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_flow(item) for item in value) + "]"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{_scalar(k, quote=False)}: {_flow(v)}" for k, v in value.items())
-        return "{" + inner + "}"
-    return _scalar(value, quote=False)
-
-
-def _found(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"true/false: {_show(value)}"
-    if isinstance(value, (int, float)):
-        return f"a number: {_show(value)}"
-    if isinstance(value, str):
-        return f"text: {_show(value)}"
-    if isinstance(value, list):
-        return f"a list: {_show(value)}"
-    return f"a mapping: {_show(value)}"
-
-
-def _type_fix(value: Any, accepted: set[str]) -> str:
-    """A short fix for a value of the wrong type, for the common YAML slips."""
-    if value is None:
-        return "; write a value here"
-    if "string" in accepted and isinstance(value, (bool, int, float)):
-        return "; put it in quotes to make it text"
-    if accepted & {"integer", "number"} and isinstance(value, str) and _NUMERIC.match(value):
-        return "; remove the quotes"
-    if "integer" in accepted and isinstance(value, float):
-        return "; use a whole number"
-    if "array" in accepted and not isinstance(value, list):
-        return "; write a list: [a, b], or one '- ' line per item"
-    if "object" in accepted and not isinstance(value, dict):
-        return "; write 'key: value' lines, indented under this key"
-    if accepted == {"boolean"}:
-        return "; write true or false"
-    return ""
-
-
-def _choices(values: Sequence[Any], limit: int = 20) -> str:
-    shown = [_flow(value) for value in values[:limit]]
-    return ", ".join(shown) + (", ..." if len(values) > limit else "")
-
-
-def _not_in_enum(value: Any, choices: Sequence[Any]) -> str:
-    if len(choices) == 1:
-        message = f"{_show(value)} is not allowed here: expected {_flow(choices[0])}"
-    else:
-        message = f"{_show(value)} is not allowed here: expected one of {_choices(choices)}"
-    texts = [choice for choice in choices if isinstance(choice, str)]
-    if isinstance(value, (bool, int, float)) and _scalar(value, quote=False) in texts:
-        return f"{message}; put it in quotes to make it text"
-    if isinstance(value, str):
-        match = _suggest(value, texts)
-        if match is not None:
-            return f"{message}; did you mean {_flow(match)}?"
-    return message
-
-
-def _unknown_key(key: str, properties: Mapping[str, Any], patterns: Mapping[str, Any]) -> str:
-    allowed = sorted(properties)
-    listed = ", ".join(allowed[:30]) + (", ..." if len(allowed) > 30 else "")
-    if patterns:
-        matching = " or ".join(patterns)
-        listed = (
-            f"{listed}, or a key matching {matching}" if listed else f"a key matching {matching}"
-        )
-    if not listed:
-        return f"unknown key '{key}': this mapping takes no keys; remove it"
-    match = _suggest(key, allowed)
-    if match is not None:
-        return f"unknown key '{key}': did you mean '{match}'? (allowed here: {listed})"
-    return f"unknown key '{key}': remove it, or use one allowed here: {listed}"
-
-
-def _suggest(word: str, options: Sequence[str]) -> str | None:
-    by_lower = {option.lower(): option for option in options}
-    close = get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[close[0]] if close else None
-
-
-def _join(words: Sequence[str], last: str) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + f" {last} " + words[-1]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _phrase(text: str) -> str:
-    """A description or title made to fit inside a sentence: no capital, no full stop."""
-    text = text.strip().rstrip(".")
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
-        text = text[0].lower() + text[1:]
-    return text
