@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -26,36 +25,45 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
-from followup.errors import ConflictError, InputError, StoreError, UnknownApplication
+from followup.errors import ConflictError, InputError, StoreError
 from followup.model import (
     Application,
     Change,
     Delivery,
-    DeliveryStatus,
     HistoryEntry,
-    HistoryKind,
     Notification,
     Owner,
     Record,
     Timer,
-    TimerAction,
     WorkStatus,
 )
 from followup.store import _migrations
 from followup.store._codec import (
     FORGET_WORKERS_AFTER,
     check_owner_change,
-    contacts_from_json,
-    contacts_to_json,
     dump_json,
     gather,
     load_json,
     stamp,
-    state_names,
-    unknown,
     utc,
     where_clause,
     work_status,
+)
+from followup.store._postgres_driver import _driver, _first_line, _history_clash
+from followup.store._postgres_driver import describe as describe  # the CLI imports it from here
+from followup.store._postgres_rows import (
+    _application,
+    _application_filter,
+    _application_row,
+    _delivery,
+    _history_entry,
+    _history_row,
+    _one,
+    _outbox_rows,
+    _owned,
+    _Row,
+    _timer,
+    _timer_row,
 )
 
 if TYPE_CHECKING:
@@ -64,20 +72,9 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore"]
 
 _Q = _migrations.queries("postgresql")
-_Row = tuple[Any, ...]
 _T = TypeVar("_T")
 _RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again
 CHANNEL = "followup_work"  # what LISTEN/NOTIFY wakes workers on
-
-
-def _driver() -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:
-        raise StoreError(
-            "a postgresql:// store needs psycopg 3: pip install 'followup-engine[postgresql]'"
-        ) from exc
-    return psycopg
 
 
 class PostgresStore:
@@ -488,32 +485,6 @@ class PostgresStore:
         return self._read("reading the work queue of", work, snapshot=True)
 
 
-# -- connection strings ---------------------------------------------------------------------
-
-
-def describe(url: str) -> str:
-    """Where a connection string points, for messages: never its password."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = conninfo_to_dict(url)
-    except Exception:  # not parseable: the driver will say why when connecting
-        return "the PostgreSQL database in the store URL"
-    host = str(parts.get("host") or "localhost")
-    port = str(parts.get("port") or "5432")
-    return f"postgresql://{parts.get('user', '') and str(parts['user']) + '@'}{host}:{port}/" \
-           f"{parts.get('dbname') or ''}"
-
-
-def _history_clash(exc: Any) -> InputError:
-    # The server names the row: "Key (application_id, seq)=(a1, 0) already exists."
-    found = re.search(r"=\((.*), (\d+)\) already exists", exc.diag.message_detail or "")
-    which = (f"history entry {found[2]} of application {found[1]!r}" if found
-             else "a history entry of this change")
-    return InputError(f"{which} already exists: history only grows; number new entries "
-                      "from the length of the loaded history")
-
-
 def _write_work(cur: psycopg.Cursor[Any], delete: str, removed: list[_Row],
                 added: list[_Row], outbox: list[_Row]) -> None:
     """Timers removed and stored, and outbox rows added; waiting workers are told."""
@@ -525,90 +496,3 @@ def _write_work(cur: psycopg.Cursor[Any], delete: str, removed: list[_Row],
         cur.executemany(_Q["insert_outbox"], outbox)
     if added or outbox:
         cur.execute(_Q["notify_work"])
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-# -- rows to records and back -------------------------------------------------------------
-
-
-def _one(cur: psycopg.Cursor[Any]) -> _Row:
-    row = cur.fetchone()
-    if row is None:  # pragma: no cover - an aggregate always answers
-        raise StoreError("the database returned no row for an aggregate query")
-    return cast(_Row, row)
-
-
-def _owned(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Application:
-    row = cur.execute(_Q["application"], (app_id,)).fetchone()
-    if row is None or (owner is not None and row[1] != owner):
-        raise UnknownApplication(unknown(app_id, owner))
-    return _application(row)
-
-
-def _application_filter(
-    owner: str | None, states: Collection[str] | None
-) -> tuple[str, list[object]]:
-    names = state_names(states)
-    return where_clause(("owner = %s", owner),
-                  ("state = ANY(%s)", None if names is None else sorted(names)))
-
-
-def _opt_utc(instant: datetime | None) -> datetime | None:
-    return None if instant is None else utc(instant)
-
-
-def _application_row(app: Application) -> _Row:
-    facts = dump_json(app.facts, what=f"the facts of application {app.id!r}")
-    return (app.owner, app.company, app.role, app.state, facts, contacts_to_json(app.contacts),
-            _opt_utc(app.created_at))
-
-
-def _application(row: _Row) -> Application:
-    app_id, owner, company, role, state, facts, contacts, created_at, version = row
-    return Application(app_id, owner, company, role, state, load_json(facts),
-                       contacts_from_json(contacts), created_at, version)
-
-
-def _history_row(entry: HistoryEntry) -> _Row:
-    return (entry.application_id, entry.seq, utc(entry.at), entry.kind, entry.name,
-            entry.contact, entry.from_state, entry.to_state, entry.key,
-            dump_json(entry.data, what=f"the data of history entry {entry.seq}"))
-
-
-def _history_entry(row: _Row) -> HistoryEntry:
-    app_id, seq, at, kind, name, contact, from_state, to_state, key, data = row
-    return HistoryEntry(app_id, seq, at, cast(HistoryKind, kind), name, contact, from_state,
-                        to_state, key, load_json(data))
-
-
-def _timer_row(timer: Timer) -> _Row:
-    return (timer.application_id, timer.owner, timer.key, timer.rule, timer.action,
-            utc(timer.fire_at), _opt_utc(timer.due_at), timer.contact, timer.target,
-            timer.occurrence)
-
-
-def _timer(row: _Row) -> Timer:
-    app_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence = row
-    return Timer(app_id, owner, key, rule, cast(TimerAction, action), fire_at, due_at, contact,
-                 target, occurrence)
-
-
-def _outbox_rows(n: Notification) -> list[_Row]:
-    """One row per channel; the channel is the last column."""
-    head = (n.key, n.application_id, n.owner, n.rule, utc(n.created_at), n.subject, n.body,
-            _opt_utc(n.due_at), n.contact,
-            dump_json(n.data, what=f"the data of notification {n.key!r}"),
-            _opt_utc(n.held_until))  # next_attempt_at: a digest's rows wait for its time
-    return [(*head, channel) for channel in n.channels]
-
-
-def _delivery(row: _Row) -> Delivery:
-    (key, app_id, owner, rule, created_at, subject, body, due_at, contact, data) = row[:10]
-    channel, status, attempts, next_attempt_at, last_error, delivered_at = row[10:]
-    notification = Notification(key, app_id, owner, rule, created_at, subject, body, due_at,
-                                contact, (channel,), load_json(data))
-    return Delivery(notification, channel, cast(DeliveryStatus, status), attempts,
-                    next_attempt_at, last_error, delivered_at)
