@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
@@ -165,6 +166,15 @@ class SQLiteStore:
             )
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
             return StoreError(f"{what} {self.path} failed: it is not a SQLite database file")
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_FULL" or name == "SQLITE_IOERR_WRITE":
+            # A full disk, or a file not allowed to grow (a quota, a file size limit):
+            # SQLite says only "disk I/O error" for the second.
+            return StoreError(
+                f"{what} {self.path} failed: {exc}: the disk may be full or the file may not "
+                f"grow any larger ({_free_space(self.path)}); make room and try again. "
+                "What was committed before is kept; nothing of this attempt was written"
+            )
         return StoreError(f"{what} {self.path} failed: {exc}")
 
     @contextmanager
@@ -490,3 +500,14 @@ class SQLiteStore:
                   owner.digest, quiet)
         with self._writing("saving an owner to") as conn:
             conn.execute(_Q["put_owner"], params)
+
+
+def _free_space(path: Path) -> str:
+    """How much room the disk holding ``path`` has left, for a message."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return "the free space could not be read"
+    if free >= 1 << 30:
+        return f"{free / (1 << 30):.1f} GB free on its disk"
+    return f"{free / (1 << 20):.1f} MB free on its disk"
