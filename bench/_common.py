@@ -41,6 +41,11 @@ class Row:
     #: CPU time over wall time while its benchmark ran (children included): well under
     #: 100% for CPU-bound work means the machine was busy with something else.
     cpu_share: float | None = None
+    #: This figure over raw transitions (1.11's work) and over python-statemachine
+    #: (1.15's), one per round, each measured right before this figure's run in that
+    #: round: a ratio the machine's changing speed does not skew. Empty when not paired.
+    vs_raw: tuple[float, ...] = ()
+    vs_psm: tuple[float, ...] = ()
 
     @property
     def median(self) -> float:

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench._common import EVENTS, INTERVIEWER, T0, Row, add_interviewed, repeat, sized
+from bench.machine import psm_runner, raw_runner
 from followup import Contact, Engine, FakeClock, MemoryStore, Store, load_rules
 from followup.model import Change, HistoryEntry
 from followup.simulate import PlannedEvent, simulate
 from followup.steps import moved
 
 __all__ = ["drive", "drive_floor", "engine_floor", "engine_in_memory", "engine_spread",
-           "simulate_many", "simulate_year"]
+           "paired", "simulate_many", "simulate_year"]
 
 GROUP_DRY = "5. dry run"
 
@@ -95,10 +96,10 @@ def drive_floor(make_store: Callable[[], Store], apps: int) -> float:
 
 def engine_floor(apps: int, runs: int) -> list[Row]:
     """``drive_floor`` with ``MemoryStore``: the least the in-memory engine can cost."""
-    rates = repeat(runs, lambda: drive_floor(MemoryStore, apps))
+    rates, vs_raw, vs_psm = paired(runs, apps, lambda: drive_floor(MemoryStore, apps))
     return [Row("1.17", "1. state machine",
                 "events/s: the floor in memory (load, apply, one history entry, commit)",
-                "events/s", rates,
+                "events/s", rates, vs_raw=vs_raw, vs_psm=vs_psm,
                 note=f"{sized(apps)} applications x {len(EVENTS)} events; MemoryStore load and "
                 "commit (copies in and out, as the Store contract says), our StateMachine.apply, "
                 "no rule looked at: what any event costs before the engine's own work")]
@@ -106,24 +107,62 @@ def engine_floor(apps: int, runs: int) -> list[Row]:
 
 def engine_in_memory(apps: int, runs: int) -> list[Row]:
     """``Engine`` with ``MemoryStore``, ``FakeClock``, no channels, the default pack."""
-    added, recorded = zip(*repeat(runs, lambda: drive(MemoryStore, apps)), strict=True)
+    added: list[float] = []
+
+    def events() -> float:
+        adds, recorded = drive(MemoryStore, apps)
+        added.append(adds)
+        return recorded
+
+    recorded, vs_raw, vs_psm = paired(runs, apps, events)
     what = f"{sized(apps)} applications x {len(EVENTS)} events"
     return [
         Row("1.13", "1. state machine", "events/s: whole engine, in memory", "events/s",
-            recorded, note=what + " (thank_you_sent, called, offer_received)"),
+            recorded, vs_raw=vs_raw, vs_psm=vs_psm,
+            note=what + " (thank_you_sent, called, offer_received)"),
         Row("1.14", "1. state machine", "applications added/s: whole engine, in memory",
-            "applications/s", added, note="the set-up of 1.13: one interviewer, interviewed_at"),
+            "applications/s", tuple(added),
+            note="the set-up of 1.13: one interviewer, interviewed_at"),
     ]
 
 
 def engine_spread(apps: int, runs: int) -> list[Row]:
     """1.13 with every application interviewed at its own minute."""
-    _, recorded = zip(*repeat(runs, lambda: drive(MemoryStore, apps, spread=True)), strict=True)
+    recorded, vs_raw, vs_psm = paired(runs, apps,
+                                      lambda: drive(MemoryStore, apps, spread=True)[1])
     return [Row("1.16", "1. state machine",
                 "events/s: whole engine, in memory, each application at its own time",
-                "events/s", recorded,
+                "events/s", recorded, vs_raw=vs_raw, vs_psm=vs_psm,
                 note="as 1.13, application i interviewed i minutes after the others: no "
                 "two share a deadline")]
+
+
+def paired(runs: int, apps: int, once: Callable[[], float]
+           ) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    """``runs`` samples of ``once`` (events per second), each right after one run of raw
+    transitions (1.11's work) and one of python-statemachine (1.15's, when installed),
+    ``apps`` applications each: the samples, and the ratio of each sample to its round's
+    two. The machine's speed changes from minute to minute; within one round it hardly
+    does."""
+    pack = load_rules(None)
+    raw = raw_runner(pack, apps)
+    psm = psm_runner(pack, min(apps, 2_000))
+    samples: list[float] = []
+    vs_raw: list[float] = []
+    vs_psm: list[float] = []
+
+    def round_() -> None:
+        raw_rate = raw()
+        psm_rate = psm.run() if psm is not None else None
+        rate = once()
+        samples.append(rate)
+        vs_raw.append(rate / raw_rate)
+        if psm_rate is not None:
+            vs_psm.append(rate / psm_rate)
+
+    repeat(runs, round_)
+    return tuple(samples), tuple(vs_raw), tuple(vs_psm)
+
 
 
 def simulate_year(runs: int) -> list[Row]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
@@ -32,12 +33,15 @@ from followup.machine import AUTO_PREFIX, StateMachine
 
 __all__ = [
     "SEQUENCE",
+    "PsmRunner",
     "add_model_cost",
     "dict_table",
     "events_per_second",
     "per_application_cost",
     "psm_machine",
+    "psm_runner",
     "raw_machine",
+    "raw_runner",
 ]
 
 SEQUENCE = ("thank_you_sent", AUTO_PREFIX + "all-thanked", "called", "offer_received")
@@ -230,14 +234,65 @@ def add_model_cost(sizes: tuple[int, int], target: int, runs: int) -> list[Row]:
 # -- events per second -------------------------------------------------------------------
 
 
+def raw_runner(pack: RulePack, apps: int) -> Callable[[], float]:
+    """One run of raw ``transitions`` (the static pattern, 1.11): ``apps`` models driven
+    through SEQUENCE; the run returns triggers per second."""
+    events: Any = raw_machine(pack).events
+    initial = pack.initial
+    count = apps * len(SEQUENCE)
+
+    def run_raw() -> float:
+        start = time.perf_counter()
+        for _ in range(apps):
+            model = _Model(initial)
+            for trigger in SEQUENCE:
+                events[trigger].trigger(model)
+        elapsed = time.perf_counter() - start
+        assert model.state == "offer", model.state
+        return count / elapsed
+
+    return run_raw
+
+
+@dataclass(frozen=True)
+class PsmRunner:
+    """One run of python-statemachine (1.15), and how long making one instance took."""
+
+    run: Callable[[], float]
+    make_seconds: float
+
+
+def psm_runner(pack: RulePack, apps: int) -> PsmRunner | None:
+    """python-statemachine, one instance per application, made before the clock starts
+    (making one takes far longer than driving it: see the note); None when it is not
+    installed."""
+    if not has_psm():
+        return None
+    psm, names = psm_machine(pack)
+    psm_sequence = [names[t] for t in SEQUENCE]
+    made = time.perf_counter()
+    psm(), psm()
+    make_seconds = (time.perf_counter() - made) / 2
+
+    def run_psm() -> float:
+        machines = [psm() for _ in range(apps)]
+        start = time.perf_counter()
+        for m in machines:
+            for trigger in psm_sequence:
+                m.send(trigger)
+        elapsed = time.perf_counter() - start
+        assert machines[-1].current_state_value == "offer", machines[-1].current_state_value
+        return apps * len(SEQUENCE) / elapsed
+
+    return PsmRunner(run_psm, make_seconds)
+
+
 def events_per_second(apps: int, runs: int) -> list[Row]:
     """Triggers per second for ``apps`` applications driven through SEQUENCE each: the
     dict table, raw transitions and our StateMachine.apply."""
     pack = load_rules(None)
     initial = pack.initial
     table = dict_table(pack)
-    raw = raw_machine(pack)
-    events: Any = raw.events
     ours = StateMachine(pack)
     count = apps * len(SEQUENCE)
 
@@ -251,15 +306,7 @@ def events_per_second(apps: int, runs: int) -> list[Row]:
         assert state == "offer", state
         return count / elapsed
 
-    def run_raw() -> float:
-        start = time.perf_counter()
-        for _ in range(apps):
-            model = _Model(initial)
-            for trigger in SEQUENCE:
-                events[trigger].trigger(model)
-        elapsed = time.perf_counter() - start
-        assert model.state == "offer", model.state
-        return count / elapsed
+    run_raw = raw_runner(pack, apps)
 
     def run_ours() -> float:
         start = time.perf_counter()
@@ -271,30 +318,14 @@ def events_per_second(apps: int, runs: int) -> list[Row]:
         assert state == "offer", state
         return count / elapsed
 
-    # python-statemachine: one instance per application, made before the clock starts
-    # (making one takes far longer than driving it: see the note).
     psm_apps = min(apps, 2_000)
-    psm: Any = None
-    if has_psm():
-        psm, names = psm_machine(pack)
-        psm_sequence = [names[t] for t in SEQUENCE]
-        made = time.perf_counter()
-        psm(), psm()
-        psm_make = (time.perf_counter() - made) / 2
-
-    def run_psm() -> float:
-        machines = [psm() for _ in range(psm_apps)]
-        start = time.perf_counter()
-        for m in machines:
-            for trigger in psm_sequence:
-                m.send(trigger)
-        elapsed = time.perf_counter() - start
-        assert machines[-1].current_state_value == "offer", machines[-1].current_state_value
-        return psm_apps * len(SEQUENCE) / elapsed
+    psm = psm_runner(pack, psm_apps)
+    psm_make = psm.make_seconds if psm is not None else 0.0
+    run_psm = psm.run if psm is not None else None
 
     # Alternately, one of each per round, so a change in the machine's load touches all.
     rounds = repeat(runs, lambda: (run_table(), run_raw(), run_ours(),
-                                   run_psm() if psm is not None else 0.0))
+                                   run_psm() if run_psm is not None else 0.0))
     table_rate, raw_rate, ours_rate, psm_rate = zip(*rounds, strict=True)
     what = f"{sized(apps)} applications x {len(SEQUENCE)} triggers"
     extra = []
