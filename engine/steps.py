@@ -16,7 +16,7 @@ from typing import Any
 from followup.errors import InputError, InvalidEvent
 from followup.facts import build_context, normalize_fact
 from followup.machine import StateMachine
-from followup.model import Application, Contact, HistoryEntry
+from followup.model import Application, Contact, HistoryEntry, replaced
 from followup.pack import RulePack
 from followup.sandbox import ExpressionError
 from followup.scheduler import entries_of
@@ -158,15 +158,8 @@ def merge_contacts(pack: RulePack, existing: Iterable[Contact], new: Iterable[Co
 
 
 def moved(app: Application, state: str) -> Application:
-    """``app`` in ``state``: ``dataclasses.replace`` without its field walk and the
-    frozen ``__init__`` (``Application`` checks nothing there)."""
-    new = _new(Application)
-    new.__dict__.update(app.__dict__)
-    new.__dict__["state"] = state
-    return new
-
-
-_new = object.__new__
+    """``app`` in ``state``."""
+    return replaced(app, state=state)
 
 
 def contact_data(c: Contact) -> dict[str, Any]:

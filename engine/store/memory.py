@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import itemgetter
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Self
 
 from followup.errors import InputError, StoreError, UnknownApplication
 from followup.model import (
@@ -32,6 +32,7 @@ from followup.model import (
     Record,
     Timer,
     WorkStatus,
+    replaced,
 )
 from followup.store._codec import (
     FORGET_WORKERS_AFTER,
@@ -48,8 +49,6 @@ from followup.store._codec import (
 __all__ = ["MemoryStore"]
 
 _fire_at = itemgetter(0)
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -164,7 +163,7 @@ class MemoryStore:
 
     def _history_of(self, app_id: str) -> list[HistoryEntry]:
         # Kept in seq order (see commit_many); each entry goes out with its own data.
-        return [_clone(entry, data=load_json(data)) for entry, data in self._history[app_id].values()]
+        return [replaced(entry, data=load_json(data)) for entry, data in self._history[app_id].values()]
 
     def applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
@@ -552,21 +551,10 @@ class MemoryStore:
 # -- copies, in the form SQLite would give back --------------------------------------------
 
 
-def _clone(record: T, **changes: object) -> T:
-    """A shallow copy of a frozen record with ``changes``, without its ``__init__``: a
-    load and a commit make several per application, and ``dataclasses.replace`` costs
-    several times more. The records have no checks in ``__init__`` to skip."""
-    new = object.__new__(type(record))
-    fields = new.__dict__
-    fields.update(record.__dict__)
-    fields.update(changes)
-    return new
-
-
 def _copy(app: Application) -> Application:
     if app.created_at is not None and app.created_at.tzinfo is not UTC:
-        return _clone(app, facts=dict(app.facts), created_at=utc(app.created_at))
-    return _clone(app, facts=dict(app.facts))
+        return replaced(app, facts=dict(app.facts), created_at=utc(app.created_at))
+    return replaced(app, facts=dict(app.facts))
 
 
 def _filed_under(timer: Timer) -> str | tuple[str, str]:
@@ -587,7 +575,7 @@ def _data(entry: HistoryEntry) -> str:
 
 
 def _history_entry(entry: HistoryEntry) -> HistoryEntry:
-    return entry if entry.at.tzinfo is UTC else _clone(entry, at=utc(entry.at))
+    return entry if entry.at.tzinfo is UTC else replaced(entry, at=utc(entry.at))
 
 
 def _timer(timer: Timer) -> Timer:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from followup.model import Application, Contact, Timer
+from followup.model import Application, Contact, Timer, replaced
 from followup.scheduler import new_timer
 from followup.steps import moved
-from followup.store.memory import _clone, _copy
+from followup.store.memory import _copy
 
 AT = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
 
@@ -34,5 +34,5 @@ def test_moved_and_copies_keep_every_field() -> None:
     assert app.state == "interviewed"  # the original is untouched
     copy = _copy(app)
     assert copy == app and copy.facts is not app.facts
-    assert set(vars(_clone(app, version=4))) == {f.name for f in fields(Application)}
-    assert _clone(app, version=4).version == 4 and app.version == 3
+    assert set(vars(replaced(app, version=4))) == {f.name for f in fields(Application)}
+    assert replaced(app, version=4).version == 4 and app.version == 3
