@@ -241,18 +241,15 @@ def plan(
 ) -> list[Timer]:
     """Every timer ``app`` should have armed now, earliest first. Rules whose condition
     fails to evaluate are skipped and described in ``problems``."""
-    # What has happened, in one pass: each entry into a state, the events, the
-    # notifications already sent (per rule, state entry and contact), the timed moves
-    # whose guard said no, and when each contact was first recorded.
-    entries: list[Entry] = []
+    # What has happened: the events, the notifications already sent (per rule, state
+    # entry and contact), the timed moves whose guard said no, and when each contact was
+    # first recorded.
+    entries = entries_of(history)
     events: list[HistoryEntry] = []
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]] = {}
     skipped: set[str | None] = set()
     added: dict[str, datetime] = {}
     for h in history:
-        to_state = h.to_state
-        if to_state is not None and (not entries or to_state != entries[-1].state):
-            entries.append(Entry(to_state, h.seq, h.at))
         kind = h.kind
         if kind == "event":
             events.append(h)
@@ -280,8 +277,9 @@ def plan(
     # Rules armed in the same states share their stay: when it began, whether it is a
     # return, and the events since.
     stays: dict[frozenset[str] | None, _Stay | None] = {}
-    by_state = _rules_by_state(pack)
-    rules = by_state.get(app.state)
+    # Only the rules that can arm in the application's state: the others would find no
+    # stay. A state the pack does not know (stored under an edited pack) gets every rule.
+    rules = pack.rules_by_state.get(app.state)
     for rule in rules if rules is not None else _application_rules(pack):
         states = rule.states
         if states in stays:
@@ -338,21 +336,12 @@ class _Stay:
 
 def _stay(entries: Sequence[Entry], events: Sequence[HistoryEntry],
           states: frozenset[str] | None) -> _Stay | None:
-    if not entries:
+    entered = run_start(entries, states)
+    if entered is None:
         return None
-    if states is None:
-        first = entries[0].seq
-        return _Stay(entries[0], False, [e for e in events if e.seq >= first])
-    # run_start, and whether an earlier entry was in the set too, in one walk back.
-    at = len(entries) - 1
-    while at >= 0 and entries[at].state in states:
-        at -= 1
-    if at == len(entries) - 1:
-        return None  # not in these states now
-    entered = entries[at + 1]
-    reentered = any(entries[i].state in states for i in range(at))
     seq = entered.seq
-    return _Stay(entered, reentered, [e for e in events if e.seq >= seq] if seq else list(events))
+    reentered = states is not None and any(e.state in states for e in entries if e.seq < seq)
+    return _Stay(entered, reentered, [e for e in events if e.seq >= seq])
 
 
 # Compiled once per pack: which rules are the application's. A pack is immutable; the
@@ -367,13 +356,6 @@ def _application_rules(pack: RulePack) -> tuple[Rule, ...]:
             _RULES.clear()
         found = _RULES[id(pack)] = (pack, pack.application_rules)
     return found[1]
-
-
-def _rules_by_state(pack: RulePack) -> dict[str, tuple[Rule, ...]]:
-    """The rules that can arm in each state: the others would find no stay and arm
-    nothing, so they are not looked at. A state the pack does not know (a stored
-    application from an edited pack) gets every rule."""
-    return pack.rules_by_state
 
 
 def _finished(
