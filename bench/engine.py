@@ -18,8 +18,8 @@ from bench._common import EVENTS, INTERVIEWER, T0, Row, add_interviewed, repeat,
 from bench.machine import psm_runner, raw_runner
 from followup import Contact, Engine, FakeClock, MemoryStore, Store, load_rules
 from followup.model import Change, HistoryEntry
-from followup.simulate import PlannedEvent, simulate
-from followup.steps import moved
+from followup.runtime.simulate import PlannedEvent, simulate
+from followup.runtime.steps import moved
 
 __all__ = ["drive", "drive_floor", "engine_floor", "engine_in_memory", "engine_spread",
            "paired", "simulate_many", "simulate_year"]
@@ -166,7 +166,7 @@ def paired(runs: int, apps: int, once: Callable[[], float]
 
 
 def simulate_year(runs: int) -> list[Row]:
-    """``followup.simulate.simulate`` over 12 months: the default pack, two interviewers
+    """``followup.runtime.simulate.simulate`` over 12 months: the default pack, two interviewers
     in New York, both thanked, a call, then a rejection."""
     pack = load_rules(None)
     interviewed = datetime(2026, 12, 23, 15, 0)  # naive: read in the owner's zone

@@ -6,8 +6,8 @@ to the whole engine (the engine's own figure is in ``bench/engine.py``):
 - a hand-rolled dict ``{(state, trigger): next_state}``: the floor;
 - raw ``transitions``, static pattern: one ``Machine`` with no model attached, each
   trigger fired with ``machine.events[name].trigger(model)`` on a model whose ``state``
-  is set (what ``followup.machine`` is built on);
-- ``followup.machine.StateMachine.apply``: the same, plus our checks and error messages;
+  is set (what ``followup.runtime.machine`` is built on);
+- ``followup.runtime.machine.StateMachine.apply``: the same, plus our checks and error messages;
 - python-statemachine, one instance per application (its usual pattern), when installed
   (``pip install followup-engine[bench]``): another library's bare throughput.
 
@@ -29,7 +29,7 @@ from transitions import Machine
 
 from bench._common import Row, repeat, sized, timed, traced_bytes
 from followup import RulePack, load_rules
-from followup.machine import AUTO_PREFIX, StateMachine
+from followup.runtime.machine import AUTO_PREFIX, StateMachine
 
 __all__ = [
     "SEQUENCE",
@@ -57,7 +57,7 @@ class _Model:
 
 def raw_machine(pack: RulePack) -> Machine:
     """A bare ``transitions.Machine`` with the pack's states and moves, as
-    ``followup.machine`` builds it (guards left out: none of SEQUENCE has one)."""
+    ``followup.runtime.machine`` builds it (guards left out: none of SEQUENCE has one)."""
     machine = Machine(model=None, states=list(pack.states), initial=pack.initial,
                       send_event=True, auto_transitions=False, ignore_invalid_triggers=False)
     for event in pack.events.values():

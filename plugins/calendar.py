@@ -26,7 +26,7 @@ so a calendar app always knows which reminder an entry is.
 The file follows the plan, not only what was sent:
 
 - ``planned(...)``, an optional channel method the engine calls after every change to an
-  application's timers (see ``followup.channels.Planner``), gives the reminders now
+  application's timers (see ``followup.delivery.channels.Planner``), gives the reminders now
   planned. A new one is added, at its future time, so the alarm rings when it is due; one
   that moved (an employer's stated date pushes the follow-up call) is rewritten with its
   ``SEQUENCE`` one higher and a new ``DTSTAMP``, so a client replaces the old version; one
@@ -72,7 +72,7 @@ from followup import (
     WorkCalendar,
     hookimpl,
 )
-from followup.ical import escape_text, fold_line
+from followup.interop.ical import escape_text, fold_line
 
 try:
     import fcntl

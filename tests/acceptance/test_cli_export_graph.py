@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from followup import load_rules
-from followup.drawing import to_dot, to_svg
+from followup.interop.drawing import to_dot, to_svg
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from followup.vcard import read_vcards
+from followup.interop.vcard import read_vcards
 
 CARDS = (
     "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nFN:Ann Lee\r\nTITLE:Director\r\n"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, Notification, PluginError, Settings
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 from followup.plugins.apprise import (
     NEEDS_EXTRA,
     AppriseChannel,

@@ -25,7 +25,7 @@ from followup import (
     Settings,
     load_rules,
 )
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 from followup.plugins.calendar import CalendarChannel, followup_register_channels
 
 START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York

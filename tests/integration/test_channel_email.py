@@ -35,7 +35,7 @@ from followup import (
     Settings,
     load_rules,
 )
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 from followup.plugins.email import EmailChannel, EmailError, EmailSettings, message_id
 
 HOST = "127.0.0.1"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from followup import Channel, Notification, PluginError, Settings
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 from followup.plugins.jsonfile import FileChannel, FileChannelError, followup_register_channels
 
 FIELDS = ["key", "application_id", "owner", "rule", "created_at", "due_at", "contact",

@@ -23,7 +23,7 @@ from followup import (
     PluginError,
     Settings,
 )
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 from followup.plugins.webhook import (
     WebhookChannel,
     WebhookError,

@@ -1,4 +1,4 @@
-"""The agenda as iCalendar: what ``followup.ical`` writes, read back by ``icalendar``."""
+"""The agenda as iCalendar: what ``followup.interop.ical`` writes, read back by ``icalendar``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import icalendar
 import pytest
 
 from followup import Contact, Engine, FakeClock
-from followup.engine import AgendaItem
-from followup.ical import agenda_to_ics, fold_line
+from followup.interop.ical import agenda_to_ics, fold_line
+from followup.runtime.engine import AgendaItem
 from followup.testing import make_engine
 
 OWNER = "ada"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 
 START = datetime(2027, 1, 4, 15, tzinfo=UTC)  # Monday 10:00 in New York
 

@@ -67,7 +67,7 @@ def test_the_migrated_schema_is_exactly_what_the_files_declare(empty_url: str) -
         with psycopg.connect(empty_url) as conn:
             rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
         assert rows == [(m.version, m.name) for m in migrations("postgresql")]
-        shipped = sorted(p.name for p in (Path(__file__).parents[2] / "engine" / "store" / "sql"
+        shipped = sorted(p.name for p in (Path(__file__).parents[2] / "engine" / "followup" / "store" / "sql"
                                          / "postgresql").glob("0*.sql"))
         if shipped:  # beside the source tree: what ships is what is in the folder
             assert shipped == [m.file for m in migrations("postgresql")]

@@ -29,7 +29,7 @@ from followup import (
     WorkCalendar,
     load_rules,
 )
-from followup.simulate import PlannedEvent, simulate
+from followup.runtime.simulate import PlannedEvent, simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ROLES = {"interviewers": "interviewer", "references": "reference", "referrals": "referral",

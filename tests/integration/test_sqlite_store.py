@@ -17,7 +17,7 @@ from followup.model import Application, Change, Timer
 from followup.store import SQLiteStore, _migrations
 
 T0 = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
-SQL_DIR = Path(__file__).resolve().parents[2] / "engine" / "store" / "sql" / "sqlite"
+SQL_DIR = Path(__file__).resolve().parents[2] / "engine" / "followup" / "store" / "sql" / "sqlite"
 
 
 @contextmanager

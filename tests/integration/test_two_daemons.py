@@ -20,7 +20,7 @@ DELIVER = textwrap.dedent(
     import sys
     from datetime import datetime
     from followup import Engine, FakeClock, SQLiteStore, load_rules
-    from followup.manager import load_plugins
+    from followup.delivery.manager import load_plugins
 
     now = datetime.fromisoformat(sys.argv[2])
     pack = load_rules("pack.yaml", text="version: 1\\nextends: after-interview\\nchannels: [file]\\n")

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from followup import RulesError, load_rules
-from followup.pack import RulePack
+from followup.language.pack import RulePack
 
 DEFAULT = (files("followup.rules") / "after-interview.yaml").read_bytes()
 LINES = DEFAULT.splitlines(keepends=True)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
-from followup.sandbox import (
+from followup.language.sandbox import (
     MAX_TEXT,
     ExpressionError,
     compile_condition,
@@ -112,7 +112,7 @@ def test_what_would_run_away_is_stopped_with_a_clear_error(source: str) -> None:
 
 @pytest.mark.parametrize("source", CONDITIONS_AT_RUN)
 def test_conditions_that_would_run_away_are_stopped(source: str) -> None:
-    from followup.conditions import holds
+    from followup.language.conditions import holds
 
     condition = compile_condition(source, known=KNOWN)
     for evaluate in (condition.holds, lambda c: holds(condition, c)):
@@ -135,7 +135,7 @@ LOW_MEMORY = textwrap.dedent(
     import resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
     resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-    from followup.sandbox import ExpressionError, compile_template
+    from followup.language.sandbox import ExpressionError, compile_template
     refused = 0
     for source in sys.argv[1:]:
         try:

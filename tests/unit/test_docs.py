@@ -15,7 +15,7 @@
 - docs/cli.md has a section ``### `followup COMMAND` `` for every command, naming each of
   its options; its dry-run examples print what ``followup simulate`` prints; its
   environment variables and exit codes are the code's.
-- docs/plugins.md shows every hook in ``followup.hookspecs`` with its exact signature, and
+- docs/plugins.md shows every hook in ``followup.delivery.hookspecs`` with its exact signature, and
   docs/embedding.md names every public method of ``Engine``.
 """
 
@@ -35,9 +35,10 @@ from typing import Any
 
 import pytest
 
-from followup import RulesError, hookspecs, load_rules
+from followup import RulesError, load_rules
 from followup.cli import _parser, main
-from followup.loader import schema
+from followup.delivery import hookspecs
+from followup.language.loader import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -463,7 +464,7 @@ def _signature(hook: Any) -> str:
 
 
 def test_there_are_hooks() -> None:
-    assert _hooks(), "followup.hookspecs defines no followup_* hooks"
+    assert _hooks(), "followup.delivery.hookspecs defines no followup_* hooks"
 
 
 @pytest.mark.parametrize("hook", _hooks(), ids=lambda h: h.__name__)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from followup import load_rules
-from followup.drawing import moves, to_dot, to_svg
+from followup.interop.drawing import moves, to_dot, to_svg
 
 IMAGE = Path(__file__).resolve().parents[2] / "docs" / "diagram.svg"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -8,8 +8,8 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 from followup.model import Application, Contact, Timer, replaced
-from followup.scheduler import new_timer
-from followup.steps import moved
+from followup.runtime.planner import new_timer
+from followup.runtime.steps import moved
 from followup.store.memory import _copy
 
 AT = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from followup import load_rules
-from followup.graph import to_mermaid
+from followup.interop.graph import to_mermaid
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "diagram.md"
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from followup import Channel, Notification, PluginError, hookimpl
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 
 NO_ENTRY_POINTS = {"FOLLOWUP_PLUGINS": ""}  # allow-list nothing installed
 

@@ -38,7 +38,7 @@ def test_help_does_not_import_the_engine() -> None:
         "import sys\n"
         "from followup.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('followup.engine', 'jinja2', 'holidays', 'yaml')"
+        "print(sorted(m for m in ('followup.runtime.engine', 'jinja2', 'holidays', 'yaml')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -47,7 +47,7 @@ def test_help_does_not_import_the_engine() -> None:
 
 def test_importing_followup_loads_no_plugins() -> None:
     code = (
-        "import sys, followup, followup.engine; "
+        "import sys, followup, followup.runtime.engine; "
         "print(sorted(m for m in sys.modules if m.startswith('followup.plugins')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,10 +13,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup import schemacheck
 from followup.errors import Problem
-from followup.schemacheck import MAX_PROBLEMS, check
-from followup.yamlsource import load_yaml
+from followup.language import schemacheck
+from followup.language.schemacheck import MAX_PROBLEMS, check
+from followup.language.yamlsource import load_yaml
 
 
 def problems(doc: str, schema: dict[str, Any]) -> list[Problem]:

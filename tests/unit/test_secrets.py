@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from followup import Contact, Engine, FakeClock, SQLiteStore, load_rules
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 
 PASSWORD = "smtp-pa55-Zq8xW"
 HMAC = "hmac-s3cret-Vb7yK"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, RulesError, hookimpl
-from followup.manager import Plugins, load_plugins
-from followup.sandbox import (
+from followup.delivery.manager import Plugins, load_plugins
+from followup.language.sandbox import (
     ExpressionError,
     FilterError,
     Sandbox,

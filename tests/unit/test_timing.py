@@ -1,4 +1,4 @@
-"""Tests for followup.timing: durations, working days, deadlines and send times."""
+"""Tests for followup.timing.calendar: durations, working days, deadlines and send times."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from followup.errors import FollowupError
-from followup.timing import (
+from followup.timing.calendar import (
     CalendarError,
     Duration,
     WorkCalendar,

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from followup import Contact, Engine, FakeClock, InputError, MemoryStore, SQLiteStore
+from followup.interop.readers import MAX_CELL, Context, read_csv, read_json
+from followup.interop.transfer import csv_table, export_document, import_items, path_to
 from followup.model import Application, Change
-from followup.readers import MAX_CELL, Context, read_csv, read_json
-from followup.transfer import csv_table, export_document, import_items, path_to
 
 NOW = datetime(2027, 2, 1, 15, tzinfo=UTC)
 

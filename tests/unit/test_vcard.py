@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from followup import Contact
-from followup.store._codec import contacts_from_json, contacts_to_json
-from followup.vcard import (
+from followup.interop.vcard import (
     MAX_VALUE,
     VCardError,
     cards_to_contacts,
     contacts_to_vcard,
     read_vcards,
 )
+from followup.store._codec import contacts_from_json, contacts_to_json
 
 CARD_30 = (
     "BEGIN:VCARD\r\n"

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup import yamlsource
 from followup.errors import Problem, RulesError
-from followup.yamlsource import Mark, Source, format_path, load_yaml, load_yaml_file
+from followup.language import yamlsource
+from followup.language.yamlsource import Mark, Source, format_path, load_yaml, load_yaml_file
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])
 

@@ -23,7 +23,7 @@ from followup import (
     Settings,
     load_rules,
 )
-from followup.manager import load_plugins
+from followup.delivery.manager import load_plugins
 from followup.testing import RecordingChannel
 
 # The default pack, its reminders sent to shout (and, in one test, to console too).

@@ -1,0 +1,198 @@
+"""What the commands share: reading options, opening the engine, printing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from followup.model import Contact, Timer
+    from followup.runtime.engine import Engine
+    from followup.store import Store
+    from followup.timing.calendar import WorkCalendar
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_STORE, EXIT_PLUGIN = 0, 1, 2, 3, 4
+
+ROLES_OPTIONS = ("interviewer", "reference", "referral", "recruiter")
+
+# Makes one subcommand's parser: cmd(name, help).
+Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+class Usage(Exception):
+    """A usage mistake found after argparse (exit 2)."""
+
+
+def default_db() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "followup", "followup.db")
+
+
+def contact_options(p: argparse.ArgumentParser) -> None:
+    for role in ROLES_OPTIONS:
+        p.add_argument(f"--{role}", action="append", default=[], metavar='"NAME[, TITLE][ <EMAIL>]"',
+                       help=f"a contact with the role {role} (repeatable)")
+
+
+def day_count(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError("the number of days cannot be negative")
+    return days
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("followup-engine")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def opt(args: argparse.Namespace, name: str, env: str | None = None, default: Any = None) -> Any:
+    value = getattr(args, name, None)
+    if value is None and env:
+        value = os.environ.get(env)
+    return default if value is None else value
+
+
+def owner_id(args: argparse.Namespace) -> str:
+    return str(opt(args, "owner", "FOLLOWUP_OWNER") or os.environ.get("USER") or "me")
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file behind a SQLite store URL, or None for other stores."""
+    if url.startswith("memory:"):
+        return None
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :]
+    return None if "://" in url else url
+
+
+def store_url(args: argparse.Namespace, db: str | None = None) -> str:
+    """The store the options name: --db, else FOLLOWUP_DB, else the default file."""
+    return str(db or opt(args, "db", "FOLLOWUP_DB") or default_db())
+
+
+def describe_store(url: str) -> str:
+    """A store URL fit to print: a PostgreSQL password is left out."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from followup.store.postgres import describe
+
+        return describe(url)
+    return url
+
+
+def open_store_at(
+    args: argparse.Namespace,
+    *,
+    db: str | None = None,
+    create: bool = False,
+    migrate: bool = False,
+) -> Store:
+    """The store the options name, as ``open_engine`` opens it (same ``create`` and
+    ``migrate``), for commands that need no rules."""
+    from followup.store import open_store
+
+    url = store_url(args, db)
+    if not create and sqlite_path(url) is not None and not os.path.exists(sqlite_path(url) or ""):
+        raise Usage(f"no followup store at {sqlite_path(url)}: create it with  followup init")
+    return open_store(url, migrate=migrate)
+
+
+def open_engine(
+    args: argparse.Namespace,
+    *,
+    db: str | None = None,
+    rules: str | None = None,
+    create: bool = False,
+    migrate: bool = False,
+) -> Engine:
+    """The engine on the store the options name. ``create``: a missing SQLite file is
+    made; ``migrate``: a PostgreSQL database is brought up to date (SQLite always is)."""
+    from followup.runtime.engine import Engine
+
+    store = open_store_at(args, db=db, create=create, migrate=migrate)
+    try:
+        return Engine(rules=rules or opt(args, "rules", "FOLLOWUP_RULES"), store=store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def plugin_rules() -> dict[str, Any]:
+    """What ``load_rules`` needs from the installed plugins: the rule packs they offer by
+    name (``packs``) and the sandbox with their template filters (``sandbox``)."""
+    from followup.delivery.manager import load_plugins
+
+    plugins = load_plugins()
+    return {"packs": plugins.packs, "sandbox": plugins.sandbox}
+
+
+def parse_contact(text: str, role: str) -> Contact:
+    from followup.model import Contact
+
+    email = ""
+    text = text.strip()
+    if text.endswith(">") and "<" in text:
+        text, email = text[: text.rindex("<")].strip(), text[text.rindex("<") + 1 : -1].strip()
+    name, _, title = text.partition(",")
+    if not name.strip():
+        raise Usage(f"a {role} needs a name: --{role} \"Jane Doe, Engineering Manager\"")
+    return Contact(name=name.strip(), role=role, title=title.strip(), email=email)
+
+
+def contacts_of(args: argparse.Namespace) -> list[Contact]:
+    return [parse_contact(t, role) for role in ROLES_OPTIONS for t in getattr(args, role, [])]
+
+
+def parse_facts(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise Usage(f"--fact takes NAME=VALUE, e.g. decision_expected_on=2027-01-08; got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def when(text: str, calendar: WorkCalendar, what: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Usage(f"{what}: {text!r} is not a date and time; write e.g. 2026-12-23T15:00 "
+                     "(read in your time zone) or 2026-12-23T15:00-05:00") from None
+    return value if value.tzinfo else calendar.to_utc(value)
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def local(calendar: WorkCalendar, instant: datetime | None) -> str:
+    if instant is None:
+        return ""
+    return calendar.local(instant).strftime("%a %Y-%m-%d %H:%M")
+
+
+def timer_json(calendar: WorkCalendar, t: Timer) -> dict[str, Any]:
+    return {
+        "application": t.application_id,
+        "rule": t.rule,
+        "action": t.action,
+        "at": calendar.local(t.fire_at).isoformat(),
+        "due": calendar.local(t.due_at).isoformat() if t.due_at else None,
+        "contact": t.contact,
+        "key": t.key,
+    }

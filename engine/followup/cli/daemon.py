@@ -1,0 +1,264 @@
+"""The long-running commands: the reminder daemon, its outbox, the calendar feed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from followup.runtime.engine import Engine, RunReport
+
+from followup.cli._common import (
+    EXIT_OK,
+    Command,
+    Usage,
+    day_count,
+    describe_store,
+    local,
+    open_engine,
+    opt,
+    owner_id,
+    print_json,
+    store_url,
+)
+
+
+def register(cmd: Command) -> None:
+    """Add this module's commands to the parser."""
+    p = cmd("run", "the reminder daemon: fire what is due and deliver it")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+                   help="how often to look for due work (default 30; on PostgreSQL new "
+                   "work also wakes the daemon at once)")
+    p.add_argument("--demo", action="store_true",
+                   help="use a demo store (.followup/demo.db) with demo applications")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run N worker processes that share the work (default 1); more "
+                   "may run on other machines against the same PostgreSQL store")
+    p.add_argument("--lease", type=float, default=120.0, metavar="SECONDS",
+                   help="how long a worker holds the work it claimed; its heartbeat renews "
+                   "it, and work held by a worker that died is taken over this long after "
+                   "its last heartbeat (default 120)")
+    p.add_argument("--log", choices=["text", "json"], default="text",
+                   help="how to report each pass on standard error: text (default) or "
+                   "one JSON object per line for log collectors")
+    p.set_defaults(run=_cmd_run)
+
+    p = cmd("outbox", "what is waiting to go out, what failed, and what gave up (dead)")
+    p.add_argument("--status", choices=["pending", "delivered", "dead"],
+                   help="only rows in this state (default: pending and dead)")
+    p.add_argument("--retry", action="store_true",
+                   help="make your dead reminders pending again (the next run sends them)")
+    p.set_defaults(run=_cmd_outbox)
+
+    p = cmd("serve", "serve your reminders as a calendar feed: GET /calendar.ics")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="the port (default 8765; 0: any free)")
+    p.add_argument("--public", action="store_true",
+                   help="allow a --host other than loopback (the feed has no authentication)")
+    p.add_argument("--todo", action="store_true",
+                   help="serve tasks (VTODO) with a due date instead of events")
+    p.add_argument("--days", type=day_count, default=90, help="how far ahead (default 90)")
+    p.add_argument("--once", action="store_true", help="answer one request, then exit")
+    p.set_defaults(run=_cmd_serve)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
+    from followup.runtime.workers import Worker, log_to, supervise
+
+    if args.workers < 1:
+        raise Usage(f"--workers {args.workers}: at least one worker")
+    if not 1 <= args.lease <= 86400:
+        raise Usage(f"--lease {args.lease:g}: between 1 and 86400 seconds")
+    if args.workers > 1:
+        if args.demo:
+            raise Usage("--demo runs one worker; leave out --workers")
+        # The same command once per worker; the last --workers given wins.
+        return supervise(args.workers, [sys.executable, "-m", "followup.cli", *args.argv,
+                                        "--workers", "1"])
+    db = rules = None
+    if args.demo:
+        db = opt(args, "db", "FOLLOWUP_DB") or os.path.join(".followup", "demo.db")
+        rules = opt(args, "rules", "FOLLOWUP_RULES") or "demo"
+    with open_engine(args, db=db, rules=rules, create=True) as engine:
+        if args.demo:
+            _seed_demo(engine, owner_id(args))
+        if engine.plugins is not None:
+            for name, error in engine.plugins.failures.items():
+                print(f"followup: plugin {name!r} failed to load and was skipped: {error}",
+                      file=sys.stderr)
+        print(f"followup run: watching {describe_store(store_url(args, db))}"
+              f" as {engine.worker} (channels: {', '.join(engine.channels.names()) or 'none'})"
+              f"{'' if args.once else '; Ctrl-C to stop'}", file=sys.stderr, flush=True)
+        if opt(args, "json"):
+            # Standard output carries the JSON report alone; reminders go to stderr.
+            console = engine.channels.get("console")
+            if console is not None and hasattr(console, "stream"):
+                console.stream = sys.stderr
+        engine.lease = timedelta(seconds=args.lease)
+        handler = log_to(json_lines=True) if args.log == "json" else None
+        worker = Worker(engine, interval=args.interval if not args.demo
+                        else min(args.interval, 5.0),
+                        on_report=None if handler else _print_problems)
+        previous = signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+        try:
+            report = worker.run(once=args.once)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if handler is not None:
+                logging.getLogger("followup").removeHandler(handler)
+        if args.once and opt(args, "json"):
+            print_json({"fired": report.fired, "errors": report.errors,
+                        "delivered": len(report.delivery.delivered),
+                        "failed": len(report.delivery.failed),
+                        "dead": len(report.delivery.dead)})
+    return EXIT_OK
+
+
+def _print_problems(report: RunReport) -> None:
+    for app_id, error in report.errors.items():
+        print(f"followup: application {app_id} could not be advanced: {error}", file=sys.stderr)
+    for row, error in report.delivery.failed + report.delivery.dead:
+        print(f"followup: {row.channel} failed for {row.notification.key}: {error}",
+              file=sys.stderr)
+
+
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        owner = owner_id(args)
+        cal = engine.calendar(owner)
+        if args.retry:
+            count = engine.store.retry_dead(owner=owner)
+            if opt(args, "json"):
+                print_json({"retried": count})
+            else:
+                print(f"{count} dead reminder{'' if count == 1 else 's'} will be tried again")
+            return EXIT_OK
+        rows = engine.store.deliveries(owner=owner, status=args.status)
+        if args.status is None:
+            rows = [r for r in rows if r.status != "delivered"]
+        if opt(args, "json"):
+            print_json([{
+                "key": r.notification.key, "channel": r.channel, "status": r.status,
+                "rule": r.notification.rule, "subject": r.notification.subject,
+                "attempts": r.attempts, "last_error": r.last_error,
+                "next_attempt_at": (cal.local(r.next_attempt_at).isoformat()
+                                    if r.next_attempt_at else None),
+            } for r in rows])
+            return EXIT_OK
+        if not rows:
+            print("nothing waiting, nothing failed")
+        for r in rows:
+            nxt = f", next try {local(cal, r.next_attempt_at)}" if r.next_attempt_at else ""
+            print(f"{r.status:<9} {r.channel:<10} {r.notification.subject}"
+                  f"  ({r.attempts} attempt{'' if r.attempts == 1 else 's'}{nxt})")
+            if r.last_error:
+                print(f"          last error: {r.last_error}")
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import ipaddress
+    import socket
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from followup.errors import FollowupError
+    from followup.interop.ical import agenda_to_ics
+
+    host = args.host.strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not args.public:
+        raise Usage(f"refusing to listen on {args.host}: the calendar holds your "
+                     "applications, contacts and deadlines, and the server asks for no "
+                     "password, so anyone who can reach it could read them. Listen on "
+                     "127.0.0.1 (the default), or add --public if you mean it (e.g. behind "
+                     "a proxy that authenticates)")
+    if not 0 <= args.port <= 65535:
+        raise Usage(f"--port {args.port}: a port is 0 to 65535 (0: any free port)")
+    owner = owner_id(args)
+    engine = open_engine(args)  # fails now, not at the first request, when there is no store
+
+    def feed() -> bytes:
+        now = engine.clock.now()
+        items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
+        return agenda_to_ics(items, calendar=engine.calendar(owner), now=now, todo=args.todo,
+                             name=f"followup ({owner})").encode("utf-8")
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "followup"
+        timeout = 30  # a client that stalls does not hold the (one-thread) server forever
+
+        def do_GET(self) -> None:
+            self._answer(body=True)
+
+        def do_HEAD(self) -> None:
+            self._answer(body=False)
+
+        def _answer(self, *, body: bool) -> None:
+            if self.path.split("?", 1)[0] != "/calendar.ics":
+                self.send_error(404, "not found: the feed is /calendar.ics")
+                return
+            try:
+                data = feed()  # regenerated on every request: always the store's truth
+            except FollowupError as exc:
+                self.send_error(503, f"the store could not be read: {exc}")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+    class Server(HTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    with engine:
+        try:
+            server = Server((host, args.port), Handler)
+        except OSError as exc:
+            raise Usage(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+                         "choose another --port (0: any free port)") from exc
+        with server:
+            port = server.server_address[1]
+            shown = f"[{host}]" if ":" in host else host
+            print(f"followup serve: http://{shown}:{port}/calendar.ics for {owner}"
+                  f"{' (one request)' if args.once else '; Ctrl-C to stop'}",
+                  file=sys.stderr, flush=True)
+            if args.once:
+                server.handle_request()
+            else:
+                server.serve_forever()
+    return EXIT_OK
+
+
+def _seed_demo(engine: Engine, owner: str) -> None:
+    from followup.model import Contact
+
+    if engine.applications(owner=owner):
+        return
+    now = engine.clock.now()
+    engine.set_owner(owner, timezone="UTC")
+    first = engine.add_application(
+        owner=owner, company="Acme Rockets", role="Propulsion Engineer",
+        facts={"interviewed_at": now - timedelta(days=8), "why_me": "I have fired real engines"},
+        contacts=[Contact("Jane Doe", "interviewer", title="Engineering Manager"),
+                  Contact("Raj Patel", "interviewer", title="Staff Engineer")])
+    engine.record(first.id, "thank_you_sent", contact="Raj Patel", at=now - timedelta(days=7))
+    engine.add_application(
+        owner=owner, company="Globex", role="Data Analyst",
+        facts={"interviewed_at": now - timedelta(days=7) + timedelta(seconds=40)},
+        contacts=[Contact("Hank Scorpio", "interviewer", title="CEO")])
+    print(f"demo: two applications added for {owner}; reminders follow, one more about "
+          "40 seconds from now", file=sys.stderr)

@@ -1,0 +1,197 @@
+"""Commands about rule packs and plugins: simulate, validate, graph, plugins."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from followup.cli._common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_PLUGIN,
+    Command,
+    Usage,
+    contact_options,
+    contacts_of,
+    local,
+    opt,
+    parse_facts,
+    plugin_rules,
+    print_json,
+    when,
+)
+
+
+def register(cmd: Command) -> None:
+    """Add this module's commands to the parser."""
+    p = cmd("simulate", "a dry run: the timeline of a hypothetical interview")
+    p.add_argument("--interviewed", required=True, metavar="WHEN")
+    p.add_argument("--tz", "--timezone", dest="timezone", help="the owner's time zone")
+    p.add_argument("--country")
+    p.add_argument("--subdivision")
+    p.add_argument("--until", metavar="WHEN", help="stop here (default: 180 days later)")
+    p.add_argument("--company", default="Example Corp")
+    p.add_argument("--position", dest="position", default="Software Engineer", help="the job title")
+    contact_options(p)
+    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--event", action="append", default=[], metavar='"WHEN EVENT [contact=NAME]"')
+    p.set_defaults(run=_cmd_simulate)
+
+    p = cmd("validate", "check rule packs; FILE:LINE:COL for every problem")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=_cmd_validate)
+
+    p = cmd("graph", "draw the rule pack's state machine and its reminders")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--format", choices=("mermaid", "svg", "dot", "png"),
+                   help="mermaid (text), svg (drawn here, no Graphviz needed), dot "
+                   "(Graphviz's text) or png (needs Graphviz's dot); default: from the "
+                   "--output suffix, else mermaid")
+    p.set_defaults(run=_cmd_graph)
+
+    p = cmd("plugins", "list the plugins that loaded and their channels")
+    p.set_defaults(run=_cmd_plugins)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from followup.language.loader import load_rules
+    from followup.runtime.simulate import PlannedEvent, simulate
+
+    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
+    calendar = pack.calendar.build(timezone=args.timezone, country=args.country,
+                                   subdivision=args.subdivision)
+    interviewed = when(args.interviewed, calendar, "--interviewed")
+    until = when(args.until, calendar, "--until") if args.until else None
+    if until is not None and len(args.until.strip()) == 10:  # a bare date: through its end
+        until = until + timedelta(days=1) - timedelta(microseconds=1)
+    events = []
+    for text in args.event:
+        parts = text.split(None, 2)
+        if len(parts) < 2:
+            raise Usage(f'--event takes "WHEN EVENT [contact=NAME]", got {text!r}')
+        contact = None
+        if len(parts) == 3:
+            key, sep, value = parts[2].partition("=")
+            if key.strip() != "contact" or not sep:
+                raise Usage(f'--event: after the event name write contact=NAME, got {parts[2]!r}')
+            contact = value.strip()
+        events.append(PlannedEvent(at=when(parts[0], calendar, "--event"), name=parts[1],
+                                   contact=contact))
+    sim = simulate(pack, interviewed=interviewed, timezone=args.timezone, country=args.country,
+                   subdivision=args.subdivision, until=until, contacts=contacts_of(args),
+                   facts=parse_facts(args.fact), events=events, company=args.company,
+                   role=args.position)
+    if opt(args, "json"):
+        print_json([e.to_json(sim.calendar) for e in sim.timeline])
+        return EXIT_OK
+    for e in sim.timeline:
+        at = sim.calendar.local(e.at).strftime("%a %Y-%m-%d %H:%M %z")
+        what = e.rule or e.event or ""
+        who = f" — {e.contact}" if e.contact else ""
+        due = f"  (due {local(sim.calendar, e.due)})" if e.due else ""
+        print(f"{at}  {e.action:<10} {what}{who}{due}  [{e.state}]")
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from followup.errors import RulesError
+    from followup.language.loader import load_rules
+
+    results = []
+    worst = EXIT_OK
+    for file in args.files:
+        try:
+            pack = load_rules(Path(file), **plugin_rules())
+        except RulesError as exc:
+            worst = EXIT_INPUT
+            results.append({"file": file, "ok": False, "problems": [
+                {"file": p.file, "line": p.line, "column": p.column, "path": p.path,
+                 "message": p.message, "severity": p.severity} for p in exc.problems]})
+            if not opt(args, "json"):
+                for p in exc.problems:
+                    print(str(p), file=sys.stderr)
+            continue
+        results.append({"file": file, "ok": True, "name": pack.name, "rules": [r.name for r in pack.rules],
+                        "problems": [{"file": p.file, "line": p.line, "column": p.column,
+                                      "path": p.path, "message": p.message,
+                                      "severity": p.severity} for p in pack.warnings]})
+        if not opt(args, "json"):
+            for p in pack.warnings:
+                print(str(p), file=sys.stderr)
+            print(f"{file}: ok — pack {pack.name!r}, {len(pack.states)} states, "
+                  f"{len(pack.events)} events, {len(pack.rules)} rules")
+    if opt(args, "json"):
+        print_json(results)
+    return worst
+
+
+_GRAPH_SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot",
+                   ".mmd": "mermaid", ".md": "mermaid"}
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from followup.language.loader import load_rules
+
+    fmt = args.format or (_GRAPH_SUFFIXES.get(Path(args.output).suffix.lower())
+                          if args.output else None) or "mermaid"
+    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
+    if fmt == "mermaid":
+        from followup.interop.graph import to_mermaid
+
+        data = to_mermaid(pack).encode("utf-8")
+    elif fmt == "svg":
+        from followup.interop.drawing import to_svg
+
+        data = to_svg(pack).encode("utf-8")
+    else:
+        from followup.interop.drawing import to_dot
+
+        data = to_dot(pack).encode("utf-8")
+        if fmt == "png":
+            data = _graphviz(data)
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def _graphviz(dot: bytes) -> bytes:
+    """A PNG drawn by Graphviz's ``dot`` from ``dot`` text."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("dot")
+    if program is None:
+        raise Usage("a PNG needs Graphviz's dot program, which is not installed: install "
+                     "Graphviz (apt install graphviz, brew install graphviz), or draw "
+                     "--format svg, which needs nothing else")
+    try:
+        done = subprocess.run([program, "-Tpng"], input=dot, capture_output=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Usage(f"Graphviz's dot ({program}) could not draw the diagram: {exc}") from exc
+    if done.returncode != 0:
+        problem = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise Usage(f"Graphviz's dot ({program}) could not draw the diagram: {problem}")
+    return done.stdout
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from followup.delivery.manager import load_plugins
+
+    plugins = load_plugins()
+    if opt(args, "json"):
+        print_json({"loaded": [{"name": p.name, "origin": p.origin, "channels": list(p.channels)}
+                                for p in plugins.loaded],
+                     "failed": plugins.failures})
+    else:
+        for p in plugins.loaded:
+            print(f"{p.name:<16} {p.origin}  channels: {', '.join(p.channels) or '-'}")
+        for name, error in plugins.failures.items():
+            print(f"{name:<16} FAILED: {error}")
+    return EXIT_PLUGIN if plugins.failures else EXIT_OK

@@ -1,0 +1,190 @@
+"""Delivery: from the outbox to the channels, at least once, each channel on its own.
+
+A notification is written to the outbox in the same transaction as the change that made
+it, one row per channel. The dispatcher sends pending rows; a success is marked delivered,
+a failure is retried with exponential backoff and jitter, and after ``max_attempts`` the
+row is dead: kept, visible, and retryable. A channel that raises never stops the others,
+and one that hangs costs at most its timeout (``channel.timeout`` seconds, or the
+dispatcher's): each send runs on a thread of its own. A channel whose ``send`` is a
+coroutine function runs there too, under ``asyncio.run``. The rows of an owner's daily
+digest go out together, as one message per channel (``followup.delivery.digest``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from followup.delivery.channels import Channel, ChannelRegistry
+from followup.delivery.digest import gather
+from followup.model import Delivery
+from followup.store import Store
+
+__all__ = ["DeliveryReport", "Dispatcher", "backoff"]
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    delivered: list[Delivery] = field(default_factory=list)
+    failed: list[tuple[Delivery, str]] = field(default_factory=list)  # will be retried
+    dead: list[tuple[Delivery, str]] = field(default_factory=list)  # gave up
+
+    def __bool__(self) -> bool:
+        return bool(self.delivered or self.failed or self.dead)
+
+
+def backoff(attempt: int, *, base: float = 30.0, cap: float = 6 * 3600.0,
+            rng: random.Random | None = None) -> timedelta:
+    """The wait before retry number ``attempt`` (1, 2, ...): exponential, capped, with
+    full jitter in its upper half so that retries of many rows spread out."""
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    r = (rng or random).random()
+    return timedelta(seconds=ceiling / 2 + r * ceiling / 2)
+
+
+class Dispatcher:
+    """Sends the outbox's pending rows through the registered channels."""
+
+    def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 12,
+                 batch: int = 100, timeout: float = 30.0, worker: str = "dispatcher",
+                 on_delivered: Callable[[Delivery], object] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.on_delivered = on_delivered
+        # The time a lease counts from: the clock's, when a pass runs long, since a
+        # lease counted from the pass's start could be over before its rows are sent.
+        self.clock = clock
+        self.worker = worker  # the name its claims on outbox rows are held under
+        # How long claimed rows are held; None: long enough for every send of a batch to
+        # time out. A worker whose heartbeat renews its claims may hold them for less.
+        self.hold: timedelta | None = None
+        self.store = store
+        self.channels = channels
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.timeout = timeout  # seconds a send may take, unless the channel sets its own
+
+    def deliver(self, now: datetime) -> DeliveryReport:
+        """Send every pending row due at ``now``. Rows are claimed in batches, each
+        with a lease longer than its sends may take: another worker on the same store
+        skips them, and if this process dies mid-send they are due again when the lease
+        ends. A row that fails is due again only after its backoff, so one pass tries
+        each row at most once."""
+        report = DeliveryReport()
+        while True:
+            start = max(now, self.clock()) if self.clock is not None else now
+            rows = self.store.claim_deliveries(now, worker=self.worker,
+                                               until=start + self.lease(), limit=self.batch)
+            if not rows:
+                return report
+            digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
+            for row in rows:
+                slot = row.notification.data.get("digest_at")
+                channel = self.channels.get(row.channel)
+                if not isinstance(slot, str) or not getattr(channel, "digest", True):
+                    self._one(row, now, report)
+                elif (held := row.notification.held_until) is not None and held > now:
+                    continue  # not its time (a store that ignored held_until): the lease ends
+                else:
+                    digests[(row.notification.owner, row.channel, slot)].append(row)
+            for group in digests.values():
+                self._digest(group, now, report)
+
+    def lease(self) -> timedelta:
+        """How long a claimed batch is held: every row of it could take the longest
+        channel timeout (a heartbeat renews it while a worker is alive)."""
+        if self.hold is not None:
+            return self.hold
+        longest = max([self.timeout, *(float(getattr(self.channels.get(name), "timeout", None)
+                                             or self.timeout)
+                                       for name in self.channels.names())])
+        return timedelta(seconds=longest * 2 + 60)
+
+    def _send(self, channel: Channel, row: Delivery) -> str | None:
+        """Send through ``channel`` on a thread of its own, so that a channel that
+        hangs costs at most its timeout; None on success, else what went wrong."""
+        timeout = float(getattr(channel, "timeout", None) or self.timeout)
+        outcome: list[BaseException | None] = []
+
+        def attempt() -> None:
+            try:
+                if inspect.iscoroutinefunction(channel.send):
+                    asyncio.run(channel.send(row.notification))
+                else:
+                    channel.send(row.notification)
+                outcome.append(None)
+            except BaseException as exc:  # a failing channel must not stop the others
+                outcome.append(exc)
+
+        worker = threading.Thread(target=attempt, name=f"followup-send-{row.channel}",
+                                  daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not outcome:
+            return f"timed out after {timeout:g} s (the channel did not answer)"
+        exc = outcome[0]
+        return None if exc is None else _describe(exc)
+
+    def _digest(self, rows: list[Delivery], now: datetime, report: DeliveryReport) -> None:
+        """Send one digest's rows (one owner, one channel) as one message; all of them
+        are delivered, or all are retried together."""
+        message = Delivery(gather(rows, now), rows[0].channel)
+        channel = self.channels.get(message.channel)
+        if channel is None:
+            loaded = ", ".join(self.channels.names()) or "none"
+            error: str | None = f"no channel named {message.channel!r} is loaded (loaded: {loaded})"
+        else:
+            error = self._send(channel, message)
+        if error is None:
+            for row in rows:
+                self.store.mark_delivered(row.notification.key, row.channel, at=now)
+                report.delivered.append(row)
+                if self.on_delivered is not None:
+                    self.on_delivered(row)
+            return
+        error = f"the digest of {len(rows)} reminders failed: {error}"
+        attempts = max(row.attempts for row in rows) + 1
+        dead = attempts >= self.max_attempts
+        next_at = None if dead else now + backoff(attempts)
+        for row in rows:
+            self.store.mark_failed(row.notification.key, row.channel, error=error,
+                                   next_attempt_at=next_at, dead=dead)
+            (report.dead if dead else report.failed).append((row, error))
+
+    def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
+        channel = self.channels.get(row.channel)
+        error: str | None = None
+        if channel is None:
+            loaded = ", ".join(self.channels.names()) or "none"
+            error = f"no channel named {row.channel!r} is loaded (loaded: {loaded})"
+        else:
+            error = self._send(channel, row)
+        key = row.notification.key
+        if error is None:
+            self.store.mark_delivered(key, row.channel, at=now)
+            report.delivered.append(row)
+            if self.on_delivered is not None:
+                self.on_delivered(row)
+            return
+        attempts = row.attempts + 1
+        dead = attempts >= self.max_attempts
+        next_at = None if dead else now + backoff(attempts)
+        self.store.mark_failed(key, row.channel, error=error, next_attempt_at=next_at, dead=dead)
+        (report.dead if dead else report.failed).append((row, error))
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, for the outbox's last_error: even an exception whose message
+    cannot be made must not stop the pass (it would hold up every other channel)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "(the channel's error has no readable message)"
+    return f"{type(exc).__name__}: {text}"

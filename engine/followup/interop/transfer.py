@@ -1,0 +1,393 @@
+"""A job search as a record: applications, contacts and their whole history, exported
+for people (a benefits agency may ask for one) and imported all or nothing.
+
+The history is what happened, so an import keeps it as it was written, after checking
+that it is a path the rule pack's machine can take: it starts with ``created`` in the
+pack's initial state, each event is allowed in the state it was recorded in and moves
+where the pack says, each of the pack's own moves goes from one of its states to its
+target, and the path ends in the application's state. An application that comes
+without a history (a row from another tracker) gets one: ``created``, then the shortest
+chain of events and the pack's own moves to the state it is in.
+
+Every application of an import is written in one transaction (``Store.commit_many``):
+one bad row, and nothing is written. Timers are derived, never the truth: once the
+applications are in, each one's reminders are planned from the rules
+(``Engine.replan``), then the rules over all of the owner's applications. Importing the same file again changes nothing: an application
+already stored with the same history is left as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from followup.errors import ConflictError, InputError, UnknownApplication
+from followup.language.pack import RulePack
+from followup.model import Application, Change, HistoryEntry, Timer
+
+if TYPE_CHECKING:
+    from followup.runtime.engine import Engine
+    from followup.timing.calendar import WorkCalendar
+
+__all__ = [
+    "HISTORY_KINDS",
+    "TABLES",
+    "ImportItem",
+    "ImportReport",
+    "Progress",
+    "application_json",
+    "check_history",
+    "csv_table",
+    "entry_json",
+    "export_document",
+    "import_items",
+    "path_to",
+    "synthesized_history",
+]
+
+#: Called as work goes on with (done, total); the command line draws a bar with it.
+Progress = Callable[[int, int], None]
+
+HISTORY_KINDS = ("created", "event", "transition", "notified", "skipped", "facts", "contact")
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One application read from a file, with where each part of it came from.
+
+    ``where`` is ``FILE:LINE`` of the row or object that gave the application;
+    ``entry_where`` the same for each history entry (empty for a made-up history).
+    ``made_up`` says the history was made at the time of the import (the row gave no
+    date), so importing the row again matches it by what happened, not when.
+    """
+
+    application: Application
+    history: tuple[HistoryEntry, ...]
+    where: str
+    entry_where: tuple[str, ...] = ()
+    made_up: bool = False
+
+    def at(self, seq: int) -> str:
+        return self.entry_where[seq] if seq < len(self.entry_where) else self.where
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: the applications ``added``, those already stored as they
+    are in the file (``unchanged``), and warnings from planning their reminders."""
+
+    added: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    problems: tuple[str, ...] = field(default=())
+
+
+# -- export --------------------------------------------------------------------------
+
+
+def entry_json(h: HistoryEntry, calendar: WorkCalendar) -> dict[str, Any]:
+    """A history entry as JSON; instants in the owner's time zone, with the offset."""
+    return {"seq": h.seq, "at": calendar.local(h.at).isoformat(), "kind": h.kind,
+            "name": h.name, "contact": h.contact, "from": h.from_state, "to": h.to_state,
+            "key": h.key, "data": h.data}
+
+
+def application_json(app: Application, history: Sequence[HistoryEntry],
+                     calendar: WorkCalendar) -> dict[str, Any]:
+    """An application with its contacts and history, as ``followup export`` writes it."""
+    return {
+        "id": app.id, "company": app.company, "role": app.role, "state": app.state,
+        "created_at": calendar.local(app.created_at).isoformat() if app.created_at else None,
+        "facts": dict(app.facts),
+        "contacts": [c.to_dict() for c in app.contacts],
+        "history": [entry_json(h, calendar) for h in history],
+    }
+
+
+def export_document(engine: Engine, owner: str, *, progress: Progress | None = None
+                    ) -> dict[str, Any]:
+    """Everything about ``owner``'s applications, as one JSON-ready document."""
+    calendar = engine.calendar(owner)
+    apps = engine.applications(owner=owner)
+    out = []
+    for done, app in enumerate(apps, 1):
+        out.append(application_json(app, engine.history(app.id, owner=owner), calendar))
+        if progress is not None:
+            progress(done, len(apps))
+    return {"format": "followup", "version": FORMAT_VERSION, "owner": owner,
+            "exported_at": calendar.local(engine.clock.now()).isoformat(),
+            "timezone": str(calendar.tz), "applications": out}
+
+
+TABLES = ("applications", "contacts", "history")
+_APP_COLUMNS = ["id", "company", "role", "state", "created_at"]
+_CONTACT_COLUMNS = ["application", "name", "role", "title", "email", "phone", "organization",
+                    "name_parts", "address", "note", "other_emails", "other_phones"]
+_HISTORY_COLUMNS = ["application", "seq", "at", "kind", "name", "contact", "from", "to", "key",
+                    "data"]
+
+
+def csv_table(document: Mapping[str, Any], table: str) -> str:
+    """One table of an ``export_document`` as CSV: ``applications`` (one row each, a
+    ``fact:NAME`` column per fact), ``contacts`` or ``history`` (one row per contact or
+    entry, with its ``application``). Lists and history data are written as JSON."""
+    apps = document["applications"]
+    if table == "applications":
+        facts = sorted({name for a in apps for name in a["facts"]})
+        header = _APP_COLUMNS + [f"fact:{name}" for name in facts]
+        rows = [[a[c] or "" for c in _APP_COLUMNS] + [a["facts"].get(n, "") for n in facts]
+                for a in apps]
+    elif table == "contacts":
+        header = _CONTACT_COLUMNS
+        rows = [[a["id"]] + [_cell(c.get(k, "")) for k in _CONTACT_COLUMNS[1:]]
+                for a in apps for c in a["contacts"]]
+    elif table == "history":
+        header = _HISTORY_COLUMNS
+        rows = [[a["id"]] + [_cell(h[k]) for k in _HISTORY_COLUMNS[1:]]
+                for a in apps for h in a["history"]]
+    else:
+        raise InputError(f"no table named {table!r}: tables are {', '.join(TABLES)}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False) if value else ""
+    return str(value)
+
+
+# -- checking a history ---------------------------------------------------------------
+
+
+def check_history(pack: RulePack, item: ImportItem) -> None:
+    """Raise ``InputError`` naming the file and line unless ``item.history`` is a path
+    through the pack's machine that ends in the application's state."""
+    app = item.application
+    contacts = {c.name for c in app.contacts}
+    autos = {t.name: t for t in pack.transitions}
+    if not item.history or item.history[0].kind != "created":
+        raise InputError(f"{item.where}: the history of {app.id!r} must start with a "
+                         "'created' entry")
+    state = pack.initial
+    for i, h in enumerate(item.history):
+        where = f"{item.at(i)}: application {app.id!r}, history entry {i}"
+        if h.seq != i:
+            raise InputError(f"{where}: its seq is {h.seq}; entries are numbered 0, 1, 2, "
+                             "... in the order they happened")
+        if h.kind not in HISTORY_KINDS:
+            raise InputError(f"{where}: unknown kind {h.kind!r} (kinds: "
+                             f"{', '.join(HISTORY_KINDS)})")
+        if h.kind == "created":
+            if i:
+                raise InputError(f"{where}: only the first entry is 'created'")
+            if h.to_state != pack.initial:
+                raise InputError(f"{where}: created in state {h.to_state!r}, but the rule "
+                                 f"pack {pack.name!r} starts in {pack.initial!r}")
+            continue
+        if h.kind == "event":
+            state = _event_move(pack, h, state, contacts, where)
+        elif h.kind == "transition":
+            auto = autos.get(h.name)
+            if auto is None:
+                raise InputError(f"{where}: the pack {pack.name!r} makes no move named "
+                                 f"{h.name!r} (its moves: {', '.join(autos) or 'none'})")
+            if h.from_state != state or state not in auto.sources or h.to_state != auto.dest:
+                raise InputError(f"{where}: the move {h.name!r} goes from "
+                                 f"{' or '.join(auto.sources)} to {auto.dest}; here it goes "
+                                 f"from {h.from_state} to {h.to_state} with the application "
+                                 f"in {state}")
+            state = auto.dest
+        elif h.to_state is not None:
+            raise InputError(f"{where}: a {h.kind!r} entry moves no application; leave its "
+                             f"'to' empty (it says {h.to_state!r})")
+    if state != app.state:
+        raise InputError(f"{item.where}: application {app.id!r} is in state {app.state!r}, "
+                         f"but its history ends in {state!r}")
+
+
+def _event_move(pack: RulePack, h: HistoryEntry, state: str, contacts: set[str],
+                where: str) -> str:
+    spec = pack.events.get(h.name)
+    if spec is None:
+        raise InputError(f"{where}: unknown event {h.name!r}: the pack {pack.name!r} "
+                         f"defines {', '.join(pack.events)}")
+    if h.from_state != state:
+        raise InputError(f"{where}: {h.name!r} is recorded from state {h.from_state!r}, but "
+                         f"the entries before it leave the application in {state!r}")
+    if spec.sources is not None and state not in spec.sources:
+        raise InputError(f"{where}: {h.name!r} cannot be recorded in state {state!r} "
+                         f"(allowed in: {', '.join(spec.sources)})")
+    moved = spec.dest if spec.dest is not None and spec.dest != state else None
+    if h.to_state != moved:
+        raise InputError(f"{where}: {h.name!r} in state {state!r} moves to "
+                         f"{moved or 'no other state'}, not {h.to_state!r}")
+    if spec.per_contact and h.contact not in contacts:
+        raise InputError(f"{where}: {h.name!r} is about one contact, and {h.contact!r} is "
+                         f"not among the application's contacts "
+                         f"({', '.join(sorted(contacts)) or 'none'})")
+    if not spec.per_contact and h.contact is not None:
+        raise InputError(f"{where}: {h.name!r} is not about one contact; leave its contact "
+                         f"empty (it says {h.contact!r})")
+    return moved or state
+
+
+# -- a history for an application that comes without one ------------------------------
+
+
+def path_to(pack: RulePack, target: str) -> list[tuple[str, str, str, str]]:
+    """The shortest chain of moves from the initial state to ``target``, as (kind,
+    name, from, to); kind is ``event`` or ``transition``. Events about one contact are
+    not used: they need someone to be about. Raises ``InputError`` when none leads there."""
+    if target not in pack.states:
+        raise InputError(f"{target!r} is not a state of the pack {pack.name!r} (states: "
+                         f"{', '.join(pack.states)})")
+    edges: list[tuple[str, str, str, str]] = []
+    for e in pack.events.values():
+        if e.dest is not None and not e.per_contact:
+            edges += [("event", e.name, s, e.dest) for s in e.sources or pack.states
+                      if s != e.dest]
+    for t in pack.transitions:
+        edges += [("transition", t.name, s, t.dest) for s in t.sources if s != t.dest]
+    came: dict[str, tuple[str, str, str, str] | None] = {pack.initial: None}
+    queue = deque([pack.initial])
+    while queue:
+        state = queue.popleft()
+        for edge in edges:
+            if edge[2] == state and edge[3] not in came:
+                came[edge[3]] = edge
+                queue.append(edge[3])
+    if target not in came:
+        raise InputError(f"no events lead from {pack.initial!r} to {target!r} in the pack "
+                         f"{pack.name!r}: give the application's history instead")
+    path = []
+    step = came[target]
+    while step is not None:
+        path.append(step)
+        step = came[step[2]]
+    return path[::-1]
+
+
+def synthesized_history(pack: RulePack, app: Application, at: datetime
+                        ) -> tuple[HistoryEntry, ...]:
+    """``created`` at ``at``, then the moves that bring the application to its state."""
+    entries = [HistoryEntry(
+        application_id=app.id, seq=0, at=at, kind="created", name="created",
+        to_state=pack.initial,
+        data={"company": app.company, "role": app.role, "facts": dict(app.facts),
+              "contacts": [c.to_dict() for c in app.contacts]})]
+    for kind, name, source, dest in path_to(pack, app.state):
+        entries.append(HistoryEntry(application_id=app.id, seq=len(entries), at=at,
+                                    kind="event" if kind == "event" else "transition",
+                                    name=name, from_state=source, to_state=dest))
+    return tuple(entries)
+
+
+# -- importing --------------------------------------------------------------------------
+
+
+def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
+                 progress: Progress | None = None, dry_run: bool = False) -> ImportReport:
+    """Check every item, write the new ones in one transaction, then plan their
+    reminders. Raises ``InputError`` (and writes nothing) at the first problem; with
+    ``dry_run``, checks everything and writes nothing."""
+    seen: dict[str, str] = {}
+    for item in items:
+        app = item.application
+        if app.owner != owner:
+            raise InputError(f"{item.where}: application {app.id!r} belongs to "
+                             f"{app.owner!r}, not {owner!r}")
+        if app.id in seen:
+            raise InputError(f"{item.where}: the id {app.id!r} is given twice (first at "
+                             f"{seen[app.id]}): ids must be unique")
+        seen[app.id] = item.where
+        _check_contacts(engine.pack, item)
+        check_history(engine.pack, item)
+    new: list[ImportItem] = []
+    unchanged: list[str] = []
+    for item in items:
+        if _already_stored(engine, item):
+            unchanged.append(item.application.id)
+        else:
+            new.append(item)
+    if dry_run:
+        return ImportReport(added=tuple(i.application.id for i in new),
+                            unchanged=tuple(unchanged))
+    # Each new application carries a re-plan marker, due now, in the same transaction:
+    # if the process dies before it has planned them all below, the next run_due plans
+    # the rest (firing an application's timer re-plans it and drops the marker).
+    now = engine.clock.now()
+    changes = [Change(application=i.application, expected_version=None, history=i.history,
+                      timers_added=(Timer(
+                          application_id=i.application.id, owner=owner,
+                          key=f"{i.application.id}/replan", rule="replan", action="replan",
+                          fire_at=now),))
+               for i in new]
+    try:
+        engine.store.commit_many(changes)
+    except ConflictError as exc:
+        raise InputError(f"another program added some of these applications while they "
+                         f"were being imported ({exc}); nothing was imported: run the "
+                         "import again") from exc
+    problems: list[str] = []
+    for done, item in enumerate(new, 1):
+        outcome = engine.replan(item.application.id, owner=owner)
+        problems += [f"{item.application.id}: {p}" for p in outcome.problems]
+        if progress is not None:
+            progress(done, len(new))
+    if new:
+        # The rules over all of the owner's applications (keep-looking) count these
+        # too, and rules that look at the others see them, as after adding one.
+        engine.replan_owner(owner)
+    return ImportReport(added=tuple(i.application.id for i in new),
+                        unchanged=tuple(unchanged), problems=tuple(problems))
+
+
+def _check_contacts(pack: RulePack, item: ImportItem) -> None:
+    names: set[str] = set()
+    for c in item.application.contacts:
+        if not c.name.strip():
+            raise InputError(f"{item.where}: a contact has no name")
+        if c.role not in pack.roles:
+            raise InputError(f"{item.where}: contact {c.name!r} has the unknown role "
+                             f"{c.role!r}: roles are {', '.join(pack.roles)}")
+        if c.name in names:
+            raise InputError(f"{item.where}: two contacts are named {c.name!r}: names must "
+                             "be unique within an application")
+        names.add(c.name)
+
+
+def _already_stored(engine: Engine, item: ImportItem) -> bool:
+    """Whether the store holds this application as imported before (its history may
+    have grown since); an id taken by another application is an error."""
+    app = item.application
+    try:
+        record = engine.store.load(app.id)
+    except UnknownApplication:
+        return False
+    stored = record.application
+    same = (stored.owner == app.owner and stored.company == app.company
+            and stored.role == app.role
+            and _entries(record.history[: len(item.history)], item.made_up)
+            == _entries(item.history, item.made_up))
+    if not same:
+        raise InputError(f"{item.where}: an application with the id {app.id!r} is already "
+                         "in the store, and differs from this one: leave the id out to add "
+                         "it as a new application, or give it another id")
+    return True
+
+
+def _entries(history: Iterable[HistoryEntry], timeless: bool) -> list[tuple[Any, ...]]:
+    return [(h.seq, None if timeless else h.at, h.kind, h.name, h.contact, h.from_state,
+             h.to_state, h.key, None if timeless else h.data) for h in history]

@@ -1,0 +1,257 @@
+"""A rule pack, compiled: what the engine runs. Built by ``followup.language.loader``.
+
+Everything here is checked and compiled when the pack loads: states and events exist,
+durations parse, conditions and templates compile. The engine never re-reads YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, time
+from functools import cached_property
+from typing import Literal
+
+from followup.errors import Problem
+from followup.language.sandbox import Condition, Template
+from followup.timing.calendar import Duration, WorkCalendar
+
+__all__ = [
+    "AutoTransition",
+    "CalendarSpec",
+    "EventSpec",
+    "FactSpec",
+    "MessageSpec",
+    "Override",
+    "Rule",
+    "RulePack",
+    "TimeSpec",
+]
+
+FactType = Literal["datetime", "date", "text", "bool", "number"]
+
+#: The anchor meaning "when the application entered the rule's state(s)".
+ENTERED = "entered"
+#: The anchor meaning "when the application was added".
+CREATED = "created"
+#: The anchor meaning "when this contact was recorded" (in per-contact rules).
+CONTACT_ADDED = "contact_added"
+#: Names about the owner's other applications, for application rules.
+OWNER_NAMES = frozenset({"active_applications", "applications", "elsewhere"})
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """``[DURATION after] ANCHOR``: an instant relative to a fact or to entering a state."""
+
+    text: str
+    anchor: str
+    offset: Duration | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    """A timing that wins over a rule's own when ``fact`` is known."""
+
+    fact: str
+    at: TimeSpec
+    due: TimeSpec | None = None
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """What a reminder says and where it goes."""
+
+    subject: Template
+    body: Template | None
+    channels: tuple[str, ...]
+    template: str | None = None  # the template's name, when from templates:
+    own_channels: bool = False  # the rule names its channels (an owner's choice yields)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A reminder: armed in some states, fired at a time, due by a deadline."""
+
+    name: str
+    states: frozenset[str] | None  # None: armed in every state
+    at: TimeSpec
+    message: MessageSpec
+    due: TimeSpec | None = None
+    for_each: str | None = None
+    condition: Condition | None = None
+    instead: tuple[Override, ...] = ()
+    every: Duration | None = None
+    limit: int | None = None
+    done_by: str | None = None
+    until: str | None = None
+    any_time: bool = False
+    description: str = ""
+    scope: Literal["application", "owner"] = "application"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event a person records."""
+
+    name: str
+    per_contact: bool = False
+    role: str | None = None
+    sources: tuple[str, ...] | None = None  # None: any state
+    dest: str | None = None  # None: the state does not change
+    guard: Condition | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AutoTransition:
+    """A move the rules make themselves: when a condition holds, or after a time."""
+
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    every: str | None = None  # with did: every contact of this role ...
+    did: str | None = None  # ... has had this per-contact event
+    when: Condition | None = None
+    guard: Condition | None = None
+    after: Duration | None = None
+
+    @property
+    def timed(self) -> bool:
+        return self.after is not None
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: FactType
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """The pack's calendar; an owner's time zone, country and subdivision override it."""
+
+    timezone: str = "UTC"
+    country: str | None = None
+    subdivision: str | None = None
+    workweek: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    send_window: tuple[time, time] | None = (time(9), time(18))
+    quiet_hours: tuple[tuple[time, time], ...] = ()
+    close_of_business: time | None = time(17)
+    holidays: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+
+    def build(
+        self,
+        *,
+        timezone: str | None = None,
+        country: str | None = None,
+        subdivision: str | None = None,
+        quiet_hours: Sequence[tuple[time, time]] = (),
+    ) -> WorkCalendar:
+        """The working calendar of an owner who lives by this pack; ``quiet_hours`` are
+        the owner's own, on top of the pack's."""
+        if country is not None and subdivision is None and country != self.country:
+            sub = None  # another country's subdivision makes no sense
+        else:
+            sub = subdivision if subdivision is not None else self.subdivision
+        return WorkCalendar(
+            timezone=timezone or self.timezone,
+            country=country if country is not None else self.country,
+            subdivision=sub,
+            workweek=self.workweek,
+            extra_holidays=self.holidays,
+            extra_working_days=self.working_days,
+            send_window=self.send_window,
+            quiet_hours=(*self.quiet_hours, *quiet_hours),
+            close_of_business=self.close_of_business,
+        )
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A loaded, checked rule pack."""
+
+    name: str
+    files: tuple[str, ...]  # the file and every file it extends, child first
+    states: tuple[str, ...]
+    initial: str
+    calendar: CalendarSpec
+    channels: tuple[str, ...]
+    roles: tuple[str, ...]
+    facts: dict[str, FactSpec]
+    events: dict[str, EventSpec]
+    transitions: tuple[AutoTransition, ...]
+    rules: tuple[Rule, ...]
+    description: str = ""
+    warnings: tuple[Problem, ...] = field(default=())
+    active: tuple[str, ...] = ()  # states in play; empty means every state
+
+    def is_active(self, state: str) -> bool:
+        return not self.active or state in self.active
+
+    @property
+    def owner_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.scope == "owner")
+
+    @property
+    def application_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.scope == "application")
+
+    @cached_property
+    def watched_states(self) -> frozenset[str] | None:
+        """The states whose comings and goings change another application's plan:
+        ``None`` when any move does (a condition counts active applications)."""
+        conditions = [r.condition for r in self.application_rules]
+        conditions += [t.when for t in self.transitions] + [t.guard for t in self.transitions]
+        conditions += [e.guard for e in self.events.values()]
+        watched: set[str] = set()
+        for c in conditions:
+            if c is None or not c.names & OWNER_NAMES:
+                continue
+            if "active_applications" in c.names:
+                return None
+            watched |= c.fields.get("elsewhere", frozenset()) | c.fields.get(
+                "applications", frozenset())
+        return frozenset(watched)
+
+    @cached_property
+    def rules_by_state(self) -> dict[str, tuple[Rule, ...]]:
+        """Per state, the application rules that can arm in it (``while`` names it, or
+        names no state), in the pack's order."""
+        return {state: tuple(r for r in self.application_rules
+                             if r.states is None or state in r.states)
+                for state in self.states}
+
+    @cached_property
+    def owner_context_states(self) -> frozenset[str] | None:
+        """The states in which some application rule looks at the owner's other
+        applications (None: any state)."""
+        states: set[str] = set()
+        for r in self.application_rules:
+            if r.condition is not None and r.condition.names & OWNER_NAMES:
+                if r.states is None:
+                    return None
+                states |= r.states
+        for t in self.transitions:
+            if any(c is not None and c.names & OWNER_NAMES for c in (t.when, t.guard)):
+                states |= set(t.sources)
+        if any(e.guard is not None and e.guard.names & OWNER_NAMES
+               for e in self.events.values()):
+            return None
+        return frozenset(states)
+
+    @cached_property
+    def uses_owner_context(self) -> bool:
+        """Whether an application's plan depends on the owner's other applications."""
+        conditions = [r.condition for r in self.application_rules]
+        conditions += [t.when for t in self.transitions] + [t.guard for t in self.transitions]
+        conditions += [e.guard for e in self.events.values()]
+        return any(c is not None and c.names & OWNER_NAMES for c in conditions)
+
+    def rule(self, name: str) -> Rule:
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)

@@ -1,0 +1,282 @@
+"""The records followup keeps: owners, applications, contacts, history, timers, outbox.
+
+These are plain data. The rules give them meaning; the stores keep them. Every instant is
+an aware datetime in UTC; local time exists only inside the calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+__all__ = [
+    "Application",
+    "Change",
+    "Contact",
+    "Delivery",
+    "HistoryEntry",
+    "Notification",
+    "Owner",
+    "Record",
+    "Timer",
+    "WorkStatus",
+    "WorkerStatus",
+    "replaced",
+]
+
+HistoryKind = Literal[
+    "created", "event", "transition", "notified", "skipped", "facts", "contact"
+]
+TimerAction = Literal["notify", "transition", "replan"]
+DeliveryStatus = Literal["pending", "delivered", "dead"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The person an application belongs to, with the calendar they live by.
+
+    ``None`` for timezone/country/subdivision means "use the rule pack's calendar";
+    ``channels``, when set, are where this owner's reminders go instead of the pack's
+    default channels (a rule that names its own channels keeps them). ``digest``, when
+    set, is a local time of day (``"08:00"``): the owner's reminders are then gathered
+    and sent once a day at that time, one message per channel. ``quiet_hours`` are time
+    ranges (``"22:00-07:00"``) in the owner's time zone when no reminder goes out, on top
+    of the rule pack's quiet hours.
+    """
+
+    id: str
+    timezone: str | None = None
+    country: str | None = None
+    subdivision: str | None = None
+    channels: tuple[str, ...] | None = None
+    digest: str | None = None
+    quiet_hours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone connected to an application; ``name`` is unique within it.
+
+    The fields after ``phone`` keep what a business card (a vCard) says, so that a card
+    imported and exported again loses nothing: ``name_parts`` are the structured name
+    (family, given, additional, prefixes, suffixes), ``organization`` the company then
+    its units, ``address`` the seven parts of a postal address (PO box, extended,
+    street, locality, region, postal code, country), ``other_emails`` and
+    ``other_phones`` those beyond the first.
+    """
+
+    name: str
+    role: str  # interviewer, referral, reference, recruiter, or a role the pack adds
+    title: str = ""
+    email: str = ""
+    phone: str = ""
+    organization: tuple[str, ...] = ()
+    name_parts: tuple[str, ...] = ()
+    address: tuple[str, ...] = ()
+    note: str = ""
+    other_emails: tuple[str, ...] = ()
+    other_phones: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contact as a JSON object, the one form every store, export and history
+        entry uses: the five first fields always, a business card's when set (so the
+        object of a contact without them is what it always was)."""
+        out: dict[str, Any] = {"name": self.name, "role": self.role, "title": self.title,
+                               "email": self.email, "phone": self.phone}
+        for name in _CARD_LISTS:
+            value = getattr(self, name)
+            if value:
+                out[name] = list(value)
+        if self.note:
+            out["note"] = self.note
+        return out
+
+    @classmethod
+    def from_dict(cls, fields: Mapping[str, Any]) -> Contact:
+        """A contact from the object ``to_dict`` writes (lists become tuples)."""
+        values = dict(fields)
+        for name in _CARD_LISTS:
+            if name in values:
+                values[name] = tuple(values[name])
+        return cls(**values)
+
+
+# The fields of a business card that hold several values (see Contact).
+_CARD_LISTS = ("organization", "name_parts", "address", "other_emails", "other_phones")
+
+
+@dataclass(frozen=True)
+class Application:
+    """One job application: where it stands and what is known about it.
+
+    ``facts`` hold text as recorded (ISO 8601 for instants and dates); the rule pack's
+    fact declarations say how to read each one. ``version`` grows with every commit and
+    guards against two writers changing the same application at once.
+    """
+
+    id: str
+    owner: str
+    company: str
+    role: str
+    state: str
+    facts: dict[str, str] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+    created_at: datetime | None = None
+    version: int = 0
+
+    def contact(self, name: str) -> Contact | None:
+        for c in self.contacts:
+            if c.name == name:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One thing that happened to an application, in the order it happened.
+
+    ``seq`` is the entry's position in its application's history (0, 1, 2, ...).
+    ``name`` is the event for ``event``, the rule or transition for ``transition`` and
+    ``notified``; ``skipped`` notes a timed transition whose guard said no. ``key`` is an idempotency key: for an event, the caller's; for a
+    notification, the notification's own.
+    """
+
+    application_id: str
+    seq: int
+    at: datetime
+    kind: HistoryKind
+    name: str
+    contact: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    key: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """Something due later for one application; derived from the rules, never the truth.
+
+    ``key`` is stable: the same rule, contact, state entry and occurrence always give the
+    same key, so recomputing the plan finds the same timers and a notification it fires
+    carries the same idempotency key however often it is recomputed.
+    """
+
+    application_id: str
+    owner: str
+    key: str
+    rule: str
+    action: TimerAction
+    fire_at: datetime
+    due_at: datetime | None = None
+    contact: str | None = None
+    target: str | None = None  # the state a transition timer moves to
+    occurrence: int = 0
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A reminder to deliver: what it says, to whom, and its idempotency key."""
+
+    key: str
+    application_id: str
+    owner: str
+    rule: str
+    created_at: datetime
+    subject: str
+    body: str
+    due_at: datetime | None = None
+    contact: str | None = None
+    channels: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def held_until(self) -> datetime | None:
+        """When the outbox first tries it: the daily digest it waits for
+        (``data["digest_at"]``, ISO 8601), or None to send at once."""
+        text = self.data.get("digest_at")
+        return datetime.fromisoformat(text).astimezone(UTC) if isinstance(text, str) else None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification on its way through one channel (a row of the outbox)."""
+
+    notification: Notification
+    channel: str
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """An application as loaded for change: itself, its history and its armed timers."""
+
+    application: Application
+    history: tuple[HistoryEntry, ...]
+    timers: tuple[Timer, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything one event changes, committed in a single transaction.
+
+    ``application`` is the new row; ``expected_version`` is the version it was loaded at
+    (``None`` for a new application). The store writes the application with
+    ``version = expected_version + 1`` (or 1 when new) and raises ``ConflictError`` if the
+    stored version differs.
+    """
+
+    application: Application
+    expected_version: int | None
+    history: tuple[HistoryEntry, ...] = ()
+    timers_removed: tuple[str, ...] = ()  # timer keys
+    timers_added: tuple[Timer, ...] = ()  # inserted, or replacing a timer with the same key
+    notifications: tuple[Notification, ...] = ()  # one outbox row per channel, pending
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    """One worker as the store last saw it, and the work it holds now."""
+
+    id: str
+    seen_at: datetime | None  # its last heartbeat
+    timers: int = 0  # due timers it has claimed and not finished
+    deliveries: int = 0  # outbox rows it has claimed and not finished
+
+
+@dataclass(frozen=True)
+class WorkStatus:
+    """The work queue at one instant: what is due, held, retrying and dead."""
+
+    at: datetime
+    due_timers: int  # due and free for any worker to claim
+    held_timers: int  # claimed, lease not ended
+    due_deliveries: int  # pending outbox rows due and free to claim
+    held_deliveries: int  # claimed by a worker, lease not ended
+    retrying: int  # pending rows with at least one failed attempt
+    dead: int  # gave up; kept for `followup outbox --retry`
+    workers: tuple[WorkerStatus, ...] = ()
+
+
+_Record = TypeVar("_Record")
+
+
+def replaced(record: _Record, **changes: Any) -> _Record:
+    """``dataclasses.replace(record, **changes)`` without its field walk and the frozen
+    ``__init__`` (which sets each field through ``object.__setattr__``): copying the
+    fields' dict is all that ``__init__`` would do, since these records have no
+    ``__post_init__``, at a sixth of the cost. The engine and the stores make several per
+    change."""
+    if not hasattr(record, "__dict__"):  # pragma: no cover - should the model grow slots
+        return replace(record, **changes)  # type: ignore[type-var]
+    new = object.__new__(type(record))
+    fields = new.__dict__
+    fields.update(record.__dict__)
+    fields.update(changes)
+    return new

@@ -1,0 +1,149 @@
+"""Facts as recorded (text) and as the rules read them (typed), and the context that
+conditions and templates see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from followup.errors import InvalidFact
+from followup.language.pack import FactSpec, RulePack
+from followup.model import Application, Contact
+from followup.timing.calendar import WorkCalendar
+
+__all__ = ["build_context", "contact_view", "normalize_fact", "read_fact"]
+
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off", ""}
+
+
+def normalize_fact(spec: FactSpec | None, name: str, value: object, calendar: WorkCalendar) -> str:
+    """The text to store for a fact, checked against its declared type.
+
+    Datetimes without an offset are read in the owner's time zone and stored in UTC;
+    dates are stored as YYYY-MM-DD. Raises ``InvalidFact`` with the expected form.
+    """
+    kind = spec.type if spec else "text"
+    text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+    try:
+        if kind == "datetime":
+            instant = value if isinstance(value, datetime) else datetime.fromisoformat(text.strip())
+            if instant.tzinfo is None:
+                instant = calendar.to_utc(instant)
+            return instant.astimezone(UTC).isoformat()
+        if kind == "date":
+            if isinstance(value, datetime):
+                return value.date().isoformat()
+            return date.fromisoformat(text.strip()).isoformat()
+        if kind == "bool":
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            low = text.strip().lower()
+            if low in _TRUE:
+                return "true"
+            if low in _FALSE:
+                return "false"
+            raise ValueError(text)
+        if kind == "number":
+            float(text)
+            return text.strip()
+    except ValueError:
+        expected = {
+            "datetime": "a date and time such as 2026-12-23T15:00 (the owner's time zone) or "
+            "2026-12-23T15:00-05:00",
+            "date": "a date such as 2027-01-08",
+            "bool": "true or false",
+            "number": "a number such as 3 or 2.5",
+        }[kind]
+        raise InvalidFact(f"fact {name!r} must be {expected}, not {text!r}") from None
+    return text
+
+
+_READ: dict[tuple[str, str], date] = {}
+
+
+def read_fact(spec: FactSpec | None, text: str | None) -> Any:
+    """A stored fact's typed value (``None`` when not recorded)."""
+    if text is None:
+        return None
+    kind = spec.type if spec else "text"
+    if kind == "datetime" or kind == "date":
+        # Plans read the same stored instants over and over; the values are immutable.
+        found = _READ.get((kind, text))
+        if found is None:
+            found = datetime.fromisoformat(text) if kind == "datetime" else date.fromisoformat(text)
+            if len(_READ) >= 8192:
+                _READ.clear()
+            _READ[kind, text] = found
+        return found
+    if kind == "bool":
+        return text == "true"
+    if kind == "number":
+        number = float(text)
+        return int(number) if number.is_integer() else number
+    return text
+
+
+def contact_view(contact: Contact | None) -> dict[str, str] | None:
+    if contact is None:
+        return None
+    return {
+        "name": contact.name,
+        "title": contact.title,
+        "role": contact.role,
+        "email": contact.email,
+        "phone": contact.phone,
+    }
+
+
+def _count_roles(pack: RulePack, contacts: tuple[Contact, ...]) -> dict[str, int]:
+    """Contacts per role: the roles seen, in order, then the pack's others at 0."""
+    count: dict[str, int] = {}
+    for c in contacts:
+        count[c.role] = count.get(c.role, 0) + 1
+    for role in pack.roles:
+        count.setdefault(role, 0)
+    return count
+
+
+def build_context(
+    pack: RulePack,
+    app: Application,
+    calendar: WorkCalendar,
+    *,
+    contact: Contact | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a condition or template sees: facts by name (``None`` when unknown), the
+    application, its contacts, ``count.ROLE`` and, in a per-contact rule, ``contact``.
+    Instants appear in the owner's local time."""
+    facts: dict[str, Any] = {}
+    for name in pack.facts:
+        facts[name] = None
+    for name, text in app.facts.items():
+        value = read_fact(pack.facts.get(name), text)
+        if isinstance(value, datetime):
+            value = value.astimezone(calendar.tz)
+        facts[name] = value
+    context: dict[str, Any] = dict(facts)
+    context.update(
+        facts=facts,
+        application={
+            "id": app.id,
+            "owner": app.owner,
+            "company": app.company,
+            "role": app.role,
+            "state": app.state,
+        },
+        state=app.state,
+        contacts=[contact_view(c) for c in app.contacts],
+        count=_count_roles(pack, app.contacts),
+        contact=contact_view(contact),
+        rule=None,
+        due=None,
+        at=None,
+    )
+    if extra:
+        context.update(extra)
+    return context

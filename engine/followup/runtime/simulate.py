@@ -1,0 +1,179 @@
+"""The dry run: what would happen after a hypothetical interview, as a timeline.
+
+It runs the real engine on an in-memory store with a fake clock, stepping from one due
+timer or recorded event to the next, so the timeline is exactly what ``followup run``
+would do. Each entry follows the contract in DESIGN.md: ``at``, ``due``, ``rule``,
+``action``, ``state``, ``contact`` (and a few more keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from followup.errors import InputError
+from followup.language.pack import RulePack
+from followup.model import Contact
+from followup.runtime.engine import Engine, Outcome
+from followup.store import MemoryStore
+from followup.timing.calendar import WorkCalendar
+from followup.timing.clock import FakeClock
+
+__all__ = ["PlannedEvent", "TimelineEntry", "simulate"]
+
+_OWNER = "simulation"
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """An event the person is assumed to record at ``at``."""
+
+    at: datetime
+    name: str
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str  # start, event, notify, transition, cancel
+    state: str
+    rule: str | None = None
+    due: datetime | None = None
+    contact: str | None = None
+    event: str | None = None
+    subject: str | None = None
+    detail: str | None = None
+
+    def to_json(self, calendar: WorkCalendar) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "at": calendar.local(self.at).isoformat(),
+            "due": calendar.local(self.due).isoformat() if self.due else None,
+            "rule": self.rule,
+            "action": self.action,
+            "state": self.state,
+            "contact": self.contact,
+        }
+        if self.event is not None:
+            out["event"] = self.event
+        if self.subject is not None:
+            out["subject"] = self.subject
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass
+class Simulation:
+    calendar: WorkCalendar
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    state: str = ""  # the application's state as the timeline is built
+
+
+def simulate(
+    pack: RulePack,
+    *,
+    interviewed: datetime,
+    timezone: str | None = None,
+    country: str | None = None,
+    subdivision: str | None = None,
+    until: datetime | None = None,
+    contacts: Sequence[Contact] = (),
+    facts: Mapping[str, object] | None = None,
+    events: Iterable[PlannedEvent] = (),
+    company: str = "Example Corp",
+    role: str = "the role",
+) -> Simulation:
+    """Run the rules over a hypothetical interview and return the timeline.
+
+    ``interviewed`` may be naive (read in ``timezone``). ``until`` defaults to 180 days
+    after the interview.
+    """
+    engine = Engine(rules=pack, store=MemoryStore(), clock=FakeClock(datetime(2000, 1, 1, tzinfo=UTC)),
+                    channels=[])
+    engine.set_owner(_OWNER, timezone=timezone, country=country, subdivision=subdivision)
+    calendar = engine.calendar(_OWNER)
+    start = interviewed if interviewed.tzinfo else calendar.to_utc(interviewed)
+    end = until or (start + timedelta(days=180))
+    if end.tzinfo is None:
+        end = calendar.to_utc(end)
+    clock = engine.clock
+    assert isinstance(clock, FakeClock)
+    clock.set(start)
+    all_facts: dict[str, object] = {"interviewed_at": start, **(facts or {})}
+    if "interviewed_at" not in pack.facts:
+        all_facts.pop("interviewed_at")
+    sim = Simulation(calendar=calendar)
+    outcome = engine.add(owner=_OWNER, company=company, role=role, facts=all_facts,
+                          contacts=contacts, id="sim")
+    sim.timeline.append(TimelineEntry(at=start, action="start", state=pack.initial))
+    _collect(sim, outcome, start, skip_created=True)
+    app_id = outcome.application.id
+    sim.state = outcome.application.state
+    pending = sorted(events, key=lambda e: e.at)
+    for e in pending:
+        if e.at.tzinfo is None:
+            raise InputError(f"event {e.name!r} at {e.at} needs a time zone")
+        if e.at < start:
+            raise InputError(f"event {e.name!r} at {calendar.local(e.at).isoformat()} comes "
+                             "before the interview: a dry run starts at the interview")
+    ran_at: datetime | None = None
+    for _ in range(100_000):
+        timers = engine.store.timers(owner=_OWNER)  # the application's and the owner's
+        next_timer = timers[0].fire_at if timers else None
+        if next_timer is not None and next_timer <= clock.now() and ran_at == clock.now():
+            # Still due after a pass at this very time: it waits for the send window.
+            next_timer = calendar.next_send_time(clock.now() + timedelta(minutes=1))
+        next_event = pending[0].at if pending else None
+        if next_timer is None and next_event is None:
+            break
+        if next_event is not None and (next_timer is None or next_event <= next_timer):
+            if next_event > end:
+                break
+            planned = pending.pop(0)
+            clock.set(max(planned.at, clock.now()))
+            out = engine.record(app_id, planned.name, contact=planned.contact, at=planned.at)
+            ran_at = None  # the event may have armed something due at once
+            _collect(sim, out, clock.now())
+        else:
+            assert next_timer is not None
+            if next_timer > end:
+                break
+            clock.set(max(next_timer, clock.now()))
+            report = engine.run_due(clock.now(), deliver=False)
+            ran_at = clock.now()
+            for out in report.outcomes:
+                _collect(sim, out, clock.now())
+            for note in report.owner_notifications:
+                sim.timeline.append(TimelineEntry(at=note.created_at, action="notify",
+                                                  state=sim.state, rule=note.rule,
+                                                  subject=note.subject))
+    return sim
+
+
+def _collect(sim: Simulation, outcome: Outcome, now: datetime, *, skip_created: bool = False) -> None:
+    notes = {n.key: n for n in outcome.notifications}
+    for h in outcome.entries:
+        if h.to_state is not None:
+            sim.state = h.to_state
+        current = sim.state
+        if h.kind == "created" and skip_created:
+            continue
+        if h.kind == "event":
+            sim.timeline.append(TimelineEntry(at=h.at, action="event", state=current,
+                                              event=h.name, contact=h.contact))
+        elif h.kind == "transition":
+            sim.timeline.append(TimelineEntry(at=h.at, action="transition", state=current,
+                                              rule=h.name))
+        elif h.kind == "notified" and h.key in notes:
+            n = notes[h.key]
+            sim.timeline.append(TimelineEntry(at=h.at, action="notify", state=current,
+                                              rule=h.name, due=n.due_at, contact=h.contact,
+                                              subject=n.subject))
+    final = outcome.application.state
+    for t in outcome.cancelled:
+        sim.timeline.append(TimelineEntry(
+            at=now, action="cancel", state=final, rule=t.rule, due=t.due_at, contact=t.contact,
+            detail=f"would have fired {sim.calendar.local(t.fire_at).isoformat()}"))

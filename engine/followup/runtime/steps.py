@@ -1,0 +1,160 @@
+"""The steps a change is made of: recording an event, setting facts, adding a contact.
+
+A step takes the application, its history (which it may append to) and the time, and
+returns the application as it leaves it, or ``None`` when it changes nothing (a repeat).
+``Engine`` runs a change's steps in order on a freshly loaded application, then settles
+and commits the result; if another writer got there first, it loads and runs them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from followup.errors import InputError, InvalidEvent
+from followup.language.pack import RulePack
+from followup.language.sandbox import ExpressionError
+from followup.model import Application, Contact, HistoryEntry, replaced
+from followup.runtime.facts import build_context, normalize_fact
+from followup.runtime.machine import StateMachine
+from followup.runtime.planner import entries_of
+from followup.timing.calendar import WorkCalendar
+
+__all__ = [
+    "Step",
+    "already_done",
+    "contact_step",
+    "event_step",
+    "facts_step",
+    "merge_contacts",
+    "moved",
+]
+
+Step = Callable[[Application, list[HistoryEntry], datetime], Application | None]
+
+
+def event_step(pack: RulePack, machine: StateMachine,
+               calendar_of: Callable[[str], WorkCalendar], event: str, *,
+               contact: str | None, at: datetime | None, key: str | None) -> Step:
+    """Recording ``event`` (about ``contact``, at ``at``, once per ``key``)."""
+    spec = pack.events.get(event)
+    if spec is None:
+        machine.apply(pack.initial, event)  # raises UnknownEvent
+        raise AssertionError("unreachable")
+    if at is not None and at.tzinfo is None:
+        raise InputError(f"the time of an event must carry a time zone: {at!r}")
+
+    def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+        when = at or now
+        if key is not None and any(h.key == key for h in history if h.kind == "event"):
+            return None
+        if spec.per_contact:
+            names = ", ".join(c.name for c in app.contacts) or "none recorded yet"
+            if contact is None:
+                raise InvalidEvent(f"{event!r} is about one contact: say which "
+                                   f"(contacts: {names})")
+            person = app.contact(contact)
+            if person is None:
+                raise InvalidEvent(f"no contact named {contact!r} on this application "
+                                   f"(contacts: {names})")
+            if spec.role is not None and person.role != spec.role:
+                raise InvalidEvent(f"{event!r} is for a {spec.role}; {contact!r} is a "
+                                   f"{person.role}")
+            # A repeat within this round of the application (since it last entered
+            # its initial state, e.g. since it was reopened) changes nothing.
+            rounds = [e for e in entries_of(history) if e.state == pack.initial]
+            since = rounds[-1].seq if rounds else 0
+            if any(h.kind == "event" and h.name == event and h.contact == contact
+                   and h.seq >= since for h in history):
+                return None
+        elif contact is not None:
+            raise InvalidEvent(f"{event!r} is not about one contact: leave out the contact")
+        calendar = calendar_of(app.owner)
+        try:
+            new_state = machine.apply(
+                app.state, event, lambda: build_context(pack, app, calendar))
+        except InvalidEvent:
+            if already_done(history, event):
+                return None
+            raise
+        except ExpressionError as exc:
+            raise InvalidEvent(f"{event!r}: its condition failed: {exc}") from exc
+        if new_state is None:
+            raise InvalidEvent(f"{event!r} was refused by its condition "
+                               f"({spec.guard.source if spec.guard else ''})")
+        history.append(HistoryEntry(
+            application_id=app.id, seq=len(history), at=when.astimezone(now.tzinfo),
+            kind="event", name=event, contact=contact, from_state=app.state,
+            to_state=new_state if new_state != app.state else None, key=key,
+        ))
+        return moved(app, new_state)
+
+    return step
+
+def facts_step(pack: RulePack, calendar_of: Callable[[str], WorkCalendar],
+               facts: Mapping[str, object]) -> Step:
+    """Setting facts (``None`` removes one); recorded only when something changed."""
+    def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+        calendar = calendar_of(app.owner)
+        updated = dict(app.facts)
+        changes: dict[str, str | None] = {}
+        for name, value in facts.items():
+            if value is None:
+                if name in updated:
+                    del updated[name]
+                    changes[name] = None
+                continue
+            text = normalize_fact(pack.facts.get(name), name, value, calendar)
+            if updated.get(name) != text:
+                updated[name] = text
+                changes[name] = text
+        if not changes:
+            return None
+        history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
+                                    kind="facts", name="facts", data={"facts": changes}))
+        return replace(app, facts=updated)
+
+    return step
+
+def contact_step(pack: RulePack, contact: Contact) -> Step:
+    """Adding a contact, or updating the one of the same name."""
+    def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+        if app.contact(contact.name) == contact:
+            return None
+        contacts = merge_contacts(pack, app.contacts, [contact], replace_existing=True)
+        history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
+                                    kind="contact", name="contact", contact=contact.name,
+                                    data=contact.to_dict()))
+        return replace(app, contacts=contacts)
+
+    return step
+
+def already_done(history: list[HistoryEntry], event: str) -> bool:
+    """Whether ``event`` is what last moved the application into its state."""
+    for h in reversed(history):
+        if h.to_state is not None:
+            return h.kind == "event" and h.name == event
+    return False
+
+
+def merge_contacts(pack: RulePack, existing: Iterable[Contact], new: Iterable[Contact], *,
+                   replace_existing: bool = False) -> tuple[Contact, ...]:
+    """``existing`` with ``new`` added (or, with ``replace_existing``, replacing the one of
+    the same name); refuses a nameless contact, an unknown role or a name given twice."""
+    out = {c.name: c for c in existing}
+    for c in new:
+        if not c.name.strip():
+            raise InputError("a contact needs a name")
+        if c.role not in pack.roles:
+            raise InputError(f"contact {c.name!r} has the unknown role {c.role!r}: "
+                             f"roles are {', '.join(pack.roles)}")
+        if c.name in out and not replace_existing:
+            raise InputError(f"two contacts are named {c.name!r}: names must be unique")
+        out[c.name] = c
+    return tuple(out.values())
+
+
+def moved(app: Application, state: str) -> Application:
+    """``app`` in ``state``."""
+    return replaced(app, state=state)
