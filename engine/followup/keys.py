@@ -12,7 +12,8 @@ often the plan is recomputed:
 - a rule over all of one owner's applications (``keep-looking``): the owner, the rule
   and the local date it fires;
 - the marker that has the next pass re-plan an owner's applications that look at the
-  others (``replan``): the owner.
+  others (``replan``): the owner; or one application to re-plan (written by stores
+  before version 0.2, and read still).
 
 The text of a key (``str(key)``) is what a store keeps and what a channel receives as
 the idempotency key. Its parts are joined with ``/``; inside a part, ``%``, ``/``, a
@@ -102,10 +103,10 @@ class TimerKey:
         return cls("owner", rule, owner=owner, day=day)
 
     @classmethod
-    def replan(cls, owner: str) -> TimerKey:
+    def replan(cls, owner: str = "", *, application_id: str = "") -> TimerKey:
         """The key of the marker that has the next pass re-plan ``owner``'s applications
-        whose rules look at the others."""
-        return cls("replan", "replan", owner=owner)
+        whose rules look at the others, or the one application ``application_id``."""
+        return cls("replan", "replan", owner=owner, application_id=application_id)
 
     def __str__(self) -> str:
         e = escape_part
@@ -116,6 +117,8 @@ class TimerKey:
                     f"{self.occurrence}")
         if self.kind == "owner":
             return f"{_OWNER}/{e(self.owner)}/{e(self.name)}/{e(self.day)}"
+        if self.application_id:
+            return f"{e(self.application_id)}/replan"
         return f"{_OWNER}/{e(self.owner)}/replan"
 
     @classmethod
@@ -138,6 +141,8 @@ class TimerKey:
                           day=unescape_part(parts[3]))
             elif len(parts) == 3 and parts[0] == _OWNER and parts[2] == "replan":
                 key = cls.replan(unescape_part(parts[1]))
+            elif len(parts) == 2 and parts[1] == "replan":
+                key = cls.replan(application_id=unescape_part(parts[0]))
             else:
                 raise ValueError("not the shape of a key")
         except ValueError as exc:
