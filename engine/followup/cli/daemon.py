@@ -125,8 +125,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _print_problems(report: RunReport) -> None:
     for app_id, error in report.errors.items():
         print(f"followup: application {app_id} could not be advanced: {error}", file=sys.stderr)
-    for row, error in report.delivery.failed + report.delivery.dead:
-        print(f"followup: {row.channel} failed for {row.notification.key}: {error}",
+    for row in report.delivery.failed + report.delivery.dead:
+        print(f"followup: {row.channel} failed for {row.notification.key}: {row.last_error}",
               file=sys.stderr)
 
 

@@ -23,25 +23,35 @@ from datetime import datetime, timedelta
 
 from followup.delivery.channels import Channel, ChannelRegistry
 from followup.delivery.digest import gather
-from followup.model import Delivery
+from followup.model import Delivery, replaced
 from followup.store import Store
 
-__all__ = ["DeliveryReport", "Dispatcher", "backoff"]
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "MAX_ATTEMPTS", "DeliveryReport", "Dispatcher",
+           "backoff"]
+
+# The retry schedule, stated here and nowhere else (docs/plugins.md shows it worked out,
+# and a test holds the two together): a row is tried at most MAX_ATTEMPTS times; the wait
+# before retry n is between half and all of min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (n - 1)).
+MAX_ATTEMPTS = 12
+BACKOFF_BASE = 30.0  # seconds
+BACKOFF_CAP = 6 * 3600.0  # seconds
 
 
 @dataclass
 class DeliveryReport:
-    """What one pass over the outbox did."""
+    """What one pass over the outbox did: each row tried, as the store holds it after
+    the attempt (``status``, ``attempts``, ``last_error``, ``next_attempt_at`` and
+    ``delivered_at`` as written), in the list of how it ended."""
 
     delivered: list[Delivery] = field(default_factory=list)
-    failed: list[tuple[Delivery, str]] = field(default_factory=list)  # will be retried
-    dead: list[tuple[Delivery, str]] = field(default_factory=list)  # gave up
+    failed: list[Delivery] = field(default_factory=list)  # will be retried; see last_error
+    dead: list[Delivery] = field(default_factory=list)  # gave up after MAX_ATTEMPTS
 
     def __bool__(self) -> bool:
         return bool(self.delivered or self.failed or self.dead)
 
 
-def backoff(attempt: int, *, base: float = 30.0, cap: float = 6 * 3600.0,
+def backoff(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP,
             rng: random.Random | None = None) -> timedelta:
     """The wait before retry number ``attempt`` (1, 2, ...): exponential, capped, with
     full jitter in its upper half so that retries of many rows spread out."""
@@ -53,7 +63,7 @@ def backoff(attempt: int, *, base: float = 30.0, cap: float = 6 * 3600.0,
 class Dispatcher:
     """Sends the outbox's pending rows through the registered channels."""
 
-    def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = 12,
+    def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = MAX_ATTEMPTS,
                  batch: int = 100, timeout: float = 30.0, worker: str = "dispatcher",
                  on_delivered: Callable[[Delivery], object] | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -144,19 +154,14 @@ class Dispatcher:
             error = self._send(channel, message)
         if error is None:
             for row in rows:
-                self.store.mark_delivered(row.notification.key, row.channel, at=now)
-                report.delivered.append(row)
-                if self.on_delivered is not None:
-                    self.on_delivered(row)
+                self._delivered(row, now, report)
             return
         error = f"the digest of {len(rows)} reminders failed: {error}"
         attempts = max(row.attempts for row in rows) + 1
         dead = attempts >= self.max_attempts
         next_at = None if dead else now + backoff(attempts)
         for row in rows:
-            self.store.mark_failed(row.notification.key, row.channel, error=error,
-                                   next_attempt_at=next_at, dead=dead)
-            (report.dead if dead else report.failed).append((row, error))
+            self._failed(row, error, next_at, dead, report)
 
     def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
         channel = self.channels.get(row.channel)
@@ -166,18 +171,32 @@ class Dispatcher:
             error = f"no channel named {row.channel!r} is loaded (loaded: {loaded})"
         else:
             error = self._send(channel, row)
-        key = row.notification.key
         if error is None:
-            self.store.mark_delivered(key, row.channel, at=now)
-            report.delivered.append(row)
-            if self.on_delivered is not None:
-                self.on_delivered(row)
+            self._delivered(row, now, report)
             return
-        attempts = row.attempts + 1
-        dead = attempts >= self.max_attempts
-        next_at = None if dead else now + backoff(attempts)
-        self.store.mark_failed(key, row.channel, error=error, next_attempt_at=next_at, dead=dead)
-        (report.dead if dead else report.failed).append((row, error))
+        dead = row.attempts + 1 >= self.max_attempts
+        next_at = None if dead else now + backoff(row.attempts + 1)
+        self._failed(row, error, next_at, dead, report)
+
+    # The row as the store holds it after ``mark_delivered`` / ``mark_failed`` (see the
+    # Store protocol): the report and the ``followup_delivered`` observers see that, not
+    # the row as it was claimed before the attempt.
+
+    def _delivered(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
+        self.store.mark_delivered(row.notification.key, row.channel, at=now)
+        done = replaced(row, status="delivered", attempts=row.attempts + 1,
+                        next_attempt_at=None, delivered_at=now)
+        report.delivered.append(done)
+        if self.on_delivered is not None:
+            self.on_delivered(done)
+
+    def _failed(self, row: Delivery, error: str, next_at: datetime | None, dead: bool,
+                report: DeliveryReport) -> None:
+        self.store.mark_failed(row.notification.key, row.channel, error=error,
+                               next_attempt_at=next_at, dead=dead)
+        tried = replaced(row, status="dead" if dead else "pending", attempts=row.attempts + 1,
+                         next_attempt_at=next_at, last_error=error)
+        (report.dead if dead else report.failed).append(tried)
 
 
 def _describe(exc: BaseException) -> str:

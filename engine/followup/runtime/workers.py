@@ -97,11 +97,11 @@ class Worker:
             log.warning("application could not be advanced",
                         extra={"worker": self.engine.worker, "application": app_id,
                                "error": error})
-        for row, error in delivery.failed + delivery.dead:
+        for row in delivery.failed + delivery.dead:
             log.warning("delivery failed", extra={
                 "worker": self.engine.worker, "channel": row.channel,
-                "key": row.notification.key, "error": error,
-                "dead": (row, error) in delivery.dead})
+                "key": row.notification.key, "error": row.last_error,
+                "dead": row.status == "dead"})
         if self.on_report is not None:
             self.on_report(report)
         return report
