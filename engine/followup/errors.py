@@ -17,13 +17,18 @@
 
 Errors from libraries we use (yaml, sqlite3, transitions, zoneinfo) never cross our
 boundary untranslated; the original is kept as ``__cause__``.
+
+A message that names something unknown offers the closest known name with ``suggest``,
+so every "did you mean" reads the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "CalendarError",
     "ConflictError",
     "FollowupError",
     "InputError",
@@ -36,6 +41,7 @@ __all__ = [
     "StoreError",
     "UnknownApplication",
     "UnknownEvent",
+    "suggest",
 ]
 
 
@@ -73,6 +79,10 @@ class InputError(FollowupError):
     """Something a caller passed in cannot be used as it is."""
 
 
+class CalendarError(InputError, ValueError):
+    """A time zone, country, subdivision, duration or time of day that cannot be used."""
+
+
 class UnknownApplication(InputError):
     """No application with the given id exists (in the caller's owner scope)."""
 
@@ -103,3 +113,21 @@ class SchemaError(StoreError):
 
 class PluginError(FollowupError):
     """A plugin could not be loaded, or a channel is misconfigured."""
+
+
+def suggest(word: str, choices: Iterable[str], *, prefix: str = "") -> str:
+    """The "did you mean" for an unknown ``word``: `` (did you mean 'x'?)`` with the
+    closest of ``choices``, or "" when none is close. Case is ignored when comparing and
+    kept when shown; ``prefix`` goes before the choice shown (``*`` for a YAML alias,
+    ``count.`` for a field of ``count``). Put it right after the word in the message.
+
+    >>> "unknown state 'thankd'" + suggest("thankd", ["interviewed", "thanked"])
+    "unknown state 'thankd' (did you mean 'thanked'?)"
+    """
+    import difflib  # only when a message needs it: everything imports this module
+
+    spelled: dict[str, str] = {}
+    for choice in choices:
+        spelled.setdefault(choice.lower(), choice)
+    close = difflib.get_close_matches(word.lower(), list(spelled), n=1)
+    return f" (did you mean {prefix + spelled[close[0]]!r}?)" if close else ""

@@ -54,7 +54,9 @@ rules:
   - name: thank-you-notes
     whlie: interviewed
 """)
-    assert found.startswith(f"{tmp_path / 'mine.yaml'}:5:5: unknown key 'whlie': did you mean 'while'?")
+    assert found.startswith(
+        f"{tmp_path / 'mine.yaml'}:5:5: unknown key 'whlie' (did you mean 'while'?): remove it, "
+        "or use one allowed here: ")
     assert found.endswith("(at rules[0].whlie)")
 
 
@@ -173,7 +175,7 @@ rules:
     if: "count.intervewer == 0"
 """)
     assert ":5:9:" in found and "count.intervewer, which does not exist" in found
-    assert "did you mean count.interviewer?" in found
+    assert "does not exist (did you mean 'count.interviewer'?): count has interviewer," in found
 
 
 def test_calendar_problems_point_at_the_extending_file(tmp_path: Path) -> None:

@@ -146,7 +146,8 @@ def test_a_long_value_is_shortened() -> None:
 def test_an_unknown_key_is_reported_at_the_key_with_a_suggestion() -> None:
     problem = only("rules:\n  - name: x\n    whlie: interviewed\n", PACK)
     assert problem.message == (
-        "unknown key 'whlie': did you mean 'while'? (allowed here: at, done_by, due, name, while)"
+        "unknown key 'whlie' (did you mean 'while'?): remove it, or use one allowed here: at, "
+        "done_by, due, name, while"
     )
     assert (problem.line, problem.column, problem.path) == (3, 5, "rules[0].whlie")
 
@@ -165,7 +166,8 @@ def test_unknown_keys_name_the_patterns_that_are_allowed_too() -> None:
         "patternProperties": {"^x-": {}},
     }
     assert message("nmae: a\n", schema) == (
-        "unknown key 'nmae': did you mean 'name'? (allowed here: name, or a key matching ^x-)"
+        "unknown key 'nmae' (did you mean 'name'?): remove it, or use one allowed here: name, or "
+        "a key matching ^x-"
     )
     assert message("a: 1\n", {"additionalProperties": False}) == (
         "unknown key 'a': this mapping takes no keys; remove it"
@@ -191,7 +193,7 @@ def test_additional_properties_can_be_a_schema() -> None:
     problem = only("when: date\nwhy: txet\n", schema)
     assert (
         problem.message
-        == "'txet' is not allowed here: expected one of date, text; did you mean text?"
+        == "'txet' is not allowed here (did you mean 'text'?): expected one of date, text"
     )
     assert (problem.line, problem.column, problem.path) == (2, 6, "why")
 
@@ -216,7 +218,7 @@ def test_property_names_are_checked_at_the_key() -> None:
     assert (problem.line, problem.column, problem.path) == (2, 1, '["Bad Name"]')
     days = {"type": "object", "propertyNames": {"enum": ["mon", "tue"]}}
     assert message("mon: 1\nTue: 2\n", days) == (
-        "key 'Tue' is not allowed here: expected one of mon, tue; did you mean tue?"
+        "key 'Tue' is not allowed here (did you mean 'tue'?): expected one of mon, tue"
     )
 
 
@@ -262,7 +264,7 @@ def test_enum_lists_the_choices_and_suggests_one() -> None:
     days = prop({"enum": ["mon", "tue", "wed", "thu", "fri"]})
     problem = only("v: fri day\n", days)
     assert problem.message == (
-        "'fri day' is not allowed here: expected one of mon, tue, wed, thu, fri; did you mean fri?"
+        "'fri day' is not allowed here (did you mean 'fri'?): expected one of mon, tue, wed, thu, fri"
     )
     assert message("v: sunday\n", days) == (
         "'sunday' is not allowed here: expected one of mon, tue, wed, thu, fri"
@@ -407,7 +409,7 @@ def test_ref_follows_local_pointers_and_recursive_schemas() -> None:
     }
     problem = only("name: a\nchild:\n  child:\n    nmae: c\n", tree)
     assert problem.path == "child.child.nmae"
-    assert problem.message.startswith("unknown key 'nmae': did you mean 'name'?")
+    assert problem.message.startswith("unknown key 'nmae' (did you mean 'name'?): ")
 
 
 @pytest.mark.parametrize(

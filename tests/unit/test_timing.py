@@ -131,7 +131,7 @@ def test_parse_weekdays() -> None:
     assert parse_weekdays(["mon-fri"]) == {0, 1, 2, 3, 4}
     assert parse_weekdays("fri, sat") == {4, 5}  # one string is one item, not letters
     assert parse_weekdays([]) == frozenset()
-    with pytest.raises(CalendarError, match=r"unknown weekday 'fryday' .* did you mean 'friday'"):
+    with pytest.raises(CalendarError, match=r"unknown weekday 'fryday' \(did you mean 'friday'\?\) in 'fryday': use mon,"):
         parse_weekdays(["mon", "fryday"])
 
 
@@ -142,9 +142,9 @@ def test_unknown_time_zone_suggests_close_matches() -> None:
     with pytest.raises(CalendarError) as info:
         WorkCalendar(timezone="America/New_Yrok")
     assert str(info.value).startswith(
-        "unknown time zone 'America/New_Yrok': did you mean 'America/New_York'"
+        "unknown time zone 'America/New_Yrok' (did you mean 'America/New_York'?): use an IANA "
     )
-    with pytest.raises(CalendarError, match=r"did you mean 'Europe/Berlin'\?"):
+    with pytest.raises(CalendarError, match=r"'europe/berlin' \(did you mean 'Europe/Berlin'\?\)"):
         WorkCalendar(timezone="europe/berlin")
     with pytest.raises(CalendarError, match="use an IANA name such as Europe/Berlin"):
         WorkCalendar(timezone="Mars/Olympus_Mons")
@@ -164,7 +164,7 @@ def test_unknown_country_and_subdivision() -> None:
     with pytest.raises(CalendarError) as info:
         WorkCalendar(country="DE", subdivision="BYX")
     assert str(info.value).startswith(
-        "unknown subdivision 'BYX' of DE: did you mean 'BY'? expected one of BB, BE, BW, BY,"
+        "unknown subdivision 'BYX' of DE (did you mean 'BY'?): expected one of BB, BE, BW, BY,"
     )
     with pytest.raises(CalendarError, match="without a country"):
         WorkCalendar(subdivision="NY")

@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from followup.errors import RulesError
-from followup.language._compilerbase import _At, _CompilerBase, _Entry, _entry, _hint
+from followup.errors import CalendarError, RulesError, suggest
+from followup.language._compilerbase import _At, _CompilerBase, _Entry, _entry
 from followup.language.pack import (
     CONTACT_ADDED,
     ENTERED,
@@ -30,7 +30,6 @@ from followup.language.pack import (
 )
 from followup.language.sandbox import Template
 from followup.timing.calendar import (
-    CalendarError,
     parse_time_of_day,
     parse_time_range,
     parse_weekdays,
@@ -320,7 +319,7 @@ class _Compiler(_CompilerBase):
                 fact = self.facts.get(o["if"])
                 if fact is None:
                     self.error(oat.sub("if"), f"unknown fact {o['if']!r}"
-                               f"{_hint(o['if'], self.facts)}; declare it under facts:")
+                               f"{suggest(o['if'], self.facts)}; declare it under facts:")
                 o_at = self.timespec(o["at"], oat.sub("at"))
                 o_due = self.timespec(o["due"], oat.sub("due")) if "due" in o else None
                 if o_at is not None:
@@ -400,7 +399,7 @@ class _Compiler(_CompilerBase):
             tname = notify["template"]
             if tname not in templates:
                 self.error(at.sub("template"), f"unknown template {tname!r}"
-                           f"{_hint(tname, templates)}; add it under templates:")
+                           f"{suggest(tname, templates)}; add it under templates:")
                 return None
             subject, body = templates[tname]
             if "subject" in notify or "body" in notify:

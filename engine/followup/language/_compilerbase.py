@@ -7,13 +7,12 @@ checked (a state, role or event name; a condition or template; a duration; a tim
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from followup.errors import Problem
+from followup.errors import CalendarError, Problem, suggest
 from followup.language.pack import CONTACT_ADDED, CREATED, ENTERED, EventSpec, FactSpec, TimeSpec
 from followup.language.sandbox import (
     Condition,
@@ -25,7 +24,7 @@ from followup.language.sandbox import (
 )
 from followup.language.yamlsource import Path as KeyPath
 from followup.language.yamlsource import Source
-from followup.timing.calendar import CalendarError, Duration, parse_duration
+from followup.timing.calendar import Duration, parse_duration
 
 _TIMESPEC = re.compile(r"^\s*(?:(?P<dur>.+?)\s+after\s+)?(?P<anchor>[a-z][a-z0-9_]*)\s*$")
 
@@ -77,7 +76,7 @@ class _CompilerBase:
 
     def state(self, name: str, at: _At) -> None:
         if name not in self.states:
-            self.error(at, f"unknown state {name!r}{_hint(name, self.states)}; states are "
+            self.error(at, f"unknown state {name!r}{suggest(name, self.states)}; states are "
                        f"{', '.join(self.states)} (add it under states: to define it)")
 
     def states_of(self, value: str | list[str], at: _At) -> tuple[str, ...]:
@@ -88,13 +87,13 @@ class _CompilerBase:
 
     def role(self, name: str, at: _At) -> None:
         if name not in self.roles:
-            self.error(at, f"unknown contact role {name!r}{_hint(name, self.roles)}; roles are "
+            self.error(at, f"unknown contact role {name!r}{suggest(name, self.roles)}; roles are "
                        f"{', '.join(self.roles)} (add it under roles: to define it)")
 
     def event(self, name: str, at: _At) -> EventSpec | None:
         spec = self.events.get(name)
         if spec is None:
-            self.error(at, f"unknown event {name!r}{_hint(name, self.events)}; events are "
+            self.error(at, f"unknown event {name!r}{suggest(name, self.events)}; events are "
                        f"{', '.join(self.events)} (add it under events: to define it)")
         return spec
 
@@ -136,7 +135,7 @@ class _CompilerBase:
             fact = self.facts.get(anchor)
             if fact is None:
                 self.error(at, f"{text!r} counts from {anchor!r}, which is neither a fact"
-                           f"{_hint(anchor, [*self.facts, ENTERED, CREATED, CONTACT_ADDED])} nor "
+                           f"{suggest(anchor, [*self.facts, ENTERED, CREATED, CONTACT_ADDED])} nor "
                            "'entered', 'created' or 'contact_added'; declare it under facts: "
                            "with type datetime or date")
                 return None
@@ -149,7 +148,3 @@ class _CompilerBase:
             return None
         return TimeSpec(text=text.strip(), anchor=anchor, offset=offset)
 
-
-def _hint(name: str, known: Mapping[str, Any] | list[str] | dict[str, Any]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from difflib import get_close_matches
 from typing import Any
+
+from followup.errors import suggest
 
 _ONE = {
     "string": "text",
@@ -100,17 +101,13 @@ def _choices(values: Sequence[Any], limit: int = 20) -> str:
 
 
 def _not_in_enum(value: Any, choices: Sequence[Any]) -> str:
-    if len(choices) == 1:
-        message = f"{_show(value)} is not allowed here: expected {_flow(choices[0])}"
-    else:
-        message = f"{_show(value)} is not allowed here: expected one of {_choices(choices)}"
     texts = [choice for choice in choices if isinstance(choice, str)]
+    hint = suggest(value, texts) if isinstance(value, str) else ""
+    expected = (f"expected {_flow(choices[0])}" if len(choices) == 1
+                else f"expected one of {_choices(choices)}")
+    message = f"{_show(value)} is not allowed here{hint}: {expected}"
     if isinstance(value, (bool, int, float)) and _scalar(value, quote=False) in texts:
         return f"{message}; put it in quotes to make it text"
-    if isinstance(value, str):
-        match = _suggest(value, texts)
-        if match is not None:
-            return f"{message}; did you mean {_flow(match)}?"
     return message
 
 
@@ -124,16 +121,8 @@ def _unknown_key(key: str, properties: Mapping[str, Any], patterns: Mapping[str,
         )
     if not listed:
         return f"unknown key '{key}': this mapping takes no keys; remove it"
-    match = _suggest(key, allowed)
-    if match is not None:
-        return f"unknown key '{key}': did you mean '{match}'? (allowed here: {listed})"
-    return f"unknown key '{key}': remove it, or use one allowed here: {listed}"
-
-
-def _suggest(word: str, options: Sequence[str]) -> str | None:
-    by_lower = {option.lower(): option for option in options}
-    close = get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[close[0]] if close else None
+    hint = suggest(key, allowed)
+    return f"unknown key '{key}'{hint}: remove it, or use one allowed here: {listed}"
 
 
 def _join(words: Sequence[str], last: str) -> str:

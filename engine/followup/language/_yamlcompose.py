@@ -10,12 +10,11 @@ inside the value it names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from difflib import get_close_matches
 from typing import Any
 
 import yaml
 
-from followup.errors import Problem
+from followup.errors import Problem, suggest
 from followup.language._yamlmarks import Mark, Path, _mark, format_path
 from followup.language._yamlproblems import _lines_phrase, _too_deep, _too_many
 
@@ -177,12 +176,11 @@ class _Composer:
     def _alias(self, name: str) -> None:
         node = self._anchors.get(name)
         if node is None:
-            close = get_close_matches(name, list(self._anchors), n=1)
-            hint = f"; did you mean '*{close[0]}'?" if close else ""
+            hint = suggest(name, self._anchors, prefix="*")
             raise _Stop(
                 self._problem(
-                    f"the alias '*{name}' has no anchor '&{name}' before it: put '&{name}' on "
-                    f"a value above this line, or check the spelling{hint}"
+                    f"the alias '*{name}' has no anchor '&{name}' before it{hint}: put "
+                    f"'&{name}' on a value above this line, or check the spelling"
                 )
             )
         if any(node is open_node for open_node in self._open):

@@ -28,6 +28,8 @@ import jinja2.visitor
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from followup.errors import suggest
+
 __all__ = [
     "Condition",
     "ExpressionError",
@@ -394,18 +396,15 @@ def _check_fields(
 ) -> None:
     """Refuse ``count.intervewer`` or ``application.compnay`` when the pack loads: for
     names whose fields are known, every field used must be one of them."""
-    import difflib
-
     for node in ast.find_all(jinja2.nodes.Getattr):
         if not isinstance(node.node, jinja2.nodes.Name) or node.node.name not in fields:
             continue
         allowed = fields[node.node.name]
         if node.attr in allowed:
             continue
-        close = difflib.get_close_matches(node.attr, list(allowed), n=1)
-        hint = f"did you mean {node.node.name}.{close[0]}? " if close else ""
+        hint = suggest(node.attr, allowed, prefix=f"{node.node.name}.")
         raise ExpressionError(
-            f"{what} uses {node.node.name}.{node.attr}, which does not exist: {hint}"
+            f"{what} uses {node.node.name}.{node.attr}, which does not exist{hint}: "
             f"{node.node.name} has {', '.join(sorted(allowed))}",
             line=node.lineno,
         )
@@ -418,16 +417,13 @@ def _check_filters(source: str, sandbox: Sandbox, what: str, *, wrap: bool = Fal
         ast = sandbox.env.parse("{{ (" + source + ") }}" if wrap else source)
     except jinja2.TemplateSyntaxError:
         return  # compiling reports it
-    import difflib
-
     for node in ast.find_all(jinja2.nodes.Filter):
         if node.name in sandbox.env.filters:
             continue
-        close = difflib.get_close_matches(node.name, list(sandbox.env.filters), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = suggest(node.name, sandbox.env.filters)
         added = ", ".join(sorted(sandbox.filters)) or "none"
         raise ExpressionError(
-            f"{what} uses the filter {node.name!r}, which does not exist: {hint}filters "
+            f"{what} uses the filter {node.name!r}, which does not exist{hint}: filters "
             f"from plugins: {added} (a plugin that is not loaded adds none: see "
             "followup plugins)",
             line=node.lineno,
@@ -438,13 +434,9 @@ def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     unknown = sorted(used - set(known))
     if not unknown:
         return
-    import difflib
-
     name = unknown[0]
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
     raise ExpressionError(
-        f"{what} uses unknown name {name!r}: {hint}"
+        f"{what} uses unknown name {name!r}{suggest(name, known)}: "
         f"known names are {', '.join(sorted(known))} (declare a new fact under facts:)"
     )
 

@@ -13,7 +13,6 @@ daylight-saving change or a date line never moves a deadline.
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
 
-from followup.errors import InputError
+from followup.errors import CalendarError, suggest
 
 __all__ = [
     "CalendarError",
@@ -34,10 +33,6 @@ __all__ = [
     "parse_time_range",
     "parse_weekdays",
 ]
-
-
-class CalendarError(InputError, ValueError):
-    """A time zone, country, subdivision, duration or time of day that cannot be used."""
 
 
 # --- durations ------------------------------------------------------------------------------
@@ -154,10 +149,8 @@ def _weekday(name: str, token: str) -> int:
     key = name.strip().lower()
     if key in _WEEKDAY_NAMES:
         return _WEEKDAY_NAMES[key]
-    close = difflib.get_close_matches(key, list(_WEEKDAY_NAMES), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
     raise CalendarError(
-        f"unknown weekday {name.strip()!r} in {token!r}: {hint}"
+        f"unknown weekday {name.strip()!r}{suggest(key, _WEEKDAY_NAMES)} in {token!r}: "
         "use mon, tue, wed, thu, fri, sat, sun (or full names, or a range such as mon-fri)"
     )
 
@@ -358,14 +351,10 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        known = available_timezones()
-        by_case = {zone.lower(): zone for zone in known}
-        close = [by_case[name.lower()]] if name.lower() in by_case else []
-        close = close or difflib.get_close_matches(name, sorted(known), n=3)
-        hint = (
-            f"did you mean {_either(close)}?" if close else "use an IANA name such as Europe/Berlin"
-        )
-        raise CalendarError(f"unknown time zone {name!r}: {hint}") from exc
+        hint = suggest(name, sorted(available_timezones()))
+        raise CalendarError(
+            f"unknown time zone {name!r}{hint}: use an IANA name such as Europe/Berlin"
+        ) from exc
 
 
 def _country_holidays(country: str | None, subdivision: str | None) -> Any:
@@ -377,10 +366,9 @@ def _country_holidays(country: str | None, subdivision: str | None) -> Any:
     code = country.strip().upper()
     if code not in supported:
         alpha2 = sorted(c for c in supported if len(c) == 2)
-        close = difflib.get_close_matches(code, alpha2, n=3)
-        hint = f"did you mean {_either(close)}? " if close else ""
         raise CalendarError(
-            f"unknown country {country!r}: {hint}use an ISO 3166 alpha-2 code such as US, GB, DE"
+            f"unknown country {country!r}{suggest(code, alpha2)}: use an ISO 3166 alpha-2 "
+            "code such as US, GB, DE"
         )
     subdiv = None if subdivision is None else _subdivision(code, subdivision, supported[code])
     try:
@@ -402,16 +390,11 @@ def _subdivision(country: str, subdivision: str, valid: list[str]) -> str:
             return code
     if not valid:
         raise CalendarError(f"country {country} has no subdivisions: remove {subdivision!r}")
-    close = difflib.get_close_matches(subdivision.strip().upper(), valid, n=3)
-    hint = f"did you mean {_either(close)}? " if close else ""
+    hint = suggest(subdivision.strip(), valid)
     choices = (
         f"expected one of {', '.join(valid)}"
         if len(valid) <= _SHORT_LIST
         else "see the subdivisions the holidays package lists for it"
     )
-    raise CalendarError(f"unknown subdivision {subdivision!r} of {country}: {hint}{choices}")
+    raise CalendarError(f"unknown subdivision {subdivision!r} of {country}{hint}: {choices}")
 
-
-def _either(options: list[str]) -> str:
-    quoted = [repr(option) for option in options]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
