@@ -79,7 +79,7 @@ try:
 except ImportError:  # Windows: the thread lock alone
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["CalendarChannel", "CalendarError", "followup_register_channels"]
+__all__ = ["CalendarChannel", "CalendarFileError", "followup_register_channels"]
 
 CHANNEL = "calendar"
 EVENT_LENGTH = timedelta(minutes=15)
@@ -90,7 +90,7 @@ _LOCKS: dict[Path, threading.Lock] = {}  # one per file, so two channel objects 
 _LOCKS_GUARD = threading.Lock()
 
 
-class CalendarError(FollowupError):
+class CalendarFileError(FollowupError):
     """The calendar file could not be read or written; the dispatcher retries later."""
 
 
@@ -233,7 +233,7 @@ class CalendarChannel:
                 if {uid: e.lines() for uid, e in entries.items()} != before:
                     _write(path, entries)
         except OSError as exc:
-            raise CalendarError(f"calendar file {path}: {exc.strerror or exc}") from exc
+            raise CalendarFileError(f"calendar file {path}: {exc.strerror or exc}") from exc
 
     def _stamp(self) -> str:
         return _utc(self._clock.now())
