@@ -92,7 +92,11 @@ def test_migrating_twice_and_at_once_applies_each_migration_once(empty_url: str)
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(results, key=len) == [[], [], [m.version for m in migrations("postgresql")]]
+    # Each migration is its own transaction under the lock, so the three may share the
+    # work (one applies 1 and 2, another 3): what counts is that each ran exactly once.
+    applied = [version for versions in results for version in versions]
+    assert sorted(applied) == [m.version for m in migrations("postgresql")]
+    assert all(versions == sorted(versions) for versions in results)
     with PostgresStore(empty_url, migrate=True) as store:
         assert store.applied == []
 
