@@ -184,3 +184,68 @@ def test_a_pack_name_already_taken_is_an_error(tmp_path: Path) -> None:
     assert "rule pack 'after-interview', the name of a built-in pack" in loaded.failures["clash"]
     assert "each register the rule pack 'coach': neither's is used" in loaded.failures["a"]
     assert loaded.packs == {}
+
+
+def test_call_each_isolates_every_plugin_and_reports_each_failure_one_way() -> None:
+    from followup.delivery.manager import HookFailure, call_each, new_manager
+
+    called: list[str] = []
+
+    def offering(label: str, *, fails: bool = False) -> object:
+        @hookimpl
+        def followup_register_channels(register: Callable[[Channel], None]) -> None:
+            called.append(label)
+            register(Named(label))
+            if fails:
+                raise RuntimeError(f"{label} broke")
+
+        return SimpleNamespace(followup_register_channels=followup_register_channels)
+
+    manager = new_manager()
+    for label, fails in (("a", False), ("b", True), ("c", False), ("d", True)):
+        manager.register(offering(label, fails=fails), name=label)
+    offered: dict[str, list[Channel]] = {}
+    failures = call_each(manager, "followup_register_channels",
+                         lambda name: {"register": offered.setdefault(name, []).append})
+    # Every plugin ran, in pluggy's order (the last registered first), each with a
+    # register of its own; the raising ones did not stop the rest.
+    assert called == ["d", "c", "b", "a"]
+    assert {name: [c.name for c in found] for name, found in offered.items()} == {
+        "d": ["d"], "c": ["c"], "b": ["b"], "a": ["a"]}
+    assert [(f.plugin, f.hook, f.reason) for f in failures] == [
+        ("d", "followup_register_channels", "RuntimeError: d broke"),
+        ("b", "followup_register_channels", "RuntimeError: b broke"),
+    ]
+    assert str(failures[1]) == (
+        "plugin 'b' failed in followup_register_channels: RuntimeError: b broke")
+    assert isinstance(failures[0], HookFailure)
+    # pluggy's own call would have stopped at the first plugin that raised.
+    called.clear()
+    with pytest.raises(RuntimeError, match="d broke"):
+        manager.hook.followup_register_channels(register=lambda channel: None, settings=None)
+    assert called == ["d"]
+
+
+def test_an_observer_failure_is_logged_and_returned_in_the_one_wording(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from followup.delivery.manager import observe
+
+    seen: list[str] = []
+
+    class Breaks:
+        @hookimpl
+        def followup_delivered(self, delivery: object) -> None:
+            raise ValueError("observer bug")
+
+    class Sees:
+        @hookimpl
+        def followup_delivered(self, delivery: object) -> None:
+            seen.append(str(delivery))
+
+    loaded = load_plugins(extra={"breaks": Breaks(), "sees": Sees()}, environ=NO_ENTRY_POINTS)
+    message = "plugin 'breaks' failed in followup_delivered: ValueError: observer bug"
+    assert observe(loaded, "followup_delivered", delivery="row") == [message]
+    assert seen == ["row"]
+    assert [r.getMessage() for r in caplog.records if r.name == "followup"] == [message]
+    assert observe(None, "followup_delivered", delivery="row") == []

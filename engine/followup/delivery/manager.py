@@ -27,8 +27,10 @@ from followup.language.sandbox import Sandbox, check_filter, default_sandbox
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "HookFailure",
     "LoadedPlugin",
     "Plugins",
+    "call_each",
     "load_plugins",
     "new_manager",
     "observe",
@@ -55,6 +57,44 @@ class Plugins:
     failures: dict[str, str] = field(default_factory=dict)
     packs: dict[str, Path] = field(default_factory=dict)  # rule packs plugins registered
     sandbox: Sandbox = field(default_factory=default_sandbox)
+
+
+@dataclass(frozen=True)
+class HookFailure:
+    """One plugin's implementation of a hook that raised; the others still ran."""
+
+    plugin: str
+    hook: str
+    error: Exception
+
+    @property
+    def reason(self) -> str:
+        """What went wrong, e.g. ``RuntimeError: no config`` (``Plugins.failures`` holds it)."""
+        return f"{type(self.error).__name__}: {self.error}"
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin!r} failed in {self.hook}: {self.reason}"
+
+
+def call_each(
+    manager: pluggy.PluginManager, hook: str, arguments: Callable[[str], Mapping[str, object]]
+) -> list[HookFailure]:
+    """Call each plugin's implementation of ``hook`` on its own, in the order pluggy
+    would, and return the ones that raised.
+
+    pluggy's own call stops at the first implementation that raises; here one broken
+    plugin cannot stop the others. ``arguments(plugin)`` gives the keyword arguments for
+    that plugin's call (each takes the ones it names), so a registration hook can hand
+    each plugin a ``register`` that files what it offers under its name.
+    """
+    failures = []
+    for impl in reversed(getattr(manager.hook, hook).get_hookimpls()):
+        given = arguments(impl.plugin_name)
+        try:
+            impl.function(*(given[name] for name in impl.argnames))
+        except Exception as exc:  # a broken plugin must not stop the others
+            failures.append(HookFailure(impl.plugin_name, hook, exc))
+    return failures
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -116,20 +156,13 @@ def load_plugins(
             )
             manager.unregister(name=impl.plugin_name)
     manager.check_pending()
-    # Call each plugin's registration on its own, so one that raises cannot stop the
-    # others, and every channel is known by the plugin it came from.
+    # Every channel is known by the plugin it came from.
     origins = {name: origin for name, _obj, origin in candidates}
-    offered_channels: list[tuple[str, list[Channel]]] = []
-    for impl in reversed(manager.hook.followup_register_channels.get_hookimpls()):
-        name = impl.plugin_name
-        found: list[Channel] = []
-        arguments: dict[str, object] = {"register": found.append, "settings": settings}
-        try:
-            impl.function(*(arguments[a] for a in impl.argnames))
-        except Exception as exc:
-            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        offered_channels.append((name, found))
+    channels_of: dict[str, list[Channel]] = {}
+    failed = _failed(plugins, call_each(
+        manager, "followup_register_channels",
+        lambda name: {"register": channels_of.setdefault(name, []).append, "settings": settings}))
+    offered_channels = [(name, found) for name, found in channels_of.items() if name not in failed]
     # A name two plugins register is neither's: an operator must choose (never a rename).
     taken = _clashes((plugin, getattr(c, "name", None)) for plugin, found in offered_channels
                      for c in found)
@@ -152,21 +185,19 @@ def load_plugins(
             kept.append(channel.name)
         plugins.loaded.append(
             LoadedPlugin(name=name, origin=origins.get(name, name), channels=tuple(kept)))
-    offered_packs: list[tuple[str, str, Path]] = []
-    for impl in reversed(manager.hook.followup_register_rule_packs.get_hookimpls()):
-        name = impl.plugin_name
-        offered: list[tuple[str, Path]] = []
+    packs_of: dict[str, list[tuple[str, Path]]] = {}
 
-        def offer(pack: str, path: str | os.PathLike[str], into: list[tuple[str, Path]]
-                  = offered) -> None:
+    def pack_offers(name: str) -> Mapping[str, object]:
+        into = packs_of.setdefault(name, [])
+
+        def register(pack: str, path: str | os.PathLike[str]) -> None:
             into.append((pack, Path(path)))
 
-        try:
-            impl.function(*({"register": offer}[a] for a in impl.argnames))
-        except Exception as exc:
-            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        offered_packs.extend((name, pack, path) for pack, path in offered)
+        return {"register": register}
+
+    failed = _failed(plugins, call_each(manager, "followup_register_rule_packs", pack_offers))
+    offered_packs = [(name, pack, path) for name, offered in packs_of.items()
+                     if name not in failed for pack, path in offered]
     taken = _clashes((plugin, pack) for plugin, pack, _path in offered_packs)
     for name, pack, path in offered_packs:
         if pack in BUILTIN_PACKS:
@@ -185,22 +216,30 @@ def load_plugins(
 def _sandbox(manager: pluggy.PluginManager, plugins: Plugins) -> Sandbox:
     """The sandbox with every plugin's template filters; a plugin whose hook raises is
     reported and left out, a name taken twice is an error."""
+    hook = "followup_register_template_filters"
     filters: dict[str, tuple[Callable[..., Any], str]] = {}
-    everything: list[tuple[str, str, Callable[..., Any]]] = []
-    for impl in reversed(manager.hook.followup_register_template_filters.get_hookimpls()):
-        name = impl.plugin_name
-        offered: list[tuple[str, Callable[..., Any]]] = []
+    filters_of: dict[str, list[tuple[str, Callable[..., Any]]]] = {}
 
-        def offer(filter_name: str, function: Callable[..., Any],
-                  into: list[tuple[str, Callable[..., Any]]] = offered) -> None:
+    def filter_offers(name: str) -> Mapping[str, object]:
+        into = filters_of.setdefault(name, [])
+
+        def register(filter_name: str, function: Callable[..., Any]) -> None:
             into.append((filter_name, function))
 
+        return {"register": register}
+
+    # A plugin whose hook raises, or that offers one bad filter, has all its filters left
+    # out; rule packs that use them fail to load, naming the filter.
+    failed = _failed(plugins, call_each(manager, hook, filter_offers))
+    everything: list[tuple[str, str, Callable[..., Any]]] = []
+    for name, offered in filters_of.items():
+        if name in failed:
+            continue
         try:
-            impl.function(*({"register": offer}[a] for a in impl.argnames))
             for filter_name, function in offered:
                 check_filter(filter_name, function, f"plugin {name!r}")
-        except Exception as exc:  # its filters are left out; rule packs that use them fail
-            plugins.failures[name] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            _failed(plugins, [HookFailure(name, hook, exc)])
             continue
         everything.extend((name, filter_name, function) for filter_name, function in offered)
     taken = _clashes((plugin, filter_name) for plugin, filter_name, _f in everything)
@@ -212,6 +251,13 @@ def _sandbox(manager: pluggy.PluginManager, plugins: Plugins) -> Sandbox:
         else:
             filters[filter_name] = (function, f"plugin {name!r}")
     return Sandbox(filters) if filters else default_sandbox()
+
+
+def _failed(plugins: Plugins, failures: list[HookFailure]) -> set[str]:
+    """Note each failure under its plugin in ``plugins.failures``; the plugins that failed."""
+    for failure in failures:
+        plugins.failures[failure.plugin] = failure.reason
+    return {failure.plugin for failure in failures}
 
 
 def _clashes(offers: Iterable[tuple[str, object]]) -> dict[str, list[str]]:
@@ -231,16 +277,11 @@ def _clash(kind: str, name: str, who: list[str], fix: str) -> str:
 
 
 def observe(plugins: Plugins | None, hook: str, **kwargs: object) -> list[str]:
-    """Call every implementation of an observing hook on its own, so that one that
-    raises cannot stop the others; returns what failed, also logged."""
+    """Call every implementation of an observing hook (``call_each``); returns what
+    failed, also logged (logger ``followup``), since an observer has no one else to tell."""
     if plugins is None:
         return []
-    failures = []
-    for impl in getattr(plugins.manager.hook, hook).get_hookimpls():
-        try:
-            impl.function(*(kwargs[a] for a in impl.argnames))
-        except Exception as exc:
-            message = f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}"
-            logging.getLogger("followup").warning(message)
-            failures.append(message)
+    failures = [str(f) for f in call_each(plugins.manager, hook, lambda _plugin: kwargs)]
+    for message in failures:
+        logging.getLogger("followup").warning(message)
     return failures
