@@ -6,14 +6,15 @@ durations parse, conditions and templates compile. The engine never re-reads YAM
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
 from typing import Literal
 
-from followup.errors import Problem
+from followup.errors import InputError, Problem, suggest
 from followup.language.sandbox import Condition, Template
+from followup.model import Contact
 from followup.timing.calendar import Duration, WorkCalendar
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Rule",
     "RulePack",
     "TimeSpec",
+    "merge_contacts",
 ]
 
 FactType = Literal["datetime", "date", "text", "bool", "number"]
@@ -255,3 +257,28 @@ class RulePack:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+
+def merge_contacts(pack: RulePack, existing: Iterable[Contact], new: Iterable[Contact], *,
+                   replace_existing: bool = False, where: str = "") -> tuple[Contact, ...]:
+    """``existing`` with ``new`` added (or, with ``replace_existing``, replacing the one of
+    the same name), in order: the one check of an application's contacts.
+
+    Refuses a contact without a name, a role the pack does not define and a name given
+    twice, with an ``InputError`` that starts with ``where`` (a file and line) when given,
+    e.g. ``apps.json:3: contact 'Jane Doe' has the unknown role 'interviewr' (did you mean
+    'interviewer'?): roles are interviewer, referral, reference, recruiter``.
+    """
+    at = f"{where}: " if where else ""
+    out = {c.name: c for c in existing}
+    for c in new:
+        if not c.name.strip():
+            raise InputError(f"{at}a contact needs a name")
+        if c.role not in pack.roles:
+            raise InputError(f"{at}contact {c.name!r} has the unknown role {c.role!r}"
+                             f"{suggest(c.role, pack.roles)}: roles are {', '.join(pack.roles)}")
+        if c.name in out and not replace_existing:
+            raise InputError(f"{at}two contacts are named {c.name!r}: names must be unique "
+                             "within an application")
+        out[c.name] = c
+    return tuple(out.values())
