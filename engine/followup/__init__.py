@@ -8,6 +8,12 @@ Embed it::
     app = engine.add_application(owner="ada", company="Acme", role="Engineer",
                                  facts={"interviewed_at": "2026-12-23T15:00-05:00"})
     engine.run_due()
+
+The public API is this module's ``__all__``. Three subpackages are public as well:
+``followup.testing`` (the test kit, also a pytest plugin), ``followup.plugins`` (the
+built-in channels; each module's docstring describes its settings) and ``followup.rules``
+(the built-in rule packs and their JSON Schema, as files). Every other module is internal
+and may move (docs/embedding.md, "What is public").
 """
 
 from importlib import import_module
@@ -16,16 +22,19 @@ from typing import TYPE_CHECKING, Any
 # Names are imported when first used, so `followup --help` starts fast; type checkers and
 # readers see the imports below.
 if TYPE_CHECKING:
-    from followup.delivery.channels import Channel
-    from followup.delivery.channels import ChannelRegistry
-    from followup.timing.clock import Clock
-    from followup.timing.clock import FakeClock
-    from followup.timing.clock import SystemClock
-    from followup.delivery.dispatcher import DeliveryReport
     from followup.runtime.engine import AgendaItem
     from followup.runtime.engine import Engine
     from followup.runtime.engine import Outcome
     from followup.runtime.engine import RunReport
+    from followup.runtime.workers import Worker
+    from followup.model import Application
+    from followup.model import Contact
+    from followup.model import Delivery
+    from followup.model import HistoryEntry
+    from followup.model import Notification
+    from followup.model import Owner
+    from followup.model import Timer
+    from followup.errors import CalendarError
     from followup.errors import ConflictError
     from followup.errors import FollowupError
     from followup.errors import InputError
@@ -38,37 +47,49 @@ if TYPE_CHECKING:
     from followup.errors import StoreError
     from followup.errors import UnknownApplication
     from followup.errors import UnknownEvent
-    from followup.delivery.hookspecs import hookimpl
     from followup.language.loader import load_rules
-    from followup.model import Application
-    from followup.model import Contact
-    from followup.model import Delivery
-    from followup.model import HistoryEntry
-    from followup.model import Notification
-    from followup.model import Owner
-    from followup.model import Timer
     from followup.language.pack import RulePack
-    from followup.delivery.settings import Settings
+    from followup.timing.clock import Clock
+    from followup.timing.clock import FakeClock
+    from followup.timing.clock import SystemClock
+    from followup.timing.calendar import WorkCalendar
     from followup.store import MemoryStore
     from followup.store import SQLiteStore
     from followup.store import Store
     from followup.store import open_store
     from followup.store.postgres import PostgresStore
-    from followup.timing.calendar import CalendarError
-    from followup.timing.calendar import WorkCalendar
-    from followup.runtime.workers import Worker
+    from followup.delivery.channels import Channel
+    from followup.delivery.channels import ChannelRegistry
+    from followup.delivery.channels import Planner
+    from followup.delivery.dispatcher import DeliveryReport
+    from followup.delivery.hookspecs import hookimpl
+    from followup.delivery.manager import Plugins
+    from followup.delivery.manager import load_plugins
+    from followup.delivery.settings import Settings
+    from followup.interop.transfer import ImportItem
+    from followup.interop.transfer import ImportReport
+    from followup.interop.transfer import OwnerState
+    from followup.interop.transfer import export_document
+    from followup.interop.transfer import import_context
+    from followup.interop.transfer import import_items
+    from followup.interop.transfer import read_owner_state
+    from followup.interop.readers import read_csv
+    from followup.interop.readers import read_json
 
 _WHERE = {
-    "Channel": "followup.delivery.channels",
-    "ChannelRegistry": "followup.delivery.channels",
-    "Clock": "followup.timing.clock",
-    "FakeClock": "followup.timing.clock",
-    "SystemClock": "followup.timing.clock",
-    "DeliveryReport": "followup.delivery.dispatcher",
     "AgendaItem": "followup.runtime.engine",
     "Engine": "followup.runtime.engine",
     "Outcome": "followup.runtime.engine",
     "RunReport": "followup.runtime.engine",
+    "Worker": "followup.runtime.workers",
+    "Application": "followup.model",
+    "Contact": "followup.model",
+    "Delivery": "followup.model",
+    "HistoryEntry": "followup.model",
+    "Notification": "followup.model",
+    "Owner": "followup.model",
+    "Timer": "followup.model",
+    "CalendarError": "followup.errors",
     "ConflictError": "followup.errors",
     "FollowupError": "followup.errors",
     "InputError": "followup.errors",
@@ -81,25 +102,34 @@ _WHERE = {
     "StoreError": "followup.errors",
     "UnknownApplication": "followup.errors",
     "UnknownEvent": "followup.errors",
-    "hookimpl": "followup.delivery.hookspecs",
     "load_rules": "followup.language.loader",
-    "Application": "followup.model",
-    "Contact": "followup.model",
-    "Delivery": "followup.model",
-    "HistoryEntry": "followup.model",
-    "Notification": "followup.model",
-    "Owner": "followup.model",
-    "Timer": "followup.model",
     "RulePack": "followup.language.pack",
-    "Settings": "followup.delivery.settings",
+    "Clock": "followup.timing.clock",
+    "FakeClock": "followup.timing.clock",
+    "SystemClock": "followup.timing.clock",
+    "WorkCalendar": "followup.timing.calendar",
     "MemoryStore": "followup.store",
     "SQLiteStore": "followup.store",
     "Store": "followup.store",
     "open_store": "followup.store",
     "PostgresStore": "followup.store.postgres",
-    "CalendarError": "followup.timing.calendar",
-    "WorkCalendar": "followup.timing.calendar",
-    "Worker": "followup.runtime.workers",
+    "Channel": "followup.delivery.channels",
+    "ChannelRegistry": "followup.delivery.channels",
+    "Planner": "followup.delivery.channels",
+    "DeliveryReport": "followup.delivery.dispatcher",
+    "hookimpl": "followup.delivery.hookspecs",
+    "Plugins": "followup.delivery.manager",
+    "load_plugins": "followup.delivery.manager",
+    "Settings": "followup.delivery.settings",
+    "ImportItem": "followup.interop.transfer",
+    "ImportReport": "followup.interop.transfer",
+    "OwnerState": "followup.interop.transfer",
+    "export_document": "followup.interop.transfer",
+    "import_context": "followup.interop.transfer",
+    "import_items": "followup.interop.transfer",
+    "read_owner_state": "followup.interop.transfer",
+    "read_csv": "followup.interop.readers",
+    "read_json": "followup.interop.readers",
 }
 
 __version__ = "0.1.0"
@@ -119,6 +149,8 @@ __all__ = [
     "FakeClock",
     "FollowupError",
     "HistoryEntry",
+    "ImportItem",
+    "ImportReport",
     "InputError",
     "InvalidEvent",
     "InvalidFact",
@@ -126,7 +158,10 @@ __all__ = [
     "Notification",
     "Outcome",
     "Owner",
+    "OwnerState",
+    "Planner",
     "PluginError",
+    "Plugins",
     "PostgresStore",
     "Problem",
     "RulePack",
@@ -143,9 +178,16 @@ __all__ = [
     "UnknownEvent",
     "WorkCalendar",
     "Worker",
+    "export_document",
     "hookimpl",
+    "import_context",
+    "import_items",
+    "load_plugins",
     "load_rules",
     "open_store",
+    "read_csv",
+    "read_json",
+    "read_owner_state",
 ]
 
 
