@@ -13,7 +13,13 @@ import pytest
 
 from followup import Contact, Engine, FakeClock, InputError, MemoryStore, SQLiteStore
 from followup.interop.readers import MAX_CELL, Context, read_csv, read_json
-from followup.interop.transfer import csv_table, export_document, import_items, path_to
+from followup.interop.transfer import (
+    csv_table,
+    export_document,
+    import_items,
+    path_to,
+    read_owner_state,
+)
 from followup.model import Application, Change
 
 NOW = datetime(2027, 2, 1, 15, tzinfo=UTC)
@@ -65,8 +71,10 @@ def test_json_export_then_import_gives_the_same_applications_and_history(
     kinds = {h["kind"] for a in doc["applications"] for h in a["history"]}
     assert {"created", "event", "transition", "notified"} <= kinds
     target = _engine()
-    items = read_json(json.dumps(doc).encode(), "all.json", _context(target))
-    report = import_items(target, items, owner="ada")
+    data = json.dumps(doc).encode()
+    items = read_json(data, "all.json", _context(target))
+    report = import_items(target, items, owner="ada",
+                          owner_state=read_owner_state(data, "all.json"))
     assert report.added == ("acme", "globex")
     assert _without_stamp(export_document(target, "ada")) == _without_stamp(doc)
     # Timers are derived: the imported applications plan what the originals planned.

@@ -21,7 +21,7 @@ from followup.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from followup.interop.transfer import ImportItem
+    from followup.interop.transfer import ImportItem, OwnerState
     from followup.runtime.engine import Engine
 
 _SUFFIXES = {".ics": "ics", ".csv": "csv", ".json": "json", ".vcf": "vcard", ".vcard": "vcard"}
@@ -253,7 +253,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
             if fmt == "vcard":
                 return _import_vcard(engine, owner, data, args)
             items = _items(engine, owner, fmt, data, args)
-            return _import_items(engine, owner, items, args, bar)
+            state = None
+            if fmt == "json":
+                from followup.interop.transfer import read_owner_state
+
+                state = read_owner_state(data, args.file)
+            return _import_items(engine, owner, items, args, bar, state)
     finally:
         bar.close()
 
@@ -278,21 +283,25 @@ def _items(engine: Engine, owner: str, fmt: str, data: bytes,
 
 
 def _import_items(engine: Engine, owner: str, items: list[ImportItem],
-                  args: argparse.Namespace, bar: _Bar) -> int:
+                  args: argparse.Namespace, bar: _Bar, state: OwnerState | None) -> int:
     from followup.interop.transfer import import_items
 
-    report = import_items(engine, items, owner=owner, progress=bar, dry_run=args.dry_run)
+    report = import_items(engine, items, owner=owner, owner_state=state, progress=bar,
+                          dry_run=args.dry_run)
     bar.close()
     for problem in report.problems:
         print(f"followup import: warning: {problem}", file=sys.stderr)
     if opt(args, "json"):
         print_json({"file": args.file, "dry_run": args.dry_run, "added": list(report.added),
-                     "unchanged": list(report.unchanged), "problems": list(report.problems)})
+                     "unchanged": list(report.unchanged), "problems": list(report.problems),
+                     "restored": list(report.restored)})
         return EXIT_OK
     verb = "would import" if args.dry_run else "imported"
     print(f"{verb} {len(report.added)} application{'' if len(report.added) == 1 else 's'} "
           f"from {args.file}"
           + (f" ({len(report.unchanged)} already there, unchanged)" if report.unchanged else ""))
+    if report.restored:
+        print(f"  restored from the file: {', '.join(report.restored)}")
     by_id = {i.application.id: i.application for i in items}
     for app_id in report.added:
         app = by_id[app_id]

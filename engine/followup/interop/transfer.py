@@ -11,9 +11,18 @@ chain of events and the pack's own moves to the state it is in.
 
 Every application of an import is written in one transaction (``Store.commit_many``):
 one bad row, and nothing is written. Timers are derived, never the truth: once the
-applications are in, each one's reminders are planned from the rules
-(``Engine.replan``), then the rules over all of the owner's applications. Importing the same file again changes nothing: an application
-already stored with the same history is left as it is.
+applications are in, each one's reminders are planned through the engine's own change
+path (``Engine.replan``), then the rules over all of the owner's applications
+(``Engine.replan_owner``). Planning comes after the one transaction, so an import cut
+off in between leaves applications without reminders; importing the same file again
+plans them (an application already stored with the same history is left as it is, and
+planned again, which changes nothing when its plan is whole).
+
+A JSON export also carries what belongs to the owner rather than to one application
+(``OwnerState``): their settings, and where each rule over all of their applications
+stands (the next ``keep-looking`` nudge and how many went out), which no application's
+history records. An import into a store that has none of these for the owner puts them
+back; one that has its own keeps them.
 """
 
 from __future__ import annotations
@@ -24,14 +33,16 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from followup.errors import ConflictError, InputError, UnknownApplication
+from followup.errors import ConflictError, FollowupError, InputError, UnknownApplication
+from followup.keys import TimerKey
 from followup.language.pack import RulePack
-from followup.model import Application, Change, HistoryEntry, Timer
+from followup.model import Application, Change, HistoryEntry, Owner, Timer
 
 if TYPE_CHECKING:
+    from followup.interop.readers import Context
     from followup.runtime.engine import Engine
     from followup.timing.calendar import WorkCalendar
 
@@ -40,14 +51,18 @@ __all__ = [
     "TABLES",
     "ImportItem",
     "ImportReport",
+    "OwnerState",
+    "OwnerTimer",
     "Progress",
     "application_json",
     "check_history",
     "csv_table",
     "entry_json",
     "export_document",
+    "import_context",
     "import_items",
     "path_to",
+    "read_owner_state",
     "synthesized_history",
 ]
 
@@ -81,11 +96,47 @@ class ImportItem:
 @dataclass(frozen=True)
 class ImportReport:
     """What an import did: the applications ``added``, those already stored as they
-    are in the file (``unchanged``), and warnings from planning their reminders."""
+    are in the file (``unchanged``), warnings from planning their reminders
+    (``problems``), and what of the owner's own state it put back (``restored``:
+    ``"settings"`` and the names of the rules over all of the owner's applications)."""
 
     added: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    restored: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OwnerTimer:
+    """Where one rule over all of an owner's applications stands: its next firing
+    (``at``, aware) and how many times it fired before (``occurrence``)."""
+
+    rule: str
+    at: datetime
+    occurrence: int = 0
+
+
+@dataclass(frozen=True)
+class OwnerState:
+    """What an export says about its owner beyond the applications: their settings
+    (``None`` in an export written before they were carried) and their rules over all
+    of their applications."""
+
+    settings: Owner | None = None
+    timers: tuple[OwnerTimer, ...] = ()
+
+
+def import_context(engine: Engine, owner: str, *, contact_role: str = "recruiter",
+                   statuses: Mapping[str, str] | None = None) -> Context:
+    """What ``read_json`` and ``read_csv`` need to read a file for ``owner`` into
+    ``engine``: its pack, the owner's calendar and the time now; ``contact_role`` is the
+    role of a contact a tracker's row names, ``statuses`` a tracker's statuses read as
+    states (``{"phone screen": "interviewed"}``)."""
+    from followup.interop.readers import Context
+
+    return Context(pack=engine.pack, owner=owner, calendar=engine.calendar(owner),
+                   now=engine.clock.now(), contact_role=contact_role,
+                   statuses={k.lower(): v for k, v in (statuses or {}).items()})
 
 
 # -- export --------------------------------------------------------------------------
@@ -112,7 +163,9 @@ def application_json(app: Application, history: Sequence[HistoryEntry],
 
 def export_document(engine: Engine, owner: str, *, progress: Progress | None = None
                     ) -> dict[str, Any]:
-    """Everything about ``owner``'s applications, as one JSON-ready document."""
+    """Everything about ``owner``'s applications, as one JSON-ready document: the
+    owner's settings, where their rules over all of their applications stand, and each
+    application with its contacts and history."""
     calendar = engine.calendar(owner)
     apps = engine.applications(owner=owner)
     out = []
@@ -120,9 +173,67 @@ def export_document(engine: Engine, owner: str, *, progress: Progress | None = N
         out.append(application_json(app, engine.history(app.id, owner=owner), calendar))
         if progress is not None:
             progress(done, len(apps))
+    settings = engine.owner(owner)
+    owner_timers = [{"rule": i.timer.rule, "at": calendar.local(i.timer.fire_at).isoformat(),
+                     "occurrence": i.timer.occurrence}
+                    for i in engine.agenda(owner=owner) if i.application is None]
     return {"format": "followup", "version": FORMAT_VERSION, "owner": owner,
             "exported_at": calendar.local(engine.clock.now()).isoformat(),
-            "timezone": str(calendar.tz), "applications": out}
+            "timezone": str(calendar.tz),
+            "settings": {"timezone": settings.timezone, "country": settings.country,
+                         "subdivision": settings.subdivision,
+                         "channels": None if settings.channels is None
+                         else list(settings.channels),
+                         "digest": settings.digest, "quiet_hours": list(settings.quiet_hours)},
+            "owner_timers": owner_timers, "applications": out}
+
+
+def read_owner_state(data: bytes, source: str) -> OwnerState:
+    """The owner's state an export document carries (``settings``, ``owner_timers``);
+    empty for a file without them (a list of applications, an older export). Raises
+    ``InputError`` naming ``source`` for a value of the wrong form."""
+    from followup.interop.readers import decode
+
+    try:
+        doc = json.loads(decode(data, source))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    if not isinstance(doc, dict):
+        return OwnerState()
+    settings = doc.get("settings")
+    owner: Owner | None = None
+    if settings is not None:
+        if not isinstance(settings, dict):
+            raise InputError(f"{source}: 'settings' must be an object")
+        texts = {k: settings.get(k) for k in ("timezone", "country", "subdivision", "digest")}
+        channels, quiet = settings.get("channels"), settings.get("quiet_hours") or []
+        if (not all(v is None or isinstance(v, str) for v in texts.values())
+                or not (channels is None or _texts(channels)) or not _texts(quiet)):
+            raise InputError(f"{source}: 'settings' holds {settings!r}: timezone, country, "
+                             "subdivision and digest are text or null, channels and "
+                             "quiet_hours lists of text")
+        owner = Owner(id=str(doc.get("owner") or ""), channels=None if channels is None
+                      else tuple(channels), quiet_hours=tuple(quiet), **texts)
+    timers = []
+    for i, t in enumerate(doc.get("owner_timers") or []):
+        where = f"{source}: owner_timers[{i}]"
+        if not (isinstance(t, dict) and isinstance(t.get("rule"), str)
+                and isinstance(t.get("at"), str) and isinstance(t.get("occurrence", 0), int)):
+            raise InputError(f"{where}: expected {{\"rule\": TEXT, \"at\": TIME, "
+                             f"\"occurrence\": N}}, not {t!r}")
+        try:
+            at = datetime.fromisoformat(t["at"])
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            raise InputError(f"{where}: 'at' is {t['at']!r}: write a time with its offset, "
+                             "e.g. 2027-01-06T15:00:00-05:00")
+        timers.append(OwnerTimer(t["rule"], at, t.get("occurrence", 0)))
+    return OwnerState(owner, tuple(timers))
+
+
+def _texts(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 TABLES = ("applications", "contacts", "history")
@@ -298,10 +409,13 @@ def synthesized_history(pack: RulePack, app: Application, at: datetime
 
 
 def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
-                 progress: Progress | None = None, dry_run: bool = False) -> ImportReport:
-    """Check every item, write the new ones in one transaction, then plan their
-    reminders. Raises ``InputError`` (and writes nothing) at the first problem; with
-    ``dry_run``, checks everything and writes nothing."""
+                 owner_state: OwnerState | None = None, progress: Progress | None = None,
+                 dry_run: bool = False) -> ImportReport:
+    """Check every item, write the new ones in one transaction, put back the owner's
+    state (``owner_state``, from ``read_owner_state``) where the store has none, then
+    plan every item's reminders through the engine. Raises ``InputError`` (and writes
+    nothing) at the first problem; with ``dry_run``, checks everything and writes
+    nothing."""
     seen: dict[str, str] = {}
     for item in items:
         app = item.application
@@ -314,6 +428,9 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
         seen[app.id] = item.where
         _check_contacts(engine.pack, item)
         check_history(engine.pack, item)
+    settings = owner_state.settings if owner_state is not None else None
+    if settings is not None:
+        _check_settings(engine, settings)
     new: list[ImportItem] = []
     unchanged: list[str] = []
     for item in items:
@@ -324,15 +441,7 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
     if dry_run:
         return ImportReport(added=tuple(i.application.id for i in new),
                             unchanged=tuple(unchanged))
-    # Each new application carries a re-plan marker, due now, in the same transaction:
-    # if the process dies before it has planned them all below, the next run_due plans
-    # the rest (firing an application's timer re-plans it and drops the marker).
-    now = engine.clock.now()
-    changes = [Change(application=i.application, expected_version=None, history=i.history,
-                      timers_added=(Timer(
-                          application_id=i.application.id, owner=owner,
-                          key=f"{i.application.id}/replan", rule="replan", action="replan",
-                          fire_at=now),))
+    changes = [Change(application=i.application, expected_version=None, history=i.history)
                for i in new]
     try:
         engine.store.commit_many(changes)
@@ -341,17 +450,81 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
                          f"were being imported ({exc}); nothing was imported: run the "
                          "import again") from exc
     problems: list[str] = []
-    for done, item in enumerate(new, 1):
+    restored: list[str] = []
+    if settings is not None:
+        restored += _restore_settings(engine, owner, settings, problems)
+    if owner_state is not None and owner_state.timers:
+        restored += _restore_owner_timers(engine, owner, owner_state.timers)
+    # Every item is planned, the unchanged ones too: an import cut off after its
+    # transaction is completed by importing the same file again.
+    for done, item in enumerate(items, 1):
         outcome = engine.replan(item.application.id, owner=owner)
         problems += [f"{item.application.id}: {p}" for p in outcome.problems]
         if progress is not None:
-            progress(done, len(new))
-    if new:
+            progress(done, len(items))
+    if items:
         # The rules over all of the owner's applications (keep-looking) count these
         # too, and rules that look at the others see them, as after adding one.
         engine.replan_owner(owner)
     return ImportReport(added=tuple(i.application.id for i in new),
-                        unchanged=tuple(unchanged), problems=tuple(problems))
+                        unchanged=tuple(unchanged), problems=tuple(problems),
+                        restored=tuple(restored))
+
+
+def _check_settings(engine: Engine, settings: Owner) -> None:
+    """Refuse, before anything is written, settings that ``set_owner`` would refuse."""
+    from followup.delivery.digest import parse_digest_time
+    from followup.timing.calendar import parse_time_range
+
+    try:
+        quiet = [parse_time_range(span) for span in settings.quiet_hours]
+        engine.pack.calendar.build(timezone=settings.timezone, country=settings.country,
+                                   subdivision=settings.subdivision, quiet_hours=quiet)
+        if settings.digest is not None:
+            parse_digest_time(settings.digest)
+        if settings.channels is not None and not settings.channels:
+            raise InputError("an owner's channels cannot be empty")
+    except FollowupError as exc:
+        raise InputError(f"the owner's settings in the file cannot be used: {exc}") from exc
+
+
+def _restore_settings(engine: Engine, owner: str, settings: Owner,
+                      problems: list[str]) -> list[str]:
+    """Set the file's settings for an owner the store has none for; note a difference
+    from the settings the store already has, which win."""
+    mine = engine.store.get_owner(owner)
+    theirs = (settings.timezone, settings.country, settings.subdivision, settings.channels,
+              settings.digest, settings.quiet_hours)
+    if mine is None:
+        engine.set_owner(owner, timezone=settings.timezone, country=settings.country,
+                         subdivision=settings.subdivision, channels=settings.channels,
+                         digest=settings.digest, quiet_hours=settings.quiet_hours)
+        return ["settings"]
+    if theirs != (mine.timezone, mine.country, mine.subdivision, mine.channels, mine.digest,
+                  mine.quiet_hours):
+        problems.append(f"the file's settings for {settings.id or owner!r} differ from "
+                        f"{owner!r}'s settings here, which are kept (change them with "
+                        "followup init or Engine.set_owner)")
+    return []
+
+
+def _restore_owner_timers(engine: Engine, owner: str,
+                          timers: Sequence[OwnerTimer]) -> list[str]:
+    """Put back where the rules over all of the owner's applications stood, unless the
+    store already plans some for this owner: the engine's owner pass (``replan_owner``)
+    then keeps those its rules still want, as it keeps its own."""
+    if any(t.action != "replan" for t in engine.store.timers(owner=owner, application_id="")):
+        return []
+    rules = {r.name for r in engine.pack.owner_rules}
+    calendar = engine.calendar(owner)
+    back = [Timer(application_id="", owner=owner, rule=t.rule, action="notify",
+                  key=str(TimerKey.owner_rule(owner, t.rule,
+                                              day=calendar.local_date(t.at).isoformat())),
+                  fire_at=t.at.astimezone(UTC), occurrence=t.occurrence)
+            for t in timers if t.rule in rules]
+    if back:
+        engine.store.commit_owner(owner, timers_added=back)
+    return [t.rule for t in back]
 
 
 def _check_contacts(pack: RulePack, item: ImportItem) -> None:
