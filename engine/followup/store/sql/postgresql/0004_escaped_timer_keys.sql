@@ -24,6 +24,8 @@
 -- alone. A key that is not the old form of its row's parts (already escaped, or a row
 -- changed by hand) is left alone too: timers are derived from the rules, and a re-plan
 -- replaces a timer row it does not recognise. The same as SQLite's migration 0006.
+-- (A slice's length is kept from going below 0: PostgreSQL refuses a negative one, for
+-- a key shorter than the parts its row says it has.)
 
 -- One part of a key, escaped; a function of this session only, dropped at the end.
 CREATE FUNCTION pg_temp.followup_key_part(part text) RETURNS text
@@ -53,8 +55,8 @@ WITH
     app_cycles AS (
         SELECT *, application_id || '/' || name || '/' AS old_head,
                substr(key, length(application_id || '/' || name || '/') + 1,
-                      length(key) - length(application_id || '/' || name || '/')
-                      - length(old_tail)) AS cycle
+                      greatest(0, length(key) - length(application_id || '/' || name || '/')
+                                  - length(old_tail))) AS cycle
         FROM app_timers),
     owner_days AS (
         SELECT key, owner, rule, 'owner/' || owner || '/' || rule || '/' AS old_head,
@@ -108,8 +110,8 @@ WITH
         FROM history
         WHERE kind IN ('transition', 'skipped') AND key IS NOT NULL),
     cycles AS (
-        SELECT *, substr(key, length(old_head) + 1, length(key) - length(old_head) - 4)
-                  AS cycle
+        SELECT *, substr(key, length(old_head) + 1,
+                         greatest(0, length(key) - length(old_head) - 4)) AS cycle
         FROM moves),
     forms AS (
         SELECT application_id, seq,
