@@ -16,6 +16,7 @@ __all__ = [
     "Change",
     "Contact",
     "Delivery",
+    "Fault",
     "HistoryEntry",
     "Notification",
     "Owner",
@@ -241,6 +242,20 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Fault:
+    """An application (or, with application_id "", an owner's own rules) whose last
+    attempt to fire, plan or deliver failed unexpectedly; it is retried at retry_at."""
+
+    owner: str
+    application_id: str  # "" for the owner's own rules (keep-looking)
+    error: str  # what failed: exception type and message, one line
+    first_at: datetime  # first failure of this run of failures
+    last_at: datetime  # latest failure
+    attempts: int  # failures in a row
+    retry_at: datetime  # when a pass may try it again
+
+
+@dataclass(frozen=True)
 class WorkerStatus:
     """One worker as the store last saw it, and the work it holds now."""
 
@@ -262,6 +277,7 @@ class WorkStatus:
     retrying: int  # pending rows with at least one failed attempt
     dead: int  # gave up; kept for `followup outbox --retry`
     workers: tuple[WorkerStatus, ...] = ()
+    faults: int = 0  # applications (and owners' own rules) whose last attempt failed
 
 
 _Record = TypeVar("_Record")
