@@ -15,6 +15,7 @@ from followup.model import (
     Change,
     Contact,
     Delivery,
+    Fault,
     HistoryEntry,
     Notification,
     Owner,
@@ -687,3 +688,100 @@ def test_a_row_is_claimed_by_one_sender_at_a_time(store: Store) -> None:
     store.mark_delivered("n1", "console", at=minutes(11))
     assert not store.claim_delivery("n1", "console", now=minutes(30), until=minutes(40))
     assert not store.claim_delivery("nope", "console", now=T0, until=lease)
+
+
+# -- faults: a row that fails stops only itself ------------------------------------------
+
+
+def test_a_fault_counts_its_attempts_and_keeps_when_it_began(store: Store) -> None:
+    first = store.record_fault(owner="ada", application_id="a1", error="KeyError: 'x'",
+                               at=T0, retry_at=minutes(1))
+    assert first == Fault("ada", "a1", "KeyError: 'x'", T0, T0, 1, minutes(1))
+    assert store.faults() == [first]
+    again = store.record_fault(owner="ada", application_id="a1", error="ValueError: bad",
+                               at=minutes(1).astimezone(NEW_YORK), retry_at=minutes(3))
+    assert again == Fault("ada", "a1", "ValueError: bad", T0, minutes(1), 2, minutes(3))
+    assert again.last_at.utcoffset() == timedelta(0)  # instants come back in UTC
+    assert store.faults() == [again]
+    # A success forgets it; the next failure starts a new run of failures.
+    store.clear_fault(owner="ada", application_id="a1")
+    assert store.faults() == []
+    store.clear_fault(owner="ada", application_id="a1")  # none: nothing to do
+    fresh = store.record_fault(owner="ada", application_id="a1", error="OSError: disk",
+                               at=minutes(10), retry_at=minutes(11))
+    assert (fresh.attempts, fresh.first_at) == (1, minutes(10))
+
+
+def test_faults_are_oldest_first_and_scoped_like_every_read(store: Store) -> None:
+    # Any Unicode names; the owner's own rules have application id "".
+    store.record_fault(owner="ada/lovelace", application_id="", error="E1", at=minutes(5),
+                       retry_at=minutes(6))
+    store.record_fault(owner="王伟", application_id="b/1 %2F", error="E2", at=minutes(1),
+                       retry_at=minutes(2))
+    store.record_fault(owner="ada/lovelace", application_id="a1", error="E3", at=minutes(5),
+                       retry_at=minutes(6))
+    store.record_fault(owner="ada", application_id="a1", error="E4", at=minutes(9),
+                       retry_at=minutes(10))
+    store.record_fault(owner="王伟", application_id="b/1 %2F", error="E5", at=minutes(20),
+                       retry_at=minutes(30))  # a repeat keeps its place: first_at
+
+    def ids(**scope: str) -> list[tuple[str, str]]:
+        return [(f.owner, f.application_id) for f in store.faults(**scope)]
+
+    assert ids() == [("王伟", "b/1 %2F"), ("ada/lovelace", ""), ("ada/lovelace", "a1"),
+                     ("ada", "a1")]
+    assert ids(owner="ada/lovelace") == [("ada/lovelace", ""), ("ada/lovelace", "a1")]
+    assert ids(owner="ada") == [("ada", "a1")]
+    assert ids(application_id="a1") == [("ada/lovelace", "a1"), ("ada", "a1")]
+    assert ids(application_id="") == [("ada/lovelace", "")]
+    assert ids(owner="ada", application_id="a1") == [("ada", "a1")]
+    assert ids(owner="nobody") == []
+    # Clearing one owner's fault leaves another owner's of the same application id.
+    store.clear_fault(owner="ada/lovelace", application_id="a1")
+    assert ids(application_id="a1") == [("ada", "a1")]
+    assert store.work_status(T0).faults == 3
+
+
+def test_a_fault_keeps_a_long_error_and_refuses_naive_instants(store: Store) -> None:
+    error = "RuntimeError: " + "ünïcode ✓ " * 200
+    assert store.record_fault(owner="ada", application_id="a1", error=error, at=T0,
+                              retry_at=minutes(1)).error == error
+    assert store.faults()[0].error == error
+    with pytest.raises(InputError, match="naive datetime"):
+        store.record_fault(owner="ada", application_id="a2", error="x",
+                           at=datetime(2026, 12, 23, 20, 0), retry_at=minutes(1))
+    assert [f.application_id for f in store.faults()] == ["a1"]
+
+
+def test_timers_released_until_a_retry_wait_for_it(store: Store) -> None:
+    app = create(store)
+    update(store, app, timers_added=(timer("a1/a", minutes(1)), timer("a1/b", minutes(2)),
+                                     timer("a1/c", minutes(3))))
+    held = store.claim_due_timers(minutes(5), worker="w1", until=minutes(60))
+    assert [t.key for t in held] == ["a1/a", "a1/b", "a1/c"]
+    # Someone else's timers are not theirs to release, with or without a time.
+    store.release_timers(["a1/a"], worker="w2", until=minutes(8))
+    store.release_timers(["a1/a", "a1/b"], worker="w1", until=minutes(8))
+    store.release_timers(["a1/c"], worker="w1")  # no time: free at once, as before
+    status = store.work_status(minutes(5))
+    assert (status.due_timers, status.held_timers) == (1, 0)  # waiting is not held
+    assert [(w.id, w.timers) for w in status.workers] == []
+    assert [t.key for t in store.claim_due_timers(minutes(5), worker="w2",
+                                                  until=minutes(60))] == ["a1/c"]
+    assert store.claim_due_timers(minutes(7), worker="w1", until=minutes(60)) == []
+    assert store.renew_claims(worker="w1", now=minutes(7), until=minutes(90)) == 0
+    # At the retry they are free for any worker.
+    assert store.work_status(minutes(8)).due_timers == 2
+    taken = store.claim_due_timers(minutes(8), worker="w3", until=minutes(60))
+    assert [t.key for t in taken] == ["a1/a", "a1/b"]
+
+
+def test_storing_a_waiting_timer_again_frees_it(store: Store) -> None:
+    app = create(store)
+    app = update(store, app, timers_added=(timer("a1/a", minutes(1)),))
+    store.claim_due_timers(minutes(5), worker="w1", until=minutes(60))
+    store.release_timers(["a1/a"], worker="w1", until=minutes(30))
+    assert store.claim_due_timers(minutes(5), worker="w2", until=minutes(60)) == []
+    update(store, app, timers_added=(timer("a1/a", minutes(1)),))  # re-planned
+    assert [t.key for t in store.claim_due_timers(minutes(5), worker="w2",
+                                                  until=minutes(60))] == ["a1/a"]

@@ -25,6 +25,7 @@ from followup.model import (
     Change,
     Delivery,
     DeliveryStatus,
+    Fault,
     HistoryEntry,
     Notification,
     Owner,
@@ -168,9 +169,13 @@ class Store(Protocol):
         runs. Storing a timer again (a commit) frees it."""
         ...
 
-    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+    def release_timers(
+        self, keys: Sequence[str], *, worker: str, until: datetime | None = None
+    ) -> None:
         """Free the timers among ``keys`` that ``worker`` still holds (for example those
-        it left for later because they fell outside the send window)."""
+        it left for later because they fell outside the send window). With ``until``,
+        no worker may claim them before that instant (a failed application's timers
+        wait for its retry); storing a timer again frees it at once, as ever."""
         ...
 
     def claim_deliveries(
@@ -188,7 +193,33 @@ class Store(Protocol):
         ...
 
     def work_status(self, now: datetime) -> WorkStatus:
-        """Due, held, retrying and dead work at ``now``, and each worker seen."""
+        """Due, held, retrying and dead work at ``now``, each worker seen, and how many
+        faults there are. A timer released ``until`` a later instant is neither due nor
+        held before then."""
+        ...
+
+    # -- faults: a row that fails stops only itself ------------------------------------
+    # The engine records an unexpected failure of one application (application_id "" for
+    # an owner's own rules) and goes on with the others; a success clears it. One fault
+    # per (owner, application_id).
+
+    def record_fault(
+        self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
+    ) -> Fault:
+        """Upsert: a new fault has attempts=1 and first_at=at; a repeat adds 1 to attempts
+        and keeps first_at; error, last_at, retry_at are replaced. Returns the fault as
+        stored."""
+        ...
+
+    def clear_fault(self, *, owner: str, application_id: str) -> None:
+        """Forget the fault (after a success); nothing if there is none."""
+        ...
+
+    def faults(
+        self, *, owner: str | None = None, application_id: str | None = None
+    ) -> list[Fault]:
+        """Faults, oldest first_at first (ties by owner, then application id), scoped
+        like every other read."""
         ...
 
     def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:

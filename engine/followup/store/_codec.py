@@ -320,6 +320,7 @@ def work_status(
     retrying: int,
     dead: int,
     seen: Mapping[str, datetime],
+    faults: int = 0,
 ) -> WorkStatus:
     """The work queue from a store's counts: one line per worker seen or holding work."""
     names = sorted(set(seen) | set(held_timers) | set(held_deliveries))
@@ -335,4 +336,5 @@ def work_status(
             WorkerStatus(w, seen.get(w), held_timers.get(w, 0), held_deliveries.get(w, 0))
             for w in names
         ),
+        faults=faults,
     )

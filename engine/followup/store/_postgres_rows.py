@@ -15,6 +15,7 @@ from followup.model import (
     Application,
     Delivery,
     DeliveryStatus,
+    Fault,
     HistoryEntry,
     HistoryKind,
     Notification,
@@ -118,3 +119,8 @@ def _delivery(row: _Row) -> Delivery:
                                 contact, (channel,), load_json(data))
     return Delivery(notification, channel, cast(DeliveryStatus, status), attempts,
                     next_attempt_at, last_error, delivered_at)
+
+
+def _fault(row: _Row) -> Fault:
+    owner, app_id, error, first_at, last_at, attempts, retry_at = row
+    return Fault(owner, app_id, error, first_at, last_at, attempts, retry_at)

@@ -16,6 +16,7 @@ from followup.model import (
     Application,
     Delivery,
     DeliveryStatus,
+    Fault,
     HistoryEntry,
     HistoryKind,
     Notification,
@@ -188,3 +189,9 @@ def _delivery(row: _Row) -> Delivery:
         last_error,
         _opt_instant(delivered_at),
     )
+
+
+def _fault(row: _Row) -> Fault:
+    owner, app_id, error, first_at, last_at, attempts, retry_at = row
+    return Fault(owner, app_id, error, from_text(first_at), from_text(last_at), attempts,
+                 from_text(retry_at))

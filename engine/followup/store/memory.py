@@ -26,6 +26,7 @@ from followup.model import (
     Change,
     Delivery,
     DeliveryStatus,
+    Fault,
     HistoryEntry,
     Notification,
     Owner,
@@ -104,7 +105,9 @@ class MemoryStore:
         self._outbox: dict[tuple[str, str], _OutboxRow] = {}
         self._pending: set[tuple[str, str]] = set()
         self._owners: dict[str, Owner] = {}
-        self._claims: dict[str, tuple[str, datetime]] = {}  # timer key -> (worker, until)
+        # timer key -> (worker, until); no worker: released, but not claimable until then
+        self._claims: dict[str, tuple[str | None, datetime]] = {}
+        self._faults: dict[tuple[str, str], Fault] = {}  # (owner, application id) -> fault
         self._workers: dict[str, datetime] = {}  # worker -> last heartbeat
 
     def close(self) -> None:
@@ -120,6 +123,7 @@ class MemoryStore:
             self._pending.clear()
             self._owners.clear()
             self._claims.clear()
+            self._faults.clear()
             self._workers.clear()
 
     def __enter__(self) -> Self:
@@ -440,13 +444,19 @@ class MemoryStore:
                     taken.append(self._timers[key])
             return taken
 
-    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+    def release_timers(
+        self, keys: Sequence[str], *, worker: str, until: datetime | None = None
+    ) -> None:
+        until = None if until is None else utc(until)
         with self._lock:
             self._check_open()
             for key in keys:
                 claim = self._claims.get(key)
                 if claim is not None and claim[0] == worker:
-                    del self._claims[key]
+                    if until is None:
+                        del self._claims[key]
+                    else:
+                        self._claims[key] = (None, until)
 
     def claim_deliveries(
         self, now: datetime, *, worker: str, until: datetime, limit: int = 100
@@ -493,7 +503,7 @@ class MemoryStore:
                 if claim is None or claim[1] <= now:
                     due_timers += 1
             for key, (holder, until) in self._claims.items():
-                if until > now and key in self._timers:
+                if holder is not None and until > now and key in self._timers:
                     timers[holder] = timers.get(holder, 0) + 1
             due_deliveries = retrying = 0
             for row in map(self._outbox.__getitem__, self._pending):
@@ -514,7 +524,39 @@ class MemoryStore:
                 retrying=retrying,
                 dead=dead,
                 seen=dict(self._workers),
+                faults=len(self._faults),
             )
+
+    # -- faults --------------------------------------------------------------------------
+
+    def record_fault(
+        self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
+    ) -> Fault:
+        at, retry_at = utc(at), utc(retry_at)
+        with self._lock:
+            self._check_open()
+            before = self._faults.get((owner, application_id))
+            fault = Fault(owner, application_id, error,
+                          at if before is None else before.first_at, at,
+                          1 if before is None else before.attempts + 1, retry_at)
+            self._faults[(owner, application_id)] = fault
+            return fault
+
+    def clear_fault(self, *, owner: str, application_id: str) -> None:
+        with self._lock:
+            self._check_open()
+            self._faults.pop((owner, application_id), None)
+
+    def faults(
+        self, *, owner: str | None = None, application_id: str | None = None
+    ) -> list[Fault]:
+        with self._lock:
+            self._check_open()
+            found = [f for f in self._faults.values()
+                     if (owner is None or f.owner == owner)
+                     and (application_id is None or f.application_id == application_id)]
+        found.sort(key=_fault_order)
+        return found
 
     def _row(self, key: str, channel: str) -> _OutboxRow:
         self._check_open()
@@ -564,6 +606,10 @@ def _filed_under(timer: Timer) -> str | tuple[str, str]:
 def _application_order(app: Application) -> tuple[bool, datetime | None, str]:
     # SQLite puts a missing created_at first; (False, None) sorts before (True, instant).
     return (app.created_at is not None, app.created_at, app.id)
+
+
+def _fault_order(fault: Fault) -> tuple[datetime, str, str]:
+    return (fault.first_at, fault.owner, fault.application_id)
 
 
 def _timer_order(timer: Timer) -> tuple[datetime, str]:

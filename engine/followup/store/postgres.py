@@ -30,6 +30,7 @@ from followup.model import (
     Application,
     Change,
     Delivery,
+    Fault,
     HistoryEntry,
     Notification,
     Owner,
@@ -56,6 +57,7 @@ from followup.store._postgres_rows import (
     _application_filter,
     _application_row,
     _delivery,
+    _fault,
     _history_entry,
     _history_row,
     _one,
@@ -435,10 +437,13 @@ class PostgresStore:
                          lambda cur: cur.execute(_Q["claim_due_timers"], params).fetchall())
         return sorted(map(_timer, rows), key=lambda t: (t.fire_at, t.key))
 
-    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+    def release_timers(
+        self, keys: Sequence[str], *, worker: str, until: datetime | None = None
+    ) -> None:
         if keys:
+            params = (None if until is None else utc(until), list(keys), worker)
             self._run("releasing timers in",
-                      lambda cur: cur.execute(_Q["release_timers"], (list(keys), worker)))
+                      lambda cur: cur.execute(_Q["release_timers"], params))
 
     def claim_deliveries(
         self, now: datetime, *, worker: str, until: datetime, limit: int = 100
@@ -471,6 +476,7 @@ class PostgresStore:
             outbox = cur.execute(_Q["status_deliveries"], (at, at)).fetchall()
             (dead,) = _one(cur.execute(_Q["status_dead"]))
             seen = dict(cur.execute(_Q["status_workers"]).fetchall())
+            (faults,) = _one(cur.execute(_Q["status_faults"]))
             return work_status(
                 at,
                 due_timers=int(due_timers),
@@ -480,9 +486,32 @@ class PostgresStore:
                 retrying=sum(int(retrying) for _, _, _, retrying in outbox),
                 dead=int(dead),
                 seen=seen,
+                faults=int(faults),
             )
 
         return self._read("reading the work queue of", work, snapshot=True)
+
+    # -- faults --------------------------------------------------------------------------
+
+    def record_fault(
+        self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
+    ) -> Fault:
+        params = (owner, application_id, error, utc(at), utc(at), utc(retry_at))
+        return self._run("recording a fault in",
+                         lambda cur: _fault(_one(cur.execute(_Q["record_fault"], params))))
+
+    def clear_fault(self, *, owner: str, application_id: str) -> None:
+        self._run("clearing a fault in",
+                  lambda cur: cur.execute(_Q["clear_fault"], (owner, application_id)))
+
+    def faults(
+        self, *, owner: str | None = None, application_id: str | None = None
+    ) -> list[Fault]:
+        where, params = where_clause(("owner = %s", owner),
+                                     ("application_id = %s", application_id))
+        sql = f"{_Q['faults_head']}{where} ORDER BY first_at, owner, application_id"
+        return self._read("reading the faults in",
+                          lambda cur: [_fault(r) for r in cur.execute(sql, params)])
 
 
 def _write_work(cur: psycopg.Cursor[Any], delete: str, removed: list[_Row],

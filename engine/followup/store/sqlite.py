@@ -28,6 +28,7 @@ from followup.model import (
     Application,
     Change,
     Delivery,
+    Fault,
     HistoryEntry,
     Notification,
     Owner,
@@ -55,6 +56,7 @@ from followup.store._sqlite_rows import (
     _application,
     _application_filter,
     _delivery,
+    _fault,
     _history_clash,
     _history_entry,
     _history_row,
@@ -434,11 +436,14 @@ class SQLiteStore:
             rows = conn.execute(_Q["claim_due_timers"], params).fetchall()
         return sorted((_timer(row) for row in rows), key=lambda t: (t.fire_at, t.key))
 
-    def release_timers(self, keys: Sequence[str], *, worker: str) -> None:
+    def release_timers(
+        self, keys: Sequence[str], *, worker: str, until: datetime | None = None
+    ) -> None:
         if not keys:
             return
+        lease = _opt_text(until)
         with self._writing("releasing timers in") as conn:
-            conn.executemany(_Q["release_timer"], [(key, worker) for key in keys])
+            conn.executemany(_Q["release_timer"], [(lease, key, worker) for key in keys])
 
     def claim_deliveries(
         self, now: datetime, *, worker: str, until: datetime, limit: int = 100
@@ -467,6 +472,7 @@ class SQLiteStore:
             outbox = conn.execute(_Q["status_deliveries"], (at, at)).fetchall()
             (dead,) = conn.execute(_Q["status_dead"]).fetchone()
             seen = dict(conn.execute(_Q["status_workers"]).fetchall())
+            (faults,) = conn.execute(_Q["status_faults"]).fetchone()
         held_deliveries = {w: int(held or 0) for w, _, held, _ in outbox if w is not None}
         return work_status(
             from_text(at),
@@ -477,7 +483,33 @@ class SQLiteStore:
             retrying=sum(int(retrying or 0) for _, _, _, retrying in outbox),
             dead=int(dead),
             seen={w: from_text(t) for w, t in seen.items()},
+            faults=int(faults),
         )
+
+    # -- faults --------------------------------------------------------------------------
+
+    def record_fault(
+        self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
+    ) -> Fault:
+        when = to_text(at)
+        params = (owner, application_id, error, when, when, to_text(retry_at))
+        with self._writing("recording a fault in") as conn:
+            row = conn.execute(_Q["record_fault"], params).fetchone()
+        return _fault(row)
+
+    def clear_fault(self, *, owner: str, application_id: str) -> None:
+        with self._writing("clearing a fault in") as conn:
+            conn.execute(_Q["clear_fault"], (owner, application_id))
+
+    def faults(
+        self, *, owner: str | None = None, application_id: str | None = None
+    ) -> list[Fault]:
+        where, params = where_clause(("owner = ?", owner),
+                                     ("application_id = ?", application_id))
+        sql = f"{_Q['faults_head']}{where} ORDER BY first_at, owner, application_id"
+        with self._reading("reading the faults in") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_fault(row) for row in rows]
 
     def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
         with self._writing("updating the outbox of") as conn:

@@ -136,7 +136,8 @@ RETURNING timers.application_id, timers.owner, timers.key, timers.rule, timers.a
           timers.fire_at, timers.due_at, timers.contact, timers.target, timers.occurrence
 
 -- name: release_timers
-UPDATE timers SET claimed_by = NULL, claimed_until = NULL
+-- With a time (not NULL), nobody holds the timers but none may claim them before then.
+UPDATE timers SET claimed_by = NULL, claimed_until = %s
 WHERE key = ANY(%s) AND claimed_by = %s
 
 -- name: claim_deliveries
@@ -172,7 +173,8 @@ SELECT count(*) FROM timers
 WHERE fire_at <= %s AND (claimed_until IS NULL OR claimed_until <= %s)
 
 -- name: status_held_timers
-SELECT claimed_by, count(*) FROM timers WHERE claimed_until > %s GROUP BY claimed_by
+SELECT claimed_by, count(*) FROM timers
+WHERE claimed_until > %s AND claimed_by IS NOT NULL GROUP BY claimed_by
 
 -- name: status_deliveries
 SELECT
@@ -187,3 +189,21 @@ SELECT count(*) FROM outbox WHERE status = 'dead'
 
 -- name: status_workers
 SELECT id, seen_at FROM workers ORDER BY id
+
+-- name: status_faults
+SELECT count(*) FROM faults
+
+-- name: record_fault
+-- A new fault counts one attempt; a repeat adds one and keeps when the run began.
+INSERT INTO faults (owner, application_id, error, first_at, last_at, attempts, retry_at)
+VALUES (%s, %s, %s, %s, %s, 1, %s)
+ON CONFLICT (owner, application_id) DO UPDATE SET
+    error = excluded.error, last_at = excluded.last_at, attempts = faults.attempts + 1,
+    retry_at = excluded.retry_at
+RETURNING owner, application_id, error, first_at, last_at, attempts, retry_at
+
+-- name: clear_fault
+DELETE FROM faults WHERE owner = %s AND application_id = %s
+
+-- name: faults_head
+SELECT owner, application_id, error, first_at, last_at, attempts, retry_at FROM faults

@@ -133,7 +133,8 @@ WHERE key IN (
 RETURNING application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
 
 -- name: release_timer
-UPDATE timers SET claimed_by = NULL, claimed_until = NULL WHERE key = ? AND claimed_by = ?
+-- With a time (not NULL), nobody holds the timer but none may claim it before then.
+UPDATE timers SET claimed_by = NULL, claimed_until = ? WHERE key = ? AND claimed_by = ?
 
 -- name: claim_deliveries
 UPDATE outbox SET next_attempt_at = ?, claimed_by = ?
@@ -162,7 +163,8 @@ SELECT count(*) FROM timers
 WHERE fire_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
 
 -- name: status_held_timers
-SELECT claimed_by, count(*) FROM timers WHERE claimed_until > ? GROUP BY claimed_by
+SELECT claimed_by, count(*) FROM timers
+WHERE claimed_until > ? AND claimed_by IS NOT NULL GROUP BY claimed_by
 
 -- name: status_deliveries
 SELECT
@@ -177,3 +179,21 @@ SELECT count(*) FROM outbox WHERE status = 'dead'
 
 -- name: status_workers
 SELECT id, seen_at FROM workers ORDER BY id
+
+-- name: status_faults
+SELECT count(*) FROM faults
+
+-- name: record_fault
+-- A new fault counts one attempt; a repeat adds one and keeps when the run began.
+INSERT INTO faults (owner, application_id, error, first_at, last_at, attempts, retry_at)
+VALUES (?, ?, ?, ?, ?, 1, ?)
+ON CONFLICT (owner, application_id) DO UPDATE SET
+    error = excluded.error, last_at = excluded.last_at, attempts = faults.attempts + 1,
+    retry_at = excluded.retry_at
+RETURNING owner, application_id, error, first_at, last_at, attempts, retry_at
+
+-- name: clear_fault
+DELETE FROM faults WHERE owner = ? AND application_id = ?
+
+-- name: faults_head
+SELECT owner, application_id, error, first_at, last_at, attempts, retry_at FROM faults
