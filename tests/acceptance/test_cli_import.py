@@ -60,7 +60,11 @@ def test_csv_export_then_import_gives_the_same_applications_and_history(
     result = followup("import", str(files["applications"]), "--contacts",
                       str(files["contacts"]), "--history", str(files["history"]), env=env)
     assert f"imported 1 application from {files['applications']}" in result.stdout
-    assert _record_at(followup, env) == before
+    # The CSV tables carry no owner-level state: the weekly nudge starts from the import
+    # (a JSON export carries it: test_json_export_then_import_and_again_changes_nothing).
+    after = _record_at(followup, env)
+    assert after.pop("owner_timers") and before.pop("owner_timers")
+    assert after == before
     # Timers are derived: re-planned on import, they are the ones the original has.
     assert _agenda(followup, env) == agenda
 
