@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from followup.cli._common import (
     EXIT_OK,
@@ -17,13 +18,17 @@ from followup.cli._common import (
     store_url,
 )
 
+if TYPE_CHECKING:
+    from followup.model import Fault
+
 
 def register(cmd: Command) -> None:
     """Add this module's commands to the parser."""
     p = cmd("migrate", "bring the store's schema up to date (safe while workers run)")
     p.set_defaults(run=_cmd_migrate)
 
-    p = cmd("status", "the work queue: due, claimed, retrying and dead work, per worker")
+    p = cmd("status", "the work queue: due, claimed, retrying and dead work, per worker, "
+            "and the applications whose last attempt failed")
     p.set_defaults(run=_cmd_status)
 
 
@@ -56,6 +61,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     url = store_url(args)
     with open_store_at(args) as store:
         status = store.work_status(SystemClock().now())
+        faults = store.faults()
     if opt(args, "json"):
         print_json({
             "at": status.at.isoformat(),
@@ -65,6 +71,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
             "retrying": status.retrying, "dead": status.dead,
             "workers": [{"id": w.id, "seen_at": _iso(w.seen_at), "timers": w.timers,
                          "deliveries": w.deliveries} for w in status.workers],
+            "faults": len(faults),
+            "fault_list": [_fault_json(f) for f in faults],
         })
         return EXIT_OK
     print(f"{describe_store(url)} at {status.at:%Y-%m-%d %H:%M:%S} UTC")
@@ -77,7 +85,33 @@ def _cmd_status(args: argparse.Namespace) -> int:
         seen = "never" if w.seen_at is None else _ago(status.at, w.seen_at)
         print(f"  worker {w.id}: seen {seen}; holds {w.timers} timers, "
               f"{w.deliveries} deliveries")
+    if not faults:
+        print("no faults: no application's last attempt failed")
+    else:
+        print(f"{len(faults)} fault{'s' if len(faults) > 1 else ''}: these stopped on an "
+              "unexpected error and are tried again at their next try; the others go on")
+    for f in faults:
+        what = f"application {f.application_id}" if f.application_id else "owner's rules"
+        print(f"  {f.owner}: {what}: failed {f.attempts} time{'s' if f.attempts > 1 else ''} "
+              f"since {_utc(f.first_at)}, next try {_utc(f.retry_at)}: {_one_line(f.error)}")
     return EXIT_OK
+
+
+def _fault_json(fault: Fault) -> dict[str, object]:
+    """A fault as JSON, its instants in UTC (ISO 8601)."""
+    return {"owner": fault.owner, "application_id": fault.application_id,
+            "error": fault.error, "attempts": fault.attempts,
+            "first_at": fault.first_at.isoformat(), "last_at": fault.last_at.isoformat(),
+            "retry_at": fault.retry_at.isoformat()}
+
+
+def _utc(instant: datetime) -> str:
+    return f"{instant:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line of a terminal: its control characters shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _iso(instant: datetime | None) -> str | None:

@@ -230,6 +230,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
             sys.stdout.write(path_to_mermaid(engine.pack, record.history, calendar=cal))
             return EXIT_OK
+        # The application's last attempt failed: its reminders wait for a retry.
+        faults = engine.store.faults(owner=app.owner, application_id=app.id)
+        fault = faults[0] if faults else None
         if opt(args, "json"):
             print_json({
                 "id": app.id, "owner": app.owner, "company": app.company, "role": app.role,
@@ -240,9 +243,19 @@ def _cmd_show(args: argparse.Namespace) -> int:
                              "name": h.name, "contact": h.contact, "from": h.from_state,
                              "to": h.to_state} for h in record.history],
                 "timers": [timer_json(cal, t) for t in record.timers],
+                "fault": None if fault is None else {
+                    "error": fault.error, "attempts": fault.attempts,
+                    "first_at": cal.local(fault.first_at).isoformat(),
+                    "last_at": cal.local(fault.last_at).isoformat(),
+                    "retry_at": cal.local(fault.retry_at).isoformat()},
             })
             return EXIT_OK
         print(f"{app.id}: {app.role} at {app.company} — {app.state}")
+        if fault is not None:
+            error = "".join(c if c.isprintable() else repr(c)[1:-1] for c in fault.error)
+            print(f"  fault: failed {fault.attempts} time{'s' if fault.attempts > 1 else ''} "
+                  f"since {local(cal, fault.first_at)}; its reminders wait for the next try "
+                  f"at {local(cal, fault.retry_at)}: {error}")
         for name, value in app.facts.items():
             spec = engine.pack.facts.get(name)
             if spec is not None and spec.type == "datetime":
