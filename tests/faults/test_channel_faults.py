@@ -78,7 +78,7 @@ def test_a_channel_that_raises_anything_fails_alone_and_is_retried(
     report = engine.run_due()  # returns: the daemon is not stopped by the plugin
     assert len(console.sent) == report.fired >= 2
     assert odd.calls == report.fired
-    failed = {row.notification.key: error for row, error in report.delivery.failed}
+    failed = {row.notification.key: row.last_error for row in report.delivery.failed}
     assert set(failed) == set(console.keys())
     rows = [d for d in engine.store.deliveries() if d.channel == "odd"]
     assert rows and all(d.status == "pending" and d.attempts == 1 for d in rows)

@@ -286,6 +286,7 @@ def test_a_failed_post_is_a_failed_delivery_without_the_url(
     server.status = 500
     report = engine.run_due()
     assert report.delivery.failed and not report.delivery.delivered
-    for _row, error in report.delivery.failed:
+    for row in report.delivery.failed:
+        error = str(row.last_error)
         assert error.startswith("AppriseError: apprise json://...: not delivered")
         assert f"127.0.0.1:{server.port}" not in error

@@ -94,7 +94,8 @@ def test_a_failed_digest_retries_all_its_reminders_together(tmp_path: Path) -> N
         clock.set(DIGEST)
         report = engine.deliver()
         assert len(report.failed) == 3 and not report.delivered
-        assert all("the digest of 3 reminders failed" in error for _, error in report.failed)
+        assert all("the digest of 3 reminders failed" in str(row.last_error)
+                   for row in report.failed)
         retry_at = {r.next_attempt_at for r in engine.store.deliveries(owner="ada")}
         assert len(retry_at) == 1  # one backoff for all of them
         for minutes in range(1, 60):
@@ -205,6 +206,7 @@ def test_an_async_channel_is_awaited_and_one_that_hangs_times_out(tmp_path: Path
         engine.set_owner("ada", timezone="America/New_York", country="US")
         interview(engine)
         report = engine.run_due()
-        assert {row.channel for row, _ in report.delivery.failed} == {"chat"}
-        assert all("timed out after 0.5 s" in error for _, error in report.delivery.failed)
+        assert {row.channel for row in report.delivery.failed} == {"chat"}
+        assert all("timed out after 0.5 s" in str(row.last_error)
+                   for row in report.delivery.failed)
         assert {row.channel for row in report.delivery.delivered} == {"console"}

@@ -63,5 +63,6 @@ def test_a_taken_name_is_reported_and_the_engine_keeps_going(installed: Path) ->
     report = engine.run_due()
     # No channel named console is used, so its reminders wait (retried), none lost.
     assert report.fired == 2 and not report.delivery.delivered
-    assert all("no channel named 'console' is loaded" in e for _, e in report.delivery.failed)
+    assert all("no channel named 'console' is loaded" in str(row.last_error)
+               for row in report.delivery.failed)
     assert {d.status for d in engine.store.deliveries()} == {"pending"}

@@ -219,8 +219,8 @@ def test_a_failing_channel_does_not_block_the_others(clock: FakeClock, recorder:
     report = engine.run_due()
     assert len(recorder.sent) == 1
     assert broken.calls == 1
-    [(row, error)] = report.delivery.failed
-    assert row.channel == "broken" and "down" in error
+    [row] = report.delivery.failed
+    assert row.channel == "broken" and "down" in str(row.last_error)
     # Not retried before its backoff, retried after it; still once per key on console.
     assert not engine.deliver(clock.now()).failed
     later = engine.deliver(clock.now() + timedelta(hours=1))
@@ -362,8 +362,8 @@ def test_a_hanging_channel_costs_at_most_its_timeout(clock: FakeClock, recorder:
     report = engine.run_due()
     release.set()
     assert len(recorder.sent) == 1
-    [(row, error)] = report.delivery.failed
-    assert row.channel == "hangs" and error.startswith("timed out after 0.2 s")
+    [row] = report.delivery.failed
+    assert row.channel == "hangs" and str(row.last_error).startswith("timed out after 0.2 s")
 
 
 def test_an_owners_channels_win_over_the_packs_but_not_over_a_rules_own(

@@ -33,8 +33,8 @@ def test_a_recording_channel_can_fail_on_purpose() -> None:
     )
     channel.fail(1)
     report = engine.run_due()
-    [(row, error)] = report.delivery.failed
-    assert error == "ConnectionError: console is down (RecordingChannel.fail)"
+    [row] = report.delivery.failed
+    assert row.last_error == "ConnectionError: console is down (RecordingChannel.fail)"
     assert channel.sent == []
     later = engine.clock.now() + timedelta(hours=1)
     assert len(engine.deliver(later).delivered) == 1

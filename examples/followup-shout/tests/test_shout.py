@@ -148,8 +148,8 @@ def test_a_failed_write_is_retried_and_spares_the_other_channels(
                       rules=rules) as engine:
         add_interview(engine)
         report = engine.run_due()
-        assert {row.channel for row, _error in report.delivery.failed} == {"shout"}
-        assert "No such file or directory" in report.delivery.failed[0][1]
+        assert {row.channel for row in report.delivery.failed} == {"shout"}
+        assert "No such file or directory" in str(report.delivery.failed[0].last_error)
         assert "Thank Jane Doe for the interview at Acme" in followup_channel.subjects()
 
         path.parent.mkdir()
