@@ -41,7 +41,14 @@ START = datetime(2026, 12, 23, 21, 0, tzinfo=UTC)
 
 
 class RecordingChannel:
-    """A channel that keeps what it is sent; ``fail`` makes the next sends raise."""
+    """A channel that keeps what it is sent, in ``sent`` (oldest first); ``fail`` makes
+    the next sends raise, to test what happens to a failed delivery.
+
+    >>> channel = RecordingChannel()  # named "console", the default pack's channel
+    >>> channel.fail(1)
+    >>> channel.sent, channel.subjects()
+    ([], [])
+    """
 
     def __init__(self, name: str = "console") -> None:
         self.name = name
@@ -59,9 +66,11 @@ class RecordingChannel:
         self.sent.append(notification)
 
     def subjects(self) -> list[str]:
+        """The subjects of the notifications sent, oldest first."""
         return [n.subject for n in self.sent]
 
     def keys(self) -> list[str]:
+        """The idempotency keys of the notifications sent, oldest first."""
         return [n.key for n in self.sent]
 
 
