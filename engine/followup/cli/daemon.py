@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from followup.runtime.engine import Engine, RunReport
@@ -99,7 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
               f"{'' if args.once else '; Ctrl-C to stop'}", file=sys.stderr, flush=True)
         if opt(args, "json"):
             # Standard output carries the JSON report alone; reminders go to stderr.
-            console = engine.channels.get("console")
+            # `stream` is the console channel's own setting, not part of `Channel`.
+            console: Any = engine.channels.get("console")
             if console is not None and hasattr(console, "stream"):
                 console.stream = sys.stderr
         engine.lease = timedelta(seconds=args.lease)

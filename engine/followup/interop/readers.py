@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from followup.errors import InputError
 from followup.interop.presets import FIELDS, Preset, choose_preset
@@ -281,7 +281,7 @@ class _Located:
     def line(self, pos: int) -> int:
         return bisect_right(self.breaks, pos - 1) + 1
 
-    def fail(self, pos: int, problem: str) -> None:
+    def fail(self, pos: int, problem: str) -> NoReturn:
         column = pos - (self.breaks[self.line(pos) - 2] + 1 if self.line(pos) > 1 else 0) + 1
         raise InputError(f"{self.source}:{self.line(pos)}:{column}: {problem}")
 

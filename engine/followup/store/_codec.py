@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, LiteralString
 
 from followup.errors import ConflictError, InputError
 from followup.model import (
@@ -297,10 +297,12 @@ def check_owner_change(
 FORGET_WORKERS_AFTER = timedelta(days=1)
 
 
-def where_clause(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
+def where_clause(
+    *conditions: tuple[LiteralString, object],
+) -> tuple[LiteralString, list[object]]:
     """A SQL WHERE clause of the conditions whose value is given (not ``None``), and the
     values in order: ``where_clause(("owner = ?", "ada"), ("state = ?", None))``."""
-    parts = [sql for sql, value in conditions if value is not None]
+    parts: list[LiteralString] = [sql for sql, value in conditions if value is not None]
     params = [value for _, value in conditions if value is not None]
     return (" WHERE " + " AND ".join(parts) if parts else ""), params
 

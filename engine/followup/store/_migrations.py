@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 from followup.errors import SchemaError
 
@@ -79,8 +79,9 @@ def migrations(dialect: str) -> tuple[Migration, ...]:
 
 
 @cache
-def queries(dialect: str, file: str = "queries.sql") -> dict[str, str]:
-    """The named queries in one of a dialect's files, by name."""
+def queries(dialect: str, file: str = "queries.sql") -> dict[str, LiteralString]:
+    """The named queries in one of a dialect's files, by name (``LiteralString``: text
+    that ships with followup, never built from input, as psycopg asks of a query)."""
     found: dict[str, list[str]] = {}
     lines: list[str] | None = None
     for line in (sql_dir(dialect) / file).read_text(encoding="utf-8").splitlines():
@@ -91,7 +92,9 @@ def queries(dialect: str, file: str = "queries.sql") -> dict[str, str]:
             lines = found[name] = []
         elif lines is not None and line.strip() and not line.lstrip().startswith("--"):
             lines.append(line.rstrip())
-    return {name: "\n".join(body).rstrip(";") for name, body in found.items()}
+    # mypy reads LiteralString as str, so to it this cast is redundant; pyright needs it.
+    return {name: cast(LiteralString, "\n".join(body).rstrip(";"))  # type: ignore[redundant-cast]
+            for name, body in found.items()}
 
 
 def is_busy(exc: sqlite3.Error) -> bool:

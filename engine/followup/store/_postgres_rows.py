@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 from followup.errors import StoreError, UnknownApplication
 from followup.model import (
@@ -57,7 +57,7 @@ def _owned(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Applicat
 
 def _application_filter(
     owner: str | None, states: Collection[str] | None
-) -> tuple[str, list[object]]:
+) -> tuple[LiteralString, list[object]]:
     names = state_names(states)
     return where_clause(("owner = %s", owner),
                   ("state = ANY(%s)", None if names is None else sorted(names)))

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, LiteralString, Self, TypeVar, cast
 
 from followup.errors import ConflictError, InputError, StoreError
 from followup.model import (
@@ -208,23 +208,23 @@ class PostgresStore:
         pass; True if woken. The first call starts listening on its own connection."""
         pg = _driver()
         try:
-            if self._listener is None:
-                self._listener = pg.connect(self.url, autocommit=True,
-                                            connect_timeout=max(1, round(self._timeout)))
-                row = self._listener.execute("SELECT current_schema()").fetchone()
+            listener = self._listener
+            if listener is None:
+                listener = self._listener = pg.connect(
+                    self.url, autocommit=True, connect_timeout=max(1, round(self._timeout)))
+                row = listener.execute("SELECT current_schema()").fetchone()
                 self._schema = row[0] if row else None
-                self._listener.execute(f"LISTEN {CHANNEL}")
+                listener.execute(f"LISTEN {CHANNEL}")
             deadline = time.monotonic() + timeout
             while True:  # notices from stores in other schemas do not count
                 left = max(0.0, deadline - time.monotonic())
-                payloads = [n.payload for n in self._listener.notifies(timeout=left,
-                                                                        stop_after=1)]
+                payloads = [n.payload for n in listener.notifies(timeout=left, stop_after=1)]
                 if self._schema in payloads:
                     break
                 if not payloads or left == 0.0:
                     return False
             # Take every other notice already queued: one pass serves them all.
-            for _ in self._listener.notifies(timeout=0.0):
+            for _ in listener.notifies(timeout=0.0):
                 pass
             return True
         except pg.Error as exc:
@@ -394,7 +394,7 @@ class PostgresStore:
                   None if next_attempt_at is None else utc(next_attempt_at), key, channel)
         self._update_delivery(_Q["mark_failed"], params, key, channel)
 
-    def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
+    def _update_delivery(self, sql: LiteralString, params: _Row, key: str, channel: str) -> None:
         count = self._run("updating the outbox of", lambda cur: cur.execute(sql, params).rowcount)
         if count == 0:
             raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
@@ -514,7 +514,7 @@ class PostgresStore:
                           lambda cur: [_fault(r) for r in cur.execute(sql, params)])
 
 
-def _write_work(cur: psycopg.Cursor[Any], delete: str, removed: list[_Row],
+def _write_work(cur: psycopg.Cursor[Any], delete: LiteralString, removed: list[_Row],
                 added: list[_Row], outbox: list[_Row]) -> None:
     """Timers removed and stored, and outbox rows added; waiting workers are told."""
     if removed:
