@@ -45,7 +45,7 @@ class _Subject:
 
 def _guard(condition: Condition) -> Callable[..., bool | None]:
     def check(event_data: Any) -> bool:
-        context = event_data.model.context
+        context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] = event_data.model.context
         if callable(context):
             context = context()
             event_data.model.context = context
