@@ -92,7 +92,10 @@ def test_csv_export_then_import_gives_the_same_applications_and_history(
                      contacts=tables["contacts"], contacts_source="contacts.csv",
                      history=tables["history"], history_source="history.csv")
     import_items(target, items, owner="ada")
-    assert _without_stamp(export_document(target, "ada")) == _without_stamp(doc)
+    # The CSV tables carry no owner-level state: the weekly nudge starts from the import.
+    after = _without_stamp(export_document(target, "ada"))
+    assert after.pop("owner_timers") and _without_stamp(doc).pop("owner_timers")
+    assert after == {k: v for k, v in _without_stamp(doc).items() if k != "owner_timers"}
     again = import_items(target, items, owner="ada")  # a second run changes nothing
     assert again.added == () and again.unchanged == ("acme", "globex")
 
