@@ -378,8 +378,8 @@ class EngineMachine(RuleBasedStateMachine):
         pending = any(t.action == "replan" for t in engine.store.timers(owner="p"))
         for model in self.apps:
             record = engine.store.load(model.id)
-            planned = engine._plan(record.application, list(record.history),
-                                   self.calendar, [], record.application.state)
+            planned = engine.planner.plan(record.application, list(record.history),
+                                           self.calendar, stored_state=record.application.state).timers
             if not pending:
                 assert sorted(planned, key=lambda t: t.key) == sorted(
                     record.timers, key=lambda t: t.key)

@@ -8,74 +8,48 @@ together, or not at all.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from followup.delivery.channels import Channel, ChannelRegistry, Planner, tell_planned
+from followup.delivery.channels import Channel, ChannelRegistry, Planner
 from followup.delivery.digest import parse_digest_time
 from followup.delivery.dispatcher import DeliveryReport, Dispatcher
 from followup.delivery.manager import Plugins, load_plugins, observe
-from followup.errors import (
-    ConflictError,
-    FollowupError,
-    InputError,
-    RulesError,
-)
+from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
-from followup.model import (
-    Application,
-    Change,
-    Contact,
-    HistoryEntry,
-    Notification,
-    Owner,
-    Record,
-    Timer,
-)
+from followup.model import Application, Contact, HistoryEntry, Notification, Owner, Timer
+from followup.runtime.changes import Changes, Outcome
+from followup.runtime.changes import Planner as ApplicationPlanner
 from followup.runtime.facts import normalize_fact
-from followup.runtime.firing import Firing
+from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
-from followup.runtime.owners import OwnerRules
-from followup.runtime.planner import (
-    plan,
-    send_time,
-)
-from followup.runtime.steps import (
-    Step,
-    contact_step,
-    event_step,
-    facts_step,
-    merge_contacts,
-)
+from followup.runtime.owner_rules import OwnerRules
+from followup.runtime.owners import OwnerBook
+from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
 from followup.store import MemoryStore, Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 from followup.timing.clock import Clock, SystemClock
 
+if TYPE_CHECKING:
+    from followup.model import Fault
+
 __all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
 
-_RETRIES = 5  # attempts when another writer changed the application first
 # How long a worker holds the due timers it claimed; a worker's heartbeat renews it, so a
 # worker that dies frees its work this long after its last beat.
 _LEASE = timedelta(minutes=2)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one change did to one application."""
-
-    application: Application
-    entries: tuple[HistoryEntry, ...] = ()
-    armed: tuple[Timer, ...] = ()  # timers new or moved
-    cancelled: tuple[Timer, ...] = ()  # timers removed without firing
-    fired: tuple[Timer, ...] = ()
-    notifications: tuple[Notification, ...] = ()
-    changed: bool = True  # False when the change was a harmless repeat
-    problems: tuple[str, ...] = ()  # rules skipped because their condition failed
+# After an unexpected failure, an application (or an owner's own rules) is tried again
+# after 1, 2, 4 ... minutes, at most an hour apart, until it succeeds.
+_RETRY_FIRST = timedelta(minutes=1)
+_RETRY_MOST = timedelta(hours=1)
+_log = logging.getLogger("followup")
 
 
 @dataclass(frozen=True)
@@ -105,7 +79,7 @@ class RunReport:
         return [n for o in self.outcomes for n in o.notifications] + self.owner_notifications
 
 
-class Engine(OwnerRules, Firing):
+class Engine:
     """followup's heart: rules, a store and a clock.
 
     >>> from datetime import UTC, datetime
@@ -133,10 +107,10 @@ class Engine(OwnerRules, Firing):
         default pack when omitted). ``store``: where records live (in memory when
         omitted). ``clock``: the only source of the time. ``channels``: where
         notifications go; ``None`` loads the installed channel plugins. ``plugins``: plugins
-        already loaded (``followup.delivery.manager.load_plugins``): their channels, and their
-        observers of transitions and deliveries. ``worker``: this engine's name when
-        several share a store (default: host, process id and a random part); it claims
-        due work under that name for ``lease`` at a time (see ``run_due``)."""
+        already loaded (``followup.load_plugins``): their channels, and their observers
+        of transitions and deliveries. ``worker``: this engine's name when several share
+        a store (default: host, process id and a random part); it claims due work under
+        that name for ``lease`` at a time (see ``run_due``)."""
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = lease
         self.plugins: Plugins | None = plugins
@@ -156,13 +130,23 @@ class Engine(OwnerRules, Firing):
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)
+        # The parts, each with its own constructor: the engine only wires them.
+        self.owners = OwnerBook(self.pack, self.store)
+        planners = [c for c in self.channels if isinstance(c, Planner)]  # calendar feeds
+        self.owner_rules = OwnerRules(self.pack, self.store, self.owners, planners)
+        self.planner = ApplicationPlanner(self.pack, self.owner_rules)
+        self.firer = Firer(self.pack, self.machine, self.owners)
+        self.changes = Changes(
+            pack=self.pack, store=self.store, clock=self.clock, owners=self.owners,
+            firer=self.firer, planner=self.planner, owner_rules=self.owner_rules,
+            planners=planners, on_transition=self._observe_transition)
         self.dispatcher = Dispatcher(
             self.store, self.channels, worker=self.worker, clock=lambda: self.clock.now(),
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
-        self._calendars: dict[str, WorkCalendar] = {}
-        self._owners: dict[str, Owner] = {}  # like the calendars: one read per owner
-        # Channels that follow the plan as well as deliver (a calendar feed).
-        self._planners = [c for c in self.channels if isinstance(c, Planner)]
+
+    def _observe_transition(self, application: Application, entry: HistoryEntry) -> None:
+        if self.plugins is not None:
+            observe(self.plugins, "followup_transition", application=application, entry=entry)
 
     # -- owners --------------------------------------------------------------------
 
@@ -192,34 +176,16 @@ class Engine(OwnerRules, Firing):
                        channels=chosen,
                        digest=None if digest is None else parse_digest_time(digest),
                        quiet_hours=tuple(_quiet_span(span) for span in quiet_hours))
-        self._calendar_for(record)  # raises CalendarError on a bad zone or country
-        self.store.put_owner(record)
-        self._calendars.pop(owner, None)
-        self._owners[owner] = record
-        return record
+        return self.owners.put(record)  # CalendarError on a bad zone or country
 
     def owner(self, owner: str) -> Owner:
         """An owner's settings, read once per engine (``set_owner`` updates them)."""
-        found = self._owners.get(owner)
-        if found is None:
-            found = self.store.get_owner(owner) or Owner(id=owner)
-            self._owners[owner] = found
-        return found
+        return self.owners.owner(owner)
 
     def calendar(self, owner: str) -> WorkCalendar:
         """The working calendar of ``owner`` (the pack's, with the owner's zone and
         holidays)."""
-        cal = self._calendars.get(owner)
-        if cal is None:
-            cal = self._calendar_for(self.owner(owner))
-            self._calendars[owner] = cal
-        return cal
-
-    def _calendar_for(self, owner: Owner) -> WorkCalendar:
-        # A bad zone or country raises CalendarError, an InputError.
-        return self.pack.calendar.build(
-            timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision,
-            quiet_hours=[parse_time_range(span) for span in owner.quiet_hours])
+        return self.owners.calendar(owner)
 
     # -- applications --------------------------------------------------------------
 
@@ -270,9 +236,8 @@ class Engine(OwnerRules, Firing):
             data={"company": company, "role": role, "facts": dict(app.facts),
                   "contacts": [c.to_dict() for c in app.contacts]},
         )
-        record = Record(application=app, history=(), timers=())
         try:
-            return self._settle(record, app, [created], now, expected_version=None)
+            return self.changes.create(app, created, now)
         except ConflictError as exc:
             raise InputError(f"an application with the id {app.id!r} already exists: "
                              "choose another id, or leave it out for a new one") from exc
@@ -323,7 +288,7 @@ class Engine(OwnerRules, Firing):
             raise InputError("a contact names who an event is about: give the event too")
         if not steps:
             raise InputError("nothing to record: give an event, facts or contacts")
-        return self._change(application_id, owner, steps)
+        return self.changes.apply(application_id, owner, steps)
 
     def record(
         self,
@@ -347,19 +312,29 @@ class Engine(OwnerRules, Firing):
         self, application_id: str, facts: Mapping[str, object], *, owner: str | None = None
     ) -> Outcome:
         """Record or change facts (``None`` removes one); the plan follows."""
-        return self._change(application_id, owner, [facts_step(self.pack, self.calendar, facts)])
+        return self.changes.apply(application_id, owner,
+                                  [facts_step(self.pack, self.calendar, facts)])
 
     def add_contact(
         self, application_id: str, contact: Contact, *, owner: str | None = None
     ) -> Outcome:
         """Add or update a contact (an interviewer, a reference, ...); per-contact rules
         arm for it."""
-        return self._change(application_id, owner, [contact_step(self.pack, contact)])
+        return self.changes.apply(application_id, owner, [contact_step(self.pack, contact)])
 
     def replan(self, application_id: str, *, owner: str | None = None) -> Outcome:
         """Recompute an application's timers from the rules (after a rule edit, or to
         heal a lost timer row)."""
-        return self._change(application_id, owner, [], force=True)
+        return self.changes.apply(application_id, owner, [], force=True)
+
+    def replan_owner(self, owner: str) -> None:
+        """Bring one owner's rules over all their applications up to date (after
+        applications were added or moved behind the engine's back, e.g. an import): the
+        owner-level rules (keep-looking) are planned now; applications whose rules look at
+        the others (offer-leverage) are re-planned by the next ``run_due``."""
+        now = self.clock.now()
+        self.owner_rules.mark(owner, now)
+        self.owner_rules.run(owner, now)
 
     # -- time ----------------------------------------------------------------------
 
@@ -372,15 +347,18 @@ class Engine(OwnerRules, Firing):
         number of engines (threads, processes, machines) may run this on one store: each
         timer is taken by one of them, and a timer a worker left unfinished (it died) is
         free again when its lease ends. An application whose timers two workers took is
-        changed by one at a time (the version check), so nothing fires twice."""
+        changed by one at a time (the version check), so nothing fires twice.
+
+        An application (or an owner's own rules) that fails unexpectedly stops only
+        itself: the failure is recorded as a ``Fault`` (``store.faults()``, ``followup
+        status``, ``followup show``), reported in ``RunReport.errors``, and its timers
+        wait for a retry 1, 2, 4 ... minutes later (at most an hour), while the pass goes
+        on for everyone else."""
         now = now or self.clock.now()
         report = RunReport()
-        seen: set[str] = set()  # application ids, and "owner:ID" for owner-level timers
-        held: list[str] = []  # keys claimed in this pass; the ones not fired are let go
-
-        def whose(timer: Timer) -> str:
-            return timer.application_id or f"owner:{timer.owner}"
-
+        seen: set[tuple[str, str]] = set()  # (owner, application id or "" for the owner's)
+        held: dict[tuple[str, str], list[str]] = {}  # claimed keys, per application
+        faults = {(f.owner, f.application_id): f for f in self.store.faults()}
         try:
             while True:
                 # The lease counts from the clock, not from ``now``: a long pass must
@@ -390,40 +368,68 @@ class Engine(OwnerRules, Firing):
                     limit=min(limit, 200))
                 if not batch:
                     break
-                held.extend(t.key for t in batch)
-                due = [t for t in batch if whose(t) not in seen]
-                for owner in dict.fromkeys(t.owner for t in due if t.application_id == ""):
-                    seen.add(f"owner:{owner}")  # one owner-level pass per owner
+                for t in batch:
+                    held.setdefault((t.owner, t.application_id), []).append(t.key)
+                due = dict.fromkeys((t.owner, t.application_id) for t in batch
+                                    if (t.owner, t.application_id) not in seen)
+                for whose in due:
+                    seen.add(whose)
+                    owner, app_id = whose
                     try:
-                        _timers, notes = self._owner_pass(owner, now, fire_until=now)
-                        report.owner_notifications.extend(notes)
-                    except (InputError, RulesError) as exc:
-                        report.errors[f"owner:{owner}"] = str(exc)
-                for app_id in dict.fromkeys(t.application_id for t in due if t.application_id):
-                    seen.add(app_id)
-                    try:
-                        outcome = self._fire(app_id, now)
-                        report.outcomes.append(outcome)
-                        if outcome.problems:
-                            report.errors[app_id] = "; ".join(outcome.problems)
-                    except (InputError, RulesError) as exc:
-                        # One application whose rules fail must not hold up the others;
-                        # it is reported on every pass until its rules or facts are fixed.
-                        report.errors[app_id] = str(exc)
+                        if app_id:
+                            outcome = self.changes.apply(app_id, None, [], fire_until=now,
+                                                         force=True)
+                            report.outcomes.append(outcome)
+                            if outcome.problems:
+                                report.errors[app_id] = "; ".join(outcome.problems)
+                        else:
+                            report.owner_notifications.extend(self._owner_due(owner, now))
+                    except Exception as exc:  # one row must not stop the pass
+                        fault = self._fault(owner, app_id, exc, now, faults.get(whose))
+                        report.errors[app_id or f"owner:{owner}"] = fault.error
+                        self.store.release_timers(held.pop(whose, []), worker=self.worker,
+                                                  until=fault.retry_at)
+                    else:
+                        if whose in faults:
+                            self.store.clear_fault(owner=owner, application_id=app_id)
         finally:
-            # What is still held was left for later (outside the send window, or a
-            # failure): free it for the next pass of any worker.
-            self.store.release_timers(held, worker=self.worker)
+            # What is still held was left for later (outside the send window): free it
+            # for the next pass of any worker.
+            self.store.release_timers([k for keys in held.values() for k in keys],
+                                      worker=self.worker)
         if deliver:
             report.delivery = self.dispatcher.deliver(now)
         return report
 
+    def _owner_due(self, owner: str, now: datetime) -> tuple[Notification, ...]:
+        """The owner's due timers: re-plan the applications that look at the others if
+        the owner's marker is due, then fire the owner's own rules."""
+        ids, markers = self.owner_rules.due_replans(owner, now)
+        for app_id in ids:
+            try:
+                self.changes.apply(app_id, owner, [], force=True)
+            except Exception as exc:  # that application's own fault, not the owner's
+                self._fault(owner, app_id, exc, now, None)
+        if markers:
+            self.store.commit_owner(owner, timers_removed=markers)
+        return self.owner_rules.run(owner, now, fire_until=now).notifications
+
+    def _fault(self, owner: str, application_id: str, exc: Exception, now: datetime,
+               before: Fault | None) -> Fault:
+        """Record an unexpected failure of one application (or an owner's own rules)."""
+        attempts = before.attempts if before is not None else 0
+        wait = min(_RETRY_FIRST * (2 ** min(attempts, 16)), _RETRY_MOST)
+        error = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:1000]
+        _log.warning("%s failed, tried again at %s: %s",
+                     f"application {application_id}" if application_id
+                     else f"owner {owner!r}'s own rules", (now + wait).isoformat(), error,
+                     exc_info=not isinstance(exc, InputError))
+        return self.store.record_fault(owner=owner, application_id=application_id,
+                                       error=error, at=now, retry_at=now + wait)
+
     def deliver(self, now: datetime | None = None) -> DeliveryReport:
         """Deliver the outbox's pending notifications through their channels."""
         return self.dispatcher.deliver(now or self.clock.now())
-
-    def _fire(self, application_id: str, now: datetime) -> Outcome:
-        return self._change(application_id, None, [], fire_until=now, force=True)
 
     # -- the agenda ----------------------------------------------------------------
 
@@ -436,151 +442,6 @@ class Engine(OwnerRules, Firing):
         return [AgendaItem(timer=t, application=apps.get(t.application_id))
                 for t in timers
                 if (t.application_id in apps or t.application_id == "") and t.action != "replan"]
-
-    # -- the core --------------------------------------------------------------------
-
-    def _change(
-        self,
-        application_id: str,
-        owner: str | None,
-        steps: list[Step],
-        *,
-        fire_until: datetime | None = None,
-        force: bool = False,
-        ripple: bool = True,
-    ) -> Outcome:
-        for attempt in range(_RETRIES):
-            record = self.store.load(application_id, owner=owner)
-            now = self.clock.now()
-            app = record.application
-            history = list(record.history)
-            changed = False
-            for step in steps:
-                result = step(app, history, now)
-                if result is not None:
-                    app, changed = result, True
-            if not changed and not force:
-                return Outcome(application=record.application, changed=False)
-            try:
-                return self._settle(record, app, history[len(record.history):], now,
-                                    expected_version=record.application.version,
-                                    fire_until=fire_until, ripple=ripple)
-            except ConflictError:
-                if attempt == _RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _settle(
-        self,
-        record: Record,
-        app: Application,
-        new_entries: list[HistoryEntry],
-        now: datetime,
-        *,
-        expected_version: int | None,
-        fire_until: datetime | None = None,
-        ripple: bool = True,
-    ) -> Outcome:
-        """Make the pack's own moves, fire what is due, re-plan, and commit once."""
-        calendar = self.calendar(app.owner)
-        history = list(record.history) + new_entries
-        # The pack's own moves follow from the latest entry (an event logged for later
-        # than now moves the application at that time, not before it).
-        app = self._auto(app, history, calendar, max(now, history[-1].at) if history else now)
-        fired: list[Timer] = []
-        notifications: list[Notification] = []
-        problems: list[str] = []
-        stored_state = None if expected_version is None else record.application.state
-        # The owner's counts per state are read once per change, however often it re-plans.
-        counts: dict[str, int] = {}
-        planned = self._plan(app, history, calendar, problems, stored_state, counts)
-        if fire_until is not None:
-            # A reminder that came due while nothing ran (or that was due the moment it
-            # was armed) goes out now, but only inside the send window.
-            sendable = send_time(calendar, fire_until) == fire_until
-            for _ in range(10_000):  # bounded: a pack cannot make this spin forever
-                due = [t for t in planned if t.fire_at <= fire_until and (
-                    sendable or t.action != "notify" or t.fire_at == fire_until
-                    or self.pack.rule(t.rule).any_time)]
-                if not due:
-                    break
-                timer = due[0]
-                if any(t.key == timer.key for t in fired):
-                    raise FollowupError(f"timer {timer.key} came due twice in one pass: the "
-                                        "plan did not record that it fired (a bug)")
-                at = fire_until
-                app = self._fire_timer(app, timer, history, calendar, at, notifications)
-                fired.append(timer)
-                app = self._auto(app, history, calendar, at)
-                planned = self._plan(app, history, calendar, problems, stored_state, counts)
-        old = {t.key: t for t in record.timers}
-        new = {t.key: t for t in planned}
-        fired_keys = {t.key for t in fired}
-        armed = tuple(t for k, t in new.items() if old.get(k) != t)
-        problems.extend(self._draft_gaps(app, [t for t in armed if t.key not in old]))
-        cancelled = tuple(t for k, t in old.items() if k not in new and k not in fired_keys)
-        removed = tuple(k for k in old if k not in new)
-        appended = tuple(history[len(record.history):])
-        if expected_version is not None and not (appended or armed or removed):
-            # Nothing to write (a due reminder waiting for the send window, or a re-plan
-            # that found the plan unchanged).
-            return Outcome(application=record.application, changed=False,
-                           problems=tuple(problems))
-        # A move can change what the owner's other applications plan (offer-leverage):
-        # the marker that has the next run_due re-plan them is written in this same
-        # transaction, not another, however many applications the owner has.
-        others = owner_rules = False
-        if ripple and (expected_version is None or app.state != record.application.state):
-            others, owner_rules = self._ripple_needs(app, stored_state)
-        marker = (self._replan_marker(app.owner, now),) if others else ()
-        change = Change(
-            application=app,
-            expected_version=expected_version,
-            history=appended,
-            timers_removed=removed,
-            timers_added=armed + marker,
-            notifications=tuple(notifications),
-        )
-        stored = self.store.commit(change)
-        if self._planners and (armed or removed):
-            tell_planned(self._planners, owner=stored.owner, application=stored,
-                         timers=planned, fired=fired, calendar=calendar)
-        if self.plugins is not None:
-            for entry in appended:
-                if entry.to_state is not None and entry.kind in ("event", "transition"):
-                    observe(self.plugins, "followup_transition", application=stored, entry=entry)
-        if owner_rules:
-            self._replan_owner(stored.owner, now, others=False, owner_rules=True)
-        return Outcome(
-            application=stored,
-            entries=appended,
-            armed=armed,
-            cancelled=cancelled,
-            fired=tuple(fired),
-            notifications=tuple(notifications),
-            problems=tuple(problems),
-        )
-
-    def _plan(self, app: Application, history: list[HistoryEntry],
-              calendar: WorkCalendar, problems: list[str],
-              stored_state: str | None = None,
-              counts: dict[str, int] | None = None) -> list[Timer]:
-        """The plan of ``app``; ``counts``, when given, keeps the owner's stored counts
-        per state between the plans of one change (filled on first use)."""
-        found: list[str] = []
-        extra = None
-        looks = self.pack.owner_context_states
-        if self.pack.uses_owner_context and (looks is None or app.state in looks):
-            # Only the rules of the application's state can look at the others.
-            if counts is None:
-                counts = {}
-            if not counts:
-                counts.update(self.store.count_by_state(owner=app.owner))
-                counts[""] = 0  # read: an owner with no applications stays read
-            extra = self._owner_view(app.owner, app, stored_state, counts)
-        timers = plan(self.pack, app, history, calendar, found, extra)
-        problems.extend(p for p in found if p not in problems)
-        return timers
 
     # -- helpers -------------------------------------------------------------------
 

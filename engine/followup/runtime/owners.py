@@ -1,177 +1,102 @@
-"""The rules over all of one owner's applications, a part of the engine.
+"""Each owner's settings and working calendar, and the notification a fired rule makes.
 
-``keep-looking`` and the like are planned per owner, not per application: their timers
-have ``application_id == ""`` and are committed with ``Store.commit_owner``. Rules of one
-application that look at the owner's others (``elsewhere``, ``active_applications``) are
-re-planned when those others move, through a ``replan`` marker that the next ``run_due``
-fires, so that recording an event stays one transaction however many applications the
-owner has.
+An owner lives by a time zone, a country's holidays and quiet hours (``Owner``); the
+pack's calendar built with them is the owner's ``WorkCalendar``. Both are read from the
+store once per engine. A notification's text, channels and digest depend on the owner,
+so rendering one lives here too: the same for a rule of one application and for a rule
+over all of an owner's applications.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from followup.delivery.channels import tell_planned
-from followup.errors import InputError, RulesError
-from followup.keys import TimerKey
-from followup.language.conditions import holds as condition_holds
+from followup.delivery.digest import digest_at
+from followup.language.pack import MessageSpec, Rule, RulePack
 from followup.language.sandbox import ExpressionError
-from followup.model import Application, Notification, Timer
-from followup.runtime.planner import owner_timer
+from followup.model import Notification, Owner, Timer
+from followup.store import Store
+from followup.timing.calendar import WorkCalendar, parse_time_range
 
-if TYPE_CHECKING:
-    from followup.delivery.channels import Channel
-    from followup.language.pack import MessageSpec, Rule, RulePack
-    from followup.runtime.engine import Outcome
-    from followup.store import Store
-    from followup.timing.calendar import WorkCalendar
-    from followup.timing.clock import Clock
-
-__all__ = ["OwnerRules"]
+__all__ = ["OwnerBook", "render"]
 
 
-class OwnerRules:
-    """The owner-level half of ``Engine`` (which inherits it)."""
+class OwnerBook:
+    """Owners' settings and calendars, read from the store once per engine."""
 
-    if TYPE_CHECKING:  # provided by Engine
-        pack: RulePack
-        store: Store
-        clock: Clock
-        _planners: list[Channel]
+    def __init__(self, pack: RulePack, store: Store) -> None:
+        self.pack = pack
+        self.store = store
+        self._owners: dict[str, Owner] = {}
+        self._calendars: dict[str, WorkCalendar] = {}
 
-        def calendar(self, owner: str) -> WorkCalendar: ...
+    def put(self, record: Owner) -> Owner:
+        """Store ``record`` (a bad zone or country raises CalendarError first)."""
+        self.build_calendar(record)
+        self.store.put_owner(record)
+        self._calendars.pop(record.id, None)
+        self._owners[record.id] = record
+        return record
 
-        def _change(self, application_id: str, owner: str | None, steps: list[Any], *,
-                    fire_until: datetime | None = None, force: bool = False,
-                    ripple: bool = True) -> Outcome: ...
+    def owner(self, owner: str) -> Owner:
+        """An owner's settings (the defaults for an owner never set)."""
+        found = self._owners.get(owner)
+        if found is None:
+            found = self.store.get_owner(owner) or Owner(id=owner)
+            self._owners[owner] = found
+        return found
 
-        def _channels_for(self, owner: str, message: MessageSpec) -> tuple[str, ...]: ...
+    def calendar(self, owner: str) -> WorkCalendar:
+        """The working calendar of ``owner``: the pack's, with the owner's zone, holidays
+        and quiet hours."""
+        cal = self._calendars.get(owner)
+        if cal is None:
+            cal = self._calendars[owner] = self.build_calendar(self.owner(owner))
+        return cal
 
-        def _digest(self, owner: str, fired: datetime,
-                    calendar: WorkCalendar) -> dict[str, str]: ...
+    def build_calendar(self, owner: Owner) -> WorkCalendar:
+        # A bad zone or country raises CalendarError, an InputError.
+        return self.pack.calendar.build(
+            timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision,
+            quiet_hours=[parse_time_range(span) for span in owner.quiet_hours])
 
-    def _owner_view(self, owner: str, app: Application | None = None,
-                    stored_state: str | None = None,
-                    stored: Mapping[str, int] | None = None) -> dict[str, Any]:
-        """``active_applications``, ``applications`` (per state) and ``elsewhere`` (the
-        owner's other applications per state), with ``app`` in its current state;
-        ``stored_state`` is the state the store still holds for ``app`` (None if new);
-        ``stored``, the owner's counts per state if already read."""
-        if stored is None:
-            stored = self.store.count_by_state(owner=owner)
-        counts = {s: stored.get(s, 0) for s in self.pack.states}
-        if stored_state is not None:
-            counts[stored_state] -= 1
-        elsewhere = dict(counts)
-        if app is not None:
-            counts[app.state] = counts.get(app.state, 0) + 1
-        active = sum(n for s, n in counts.items() if self.pack.is_active(s))
-        return {"active_applications": active, "applications": counts, "elsewhere": elsewhere}
+    def channels_for(self, owner: str, message: MessageSpec) -> tuple[str, ...]:
+        """Where a reminder goes: the rule's own channels, else the owner's choice, else
+        the pack's default channels."""
+        if message.own_channels:
+            return message.channels
+        chosen = self.owner(owner).channels
+        return chosen if chosen else message.channels
 
-    def _ripple_needs(self, app: Application, before: str | None) -> tuple[bool, bool]:
-        """After ``app`` was added (``before`` is None) or moved from ``before``: whether
-        the owner's applications whose rules look at the others need re-planning, and
-        whether the owner-level rules do."""
-        watched = self.pack.watched_states
-        moves = {app.state} if before is None else {app.state, before}
-        active_changed = before is None or (
-            self.pack.is_active(before) != self.pack.is_active(app.state))
-        others = (watched is None and active_changed) or (
-            watched is not None and bool(moves & watched))
-        return others and self.pack.uses_owner_context, active_changed
+    def digest_data(self, owner: str, fired: datetime, calendar: WorkCalendar) -> dict[str, str]:
+        """For an owner who gets a daily digest, the digest a reminder waits for."""
+        digest = self.owner(owner).digest
+        if digest is None:
+            return {}
+        return {"digest_at": digest_at(digest, fired, calendar).isoformat()}
 
-    @staticmethod
-    def _replan_marker(owner: str, now: datetime) -> Timer:
-        """The owner-level timer that makes the next ``run_due`` re-plan the owner's
-        applications whose rules look at the others."""
-        return Timer(application_id="", owner=owner, key=str(TimerKey.replan(owner)),
-                     rule="replan", action="replan", fire_at=now)
-
-    def replan_owner(self, owner: str) -> None:
-        """Bring one owner's rules over all their applications up to date (after
-        applications were added or moved behind the engine's back, e.g. an import): the
-        owner-level rules (keep-looking) are planned now; applications whose rules look at
-        the others (offer-leverage) are re-planned by the next ``run_due``."""
-        self._replan_owner(owner, self.clock.now(), others=True, owner_rules=True)
-
-    def _replan_owner(self, owner: str, now: datetime, *, others: bool,
-                      owner_rules: bool) -> None:
-        if self.pack.uses_owner_context and others:
-            # The others are re-planned by the next run_due, not here, however many the
-            # owner has.
-            self.store.commit_owner(owner, timers_added=[self._replan_marker(owner, now)])
-        if self.pack.owner_rules and owner_rules:
-            self._owner_pass(owner, now)
-
-    def _replan_others(self, owner: str) -> None:
-        """Re-plan the owner's applications whose rules look at the others."""
-        for other in self.store.applications(owner=owner, states=self.pack.owner_context_states):
-            try:
-                self._change(other.id, owner, [], force=True, ripple=False)
-            except (InputError, RulesError):
-                continue  # reported when that application is next advanced
-
-    def _owner_pass(
-        self, owner: str, now: datetime, *, fire_until: datetime | None = None
-    ) -> tuple[list[Timer], list[Notification]]:
-        """Plan (and, up to ``fire_until``, fire) the rules over all of ``owner``'s
-        applications, and commit their timers and notifications in one transaction."""
-        rules = self.pack.owner_rules
-        existing = {t.key: t for t in self.store.timers(owner=owner, application_id="")}
-        replans = [t for t in existing.values() if t.action == "replan"]
-        if replans and fire_until is not None and replans[0].fire_at <= fire_until:
-            self._replan_others(owner)
-            self.store.commit_owner(owner, timers_removed=[t.key for t in replans])
-        existing = {k: t for k, t in existing.items() if t.action != "replan"}
-        if not rules:
-            return [], []
-        calendar = self.calendar(owner)
-        by_rule = {t.rule: t for t in existing.values()}
-        view = self._owner_view(owner)
-        desired: dict[str, Timer] = {}
-        fired: list[Timer] = []
-        notes: list[Notification] = []
-        for rule in rules:
-            try:
-                holds = rule.condition is None or condition_holds(rule.condition, view)
-            except ExpressionError:
-                holds = False
-            if not holds or sum(view["applications"].values()) == 0:
-                continue
-            timer = by_rule.get(rule.name) or owner_timer(
-                rule, owner, calendar, after=now.replace(second=0, microsecond=0), occurrence=0)
-            while timer is not None and fire_until is not None and timer.fire_at <= fire_until:
-                notes.append(self._owner_notification(rule, timer, view, calendar))
-                fired.append(timer)
-                timer = owner_timer(rule, owner, calendar, after=max(timer.fire_at, now),
-                                    occurrence=timer.occurrence + 1)
-            if timer is not None:
-                desired[timer.key] = timer
-        removed = [k for k in existing if k not in desired]
-        added = [t for k, t in desired.items() if existing.get(k) != t]
-        if removed or added or notes:
-            self.store.commit_owner(owner, timers_removed=removed, timers_added=added,
-                                    notifications=notes)
-            if self._planners:
-                tell_planned(self._planners, owner=owner, application=None,
-                             timers=list(desired.values()), fired=fired, calendar=calendar)
-        return fired, notes
-
-    def _owner_notification(self, rule: Rule, timer: Timer, view: Mapping[str, Any],
-                            calendar: WorkCalendar) -> Notification:
-        context = dict(view) | {"rule": rule.name, "due": None,
-                                "at": calendar.local(timer.fire_at).isoformat()}
-        try:
-            subject = rule.message.subject.render(context).strip()
-            body = rule.message.body.render(context) if rule.message.body else ""
-        except ExpressionError as exc:
-            subject, body = f"{rule.name} ({exc})", ""
+    def notification(self, rule: Rule, timer: Timer, context: Mapping[str, object], *,
+                     fallback: str, at: datetime, calendar: WorkCalendar,
+                     data: Mapping[str, Any]) -> Notification:
+        """The notification ``timer`` of ``rule`` makes when it fires at ``at``: its
+        message rendered with ``context`` (``fallback`` names it if a template fails),
+        sent where the owner's reminders go, held for their digest if they have one."""
+        subject, body = render(rule, context, fallback=fallback)
         return Notification(
-            key=timer.key, application_id="", owner=timer.owner, rule=rule.name,
-            created_at=timer.fire_at, subject=subject, body=body, due_at=None,
-            channels=self._channels_for(timer.owner, rule.message),
-            data={"occurrence": timer.occurrence,
-                  **self._digest(timer.owner, timer.fire_at, calendar)})
+            key=timer.key, application_id=timer.application_id, owner=timer.owner,
+            rule=rule.name, created_at=at, subject=subject, body=body, due_at=timer.due_at,
+            contact=timer.contact, channels=self.channels_for(timer.owner, rule.message),
+            data={**data, **self.digest_data(timer.owner, at, calendar)})
+
+
+def render(rule: Rule, context: Mapping[str, object], *, fallback: str) -> tuple[str, str]:
+    """A rule's subject and body rendered with ``context``. A template that cannot be
+    evaluated for these facts still gives a reminder: ``fallback`` and what failed."""
+    try:
+        subject = rule.message.subject.render(context).strip()
+        body = rule.message.body.render(context) if rule.message.body else ""
+    except ExpressionError as exc:
+        return f"{fallback} ({exc})", ""
+    return subject, body

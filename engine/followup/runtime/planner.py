@@ -32,6 +32,7 @@ from followup.timing.calendar import Duration, WorkCalendar
 
 __all__ = [
     "Entry",
+    "Plan",
     "entries_of",
     "new_timer",
     "owner_timer",
@@ -226,16 +227,29 @@ class _Anchors:
         return deadline_time(self.calendar, start, spec.offset)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What ``plan`` found: the timers, earliest first, and the rules it skipped because
+    their condition could not be evaluated (one line each)."""
+
+    timers: list[Timer]
+    problems: tuple[str, ...] = ()
+
+
 def plan(
     pack: RulePack,
     app: Application,
     history: Sequence[HistoryEntry],
     calendar: WorkCalendar,
-    problems: list[str] | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> list[Timer]:
-    """Every timer ``app`` should have armed now, earliest first. Rules whose condition
-    fails to evaluate are skipped and described in ``problems``."""
+    *,
+    only: frozenset[tuple[str, str | None]] | None = None,
+) -> Plan:
+    """Every timer ``app`` should have armed now, earliest first. ``extra`` adds to what
+    conditions see (the owner's counts). ``only``, when given, limits the plan to those
+    (rule, contact) pairs of the application's reminders: after reminders fire, only
+    their own rules change (the next occurrence, or none), so the rest of the plan
+    stands."""
     # What has happened: the events, the notifications already sent (per rule, state
     # entry and contact), the timed moves whose guard said no, and when each contact was
     # first recorded.
@@ -274,8 +288,12 @@ def plan(
     stays: dict[frozenset[str] | None, _Stay | None] = {}
     # Only the rules that can arm in the application's state: the others would find no
     # stay. A state the pack does not know (stored under an edited pack) gets every rule.
+    problems: list[str] = []
     rules = pack.rules_by_state.get(app.state)
+    only_rules = None if only is None else {name for name, _ in only}
     for rule in rules if rules is not None else _application_rules(pack):
+        if only_rules is not None and rule.name not in only_rules:
+            continue
         states = rule.states
         if states in stays:
             stay = stays[states]
@@ -290,6 +308,8 @@ def plan(
         else:
             targets = [None]
         for contact in targets:
+            if only is not None and (rule.name, contact.name if contact else None) not in only:
+                continue
             if (rule.done_by is not None or rule.until is not None) and _finished(
                     pack, rule, contact, stay.events, events):
                 continue
@@ -299,8 +319,7 @@ def plan(
                 except ExpressionError as exc:
                     # A condition that cannot be evaluated for this application arms
                     # nothing, and says so; it must not stop the application's other rules.
-                    if problems is not None:
-                        problems.append(f"rule {rule.name!r} was skipped: {exc}")
+                    problems.append(f"rule {rule.name!r} was skipped: {exc}")
                     continue
                 if not holds_now:
                     continue
@@ -308,12 +327,12 @@ def plan(
                                 stay.reentered)
             if timer is not None:
                 timers.append(timer)
-    for auto in pack.transitions:
+    for auto in pack.transitions if only is None else ():
         timer = _transition_timer(auto, app, entries, calendar)
         if timer is not None and timer.key not in skipped:
             timers.append(timer)
     timers.sort(key=_timer_order)
-    return timers
+    return Plan(timers, tuple(dict.fromkeys(problems)))
 
 
 def _timer_order(timer: Timer) -> tuple[datetime, str]:

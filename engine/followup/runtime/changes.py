@@ -1,0 +1,265 @@
+"""The change path: every change to an application, one transaction.
+
+A change loads the application, runs its steps (an event, facts, a contact), makes the
+pack's own moves, fires what is due, plans, and commits the new state, the history, the
+timers removed and armed and the outbox rows together, or not at all. If another writer
+changed the application first, it loads and runs the steps again.
+
+The plan is computed once per change. Firing reminders changes only the plans of their
+own rules (the next occurrence, or none), so after they fire only those rules are
+planned again; a timed move that changes the state plans the new state in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from followup.delivery.channels import Channel, tell_planned
+from followup.errors import ConflictError, FollowupError
+from followup.language.pack import RulePack
+from followup.model import Application, Change, HistoryEntry, Notification, Record, Timer
+from followup.runtime.firing import Firer
+from followup.runtime.owner_rules import OwnerRules
+from followup.runtime.owners import OwnerBook
+from followup.runtime.planner import Plan, plan, send_time
+from followup.runtime.steps import Step
+from followup.store import Store
+from followup.timing.calendar import WorkCalendar
+from followup.timing.clock import Clock
+
+__all__ = ["Changes", "Outcome", "Planner"]
+
+RETRIES = 5  # attempts when another writer changed the application first
+MAX_FIRES = 10_000  # a pack cannot make one change fire forever
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one change did to one application."""
+
+    application: Application
+    entries: tuple[HistoryEntry, ...] = ()
+    armed: tuple[Timer, ...] = ()  # timers new or moved
+    cancelled: tuple[Timer, ...] = ()  # timers removed without firing
+    fired: tuple[Timer, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    changed: bool = True  # False when the change was a harmless repeat
+    problems: tuple[str, ...] = ()  # rules skipped because their condition failed
+
+
+class Planner:
+    """An application's plan, with the owner's counts its rules may look at."""
+
+    def __init__(self, pack: RulePack, owner_rules: OwnerRules) -> None:
+        self.pack = pack
+        self.owner_rules = owner_rules
+
+    def plan(self, app: Application, history: Sequence[HistoryEntry], calendar: WorkCalendar,
+             *, stored_state: str | None = None, counts: _Counts | None = None,
+             only: frozenset[tuple[str, str | None]] | None = None) -> Plan:
+        """The plan of ``app`` (see ``followup.runtime.planner.plan``); ``stored_state``
+        is the state the store holds for it (None if new), ``counts`` the owner's
+        counts per state, read once per change."""
+        extra = None
+        looks = self.pack.owner_context_states
+        if self.pack.uses_owner_context and (looks is None or app.state in looks):
+            # Only the rules of the application's state can look at the others.
+            stored = (counts or _Counts(self.owner_rules.store, app.owner)).get()
+            extra = self.owner_rules.view(app.owner, app, stored_state, stored)
+        return plan(self.pack, app, history, calendar, extra, only=only)
+
+
+class _Counts:
+    """The owner's applications per state as stored, read on first use only."""
+
+    def __init__(self, store: Store, owner: str) -> None:
+        self._store = store
+        self._owner = owner
+        self._counts: dict[str, int] | None = None
+
+    def get(self) -> dict[str, int]:
+        if self._counts is None:
+            self._counts = dict(self._store.count_by_state(owner=self._owner))
+        return self._counts
+
+
+@dataclass
+class _Work:
+    """A change on its way to the commit."""
+
+    app: Application
+    history: list[HistoryEntry]
+    planned: list[Timer]
+    problems: list[str]
+    fired: list[Timer] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+
+
+class Changes:
+    """Runs changes on applications: steps, moves, firing, the plan, one commit."""
+
+    def __init__(self, *, pack: RulePack, store: Store, clock: Clock, owners: OwnerBook,
+                 firer: Firer, planner: Planner, owner_rules: OwnerRules,
+                 planners: Sequence[Channel] = (),
+                 on_transition: Callable[[Application, HistoryEntry], object] | None = None
+                 ) -> None:
+        self.pack = pack
+        self.store = store
+        self.clock = clock
+        self.owners = owners
+        self.firer = firer
+        self.planner = planner
+        self.owner_rules = owner_rules
+        self.planners = list(planners)
+        self.on_transition = on_transition
+
+    def apply(self, application_id: str, owner: str | None, steps: Sequence[Step], *,
+              fire_until: datetime | None = None, force: bool = False) -> Outcome:
+        """Run ``steps`` on the stored application and commit; with ``fire_until``, fire
+        what is due by then; with ``force``, plan and commit even if no step changed
+        anything (a re-plan)."""
+        for attempt in range(RETRIES):
+            record = self.store.load(application_id, owner=owner)
+            now = self.clock.now()
+            app = record.application
+            history = list(record.history)
+            changed = False
+            for step in steps:
+                result = step(app, history, now)
+                if result is not None:
+                    app, changed = result, True
+            if not changed and not force:
+                return Outcome(application=record.application, changed=False)
+            try:
+                return self.settle(record, app, history[len(record.history):], now,
+                                   fire_until=fire_until)
+            except ConflictError:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def create(self, app: Application, created: HistoryEntry, now: datetime) -> Outcome:
+        """Commit a new application (ConflictError if its id is taken)."""
+        return self.settle(Record(application=app, history=(), timers=()), app, [created], now,
+                           new=True)
+
+    def settle(self, record: Record, app: Application, new_entries: Sequence[HistoryEntry],
+               now: datetime, *, fire_until: datetime | None = None,
+               new: bool = False) -> Outcome:
+        """Make the pack's own moves, fire what is due, plan, and commit once."""
+        calendar = self.owners.calendar(app.owner)
+        history = [*record.history, *new_entries]
+        stored_state = None if new else record.application.state
+        counts = _Counts(self.store, app.owner)
+        # The pack's own moves follow from the latest entry (an event logged for later
+        # than now moves the application at that time, not before it).
+        app, moves = self.firer.auto(app, history, calendar,
+                                     max(now, history[-1].at) if history else now)
+        history.extend(moves)
+        found = self.planner.plan(app, history, calendar, stored_state=stored_state,
+                                  counts=counts)
+        work = _Work(app, history, found.timers, list(found.problems))
+        if fire_until is not None:
+            self._fire_due(work, calendar, fire_until, stored_state, counts)
+        return self._commit(record, work, calendar, now, new=new, stored_state=stored_state)
+
+    def _fire_due(self, work: _Work, calendar: WorkCalendar, until: datetime,
+                  stored_state: str | None, counts: _Counts) -> None:
+        """Fire the planned timers due by ``until``, in time order, into ``work``."""
+        # A reminder that came due while nothing ran (or that was due the moment it was
+        # armed) goes out now, but only inside the send window.
+        sendable = send_time(calendar, until) == until
+        fired_keys: set[str] = set()
+        for _ in range(MAX_FIRES):
+            due = [t for t in work.planned if t.fire_at <= until and (
+                sendable or t.action != "notify" or t.fire_at == until
+                or self.pack.rule(t.rule).any_time)]
+            if not due:
+                return
+            state = work.app.state
+            touched: set[tuple[str, str | None]] = set()
+            for timer in due:
+                if timer.key in fired_keys:
+                    raise FollowupError(f"timer {timer.key} came due twice in one pass: the "
+                                        "plan did not record that it fired (a bug)")
+                result = self.firer.fire(work.app, timer, work.history, calendar, until)
+                fired_keys.add(timer.key)
+                work.fired.append(timer)
+                work.history.extend(result.entries)
+                work.app = result.application
+                if result.notification is not None:
+                    work.notifications.append(result.notification)
+                    touched.add((timer.rule, timer.contact))
+                if work.app.state != state:
+                    break  # a timed move: what was planned for the old state is void
+            if work.app.state != state:
+                work.app, moves = self.firer.auto(work.app, work.history, calendar, until)
+                work.history.extend(moves)
+                self._replan(work, calendar, stored_state, counts, None)
+            else:
+                # Only the fired reminders' own rules change (the next occurrence, or
+                # none); a timed move whose guard said no is noted and not armed again.
+                gone = fired_keys
+                kept = [t for t in work.planned if t.key not in gone and not (
+                    t.action == "notify" and (t.rule, t.contact) in touched)]
+                work.planned = kept
+                if touched:
+                    self._replan(work, calendar, stored_state, counts, frozenset(touched),
+                                 keep=kept)
+        raise FollowupError(f"application {work.app.id}: more than {MAX_FIRES} timers fired "
+                            "in one pass (a pack that re-arms at once?)")
+
+    def _replan(self, work: _Work, calendar: WorkCalendar, stored_state: str | None,
+                counts: _Counts, only: frozenset[tuple[str, str | None]] | None,
+                keep: Sequence[Timer] = ()) -> None:
+        found = self.planner.plan(work.app, work.history, calendar, stored_state=stored_state,
+                                  counts=counts, only=only)
+        work.planned = sorted([*keep, *found.timers], key=lambda t: (t.fire_at, t.key))
+        work.problems.extend(p for p in found.problems if p not in work.problems)
+
+    def _commit(self, record: Record, work: _Work, calendar: WorkCalendar, now: datetime, *,
+                new: bool, stored_state: str | None) -> Outcome:
+        app, planned, fired = work.app, work.planned, work.fired
+        old = {t.key: t for t in record.timers}
+        fresh = {t.key: t for t in planned}
+        fired_keys = {t.key for t in fired}
+        armed = tuple(t for k, t in fresh.items() if old.get(k) != t)
+        problems = [*work.problems,
+                    *self.firer.draft_gaps(app, [t for t in armed if t.key not in old])]
+        cancelled = tuple(t for k, t in old.items() if k not in fresh and k not in fired_keys)
+        removed = tuple(k for k in old if k not in fresh)
+        appended = tuple(work.history[len(record.history):])
+        if not new and not (appended or armed or removed):
+            # Nothing to write (a due reminder waiting for the send window, or a re-plan
+            # that found the plan unchanged).
+            return Outcome(application=record.application, changed=False,
+                           problems=tuple(problems))
+        # A move can change what the owner's other applications plan (offer-leverage):
+        # the marker that has the next run_due re-plan them is written in this same
+        # transaction, not another, however many applications the owner has.
+        others = owner_rules = False
+        if new or app.state != record.application.state:
+            others, owner_rules = self.owner_rules.ripple_needs(app, stored_state)
+        marker = (self.owner_rules.marker(app.owner, now),) if others else ()
+        stored = self.store.commit(Change(
+            application=app,
+            expected_version=None if new else record.application.version,
+            history=appended,
+            timers_removed=removed,
+            timers_added=armed + marker,
+            notifications=tuple(work.notifications),
+        ))
+        if self.planners and (armed or removed):
+            tell_planned(self.planners, owner=stored.owner, application=stored,
+                         timers=planned, fired=fired, calendar=calendar)
+        if self.on_transition is not None:
+            for entry in appended:
+                if entry.to_state is not None and entry.kind in ("event", "transition"):
+                    self.on_transition(stored, entry)
+        if owner_rules:
+            self.owner_rules.run(stored.owner, now)
+        return Outcome(application=stored, entries=appended, armed=armed, cancelled=cancelled,
+                       fired=tuple(fired), notifications=tuple(work.notifications),
+                       problems=tuple(problems))

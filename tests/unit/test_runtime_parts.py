@@ -1,0 +1,135 @@
+"""The runtime's parts, each built on its own: the engine only wires them.
+
+``OwnerBook`` (owners' settings and calendars), ``Firer`` (the pack's own moves, firing a
+timer), ``OwnerRules`` (rules over all of an owner's applications), ``Planner`` and
+``Changes`` (the change path), and the promise that a change plans once: firing
+reminders re-plans only their own rules, not the whole application after each one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
+from followup.keys import TimerKey
+from followup.model import Application, HistoryEntry, Owner, Timer
+from followup.runtime.changes import Changes, Planner
+from followup.runtime.firing import Firer
+from followup.runtime.machine import StateMachine
+from followup.runtime.owner_rules import OwnerRules
+from followup.runtime.owners import OwnerBook
+from followup.testing import RecordingChannel
+
+START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
+PACK = load_rules()
+
+
+def _app(**changes: Any) -> Application:
+    values: dict[str, Any] = dict(
+        id="a1", owner="ada", company="Acme", role="Engineer", state="interviewed",
+        facts={"interviewed_at": START.isoformat()},
+        contacts=(Contact("Jane Doe / HR", "interviewer", title="Manager"),), created_at=START)
+    values.update(changes)
+    return Application(**values)
+
+
+def _created(app: Application) -> HistoryEntry:
+    return HistoryEntry(application_id=app.id, seq=0, at=START, kind="created",
+                        name="created", to_state=app.state,
+                        data={"contacts": [c.to_dict() for c in app.contacts]})
+
+
+def test_engine_has_no_base_classes_of_its_own() -> None:
+    assert Engine.__bases__ == (object,)
+    engine = Engine(store=MemoryStore(), clock=FakeClock(START), channels=[])
+    assert isinstance(engine.owners, OwnerBook)
+    assert isinstance(engine.firer, Firer)
+    assert isinstance(engine.owner_rules, OwnerRules)
+    assert isinstance(engine.changes, Changes)
+
+
+def test_owner_book_reads_an_owner_once_and_builds_their_calendar() -> None:
+    store = MemoryStore()
+    store.put_owner(Owner(id="ada", timezone="America/New_York", country="US",
+                          channels=("email",)))
+    book = OwnerBook(PACK, store)
+    assert str(book.calendar("ada").tz) == "America/New_York"
+    store.put_owner(Owner(id="ada", timezone="Europe/Paris"))  # behind the book's back
+    assert book.owner("ada").timezone == "America/New_York"  # read once
+    assert book.channels_for("ada", PACK.rule("thank-you-notes").message) == ("email",)
+    assert book.owner("bob") == Owner(id="bob")  # never set: the pack's defaults
+
+
+def test_firer_fires_a_reminder_into_a_notification_and_one_history_entry() -> None:
+    book = OwnerBook(PACK, MemoryStore())
+    firer = Firer(PACK, StateMachine(PACK), book)
+    app = _app()
+    key = str(TimerKey.rule(app.id, "thank-you-notes", cycle=0, contact="Jane Doe / HR"))
+    timer = Timer(application_id=app.id, owner="ada", key=key, rule="thank-you-notes",
+                  action="notify", fire_at=START, contact="Jane Doe / HR")
+    fired = firer.fire(app, timer, [_created(app)], book.calendar("ada"), START)
+    assert fired.application == app
+    assert fired.notification is not None and fired.notification.key == key
+    assert "Jane Doe / HR" in fired.notification.subject
+    (entry,) = fired.entries
+    assert (entry.kind, entry.seq, entry.contact, entry.data["cycle"]) == (
+        "notified", 1, "Jane Doe / HR", 0)
+
+
+def test_firer_makes_the_packs_own_move_and_returns_its_entry() -> None:
+    firer = Firer(PACK, StateMachine(PACK), OwnerBook(PACK, MemoryStore()))
+    app = _app()
+    history = [_created(app), HistoryEntry(
+        application_id=app.id, seq=1, at=START, kind="event", name="thank_you_sent",
+        contact="Jane Doe / HR")]
+    moved, entries = firer.auto(app, history, OwnerBook(PACK, MemoryStore()).calendar("ada"),
+                                START)
+    assert moved.state == "thanked"
+    assert [(e.kind, e.name, e.seq) for e in entries] == [("transition", "all-thanked", 2)]
+    assert history[-1].name == "thank_you_sent"  # the caller's list is left as it was
+
+
+def test_owner_rules_count_an_owners_applications_per_state() -> None:
+    store = MemoryStore()
+    rules = OwnerRules(PACK, store, OwnerBook(PACK, store))
+    view = rules.view("ada", _app(state="offer"), stored_state=None,
+                      stored={"interviewed": 2})
+    assert view["active_applications"] == 2
+    assert view["elsewhere"]["interviewed"] == 2 and view["applications"]["offer"] == 1
+    marker = rules.marker("ada/x", START)
+    assert TimerKey.parse(marker.key) == TimerKey.replan("ada/x")
+
+
+def test_a_run_plans_once_and_then_only_the_fired_reminders_rules() -> None:
+    clock = FakeClock(START)
+    channel = RecordingChannel()
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[channel])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(
+        owner="ada", company="Acme", role="Engineer",
+        facts={"interviewed_at": START.isoformat()},
+        contacts=[Contact("Jane Doe", "interviewer"), Contact("Raj Patel", "interviewer")])
+    calls: list[frozenset[tuple[str, str | None]] | None] = []
+    plan = Planner.plan
+
+    def counting(self: Planner, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("only"))
+        return plan(self, *args, **kwargs)
+
+    Planner.plan = counting  # type: ignore[method-assign]
+    try:
+        report = engine.run_due(START + timedelta(minutes=1))
+    finally:
+        Planner.plan = plan  # type: ignore[method-assign]
+    assert sorted(n.rule for n in report.notifications) == [
+        "ask-decision-date", "thank-you-notes", "thank-you-notes"]
+    # One whole plan, then one plan of just the three reminders' rules.
+    assert calls == [None, frozenset({("thank-you-notes", "Jane Doe"),
+                                      ("thank-you-notes", "Raj Patel"),
+                                      ("ask-decision-date", None)})]
+    # And what that left armed is exactly what a whole plan gives.
+    record = engine.store.load(app.id)
+    whole = engine.planner.plan(record.application, record.history, engine.calendar("ada"),
+                                stored_state=record.application.state).timers
+    assert sorted(t.key for t in whole) == sorted(t.key for t in record.timers)
