@@ -44,8 +44,7 @@ def test_status_lists_each_fault(followup: Followup, acme: dict[str, Any]) -> No
             "next try 2026-12-23 21:00:00 UTC: OSError: disk full") in lines
 
     status = followup("status", "--json").json()
-    assert status["faults"] == 3
-    assert status["fault_list"] == [
+    assert status["faults"] == [
         {"owner": OWNER, "application_id": app_id, "error": "KeyError: 'why_me'",
          "attempts": 2, "first_at": "2026-12-23T20:00:00+00:00",
          "last_at": "2026-12-23T20:02:00+00:00", "retry_at": "2026-12-23T20:04:00+00:00"},
@@ -63,7 +62,7 @@ def test_status_without_faults_says_so(followup: Followup, acme: dict[str, Any])
     text = followup("status").stdout
     assert "no faults: no application's last attempt failed" in text
     status = followup("status", "--json").json()
-    assert status["faults"] == 0 and status["fault_list"] == []
+    assert status["faults"] == []
 
 
 def test_show_gives_the_applications_own_fault(followup: Followup,
@@ -87,4 +86,4 @@ def test_show_gives_the_applications_own_fault(followup: Followup,
     with SQLiteStore(followup.db) as store:  # a later success clears it
         store.clear_fault(owner=OWNER, application_id=app_id)
     assert followup("show", app_id, "--json").json()["fault"] is None
-    assert followup("status", "--json").json()["faults"] == 2
+    assert len(followup("status", "--json").json()["faults"]) == 2

@@ -71,8 +71,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             "retrying": status.retrying, "dead": status.dead,
             "workers": [{"id": w.id, "seen_at": _iso(w.seen_at), "timers": w.timers,
                          "deliveries": w.deliveries} for w in status.workers],
-            "faults": len(faults),
-            "fault_list": [_fault_json(f) for f in faults],
+            "faults": [_fault_json(f) for f in faults],
         })
         return EXIT_OK
     print(f"{describe_store(url)} at {status.at:%Y-%m-%d %H:%M:%S} UTC")
