@@ -33,14 +33,14 @@ START = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, inside the send
 POISONED = "owner-37-app-4"
 
 
-def _fill(engine: Engine, *, interviewed: datetime, poisoned_contact: str = "Ann Lee"
-          ) -> list[str]:
+def _fill(engine: Engine, *, interviewed: datetime, poisoned_contact: str = "Ann Lee",
+          channels: list[str] | None = None) -> list[str]:
     """100 owners with 10 applications each, interviewed at ``interviewed``, each with
     one interviewer; returns the application ids."""
     ids = []
     for o in range(OWNERS):
         owner = f"owner-{o}"
-        engine.set_owner(owner, timezone="UTC")
+        engine.set_owner(owner, timezone="UTC", channels=channels)
         for a in range(PER_OWNER):
             app_id = f"{owner}-app-{a}"
             name = poisoned_contact if app_id == POISONED else f"Interviewer {o}.{a}"
@@ -194,7 +194,7 @@ def test_two_workers_on_postgresql_deliver_everyone_but_the_poisoned_row(
         store = PostgresStore(url, migrate=True)
         now = datetime.now(UTC).replace(microsecond=0)
         engine = Engine(rules="demo", store=store, clock=FakeClock(now), channels=[])
-        ids = _fill(engine, interviewed=now - timedelta(hours=1))
+        ids = _fill(engine, interviewed=now - timedelta(hours=1), channels=["file"])
         engine.close()
         _pg_break_fact(url)
 
@@ -202,23 +202,26 @@ def test_two_workers_on_postgresql_deliver_everyone_but_the_poisoned_row(
         env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
         env.update(FOLLOWUP_DB=url, FOLLOWUP_RULES="demo", FOLLOWUP_PLUGINS="file",
                    FOLLOWUP_FILE_PATH=str(out), HOME=str(tmp_path))
-        supervisor = subprocess.Popen(
-            [*followup_command(), "run", "--workers", "2", "--interval", "0.2"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+        log = tmp_path / "run.log"
+        with log.open("wb") as errors:
+            supervisor = subprocess.Popen(
+                [*followup_command(), "run", "--workers", "2", "--interval", "0.2"],
+                env=env, stdout=subprocess.DEVNULL, stderr=errors, cwd=tmp_path)
         wanted = 2 * (len(ids) - 1)
         deadline = time.monotonic() + 120
         lines: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             if out.exists():
-                lines = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
+                # Whole lines only: the workers may be writing the last one.
+                lines = [json.loads(x) for x in out.read_text().split("\n")[:-1] if x.strip()]
                 if len(lines) >= wanted:
                     break
-            assert supervisor.poll() is None, supervisor.stderr.read().decode()  # type: ignore[union-attr]
+            assert supervisor.poll() is None, log.read_text()
             time.sleep(0.2)
         status = subprocess.run([*followup_command(), "status", "--json"], env=env,
                                 capture_output=True, text=True, timeout=60, check=True)
         supervisor.send_signal(signal.SIGTERM)
-        assert supervisor.wait(timeout=60) == 0
+        assert supervisor.wait(timeout=60) == 0, log.read_text()
         keys = [line["key"] for line in lines]
         assert len(keys) == wanted, f"{len(keys)} of {wanted} reminders went out"
         assert len(set(keys)) == len(keys)  # none twice

@@ -8,12 +8,12 @@ and commits the result; if another writer got there first, it loads and runs the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from followup.errors import InputError, InvalidEvent
-from followup.language.pack import RulePack
+from followup.language.pack import RulePack, merge_contacts
 from followup.language.sandbox import ExpressionError
 from followup.model import Application, Contact, HistoryEntry, replaced
 from followup.runtime.facts import build_context, normalize_fact
@@ -136,23 +136,6 @@ def already_done(history: list[HistoryEntry], event: str) -> bool:
         if h.to_state is not None:
             return h.kind == "event" and h.name == event
     return False
-
-
-def merge_contacts(pack: RulePack, existing: Iterable[Contact], new: Iterable[Contact], *,
-                   replace_existing: bool = False) -> tuple[Contact, ...]:
-    """``existing`` with ``new`` added (or, with ``replace_existing``, replacing the one of
-    the same name); refuses a nameless contact, an unknown role or a name given twice."""
-    out = {c.name: c for c in existing}
-    for c in new:
-        if not c.name.strip():
-            raise InputError("a contact needs a name")
-        if c.role not in pack.roles:
-            raise InputError(f"contact {c.name!r} has the unknown role {c.role!r}: "
-                             f"roles are {', '.join(pack.roles)}")
-        if c.name in out and not replace_existing:
-            raise InputError(f"two contacts are named {c.name!r}: names must be unique")
-        out[c.name] = c
-    return tuple(out.values())
 
 
 def moved(app: Application, state: str) -> Application:
