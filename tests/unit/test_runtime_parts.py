@@ -133,3 +133,20 @@ def test_a_run_plans_once_and_then_only_the_fired_reminders_rules() -> None:
     whole = engine.planner.plan(record.application, record.history, engine.calendar("ada"),
                                 stored_state=record.application.state).timers
     assert sorted(t.key for t in whole) == sorted(t.key for t in record.timers)
+
+
+def test_a_fault_due_for_retry_is_tried_even_without_a_due_timer() -> None:
+    clock = FakeClock(START)
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": START.isoformat()})
+    later = START + timedelta(hours=1)
+    engine.store.record_fault(owner="ada", application_id=app.id, error="RuntimeError: x",
+                              at=START, retry_at=later)
+    clock.set(later - timedelta(seconds=1))
+    engine.run_due(deliver=False)
+    assert [f.application_id for f in engine.store.faults()] == [app.id]  # not yet
+    clock.set(later)
+    report = engine.run_due(deliver=False)
+    assert engine.store.faults() == [] and report.errors == {}

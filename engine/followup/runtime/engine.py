@@ -374,24 +374,16 @@ class Engine:
                                     if (t.owner, t.application_id) not in seen)
                 for whose in due:
                     seen.add(whose)
-                    owner, app_id = whose
-                    try:
-                        if app_id:
-                            outcome = self.changes.apply(app_id, None, [], fire_until=now,
-                                                         force=True)
-                            report.outcomes.append(outcome)
-                            if outcome.problems:
-                                report.errors[app_id] = "; ".join(outcome.problems)
-                        else:
-                            report.owner_notifications.extend(self._owner_due(owner, now))
-                    except Exception as exc:  # one row must not stop the pass
-                        fault = self._fault(owner, app_id, exc, now, faults.get(whose))
-                        report.errors[app_id or f"owner:{owner}"] = fault.error
+                    failed = self._advance(whose, now, report, faults.get(whose))
+                    if failed is not None:  # its timers wait for the retry
                         self.store.release_timers(held.pop(whose, []), worker=self.worker,
-                                                  until=fault.retry_at)
-                    else:
-                        if whose in faults:
-                            self.store.clear_fault(owner=owner, application_id=app_id)
+                                                  until=failed.retry_at)
+            # A fault whose retry is due is tried again even if it has no timer due (a
+            # plan that failed may have armed none), so a healed row does not stay listed.
+            for whose, fault in faults.items():
+                if whose not in seen and fault.retry_at <= now:
+                    seen.add(whose)
+                    self._advance(whose, now, report, fault)
         finally:
             # What is still held was left for later (outside the send window): free it
             # for the next pass of any worker.
@@ -400,6 +392,28 @@ class Engine:
         if deliver:
             report.delivery = self.dispatcher.deliver(now)
         return report
+
+    def _advance(self, whose: tuple[str, str], now: datetime, report: RunReport,
+                 fault: Fault | None) -> Fault | None:
+        """Fire what is due for one application (or one owner's own rules), isolated:
+        an unexpected failure is recorded and returned as a fault; a success clears the
+        ``fault`` it had."""
+        owner, app_id = whose
+        try:
+            if app_id:
+                outcome = self.changes.apply(app_id, None, [], fire_until=now, force=True)
+                report.outcomes.append(outcome)
+                if outcome.problems:
+                    report.errors[app_id] = "; ".join(outcome.problems)
+            else:
+                report.owner_notifications.extend(self._owner_due(owner, now))
+        except Exception as exc:  # one row must not stop the pass
+            recorded = self._fault(owner, app_id, exc, now, fault)
+            report.errors[app_id or f"owner:{owner}"] = recorded.error
+            return recorded
+        if fault is not None:
+            self.store.clear_fault(owner=owner, application_id=app_id)
+        return None
 
     def _owner_due(self, owner: str, now: datetime) -> tuple[Notification, ...]:
         """The owner's due timers: re-plan the applications that look at the others if
