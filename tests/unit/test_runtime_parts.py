@@ -139,8 +139,9 @@ def test_a_fault_due_for_retry_is_tried_even_without_a_due_timer() -> None:
     clock = FakeClock(START)
     engine = Engine(store=MemoryStore(), clock=clock, channels=[])
     engine.set_owner("ada", timezone="America/New_York", country="US")
-    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
-                                 facts={"interviewed_at": START.isoformat()})
+    app = engine.add_application(  # an interview weeks ahead: nothing due for a while
+        owner="ada", company="Acme", role="Engineer",
+        facts={"interviewed_at": (START + timedelta(days=30)).isoformat()})
     later = START + timedelta(hours=1)
     engine.store.record_fault(owner="ada", application_id=app.id, error="RuntimeError: x",
                               at=START, retry_at=later)
