@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from followup.errors import ConflictError, FollowupError, InputError, UnknownApplication
 from followup.keys import TimerKey
-from followup.language.pack import RulePack
+from followup.language.pack import RulePack, merge_contacts
 from followup.model import Application, Change, HistoryEntry, Owner, Timer
 
 if TYPE_CHECKING:
@@ -426,7 +426,7 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
             raise InputError(f"{item.where}: the id {app.id!r} is given twice (first at "
                              f"{seen[app.id]}): ids must be unique")
         seen[app.id] = item.where
-        _check_contacts(engine.pack, item)
+        merge_contacts(engine.pack, (), item.application.contacts, where=item.where)
         check_history(engine.pack, item)
     settings = owner_state.settings if owner_state is not None else None
     if settings is not None:
@@ -525,20 +525,6 @@ def _restore_owner_timers(engine: Engine, owner: str,
     if back:
         engine.store.commit_owner(owner, timers_added=back)
     return [t.rule for t in back]
-
-
-def _check_contacts(pack: RulePack, item: ImportItem) -> None:
-    names: set[str] = set()
-    for c in item.application.contacts:
-        if not c.name.strip():
-            raise InputError(f"{item.where}: a contact has no name")
-        if c.role not in pack.roles:
-            raise InputError(f"{item.where}: contact {c.name!r} has the unknown role "
-                             f"{c.role!r}: roles are {', '.join(pack.roles)}")
-        if c.name in names:
-            raise InputError(f"{item.where}: two contacts are named {c.name!r}: names must "
-                             "be unique within an application")
-        names.add(c.name)
 
 
 def _already_stored(engine: Engine, item: ImportItem) -> bool:
