@@ -1,7 +1,6 @@
 """``followup import`` killed with SIGKILL: the store holds none of the file or all of it,
-and every imported application gets its reminders, if not from the import then from
-running the same import again (it plans every application of the file, through the
-engine, whether it was added now or before)."""
+each application with its reminders (planned by the engine and committed in the
+import's one transaction), and running the same import again changes nothing."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def test_an_import_leaves_no_marker_and_plans_through_the_engine() -> None:
         "ask-decision-date", "thank-you-notes", "follow-up-call"]
 
 
-def test_an_import_cut_off_after_its_transaction_is_completed_by_running_it_again(
+def test_an_import_cut_off_after_its_transaction_keeps_its_reminders(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     doc = export_document(_source(), "ada")
@@ -112,15 +112,18 @@ def test_an_import_cut_off_after_its_transaction_is_completed_by_running_it_agai
     def killed(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt  # the process stops after the records are committed
 
-    monkeypatch.setattr(target, "replan", killed)
+    monkeypatch.setattr(target, "replan_owner", killed)
     with pytest.raises(KeyboardInterrupt):
         _import(target, doc)
-    assert target.timers("acme") == []  # stored, not planned
+    # The reminders were planned and committed with the application, in one transaction.
+    assert [t.rule for t in target.timers("acme")] == [
+        "ask-decision-date", "thank-you-notes", "follow-up-call"]
     monkeypatch.undo()
     report = _import(target, doc)
     assert report.added == () and report.unchanged == ("acme",)  # type: ignore[attr-defined]
     assert [t.rule for t in target.timers("acme")] == [
         "ask-decision-date", "thank-you-notes", "follow-up-call"]
+    assert len(_keep_looking(target)) == 1  # the owner's rules caught up on the second run
 
 
 @pytest.mark.parametrize(("document", "problem"), [

@@ -9,14 +9,13 @@ target, and the path ends in the application's state. An application that comes
 without a history (a row from another tracker) gets one: ``created``, then the shortest
 chain of events and the pack's own moves to the state it is in.
 
-Every application of an import is written in one transaction (``Store.commit_many``):
-one bad row, and nothing is written. Timers are derived, never the truth: once the
-applications are in, each one's reminders are planned through the engine's own change
-path (``Engine.replan``), then the rules over all of the owner's applications
-(``Engine.replan_owner``). Planning comes after the one transaction, so an import cut
-off in between leaves applications without reminders; importing the same file again
-plans them (an application already stored with the same history is left as it is, and
-planned again, which changes nothing when its plan is whole).
+Every application of an import is written in one transaction (``Store.commit_many``),
+with the reminders the engine's own change path plans for it (``Changes.prepare_new``):
+one bad row, and nothing is written; an import cut off leaves all or nothing. Then the
+rules over all of the owner's applications are brought up to date
+(``Engine.replan_owner``). An application already stored with the same history is left
+as it is and planned again, which heals a lost timer and changes nothing when its plan
+is whole.
 
 A JSON export also carries what belongs to the owner rather than to one application
 (``OwnerState``): their settings, and where each rule over all of their applications
@@ -39,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from followup.errors import ConflictError, FollowupError, InputError, UnknownApplication
 from followup.keys import TimerKey
 from followup.language.pack import RulePack, merge_contacts
-from followup.model import Application, Change, HistoryEntry, Owner, Timer
+from followup.model import Application, HistoryEntry, Owner, Timer
 
 if TYPE_CHECKING:
     from followup.interop.readers import Context
@@ -441,25 +440,37 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
     if dry_run:
         return ImportReport(added=tuple(i.application.id for i in new),
                             unchanged=tuple(unchanged))
-    changes = [Change(application=i.application, expected_version=None, history=i.history)
-               for i in new]
+    # Each new application is planned through the engine's change path and committed
+    # with its timers, all in one transaction: an import cut off leaves all or nothing.
+    # Planned in the calendar the owner will have: the file's settings when the store
+    # has none yet (they are stored just after).
+    calendar = (engine.owners.build_calendar(settings)
+                if settings is not None and engine.store.get_owner(owner) is None
+                else engine.calendar(owner))
+    problems: list[str] = []
+    changes = []
+    for item in new:
+        change, found = engine.changes.prepare_new(item.application, item.history,
+                                                   calendar=calendar)
+        changes.append(change)
+        problems += [f"{item.application.id}: {p}" for p in found]
     try:
         engine.store.commit_many(changes)
     except ConflictError as exc:
         raise InputError(f"another program added some of these applications while they "
                          f"were being imported ({exc}); nothing was imported: run the "
                          "import again") from exc
-    problems: list[str] = []
     restored: list[str] = []
     if settings is not None:
         restored += _restore_settings(engine, owner, settings, problems)
     if owner_state is not None and owner_state.timers:
         restored += _restore_owner_timers(engine, owner, owner_state.timers)
-    # Every item is planned, the unchanged ones too: an import cut off after its
-    # transaction is completed by importing the same file again.
+    # An application imported before is planned again: that heals a timer lost since,
+    # and changes nothing when its plan is whole.
     for done, item in enumerate(items, 1):
-        outcome = engine.replan(item.application.id, owner=owner)
-        problems += [f"{item.application.id}: {p}" for p in outcome.problems]
+        if item.application.id in unchanged:
+            outcome = engine.replan(item.application.id, owner=owner)
+            problems += [f"{item.application.id}: {p}" for p in outcome.problems]
         if progress is not None:
             progress(done, len(items))
     if items:

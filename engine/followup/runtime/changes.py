@@ -145,6 +145,19 @@ class Changes:
         return self.settle(Record(application=app, history=(), timers=()), app, [created], now,
                            new=True)
 
+    def prepare_new(self, app: Application, history: Sequence[HistoryEntry], *,
+                    calendar: WorkCalendar | None = None) -> tuple[Change, tuple[str, ...]]:
+        """A new application with the history it comes with (an import) and the timers
+        the rules plan for it now, as one ``Change`` to commit together with others
+        (``Store.commit_many``); and the problems planning found. Nothing is fired: what
+        is due goes out at the next ``run_due``. ``calendar``: the owner's, when it is
+        not yet stored (an import that brings the owner's settings)."""
+        calendar = calendar or self.owners.calendar(app.owner)
+        found = self.planner.plan(app, history, calendar, counts=_Counts(self.store, app.owner))
+        problems = (*found.problems, *self.firer.draft_gaps(app, found.timers))
+        return Change(application=app, expected_version=None, history=tuple(history),
+                      timers_added=tuple(found.timers)), problems
+
     def settle(self, record: Record, app: Application, new_entries: Sequence[HistoryEntry],
                now: datetime, *, fire_until: datetime | None = None,
                new: bool = False) -> Outcome:
