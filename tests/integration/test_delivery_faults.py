@@ -3,6 +3,7 @@ and its own reminders arrive after it recovers, once per idempotency key."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,3 +81,33 @@ def test_a_channel_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
         assert pending == []
     finally:
         engine.close()
+
+
+def test_an_outbox_row_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
+    """A row whose digest time is not a time (written by hand, or by a broken tool)
+    fails with the error and is retried; the other rows of the pass go out."""
+    from followup.model import Change, Record
+
+    store = SQLiteStore(tmp_path / "followup.db")
+    channel = RecordingChannel()
+    engine = Engine(store=store, clock=FakeClock(START), channels=[channel])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": START.isoformat()},
+                                 contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
+    record: Record = store.load(app.id)
+    bad = Notification(key="hand-written", application_id=app.id, owner="ada", rule="x",
+                       created_at=START, subject="broken", body="", channels=("console",))
+    store.commit(Change(application=record.application,
+                        expected_version=record.application.version, notifications=(bad,)))
+    with sqlite3.connect(tmp_path / "followup.db") as conn:  # the store itself refuses it
+        conn.execute("""UPDATE outbox SET data = '{"digest_at": "not a time"}'
+                        WHERE key = 'hand-written'""")
+    conn.close()
+    report = engine.run_due()
+    assert sorted(n.rule for n in channel.sent) == ["ask-decision-date", "thank-you-notes"]
+    [failed] = report.delivery.failed
+    assert failed.notification.key == "hand-written" and failed.attempts == 1
+    assert failed.last_error is not None and "not a time" in failed.last_error
+    [row] = [d for d in store.deliveries(owner="ada") if d.notification.key == "hand-written"]
+    assert row.status == "pending" and row.next_attempt_at is not None

@@ -96,16 +96,22 @@ class Dispatcher:
                 return report
             digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
             for row in rows:
-                slot = row.notification.data.get("digest_at")
-                channel = self.channels.get(row.channel)
-                if not isinstance(slot, str) or not getattr(channel, "digest", True):
-                    self._one(row, now, report)
-                elif (held := row.notification.held_until) is not None and held > now:
-                    continue  # not its time (a store that ignored held_until): the lease ends
-                else:
-                    digests[(row.notification.owner, row.channel, slot)].append(row)
+                try:
+                    slot = row.notification.data.get("digest_at")
+                    channel = self.channels.get(row.channel)
+                    if not isinstance(slot, str) or not getattr(channel, "digest", True):
+                        self._one(row, now, report)
+                    elif (held := row.notification.held_until) is not None and held > now:
+                        continue  # not its time (a store that ignored held_until)
+                    else:
+                        digests[(row.notification.owner, row.channel, slot)].append(row)
+                except Exception as exc:  # one row must not stop the others
+                    self._broken([row], exc, now, report)
             for group in digests.values():
-                self._digest(group, now, report)
+                try:
+                    self._digest(group, now, report)
+                except Exception as exc:
+                    self._broken(group, exc, now, report)
 
     def lease(self) -> timedelta:
         """How long a claimed batch is held: every row of it could take the longest
@@ -161,6 +167,17 @@ class Dispatcher:
         dead = attempts >= self.max_attempts
         next_at = None if dead else now + backoff(attempts)
         for row in rows:
+            self._failed(row, error, next_at, dead, report)
+
+    def _broken(self, rows: list[Delivery], exc: Exception, now: datetime,
+                report: DeliveryReport) -> None:
+        """Rows whose delivery failed outside a channel's send (a row the store holds
+        in a form that cannot be read, say): each fails as a send would, with the
+        error, and is retried after its backoff; the pass goes on with the others."""
+        error = f"{type(exc).__name__}: {exc}"
+        for row in rows:
+            dead = row.attempts + 1 >= self.max_attempts
+            next_at = None if dead else now + backoff(row.attempts + 1)
             self._failed(row, error, next_at, dead, report)
 
     def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
