@@ -151,3 +151,14 @@ def test_a_fault_due_for_retry_is_tried_even_without_a_due_timer() -> None:
     clock.set(later)
     report = engine.run_due(deliver=False)
     assert engine.store.faults() == [] and report.errors == {}
+
+
+def test_the_retry_schedule_in_the_docs_is_the_engines() -> None:
+    from pathlib import Path
+
+    from followup.runtime import engine as module
+
+    text = Path(__file__).parents[2].joinpath("docs", "cli.md").read_text()
+    assert module._RETRY_FIRST == timedelta(minutes=1)
+    assert module._RETRY_MOST == timedelta(hours=1)
+    assert "tries it again 1, 2, 4 ... minutes later (at most an hour apart)" in text
