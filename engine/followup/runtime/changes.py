@@ -129,7 +129,9 @@ class Changes:
             for step in steps:
                 result = step(app, history, now)
                 if result is not None:
-                    app, changed = result, True
+                    app, entry = result
+                    history.append(entry)
+                    changed = True
             if not changed and not force:
                 return Outcome(application=record.application, changed=False)
             try:

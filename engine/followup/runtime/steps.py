@@ -1,14 +1,15 @@
 """The steps a change is made of: recording an event, setting facts, adding a contact.
 
-A step takes the application, its history (which it may append to) and the time, and
-returns the application as it leaves it, or ``None`` when it changes nothing (a repeat).
+A step takes the application, its history so far and the time, and returns the
+application as it leaves it with the one history entry that records the step, or
+``None`` when it changes nothing (a repeat).
 ``Engine`` runs a change's steps in order on a freshly loaded application, then settles
 and commits the result; if another writer got there first, it loads and runs them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -31,7 +32,8 @@ __all__ = [
     "moved",
 ]
 
-Step = Callable[[Application, list[HistoryEntry], datetime], Application | None]
+Stepped = tuple[Application, HistoryEntry]
+Step = Callable[[Application, Sequence[HistoryEntry], datetime], Stepped | None]
 
 
 def event_step(pack: RulePack, machine: StateMachine,
@@ -45,7 +47,8 @@ def event_step(pack: RulePack, machine: StateMachine,
     if at is not None and at.tzinfo is None:
         raise InputError(f"the time of an event must carry a time zone: {at!r}")
 
-    def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+    def step(app: Application, history: Sequence[HistoryEntry], now: datetime
+             ) -> Stepped | None:
         when = at or now
         if key is not None and any(h.key == key for h in history if h.kind == "event"):
             return None
@@ -83,19 +86,19 @@ def event_step(pack: RulePack, machine: StateMachine,
         if new_state is None:
             raise InvalidEvent(f"{event!r} was refused by its condition "
                                f"({spec.guard.source if spec.guard else ''})")
-        history.append(HistoryEntry(
+        return moved(app, new_state), HistoryEntry(
             application_id=app.id, seq=len(history), at=when.astimezone(now.tzinfo),
             kind="event", name=event, contact=contact, from_state=app.state,
             to_state=new_state if new_state != app.state else None, key=key,
-        ))
-        return moved(app, new_state)
+        )
 
     return step
 
 def facts_step(pack: RulePack, calendar_of: Callable[[str], WorkCalendar],
                facts: Mapping[str, object]) -> Step:
     """Setting facts (``None`` removes one); recorded only when something changed."""
-    def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+    def step(app: Application, history: Sequence[HistoryEntry], now: datetime
+             ) -> Stepped | None:
         calendar = calendar_of(app.owner)
         updated = dict(app.facts)
         changes: dict[str, str | None] = {}
@@ -111,26 +114,26 @@ def facts_step(pack: RulePack, calendar_of: Callable[[str], WorkCalendar],
                 changes[name] = text
         if not changes:
             return None
-        history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
-                                    kind="facts", name="facts", data={"facts": changes}))
-        return replace(app, facts=updated)
+        return replace(app, facts=updated), HistoryEntry(
+            application_id=app.id, seq=len(history), at=now, kind="facts", name="facts",
+            data={"facts": changes})
 
     return step
 
 def contact_step(pack: RulePack, contact: Contact) -> Step:
     """Adding a contact, or updating the one of the same name."""
-    def step(app: Application, history: list[HistoryEntry], now: datetime) -> Application | None:
+    def step(app: Application, history: Sequence[HistoryEntry], now: datetime
+             ) -> Stepped | None:
         if app.contact(contact.name) == contact:
             return None
         contacts = merge_contacts(pack, app.contacts, [contact], replace_existing=True)
-        history.append(HistoryEntry(application_id=app.id, seq=len(history), at=now,
-                                    kind="contact", name="contact", contact=contact.name,
-                                    data=contact.to_dict()))
-        return replace(app, contacts=contacts)
+        return replace(app, contacts=contacts), HistoryEntry(
+            application_id=app.id, seq=len(history), at=now, kind="contact", name="contact",
+            contact=contact.name, data=contact.to_dict())
 
     return step
 
-def already_done(history: list[HistoryEntry], event: str) -> bool:
+def already_done(history: Sequence[HistoryEntry], event: str) -> bool:
     """Whether ``event`` is what last moved the application into its state."""
     for h in reversed(history):
         if h.to_state is not None:
