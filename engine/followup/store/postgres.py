@@ -8,6 +8,10 @@ a lease; a commit that arms timers or adds outbox rows wakes waiting workers wit
 ``NOTIFY followup_work``. The schema comes from the migrations in ``sql/postgresql/``,
 applied by ``followup migrate`` (or ``PostgresStore(url, migrate=True)``).
 
+The store has three parts: its connections and transactions (``PostgresDatabase``,
+``_postgres_db.py``); the records, read and written here; and the work shared by many
+workers, with faults (``PostgresWork``, ``_postgres_work.py``).
+
 Needs the ``postgresql`` extra: ``pip install 'followup-engine[postgresql]'``.
 
 Example::
@@ -18,12 +22,10 @@ Example::
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, LiteralString, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, LiteralString, Self
 
 from followup.errors import ConflictError, InputError, StoreError
 from followup.model import (
@@ -40,7 +42,6 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
-    FORGET_WORKERS_AFTER,
     check_owner_change,
     dump_json,
     gather,
@@ -48,16 +49,16 @@ from followup.store._codec import (
     stamp,
     utc,
     where_clause,
-    work_status,
 )
-from followup.store._postgres_driver import _driver, _first_line, _history_clash
+from followup.store._postgres_db import CHANNEL as CHANNEL  # what LISTEN/NOTIFY wakes workers on
+from followup.store._postgres_db import PostgresDatabase
+from followup.store._postgres_driver import _driver, _history_clash
 from followup.store._postgres_driver import describe as describe  # the CLI imports it from here
 from followup.store._postgres_rows import (
     _application,
     _application_filter,
     _application_row,
     _delivery,
-    _fault,
     _history_entry,
     _history_row,
     _one,
@@ -67,6 +68,7 @@ from followup.store._postgres_rows import (
     _timer,
     _timer_row,
 )
+from followup.store._postgres_work import PostgresWork
 
 if TYPE_CHECKING:
     import psycopg
@@ -74,9 +76,6 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore"]
 
 _Q = _migrations.queries("postgresql")
-_T = TypeVar("_T")
-_RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again
-CHANNEL = "followup_work"  # what LISTEN/NOTIFY wakes workers on
 
 
 class PostgresStore:
@@ -91,66 +90,26 @@ class PostgresStore:
 
     def __init__(self, url: str, *, migrate: bool = False, timeout: float = 10.0) -> None:
         self.url = url
-        self.where = describe(url)
-        self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = self._connect(timeout)
-        self._listener: psycopg.Connection[Any] | None = None
-        self._schema: str | None = None  # the listener's schema: whose notices wake it
-        self._timeout = timeout
+        self._db = PostgresDatabase(url, timeout=timeout)
+        self.where = self._db.where
+        self._work = PostgresWork(self._db)
         self.applied: list[int] = []  # the versions this opening applied
         try:
             if migrate:
                 self.applied = self.migrate()
             else:
-                self._check_schema()
+                self._db.check_schema()
         except BaseException:
             self.close()
             raise
 
-    def _connect(self, timeout: float) -> psycopg.Connection[Any]:
-        pg = _driver()
-        try:
-            conn = pg.connect(self.url, autocommit=True,
-                                   connect_timeout=max(1, round(timeout)))
-            conn.execute("SET TIME ZONE 'UTC'")
-        except pg.Error as exc:
-            raise StoreError(
-                f"cannot connect to PostgreSQL at {self.where}: {_first_line(exc)}; is the "
-                "server running, and are the host, port, user and database in the URL right?"
-            ) from exc
-        return cast("psycopg.Connection[Any]", conn)
-
-    # -- the connection and its transactions ------------------------------------------
-
     def migrate(self) -> list[int]:
         """Apply the migrations this database lacks; return the versions applied."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                return _migrations.apply_postgres(conn, self.where)
-            except _driver().Error as exc:
-                raise StoreError(f"migrating {self.where} failed: {_first_line(exc)}") from exc
-
-    def _check_schema(self) -> None:
-        with self._lock:
-            conn = self._connection()
-            try:
-                missing = _migrations.pending_postgres(conn, self.where)
-            except _driver().Error as exc:
-                raise StoreError(f"reading {self.where} failed: {_first_line(exc)}") from exc
-        if missing:
-            raise StoreError(
-                f"{self.where} lacks schema migrations {missing}: run  followup migrate "
-                "--db URL  once (it is safe while workers run), then start again"
-            )
+        return self._db.migrate()
 
     def close(self) -> None:
         """Close the connections; the store is unusable afterwards. Closing twice is fine."""
-        with self._lock:
-            for conn in (self._conn, self._listener):
-                if conn is not None:
-                    conn.close()
-            self._conn = self._listener = None
+        self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -163,75 +122,10 @@ class PostgresStore:
     ) -> None:
         self.close()
 
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            raise StoreError(f"the store on {self.where} is closed")
-        return self._conn
-
-    def _run(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T], *,
-             snapshot: bool = False) -> _T:
-        """``work`` in one transaction, run again if PostgreSQL broke a deadlock or a
-        serialization conflict by aborting it; driver errors become ``StoreError``."""
-        pg = _driver()
-        for attempt in range(_RETRIES):
-            with self._lock:
-                conn = self._connection()
-                try:
-                    with conn.transaction(), conn.cursor() as cur:
-                        if snapshot:  # several reads that must see one state
-                            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
-                                        "READ ONLY")
-                        return work(cur)
-                except (pg.errors.DeadlockDetected,
-                        pg.errors.SerializationFailure) as exc:
-                    if attempt == _RETRIES - 1:
-                        raise StoreError(f"{what} {self.where} failed: {_first_line(exc)}") \
-                            from exc
-                except pg.OperationalError as exc:
-                    raise StoreError(
-                        f"{what} {self.where} failed: {_first_line(exc)} (the connection to "
-                        "the server was lost; try again)") from exc
-                except pg.Error as exc:
-                    raise StoreError(f"{what} {self.where} failed: {_first_line(exc)}") from exc
-            time.sleep(0.01 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    def _read(self, what: str, work: Callable[[psycopg.Cursor[Any]], _T], *,
-              snapshot: bool = False) -> _T:
-        """Reads; with ``snapshot``, all of them see the database as of one moment."""
-        return self._run(what, work, snapshot=snapshot)
-
-    # -- waking workers ---------------------------------------------------------------
-
     def wait_for_work(self, timeout: float) -> bool:
         """Block until a commit announces new work (NOTIFY) or ``timeout`` seconds
         pass; True if woken. The first call starts listening on its own connection."""
-        pg = _driver()
-        try:
-            listener = self._listener
-            if listener is None:
-                listener = self._listener = pg.connect(
-                    self.url, autocommit=True, connect_timeout=max(1, round(self._timeout)))
-                row = listener.execute("SELECT current_schema()").fetchone()
-                self._schema = row[0] if row else None
-                listener.execute(f"LISTEN {CHANNEL}")
-            deadline = time.monotonic() + timeout
-            while True:  # notices from stores in other schemas do not count
-                left = max(0.0, deadline - time.monotonic())
-                payloads = [n.payload for n in listener.notifies(timeout=left, stop_after=1)]
-                if self._schema in payloads:
-                    break
-                if not payloads or left == 0.0:
-                    return False
-            # Take every other notice already queued: one pass serves them all.
-            for _ in listener.notifies(timeout=0.0):
-                pass
-            return True
-        except pg.Error as exc:
-            if self._listener is not None:
-                self._listener.close()
-            self._listener = None
-            raise StoreError(f"listening on {self.where} failed: {_first_line(exc)}") from exc
+        return self._db.wait_for_work(timeout)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -242,39 +136,39 @@ class PostgresStore:
             timers = cur.execute(_Q["timers_of"], (application_id,)).fetchall()
             return Record(app, tuple(map(_history_entry, history)), tuple(map(_timer, timers)))
 
-        return self._read("loading from", work, snapshot=True)
+        return self._db.read("loading from", work, snapshot=True)
 
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
         def work(cur: psycopg.Cursor[Any]) -> list[HistoryEntry]:
             _owned(cur, application_id, owner)
             return [_history_entry(r) for r in cur.execute(_Q["history_of"], (application_id,))]
 
-        return self._read("reading history from", work, snapshot=True)
+        return self._db.read("reading history from", work, snapshot=True)
 
     def applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
     ) -> list[Application]:
         where, params = _application_filter(owner, states)
         sql = f"{_Q['applications_head']}{where} ORDER BY created_at NULLS FIRST, id"
-        return self._read("listing applications in",
-                          lambda cur: [_application(r) for r in cur.execute(sql, params)])
+        return self._db.read("listing applications in",
+                             lambda cur: [_application(r) for r in cur.execute(sql, params)])
 
     def count_applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
     ) -> int:
         where, params = _application_filter(owner, states)
         sql = _Q["count_applications_head"] + where
-        return self._read("counting applications in",
-                          lambda cur: int(_one(cur.execute(sql, params))[0]))
+        return self._db.read("counting applications in",
+                             lambda cur: int(_one(cur.execute(sql, params))[0]))
 
     def count_by_state(self, *, owner: str) -> dict[str, int]:
-        return self._read("counting applications in", lambda cur: {
+        return self._db.read("counting applications in", lambda cur: {
             state: int(count) for state, count in cur.execute(_Q["count_by_state"], (owner,))})
 
     def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
         params = (utc(now), max(limit, 0))
-        return self._read("reading due timers from",
-                          lambda cur: [_timer(r) for r in cur.execute(_Q["due_timers"], params)])
+        return self._db.read("reading due timers from",
+                             lambda cur: [_timer(r) for r in cur.execute(_Q["due_timers"], params)])
 
     def timers(
         self,
@@ -291,23 +185,23 @@ class PostgresStore:
             ("fire_at < %s", None if end is None else utc(end)),
         )
         sql = f"{_Q['timers_head']}{where} ORDER BY fire_at, key"
-        return self._read("reading timers from",
-                          lambda cur: [_timer(r) for r in cur.execute(sql, params)])
+        return self._db.read("reading timers from",
+                             lambda cur: [_timer(r) for r in cur.execute(sql, params)])
 
     def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
         params = (utc(now), max(limit, 0))
-        return self._read("reading the outbox of", lambda cur: [
+        return self._db.read("reading the outbox of", lambda cur: [
             _delivery(r) for r in cur.execute(_Q["pending_deliveries"], params)])
 
     def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
         where, params = where_clause(("owner = %s", owner), ("status = %s", status))
         sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
-        return self._read("reading the outbox of",
-                          lambda cur: [_delivery(r) for r in cur.execute(sql, params)])
+        return self._db.read("reading the outbox of",
+                             lambda cur: [_delivery(r) for r in cur.execute(sql, params)])
 
     def get_owner(self, owner_id: str) -> Owner | None:
-        row = self._read("reading owners from",
-                         lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
+        row = self._db.read("reading owners from",
+                            lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
         if row is None:
             return None
         owner_id, timezone, country, subdivision, channels, digest, quiet = row
@@ -360,7 +254,7 @@ class PostgresStore:
             _write_work(cur, _Q["delete_timer"], removed, added, outbox)
             return results
 
-        return self._run("committing to", work)
+        return self._db.run("committing to", work)
 
     def commit_owner(
         self,
@@ -375,8 +269,8 @@ class PostgresStore:
         added = [_timer_row(timer) for timer in timers_added]
         outbox = [row for n in notifications for row in _outbox_rows(n)]
 
-        self._run("committing to",
-                  lambda cur: _write_work(cur, _Q["delete_owner_timer"], removed, added, outbox))
+        self._db.run("committing to",
+                     lambda cur: _write_work(cur, _Q["delete_owner_timer"], removed, added, outbox))
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         self._update_delivery(_Q["mark_delivered"], (utc(at), key, channel), key, channel)
@@ -395,14 +289,10 @@ class PostgresStore:
         self._update_delivery(_Q["mark_failed"], params, key, channel)
 
     def _update_delivery(self, sql: LiteralString, params: _Row, key: str, channel: str) -> None:
-        count = self._run("updating the outbox of", lambda cur: cur.execute(sql, params).rowcount)
+        count = self._db.run("updating the outbox of",
+                             lambda cur: cur.execute(sql, params).rowcount)
         if count == 0:
             raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
-
-    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
-        params = (utc(until), key, channel, utc(now))
-        return bool(self._run("claiming a row of the outbox of",
-                              lambda cur: cur.execute(_Q["claim_delivery"], params).rowcount) == 1)
 
     def retry_dead(self, *, owner: str | None = None, key: str | None = None) -> int:
         where, params = where_clause(("status = %s", "dead"), ("owner = %s", owner),
@@ -415,7 +305,7 @@ class PostgresStore:
                 cur.execute(_Q["notify_work"])
             return count
 
-        return self._run("updating the outbox of", work)
+        return self._db.run("updating the outbox of", work)
 
     def put_owner(self, owner: Owner) -> None:
         channels = None if owner.channels is None else dump_json(
@@ -424,94 +314,47 @@ class PostgresStore:
                           f"{owner.id!r}") if owner.quiet_hours else None
         params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
                   owner.digest, quiet)
-        self._run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
+        self._db.run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
 
-    # -- work shared by many workers ---------------------------------------------------
+    # -- work shared by many workers, and faults: PostgresWork's --------------------------
+
+    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
+        return self._work.claim_delivery(key, channel, now=now, until=until)
 
     def claim_due_timers(
         self, now: datetime, *, worker: str, until: datetime, limit: int = 100
     ) -> list[Timer]:
-        params = {"now": utc(now), "until": utc(until), "worker": worker,
-                  "limit": max(limit, 0)}
-        rows = self._run("claiming due timers in",
-                         lambda cur: cur.execute(_Q["claim_due_timers"], params).fetchall())
-        return sorted(map(_timer, rows), key=lambda t: (t.fire_at, t.key))
+        return self._work.claim_due_timers(now, worker=worker, until=until, limit=limit)
 
     def release_timers(
         self, keys: Sequence[str], *, worker: str, until: datetime | None = None
     ) -> None:
-        if keys:
-            params = (None if until is None else utc(until), list(keys), worker)
-            self._run("releasing timers in",
-                      lambda cur: cur.execute(_Q["release_timers"], params))
+        self._work.release_timers(keys, worker=worker, until=until)
 
     def claim_deliveries(
         self, now: datetime, *, worker: str, until: datetime, limit: int = 100
     ) -> list[Delivery]:
-        params = {"now": utc(now), "until": utc(until), "worker": worker,
-                  "limit": max(limit, 0)}
-        rows = self._run("claiming rows of the outbox of",
-                         lambda cur: cur.execute(_Q["claim_deliveries"], params).fetchall())
-        found = [_delivery(row) for row in rows]
-        found.sort(key=lambda d: (d.notification.created_at, d.notification.key, d.channel))
-        return found
+        return self._work.claim_deliveries(now, worker=worker, until=until, limit=limit)
 
     def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
-        lease = utc(until)
-
-        def work(cur: psycopg.Cursor[Any]) -> int:
-            cur.execute(_Q["worker_seen"], (worker, utc(now)))
-            cur.execute(_Q["forget_workers"], (utc(now) - FORGET_WORKERS_AFTER,))
-            count = cur.execute(_Q["renew_timers"], (lease, worker)).rowcount
-            return count + cur.execute(_Q["renew_deliveries"], (lease, worker)).rowcount
-
-        return self._run("renewing the claims in", work)
+        return self._work.renew_claims(worker=worker, now=now, until=until)
 
     def work_status(self, now: datetime) -> WorkStatus:
-        at = utc(now)
-
-        def work(cur: psycopg.Cursor[Any]) -> WorkStatus:
-            (due_timers,) = _one(cur.execute(_Q["status_due_timers"], (at, at)))
-            held_timers = {w: int(n) for w, n in cur.execute(_Q["status_held_timers"], (at,))}
-            outbox = cur.execute(_Q["status_deliveries"], (at, at)).fetchall()
-            (dead,) = _one(cur.execute(_Q["status_dead"]))
-            seen = dict(cur.execute(_Q["status_workers"]).fetchall())
-            (faults,) = _one(cur.execute(_Q["status_faults"]))
-            return work_status(
-                at,
-                due_timers=int(due_timers),
-                held_timers=held_timers,
-                due_deliveries=sum(int(due) for _, due, _, _ in outbox),
-                held_deliveries={w: int(held) for w, _, held, _ in outbox if w is not None},
-                retrying=sum(int(retrying) for _, _, _, retrying in outbox),
-                dead=int(dead),
-                seen=seen,
-                faults=int(faults),
-            )
-
-        return self._read("reading the work queue of", work, snapshot=True)
-
-    # -- faults --------------------------------------------------------------------------
+        return self._work.work_status(now)
 
     def record_fault(
         self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
     ) -> Fault:
-        params = (owner, application_id, error, utc(at), utc(at), utc(retry_at))
-        return self._run("recording a fault in",
-                         lambda cur: _fault(_one(cur.execute(_Q["record_fault"], params))))
+        return self._work.record_fault(owner=owner, application_id=application_id,
+                                       error=error, at=at, retry_at=retry_at)
 
     def clear_fault(self, *, owner: str, application_id: str) -> None:
-        self._run("clearing a fault in",
-                  lambda cur: cur.execute(_Q["clear_fault"], (owner, application_id)))
+        self._work.clear_fault(owner=owner, application_id=application_id)
 
     def faults(
         self, *, owner: str | None = None, application_id: str | None = None
     ) -> list[Fault]:
-        where, params = where_clause(("owner = %s", owner),
-                                     ("application_id = %s", application_id))
-        sql = f"{_Q['faults_head']}{where} ORDER BY first_at, owner, application_id"
-        return self._read("reading the faults in",
-                          lambda cur: [_fault(r) for r in cur.execute(sql, params)])
+        return self._work.faults(owner=owner, application_id=application_id)
 
 
 def _write_work(cur: psycopg.Cursor[Any], delete: LiteralString, removed: list[_Row],

@@ -4,6 +4,10 @@ Each ``commit`` and ``commit_many`` is exactly one ``BEGIN IMMEDIATE`` ... ``COM
 version check happens inside it, so two processes cannot both win. The schema comes from
 the migrations in ``sql/sqlite/`` and the statements from ``sql/sqlite/queries.sql``.
 
+The store has three parts: the file, its connection and transactions (``SQLiteDatabase``,
+``_sqlite_db.py``); the records, read and written here; and the work shared by many
+workers, with faults (``SQLiteWork``, ``_sqlite_work.py``).
+
 Example::
 
     with SQLiteStore("followup.db", timeout=2.0) as store:
@@ -13,13 +17,9 @@ Example::
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import threading
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -38,25 +38,22 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
-    FORGET_WORKERS_AFTER,
     check_owner_change,
     contacts_to_json,
     dump_json,
     facts_to_json,
-    from_text,
     gather,
     load_json,
     stamp,
     to_text,
     unknown,
     where_clause,
-    work_status,
 )
+from followup.store._sqlite_db import SQLiteDatabase
 from followup.store._sqlite_rows import (
     _application,
     _application_filter,
     _delivery,
-    _fault,
     _history_clash,
     _history_entry,
     _history_row,
@@ -66,6 +63,7 @@ from followup.store._sqlite_rows import (
     _timer,
     _timer_row,
 )
+from followup.store._sqlite_work import SQLiteWork
 
 __all__ = ["SQLiteStore"]
 
@@ -80,68 +78,27 @@ class SQLiteStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
-        self.path = Path(path)
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._create_file()
-        try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=timeout,
-                isolation_level=None,
-                check_same_thread=False,
-                cached_statements=64,
-            )
-        except sqlite3.Error as exc:
-            raise self._error("opening", exc) from exc
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode survives a process crash; only power loss can drop the
-            # last commits, and never corrupts the file.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            # A checkpoint (copying the WAL back into the file, with an fsync) every
-            # 10,000 pages instead of SQLite's 1,000: batches of commits run about 12%
-            # faster (bench 2.4); the WAL grows to about 40 MB and is cut back to 64 MB
-            # at most after each checkpoint.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
-            conn.execute("PRAGMA journal_size_limit = 67108864")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
-        except sqlite3.Error as exc:
-            conn.close()
-            raise self._error("opening", exc) from exc
-        self._conn = conn
+        self._db = SQLiteDatabase(path, timeout=timeout)
+        self.path = self._db.path
+        self._work = SQLiteWork(self._db)
         try:
             self.applied = self.migrate()  # the versions this opening applied
         except BaseException:
             self.close()
             raise
 
-    def _create_file(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        except OSError as exc:
-            raise StoreError(f"cannot create the database file {self.path}: {exc}") from exc
-
-    # -- the connection and its transactions ------------------------------------------
+    @property
+    def _conn(self) -> sqlite3.Connection | None:
+        """The open connection (``None`` once closed); tests read its settings."""
+        return self._db.conn
 
     def migrate(self) -> list[int]:
         """Apply the migrations this database lacks; return the versions applied."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                return _migrations.apply_sqlite(conn, str(self.path))
-            except sqlite3.Error as exc:
-                raise self._error("migrating", exc) from exc
+        return self._db.migrate()
 
     def close(self) -> None:
         """Close the connection; the store is unusable afterwards. Closing twice is fine."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -154,70 +111,10 @@ class SQLiteStore:
     ) -> None:
         self.close()
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"the store on {self.path} is closed")
-        return self._conn
-
-    def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
-        if _migrations.is_busy(exc):
-            return StoreError(
-                f"{what} {self.path} failed: the file is in use by another process, which "
-                f"held it locked for more than {self._timeout:g}s; try again, or stop the "
-                "other process"
-            )
-        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-            return StoreError(f"{what} {self.path} failed: it is not a SQLite database file")
-        name = getattr(exc, "sqlite_errorname", "")
-        if name == "SQLITE_FULL" or name == "SQLITE_IOERR_WRITE":
-            # A full disk, or a file not allowed to grow (a quota, a file size limit):
-            # SQLite says only "disk I/O error" for the second.
-            return StoreError(
-                f"{what} {self.path} failed: {exc}: the disk may be full or the file may not "
-                f"grow any larger ({_free_space(self.path)}); make room and try again. "
-                "What was committed before is kept; nothing of this attempt was written"
-            )
-        return StoreError(f"{what} {self.path} failed: {exc}")
-
-    @contextmanager
-    def _reading(self, what: str, *, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
-        """The connection for reads; ``snapshot`` wraps them in one read transaction."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                if snapshot:
-                    conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    if conn.in_transaction:
-                        conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise self._error(what, exc) from exc
-
-    @contextmanager
-    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed if the block ends well, else rolled back."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise self._error(what, exc) from exc
-
     # -- reads -------------------------------------------------------------------------
 
     def load(self, application_id: str, *, owner: str | None = None) -> Record:
-        with self._reading("loading from", snapshot=True) as conn:
+        with self._db.reading("loading from", snapshot=True) as conn:
             app = self._owned(conn, application_id, owner)
             history = conn.execute(_Q["history_of"], (application_id,)).fetchall()
             timers = conn.execute(_Q["timers_of"], (application_id,)).fetchall()
@@ -228,7 +125,7 @@ class SQLiteStore:
         )
 
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
-        with self._reading("reading history from", snapshot=True) as conn:
+        with self._db.reading("reading history from", snapshot=True) as conn:
             self._owned(conn, application_id, owner)
             rows = conn.execute(_Q["history_of"], (application_id,)).fetchall()
         return [_history_entry(row) for row in rows]
@@ -244,7 +141,7 @@ class SQLiteStore:
     ) -> list[Application]:
         where, params = _application_filter(owner, states)
         sql = f"{_Q['applications_head']}{where} ORDER BY created_at, id"
-        with self._reading("listing applications in") as conn:
+        with self._db.reading("listing applications in") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_application(row) for row in rows]
 
@@ -252,18 +149,18 @@ class SQLiteStore:
         self, *, owner: str | None = None, states: Collection[str] | None = None
     ) -> int:
         where, params = _application_filter(owner, states)
-        with self._reading("counting applications in") as conn:
+        with self._db.reading("counting applications in") as conn:
             (count,) = conn.execute(_Q["count_applications_head"] + where, params).fetchone()
         return int(count)
 
     def count_by_state(self, *, owner: str) -> dict[str, int]:
-        with self._reading("counting applications in") as conn:
+        with self._db.reading("counting applications in") as conn:
             rows = conn.execute(_Q["count_by_state"], (owner,)).fetchall()
         return {state: count for state, count in rows}
 
     def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
         params = (to_text(now), max(limit, 0))
-        with self._reading("reading due timers from") as conn:
+        with self._db.reading("reading due timers from") as conn:
             rows = conn.execute(_Q["due_timers"], params).fetchall()
         return [_timer(row) for row in rows]
 
@@ -282,25 +179,25 @@ class SQLiteStore:
             ("fire_at < ?", None if end is None else to_text(end)),
         )
         sql = f"{_Q['timers_head']}{where} ORDER BY fire_at, key"
-        with self._reading("reading timers from") as conn:
+        with self._db.reading("reading timers from") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_timer(row) for row in rows]
 
     def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
         params = (to_text(now), max(limit, 0))
-        with self._reading("reading the outbox of") as conn:
+        with self._db.reading("reading the outbox of") as conn:
             rows = conn.execute(_Q["pending_deliveries"], params).fetchall()
         return [_delivery(row) for row in rows]
 
     def deliveries(self, *, owner: str | None = None, status: str | None = None) -> list[Delivery]:
         where, params = where_clause(("owner = ?", owner), ("status = ?", status))
         sql = f"{_Q['deliveries_head']}{where} ORDER BY created_at, key, channel"
-        with self._reading("reading the outbox of") as conn:
+        with self._db.reading("reading the outbox of") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_delivery(row) for row in rows]
 
     def get_owner(self, owner_id: str) -> Owner | None:
-        with self._reading("reading owners from") as conn:
+        with self._db.reading("reading owners from") as conn:
             row = conn.execute(_Q["get_owner"], (owner_id,)).fetchone()
         if row is None:
             return None
@@ -326,7 +223,7 @@ class SQLiteStore:
         removed = [(key,) for key, timer in batch.timers.items() if timer is None]
         added = [_timer_row(timer) for timer in batch.timers.values() if timer is not None]
         outbox = [row for n in batch.notifications for row in _outbox_rows(n)]
-        with self._writing("committing to") as conn:
+        with self._db.writing("committing to") as conn:
             results = self._write_applications(conn, changes, batch.ids)
             if history:
                 try:
@@ -353,7 +250,7 @@ class SQLiteStore:
         removed = [(key, owner) for key in timers_removed]
         added = [_timer_row(timer) for timer in timers_added]
         outbox = [row for n in notifications for row in _outbox_rows(n)]
-        with self._writing("committing to") as conn:
+        with self._db.writing("committing to") as conn:
             if removed:
                 conn.executemany(_Q["delete_owner_timer"], removed)
             if added:
@@ -420,99 +317,8 @@ class SQLiteStore:
         )
         self._update_delivery(_Q["mark_failed"], params, key, channel)
 
-    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
-        params = (to_text(until), key, channel, to_text(now))
-        with self._writing("claiming a row of the outbox of") as conn:
-            return bool(conn.execute(_Q["claim_delivery"], params).rowcount == 1)
-
-    # -- work shared by many workers ---------------------------------------------------
-
-    def claim_due_timers(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
-    ) -> list[Timer]:
-        at = to_text(now)
-        params = (worker, to_text(until), at, at, max(limit, 0))
-        with self._writing("claiming due timers in") as conn:
-            rows = conn.execute(_Q["claim_due_timers"], params).fetchall()
-        return sorted((_timer(row) for row in rows), key=lambda t: (t.fire_at, t.key))
-
-    def release_timers(
-        self, keys: Sequence[str], *, worker: str, until: datetime | None = None
-    ) -> None:
-        if not keys:
-            return
-        lease = _opt_text(until)
-        with self._writing("releasing timers in") as conn:
-            conn.executemany(_Q["release_timer"], [(lease, key, worker) for key in keys])
-
-    def claim_deliveries(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
-    ) -> list[Delivery]:
-        params = (to_text(until), worker, to_text(now), max(limit, 0))
-        with self._writing("claiming rows of the outbox of") as conn:
-            rows = conn.execute(_Q["claim_deliveries"], params).fetchall()
-        found = [_delivery(row) for row in rows]
-        found.sort(key=lambda d: (d.notification.created_at, d.notification.key, d.channel))
-        return found
-
-    def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
-        lease = to_text(until)
-        with self._writing("renewing the claims in") as conn:
-            conn.execute(_Q["worker_seen"], (worker, to_text(now)))
-            conn.execute(_Q["forget_workers"], (to_text(now - FORGET_WORKERS_AFTER),))
-            count = conn.execute(_Q["renew_timers"], (lease, worker)).rowcount
-            count += conn.execute(_Q["renew_deliveries"], (lease, worker)).rowcount
-        return count
-
-    def work_status(self, now: datetime) -> WorkStatus:
-        at = to_text(now)
-        with self._reading("reading the work queue of", snapshot=True) as conn:
-            (due_timers,) = conn.execute(_Q["status_due_timers"], (at, at)).fetchone()
-            held_timers = dict(conn.execute(_Q["status_held_timers"], (at,)).fetchall())
-            outbox = conn.execute(_Q["status_deliveries"], (at, at)).fetchall()
-            (dead,) = conn.execute(_Q["status_dead"]).fetchone()
-            seen = dict(conn.execute(_Q["status_workers"]).fetchall())
-            (faults,) = conn.execute(_Q["status_faults"]).fetchone()
-        held_deliveries = {w: int(held or 0) for w, _, held, _ in outbox if w is not None}
-        return work_status(
-            from_text(at),
-            due_timers=int(due_timers),
-            held_timers=held_timers,
-            due_deliveries=sum(int(due or 0) for _, due, _, _ in outbox),
-            held_deliveries=held_deliveries,
-            retrying=sum(int(retrying or 0) for _, _, _, retrying in outbox),
-            dead=int(dead),
-            seen={w: from_text(t) for w, t in seen.items()},
-            faults=int(faults),
-        )
-
-    # -- faults --------------------------------------------------------------------------
-
-    def record_fault(
-        self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
-    ) -> Fault:
-        when = to_text(at)
-        params = (owner, application_id, error, when, when, to_text(retry_at))
-        with self._writing("recording a fault in") as conn:
-            row = conn.execute(_Q["record_fault"], params).fetchone()
-        return _fault(row)
-
-    def clear_fault(self, *, owner: str, application_id: str) -> None:
-        with self._writing("clearing a fault in") as conn:
-            conn.execute(_Q["clear_fault"], (owner, application_id))
-
-    def faults(
-        self, *, owner: str | None = None, application_id: str | None = None
-    ) -> list[Fault]:
-        where, params = where_clause(("owner = ?", owner),
-                                     ("application_id = ?", application_id))
-        sql = f"{_Q['faults_head']}{where} ORDER BY first_at, owner, application_id"
-        with self._reading("reading the faults in") as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return [_fault(row) for row in rows]
-
     def _update_delivery(self, sql: str, params: _Row, key: str, channel: str) -> None:
-        with self._writing("updating the outbox of") as conn:
+        with self._db.writing("updating the outbox of") as conn:
             if conn.execute(sql, params).rowcount == 0:
                 raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
 
@@ -520,7 +326,7 @@ class SQLiteStore:
         where, params = where_clause(("status = ?", "dead"), ("owner = ?", owner),
                                      ("key = ?", key))
         sql = _Q["retry_dead_head"] + where
-        with self._writing("updating the outbox of") as conn:
+        with self._db.writing("updating the outbox of") as conn:
             return conn.execute(sql, params).rowcount
 
     def put_owner(self, owner: Owner) -> None:
@@ -530,16 +336,46 @@ class SQLiteStore:
                           f"{owner.id!r}") if owner.quiet_hours else None
         params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
                   owner.digest, quiet)
-        with self._writing("saving an owner to") as conn:
+        with self._db.writing("saving an owner to") as conn:
             conn.execute(_Q["put_owner"], params)
 
 
-def _free_space(path: Path) -> str:
-    """How much room the disk holding ``path`` has left, for a message."""
-    try:
-        free = shutil.disk_usage(path.parent).free
-    except OSError:
-        return "the free space could not be read"
-    if free >= 1 << 30:
-        return f"{free / (1 << 30):.1f} GB free on its disk"
-    return f"{free / (1 << 20):.1f} MB free on its disk"
+    # -- work shared by many workers, and faults: SQLiteWork's ----------------------------
+
+    def claim_delivery(self, key: str, channel: str, *, now: datetime, until: datetime) -> bool:
+        return self._work.claim_delivery(key, channel, now=now, until=until)
+
+    def claim_due_timers(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Timer]:
+        return self._work.claim_due_timers(now, worker=worker, until=until, limit=limit)
+
+    def release_timers(
+        self, keys: Sequence[str], *, worker: str, until: datetime | None = None
+    ) -> None:
+        self._work.release_timers(keys, worker=worker, until=until)
+
+    def claim_deliveries(
+        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        return self._work.claim_deliveries(now, worker=worker, until=until, limit=limit)
+
+    def renew_claims(self, *, worker: str, now: datetime, until: datetime) -> int:
+        return self._work.renew_claims(worker=worker, now=now, until=until)
+
+    def work_status(self, now: datetime) -> WorkStatus:
+        return self._work.work_status(now)
+
+    def record_fault(
+        self, *, owner: str, application_id: str, error: str, at: datetime, retry_at: datetime
+    ) -> Fault:
+        return self._work.record_fault(owner=owner, application_id=application_id,
+                                       error=error, at=at, retry_at=retry_at)
+
+    def clear_fault(self, *, owner: str, application_id: str) -> None:
+        self._work.clear_fault(owner=owner, application_id=application_id)
+
+    def faults(
+        self, *, owner: str | None = None, application_id: str | None = None
+    ) -> list[Fault]:
+        return self._work.faults(owner=owner, application_id=application_id)

@@ -1,0 +1,213 @@
+"""The in-memory store's tables: what SQLite keeps in its file, ``MemoryStore`` keeps here.
+
+Its records (``memory.py``) and its work queue (``_memory_work.py``) both read and write
+these tables, as SQLiteStore's two parts share one database; one lock guards them all.
+Rows are kept in the form SQLite would give back: instants in UTC, and free-form data as
+JSON text, so the in-memory store accepts exactly what SQLite accepts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from operator import itemgetter
+
+from followup.errors import InputError, StoreError
+from followup.model import (
+    Application,
+    Delivery,
+    DeliveryStatus,
+    Fault,
+    HistoryEntry,
+    Notification,
+    Owner,
+    Timer,
+    replaced,
+)
+from followup.store._codec import dump_json, load_json, utc
+
+__all__ = ["MemoryTables"]
+
+_fire_at = itemgetter(0)
+
+
+@dataclass
+class _OutboxRow:
+    """One outbox row; ``notification`` carries no data, which is kept as JSON text."""
+
+    notification: Notification
+    data: str
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    claimed_by: str | None = None
+
+    def order(self) -> tuple[datetime, str, str]:
+        n = self.notification
+        return (n.created_at, n.key, n.channels[0])
+
+    def delivery(self) -> Delivery:
+        n = replace(self.notification, data=load_json(self.data))
+        return Delivery(
+            n,
+            n.channels[0],
+            self.status,
+            self.attempts,
+            self.next_attempt_at,
+            self.last_error,
+            self.delivered_at,
+        )
+
+
+class MemoryTables:
+    """Everything a ``MemoryStore`` holds, in this process's memory, under ``lock``.
+
+    The methods here keep the indexes in step with what they index: the timeline (every
+    timer's (fire_at, key), sorted, bisected for due timers), the timers of each
+    application, and the pending outbox rows. Callers hold ``lock``.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.closed = False
+        self.apps: dict[str, Application] = {}
+        self.by_owner: dict[str, dict[str, None]] = {}  # owner -> application ids
+        # application id -> seq -> (the entry, its data as JSON); the entry's own data
+        # dict is the caller's and never handed out.
+        self.history: dict[str, dict[int, tuple[HistoryEntry, str]]] = {}
+        self.timers: dict[str, Timer] = {}
+        self.timeline: list[tuple[datetime, str]] = []  # (fire_at, key), sorted
+        # application id -> timer keys; an owner-level timer (no application) is filed
+        # under ("", owner), so one owner's timers are found without scanning all owners'.
+        self.timers_of: dict[str | tuple[str, str], set[str]] = {}
+        self.outbox: dict[tuple[str, str], _OutboxRow] = {}
+        self.pending: set[tuple[str, str]] = set()
+        self.owners: dict[str, Owner] = {}
+        # timer key -> (worker, until); no worker: released, but not claimable until then
+        self.claims: dict[str, tuple[str | None, datetime]] = {}
+        self.faults: dict[tuple[str, str], Fault] = {}  # (owner, application id) -> fault
+        self.workers: dict[str, datetime] = {}  # worker -> last heartbeat
+
+    def close(self) -> None:
+        """Forget everything; the tables are unusable afterwards."""
+        with self.lock:
+            self.closed = True
+            self.apps.clear()
+            self.history.clear()
+            self.timers.clear()
+            self.timeline.clear()
+            self.timers_of.clear()
+            self.outbox.clear()
+            self.pending.clear()
+            self.owners.clear()
+            self.claims.clear()
+            self.faults.clear()
+            self.workers.clear()
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise StoreError("the in-memory store is closed")
+
+    # -- timers ------------------------------------------------------------------------
+
+    def drop_timer(self, key: str) -> None:
+        self.claims.pop(key, None)
+        timer = self.timers.pop(key, None)
+        if timer is None:
+            return
+        at = bisect.bisect_left(self.timeline, (timer.fire_at, key))
+        del self.timeline[at]
+        where = _filed_under(timer)
+        keys = self.timers_of[where]
+        keys.discard(key)
+        if not keys:
+            del self.timers_of[where]
+
+    def add_timer(self, timer: Timer) -> None:
+        self.timers[timer.key] = timer
+        bisect.insort(self.timeline, (timer.fire_at, timer.key))
+        self.timers_of.setdefault(_filed_under(timer), set()).add(timer.key)
+
+    # -- the outbox ----------------------------------------------------------------------
+
+    def add_rows(self, rows: Iterable[_OutboxRow]) -> None:
+        """Add outbox rows; a (key, channel) already in the outbox is not added again."""
+        for row in rows:
+            ident = (row.notification.key, row.notification.channels[0])
+            if ident not in self.outbox:
+                self.outbox[ident] = row
+                self.pending.add(ident)
+
+    def due_rows(self, now: datetime, limit: int) -> list[_OutboxRow]:
+        """Pending outbox rows due at ``now``, oldest first, at most ``limit``."""
+        due = [
+            row
+            for row in map(self.outbox.__getitem__, self.pending)
+            if row.next_attempt_at is None or row.next_attempt_at <= now
+        ]
+        due.sort(key=_OutboxRow.order)
+        return due[: max(limit, 0)]
+
+    def row(self, key: str, channel: str) -> _OutboxRow:
+        self.check_open()
+        row = self.outbox.get((key, channel))
+        if row is None:
+            raise InputError(f"no notification {key!r} for channel {channel!r} in the outbox")
+        return row
+
+
+# -- copies, in the form SQLite would give back --------------------------------------------
+
+
+def _copy(app: Application) -> Application:
+    if app.created_at is not None and app.created_at.tzinfo is not UTC:
+        return replaced(app, facts=dict(app.facts), created_at=utc(app.created_at))
+    return replaced(app, facts=dict(app.facts))
+
+
+def _filed_under(timer: Timer) -> str | tuple[str, str]:
+    return timer.application_id or ("", timer.owner)
+
+
+def _application_order(app: Application) -> tuple[bool, datetime | None, str]:
+    # SQLite puts a missing created_at first; (False, None) sorts before (True, instant).
+    return (app.created_at is not None, app.created_at, app.id)
+
+
+def _fault_order(fault: Fault) -> tuple[datetime, str, str]:
+    return (fault.first_at, fault.owner, fault.application_id)
+
+
+def _timer_order(timer: Timer) -> tuple[datetime, str]:
+    return (timer.fire_at, timer.key)
+
+
+def _data(entry: HistoryEntry) -> str:
+    return dump_json(entry.data, what=f"the data of history entry {entry.seq}")
+
+
+def _history_entry(entry: HistoryEntry) -> HistoryEntry:
+    return entry if entry.at.tzinfo is UTC else replaced(entry, at=utc(entry.at))
+
+
+def _timer(timer: Timer) -> Timer:
+    due_at = timer.due_at
+    if timer.fire_at.tzinfo is UTC and (due_at is None or due_at.tzinfo is UTC):
+        return timer
+    return replace(
+        timer, fire_at=utc(timer.fire_at), due_at=None if due_at is None else utc(due_at)
+    )
+
+
+def _outbox_rows(n: Notification) -> list[_OutboxRow]:
+    data = dump_json(n.data, what=f"the data of notification {n.key!r}")
+    due_at = None if n.due_at is None else utc(n.due_at)
+    base = replace(n, created_at=utc(n.created_at), due_at=due_at, data={})
+    held = n.held_until  # a digest's rows wait for its time
+    return [_OutboxRow(replace(base, channels=(channel,)), data, next_attempt_at=held)
+            for channel in n.channels]
