@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from followup.interop.transfer import ImportItem
     from followup.interop.transfer import ImportReport
     from followup.interop.transfer import OwnerState
-    from followup.interop.transfer import export_document
+    from followup.interop.export import export_document
     from followup.interop.transfer import import_context
     from followup.interop.transfer import import_items
     from followup.interop.transfer import read_owner_state
@@ -124,7 +124,7 @@ _WHERE = {
     "ImportItem": "followup.interop.transfer",
     "ImportReport": "followup.interop.transfer",
     "OwnerState": "followup.interop.transfer",
-    "export_document": "followup.interop.transfer",
+    "export_document": "followup.interop.export",
     "import_context": "followup.interop.transfer",
     "import_items": "followup.interop.transfer",
     "read_owner_state": "followup.interop.transfer",

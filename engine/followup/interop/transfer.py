@@ -1,5 +1,7 @@
 """A job search as a record: applications, contacts and their whole history, exported
-for people (a benefits agency may ask for one) and imported all or nothing.
+for people (a benefits agency may ask for one) and imported all or nothing. The export,
+a JSON document and its CSV tables, is written by ``export.py`` (its names are also
+importable from here); this module brings a record in.
 
 The history is what happened, so an import keeps it as it was written, after checking
 that it is a path the rule pack's machine can take: it starts with ``created`` in the
@@ -26,16 +28,22 @@ back; one that has its own keeps them.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from followup.errors import ConflictError, FollowupError, InputError, UnknownApplication
+from followup.interop.export import (
+    TABLES,
+    Progress,
+    application_json,
+    csv_table,
+    entry_json,
+    export_document,
+)
 from followup.keys import TimerKey
 from followup.language.pack import RulePack, merge_contacts
 from followup.model import Application, HistoryEntry, Owner, Timer
@@ -43,7 +51,6 @@ from followup.model import Application, HistoryEntry, Owner, Timer
 if TYPE_CHECKING:
     from followup.interop.readers import Context
     from followup.runtime.engine import Engine
-    from followup.timing.calendar import WorkCalendar
 
 __all__ = [
     "HISTORY_KINDS",
@@ -65,11 +72,7 @@ __all__ = [
     "synthesized_history",
 ]
 
-#: Called as work goes on with (done, total); the command line draws a bar with it.
-Progress = Callable[[int, int], None]
-
 HISTORY_KINDS = ("created", "event", "transition", "notified", "skipped", "facts", "contact")
-FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -138,55 +141,6 @@ def import_context(engine: Engine, owner: str, *, contact_role: str = "recruiter
                    statuses={k.lower(): v for k, v in (statuses or {}).items()})
 
 
-# -- export --------------------------------------------------------------------------
-
-
-def entry_json(h: HistoryEntry, calendar: WorkCalendar) -> dict[str, Any]:
-    """A history entry as JSON; instants in the owner's time zone, with the offset."""
-    return {"seq": h.seq, "at": calendar.local(h.at).isoformat(), "kind": h.kind,
-            "name": h.name, "contact": h.contact, "from": h.from_state, "to": h.to_state,
-            "key": h.key, "data": h.data}
-
-
-def application_json(app: Application, history: Sequence[HistoryEntry],
-                     calendar: WorkCalendar) -> dict[str, Any]:
-    """An application with its contacts and history, as ``followup export`` writes it."""
-    return {
-        "id": app.id, "company": app.company, "role": app.role, "state": app.state,
-        "created_at": calendar.local(app.created_at).isoformat() if app.created_at else None,
-        "facts": dict(app.facts),
-        "contacts": [c.to_dict() for c in app.contacts],
-        "history": [entry_json(h, calendar) for h in history],
-    }
-
-
-def export_document(engine: Engine, owner: str, *, progress: Progress | None = None
-                    ) -> dict[str, Any]:
-    """Everything about ``owner``'s applications, as one JSON-ready document: the
-    owner's settings, where their rules over all of their applications stand, and each
-    application with its contacts and history."""
-    calendar = engine.calendar(owner)
-    apps = engine.applications(owner=owner)
-    out = []
-    for done, app in enumerate(apps, 1):
-        out.append(application_json(app, engine.history(app.id, owner=owner), calendar))
-        if progress is not None:
-            progress(done, len(apps))
-    settings = engine.owner(owner)
-    owner_timers = [{"rule": i.timer.rule, "at": calendar.local(i.timer.fire_at).isoformat(),
-                     "occurrence": i.timer.occurrence}
-                    for i in engine.agenda(owner=owner) if i.application is None]
-    return {"format": "followup", "version": FORMAT_VERSION, "owner": owner,
-            "exported_at": calendar.local(engine.clock.now()).isoformat(),
-            "timezone": str(calendar.tz),
-            "settings": {"timezone": settings.timezone, "country": settings.country,
-                         "subdivision": settings.subdivision,
-                         "channels": None if settings.channels is None
-                         else list(settings.channels),
-                         "digest": settings.digest, "quiet_hours": list(settings.quiet_hours)},
-            "owner_timers": owner_timers, "applications": out}
-
-
 def read_owner_state(data: bytes, source: str) -> OwnerState:
     """The owner's state an export document carries (``settings``, ``owner_timers``);
     empty for a file without them (a list of applications, an older export). Raises
@@ -233,49 +187,6 @@ def read_owner_state(data: bytes, source: str) -> OwnerState:
 
 def _texts(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-TABLES = ("applications", "contacts", "history")
-_APP_COLUMNS = ["id", "company", "role", "state", "created_at"]
-_CONTACT_COLUMNS = ["application", "name", "role", "title", "email", "phone", "organization",
-                    "name_parts", "address", "note", "other_emails", "other_phones"]
-_HISTORY_COLUMNS = ["application", "seq", "at", "kind", "name", "contact", "from", "to", "key",
-                    "data"]
-
-
-def csv_table(document: Mapping[str, Any], table: str) -> str:
-    """One table of an ``export_document`` as CSV: ``applications`` (one row each, a
-    ``fact:NAME`` column per fact), ``contacts`` or ``history`` (one row per contact or
-    entry, with its ``application``). Lists and history data are written as JSON."""
-    apps = document["applications"]
-    if table == "applications":
-        facts = sorted({name for a in apps for name in a["facts"]})
-        header = _APP_COLUMNS + [f"fact:{name}" for name in facts]
-        rows = [[a[c] or "" for c in _APP_COLUMNS] + [a["facts"].get(n, "") for n in facts]
-                for a in apps]
-    elif table == "contacts":
-        header = _CONTACT_COLUMNS
-        rows = [[a["id"]] + [_cell(c.get(k, "")) for k in _CONTACT_COLUMNS[1:]]
-                for a in apps for c in a["contacts"]]
-    elif table == "history":
-        header = _HISTORY_COLUMNS
-        rows = [[a["id"]] + [_cell(h[k]) for k in _HISTORY_COLUMNS[1:]]
-                for a in apps for h in a["history"]]
-    else:
-        raise InputError(f"no table named {table!r}: tables are {', '.join(TABLES)}")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False) if value else ""
-    return str(value)
 
 
 # -- checking a history ---------------------------------------------------------------
