@@ -159,6 +159,6 @@ def test_the_retry_schedule_in_the_docs_is_the_engines() -> None:
     from followup.runtime import engine as module
 
     text = Path(__file__).parents[2].joinpath("docs", "cli.md").read_text()
-    assert (module._RETRY_FIRST, module._RETRY_MOST) == (timedelta(minutes=1),
-                                                          timedelta(hours=1))
+    first, most = module._RETRY_FIRST, module._RETRY_MOST
+    assert (first, most) == (timedelta(minutes=1), timedelta(hours=1))
     assert "tries it again 1, 2, 4 ... minutes later (at most an hour apart)" in text
