@@ -145,6 +145,16 @@ def test_same_key_twice_changes_nothing(followup, app):
     assert (second["state"], second["changed"]) == ("offer", False)
 
 
+def test_a_fact_logged_again_with_its_key_is_not_changed_back(followup, app):
+    followup("log", app, "--fact", "decision_expected_on=2027-01-08", "--key", "form-1")
+    followup("log", app, "--fact", "decision_expected_on=2027-02-01", "--key", "form-2")
+    replay = followup("log", app, "--fact", "decision_expected_on=2027-01-08", "--key",
+                      "form-1")
+    assert "already recorded, nothing changed" in replay.stdout
+    facts = followup("show", app, "--json").json()["facts"]
+    assert facts["decision_expected_on"] == "2027-02-01"
+
+
 def test_unknown_event_lists_the_events(followup, app):
     before = followup("show", app, "--json").json()
     result = followup("log", app, "thank_you_snet", "--contact", "Jane Doe", expect=2)

@@ -19,7 +19,15 @@ from datetime import datetime
 from followup.delivery.channels import Channel, tell_planned
 from followup.errors import ConflictError, FollowupError
 from followup.language.pack import RulePack
-from followup.model import Application, Change, HistoryEntry, Notification, Record, Timer
+from followup.model import (
+    Application,
+    Change,
+    HistoryEntry,
+    Notification,
+    Record,
+    Timer,
+    replaced,
+)
 from followup.runtime.firing import Firer
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
@@ -31,6 +39,7 @@ from followup.timing.clock import Clock
 
 __all__ = ["Changes", "Outcome", "Planner"]
 
+_KEYED = ("event", "facts", "contact")  # the entries a caller's change records
 RETRIES = 5  # attempts when another writer changed the application first
 MAX_FIRES = 10_000  # a pack cannot make one change fire forever
 
@@ -116,21 +125,26 @@ class Changes:
         self.on_transition = on_transition
 
     def apply(self, application_id: str, owner: str | None, steps: Sequence[Step], *,
-              fire_until: datetime | None = None, force: bool = False) -> Outcome:
+              fire_until: datetime | None = None, force: bool = False,
+              key: str | None = None) -> Outcome:
         """Run ``steps`` on the stored application and commit; with ``fire_until``, fire
         what is due by then; with ``force``, plan and commit even if no step changed
-        anything (a re-plan)."""
+        anything (a re-plan). With ``key``, the change is made once: every entry it
+        records carries the key, and a change whose key is in the history already
+        changes nothing (a form sent twice, a request retried)."""
         for attempt in range(RETRIES):
             record = self.store.load(application_id, owner=owner)
             now = self.clock.now()
             app = record.application
             history = list(record.history)
+            if key is not None and any(h.key == key and h.kind in _KEYED for h in history):
+                return Outcome(application=record.application, changed=False)
             changed = False
             for step in steps:
                 result = step(app, history, now)
                 if result is not None:
                     app, entry = result
-                    history.append(entry)
+                    history.append(entry if key is None else replaced(entry, key=key))
                     changed = True
             if not changed and not force:
                 return Outcome(application=record.application, changed=False)

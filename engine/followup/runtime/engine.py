@@ -274,9 +274,10 @@ class Engine:
         (``None`` removes one), then ``event`` (about ``contact``, for a per-contact event).
 
         If any part is refused, nothing changes. Recording the same thing twice is
-        harmless: a repeated ``key``, a per-contact event already recorded for that contact
-        since the state was entered, or an event whose move has already been made changes
-        nothing (``Outcome.changed`` is False).
+        harmless: a repeated ``key`` (the whole change, facts and contacts as well as the
+        event, is recorded once per key), a per-contact event already recorded for that
+        contact since the state was entered, or an event whose move has already been made
+        changes nothing (``Outcome.changed`` is False).
         """
         steps: list[Step] = [contact_step(self.pack, c) for c in contacts]
         if facts:
@@ -288,7 +289,7 @@ class Engine:
             raise InputError("a contact names who an event is about: give the event too")
         if not steps:
             raise InputError("nothing to record: give an event, facts or contacts")
-        return self.changes.apply(application_id, owner, steps)
+        return self.changes.apply(application_id, owner, steps, key=key)
 
     def record(
         self,
