@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from followup.errors import InputError
 
-__all__ = ["TimerKey", "escape_part", "unescape_part"]
+__all__ = ["TimerKey", "escape_part", "rule_key", "unescape_part"]
 
 TimerKind = Literal["rule", "transition", "owner", "replan"]
 
@@ -46,8 +47,10 @@ _SPECIAL = re.compile("[%/\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ESCAPED = re.compile("(?:%[0-9A-F]{2})+")
 
 
+@lru_cache(maxsize=1 << 14)
 def escape_part(text: str) -> str:
-    """``text`` as one part of a key: see the module's docstring."""
+    """``text`` as one part of a key: see the module's docstring. (Remembered: plans
+    build the keys of the same few names again and again.)"""
     if text == _NO_CONTACT:
         return "%2D"
     if not _SPECIAL.search(text):
@@ -112,9 +115,8 @@ class TimerKey:
         e = escape_part
         if self.kind == "rule" or self.kind == "transition":
             name = _TRANSITION + self.name if self.kind == "transition" else self.name
-            contact = _NO_CONTACT if self.contact is None else e(self.contact)
-            return (f"{e(self.application_id)}/{e(name)}/{self.cycle}/{contact}/"
-                    f"{self.occurrence}")
+            return rule_key(self.application_id, name, self.cycle, self.contact,
+                            self.occurrence)
         if self.kind == "owner":
             return f"{_OWNER}/{e(self.owner)}/{e(self.name)}/{e(self.day)}"
         if self.application_id:
@@ -152,6 +154,15 @@ class TimerKey:
             raise InputError(f"{text!r} is not a timer key that followup writes "
                             f"(it would be written {str(key)!r})")
         return key
+
+
+def rule_key(application_id: str, rule: str, cycle: int, contact: str | None,
+             occurrence: int) -> str:
+    """``str(TimerKey.rule(...))`` without building the key first: a plan makes one per
+    rule and contact on every change."""
+    e = escape_part
+    return (f"{e(application_id)}/{e(rule)}/{cycle}/"
+            f"{_NO_CONTACT if contact is None else e(contact)}/{occurrence}")
 
 
 def _number(text: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 
 from followup.errors import InputError
 from followup.keys import TimerKey
@@ -52,7 +53,7 @@ class Firer:
         after them and the history entries that record them."""
         added: list[HistoryEntry] = []
         for _ in range(MAX_AUTO_STEPS):
-            step = self._auto_step(app, [*history, *added], calendar, now)
+            step = self._auto_step(app, history, added, calendar, now)
             if step is None:
                 return app, added
             added.append(step)
@@ -61,18 +62,22 @@ class Firer:
                          f"(more than {MAX_AUTO_STEPS} moves at once): check 'transitions:'")
 
     def _auto_step(self, app: Application, history: Sequence[HistoryEntry],
-                   calendar: WorkCalendar, now: datetime) -> HistoryEntry | None:
+                   added: Sequence[HistoryEntry], calendar: WorkCalendar,
+                   now: datetime) -> HistoryEntry | None:
+        # ``history`` and the moves ``added`` since are read together, not copied: a
+        # change runs this on every application it touches.
         for auto in self.pack.transitions:
             if auto.timed or app.state not in auto.sources:
                 continue
-            if auto.every is not None and not _every_did(app, history, auto.every,
-                                                         auto.did or "", auto.sources):
+            if auto.every is not None and not _every_did(
+                    app, history, added, auto.every, auto.did or "", auto.sources):
                 continue
             new_state = self.machine.apply(app.state, AUTO_PREFIX + auto.name,
                                            lambda: build_context(self.pack, app, calendar))
             if new_state is not None:
                 return HistoryEntry(
-                    application_id=app.id, seq=len(history), at=now, kind="transition",
+                    application_id=app.id, seq=len(history) + len(added), at=now,
+                    kind="transition",
                     name=auto.name, from_state=app.state, to_state=new_state)
         return None
 
@@ -133,15 +138,16 @@ class Firer:
         return gaps
 
 
-def _every_did(app: Application, history: Sequence[HistoryEntry], role: str, event: str,
+def _every_did(app: Application, history: Sequence[HistoryEntry],
+               added: Sequence[HistoryEntry], role: str, event: str,
                sources: tuple[str, ...]) -> bool:
     """Whether every contact of ``role`` has had ``event`` since the application entered
     ``sources``."""
     people = {c.name for c in app.contacts if c.role == role}
     if not people:
         return False
-    start = run_start(entries_of(history), sources)
+    start = run_start(entries_of(chain(history, added)), sources)
     since = start.seq if start else 0
-    done = {h.contact for h in history
+    done = {h.contact for h in chain(history, added)
             if h.kind == "event" and h.name == event and h.seq >= since}
     return people <= done

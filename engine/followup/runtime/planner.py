@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from followup.keys import TimerKey
+from followup.keys import TimerKey, rule_key
 from followup.language.conditions import holds
 from followup.language.pack import (
     CONTACT_ADDED,
@@ -51,7 +51,7 @@ class Entry:
     at: datetime
 
 
-def entries_of(history: Sequence[HistoryEntry]) -> list[Entry]:
+def entries_of(history: Iterable[HistoryEntry]) -> list[Entry]:
     """Every entry into a state, in order."""
     out: list[Entry] = []
     for h in history:
@@ -436,8 +436,7 @@ def _rule_timer(
     fire_at = raw if rule.any_time else send_time(calendar, raw)
     if override_due:  # the employer's own day: due by the end of the day it fires
         due = calendar.end_of_day(calendar.local_date(fire_at))
-    return new_timer(app.id, app.owner, str(TimerKey.rule(app.id, rule.name, cycle=entered.seq, contact=cname,
-                                        occurrence=occurrence)),
+    return new_timer(app.id, app.owner, rule_key(app.id, rule.name, entered.seq, cname, occurrence),
                      rule.name, "notify", fire_at, due, cname, None, occurrence)
 
 
