@@ -26,8 +26,9 @@ only, as ``tgram://...``.
 Sending
 -------
 Each reminder becomes one Apprise notification, as plain text: the title is the
-reminder's subject, the body is its body and a ``Due:`` line. (A reminder with neither
-is sent with its subject as the body and no title, since Apprise refuses an empty body.)
+reminder's subject on one line (line breaks become spaces, control characters are
+dropped), the body is its body and a ``Due:`` line. (A reminder with neither is sent
+with its subject as the body and no title, since Apprise refuses an empty body.)
 Apprise sends it to every URL. When any of them fails, ``send`` raises ``AppriseError``
 and the dispatcher retries later, to every URL again: delivery is **at least once**, and
 a service that took the reminder the first time may get it twice. Apprise logs why a service failed on the
@@ -45,6 +46,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from followup import Channel, FollowupError, Notification, PluginError, Settings, hookimpl
+from followup.plugins._payload import header_text
 
 if TYPE_CHECKING:
     import apprise
@@ -163,7 +165,7 @@ class AppriseChannel:
     def send(self, notification: Notification) -> None:
         """Send ``notification`` to every URL; raise ``AppriseError`` unless Apprise
         reports that all of them took it."""
-        body, title = _body(notification), notification.subject
+        body, title = _body(notification), header_text(notification.subject)
         if not body.strip():
             body, title = title, ""  # Apprise refuses an empty body: the subject says it all
         try:

@@ -11,7 +11,21 @@ Configure it with the path of the file::
 or ``path``, ``component`` and ``keep_days`` in the table ``[channels.calendar]`` of the
 settings file. The path may contain ``{owner}``: then each owner gets a file of their
 own (``reminders-{owner}.ics``); without it one file holds every owner's reminders,
-which suits one person. Without any ``FOLLOWUP_CALENDAR_...`` setting the channel is not
+which suits one person.
+
+What ``{owner}`` becomes in a file name (``owner_file_name``): the owner as it is when
+it is a plain name (lower-case ASCII letters and digits, with ``.``, ``_``, ``@`` or
+``-`` after the first; ending in a letter, a digit, ``_`` or ``@``; at most 64
+characters; not a device name Windows reserves; not ending in ``-`` and 16 hex digits).
+Any other owner becomes a readable slug (its ASCII letters and digits, lower-cased, other
+runs as ``_``, at most 40 characters, ``owner`` when none is left), ``-``, and the first
+16 hex digits of the SHA-256 of the owner's exact text (UTF-8). So ``ada`` is
+``reminders-ada.ics`` and ``ada x`` is ``reminders-ada_x-1bd72a378921edfa.ics``, while
+``Ada``, ``ada.``, ``ada_x``, ``../x`` and ``王伟`` each get a file of their own: two
+owners never share a file, even where file names ignore case, and no owner names a path
+outside the folder.
+
+Without any ``FOLLOWUP_CALENDAR_...`` setting the channel is not
 registered; with a setting but no path, or a path that names a folder or a file that
 followup did not write, loading fails with a ``PluginError`` that says what to change.
 
@@ -49,6 +63,7 @@ each other's entries.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -79,13 +94,23 @@ try:
 except ImportError:  # Windows: the thread lock alone
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["CalendarChannel", "CalendarFileError", "followup_register_channels"]
+__all__ = [
+    "CalendarChannel",
+    "CalendarFileError",
+    "followup_register_channels",
+    "owner_file_name",
+]
 
 CHANNEL = "calendar"
 EVENT_LENGTH = timedelta(minutes=15)
 _PRODID = "-//followup//calendar channel//EN"
 _KINDS = ("VEVENT", "VTODO")
-_OWNER_SAFE = re.compile(r"[^A-Za-z0-9._@-]")
+# An owner that is its own file name: one that no other owner's name, no hashed name and
+# no case-folding of either can equal.
+_OWNER_PLAIN = re.compile(r"[a-z0-9](?:[a-z0-9._@-]{0,62}[a-z0-9_@])?")
+_OWNER_HASHED = re.compile(r".*-[0-9a-f]{16}")
+_OWNER_UNSAFE = re.compile(r"[^a-z0-9]+")
+_WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?")
 _LOCKS: dict[Path, threading.Lock] = {}  # one per file, so two channel objects share it
 _LOCKS_GUARD = threading.Lock()
 
@@ -212,8 +237,7 @@ class CalendarChannel:
         """The file that holds ``owner``'s reminders."""
         if "{owner}" not in self.path:
             return Path(self.path)
-        safe = _OWNER_SAFE.sub("_", owner).strip(".") or "_"
-        return Path(self.path.replace("{owner}", safe))
+        return Path(self.path.replace("{owner}", owner_file_name(owner)))
 
     # -- the file -----------------------------------------------------------------------
 
@@ -277,6 +301,22 @@ class CalendarChannel:
 
     def __repr__(self) -> str:
         return f"CalendarChannel({self.path!r})"
+
+
+def owner_file_name(owner: str) -> str:
+    """What ``{owner}`` stands for in a file name: ``owner`` itself when it is a plain
+    name, else a slug and a hash of its exact text (see the module's docstring).
+
+    >>> owner_file_name("ada"), owner_file_name("ada.")
+    ('ada', 'ada-7222444dfd036fa9')
+    """
+    plain = (_OWNER_PLAIN.fullmatch(owner) and not _OWNER_HASHED.fullmatch(owner)
+             and not _WINDOWS_DEVICES.fullmatch(owner))
+    if plain:
+        return owner
+    slug = _OWNER_UNSAFE.sub("_", owner.lower())[:40].strip("_") or "owner"
+    digest = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{slug}-{digest}"
 
 
 def _put(entries: dict[str, _Entry], entry: _Entry, stamp: str) -> None:

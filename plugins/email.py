@@ -18,8 +18,14 @@ included: use it only for a relay on the same machine (``localhost``) or on a ne
 trust.
 
 Each notification becomes one message whose ``Message-ID`` is derived from the
-notification's idempotency key, so a retried reminder carries the same ``Message-ID`` and a
-mail client can recognise the duplicate. Delivery is at least once: a failure raises
+notification's idempotency key (a hash of it), so a retried reminder carries the same
+``Message-ID`` and a mail client can recognise the duplicate. ``X-Followup-Key`` carries the
+key itself, as the webhook's ``Idempotency-Key`` does: as it is when it is visible ASCII,
+otherwise as ``utf-8''<percent-encoded UTF-8>`` (RFC 8187; ``key_from_header`` in
+``followup.plugins.webhook`` reads it back). The ``Subject`` is one line: line breaks
+become spaces and control characters are dropped, and what is not ASCII is written as
+RFC 2047 encoded words by the email package. So no name, whatever its script or its line
+breaks, can split a header or make a reminder undeliverable. Delivery is at least once: a failure raises
 ``EmailError`` and the dispatcher tries again later. No error ever shows the password.
 """
 
@@ -38,6 +44,7 @@ from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, Any, Literal
 
 from followup import Channel, FollowupError, Notification, PluginError, Settings, hookimpl
+from followup.plugins._payload import header_text, key_header
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -183,11 +190,11 @@ class EmailChannel:
         msg["From"] = s.sender
         msg["To"] = s.recipient
         # A subject rendered from a template may carry a line break; a header may not.
-        msg["Subject"] = " ".join(notification.subject.split())
+        msg["Subject"] = header_text(notification.subject)
         # The time the reminder fired, not the wall clock: every retry is the same message.
         msg["Date"] = format_datetime(notification.created_at)
         msg["Message-ID"] = message_id(notification.key)
-        msg["X-Followup-Key"] = notification.key
+        msg["X-Followup-Key"] = key_header(notification.key)
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         msg.set_content(_body(notification))
         return msg

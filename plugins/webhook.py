@@ -22,7 +22,12 @@ The request
 ``Content-Type: application/json``
 ``Idempotency-Key: <key>``
     the notification's key. Delivery is **at least once**: a retry after a timeout, or
-    after a crash, sends the same key again. Receivers dedupe by it.
+    after a crash, sends the same key again. Receivers dedupe by it. A key is sent as it
+    is when it is visible ASCII; one holding other characters (a name such as
+    ``Łukasz Wójcik`` or ``王伟``, a line break) is sent in the RFC 8187 form
+    ``utf-8''<percent-encoded UTF-8>``. Each key has one header value and each header
+    value one key, so deduping by the header as received is exact;
+    ``key_from_header(value)`` gives the key back (it equals the body's ``key``).
 ``X-Followup-Timestamp: <unix seconds>``
     when this attempt was signed.
 ``X-Followup-Signature: sha256=<hex>``
@@ -71,12 +76,13 @@ from followup import (
     SystemClock,
     hookimpl,
 )
-from followup.plugins._payload import to_json
+from followup.plugins._payload import key_from_header, key_header, to_json
 
 __all__ = [
     "WebhookChannel",
     "WebhookError",
     "followup_register_channels",
+    "key_from_header",
     "sign",
     "verify",
 ]
@@ -209,7 +215,7 @@ class WebhookChannel:
         timestamp = str(int(self._clock.now().timestamp()))
         headers = {
             "Content-Type": "application/json",
-            "Idempotency-Key": notification.key,
+            "Idempotency-Key": key_header(notification.key),
             "X-Followup-Timestamp": timestamp,
             "X-Followup-Signature": sign(self._secret, timestamp, body),
             "User-Agent": _USER_AGENT,

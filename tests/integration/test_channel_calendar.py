@@ -244,6 +244,30 @@ def test_an_owner_placeholder_gives_each_owner_a_file(tmp_path: Path) -> None:
     assert set(components(other)) == {"b/1@followup"}
 
 
+OWNERS = ["ada", "ada.", "Ada", "ada x", "ada_x", "ada/x", "../x", "..", ".", "王伟", "王伟 ",
+          "con", "ada-0123456789abcdef", "x" * 300, "a\r\nb", "a\x00b"]
+
+
+def test_owners_never_share_a_file_and_never_leave_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "cal"
+    channel = CalendarChannel(folder / "reminders-{owner}.ics")
+    for number, owner in enumerate(OWNERS):
+        channel.send(notification(f"k/{number}", owner=owner))
+    files = sorted(folder.glob("*.ics"))
+    assert len(files) == len(OWNERS)
+    assert {channel.file_for(owner) for owner in OWNERS} == set(files)
+    # Names that differ only in case get files of their own too (macOS, Windows).
+    assert len({f.name.lower() for f in files}) == len(files)
+    for number, owner in enumerate(OWNERS):
+        path = channel.file_for(owner)
+        assert path.parent == folder and len(path.name.encode()) <= 255
+        assert set(components(path)) == {f"k/{number}@followup"}
+    names = {owner: channel.file_for(owner).name for owner in OWNERS}
+    assert names["ada"] == "reminders-ada.ics" and names["ada_x"] == "reminders-ada_x.ics"
+    assert names["ada x"] == "reminders-ada_x-1bd72a378921edfa.ics"
+    assert names["王伟"].startswith("reminders-owner-") and names["con"] != "reminders-con.ics"
+
+
 def register(env: dict[str, str]) -> list[Channel]:
     found: list[Channel] = []
     followup_register_channels(register=found.append, settings=Settings(environ=env))

@@ -36,7 +36,9 @@ from followup import (
     load_rules,
 )
 from followup.delivery.manager import load_plugins
+from followup.plugins._payload import header_text
 from followup.plugins.email import EmailChannel, EmailError, EmailSettings, message_id
+from followup.plugins.webhook import key_from_header
 
 HOST = "127.0.0.1"
 USERNAME = "ada"
@@ -183,7 +185,10 @@ def test_a_reminder_arrives_as_one_exact_message(smtp_server: Server) -> None:
     assert first.get_content() == (
         "Dear Zoë Ångström,\n\nThank you for talking with me.\n\nDue: Thu 2026-12-03 17:00 -0500\n"
     )
-    assert first["X-Followup-Key"] == note.key
+    # The key names Zoë Ångström: not ASCII, so in its RFC 8187 form, read back exactly.
+    assert first["X-Followup-Key"].strip() == (
+        "utf-8''app1%2Fthank-you-notes%2F0%2FZo%C3%AB%20%C3%85ngstr%C3%B6m%2F0")
+    assert key_from_header(first["X-Followup-Key"]) == note.key
     assert first["Message-ID"] == message_id(note.key)
     assert first["Message-ID"].startswith("<") and first["Message-ID"].endswith("@followup>")
     assert len(first["Message-ID"]) == len("<@followup>") + 32
@@ -206,6 +211,47 @@ def test_a_reminder_without_a_due_date_or_body(smtp_server: Server) -> None:
     assert message.get_content() == "\n"  # an empty body is one empty line on the wire
 
 
+# A key of realistic length with a name that is not ASCII and has spaces: the email
+# package's own RFC 2047 folding of it does not read back as it was written.
+LONG_KEY = "0a1b2c3d4e5f/a-much-longer-rule-name-for-testing/12/Maria José García Fernández de la Torre/0"
+
+
+@pytest.mark.parametrize("key", [
+    "app1/thank-you-notes/0/Łukasz Wójcik/0",
+    "app1/thank-you-notes/0/王伟/0",
+    "app1/thank-you-notes/0/Jane\r\nDoe/0",  # not a key followup builds, but a key
+    "app1/thank-you-notes/0/Jane\x1b[2J\x00Doe\u2028/0",
+    " utf-8''app1 ",
+    LONG_KEY,
+])
+def test_any_key_arrives_exactly_in_an_ascii_header(smtp_server: Server, key: str) -> None:
+    inbox, port = smtp_server()
+    channel(port, security="plain").send(reminder(key=key))
+    (message,) = inbox.messages
+    header = message["X-Followup-Key"].strip()
+    assert header.isascii() and header.isprintable()
+    assert key_from_header(header) == key
+    assert message["Message-ID"] == message_id(key)
+
+
+@pytest.mark.parametrize("name", ["Łukasz Wójcik", "王伟", "Jane\r\nDoe", "Jane\rDoe\n",
+                                  "Jane\x1b]0;pwned\x07\x00Doe\x85\u2028"])
+def test_a_name_in_the_subject_never_splits_a_header(smtp_server: Server, name: str) -> None:
+    inbox, port = smtp_server()
+    channel(port, security="plain").send(reminder(
+        key=f"app1/thank-you-notes/0/{name}/0", subject=f"Thank {name} for the interview",
+        body=f"Dear {name},\n\nThank you.\n"))
+    (message,) = inbox.messages
+    subject = message["Subject"]
+    assert subject.startswith("Thank ") and subject.endswith(" for the interview")
+    assert subject.isprintable() and "\x1b" not in subject
+    assert " ".join(subject.split()) == subject  # one line, single spaces
+    if name.isprintable():
+        assert subject == f"Thank {name} for the interview"  # RFC 2047, read back exactly
+    assert [key for key in message if key.lower().startswith("x-")] == ["X-Followup-Key"]
+    assert key_from_header(message["X-Followup-Key"]) == f"app1/thank-you-notes/0/{name}/0"
+
+
 # -- TLS and login -----------------------------------------------------------------------
 
 
@@ -220,7 +266,7 @@ def test_starttls_with_a_login(smtp_server: Server, server_tls: ssl.SSLContext, 
             password_file=str(secret)).send(reminder())
 
     (message,) = inbox.messages
-    assert message["X-Followup-Key"] == reminder().key
+    assert key_from_header(message["X-Followup-Key"]) == reminder().key
 
 
 def test_a_wrong_password_fails_without_showing_it(smtp_server: Server, server_tls: ssl.SSLContext,
@@ -385,6 +431,27 @@ channels: [email]
 """
 
 
+@pytest.mark.parametrize("name", ["Łukasz Wójcik", "王伟", "Jane\r\nDoe"])
+def test_any_interviewer_name_reaches_the_inbox(smtp_server: Server, name: str) -> None:
+    inbox, port = smtp_server()
+    plugins = load_plugins(environ=env(**GOOD, port=str(port), security="plain"))
+    clock = FakeClock(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))
+    with Engine(rules=load_rules("mine.yaml", text=ROUTED_TO_EMAIL), store=MemoryStore(),
+                clock=clock, channels=plugins.channels) as engine:
+        engine.add_application(
+            owner=name, company="Acme", role="Engineer",
+            facts={"interviewed_at": "2026-12-01T14:00:00+00:00"},
+            contacts=[Contact(name=name, role="interviewer", title="CTO")],
+        )
+        report = engine.run_due()
+    assert report.delivery is not None
+    assert report.delivery.failed == [] and report.delivery.dead == []
+    (thanks,) = [n for n in report.notifications if n.rule == "thank-you-notes"]
+    (message,) = [m for m in inbox.messages
+                  if key_from_header(m["X-Followup-Key"]) == thanks.key]
+    assert message["Subject"] == header_text(thanks.subject)
+
+
 def test_a_thank_you_draft_travels_from_a_rule_to_an_inbox(smtp_server: Server) -> None:
     inbox, port = smtp_server()
     plugins = load_plugins(environ=env(**GOOD, port=str(port), security="plain"))
@@ -404,7 +471,8 @@ def test_a_thank_you_draft_travels_from_a_rule_to_an_inbox(smtp_server: Server) 
     assert report.delivery.failed == [] and report.delivery.dead == []
     assert len(inbox.messages) == len(report.delivery.delivered)
     (thanks,) = [n for n in report.notifications if n.rule == "thank-you-notes"]
-    (message,) = [m for m in inbox.messages if m["X-Followup-Key"] == thanks.key]
+    (message,) = [m for m in inbox.messages
+                  if key_from_header(m["X-Followup-Key"]) == thanks.key]
     assert message["Subject"] == "Thank Jane Doe for the interview at Acme"
     assert message["Message-ID"] == message_id(thanks.key)
     body = message.get_content()

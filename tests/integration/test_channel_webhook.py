@@ -28,6 +28,7 @@ from followup.plugins.webhook import (
     WebhookChannel,
     WebhookError,
     followup_register_channels,
+    key_from_header,
     sign,
     verify,
 )
@@ -138,6 +139,52 @@ def test_posts_signed_json_with_exact_fields_and_headers(hook: Hook) -> None:
     assert got.headers["X-Followup-Signature"].startswith("sha256=")
     assert "Authorization" not in got.headers
     assert SECRET not in json.dumps(got.headers) and SECRET.encode() not in got.body
+
+
+@pytest.mark.parametrize(("key", "header"), [
+    ("app-1/thank-you-notes/0/Łukasz Wójcik/0",
+     "utf-8''app-1%2Fthank-you-notes%2F0%2F%C5%81ukasz%20W%C3%B3jcik%2F0"),
+    ("app-1/thank-you-notes/0/王伟/0", "utf-8''app-1%2Fthank-you-notes%2F0%2F%E7%8E%8B%E4%BC%9F%2F0"),
+    ("app-1/thank-you-notes/0/Zoë/0", "utf-8''app-1%2Fthank-you-notes%2F0%2FZo%C3%AB%2F0"),
+    # Not keys that followup builds (those escape line breaks), but keys all the same.
+    ("app-1/thank-you-notes/0/Jane\r\nDoe/0",
+     "utf-8''app-1%2Fthank-you-notes%2F0%2FJane%0D%0ADoe%2F0"),
+    ("a\r\nX-Injected: 1", "utf-8''a%0D%0AX-Injected%3A%201"),
+    (" padded ", "utf-8''%20padded%20"),
+    ("utf-8''looks-encoded", "utf-8''utf-8%27%27looks-encoded"),
+    ("app-1/thank-you-notes/0/Jane Doe %2F HR/0", "app-1/thank-you-notes/0/Jane Doe %2F HR/0"),
+])
+def test_any_key_reaches_the_receiver_in_one_exact_ascii_header(
+        hook: Hook, key: str, header: str) -> None:
+    channel(hook.url).send(notification(key))
+    [got] = hook.requests
+    assert got.signed
+    assert got.headers["Idempotency-Key"] == header
+    assert key_from_header(header) == key == got.json()["key"]
+    assert "X-Injected" not in got.headers
+
+
+@pytest.mark.parametrize("name", ["Łukasz Wójcik", "王伟", "Jane\r\nDoe", "Jane\x1b[2J\x85Doe"])
+def test_the_engine_delivers_for_any_interviewer_and_owner_name(
+        hook: Hook, tmp_path: Path, name: str) -> None:
+    plugins = load_plugins(environ={"FOLLOWUP_WEBHOOK_URL": hook.url,
+                                    "FOLLOWUP_WEBHOOK_SECRET": SECRET})
+    pack = tmp_path / "webhook-pack.yaml"
+    pack.write_text("version: 1\nextends: after-interview\nchannels: [webhook]\n")
+    clock = FakeClock(datetime(2026, 12, 23, 10, 0, tzinfo=UTC))
+    with Engine(rules=pack, store=MemoryStore(), clock=clock,
+                channels=plugins.channels) as engine:
+        engine.add_application(
+            owner=name, company="Acme", role="Engineer",
+            facts={"interviewed_at": "2026-12-22T14:00:00+00:00"},
+            contacts=[Contact(name=name, role="interviewer", title="CTO")])
+        report = engine.run_due()
+    assert report.delivery is not None
+    assert not report.delivery.failed and not report.delivery.dead
+    [note] = [n for n in report.notifications if n.rule == "thank-you-notes"]
+    [got] = thank_you(hook)
+    assert got.signed and got.json()["contact"] == name and got.json()["owner"] == name
+    assert key_from_header(got.headers["Idempotency-Key"]) == note.key == got.json()["key"]
 
 
 def test_verify_refuses_what_was_not_signed_with_the_secret() -> None:
