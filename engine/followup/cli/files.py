@@ -42,6 +42,9 @@ def register(cmd: Command) -> None:
                    help="ics, csv, json (applications with contacts and history) or vcard")
     p.add_argument("--table", choices=("applications", "contacts", "history"),
                    default="applications", help="with --csv: which table (default applications)")
+    p.add_argument("--raw-csv", action="store_true",
+                   help="with --csv: write cells that start like a formula (=, +, -, @) as "
+                        "they are, without the leading ' that keeps spreadsheets from running them")
     p.add_argument("--app", metavar="APP", help="with --vcard: only this application's contacts")
     p.add_argument("--vcard-version", choices=("3.0", "4.0"), default="3.0",
                    help="with --vcard: the vCard version (default 3.0)")
@@ -186,7 +189,7 @@ def _render(engine: Engine, owner: str, fmt: str, args: argparse.Namespace,
             "contacts": sum(len(a["contacts"]) for a in apps),
             "history": sum(len(a["history"]) for a in apps)}[args.table]
     noun = "history entries" if args.table == "history" else args.table
-    return csv_table(document, args.table), rows, noun
+    return csv_table(document, args.table, raw=args.raw_csv), rows, noun
 
 
 def _write_private(output: str, data: bytes) -> Path:

@@ -6,6 +6,15 @@ history, instants in the owner's time zone with their offset; and what belongs t
 owner rather than to one application: their settings, and where each rule over all of
 their applications stands (the next ``keep-looking`` nudge and how many went out), which
 no application's history records. ``transfer.py`` reads such a document back in.
+
+The CSV tables are safe to open in a spreadsheet: a cell that a spreadsheet would run as
+a formula (OWASP's rule: one starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) is written with a leading ``'``, which spreadsheets read as "this is
+text". So a company named ``=HYPERLINK(...)`` shows as that text rather than as a link,
+and ``=cmd|' -C calc'!A0`` runs nothing. A cell that already starts with ``'`` before
+such a character gets one more, so ``restore_cell`` reads every neutralised cell back to
+exactly what was exported; the import does that. ``raw=True`` writes the cells as they
+are, for programs that want them so.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ __all__ = [
     "csv_table",
     "entry_json",
     "export_document",
+    "neutralise_cell",
+    "restore_cell",
 ]
 
 #: Called as work goes on with (done, total); the command line draws a bar with it.
@@ -98,15 +109,44 @@ _HISTORY_COLUMNS = ["application", "seq", "at", "kind", "name", "contact", "from
                     "data"]
 
 
-def csv_table(document: Mapping[str, Any], table: str) -> str:
+# What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs as a formula: with a leading ``'``
+    when it starts (after any ``'``) with ``=``, ``+``, ``-``, ``@``, a tab or a CR.
+
+    >>> neutralise_cell("=1+2"), neutralise_cell("'=1+2"), neutralise_cell("Acme")
+    ("'=1+2", "''=1+2", 'Acme')
+    """
+    return "'" + text if text.lstrip("'")[:1] in _FORMULA_STARTS else text
+
+
+def restore_cell(text: str) -> str:
+    """The text ``neutralise_cell`` made ``text`` from; any other cell as it is.
+
+    >>> restore_cell("'=1+2"), restore_cell("''=1+2"), restore_cell("'quoted'")
+    ('=1+2', "'=1+2", "'quoted'")
+    """
+    if text[:1] == "'" and text.lstrip("'")[:1] in _FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
+def csv_table(document: Mapping[str, Any], table: str, *, raw: bool = False) -> str:
     """One table of an ``export_document`` as CSV: ``applications`` (one row each, a
     ``fact:NAME`` column per fact), ``contacts`` or ``history`` (one row per contact or
-    entry, with its ``application``). Lists and history data are written as JSON."""
+    entry, with its ``application``). Lists and history data are written as JSON.
+
+    Cells a spreadsheet would run as a formula are neutralised (``neutralise_cell``)
+    unless ``raw``."""
     apps = document["applications"]
     if table == "applications":
         facts = sorted({name for a in apps for name in a["facts"]})
         header = _APP_COLUMNS + [f"fact:{name}" for name in facts]
-        rows = [[a[c] or "" for c in _APP_COLUMNS] + [a["facts"].get(n, "") for n in facts]
+        rows = [[str(a[c] or "") for c in _APP_COLUMNS]
+                + ["" if (v := a["facts"].get(n)) is None else str(v) for n in facts]
                 for a in apps]
     elif table == "contacts":
         header = _CONTACT_COLUMNS
@@ -121,7 +161,7 @@ def csv_table(document: Mapping[str, Any], table: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(rows if raw else [[neutralise_cell(c) for c in row] for row in rows])
     return out.getvalue()
 
 

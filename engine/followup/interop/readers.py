@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from followup.errors import InputError
+from followup.interop.export import restore_cell
 from followup.interop.presets import FIELDS, Preset, choose_preset
 from followup.interop.transfer import HISTORY_KINDS, ImportItem, synthesized_history
 from followup.language.pack import RulePack
@@ -370,7 +371,7 @@ def _rows(data: bytes, source: str) -> tuple[list[str], list[_Row]]:
                 raise InputError(f"{source}:{start}: {len(record)} fields, but the header "
                                  f"has {len(header)} ({', '.join(header)}): check the commas "
                                  "and quotes of this row")
-            rows.append(_Row(start, dict(zip(header, record, strict=True))))
+            rows.append(_Row(start, dict(zip(header, map(restore_cell, record), strict=True))))
     except csv.Error as exc:
         problem, at = str(exc), reader.line_num
         if "end of data" in problem:  # name the row where the open quote is
