@@ -20,7 +20,10 @@ How a line is written, and what a reader can rely on:
 - Each line goes to the file, opened for appending, in a single ``os.write`` followed
   by ``fsync``: a crash leaves either the whole line or, at worst after a power cut or a
   full disk, a fragment without its newline. The next append first ends such a fragment
-  with a newline, so a fragment never spoils the line after it.
+  with a newline, so a fragment never spoils the line after it. Writers hold an
+  exclusive ``flock`` on the file from that check to the end of the write (where the
+  platform has ``flock``), so one writer never mistakes another's append, seen half
+  done, for a fragment and writes an empty line.
 - Delivery is **at least once**: a crash after the write but before the outbox records
   the delivery writes the same notification again, with the same ``key``. Readers
   dedupe by ``key``, and skip a line that is not valid JSON (a torn fragment) or that
@@ -48,6 +51,11 @@ from pathlib import Path
 
 from followup import Channel, FollowupError, Notification, PluginError, Settings, hookimpl
 from followup.plugins._payload import to_json
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock between writers
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["FileChannel", "FileChannelError", "followup_register_channels"]
 
@@ -87,12 +95,17 @@ class FileChannel:
             fd = os.open(self.path, _FLAGS)
             created = False
         try:
+            if fcntl is not None:
+                # Another writer's append can be seen half done (the file grows a page
+                # at a time): held until close, the lock keeps the check below from
+                # taking it for a fragment.
+                fcntl.flock(fd, fcntl.LOCK_EX)
             if not created and _ends_inside_a_line(fd):
                 line = b"\n" + line  # end a fragment a crash left, rather than extend it
             written = os.write(fd, line)
             os.fsync(fd)
         finally:
-            os.close(fd)
+            os.close(fd)  # closing releases the flock
         if written != len(line):
             raise FileChannelError(
                 f"cannot append to {self.path}: wrote {written} of {len(line)} bytes "
