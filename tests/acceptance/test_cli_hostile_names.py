@@ -48,3 +48,46 @@ def test_csv_export_neutralises_formulas_and_import_reads_them_back(
     assert shown["company"] == HOSTILE_COMPANY and shown["role"] == "+Engineer"
     assert [(c["name"], c["title"]) for c in shown["contacts"]] == [(HOSTILE_CONTACT, "@Manager")]
     assert json.dumps(shown)  # the JSON output is exact
+
+
+# A name from a business card that would clear the screen, retitle the window, turn the
+# text red and hide a link, in 7-bit and 8-bit (C1) forms.
+CARD_NAME = "Eve \x1b[2J\x1b]0;owned\x07\x1b[31mMallory\x1b]8;;http://evil.example\x1b\\\u009b0m"
+CARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\n"
+        f"FN:{CARD_NAME}\r\nTITLE:Head of \x1b[5mHiring\r\nEND:VCARD\r\n")
+CONTROLS = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))]
+
+
+def _clean(text: str) -> bool:
+    return not any(c in text for c in CONTROLS)
+
+
+def test_terminal_output_strips_control_sequences_from_user_data(
+        followup: Any, tmp_path: Path) -> None:
+    followup("init", "--timezone", "America/New_York", "--country", "US")
+    company = "Acme\x1b[8m hidden\x1b[0m"
+    added = followup("add", "--company", company, "--role", "Engineer\u009b2J",
+                     "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane \x1b[1mDoe")
+    assert _clean(added.stdout) and "Acme hidden" in added.stdout
+    app = followup("list", "--json").json()[0]["id"]
+    cards = tmp_path / "card.vcf"
+    cards.write_text(CARD, encoding="utf-8", newline="")
+    imported = followup("import", str(cards), "--app", app, "--role", "reference")
+    assert _clean(imported.stdout + imported.stderr)
+
+    outputs = {
+        "show": followup("show", app),
+        "list": followup("list"),
+        "agenda": followup("agenda", "--days", "30"),
+        "log": followup("log", app, "thank_you_sent", "--contact", "Jane \x1b[1mDoe"),
+    }
+    for command, result in outputs.items():
+        assert _clean(result.stdout + result.stderr), (command, result.stdout)
+    shown = outputs["show"].stdout
+    assert "Eve Mallory" in shown and "Head of Hiring" in shown and "Acme hidden" in shown
+    assert "Jane Doe" in outputs["log"].stdout and "Acme hidden" in outputs["agenda"].stdout
+
+    # --json stays exact: the names as they were given, escaped as JSON escapes them.
+    exact = followup("show", app, "--json").json()
+    assert exact["company"] == company and exact["role"] == "Engineer\u009b2J"
+    assert {c["name"] for c in exact["contacts"]} == {"Jane \x1b[1mDoe", CARD_NAME}

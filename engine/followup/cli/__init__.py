@@ -26,6 +26,7 @@ from followup.cli._common import (
     EXIT_OK,
     EXIT_PLUGIN,
     EXIT_STORE,
+    HumanOutput,
     Usage,
     version,
 )
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     from followup.errors import FollowupError, InputError, PluginError, RulesError, StoreError
 
+    human = HumanOutput(json=bool(getattr(args, "json", False)))
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
@@ -109,3 +111,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FollowupError as exc:
         print(f"followup {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAIL
+    finally:
+        human.restore()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
     from followup.model import Contact, Timer
@@ -196,3 +198,77 @@ def timer_json(calendar: WorkCalendar, t: Timer) -> dict[str, Any]:
         "contact": t.contact,
         "key": t.key,
     }
+
+
+# What a terminal would act on rather than show: escape sequences (CSI, as in colours and
+# cursor moves; OSC, DCS, SOS, PM and APC strings up to their terminator or the end of the
+# line, as in window titles and hyperlinks; the short ones), their 8-bit C1 forms, and
+# every other C0 or C1 control character and DEL. A business card or a pasted name may
+# hold any of them.
+_CONTROL = re.compile(
+    "(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\\\|\x9c)?"
+    "|\x1b[ -/]*[0-~]?"
+    "|[\x00-\x1f\x7f-\x9f]"
+)
+
+
+def printable(text: str, keep: str = "\n\t") -> str:
+    r"""``text`` without control sequences: what a terminal shows is what it holds.
+
+    ``keep`` names the control characters to leave in (line feed and tab by default).
+
+    >>> printable("Jane \x1b[31mDoe\x1b[0m\x1b]0;owned\x07\r\n")
+    'Jane Doe\n'
+    """
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(lambda m: m[0] if m[0] in keep else "", text)
+
+
+class _Printable(io.TextIOBase):
+    """A text stream that writes through to another without control sequences."""
+
+    def __init__(self, stream: TextIO, keep: str) -> None:
+        super().__init__()
+        self.stream = stream
+        self._keep = keep
+
+    def write(self, text: str) -> int:
+        self.stream.write(printable(text, self._keep))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.stream.encoding
+
+    @property
+    def buffer(self) -> Any:
+        """The stream's bytes: exports written here (CSV, iCalendar) stay exact."""
+        return self.stream.buffer
+
+
+class HumanOutput:
+    """While a command runs, standard output and error show user data without control
+    sequences (an ESC in a name cannot recolour, move or retitle the terminal), unless
+    the command prints JSON, which stays exact. ``restore`` puts the streams back."""
+
+    def __init__(self, *, json: bool) -> None:
+        self._saved = (sys.stdout, sys.stderr)
+        if not json:
+            sys.stdout = cast(TextIO, _Printable(sys.stdout, "\n\t"))
+            # Progress bars redraw their line with a carriage return.
+            sys.stderr = cast(TextIO, _Printable(sys.stderr, "\n\t\r"))
+
+    def restore(self) -> None:
+        # Nothing to flush first: the filter writes through at once.
+        sys.stdout, sys.stderr = self._saved
