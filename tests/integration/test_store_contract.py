@@ -368,7 +368,7 @@ def test_reads_are_scoped_to_the_owner(store: Store) -> None:
         store.history("a1", owner="bob")
     with pytest.raises(UnknownApplication, match="no application 'zz'"):
         store.load("zz")
-    with pytest.raises(UnknownApplication):
+    with pytest.raises(UnknownApplication, match="no application 'zz'"):
         store.history("zz")
     assert [a.id for a in store.applications(owner="bob")] == ["b1"]
     assert [a.id for a in store.applications()] == ["a1", "b1"]
@@ -565,7 +565,7 @@ def test_commit_many_is_all_or_nothing(store: Store) -> None:
         store.commit_many(changes)
     assert snapshot(store) == before
     assert store.count_applications() == 1
-    with pytest.raises(UnknownApplication):
+    with pytest.raises(UnknownApplication, match="no application 'a1'"):  # not half-created
         store.load("a1")
 
 

@@ -242,9 +242,9 @@ def test_rejection_moves_to_keep_warm_one_working_day_later(engine: Engine) -> N
 
 def test_another_owners_application_is_invisible(engine: Engine) -> None:
     app = add(engine, "Jane Doe")
-    with pytest.raises(UnknownApplication):
+    with pytest.raises(UnknownApplication, match=f"no application '{app}' for owner 'someone-else'"):
         engine.application(app, owner="someone-else")
-    with pytest.raises(UnknownApplication):
+    with pytest.raises(UnknownApplication, match=f"no application '{app}' for owner 'someone-else'"):
         engine.record(app, "called", owner="someone-else")
     assert engine.agenda(owner="someone-else") == []
     assert len(engine.agenda(owner="ada")) == 2
@@ -269,10 +269,10 @@ def test_repeating_the_thank_you_that_moved_the_application_is_harmless(engine: 
 def test_log_is_all_or_nothing(engine: Engine) -> None:
     app = add(engine, "Jane Doe")
     before = (engine.application(app), engine.history(app), engine.timers(app))
-    with pytest.raises(InvalidEvent):
+    with pytest.raises(InvalidEvent, match="'reopened' cannot be recorded in state 'interviewed'"):
         engine.log(app, event="reopened", facts={"decision_expected_on": "2027-01-08"},
                    contacts=[Contact("Mei Chen", "interviewer")])
-    with pytest.raises(InvalidFact):
+    with pytest.raises(InvalidFact, match=r"'decision_expected_on' must be a date .*, not 'soon'"):
         engine.log(app, facts={"decision_expected_on": "soon"},
                    contacts=[Contact("Mei Chen", "interviewer")])
     assert (engine.application(app), engine.history(app), engine.timers(app)) == before
