@@ -23,7 +23,14 @@ runs as ``_``, at most 40 characters, ``owner`` when none is left), ``-``, and t
 ``reminders-ada.ics`` and ``ada x`` is ``reminders-ada_x-1bd72a378921edfa.ics``, while
 ``Ada``, ``ada.``, ``ada_x``, ``../x`` and ``王伟`` each get a file of their own: two
 owners never share a file, even where file names ignore case, and no owner names a path
-outside the folder.
+outside the folder. (Before this rule an owner that is not a plain name had a file named
+with ``_`` for each unsafe character, which two owners could share; that file is no
+longer written: point the calendar app at the new one.)
+
+Any name may stand in a reminder: text a person reads (``SUMMARY``, ``DESCRIPTION``)
+loses its control characters, and values that name something (``UID``, the owner, the
+application) write theirs as ``%XX``, so every entry is valid iCalendar, one line per
+property, and reads back as it was written.
 
 Without any ``FOLLOWUP_CALENDAR_...`` setting the channel is not
 registered; with a setting but no path, or a path that names a folder or a file that
@@ -111,6 +118,14 @@ _OWNER_PLAIN = re.compile(r"[a-z0-9](?:[a-z0-9._@-]{0,62}[a-z0-9_@])?")
 _OWNER_HASHED = re.compile(r".*-[0-9a-f]{16}")
 _OWNER_UNSAFE = re.compile(r"[^a-z0-9]+")
 _WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?")
+# What a content line may not hold (RFC 5545 3.1: CONTROL), and C1 controls: dropped from
+# text a person reads; CR and LF stay for ``escape_text``, which writes them as ``\n``.
+_TEXT_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# In a value that names something (UID, owner, application), control characters are
+# written %XX, so that the value is one valid line and still tells any two apart. An
+# owner's % is written %25 too (keys already escape theirs).
+_ID_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_OWNER_SPECIAL = re.compile("[%\x00-\x1f\x7f-\x9f]")
 _LOCKS: dict[Path, threading.Lock] = {}  # one per file, so two channel objects share it
 _LOCKS_GUARD = threading.Lock()
 
@@ -167,7 +182,7 @@ class CalendarChannel:
 
     def send(self, notification: Notification) -> None:
         """The reminder went out: its entry now shows the text it was sent with."""
-        owner = escape_text(notification.owner)
+        owner = _owner_field(notification.owner)
         entry = self._entry(
             uid=notification.key, owner=owner, application=notification.application_id,
             status="delivered", start=notification.created_at, due=notification.due_at,
@@ -186,12 +201,12 @@ class CalendarChannel:
     ) -> None:
         """Bring ``application``'s (or, when None, the owner-level) planned reminders in
         step with ``timers``, the reminders it has now; ``fired`` went out just now."""
-        app_id = escape_text(application.id if application is not None else "")
-        escaped_owner = escape_text(owner)
+        app_id = _id_field(application.id if application is not None else "")
+        escaped_owner = _owner_field(owner)
         stamp = self._stamp()
         wanted = [self._planned_entry(owner, application, t, calendar)
                   for t in timers if t.action == "notify"]
-        gone_off = {escape_text(t.key + "@followup") for t in fired}
+        gone_off = {_id_field(t.key + "@followup") for t in fired}
         with self._editing(owner) as entries:
             keep = {e.uid for e in wanted}
             for uid, old in list(entries.items()):
@@ -265,7 +280,7 @@ class CalendarChannel:
     def _planned_entry(self, owner: str, application: Application | None, timer: Timer,
                        calendar: WorkCalendar) -> _Entry:
         return self._entry(
-            uid=timer.key, owner=escape_text(owner),
+            uid=timer.key, owner=_owner_field(owner),
             application=application.id if application is not None else "",
             status="planned", start=timer.fire_at, due=timer.due_at,
             summary=_planned_summary(timer, application),
@@ -284,19 +299,19 @@ class CalendarChannel:
         else:
             body += [f"DTEND:{_utc(start + EVENT_LENGTH)}", "TRANSP:TRANSPARENT"]
         body += [
-            f"SUMMARY:{escape_text(summary)}",
-            f"DESCRIPTION:{escape_text(description)}",
+            f"SUMMARY:{_text(summary)}",
+            f"DESCRIPTION:{_text(description)}",
             f"X-FOLLOWUP-OWNER:{owner}",
-            f"X-FOLLOWUP-APPLICATION:{escape_text(application)}",
+            f"X-FOLLOWUP-APPLICATION:{_id_field(application)}",
             f"X-FOLLOWUP-STATUS:{status}",
             "BEGIN:VALARM",
             "ACTION:DISPLAY",
             "TRIGGER;RELATED=START:PT0S",
-            f"DESCRIPTION:{escape_text(summary)}",
+            f"DESCRIPTION:{_text(summary)}",
             "END:VALARM",
         ]
-        return _Entry(kind=kind, uid=escape_text(uid + "@followup"), owner=owner,
-                      application=escape_text(application), status=status,
+        return _Entry(kind=kind, uid=_id_field(uid + "@followup"), owner=owner,
+                      application=_id_field(application), status=status,
                       start=start.astimezone(UTC), sequence=0, stamp="", body=body)
 
     def __repr__(self) -> str:
@@ -317,6 +332,26 @@ def owner_file_name(owner: str) -> str:
     slug = _OWNER_UNSAFE.sub("_", owner.lower())[:40].strip("_") or "owner"
     digest = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"{slug}-{digest}"
+
+
+def _text(value: str) -> str:
+    """A TEXT value a person reads: without control characters, escaped."""
+    return escape_text(_TEXT_CONTROLS.sub("", value))
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match[0].encode("utf-8"))
+
+
+def _id_field(value: str) -> str:
+    """A value that names something (UID, application): controls as %XX, escaped."""
+    return escape_text(_ID_CONTROLS.sub(_percent, value))
+
+
+def _owner_field(owner: str) -> str:
+    """``X-FOLLOWUP-OWNER``: the owner with ``%`` and controls as %XX, escaped, so that
+    no two owners share a value and every value is one line."""
+    return escape_text(_OWNER_SPECIAL.sub(_percent, owner))
 
 
 def _put(entries: dict[str, _Entry], entry: _Entry, stamp: str) -> None:
@@ -359,7 +394,9 @@ def _read(path: Path) -> dict[str, _Entry]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    lines = re.sub(r"\r?\n[ \t]", "", text).splitlines()
+    # Lines end in CRLF (or LF), and only there: not at the other characters that
+    # str.splitlines takes for line breaks (U+2028, U+0085, ...), which a name may hold.
+    lines = re.split(r"\r?\n", re.sub(r"\r?\n[ \t]", "", text))
     entries: dict[str, _Entry] = {}
     current: list[str] | None = None
     for line in lines:

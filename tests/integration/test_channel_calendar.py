@@ -268,6 +268,56 @@ def test_owners_never_share_a_file_and_never_leave_the_folder(tmp_path: Path) ->
     assert names["王伟"].startswith("reminders-owner-") and names["con"] != "reminders-con.ics"
 
 
+NAMES = ["Łukasz Wójcik", "王伟", "Jane\u2028Doe", "Jane\x85Doe", "Jane\x1b[31mDoe",
+         "Jane\x0bDoe\x1c", "Jane\r\nDoe", "Jane\rDoe"]
+
+
+def test_any_name_gives_valid_entries_that_a_repeat_leaves_alone(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.ics"
+    channel = CalendarChannel(path)
+    notes = [notification(f"k/{n}", owner=name, contact=name, subject=f"Thank {name}",
+                          body=f"Dear {name},\nthank you.\n")
+             for n, name in enumerate(NAMES)]
+    for note in notes:
+        channel.send(note)
+    written = path.read_bytes()
+    for note in notes:  # delivered again (at least once): nothing changes
+        channel.send(note)
+    assert path.read_bytes() == written
+    text = written.decode("utf-8")
+    assert all(line.startswith((" ", "BEGIN:", "END:")) or ":" in line
+               for line in text.split("\r\n") if line)
+    assert not any(c in text.replace("\r\n", "") for c in "\r\n\x1b\x85\x0b\x1c")
+    found = components(path)
+    assert set(found) == {f"k/{n}@followup" for n in range(len(NAMES))}
+    assert str(found["k/0@followup"]["SUMMARY"]) == "Thank Łukasz Wójcik"
+    assert str(found["k/2@followup"]["SUMMARY"]) == "Thank Jane\u2028Doe"
+    assert str(found["k/4@followup"]["SUMMARY"]) == "Thank Jane[31mDoe"
+    # Owners whose names differ only in a line break keep apart in one file.
+    owners = {str(c["X-FOLLOWUP-OWNER"]) for c in found.values()}
+    assert len(owners) == len(NAMES)
+
+
+def test_planned_reminders_for_any_name_are_kept_in_step(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.ics"
+    clock = FakeClock(START)
+    engine = engine_with(CalendarChannel(path, clock=clock), clock)
+    app_id = engine.add_application(
+        owner="ada", company="Acme\u2028Corp", role="Engineer", facts={"interviewed_at": START},
+        contacts=[Contact(name, "interviewer") for name in NAMES]).id
+    planned = {t.key + "@followup" for t in engine.timers(app_id) if t.action == "notify"}
+    assert planned <= set(components(path))
+    written = path.read_bytes()
+    engine.replan(app_id)
+    assert path.read_bytes() == written  # the same plan writes nothing
+    engine.record(app_id, "thank_you_sent", contact=NAMES[2], at=START + timedelta(hours=1))
+    now = set(components(path))
+    left = {t.key + "@followup" for t in engine.timers(app_id) if t.action == "notify"}
+    assert left <= now and len(left) < len(planned)
+    assert not (planned - left) & {uid for uid, c in components(path).items()
+                                   if str(c["X-FOLLOWUP-STATUS"]) == "planned"}
+
+
 def register(env: dict[str, str]) -> list[Channel]:
     found: list[Channel] = []
     followup_register_channels(register=found.append, settings=Settings(environ=env))
