@@ -148,8 +148,8 @@ DISK_FULL = textwrap.dedent(
     for i in range(100_000):
         try:
             app = engine.add_application(
-                owner="ada", company=f"Company {i}", role="Engineer" + "x" * 500,
-                facts={"interviewed_at": "2027-01-04T10:00"},
+                owner="ada", company=f"Company {i}", role="Engineer",
+                facts={"interviewed_at": "2027-01-04T10:00", "why_me": "x" * 500},
                 contacts=[Contact(f"Person {i}", "interviewer")])
         except StoreError as exc:
             print("error", exc, flush=True)

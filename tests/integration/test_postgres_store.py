@@ -7,13 +7,14 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from followup.errors import StoreError
-from followup.store import open_store
+from followup.store import _migrations, open_store
 from followup.store._migrations import migrations
 from followup.store.postgres import PostgresStore, describe
 from tests.integration.test_store_contract import create, timer, update
@@ -75,7 +76,27 @@ def test_the_migrated_schema_is_exactly_what_the_files_declare(empty_url: str) -
         drop_schema(plain)
 
 
-def test_migrating_twice_and_at_once_applies_each_migration_once(empty_url: str) -> None:
+def _lock_waiters(url: str) -> int:
+    """How many sessions wait for the migrators' advisory lock of the URL's schema."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid::bigint = %s AND objsubid = 2 "
+            "AND objid = hashtext(coalesce(current_schema(), ''))::oid",
+            (_migrations._PG_LOCK,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_migrators_at_once_are_one_unit_one_applies_all_the_others_nothing(
+        empty_url: str) -> None:
+    """Three migrators queue on the lock (held here until all three wait, so the test
+    does not depend on how the threads happen to be scheduled): the first applies every
+    migration, the other two find nothing to do."""
+    import psycopg
+
     results: list[list[int]] = []
     errors: list[BaseException] = []
 
@@ -87,18 +108,80 @@ def test_migrating_twice_and_at_once_applies_each_migration_once(empty_url: str)
             errors.append(exc)
 
     threads = [threading.Thread(target=migrate) for _ in range(3)]
-    for t in threads:
-        t.start()
+    with psycopg.connect(empty_url, autocommit=True) as holder:
+        # The migrators' lock, held for the session (not the transaction).
+        holder.execute(_migrations.PG_LOCK_SQL.replace("_xact", ""), (_migrations._PG_LOCK,))
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while _lock_waiters(empty_url) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _lock_waiters(empty_url) == 3
+        holder.execute(_migrations.PG_LOCK_SQL.replace("_xact_lock", "_unlock"),
+                       (_migrations._PG_LOCK,))
     for t in threads:
         t.join()
     assert errors == []
-    # Each migration is its own transaction under the lock, so the three may share the
-    # work (one applies 1 and 2, another 3): what counts is that each ran exactly once.
-    applied = [version for versions in results for version in versions]
-    assert sorted(applied) == [m.version for m in migrations("postgresql")]
-    assert all(versions == sorted(versions) for versions in results)
+    everything = [m.version for m in migrations("postgresql")]
+    assert sorted(results) == [[], [], everything]
     with PostgresStore(empty_url, migrate=True) as store:
         assert store.applied == []
+
+
+def _with_extra(monkeypatch: pytest.MonkeyPatch, sql: str) -> list[int]:
+    """The shipped migrations and one more at the end, running ``sql``; their versions."""
+    shipped = migrations("postgresql")
+    extra = _migrations.Migration(len(shipped) + 1, "extra", sql)
+    monkeypatch.setattr(_migrations, "migrations", lambda dialect: (*shipped, extra))
+    return [m.version for m in (*shipped, extra)]
+
+
+def test_no_migration_of_a_run_is_seen_before_the_whole_run_commits(
+        empty_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    gate = 0x0F0F0F0F  # the last migration waits for this lock, held here
+    everything = _with_extra(monkeypatch, f"SELECT pg_advisory_xact_lock({gate})")
+    results: list[list[int]] = []
+
+    def migrate() -> None:
+        with PostgresStore(empty_url, migrate=True) as store:
+            results.append(store.applied)
+
+    with psycopg.connect(empty_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (gate,))
+        first = threading.Thread(target=migrate)
+        first.start()
+        with psycopg.connect(empty_url, autocommit=True) as observer:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not observer.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND NOT granted AND objid::bigint = %s", (gate,)).fetchone()[0]:
+                time.sleep(0.02)
+            # The first migrator is at its last migration: nothing of its run shows yet.
+            assert observer.execute(
+                "SELECT to_regclass('schema_migrations')").fetchone() == (None,)
+        others = [threading.Thread(target=migrate) for _ in range(2)]
+        for t in others:
+            t.start()
+        while _lock_waiters(empty_url) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        holder.execute("SELECT pg_advisory_unlock(%s)", (gate,))
+    for t in (first, *others):
+        t.join()
+    assert sorted(results) == [[], [], everything]
+
+
+def test_a_migration_run_that_fails_leaves_the_database_as_it_was(
+        empty_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    _with_extra(monkeypatch, "SELECT 1 / 0")
+    with pytest.raises(StoreError, match="division by zero"):
+        PostgresStore(empty_url, migrate=True)
+    with psycopg.connect(empty_url) as conn:
+        assert conn.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,)
+        assert conn.execute("SELECT to_regclass('applications')").fetchone() == (None,)
 
 
 def test_a_database_without_the_schema_is_refused_with_what_to_do(empty_url: str) -> None:

@@ -74,6 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    for place, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8, read as surrogates
+            try:
+                shown = repr(arg.encode("utf-8", "surrogateescape"))
+            except UnicodeEncodeError:  # a lone surrogate given as such, not from bytes
+                shown = ascii(arg)
+            print(f"followup: argument {place} ({shown}) is not UTF-8 text: "
+                  "followup reads its arguments as UTF-8; use a UTF-8 locale "
+                  "(LANG=C.UTF-8) or convert the text (iconv -t UTF-8), and rename a file "
+                  "whose name is not UTF-8", file=sys.stderr)
+            return EXIT_INPUT
     args = parser.parse_args(argv)
     args.argv = argv  # for commands that start copies of themselves (run --workers)
     if not args.command:

@@ -41,6 +41,9 @@ def contact_options(p: argparse.ArgumentParser) -> None:
                        help=f"a contact with the role {role} (repeatable)")
 
 
+MAX_DAYS = 36_600  # how far ahead a command looks at most: a hundred years
+
+
 def day_count(text: str) -> int:
     try:
         days = int(text)
@@ -48,7 +51,26 @@ def day_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
     if days < 0:
         raise argparse.ArgumentTypeError("the number of days cannot be negative")
+    if days > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{days:,} days is too far ahead: at most "
+                                         f"{MAX_DAYS:,} (a hundred years)")
     return days
+
+
+def seconds(least: float, most: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from ``least`` to ``most``."""
+
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not least <= value <= most:  # also refuses nan
+            raise argparse.ArgumentTypeError(
+                f"{text} seconds: give a number from {least:g} to {most:g}")
+        return value
+
+    return read
 
 
 def version() -> str:
@@ -77,7 +99,7 @@ def sqlite_path(url: str) -> str | None:
     if url.startswith("memory:"):
         return None
     if url.startswith("sqlite:///"):
-        return url[len("sqlite:///") :]
+        return url[len("sqlite:///") :].partition("?")[0]
     return None if "://" in url else url
 
 
@@ -169,11 +191,14 @@ def parse_facts(items: Sequence[str]) -> dict[str, str]:
 
 
 def when(text: str, calendar: WorkCalendar, what: str) -> datetime:
+    from followup.limits import check_day
+
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise Usage(f"{what}: {text!r} is not a date and time; write e.g. 2026-12-23T15:00 "
                      "(read in your time zone) or 2026-12-23T15:00-05:00") from None
+    check_day(value.date(), what)
     return value if value.tzinfo else calendar.to_utc(value)
 
 
@@ -272,3 +297,4 @@ class HumanOutput:
     def restore(self) -> None:
         # Nothing to flush first: the filter writes through at once.
         sys.stdout, sys.stderr = self._saved
+

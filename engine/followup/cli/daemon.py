@@ -22,6 +22,7 @@ from followup.cli._common import (
     opt,
     owner_id,
     print_json,
+    seconds,
     store_url,
 )
 
@@ -30,7 +31,7 @@ def register(cmd: Command) -> None:
     """Add this module's commands to the parser."""
     p = cmd("run", "the reminder daemon: fire what is due and deliver it")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
-    p.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--interval", type=seconds(0.1, 86400), default=30.0, metavar="SECONDS",
                    help="how often to look for due work (default 30; on PostgreSQL new "
                    "work also wakes the daemon at once)")
     p.add_argument("--demo", action="store_true",
@@ -60,8 +61,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from followup.runtime.workers import Worker, log_to, supervise
 
-    if args.workers < 1:
-        raise Usage(f"--workers {args.workers}: at least one worker")
+    if not 1 <= args.workers <= 100:
+        raise Usage(f"--workers {args.workers}: from 1 to 100 workers")
     if not 1 <= args.lease <= 86400:
         raise Usage(f"--lease {args.lease:g}: between 1 and 86400 seconds")
     if args.workers > 1:

@@ -24,6 +24,7 @@ from followup.delivery.manager import Plugins, load_plugins, observe
 from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
+from followup.limits import check_day, check_input, check_owner
 from followup.model import Application, Contact, HistoryEntry, Notification, Owner, Timer
 from followup.runtime.changes import Changes, Outcome
 from followup.runtime.changes import Planner as ApplicationPlanner
@@ -169,6 +170,10 @@ class Engine:
         out, on top of the pack's. Reminders planned from then on follow them; ``replan``
         moves those already planned."""
         chosen = None if channels is None else tuple(channels)
+        quiet_hours = tuple(quiet_hours)
+        check_owner(Owner(id=owner, timezone=timezone, country=country,
+                          subdivision=subdivision, channels=chosen, digest=digest,
+                          quiet_hours=quiet_hours))
         if chosen is not None and not chosen:
             raise InputError("an owner's channels cannot be empty: name at least one, or "
                              "leave them out to use the rule pack's")
@@ -218,6 +223,9 @@ class Engine:
         ``problems`` (such as a draft that would go out without a contact's title)."""
         if not owner or not company or not role:
             raise InputError("an application needs an owner, a company and a role")
+        contacts = tuple(contacts)
+        check_input(owner=owner, application_id=id, company=company, role=role, facts=facts,
+                    contacts=contacts)
         now = self.clock.now()
         calendar = self.calendar(owner)
         app = Application(
@@ -279,6 +287,11 @@ class Engine:
         contact since the state was entered, or an event whose move has already been made
         changes nothing (``Outcome.changed`` is False).
         """
+        contacts = tuple(contacts)
+        check_input(owner=owner, application_id=application_id, event=event,
+                    contact=contact, key=key, facts=facts, contacts=contacts)
+        if at is not None:
+            check_day(at.date(), "the time of the event")
         steps: list[Step] = [contact_step(self.pack, c) for c in contacts]
         if facts:
             steps.append(facts_step(self.pack, self.calendar, facts))

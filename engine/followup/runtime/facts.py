@@ -9,6 +9,7 @@ from typing import Any
 
 from followup.errors import InvalidFact
 from followup.language.pack import FactSpec, RulePack
+from followup.limits import check_day
 from followup.model import Application, Contact
 from followup.timing.calendar import WorkCalendar
 
@@ -29,13 +30,14 @@ def normalize_fact(spec: FactSpec | None, name: str, value: object, calendar: Wo
     try:
         if kind == "datetime":
             instant = value if isinstance(value, datetime) else datetime.fromisoformat(text.strip())
+            check_day(instant.date(), f"fact {name!r}")
             if instant.tzinfo is None:
                 instant = calendar.to_utc(instant)
             return instant.astimezone(UTC).isoformat()
         if kind == "date":
-            if isinstance(value, datetime):
-                return value.date().isoformat()
-            return date.fromisoformat(text.strip()).isoformat()
+            day = value.date() if isinstance(value, datetime) else date.fromisoformat(text.strip())
+            check_day(day, f"fact {name!r}")
+            return day.isoformat()
         if kind == "bool":
             if isinstance(value, bool):
                 return "true" if value else "false"

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, LiteralString
 
 from followup.errors import ConflictError, InputError
+from followup.limits import TEXT_MAX, check_application, check_text
 from followup.model import (
     Application,
     Change,
@@ -201,7 +202,8 @@ def gather(changes: Sequence[Change]) -> Batch:
     """Check what needs no stored data, and reduce ``changes`` to their net effect.
 
     Raises ``InputError`` for a history entry of another application or a history
-    position given twice.
+    position given twice, and for text past its limit or that no store can keep (see
+    ``followup.limits``), so that every store refuses the same.
     """
     ids: dict[str, None] = {}
     history: list[HistoryEntry] = []
@@ -210,8 +212,10 @@ def gather(changes: Sequence[Change]) -> Batch:
     notifications: list[Notification] = []
     for change in changes:
         app_id = change.application.id
+        check_application(change.application)
         ids[app_id] = None
         for entry in change.history:
+            _check_entry(entry)
             if entry.application_id != app_id:
                 raise InputError(
                     f"history entry {entry.seq} belongs to application "
@@ -230,6 +234,26 @@ def gather(changes: Sequence[Change]) -> Batch:
             timers[timer.key] = timer
         notifications.extend(change.notifications)
     return Batch(list(ids), history, timers, notifications)
+
+
+def not_text(exc: UnicodeEncodeError) -> InputError:
+    """What a driver's failure to encode a value says: some text is not Unicode. (The
+    limits refuse such text before a write; this covers a lookup by such a name.)"""
+    bad = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else ""
+    return InputError(
+        f"{bad!a} is not a character, so no store can keep or find text that holds "
+        "it: on a command line, this comes from bytes that are not UTF-8 (use a UTF-8 "
+        "locale, LANG=C.UTF-8); in a JSON file, from a lone surrogate escape such as "
+        "\\ud800")
+
+
+def _check_entry(entry: HistoryEntry) -> None:
+    """A history entry's own texts (its data is JSON, where a NUL is escaped) can be kept:
+    an import brings entries written elsewhere."""
+    for field in ("name", "contact", "key", "from_state", "to_state"):
+        check_text(getattr(entry, field),
+                   f"history entry {entry.seq} of application {entry.application_id!r}: "
+                   f"its {field.replace('_', ' ')}", limit=TEXT_MAX)
 
 
 def next_version(app_id: str, expected: int | None, stored: int | None) -> int:

@@ -1,8 +1,9 @@
 """The SQL that ships with followup, per dialect: versioned migrations and named queries.
 
 Under ``followup/store/sql/<dialect>/`` each ``NNNN_description.sql`` is one migration,
-applied once, in version order, each in its own transaction, and recorded in the table
-``schema_migrations(version, name, applied_at)`` that the first migration creates. Other
+applied once, in version order, and recorded in the table ``schema_migrations(version,
+name, applied_at)`` that the first migration creates (SQLite: each migration in its own
+transaction; PostgreSQL: a whole run in one). Other
 ``.sql`` files hold named queries: blocks that each start with a ``-- name: NAME`` line.
 """
 
@@ -22,21 +23,26 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "PG_LOCK_SQL",
     "Migration",
     "apply_postgres",
     "apply_sqlite",
     "is_busy",
     "migrations",
     "pending_postgres",
+    "pending_sqlite",
     "queries",
     "sql_dir",
 ]
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _QUERY_NAME = re.compile(r"^--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
-# Held while a PostgreSQL database is migrated, so that two `followup migrate` (or two
-# workers opening with migrate=True) apply each migration once. Any constant will do.
+# Held for the whole of a PostgreSQL migration run, so that of two `followup migrate` (or
+# two workers opening with migrate=True) one applies everything and the other nothing.
+# One lock per schema (a hash of its name beside a constant): the stores of other
+# schemas in the same database (one per tenant, or per test) do not wait for each other.
 _PG_LOCK = 0x666F6C6C  # "foll"
+PG_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, hashtext(coalesce(current_schema(), '')))"
 _UPGRADE = "upgrade followup (pip install --upgrade followup-engine) or use another file"
 
 
@@ -139,6 +145,16 @@ def apply_sqlite(conn: sqlite3.Connection, where: str) -> list[int]:
     return applied
 
 
+def pending_sqlite(conn: sqlite3.Connection, where: str) -> list[int]:
+    """The versions a SQLite database lacks, found without writing (a read-only file).
+
+    Raises ``SchemaError`` if the database is newer than this code or not followup's."""
+    known = migrations("sqlite")
+    recorded = _recorded(conn, where)
+    _check(recorded, known, where)
+    return [m.version for m in known if m.version not in recorded]
+
+
 def _recorded(conn: sqlite3.Connection, where: str) -> dict[int, str]:
     """The migrations a database says it has, by version."""
     tables = {
@@ -193,24 +209,28 @@ def pending_postgres(conn: psycopg.Connection[Any], where: str) -> list[int]:
 
 def apply_postgres(conn: psycopg.Connection[Any], where: str) -> list[int]:
     """Bring the PostgreSQL database on ``conn`` (autocommit) up to date; return the
-    versions applied. Each migration runs in its own transaction (PostgreSQL's DDL is
-    transactional, so a migration killed halfway leaves nothing behind) under an
-    advisory lock that serialises concurrent migrators."""
-    applied: list[int] = []
-    for migration in migrations("postgresql"):
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
-            recorded = _recorded_postgres(conn, where)
-            _check(recorded, migrations("postgresql"), where)
-            if migration.version in recorded:
-                continue
+    versions applied.
+
+    The whole run is one transaction under one advisory lock: of several migrators at
+    once, the first to take the lock applies every pending migration, and the others,
+    once it commits, find nothing left to do. PostgreSQL's DDL is transactional, so a
+    run cut off halfway (or a migration that fails) leaves nothing behind: the database
+    keeps the version it had."""
+    known = migrations("postgresql")
+    with conn.transaction():
+        # Taken before anything is read: the records read next are those of the
+        # migrator that held the lock before us, if any.
+        conn.execute(PG_LOCK_SQL, (_PG_LOCK,))
+        recorded = _recorded_postgres(conn, where)
+        _check(recorded, known, where)
+        pending = [m for m in known if m.version not in recorded]
+        for migration in pending:
             conn.execute(migration.sql.encode("utf-8"))
             conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                 (migration.version, migration.name),
             )
-        applied.append(migration.version)
-    return applied
+    return [m.version for m in pending]
 
 
 def _recorded_postgres(conn: psycopg.Connection[Any], where: str) -> dict[int, str]:

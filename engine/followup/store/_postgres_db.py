@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from followup.errors import StoreError
 from followup.store import _migrations
-from followup.store._postgres_driver import _driver, _first_line, describe
+from followup.store._codec import not_text
+from followup.store._postgres_driver import _driver, _first_line, check_url, describe
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,6 +34,7 @@ class PostgresDatabase:
     connecting. One lock lets threads share the one connection for transactions."""
 
     def __init__(self, url: str, *, timeout: float) -> None:
+        check_url(url)
         self.url = url
         self.where = describe(url)
         self._lock = threading.Lock()
@@ -115,6 +117,8 @@ class PostgresDatabase:
                         "the server was lost; try again)") from exc
                 except pg.Error as exc:
                     raise StoreError(f"{what} {self.where} failed: {_first_line(exc)}") from exc
+                except UnicodeEncodeError as exc:
+                    raise not_text(exc) from exc
             time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 

@@ -33,6 +33,27 @@ def describe(url: str) -> str:
            f"{parts.get('dbname') or ''}"
 
 
+def check_url(url: str) -> None:
+    """Refuse a URL the driver cannot read, with ``InputError``, without its password:
+    the driver's own message quotes the part it could not read, which may be it."""
+    _driver()
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except Exception as exc:
+        reason = re.sub(r'"[^"]*"', '"..."', _first_line(exc))
+        head, _, rest = url.partition("://")
+        userinfo = rest.rpartition("@")[0]
+        for secret in (userinfo, userinfo.partition(":")[2]):
+            if secret:
+                reason = reason.replace(secret, "...")
+        raise InputError(
+            f"the PostgreSQL store URL cannot be read ({reason}): write {head}://USER:"
+            "PASSWORD@HOST:PORT/DATABASE, with any %, @, /, : or space in the user or "
+            "password percent-encoded (%25, %40, %2F, %3A, %20)") from None
+
+
 def _history_clash(exc: Any) -> InputError:
     # The server names the row: "Key (application_id, seq)=(a1, 0) already exists."
     found = re.search(r"=\((.*), (\d+)\) already exists", exc.diag.message_detail or "")

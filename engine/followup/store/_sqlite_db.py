@@ -14,11 +14,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
 
-from followup.errors import StoreError
+from followup.errors import InputError, StoreError
 from followup.store import _migrations
+from followup.store._codec import not_text
 
-__all__ = ["SQLiteDatabase"]
+__all__ = ["SQLiteDatabase", "Synchronous"]
+
+
+Synchronous = Literal["normal", "full"]
 
 
 class SQLiteDatabase:
@@ -26,29 +32,31 @@ class SQLiteDatabase:
 
     ``timeout`` is how many seconds to wait for another process's write to finish before
     giving up with ``StoreError``. One lock lets threads share the one connection.
+    ``synchronous`` is SQLite's setting of that name: ``"normal"`` (the default) survives
+    a crash of the process or of the operating system's processes, but a power loss may
+    drop the last commits (never corrupt the file); ``"full"`` syncs the log to disk at
+    every commit, so a power loss drops nothing committed, at a cost per commit
+    (docs/cli.md, bench/durability.py). A file that cannot be written (no write
+    permission: mode 0444, say) is opened read-only: it can be read, and every write is
+    a ``StoreError`` that says so.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float,
+                 synchronous: Synchronous = "normal") -> None:
         self.path = Path(path)
         self._timeout = timeout
         self._lock = threading.Lock()
         self.conn: sqlite3.Connection | None = None  # None once closed
-        self._create_file()
+        if synchronous not in ("normal", "full"):
+            raise InputError(f"synchronous={synchronous!r}: choose 'normal' or 'full'")
+        self.read_only = self._create_file()
+        conn = self._open()
         try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=timeout,
-                isolation_level=None,
-                check_same_thread=False,
-                cached_statements=64,
-            )
-        except sqlite3.Error as exc:
-            raise self._error("opening", exc) from exc
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode survives a process crash; only power loss can drop the
-            # last commits, and never corrupts the file.
-            conn.execute("PRAGMA synchronous = NORMAL")
+            # last commits, and never corrupts the file. FULL syncs at every commit.
+            conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             # A checkpoint (copying the WAL back into the file, with an fsync) every
             # 10,000 pages instead of SQLite's 1,000: batches of commits run about 12%
             # faster (bench 2.4); the WAL grows to about 40 MB and is cut back to 64 MB
@@ -62,18 +70,60 @@ class SQLiteDatabase:
             raise self._error("opening", exc) from exc
         self.conn = conn
 
-    def _create_file(self) -> None:
+    def _open(self) -> sqlite3.Connection:
+        """The connection: read-write, or read-only for a file that cannot be written.
+        A read-only WAL database needs its ``-shm`` file, which SQLite cannot make in a
+        folder it may not write; then, if no log waits to be copied back, the file is
+        read as it is (``immutable``)."""
+        def connect(target: str | Path, uri: bool = False) -> sqlite3.Connection:
+            return sqlite3.connect(target, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False, cached_statements=64, uri=uri)
+
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.read_only:
+                return connect(self.path)
+            uri = f"file:{quote(str(self.path.absolute()))}?mode=ro"
+            conn = connect(uri, uri=True)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.Error:
+                conn.close()
+                wal = Path(f"{self.path}-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise
+            return connect(f"{uri}&immutable=1", uri=True)
+        except sqlite3.Error as exc:
+            raise self._error("opening", exc) from exc
+
+    def _create_file(self) -> bool:
+        """Make the file (and its folder, mode 0700) if it is missing; whether it can
+        only be read."""
+        if self.path.exists() and (not os.access(self.path, os.W_OK)
+                                   or not self.path.stat().st_mode & 0o222):
+            return True  # root may write anything: the mode bits say what is meant
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
             raise StoreError(f"cannot create the database file {self.path}: {exc}") from exc
+        return False
 
     def migrate(self) -> list[int]:
-        """Apply the migrations this database lacks; return the versions applied."""
+        """Apply the migrations this database lacks; return the versions applied. A
+        read-only file that lacks some is a ``StoreError``: it cannot be brought up to
+        date."""
         with self._lock:
             conn = self._connection()
             try:
+                if self.read_only:
+                    missing = _migrations.pending_sqlite(conn, str(self.path))
+                    if missing:
+                        raise StoreError(
+                            f"{self.path} is read-only and lacks schema migrations "
+                            f"{missing}: make it writable (chmod u+w) and open it once, so "
+                            "that followup brings it up to date")
+                    return []
                 return _migrations.apply_sqlite(conn, str(self.path))
             except sqlite3.Error as exc:
                 raise self._error("migrating", exc) from exc
@@ -100,6 +150,11 @@ class SQLiteDatabase:
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
             return StoreError(f"{what} {self.path} failed: it is not a SQLite database file")
         name = getattr(exc, "sqlite_errorname", "")
+        if name.startswith("SQLITE_READONLY"):
+            return StoreError(
+                f"{what} {self.path} failed: the store is read-only (its file or its folder "
+                "may not be written); it can be read, but to change it make it writable "
+                "(chmod u+w)")
         if name == "SQLITE_FULL" or name == "SQLITE_IOERR_WRITE":
             # A full disk, or a file not allowed to grow (a quota, a file size limit):
             # SQLite says only "disk I/O error" for the second.
@@ -125,6 +180,8 @@ class SQLiteDatabase:
                         conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise self._error(what, exc) from exc
+            except UnicodeEncodeError as exc:
+                raise not_text(exc) from exc
 
     @contextmanager
     def writing(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -144,6 +201,8 @@ class SQLiteDatabase:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise self._error(what, exc) from exc
+            except UnicodeEncodeError as exc:
+                raise not_text(exc) from exc
 
 
 def _free_space(path: Path) -> str:

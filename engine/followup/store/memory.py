@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Self
 
 from followup.errors import InputError, UnknownApplication
+from followup.limits import check_owner
 from followup.model import (
     Application,
     Change,
@@ -348,6 +349,7 @@ class MemoryStore:
             return count
 
     def put_owner(self, owner: Owner) -> None:
+        check_owner(owner)
         with self._tables.lock:
             self._tables.check_open()
             self._tables.owners[owner.id] = owner

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, LiteralString, Self
 
 from followup.errors import ConflictError, InputError, StoreError
+from followup.limits import check_owner
 from followup.model import (
     Application,
     Change,
@@ -308,6 +309,7 @@ class PostgresStore:
         return self._db.run("updating the outbox of", work)
 
     def put_owner(self, owner: Owner) -> None:
+        check_owner(owner)
         channels = None if owner.channels is None else dump_json(
             list(owner.channels), what=f"the channels of owner {owner.id!r}")
         quiet = dump_json(list(owner.quiet_hours), what=f"the quiet hours of owner "

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Self
 
 from followup.errors import InputError, StoreError, UnknownApplication
+from followup.limits import check_owner
 from followup.model import (
     Application,
     Change,
@@ -49,7 +50,7 @@ from followup.store._codec import (
     unknown,
     where_clause,
 )
-from followup.store._sqlite_db import SQLiteDatabase
+from followup.store._sqlite_db import SQLiteDatabase, Synchronous
 from followup.store._sqlite_rows import (
     _application,
     _application_filter,
@@ -75,10 +76,16 @@ class SQLiteStore:
 
     ``timeout`` is how many seconds to wait for another process's write to finish before
     giving up with ``StoreError``. One store may be shared between threads.
+    ``synchronous``: ``"normal"`` (the default; a power loss may drop the last commits,
+    never corrupt the file) or ``"full"`` (nothing committed is lost, at a cost per
+    commit): see ``SQLiteDatabase``. A file without write permission is opened
+    read-only (``read_only``): reads work, writes are a ``StoreError``.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
-        self._db = SQLiteDatabase(path, timeout=timeout)
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0,
+                 synchronous: Synchronous = "normal") -> None:
+        self._db = SQLiteDatabase(path, timeout=timeout, synchronous=synchronous)
+        self.read_only = self._db.read_only
         self.path = self._db.path
         self._work = SQLiteWork(self._db)
         try:
@@ -330,6 +337,7 @@ class SQLiteStore:
             return conn.execute(sql, params).rowcount
 
     def put_owner(self, owner: Owner) -> None:
+        check_owner(owner)
         channels = None if owner.channels is None else dump_json(
             list(owner.channels), what=f"the channels of owner {owner.id!r}")
         quiet = dump_json(list(owner.quiet_hours), what=f"the quiet hours of owner "
