@@ -41,15 +41,21 @@ AT_LOAD = [
     "{{ self.__init__.__globals__ }}",
     "{{ config }}",
     "{{ request }}",
+    # Only the documented names: not Jinja's own globals.
+    "{{ range(10**10)|list|length }}",
+    "{{ cycler }}",
+    "{{ joiner }}",
+    "{{ dict(a=1) }}",
+    "{% set ns = namespace(s=x) %}{{ ns.s }}",
 ]
 
-# Refused when they run: every one of them would take minutes or gigabytes unbounded.
+# Refused when the pack loads, if its constants tell, or else when they run: every one of
+# them would take minutes or gigabytes unbounded.
 AT_RUN = [
     "{{ x|attr('__class__') }}",
     "{{ (x|attr('__class__')|attr('__mro__')) }}",
     "{{ (x|attr('format'))('{0.__class__}') }}",
     "{{ ('{:>999999999}'|attr('format'))(1) }}",
-    "{{ range(10**10)|list|length }}",
     "{{ ('x' * 10**9)|length }}",
     "{{ x * 1000000000 }}",
     "{{ [1] * 1000000000 }}",
@@ -66,20 +72,29 @@ AT_RUN = [
     "{{ [1, 2]|batch(999999999, 0)|list }}",
     "{{ x|truncate(999999999) ~ x|wordwrap(999999999) }}",
     "{{ (x * 1000)|replace('', x * 1000) }}",
-    "{{ range(100000)|join(x * 1000) }}",
-    "{{ range(99999)|list|tojson(999) }}",
-    "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
-    "{% for a in range(99999) %}{{ x * 99999 }}{% endfor %}",
+    "{{ (x * 99999)|join(x * 1000) }}",
+    "{{ (x * 99999)|list|tojson(999) }}",
+    "{% for a in x * 99999 %}{% for b in x * 99999 %}{% endfor %}{% endfor %}",
+    "{% for a in x * 99999 %}{{ x * 99999 }}{% endfor %}",
     "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
     "{% macro f(k) %}{% if k %}{{ f(k - 1) }}{{ f(k - 1) }}{% endif %}{% endmacro %}{{ f(60) }}",
     "{% for a in [1, 2] recursive %}{{ loop([1, 2]) }}{% endfor %}",
     "{% set s = x * 1000 %}" + "{% set s = s ~ s %}" * 40 + "{{ s|length }}",
     "{% set s = x * 1000 %}" + "{% set s = s + s %}" * 40 + "{{ s|length }}",
     "{% set s %}{{ x * 99999 }}{{ x * 99999 }}{% endset %}{{ s|length }}",
-    "{% set ns = namespace(s=x) %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}"
-    "{% endfor %}{{ ns.s|length }}",
-    "{% set ns = namespace(k=3) %}{% for i in range(64) %}{% set ns.k = ns.k * ns.k %}"
-    "{% endfor %}{{ ns.k }}",
+    # Methods of text, and lists that hold the same big value many times.
+    "{{ x.ljust(n * 10**9)|length }}",
+    "{{ x.center(n * 10**8) }}",
+    "{{ (x * 99999).replace(x, x * 4)|length }}",
+    "{{ (x * 99999).translate({97: x * 99})|length }}",
+    "{{ ('\t' * 99999).expandtabs(99)|length }}",
+    "{{ ' '.join([x * 99999, x * 99999])|length }}",
+    "{{ (x * 99999).encode('utf-32')|length }}",
+    "{{ n.to_bytes(10**8 * n, 'big')|length }}",
+    "{% set a = [x] * 9999 %}{% set b = [a] * 9999 %}{{ b|string|length }}",
+    "{% set s = x * 50000 %}" + "{% set s = [s, s] %}" * 40 + "{{ s|length }}",
+    "{{ (x * 99999)|list|map('replace', x, x * 9999)|list|length }}",
+    "{{ [x]|batch(999, x * 9999)|list|length }}",
 ]
 
 CONDITIONS_AT_RUN = [
@@ -87,8 +102,9 @@ CONDITIONS_AT_RUN = [
     "(x * 100000) * 100000 == ''",
     "2 ** 99999999 > 0",
     "('%999999999s' % x) == ''",
-    "range(10**10)|list|length > 0",
-    "(range(99999)|list) * 99999 == []",
+    "((x * 99999)|list) * 99999 == []",
+    "x.ljust(n * 10**9) == ''",
+    "[[x * 99999] * 99] == []",
 ]
 
 
@@ -100,9 +116,8 @@ def test_internals_and_unknown_names_are_refused_when_the_pack_loads(source: str
 
 @pytest.mark.parametrize("source", AT_RUN)
 def test_what_would_run_away_is_stopped_with_a_clear_error(source: str) -> None:
-    template = compile_template(source, known=KNOWN)
     with pytest.raises(ExpressionError) as refused:
-        template.render(CONTEXT)
+        compile_template(source, known=KNOWN).render(CONTEXT)
     message = str(refused.value)
     assert message.startswith("template"), message
     assert any(word in message for word in (
@@ -114,14 +129,18 @@ def test_what_would_run_away_is_stopped_with_a_clear_error(source: str) -> None:
 def test_conditions_that_would_run_away_are_stopped(source: str) -> None:
     from followup.language.conditions import holds
 
-    condition = compile_condition(source, known=KNOWN)
+    try:
+        condition = compile_condition(source, known=KNOWN)
+    except ExpressionError as refused:  # its constants told when the pack loaded
+        assert "too big" in str(refused)
+        return
     for evaluate in (condition.holds, lambda c: holds(condition, c)):
         with pytest.raises(ExpressionError):
             evaluate(CONTEXT)
 
 
 def test_ordinary_templates_still_work() -> None:
-    source = ("{% for a in range(3) %}{{ a }}{% endfor %} {{ x ~ 'b' }} {{ 2 ** 10 }} "
+    source = ("{% for a in [0, 1, 2] %}{{ a }}{% endfor %} {{ x ~ 'b' }} {{ 2 ** 10 }} "
               "{{ '%5s'|format(x) }}|{{ x|center(5) }}|{{ [x, x]|join(', ') }} {{ n * 2 }} "
               "{{ x * 3 }} {{ (x ~ '\n' ~ x)|indent(2) }}")
     assert compile_template(source, known=KNOWN).render(CONTEXT) == (
@@ -160,16 +179,16 @@ def test_a_runaway_template_in_a_pack_costs_one_reminder_its_text_not_the_daemon
         extends: after-interview
         templates:
           thank-you:
-            subject: "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
+            subject: "{% for a in why_me * 99999 %}{% for b in why_me * 99999 %}{% endfor %}{% endfor %}"
     """))
     channel = RecordingChannel("console")
     engine = Engine(rules=pack, store=MemoryStore(), channels=[channel],
                     clock=FakeClock(datetime(2027, 1, 4, 15, tzinfo=UTC)))
     engine.set_owner("ada", timezone="America/New_York", country="US")
     engine.add_application(owner="ada", company="Acme", role="Engineer",
-                           facts={"interviewed_at": "2027-01-04T09:00"},
+                           facts={"interviewed_at": "2027-01-04T09:00", "why_me": "a"},
                            contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
     report = engine.run_due()
     [thanks] = [n for n in channel.sent if n.rule == "thank-you-notes"]
-    assert "thank-you-notes: Acme" in thanks.subject and "steps" in thanks.subject
+    assert "thank-you-notes: Acme" in thanks.subject and ("steps" in thanks.subject or "second" in thanks.subject)
     assert report.fired == len(channel.sent) >= 2  # the others went out as written

@@ -9,6 +9,7 @@ inside the value it names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import yaml
 
 from followup.errors import Problem, suggest
 from followup.language._yamlmarks import Mark, Path, _mark, format_path
-from followup.language._yamlproblems import _lines_phrase, _too_deep, _too_many
+from followup.language._yamlproblems import _lines_phrase, _too_deep, _too_long, _too_many
 
 _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
@@ -243,14 +244,21 @@ def _children(node: _Node) -> list[_Node]:
     return [part for entry in node.entries for part in entry]
 
 
-def _check_expansion(root: _Node, file: str, max_nodes: int) -> None:
-    """Refuse a document whose aliases expand to more than ``max_nodes`` values.
+def _check_expansion(root: _Node, file: str, max_nodes: int, max_chars: int) -> None:
+    """Refuse a document whose aliases expand to more than ``max_nodes`` values, or to
+    more than ``max_chars`` characters of text (one long text aliased many times).
 
     Sizes are computed once per node of the (acyclic) alias graph, capped at the limit, so
     this costs as much as the document's text, however far its aliases would expand.
     """
-    sizes = _expanded_sizes(root, max_nodes + 1)
-    if sizes[id(root)] <= max_nodes:
+    _check_size(root, file, max_nodes, lambda node: 1, _too_many)
+    _check_size(root, file, max_chars, lambda node: max(1, len(node.text)), _too_long)
+
+
+def _check_size(root: _Node, file: str, limit: int, size: Callable[[_Scalar], int],
+                problem: Callable[[str, Mark, Path, int], Problem]) -> None:
+    sizes = _expanded_sizes(root, limit + 1, size)
+    if sizes[id(root)] <= limit:
         return
     # Point at the innermost value that alone is too big: that is where the aliases multiply.
     here: _Node = root
@@ -260,22 +268,26 @@ def _check_expansion(root: _Node, file: str, max_nodes: int) -> None:
             (
                 (part, child)
                 for part, child in _labelled_children(here)
-                if sizes[id(child)] > max_nodes
+                if sizes[id(child)] > limit
             ),
             None,
         )
         if step is None:
-            raise _Stop(_too_many(file, here.mark, path, max_nodes))
+            raise _Stop(problem(file, here.mark, path, limit))
         path, here = (*path, step[0]), step[1]
 
 
-def _expanded_sizes(root: _Node, cap: int) -> dict[int, int]:
-    """How many values each node expands to (aliases included), up to ``cap``, by node id."""
+def _expanded_sizes(root: _Node, cap: int, size: Callable[[_Scalar], int]) -> dict[int, int]:
+    """How big each node is expanded (aliases included), up to ``cap``, by node id: a
+    scalar weighs ``size(scalar)``, a collection 1 and what it holds."""
     sizes: dict[int, int] = {}
     todo: list[tuple[_Node, bool]] = [(root, False)]
     while todo:  # a post-order walk with a stack: the graph may be far deeper than recursion
         node, children_done = todo.pop()
         if id(node) in sizes:
+            continue
+        if isinstance(node, _Scalar):
+            sizes[id(node)] = min(cap, size(node))
             continue
         children = _children(node)
         if children_done:

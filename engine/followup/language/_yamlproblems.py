@@ -36,6 +36,14 @@ def _too_many(file: str, where: Mark, path: Path, max_nodes: int) -> Problem:
     return Problem(file, where.line, where.column, format_path(path), message)
 
 
+def _too_long(file: str, where: Mark, path: Path, max_chars: int) -> Problem:
+    message = (
+        f"the document expands to more than {max_chars:,} characters of text (a long "
+        "value used through many aliases?): use fewer aliases (*name), or shorter values"
+    )
+    return Problem(file, where.line, where.column, format_path(path), message)
+
+
 def _in_order(problems: list[Problem]) -> list[Problem]:
     unique = list(dict.fromkeys(problems))  # a merged anchor may report the same thing twice
     return sorted(unique, key=lambda p: (p.line, p.column))

@@ -2,8 +2,11 @@
 
 Both are Jinja2 under its immutable sandbox: attribute walks into Python internals
 (``__class__``, ``__globals__``, ``mro``, format-string tricks) are refused, values
-cannot be mutated, and ranges are bounded. Everything is compiled when a rule pack loads,
-so a typo is a load-time error with a line number, not a failed reminder months later.
+cannot be mutated, and the only names are the documented ones (none of Jinja's globals).
+What an evaluation may make and take is bounded (``_bounds``), and what its constants
+alone show would break a bound, or nesting too deep to parse, is refused when it loads
+(``_loadchecks``). Everything is compiled when a rule pack loads, so a typo is a
+load-time error with a line number, not a failed reminder months later.
 
 A ``Sandbox`` is one such environment with the filters plugins added
 (``followup_register_template_filters``). Each set of loaded plugins has its own, and a
@@ -15,9 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,12 +26,35 @@ import jinja2
 import jinja2.meta
 import jinja2.nodes
 import jinja2.visitor
+from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from followup.errors import suggest
+from followup.language._bounds import (
+    MAX_ARGUMENT,
+    MAX_SECONDS,
+    MAX_STEPS,
+    MAX_TEXT,
+    bounded_join,
+    budget,
+    check_binop,
+    check_filter_call,
+    check_join,
+    check_method,
+    counted,
+    made,
+    metered,
+    spend,
+)
+from followup.language._loadchecks import Refused, check_nesting, check_tree
 
 __all__ = [
+    "MAX_ARGUMENT",
+    "MAX_SECONDS",
+    "MAX_STEPS",
+    "MAX_TEXT",
     "Condition",
     "ExpressionError",
     "FilterError",
@@ -60,131 +84,19 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
-# What one evaluation of a template or condition may use: rule packs come from other
-# people, and a reminder must never hang the daemon or fill its memory.
-MAX_TEXT = 100_000  # characters (or items) in any value made, and in a rendered message
-MAX_STEPS = 100_000  # loop turns, calls and filters in one evaluation
-_MAX_ARGUMENT = 1_000  # a number given to a filter (a width, an indent, a count)
-_MAX_BITS = 10_000  # the size of a whole number made by ** or *
-_BUDGET: ContextVar[list[int] | None] = ContextVar("followup_sandbox_budget", default=None)
-_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d*))?")
-
-
-def _too_big(what: str) -> SecurityError:
-    return SecurityError(f"{what} is too big: a template or condition may make values of at "
-                         f"most {MAX_TEXT:,} characters")
-
-
-def _spend(steps: int = 1) -> None:
-    """Count work against the evaluation's budget; refuse once it is spent."""
-    left = _BUDGET.get()
-    if left is None:
-        return
-    left[0] -= steps
-    if left[0] < 0:
-        raise SecurityError(f"it takes more than {MAX_STEPS:,} steps (loop turns, calls and "
-                            "filters): a template or condition must finish quickly")
-
-
-@contextmanager
-def _budget() -> Iterator[None]:
-    token = _BUDGET.set([MAX_STEPS])
-    try:
-        yield
-    finally:
-        _BUDGET.reset(token)
-
-
-def _size(value: Any) -> int:
-    return len(value) if isinstance(value, str | list | tuple | dict) else 0
-
-
-def _check_percent(text: str) -> None:
-    """``"%99999999s" % x``: a width or precision that would make a huge text."""
-    for match in _SPEC.finditer(text):
-        for number in match.groups():
-            if number == "*" or (number and int(number) > MAX_TEXT):
-                raise _too_big(f"the format {match.group(0)!r}")
-
-
-def _check_binop(operator: str, left: Any, right: Any) -> None:
-    if operator == "*":
-        for seq, times in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(times, int) and (
-                    len(seq) * times > MAX_TEXT):
-                raise _too_big("a repeated text or list")
-        if isinstance(left, int) and isinstance(right, int) and (
-                left.bit_length() + right.bit_length() > _MAX_BITS):
-            raise _too_big("a product")
-    elif operator == "**" and isinstance(left, int) and isinstance(right, int):
-        if abs(left) > 1 and right > 0 and left.bit_length() * right > _MAX_BITS:
-            raise _too_big("a power")
-    elif operator == "+" and _size(left) + _size(right) > MAX_TEXT:
-        raise _too_big("a joined text or list")
-    elif operator == "%" and isinstance(left, str):
-        _check_percent(left)
-
-
-def _bounded_join(parts: Iterable[Any]) -> str:
-    """``"".join`` that stops at ``MAX_TEXT``: a block, a macro, a rendered message."""
-    out: list[str] = []
-    total = 0
-    for part in parts:
-        text = str(part)
-        total += len(text)
-        if total > MAX_TEXT:
-            raise _too_big("the text")
-        out.append(text)
-    return "".join(out)
-
-
-def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
-    """A loop's items, each turn counted against the budget."""
-    for item in iterable:
-        _spend()
-        yield item
-
-
-def _join(*args: Any) -> str:  # the ~ operator
-    return _bounded_join(args)
-
-
-def _filter_check(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
-    """Before a built-in filter runs: the sizes it would make."""
-    for value in (*args[1:], *kwargs.values()):
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_ARGUMENT:
-            raise SecurityError(f"the filter {name!r} was given {value}: numbers given to "
-                                f"filters may be at most {_MAX_ARGUMENT:,}")
-    text = args[0] if args else ""
-    if name == "format" and isinstance(text, str):
-        _check_percent(text)
-    elif name == "indent" and isinstance(text, str):
-        width = args[1] if len(args) > 1 else kwargs.get("width", 4)
-        lines = text.count("\n") + 1
-        if len(text) + (len(width) if isinstance(width, str) else int(width)) * lines > MAX_TEXT:
-            raise _too_big("the indented text")
-    elif name == "replace" and len(args) >= 3 and isinstance(text, str):
-        old, new = str(args[1]), str(args[2])
-        hits = text.count(old) if old else len(text) + 1
-        if len(text) + hits * max(0, len(new) - len(old)) > MAX_TEXT:
-            raise _too_big("the replaced text")
-
-
 def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     passes = getattr(function, "jinja_pass_arg", None)
 
     @functools.wraps(function)  # keeps Jinja's pass_context and friends
     def run(*args: Any, **kwargs: Any) -> Any:
-        _spend()
-        _filter_check(name, args[1:] if passes else args, kwargs)
+        spend()
+        check_filter_call(name, args[1:] if passes else args, kwargs)
         if name == "join":
             given = list(args[1:] if passes else args)
-            given[0] = list(_counted(given[0]))
+            given[0] = list(counted(metered(given[0], "what the filter 'join' was given")))
+            check_join(given[1] if len(given) > 1 else kwargs.get("d", ""), given[0])
             args = (*args[:1], *given) if passes else tuple(given)
-        result = function(*args, **kwargs)
-        if _size(result) > MAX_TEXT:
-            raise _too_big(f"what the filter {name!r} made")
-        return result
+        return made(function(*args, **kwargs), f"what the filter {name!r} made")
 
     return run
 
@@ -197,12 +109,24 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        _check_binop(operator, left, right)
-        return super().call_binop(context, operator, left, right)
+        check_binop(operator, left, right)
+        return made(super().call_binop(context, operator, left, right),
+                    f"what {operator!r} made")
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _spend()
-        return super().call(__context, __obj, *args, **kwargs)
+        spend()
+        if __obj in _OWN:
+            return super().call(__context, __obj, *args, **kwargs)
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if owner is not None and isinstance(name, str):
+            check_method(owner, name, args, kwargs)
+            if name == "join" and isinstance(owner, str | bytes) and len(args) == 1:
+                items = list(counted(metered(args[0], "what join was given")))
+                check_join(owner, items)
+                args = (items,)
+        return made(super().call(__context, __obj, *args, **kwargs),
+                    f"what {name or 'the call'} made")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         if super().wrap_str_format(value) is None:
@@ -222,20 +146,32 @@ def _environment() -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
-    env.concat = _bounded_join  # type: ignore[method-assign]
+    env.concat = bounded_join  # type: ignore[method-assign]
     env.filters = {name: _bounded_filter(name, f) for name, f in env.filters.items()}
-    env.globals.pop("lipsum", None)  # lorem ipsum of any length: no use in a reminder
-    env.globals[_LOOP] = _counted
-    env.globals[_CONCAT] = _join
+    # The names a rule pack may use are the documented ones (docs/rules.md), and nothing
+    # else: not Jinja's range, dict, lipsum, cycler, joiner or namespace.
+    env.globals.clear()
+    env.globals.update({_LOOP: counted, _CONCAT: _join, _MAKE: _make})
     return env
 
 
-_LOOP, _CONCAT = "followup_loop_", "followup_concat_"  # unknown names in a rule pack's eyes
+def _join(*args: Any) -> str:  # the ~ operator
+    return bounded_join(args)
+
+
+def _make(value: Any) -> Any:  # a list, tuple or mapping written in a template
+    return made(value, "a list or mapping")
+
+
+# Unknown names in a rule pack's eyes; called without the checks on calls.
+_LOOP, _CONCAT, _MAKE = "followup_loop_", "followup_concat_", "followup_make_"
+_OWN = (counted, _join, _make)
 
 
 class _Bound(jinja2.visitor.NodeTransformer):
-    """Rewrites a parsed template so each loop turn and each ``~`` goes through the
-    sandbox's budget and size checks (Jinja compiles them to plain Python otherwise)."""
+    """Rewrites a parsed template so each loop turn, each ``~`` and each list, tuple or
+    mapping written in it goes through the sandbox's budget and size checks (Jinja
+    compiles them to plain Python otherwise)."""
 
     def visit_For(self, node: jinja2.nodes.For) -> jinja2.nodes.Node:
         self.generic_visit(node)
@@ -247,6 +183,16 @@ class _Bound(jinja2.visitor.NodeTransformer):
         self.generic_visit(node)
         return jinja2.nodes.Call(jinja2.nodes.Name(_CONCAT, "load", lineno=node.lineno),
                                  list(node.nodes), [], None, None, lineno=node.lineno)
+
+    def _literal(self, node: jinja2.nodes.List | jinja2.nodes.Tuple | jinja2.nodes.Dict
+                 ) -> jinja2.nodes.Node:
+        self.generic_visit(node)
+        if getattr(node, "ctx", "load") != "load":
+            return node  # the names of {% for a, b in ... %}: nothing is made
+        return jinja2.nodes.Call(jinja2.nodes.Name(_MAKE, "load", lineno=node.lineno),
+                                 [node], [], None, None, lineno=node.lineno)
+
+    visit_List = visit_Tuple = visit_Dict = _literal
 
 
 _FILTER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -324,7 +270,7 @@ class Condition:
 
     def holds(self, context: Mapping[str, Any]) -> bool:
         try:
-            with _budget():
+            with budget():
                 return bool(self._compiled(**context))
         except FilterError as exc:
             raise FilterError(f"condition {self.source!r}: {exc}") from exc
@@ -332,7 +278,7 @@ class Condition:
             raise ExpressionError(f"condition {self.source!r} was refused: {exc}") from exc
         except jinja2.UndefinedError as exc:
             raise ExpressionError(f"condition {self.source!r}: {exc}") from exc
-        except (TypeError, ValueError, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise ExpressionError(f"condition {self.source!r} failed: {exc}") from exc
         except (RecursionError, MemoryError) as exc:
             raise ExpressionError(f"condition {self.source!r} was stopped: it needs too "
@@ -350,7 +296,7 @@ class Template:
 
     def render(self, context: Mapping[str, Any]) -> str:
         try:
-            with _budget():
+            with budget():
                 return self._compiled.render(context)
         except FilterError as exc:
             raise FilterError(f"template: {exc}") from exc
@@ -358,7 +304,7 @@ class Template:
             raise ExpressionError(f"template was refused: {exc}") from exc
         except jinja2.UndefinedError as exc:
             raise ExpressionError(f"template: {exc}") from exc
-        except (TypeError, ValueError, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise ExpressionError(f"template failed: {exc}") from exc
         except (RecursionError, MemoryError) as exc:
             raise ExpressionError(f"template was stopped: it needs too much {_need(exc)}"
@@ -410,13 +356,9 @@ def _check_fields(
         )
 
 
-def _check_filters(source: str, sandbox: Sandbox, what: str, *, wrap: bool = False) -> None:
+def _check_filters(ast: jinja2.nodes.Template, sandbox: Sandbox, what: str) -> None:
     """Refuse a filter nobody registered, naming it and the filters there are: Jinja's
     own message says only that it is unknown."""
-    try:
-        ast = sandbox.env.parse("{{ (" + source + ") }}" if wrap else source)
-    except jinja2.TemplateSyntaxError:
-        return  # compiling reports it
     for node in ast.find_all(jinja2.nodes.Filter):
         if node.name in sandbox.env.filters:
             continue
@@ -441,6 +383,39 @@ def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     )
 
 
+def _parse(env: jinja2.Environment, text: str, what: str) -> jinja2.nodes.Template:
+    """Parse ``text`` once its nesting and size are known to be reasonable; refuse at
+    once what its constants show would exceed the bounds."""
+    try:
+        check_nesting(env, text)
+        ast = env.parse(text)
+        check_tree(ast)
+    except Refused as exc:
+        raise ExpressionError(f"{what} was refused: {exc}", line=exc.line) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(f"{what} does not parse: {exc.message}",
+                              line=exc.lineno or 0) from exc
+    except (RecursionError, MemoryError) as exc:
+        raise ExpressionError(f"{what} is too complex to read: write it flatter") from exc
+    return ast
+
+
+def _generate(env: jinja2.Environment, ast: jinja2.nodes.Template, what: str
+              ) -> jinja2.Template:
+    """Compile a checked tree, bounded (``_Bound``). Jinja runs filters on constants as it
+    compiles, so that happens under an evaluation's budget too."""
+    tree = _Bound().visit(ast)
+    tree.set_environment(env)
+    try:
+        with budget():
+            return env.from_string(tree)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(f"{what} does not parse: {exc.message}",
+                              line=exc.lineno or 0) from exc
+    except (RecursionError, MemoryError, SyntaxError) as exc:
+        raise ExpressionError(f"{what} is too complex to compile: write it flatter") from exc
+
+
 def compile_condition(
     source: str,
     *,
@@ -452,16 +427,25 @@ def compile_condition(
     (in ``sandbox``, for plugins' filters; the plain sandbox when omitted)."""
     sandbox = sandbox or default_sandbox()
     env = sandbox.env
-    _check_filters(source, sandbox, f"condition {source!r}", wrap=True)
-    try:
-        ast = env.parse("{{ (" + source + ") }}")
-        compiled = env.compile_expression(source, undefined_to_none=False)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ExpressionError(f"condition {source!r} does not parse: {exc.message}") from exc
-    _check_internal(ast, f"condition {source!r}")
-    _check_fields(ast, fields or {}, f"condition {source!r}")
+    what = f"condition {source!r}"
+    ast = _parse(env, "{{ (" + source + ") }}", what)
+    _check_filters(ast, sandbox, what)
+    _check_internal(ast, what)
+    _check_fields(ast, fields or {}, what)
     used = jinja2.meta.find_undeclared_variables(ast)
-    _check_names(used, known, f"condition {source!r}")
+    _check_names(used, known, what)
+    # What ``env.compile_expression`` does, with the tree bounded on the way.
+    try:
+        parser = Parser(env, source, state="variable")
+        expression = parser.parse_expression()
+        if not parser.stream.eos:
+            raise jinja2.TemplateSyntaxError("chunk after expression",
+                                             parser.stream.current.lineno, None, None)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(f"{what} does not parse: {exc.message}") from exc
+    assign = jinja2.nodes.Assign(jinja2.nodes.Name("result", "store"), expression, lineno=1)
+    compiled = TemplateExpression(_generate(env, jinja2.nodes.Template([assign], lineno=1),
+                                            what), False)
     used_fields: dict[str, set[str]] = {}
     for node in ast.find_all(jinja2.nodes.Getattr):
         if isinstance(node.node, jinja2.nodes.Name):
@@ -481,27 +465,17 @@ def compile_template(
     for plugins' filters; the plain sandbox when omitted)."""
     sandbox = sandbox or default_sandbox()
     env = sandbox.env
-    _check_filters(source, sandbox, "template")
-    try:
-        ast = env.parse(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ExpressionError(
-            f"template does not parse: {exc.message}", line=exc.lineno or 0
-        ) from exc
+    ast = _parse(env, source, "template")
+    _check_filters(ast, sandbox, "template")
     _check_internal(ast, "template")
     _check_fields(ast, fields or {}, "template")
     used = jinja2.meta.find_undeclared_variables(ast)
     _check_names(used, known, "template")
-    try:
-        compiled = env.from_string(_Bound().visit(env.parse(source)))
-    except jinja2.TemplateSyntaxError as exc:
-        raise ExpressionError(
-            f"template does not parse: {exc.message}", line=exc.lineno or 0
-        ) from exc
     shown = frozenset(
         node.attr
         for node in ast.find_all(jinja2.nodes.Getattr)
         if isinstance(node.node, jinja2.nodes.Name) and node.node.name == "contact"
     )
+    compiled = _generate(env, env.parse(source), "template")
     return Template(source=source, names=frozenset(used), _compiled=compiled,
                     contact_fields=shown)

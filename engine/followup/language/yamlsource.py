@@ -21,9 +21,10 @@ numbers, numbers, true/false and ``None``. Nothing else is ever constructed:
   ``<<: [*a, *b]`` the earlier mapping wins, as the YAML merge-key spec says.
 
 Limits keep a hostile or broken file cheap: its size (checked before parsing), how deep
-collections nest, and how many values the document holds once every alias is expanded. The
-expanded size is computed from the alias graph before anything is expanded, so a "billion
-laughs" document is refused after reading its few hundred bytes.
+collections nest, and how many values and how many characters of text the document holds
+once every alias is expanded (no more text than a file may have). The expanded size is
+computed from the alias graph before anything is expanded, so a "billion laughs" document,
+or one long text aliased thousands of times, is refused after reading it once.
 
 libyaml (``CSafeLoader``) is used when it is available. Its value and key marks are PyYAML's;
 for some syntax errors it words the problem differently or points a column away, and it
@@ -124,7 +125,7 @@ def load_yaml(
     try:
         root = composer.compose(text, _LOADER)
         if root is not None:
-            _check_expansion(root, file, max_nodes)
+            _check_expansion(root, file, max_nodes, max_chars=max_bytes)
             value = converter.value(root, (), 0)
     except _Stop as stop:
         fatal.append(stop.problem)
