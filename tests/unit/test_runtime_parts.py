@@ -162,3 +162,25 @@ def test_the_retry_schedule_in_the_docs_is_the_engines() -> None:
     first, most = module._RETRY_FIRST, module._RETRY_MOST
     assert (first, most) == (timedelta(minutes=1), timedelta(hours=1))
     assert "tries it again 1, 2, 4 ... minutes later (at most an hour apart)" in text
+
+
+def test_a_pass_asked_to_stop_ends_before_the_next_application() -> None:
+    clock = FakeClock(START)
+    channel = RecordingChannel()
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[channel])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    ids = [engine.add_application(owner="ada", company=f"Acme {i}", role="Engineer",
+                                  facts={"interviewed_at": START.isoformat()}).id
+           for i in range(3)]
+    asked: list[int] = []
+
+    def stop() -> bool:  # yes from the second question on
+        asked.append(1)
+        return len(asked) > 1
+
+    first = engine.run_due(START + timedelta(minutes=1), stop=stop)
+    assert len(first.outcomes) == 1 and channel.sent == []  # nothing delivered
+    rest = engine.run_due(START + timedelta(minutes=1))  # the others were let go
+    done = [o.application.id for o in first.outcomes + rest.outcomes]
+    assert sorted(done) == sorted(ids)
+    assert {n.application_id for n in channel.sent} == set(ids)

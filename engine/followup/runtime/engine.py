@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -353,7 +353,7 @@ class Engine:
     # -- time ----------------------------------------------------------------------
 
     def run_due(self, now: datetime | None = None, *, limit: int = 1000,
-                deliver: bool = True) -> RunReport:
+                deliver: bool = True, stop: Callable[[], bool] | None = None) -> RunReport:
         """Fire every timer due at ``now`` (the clock's time when omitted), then deliver
         the outbox. Touches only applications with something due.
 
@@ -367,8 +367,14 @@ class Engine:
         itself: the failure is recorded as a ``Fault`` (``store.faults()``, ``followup
         status``, ``followup show``), reported in ``RunReport.errors``, and its timers
         wait for a retry 1, 2, 4 ... minutes later (at most an hour), while the pass goes
-        on for everyone else."""
+        on for everyone else.
+
+        ``stop``, when given, is asked before each application: once it says true, the
+        pass ends there (what it claimed and did not reach is let go for the next pass,
+        and nothing is delivered), so a worker asked to stop does not wait for the rest of
+        a long pass."""
         now = now or self.clock.now()
+        halt = stop or (lambda: False)
         report = RunReport()
         seen: set[tuple[str, str]] = set()  # (owner, application id or "" for the owner's)
         held: dict[tuple[str, str], list[str]] = {}  # claimed keys, per application
@@ -387,6 +393,8 @@ class Engine:
                 due = dict.fromkeys((t.owner, t.application_id) for t in batch
                                     if (t.owner, t.application_id) not in seen)
                 for whose in due:
+                    if halt():
+                        return report
                     seen.add(whose)
                     failed = self._advance(whose, now, report, faults.get(whose))
                     if failed is not None:  # its timers wait for the retry
@@ -395,6 +403,8 @@ class Engine:
             # A fault whose retry is due is tried again even if it has no timer due (a
             # plan that failed may have armed none), so a healed row does not stay listed.
             for whose, fault in faults.items():
+                if halt():
+                    return report
                 if whose not in seen and fault.retry_at <= now:
                     seen.add(whose)
                     self._advance(whose, now, report, fault)

@@ -86,7 +86,7 @@ class Worker:
 
     def _pass(self) -> RunReport:
         started = time.monotonic()
-        report = self.engine.run_due()
+        report = self.engine.run_due(stop=self.stopping.is_set)
         delivery = report.delivery
         log.info("pass", extra={
             "worker": self.engine.worker, "fired": report.fired,
