@@ -167,9 +167,12 @@ def check_application(app: Application) -> None:
             and _fine(app.role, NAME_MAX) and _fine(app.state, NAME_MAX)
             and len(app.facts) <= FACTS_MAX and len(app.contacts) <= CONTACTS_MAX
             and all(_fine(k, NAME_MAX) and _fine(v, TEXT_MAX) for k, v in app.facts.items())
-            and all(_contact_fine(c) for c in app.contacts)):
+            and all(_contact_fine(c) for c in app.contacts)
+            and (app.created_at is None or EARLIEST <= app.created_at.date() <= LATEST)):
         return
     where = f"application {_shown(app.id)}: " if len(app.id) <= ID_MAX else ""
+    if app.created_at is not None:
+        check_day(app.created_at.date(), f"{where}the time it was created")
     check_text(app.id, "an application's id", limit=ID_MAX)
     check_text(app.owner, f"{where}the owner", limit=ID_MAX)
     check_text(app.company, f"{where}the company")

@@ -14,7 +14,7 @@ import pytest
 from followup import Engine, FakeClock
 from followup.errors import InputError
 from followup.limits import CONTACTS_MAX, FACTS_MAX, ID_MAX, NAME_MAX, TEXT_MAX
-from followup.model import Change, Contact, Owner
+from followup.model import Change, Contact, HistoryEntry, Owner
 from followup.store import Store
 from tests.integration.test_store_contract import application
 
@@ -110,3 +110,13 @@ def test_the_engine_refuses_before_the_store_sees_anything(store: Store) -> None
     with pytest.raises(InputError, match="the time of the event: 9999-12-31 is outside"):
         engine.log("a1", event="called", at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
     assert store.load("a1").application == app
+
+
+def test_every_store_refuses_a_time_past_the_calendar(store: Store) -> None:
+    """What an import may bring: a creation or a history entry in the year 9999."""
+    far = datetime(9999, 12, 31, tzinfo=UTC)
+    assert "the time it was created: 9999-12-31 is outside" in _refused(store, created_at=far)
+    with pytest.raises(InputError, match=r"history entry 0 .*its time: 9999-12-31 is outside"):
+        store.commit(Change(application(), None, history=(
+            HistoryEntry("a1", 0, far, "created", "created", to_state="interviewed"),)))
+    assert store.applications() == []

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, LiteralString
 
 from followup.errors import ConflictError, InputError
-from followup.limits import TEXT_MAX, check_application, check_text
+from followup.limits import TEXT_MAX, check_application, check_day, check_text
 from followup.model import (
     Application,
     Change,
@@ -249,11 +249,12 @@ def not_text(exc: UnicodeEncodeError) -> InputError:
 
 def _check_entry(entry: HistoryEntry) -> None:
     """A history entry's own texts (its data is JSON, where a NUL is escaped) can be kept:
-    an import brings entries written elsewhere."""
+    an import brings entries written elsewhere), and its time is inside the calendar."""
+    what = f"history entry {entry.seq} of application {entry.application_id!r}"
+    check_day(entry.at.date(), f"{what}: its time")
     for field in ("name", "contact", "key", "from_state", "to_state"):
-        check_text(getattr(entry, field),
-                   f"history entry {entry.seq} of application {entry.application_id!r}: "
-                   f"its {field.replace('_', ' ')}", limit=TEXT_MAX)
+        check_text(getattr(entry, field), f"{what}: its {field.replace('_', ' ')}",
+                   limit=TEXT_MAX)
 
 
 def next_version(app_id: str, expected: int | None, stored: int | None) -> int:
