@@ -19,6 +19,7 @@ from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
+from followup.runtime.passes import Runner
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
@@ -47,6 +48,7 @@ def test_engine_has_no_base_classes_of_its_own() -> None:
     assert isinstance(engine.firer, Firer)
     assert isinstance(engine.owner_rules, OwnerRules)
     assert isinstance(engine.changes, Changes)
+    assert isinstance(engine.runner, Runner)
 
 
 def test_owner_book_reads_an_owner_once_and_builds_their_calendar() -> None:
@@ -156,10 +158,10 @@ def test_a_fault_due_for_retry_is_tried_even_without_a_due_timer() -> None:
 def test_the_retry_schedule_in_the_docs_is_the_engines() -> None:
     from pathlib import Path
 
-    from followup.runtime import engine as module
+    from followup.runtime.passes import RETRY_FIRST, RETRY_MOST
 
     text = Path(__file__).parents[2].joinpath("docs", "cli.md").read_text()
-    first, most = module._RETRY_FIRST, module._RETRY_MOST
+    first, most = RETRY_FIRST, RETRY_MOST
     assert (first, most) == (timedelta(minutes=1), timedelta(hours=1))
     assert "tries it again 1, 2, 4 ... minutes later (at most an hour apart)" in text
 

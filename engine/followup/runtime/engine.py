@@ -8,14 +8,12 @@ together, or not at all.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import socket
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from followup.delivery.channels import Channel, ChannelRegistry, Planner
 from followup.delivery.digest import parse_digest_time
@@ -25,7 +23,7 @@ from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
 from followup.limits import check_day, check_input, check_owner
-from followup.model import Application, Contact, HistoryEntry, Notification, Owner, Timer
+from followup.model import Application, Contact, HistoryEntry, Owner, Timer
 from followup.runtime.changes import Changes, Outcome
 from followup.runtime.changes import Planner as ApplicationPlanner
 from followup.runtime.facts import normalize_fact
@@ -33,24 +31,17 @@ from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
+from followup.runtime.passes import Runner, RunReport
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
 from followup.store import MemoryStore, Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 from followup.timing.clock import Clock, SystemClock
-
-if TYPE_CHECKING:
-    from followup.model import Fault
 
 __all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
 
 # How long a worker holds the due timers it claimed; a worker's heartbeat renews it, so a
 # worker that dies frees its work this long after its last beat.
 _LEASE = timedelta(minutes=2)
-# After an unexpected failure, an application (or an owner's own rules) is tried again
-# after 1, 2, 4 ... minutes, at most an hour apart, until it succeeds.
-_RETRY_FIRST = timedelta(minutes=1)
-_RETRY_MOST = timedelta(hours=1)
-_log = logging.getLogger("followup")
 
 
 @dataclass(frozen=True)
@@ -60,24 +51,6 @@ class AgendaItem:
 
     timer: Timer
     application: Application | None
-
-
-@dataclass
-class RunReport:
-    """What one ``run_due`` did."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    delivery: DeliveryReport = field(default_factory=DeliveryReport)
-    errors: dict[str, str] = field(default_factory=dict)  # application id -> what failed
-    owner_notifications: list[Notification] = field(default_factory=list)
-
-    @property
-    def fired(self) -> int:
-        return sum(len(o.fired) for o in self.outcomes) + len(self.owner_notifications)
-
-    @property
-    def notifications(self) -> list[Notification]:
-        return [n for o in self.outcomes for n in o.notifications] + self.owner_notifications
 
 
 class Engine:
@@ -144,6 +117,8 @@ class Engine:
         self.dispatcher = Dispatcher(
             self.store, self.channels, worker=self.worker, clock=lambda: self.clock.now(),
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
+        self.runner = Runner(store=self.store, clock=self.clock, changes=self.changes,
+                             owner_rules=self.owner_rules, dispatcher=self.dispatcher)
 
     def _observe_transition(self, application: Application, entry: HistoryEntry) -> None:
         if self.plugins is not None:
@@ -373,97 +348,8 @@ class Engine:
         pass ends there (what it claimed and did not reach is let go for the next pass,
         and nothing is delivered), so a worker asked to stop does not wait for the rest of
         a long pass."""
-        now = now or self.clock.now()
-        halt = stop or (lambda: False)
-        report = RunReport()
-        seen: set[tuple[str, str]] = set()  # (owner, application id or "" for the owner's)
-        held: dict[tuple[str, str], list[str]] = {}  # claimed keys, per application
-        faults = {(f.owner, f.application_id): f for f in self.store.faults()}
-        try:
-            while True:
-                # The lease counts from the clock, not from ``now``: a long pass must
-                # not claim timers whose lease is already over.
-                batch = self.store.claim_due_timers(
-                    now, worker=self.worker, until=max(now, self.clock.now()) + self.lease,
-                    limit=min(limit, 200))
-                if not batch:
-                    break
-                for t in batch:
-                    held.setdefault((t.owner, t.application_id), []).append(t.key)
-                due = dict.fromkeys((t.owner, t.application_id) for t in batch
-                                    if (t.owner, t.application_id) not in seen)
-                for whose in due:
-                    if halt():
-                        return report
-                    seen.add(whose)
-                    failed = self._advance(whose, now, report, faults.get(whose))
-                    if failed is not None:  # its timers wait for the retry
-                        self.store.release_timers(held.pop(whose, []), worker=self.worker,
-                                                  until=failed.retry_at)
-            # A fault whose retry is due is tried again even if it has no timer due (a
-            # plan that failed may have armed none), so a healed row does not stay listed.
-            for whose, fault in faults.items():
-                if halt():
-                    return report
-                if whose not in seen and fault.retry_at <= now:
-                    seen.add(whose)
-                    self._advance(whose, now, report, fault)
-        finally:
-            # What is still held was left for later (outside the send window): free it
-            # for the next pass of any worker.
-            self.store.release_timers([k for keys in held.values() for k in keys],
-                                      worker=self.worker)
-        if deliver:
-            report.delivery = self.dispatcher.deliver(now)
-        return report
-
-    def _advance(self, whose: tuple[str, str], now: datetime, report: RunReport,
-                 fault: Fault | None) -> Fault | None:
-        """Fire what is due for one application (or one owner's own rules), isolated:
-        an unexpected failure is recorded and returned as a fault; a success clears the
-        ``fault`` it had."""
-        owner, app_id = whose
-        try:
-            if app_id:
-                outcome = self.changes.apply(app_id, None, [], fire_until=now, force=True)
-                report.outcomes.append(outcome)
-                if outcome.problems:
-                    report.errors[app_id] = "; ".join(outcome.problems)
-            else:
-                report.owner_notifications.extend(self._owner_due(owner, now))
-        except Exception as exc:  # one row must not stop the pass
-            recorded = self._fault(owner, app_id, exc, now, fault)
-            report.errors[app_id or f"owner:{owner}"] = recorded.error
-            return recorded
-        if fault is not None:
-            self.store.clear_fault(owner=owner, application_id=app_id)
-        return None
-
-    def _owner_due(self, owner: str, now: datetime) -> tuple[Notification, ...]:
-        """The owner's due timers: re-plan the applications that look at the others if
-        the owner's marker is due, then fire the owner's own rules."""
-        ids, markers = self.owner_rules.due_replans(owner, now)
-        for app_id in ids:
-            try:
-                self.changes.apply(app_id, owner, [], force=True)
-            except Exception as exc:  # that application's own fault, not the owner's
-                self._fault(owner, app_id, exc, now, None)
-        if markers:
-            self.store.commit_owner(owner, timers_removed=markers)
-        return self.owner_rules.run(owner, now, fire_until=now).notifications
-
-    def _fault(self, owner: str, application_id: str, exc: Exception, now: datetime,
-               before: Fault | None) -> Fault:
-        """Record an unexpected failure of one application (or an owner's own rules)."""
-        attempts = before.attempts if before is not None else 0
-        wait = min(_RETRY_FIRST * (2 ** min(attempts, 16)), _RETRY_MOST)
-        error = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:1000]
-        _log.warning("%s failed, tried again at %s: %s",
-                     f"application {application_id}" if application_id
-                     else f"owner {owner!r}'s own rules", (now + wait).isoformat(), error,
-                     exc_info=not isinstance(exc, InputError))
-        return self.store.record_fault(owner=owner, application_id=application_id,
-                                       error=error, at=now, retry_at=now + wait)
+        return self.runner.run(now or self.clock.now(), worker=self.worker, lease=self.lease,
+                               limit=limit, deliver=deliver, stop=stop)
 
     def deliver(self, now: datetime | None = None) -> DeliveryReport:
         """Deliver the outbox's pending notifications through their channels."""
