@@ -69,7 +69,7 @@ def register(cmd: Command) -> None:
     p.add_argument("--app", metavar="APP", help="with --vcard: the application the contacts join")
     p.add_argument("--role", help="the role of the contacts read (vCard; a CSV row's contact, "
                    "default recruiter), e.g. interviewer")
-    p.add_argument("--preset", choices=("followup", "spreadsheet", "huntr", "teal"),
+    p.add_argument("--preset", choices=("followup", "spreadsheet", "huntr", "teal", "linkedin"),
                    help="with --csv: whose export the file is (default: followup's own "
                    "when the header is, else spreadsheet)")
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",

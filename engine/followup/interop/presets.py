@@ -2,9 +2,12 @@
 
 A preset names, for each field of an application, the column headers it may have in
 that tracker's export (compared without regard to case or surrounding blanks), how its
-statuses read as followup's states, and the date formats it writes besides ISO 8601.
+statuses read as followup's states, and how its dates read: ISO 8601 only, or any
+date ``python-dateutil`` understands, month first (``11/20/24, 8:15 AM``) or day first.
 The trackers' own formats are not published as specifications, and they change: each
-preset is our reading of that export, and ``--map COLUMN=FIELD`` corrects or completes it.
+preset is our reading of the header lines of real exports, and ``--map COLUMN=FIELD``
+corrects or completes it. A file that no preset reads is refused with its columns and
+the preset that reads most of them (``nearest_preset``).
 
 Fields: ``id``, ``company``, ``role``, ``state``, ``created_at``, ``contact`` (a name),
 ``contact_title``, ``contact_email``, ``contact_phone``, ``contact_role``, and
@@ -21,11 +24,11 @@ from dataclasses import dataclass, field
 
 from followup.errors import InputError
 
-__all__ = ["FIELDS", "PRESETS", "Preset", "choose_preset"]
+__all__ = ["FIELDS", "PRESETS", "Preset", "choose_preset", "nearest_preset"]
 
 FIELDS = ("id", "company", "role", "state", "created_at", "contact", "contact_title",
           "contact_email", "contact_phone", "contact_role")
-_US_DATES = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%y")
+DATES = ("iso", "month-first", "day-first")  # how a preset's dates read
 _BEFORE_INTERVIEW = ("wishlist", "bookmarked", "saved", "applying", "applied", "no response")
 
 
@@ -38,7 +41,18 @@ class Preset:
     columns: Mapping[str, tuple[str, ...]]  # field -> the headers it may have
     # lower-case status -> state ("" for the pack's initial state)
     statuses: Mapping[str, str] = field(default_factory=dict)
-    date_formats: tuple[str, ...] = ()
+    # "iso": ISO 8601 only; "month-first" / "day-first": any date python-dateutil reads
+    # (11/20/24, 8:15 AM; Nov 20, 2024), an ambiguous one read in that order
+    dates: str = "iso"
+
+    def __post_init__(self) -> None:
+        if self.dates not in DATES:
+            raise ValueError(f"preset {self.name!r}: dates must be one of {DATES}")
+
+    def reads(self, header: Sequence[str]) -> list[str]:
+        """The columns of ``header`` this preset reads."""
+        known = {n.lower() for names in self.columns.values() for n in names}
+        return [h for h in header if h.strip().lower() in known]
 
     def resolve(self, header: Sequence[str], mapping: Mapping[str, str],
                 source: str) -> dict[str, str]:
@@ -66,8 +80,12 @@ class Preset:
         for needed in ("company", "role"):
             if needed not in out:
                 looked = ", ".join(self.columns.get(needed, ())) or needed
+                near = nearest_preset(header)
+                hint = (f"; its columns fit the preset {near.name!r} best: try --preset "
+                        f"{near.name}" if near is not None and near is not self else "")
                 raise InputError(f"{source}:1: no column holds the {needed} (the preset "
-                                 f"{self.name!r} looks for: {looked}); name it with --map "
+                                 f"{self.name!r} looks for: {looked}; the file's columns: "
+                                 f"{', '.join(header)}){hint}; or name it with --map "
                                  f"COLUMN={needed}")
         return out
 
@@ -111,24 +129,28 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             "fact:notes": ("notes", "note"),
             "fact:url": ("url", "link", "job url"),
         },
-        _COMMON_STATUSES, _US_DATES,
+        _COMMON_STATUSES, "month-first",
     ),
     Preset(
         "huntr",
-        "Huntr's job export as we read it: Company, Job Title (or Title), List (the "
-        "board's column: Wishlist, Applied, Interview, Offer, Rejected), Date Applied "
-        "(or Created At), Location, URL, Notes",
+        "Huntr's job exports in their three known forms: id,title,companyName,listName,"
+        "location,url,htmlDescription; Employer,Job Title,List,URL,Location,Salary,Date "
+        "Saved,Notes; Title,Company,List,Date Added,Job Post Url. List is the board's "
+        "column (Wishlist, Applied, Interview, Offer, Rejected)",
         {
-            "company": ("company", "company name", "employer"),
+            "id": ("id",),
+            "company": ("companyname", "company", "company name", "employer"),
             "role": ("job title", "title", "position"),
-            "state": ("list", "status", "stage"),
-            "created_at": ("date applied", "applied at", "created at", "created"),
+            "state": ("listname", "list", "status", "stage"),
+            "created_at": ("date applied", "date added", "date saved", "applied at",
+                           "created at", "created"),
             "fact:interviewed_at": ("interview date",),
             "fact:location": ("location",),
-            "fact:url": ("url", "job url", "link"),
+            "fact:url": ("url", "job post url", "job url", "link"),
+            "fact:salary": ("salary",),
             "fact:notes": ("notes", "description"),
         },
-        _COMMON_STATUSES, _US_DATES,
+        _COMMON_STATUSES, "month-first",
     ),
     Preset(
         "teal",
@@ -146,9 +168,37 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             "fact:notes": ("notes",),
         },
         _COMMON_STATUSES | {"i withdrew": "rejected", "withdrawn": "rejected"},
-        _US_DATES,
+        "month-first",
+    ),
+    Preset(
+        "linkedin",
+        "LinkedIn's data export: Jobs/Job Applications.csv (Application Date,Contact "
+        "Email,Contact Phone Number,Company Name,Job Title,Job Url,Resume Name,Question "
+        "And Answers) and Jobs/Saved Jobs.csv (Saved Date,Job Url,Job Title,Company Name); "
+        "no status: an application sent or a job saved is not yet interviewed",
+        {
+            "company": ("company name",),
+            "role": ("job title",),
+            "created_at": ("application date", "saved date"),
+            # No name column: the contact goes by their address.
+            "contact": ("contact email",),
+            "contact_email": ("contact email",),
+            "contact_phone": ("contact phone number",),
+            "fact:url": ("job url",),
+            "fact:resume": ("resume name",),
+        },
+        _COMMON_STATUSES, "month-first",
     ),
 )}
+
+
+def nearest_preset(header: Sequence[str]) -> Preset | None:
+    """The tracker's preset (not ``followup`` nor ``spreadsheet``) that reads the most
+    columns of ``header``, the first on a tie; ``None`` when none reads any."""
+    scored = [(len(p.reads(header)), p) for p in PRESETS.values()
+              if p.name not in ("followup", "spreadsheet")]
+    best = max(scored, key=lambda sp: sp[0], default=(0, None))
+    return best[1] if best[0] else None
 
 
 def choose_preset(name: str | None, header: Sequence[str]) -> Preset:

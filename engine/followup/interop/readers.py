@@ -13,11 +13,14 @@ import csv
 import hashlib
 import io
 import json
+import warnings
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, NoReturn
+
+from dateutil import parser as dateparser
 
 from followup.errors import InputError
 from followup.interop.export import restore_cell
@@ -67,29 +70,37 @@ def decode(data: bytes, source: str) -> str:
 # -- one application from its fields ---------------------------------------------------
 
 
-def _instant(text: str, ctx: Context, where: str, what: str,
-             formats: Sequence[str] = ()) -> datetime:
+def _instant(text: str, ctx: Context, where: str, what: str, dates: str = "iso") -> datetime:
+    """``text`` as an aware instant: ISO 8601 always; with a preset's ``dates`` of
+    "month-first" or "day-first", any date python-dateutil reads, in that order when
+    ambiguous (11/20/24, 8:15 AM). A time left out is midnight in the owner's zone."""
     value = text.strip()
     try:
         instant = datetime.fromisoformat(value)
     except ValueError:
-        for fmt in formats:
-            try:
-                instant = datetime.strptime(value, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            shown = f" or {', '.join(formats)}" if formats else ""
+        if dates == "iso":
             raise InputError(f"{where}: {what} {text[:60]!r} is not a date and time: write "
-                             f"e.g. 2026-12-23T15:00 or 2026-12-23{shown}") from None
+                             "e.g. 2026-12-23T15:00 or 2026-12-23") from None
+        # What the text leaves out (the year of "Nov 20") comes from today, not the
+        # wall clock.
+        today = datetime.combine(ctx.calendar.local_date(ctx.now), time())
+        try:
+            with warnings.catch_warnings():  # a zone name it does not know: local time
+                warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
+                instant = dateparser.parse(value, dayfirst=dates == "day-first",
+                                           default=today)
+        except (ValueError, OverflowError):
+            example = "23/12/2026" if dates == "day-first" else "12/23/2026"
+            raise InputError(f"{where}: {what} {text[:60]!r} is not a date and time: write "
+                             f"e.g. 2026-12-23T15:00, 2026-12-23 or {example} "
+                             f"({dates})") from None
     return instant if instant.tzinfo else ctx.calendar.to_utc(instant)
 
 
 def _item(fields: Mapping[str, Any], ctx: Context, where: str, *,
           facts: Mapping[str, str], contacts: Sequence[Contact],
           history: Sequence[Mapping[str, Any]] | None, history_where: Sequence[str] = (),
-          formats: Sequence[str] = (), row_key: str = "") -> ImportItem:
+          dates: str = "iso", row_key: str = "") -> ImportItem:
     company, role = str(fields.get("company") or "").strip(), str(fields.get("role") or "").strip()
     if not company or not role:
         missing = "company" if not company else "role"
@@ -97,14 +108,14 @@ def _item(fields: Mapping[str, Any], ctx: Context, where: str, *,
     stated = str(fields.get("state") or "").strip()
     state = _state(stated, ctx, where) if stated else None
     created = fields.get("created_at")
-    created_at = _instant(str(created), ctx, where, "created_at", formats) if created else None
+    created_at = _instant(str(created), ctx, where, "created_at", dates) if created else None
     normalized = {}
     for name, value in facts.items():
         if str(value).strip() == "":
             continue
         spec = ctx.pack.facts.get(name)
-        if spec is not None and spec.type == "datetime" and formats:
-            value = _instant(str(value), ctx, where, name, formats).isoformat()
+        if spec is not None and spec.type == "datetime" and dates != "iso":
+            value = _instant(str(value), ctx, where, name, dates).isoformat()
         try:
             normalized[name] = normalize_fact(spec, name, value, ctx.calendar)
         except InputError as exc:
@@ -420,7 +431,7 @@ def read_csv(data: bytes, source: str, ctx: Context, *, preset: str | None = Non
             fields, ctx, where, facts=facts, contacts=people,
             history=[r.cells for r in entries] or None,
             history_where=[f"{history_source}:{r.line}" for r in entries],
-            formats=chosen.date_formats, row_key="\x1e".join(row.cells.values())))
+            dates=chosen.dates, row_key="\x1e".join(row.cells.values())))
     for leftover, what, src in ((by_app_contacts, "contact", contacts_source),
                                 (by_app_history, "history entry", history_source)):
         for app_id, extra in leftover.items():
