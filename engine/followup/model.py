@@ -65,7 +65,8 @@ class Contact:
     (family, given, additional, prefixes, suffixes), ``organization`` the company then
     its units, ``address`` the seven parts of a postal address (PO box, extended,
     street, locality, region, postal code, country), ``other_emails`` and
-    ``other_phones`` those beyond the first.
+    ``other_phones`` those beyond the first, ``photo`` the card's picture as a ``data:``
+    URI (or the address of one), kept only when an import asks for it.
     """
 
     name: str
@@ -79,6 +80,7 @@ class Contact:
     note: str = ""
     other_emails: tuple[str, ...] = ()
     other_phones: tuple[str, ...] = ()
+    photo: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The contact as a JSON object, the one form every store, export and history
@@ -92,6 +94,8 @@ class Contact:
                 out[name] = list(value)
         if self.note:
             out["note"] = self.note
+        if self.photo:
+            out["photo"] = self.photo
         return out
 
     @classmethod

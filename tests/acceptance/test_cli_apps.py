@@ -340,3 +340,34 @@ def test_add_with_an_id_that_exists_is_bad_input(followup):
     assert "'acme'" in result.stderr
     assert [a["company"] for a in followup("list", "--json").json()] == ["Acme"]
     assert result.returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "contact"),
+    [
+        ('"Doe, Jane" <j@x.example>', ("Doe, Jane", "", "j@x.example")),
+        ('"Doe, Jane", Engineering Manager <j@x.example>',
+         ("Doe, Jane", "Engineering Manager", "j@x.example")),
+        ("Jane Doe, Engineering Manager", ("Jane Doe", "Engineering Manager", "")),
+        ('"Say \\"Hi\\" Lee" <lee@x.example>', ('Say "Hi" Lee', "", "lee@x.example")),
+    ],
+)
+def test_a_contact_option_reads_quoted_names_and_addresses(followup, acme, value, contact):
+    followup("log", acme["id"], "--interviewer", value)
+    shown = followup("show", acme["id"], "--json").json()
+    found = [(c["name"], c["title"], c["email"]) for c in shown["contacts"]]
+    assert tuple(contact) in found, found
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ('"Doe, Jane <j@x.example>', "the quote around the name is not closed"),
+        ('"Doe, Jane" Manager', "after the quoted name comes a comma"),
+        ("Jane Doe <not an address>", "<not an address> is not an email address"),
+        (", Manager", "--interviewer needs a name"),
+    ],
+)
+def test_a_contact_option_that_cannot_be_read_exits_2(followup, acme, value, problem):
+    result = followup("log", acme["id"], "--interviewer", value, expect=2)
+    assert problem in result.stderr, result.stderr

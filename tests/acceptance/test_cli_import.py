@@ -147,9 +147,26 @@ def test_business_cards_join_an_application_and_come_back_whole(
     assert ann["organization"] == ["Acme, Inc.", "Platform"]
     exported = followup("export", "--vcard", "--app", acme["id"], "--vcard-version", "4.0").stdout
     written = {c.contact.name: c.contact for c in read_vcards(exported)}
-    for card in read_vcards(CARDS):
+    for card in read_vcards(CARDS):  # a card naming no company gets the application's
         assert written[card.contact.name] == card.contact.__class__(
-            **{**vars(card.contact), "role": "interviewer"})
+            **{**vars(card.contact), "role": "interviewer",
+               "organization": card.contact.organization or ("Acme",)})
+
+
+def test_photos_are_kept_only_when_asked(
+    followup: Any, acme: dict[str, Any], tmp_path: Path
+) -> None:
+    cards = tmp_path / "cards.vcf"
+    cards.write_text(CARDS, encoding="utf-8", newline="")
+    result = followup("import", str(cards), "--app", acme["id"], "--role", "interviewer",
+                      "--keep-photos")
+    assert "not kept" not in result.stdout
+    shown = followup("show", acme["id"], "--json").json()
+    ann = next(c for c in shown["contacts"] if c["name"] == "Ann Lee")
+    assert ann["photo"] == "https://x.example/a.jpg"
+    assert "photo" not in next(c for c in shown["contacts"] if c["name"] == "Bo Chen")
+    exported = followup("export", "--vcard", "--app", acme["id"]).stdout
+    assert "\nPHOTO;VALUE=uri:https://x.example/a.jpg\n" in exported
 
 
 def test_a_malformed_card_exits_2_and_adds_no_one(

@@ -6,12 +6,15 @@ import pytest
 
 from followup import Contact
 from followup.interop.vcard import (
+    MAX_PHOTO,
     MAX_VALUE,
     VCardError,
+    application_contacts,
     cards_to_contacts,
     contacts_to_vcard,
     read_vcards,
 )
+from followup.model import Application
 from followup.store._codec import contacts_from_json, contacts_to_json
 
 CARD_30 = (
@@ -162,3 +165,75 @@ def test_a_card_without_a_role_needs_one_chosen() -> None:
 def test_only_30_and_40_are_written() -> None:
     with pytest.raises(VCardError.__mro__[1], match=r"choose 3\.0 or 4\.0"):
         contacts_to_vcard([JANE], version="2.1")
+
+
+PICTURE = ("MIICajCCAdOgAwIBAgICBEUwDQYJKoZIhvcNAQEEBQAwdzEL"
+           "MAkGA1UEBhMCVVMxLDAqBgNVBAoTI05ldHNjYXBlIENvbW11bmljYXRpb25zIENvcnBvcmF0aW9u")
+
+
+def test_a_photo_is_kept_only_when_asked_as_a_data_uri() -> None:
+    (card,) = read_vcards(CARD_30, photos=True)
+    assert card.contact.photo == f"data:image/jpeg;base64,{PICTURE}"
+    assert card.ignored == ("URL",)
+    assert read_vcards(CARD_30)[0].contact.photo == ""
+    assert "photo" in card.contact.to_dict()
+    assert "photo" not in JANE.to_dict()  # stored contacts without one are as they were
+    assert Contact.from_dict(card.contact.to_dict()) == card.contact
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_a_kept_photo_round_trips(version: str) -> None:
+    contacts = cards_to_contacts(read_vcards(CARD_30, photos=True), role="reference",
+                                 source="cards.vcf")
+    written = contacts_to_vcard(contacts, version=version)
+    assert ("PHOTO;ENCODING=b;TYPE=JPEG:" if version == "3.0" else "PHOTO:data:image/jpeg;")\
+        in written.replace("\r\n ", "")
+    again = cards_to_contacts(read_vcards(written, photos=True), role=None, source="x")
+    assert again == contacts
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("PHOTO;ENCODING=b;TYPE=PNG:" + "A" * (MAX_PHOTO + 4), "at most"),
+        ("PHOTO;ENCODING=BASE64;TYPE=JPEG:not*base64", "not valid base64"),
+        ("PHOTO:file:///etc/passwd", "neither a picture nor the address of one"),
+    ],
+)
+def test_a_photo_too_large_or_unreadable_is_left_out_and_named(line: str, why: str) -> None:
+    text = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\n{line}\r\nEND:VCARD\r\n"
+    (card,) = read_vcards(text, photos=True)
+    assert card.contact.photo == ""
+    (ignored,) = card.ignored
+    assert ignored.startswith("PHOTO (") and why in ignored
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_a_tel_uri_extension_stays_intact(version: str) -> None:
+    text = ("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann Lee\r\n"
+            "TEL;VALUE=uri;TYPE=work:tel:+1-212-555-0124;ext=77\r\nEND:VCARD\r\n")
+    (ann,) = _contacts(text)
+    assert ann.phone == "+1-212-555-0124;ext=77"
+    written = contacts_to_vcard([ann], version=version)
+    assert "\\;" not in written
+    assert ("TEL:+1-212-555-0124;ext=77\r\n" if version == "3.0"
+            else "TEL;VALUE=uri:tel:+1-212-555-0124;ext=77\r\n") in written
+    assert [c.phone for c in _contacts(written)] == [ann.phone]
+
+
+def test_an_export_names_the_application_company_as_org() -> None:
+    app = Application(id="a1", owner="me", company="Globex", role="SRE", state="applied",
+                      contacts=(Contact("Ann Lee", "interviewer"), JANE))
+    ann, jane = application_contacts([app])
+    assert ann.organization == ("Globex",)
+    assert jane.organization == ("Acme, Inc.", "Platform")  # what the card said stays
+    assert "ORG:Globex\r\n" in contacts_to_vcard([ann])
+
+
+def test_every_card_written_parses_with_vobject() -> None:
+    vobject = pytest.importorskip("vobject")
+    contacts = cards_to_contacts(read_vcards(CARD_30 + CARD_40, photos=True),
+                                 role="interviewer", source="cards.vcf")
+    for version in ("3.0", "4.0"):
+        parsed = list(vobject.readComponents(contacts_to_vcard(contacts, version=version)))
+        assert [p.fn.value for p in parsed] == [c.name for c in contacts]

@@ -164,16 +164,48 @@ def plugin_rules() -> dict[str, Any]:
 
 
 def parse_contact(text: str, role: str) -> Contact:
+    """A contact from an option's value: a name, then a title after a comma, then an
+    address in angle brackets, as an email header writes one. A name holding a comma is
+    quoted as in a header: ``"Doe, Jane" <jane@x.example>``, ``"Doe, Jane", CTO``."""
     from followup.model import Contact
 
+    example = f'--{role} "Jane Doe, Engineering Manager <jane@x.example>"'
     email = ""
     text = text.strip()
     if text.endswith(">") and "<" in text:
-        text, email = text[: text.rindex("<")].strip(), text[text.rindex("<") + 1 : -1].strip()
-    name, _, title = text.partition(",")
-    if not name.strip():
-        raise Usage(f"a {role} needs a name: --{role} \"Jane Doe, Engineering Manager\"")
-    return Contact(name=name.strip(), role=role, title=title.strip(), email=email)
+        cut = text.rindex("<")
+        text, email = text[:cut].strip(), _address(text[cut + 1 : -1], role, example)
+    name, title = _name_and_title(text, role, example)
+    if not name:
+        raise Usage(f"--{role} needs a name: {example}")
+    return Contact(name=name, role=role, title=title, email=email)
+
+
+def _name_and_title(text: str, role: str, example: str) -> tuple[str, str]:
+    if not text.startswith('"'):
+        name, _, title = text.partition(",")
+        return name.strip(), title.strip()
+    end = re.search(r'(?<!\\)(?:\\\\)*"', text[1:])  # the first unescaped quote
+    if end is None:
+        raise Usage(f"--{role} {text!r}: the quote around the name is not closed: {example}")
+    from email.utils import unquote
+
+    name, rest = unquote(text[: end.end() + 1]).strip(), text[end.end() + 1 :].strip()
+    if rest and not rest.startswith(","):
+        raise Usage(f"--{role} {text!r}: after the quoted name comes a comma and the title, "
+                    f"or the address: {example}")
+    return name, rest[1:].strip()
+
+
+def _address(spec: str, role: str, example: str) -> str:
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
+    spec = spec.strip()
+    try:
+        return Address(addr_spec=spec).addr_spec if spec else ""
+    except (HeaderParseError, ValueError, IndexError) as exc:
+        raise Usage(f"--{role}: <{spec}> is not an email address ({exc}): {example}") from None
 
 
 def contacts_of(args: argparse.Namespace) -> list[Contact]:

@@ -67,6 +67,9 @@ def register(cmd: Command) -> None:
     p.add_argument("--vcard", dest="format", action="store_const", const="vcard",
                    help="FILE holds business cards: contacts of the application --app")
     p.add_argument("--app", metavar="APP", help="with --vcard: the application the contacts join")
+    p.add_argument("--keep-photos", action="store_true",
+                   help="with --vcard: keep each card's PHOTO (a picture of up to about 48 KB), "
+                   "left out by default")
     p.add_argument("--role", help="the role of the contacts read (vCard; a CSV row's contact, "
                    "default recruiter), e.g. interviewer")
     p.add_argument("--preset", choices=("followup", "spreadsheet", "huntr", "teal", "linkedin"),
@@ -170,11 +173,11 @@ def _render(engine: Engine, owner: str, fmt: str, args: argparse.Namespace,
                              name=f"followup ({owner})")
         return text, sum(1 for i in items if i.timer.action == "notify"), "reminders"
     if fmt == "vcard":
-        from followup.interop.vcard import contacts_to_vcard
+        from followup.interop.vcard import application_contacts, contacts_to_vcard
 
         apps = ([engine.application(args.app, owner=owner)] if args.app
                 else engine.applications(owner=owner))
-        contacts = [c for a in apps for c in a.contacts]
+        contacts = application_contacts(apps)
         return contacts_to_vcard(contacts, version=args.vcard_version), len(contacts), "contacts"
     import json
 
@@ -315,7 +318,7 @@ def _import_items(engine: Engine, owner: str, items: list[ImportItem],
 def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namespace) -> int:
     from followup.interop.vcard import cards_to_contacts, read_vcards
 
-    cards = read_vcards(data, source=args.file)
+    cards = read_vcards(data, source=args.file, photos=args.keep_photos)
     contacts = cards_to_contacts(cards, role=args.role, source=args.file)
     if args.dry_run:
         engine.application(args.app, owner=owner)  # it must exist

@@ -3,33 +3,41 @@ written back, with no dependency.
 
 What is kept, per card: ``FN`` (the contact's name), ``N`` (its five parts), ``TITLE``,
 ``ORG`` (the company, then its units), every ``EMAIL`` and ``TEL`` (the first of each is
-the contact's ``email`` and ``phone``), the first ``ADR`` (its seven parts) and ``NOTE``.
-A card exported by followup also carries ``X-FOLLOWUP-ROLE``, the contact's role. Other
-properties (``PHOTO``, ``URL``, ``BDAY``, ...) and parameters (``TYPE=work``) are read
-past and named in ``Card.ignored``, so the caller can say what was left out.
+the contact's ``email`` and ``phone``), the first ``ADR`` (its seven parts) and ``NOTE``;
+the first ``PHOTO`` too when the caller asks (``photos=True``) and it is no larger than
+``MAX_PHOTO``, as a ``data:`` URI. A card exported by followup also carries
+``X-FOLLOWUP-ROLE``, the contact's role. Other properties (``URL``, ``BDAY``, ...) and
+parameters (``TYPE=work``) are read past and named in ``Card.ignored``, so the caller can
+say what was left out.
 
 Reading follows the RFCs where real files need it: lines folded with a space or a tab
 are joined; ``\\n``, ``\\,``, ``\\;`` and ``\\\\`` are unescaped; structured values split
 on unescaped ``;``; ``ENCODING=QUOTED-PRINTABLE`` (vCard 2.1, still written by some
 phones into 3.0 files) is decoded, with its soft line breaks, in the ``CHARSET`` given;
-``tel:`` URIs (4.0) become plain numbers. Anything else that does not parse is a
+``tel:`` URIs (4.0) become plain numbers, with their parameters (``;ext=77``) intact. Anything else that does not parse is a
 ``VCardError`` naming the file, the line and what was expected.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import quopri
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from followup.errors import InputError
-from followup.model import Contact
+from followup.model import Application, Contact
 
-__all__ = ["Card", "VCardError", "cards_to_contacts", "contacts_to_vcard", "read_vcards"]
+__all__ = ["Card", "VCardError", "application_contacts", "cards_to_contacts",
+           "contacts_to_vcard", "read_vcards"]
 
 MAX_VALUE = 10_000  # characters in one kept value: a NOTE longer than this is refused
 MAX_FILE = 16 * 1024 * 1024  # bytes: a contacts file this big is not a business card
+# Characters of a kept PHOTO as a data: URI (about 48 KB of picture): a contact is stored
+# as one JSON object, written again with every change to its application.
+MAX_PHOTO = 64 * 1024
 _VERSIONS = ("2.1", "3.0", "4.0")
 _LINE_OCTETS = 75
 _NAME = re.compile(r"^(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)$")
@@ -60,8 +68,10 @@ class _Line:
     value: str  # raw: still escaped
 
 
-def read_vcards(data: bytes | str, *, source: str = "<vcard>") -> list[Card]:
-    """Every card in ``data``; raises ``VCardError`` at the first problem."""
+def read_vcards(data: bytes | str, *, source: str = "<vcard>",
+                photos: bool = False) -> list[Card]:
+    """Every card in ``data``, with its ``PHOTO`` when ``photos``; raises ``VCardError``
+    at the first problem."""
     if isinstance(data, bytes):
         if len(data) > MAX_FILE:
             raise VCardError(f"{source}: the file is {len(data)} bytes; a vCard file of "
@@ -85,7 +95,7 @@ def read_vcards(data: bytes | str, *, source: str = "<vcard>") -> list[Card]:
             if current is None:
                 raise VCardError(f"{source}:{line.number}: END:{line.value} without a "
                                  "BEGIN:VCARD before it")
-            cards.append(_card(current, begun, source))
+            cards.append(_card(current, begun, source, photos=photos))
             current = None
         elif current is None:
             raise VCardError(f"{source}:{line.number}: {line.name} stands outside a card: "
@@ -194,7 +204,7 @@ def _is_qp(line: _Line) -> bool:
     return any(v.upper() == "QUOTED-PRINTABLE" for v in line.params.get("ENCODING", []))
 
 
-def _card(lines: list[_Line], begun: int, source: str) -> Card:
+def _card(lines: list[_Line], begun: int, source: str, *, photos: bool) -> Card:
     version = next((ln.value.strip() for ln in lines if ln.name == "VERSION"), None)
     if version is None:
         raise VCardError(f"{source}:{begun}: the card begun here has no VERSION line "
@@ -207,7 +217,13 @@ def _card(lines: list[_Line], begun: int, source: str) -> Card:
     emails: list[str] = []
     phones: list[str] = []
     ignored: list[str] = []
+    photo = ""
     for ln in lines:
+        if ln.name == "PHOTO" and photos and not photo:
+            photo, problem = _photo(ln)
+            if problem:
+                ignored.append(f"PHOTO ({problem})")
+            continue
         if ln.name not in _KEPT:
             if ln.name not in ignored:
                 ignored.append(ln.name)
@@ -246,9 +262,28 @@ def _card(lines: list[_Line], begun: int, source: str) -> Card:
         email=emails[0] if emails else "", phone=phones[0] if phones else "",
         organization=structured.get("ORG", ()), name_parts=structured.get("N", ()),
         address=structured.get("ADR", ()), note=text.get("NOTE", ""),
-        other_emails=tuple(emails[1:]), other_phones=tuple(phones[1:]),
+        other_emails=tuple(emails[1:]), other_phones=tuple(phones[1:]), photo=photo,
     )
     return Card(contact=contact, line=begun, ignored=tuple(ignored))
+
+
+def _photo(ln: _Line) -> tuple[str, str]:
+    """A PHOTO as a ``data:`` URI (or the address the card gives), or "" and why not."""
+    value = "".join(ln.value.split())  # base64 may be folded with blanks
+    encoding = {v.upper() for v in ln.params.get("ENCODING", [])}
+    if encoding & {"B", "BASE64"}:  # 3.0 and 2.1: the picture itself, its type apart
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return "", "not valid base64"
+        kinds = [t.lower() for t in ln.params.get("TYPE", []) if t.isalnum()]
+        kind = kinds[0] if kinds else "jpeg"
+        value = f"data:image/{'jpeg' if kind == 'jpg' else kind};base64,{value}"
+    elif not value.lower().startswith(("data:", "http://", "https://")):
+        return "", "neither a picture nor the address of one"
+    if len(value) > MAX_PHOTO:
+        return "", f"{len(value):,} characters; at most {MAX_PHOTO:,} are kept"
+    return value, ""
 
 
 def _text_value(ln: _Line, source: str) -> str:
@@ -317,6 +352,13 @@ def _name_from_parts(parts: Sequence[str]) -> str:
 # -- writing -----------------------------------------------------------------------------
 
 
+def application_contacts(apps: Iterable[Application]) -> list[Contact]:
+    """The contacts of ``apps``, each with its application's company as ``organization``
+    when its card names none, so an exported card says where the person works."""
+    return [c if c.organization or not a.company else replace(c, organization=(a.company,))
+            for a in apps for c in a.contacts]
+
+
 def contacts_to_vcard(contacts: Iterable[Contact], *, version: str = "3.0") -> str:
     """``contacts`` as a vCard file (CRLF line endings, folded at 75 octets); each card
     carries the contact's role as ``X-FOLLOWUP-ROLE``."""
@@ -338,13 +380,36 @@ def contacts_to_vcard(contacts: Iterable[Contact], *, version: str = "3.0") -> s
         for email in (c.email, *c.other_emails) if c.email else c.other_emails:
             lines.append(f"EMAIL:{_escape(email)}")
         for phone in (c.phone, *c.other_phones) if c.phone else c.other_phones:
-            lines.append(f"TEL:{_escape(phone)}")
+            lines.append(_tel(phone, version))
         if c.address:
             lines.append("ADR:" + ";".join(_escape(p) for p in (list(c.address) + [""] * 7)[:7]))
         if c.note:
             lines.append(f"NOTE:{_escape(c.note)}")
+        if c.photo:
+            lines.append(_photo_line(c.photo, version))
         lines += [f"{_ROLE}:{_escape(c.role)}", "END:VCARD"]
     return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _tel(phone: str, version: str) -> str:
+    """A TEL line. A number is not text: its ``;ext=77`` (a ``tel:`` URI's parameter) is
+    written as it is, in 4.0 as the URI itself."""
+    phone = " ".join(phone.split())
+    if ";" in phone and version == "4.0":
+        return f"TEL;VALUE=uri:tel:{phone.replace(' ', '')}"
+    if ";" in phone:
+        return f"TEL:{phone}"
+    return f"TEL:{_escape(phone)}"
+
+
+def _photo_line(photo: str, version: str) -> str:
+    """A PHOTO line: 4.0 takes the URI; 3.0 the picture in base64, or the address."""
+    if version == "4.0":
+        return f"PHOTO:{photo}"
+    match = re.match(r"data:image/([A-Za-z0-9.+-]+);base64,(.*)$", photo, re.DOTALL)
+    if match:
+        return f"PHOTO;ENCODING=b;TYPE={match.group(1).upper()}:{match.group(2)}"
+    return f"PHOTO;VALUE=uri:{photo}"
 
 
 def _escape(value: str) -> str:
