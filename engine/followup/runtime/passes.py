@@ -63,25 +63,8 @@ class Runner:
 
     def run(self, now: datetime, *, worker: str, lease: timedelta, limit: int = 1000,
             deliver: bool = True, stop: Callable[[], bool] | None = None) -> RunReport:
-        """Fire every timer due at ``now``, then deliver the outbox. Touches only
-        applications with something due.
-
-        Due timers are claimed in batches under the ``worker`` name, for ``lease``, so any
-        number of engines (threads, processes, machines) may run this on one store: each
-        timer is taken by one of them, and a timer a worker left unfinished (it died) is
-        free again when its lease ends. An application whose timers two workers took is
-        changed by one at a time (the version check), so nothing fires twice.
-
-        An application (or an owner's own rules) that fails unexpectedly stops only
-        itself: the failure is recorded as a ``Fault`` (``store.faults()``, ``followup
-        status``, ``followup show``), reported in ``RunReport.errors``, and its timers
-        wait for a retry 1, 2, 4 ... minutes later (at most an hour), while the pass goes
-        on for everyone else.
-
-        ``stop``, when given, is asked before each application: once it says true, the
-        pass ends there (what it claimed and did not reach is let go for the next pass,
-        and nothing is delivered), so a worker asked to stop does not wait for the rest of
-        a long pass."""
+        """One pass, as ``Engine.run_due`` describes it (claims, isolation of a failed
+        row, ``stop``): due timers are claimed under ``worker`` for ``lease``."""
         halt = stop or (lambda: False)
         report = RunReport()
         seen: set[tuple[str, str]] = set()  # (owner, application id or "" for the owner's)
