@@ -15,7 +15,7 @@ import io
 import json
 import warnings
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any, NoReturn
@@ -36,6 +36,8 @@ __all__ = ["MAX_CELL", "MAX_FILE", "Context", "decode", "read_csv", "read_json"]
 MAX_FILE = 64 * 1024 * 1024  # bytes: larger files are refused, not read into memory
 MAX_CELL = 10_000  # characters in one CSV cell or JSON string
 _MAX_DEPTH = 32
+_FIELD_LIMIT = csv.field_size_limit()  # characters: the csv module refuses longer fields
+_LONG_CELL = "\x00long cell "  # what stands for a long cell nobody reads
 _CONTACT_KEYS = {"name", "role", "title", "email", "phone", "organization", "name_parts",
                  "address", "note", "other_emails", "other_phones"}
 _CONTACT_LISTS = {"organization", "name_parts", "address", "other_emails", "other_phones"}
@@ -360,39 +362,70 @@ class _Row:
     cells: dict[str, str]  # header -> value
 
 
-def _rows(data: bytes, source: str) -> tuple[list[str], list[_Row]]:
+def _rows(data: bytes, source: str,
+          reads: Callable[[list[str]], Collection[str]] | None = None
+          ) -> tuple[list[str], list[_Row]]:
+    """The header and the rows of a CSV file. ``reads(header)`` names the columns an
+    import reads (all of them when None): only their cells must fit in ``MAX_CELL``. A
+    longer cell of a column nobody reads (a tracker's ``htmlDescription``) is not kept:
+    it stands in the row as ``_LONG_CELL`` and a hash of its text, so two rows that
+    differ only there stay apart. A row holds at most the csv module's field limit
+    (``_FIELD_LIMIT`` characters) per column of the header."""
     text = decode(data, source)
     reader = csv.reader(io.StringIO(text), strict=True)
     rows: list[_Row] = []
     header: list[str] | None = None
+    read: Collection[str] = ()
     line = 1
     try:
         for record in reader:
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
-            for i, cell in enumerate(record):
-                if len(cell) > MAX_CELL:
-                    raise InputError(f"{source}:{start}: field {i + 1} is {len(cell)} "
-                                     f"characters long; at most {MAX_CELL} are read")
             if header is None:
+                _check_cells(record, record, source, start)
                 header = [h.strip() for h in record]
+                read = header if reads is None else frozenset(reads(header))
                 continue
             if len(record) != len(header):
                 raise InputError(f"{source}:{start}: {len(record)} fields, but the header "
                                  f"has {len(header)} ({', '.join(header)}): check the commas "
                                  "and quotes of this row")
-            rows.append(_Row(start, dict(zip(header, map(restore_cell, record), strict=True))))
+            cells = _check_cells(record, header, source, start, read)
+            rows.append(_Row(start, dict(zip(header, map(restore_cell, cells), strict=True))))
     except csv.Error as exc:
         problem, at = str(exc), reader.line_num
         if "end of data" in problem:  # name the row where the open quote is
             problem += ": a quoted field in this row is never closed (the file may be truncated)"
             at = line
+        elif "field larger than field limit" in problem:
+            problem = (f"field larger than {_FIELD_LIMIT:,} characters, more than any column "
+                       "of a tracker's export holds (is it a CSV file?)")
         raise InputError(f"{source}:{at}: not valid CSV: {problem}") from None
     if header is None:
         raise InputError(f"{source}:1: the file is empty: expected a header row such as "
                          "company,role,status")
     return header, rows
+
+
+def _check_cells(record: list[str], header: Sequence[str], source: str, line: int,
+                 read: Collection[str] | None = None) -> list[str]:
+    """``record`` with each long cell of an unread column replaced (see ``_rows``);
+    ``InputError`` for a long cell of a column that is read (``read`` None: all)."""
+    out = record
+    for i, cell in enumerate(record):
+        if len(cell) <= MAX_CELL:
+            continue
+        name = header[i]
+        if read is None or name in read:
+            raise InputError(f"{source}:{line}: field {i + 1} is {len(cell)} characters "
+                             f"long; at most {MAX_CELL} are read (column {name.strip()!r}; "
+                             "a column the import does not read may be longer)")
+        if out is record:
+            out = list(record)
+        digest = hashlib.sha256(cell.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        out[i] = f"{_LONG_CELL}{digest}"
+    return out
 
 
 def read_csv(data: bytes, source: str, ctx: Context, *, preset: str | None = None,
@@ -402,9 +435,15 @@ def read_csv(data: bytes, source: str, ctx: Context, *, preset: str | None = Non
     """The applications of a CSV file, one a row, read with ``preset``'s columns (or
     the one that fits the header) and ``mapping`` (column -> field) on top; followup's
     own contacts and history tables may come beside it."""
-    header, rows = _rows(data, source)
-    chosen: Preset = choose_preset(preset, header)
-    columns = chosen.resolve(header, mapping or {}, source)
+    found: list[tuple[Preset, dict[str, str]]] = []
+
+    def reads(header: list[str]) -> Collection[str]:
+        chosen = choose_preset(preset, header)
+        found.append((chosen, chosen.resolve(header, mapping or {}, source)))
+        return found[0][1].values()
+
+    _, rows = _rows(data, source, reads)  # a file without a header row never gets here
+    chosen, columns = found[0]
     statuses = {**chosen.statuses, **{k.lower(): v for k, v in ctx.statuses.items()}}
     ctx = Context(ctx.pack, ctx.owner, ctx.calendar, ctx.now, ctx.contact_role, statuses)
     by_app_contacts = _grouped(contacts, contacts_source, "application") if contacts else {}
