@@ -12,6 +12,7 @@ import pytest
 
 from followup import load_rules
 from followup.interop.drawing import moves, to_dot, to_svg
+from followup.interop.graph import to_mermaid
 
 IMAGE = Path(__file__).resolve().parents[2] / "docs" / "diagram.svg"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -68,3 +69,94 @@ def test_dot_text_names_every_state_and_move() -> None:
     assert dot.startswith('digraph "after-interview" {\n')
     for move in moves(pack):
         assert f'"{move.source}" -> "{move.dest}" [label="{move.label}"];' in dot
+
+
+def _svg_timings(svg: str) -> dict[tuple[str, str], list[str]]:
+    """(state, rule) -> the timing lines under that reminder in that state's box."""
+    root = ET.fromstring(svg)
+    found: dict[tuple[str, str], list[str]] = {}
+    for box in root.iter(f"{SVG}g"):
+        if box.attrib.get("class") != "state":
+            continue
+        state = box.attrib["id"].removeprefix("state-")
+        for reminder in box.iter(f"{SVG}g"):
+            if reminder.attrib.get("class") == "reminder":
+                texts = [t.text or "" for t in reminder.iter(f"{SVG}text")]
+                assert texts[0].startswith("⏰ " + reminder.attrib["data-rule"])
+                found[(state, reminder.attrib["data-rule"])] = texts[1:]
+    return found
+
+
+def _mermaid_timings(text: str) -> dict[tuple[str, str], str]:
+    """(state, rule) -> the timing the Mermaid text gives that reminder in that state."""
+    found: dict[tuple[str, str], str] = {}
+    state = None
+    for line in text.splitlines():
+        if line.startswith("    note right of "):
+            state = line.removeprefix("    note right of ")
+        elif line.strip() == "end note":
+            state = None
+        elif state is not None:
+            name, timing = line.strip().split(" - ", 1)
+            found[(state, name.split(" (each ")[0])] = timing
+    return found
+
+
+def test_each_reminder_in_the_svg_shows_its_timing_as_the_mermaid_text_does() -> None:
+    pack = load_rules()
+    svg = _svg_timings(to_svg(pack))
+    mermaid = _mermaid_timings(to_mermaid(pack))
+    assert set(svg) == set(mermaid)
+    assert len(svg) >= len(pack.application_rules)
+    for where, lines in svg.items():
+        # Mermaid writes the parts on one line, with ';' as ','.
+        assert "; ".join(lines).replace(";", ",") == mermaid[where], where
+
+
+def test_the_svg_timings_of_a_pack_in_its_own_words(tmp_path: Path) -> None:
+    pack_file = tmp_path / "pack.yaml"
+    pack_file.write_text(PACK, encoding="utf-8")
+    pack = load_rules(pack_file)
+    timings = _svg_timings(to_svg(pack))
+    assert timings == {
+        ("waiting", "say-thanks"): ["at met_at", "due 2 working days after met_at"],
+        ("waiting", "call-them"): [
+            "at 7 days after met_at", "due 10 days after met_at",
+            "instead at called_back_on when called_back_on is known"],
+        ("done", "stay-in-touch"): ["at entered", "every 90 days, 4x"],
+    }
+    dot = to_dot(pack)
+    assert "    at 7 days after met_at\\l" in dot
+    assert "    every 90 days, 4x\\l" in dot
+
+
+PACK = """\
+version: 1
+name: tiny
+states: [waiting, done]
+initial: waiting
+roles: [interviewer]
+facts:
+  met_at: {type: datetime}
+  called_back_on: {type: date}
+events:
+  finished: {from: waiting, to: done}
+rules:
+  - name: say-thanks
+    while: waiting
+    at: met_at
+    due: 2 working days after met_at
+    notify: {subject: "Say thanks"}
+  - name: call-them
+    while: waiting
+    at: 7 days after met_at
+    due: 10 days after met_at
+    instead:
+      - {if: called_back_on, at: called_back_on}
+    notify: {subject: "Call them"}
+  - name: stay-in-touch
+    while: done
+    every: 90 days
+    limit: 4
+    notify: {subject: "Check in"}
+"""

@@ -6,7 +6,8 @@ The SVG is a simple layered drawing. The states are placed in rows: a state's ro
 the longest chain of forward moves from the initial state to it (a move back, such as
 ``reopened``, does not count), and within a row the states keep the pack's order. Each
 state's box lists the reminders armed in it; forward moves are straight arrows, moves
-back or sideways curve around the left. The rules over all of an owner's applications
+back or sideways curve around the left. Under each reminder stands its timing, the
+same words the Mermaid text gives it (``timing_parts``). The rules over all of an owner's applications
 are listed in a box below. The text is measured by a fixed estimate, not by a font, so
 the drawing depends on the pack only.
 """
@@ -14,9 +15,10 @@ the drawing depends on the pack only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
-from followup.language.pack import RulePack
+from followup.interop.graph import timing_parts
+from followup.language.pack import Rule, RulePack
 
 __all__ = ["Move", "moves", "to_dot", "to_svg"]
 
@@ -26,6 +28,7 @@ _PAD = 10
 _ROW_GAP = 70
 _COL_GAP = 40
 _MARGIN = 20
+_INDENT = "    "  # a timing line under its reminder
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,22 @@ def moves(pack: RulePack) -> list[Move]:
     return [Move(s, d, ", ".join(names)) for (s, d), names in labels.items()]
 
 
+def _armed(pack: RulePack, state: str) -> list[Rule]:
+    return [r for r in pack.application_rules if r.states is None or state in r.states]
+
+
+def _reminder(rule: Rule) -> str:
+    return rule.name + (f" (each {rule.for_each})" if rule.for_each else "")
+
+
 def _reminders(pack: RulePack, state: str) -> list[str]:
-    return [r.name + (f" (each {r.for_each})" if r.for_each else "")
-            for r in pack.application_rules if r.states is None or state in r.states]
+    """The lines a state's box lists: each reminder armed in it, then its timing (as
+    the Mermaid text gives it), a part a line, indented."""
+    lines = []
+    for rule in _armed(pack, state):
+        lines.append("⏰ " + _reminder(rule))
+        lines += [_INDENT + part for part in timing_parts(rule)]
+    return lines
 
 
 def _rows(pack: RulePack, arrows: list[Move]) -> dict[str, int]:
@@ -138,9 +154,17 @@ def to_svg(pack: RulePack) -> str:
                     f'rx="8" fill="{"#e8f0fe" if initial else "#f7f7f7"}" stroke="#445" '
                     f'stroke-width="{2 if initial else 1}"/>')
         body.append(_text(x + _PAD, top + 19, s, size=14, weight="bold"))
-        for i, line in enumerate(_reminders(pack, s)):
-            body.append(_text(x + _PAD, top + 40 + i * _LINE, "⏰ " + line, size=11,
-                              fill="#555"))
+        i = 0
+        for rule in _armed(pack, s):
+            body.append(f'<g class="reminder" data-rule={quoteattr(rule.name)}>')
+            body.append(_text(x + _PAD, top + 40 + i * _LINE, "⏰ " + _reminder(rule),
+                              size=11, fill="#555"))
+            for part in timing_parts(rule):
+                i += 1
+                body.append(_text(x + _PAD + 4 * _CHAR, top + 40 + i * _LINE, part,
+                                  size=10, fill="#777"))
+            body.append("</g>")
+            i += 1
         body.append("</g>")
     ix, iy = boxes[pack.initial][0] + 30, boxes[pack.initial][1]
     body.insert(0, f'<circle cx="{ix:.0f}" cy="{iy - 22:.0f}" r="6" fill="#222"/>'
@@ -222,7 +246,7 @@ def to_dot(pack: RulePack) -> str:
              '  start [shape=point, width=0.15, label=""];',
              f"  start -> {_dot(pack.initial)};"]
     for s in pack.states:
-        label = _dot_lines([s] + [f"⏰ {r}" for r in _reminders(pack, s)])
+        label = _dot_lines([s, *_reminders(pack, s)])
         fill = ', fillcolor="#e8f0fe", penwidth=2' if s == pack.initial else ""
         lines.append(f"  {_dot(s)} [label={label}{fill}];")
     for m in moves(pack):

@@ -13,7 +13,7 @@ from followup.model import HistoryEntry
 if TYPE_CHECKING:
     from followup.timing.calendar import WorkCalendar
 
-__all__ = ["path_to_mermaid", "to_mermaid"]
+__all__ = ["path_to_mermaid", "timing_parts", "to_mermaid"]
 
 
 def _label(text: str) -> str:
@@ -21,7 +21,10 @@ def _label(text: str) -> str:
     return text.replace(":", " -").replace(";", ",").replace('"', "'")
 
 
-def _timing(rule: Rule) -> str:
+def timing_parts(rule: Rule) -> list[str]:
+    """When a rule's reminder comes, in the pack's own words: ``at ...``, then ``due
+    ...``, ``every ...`` and each ``instead at ...`` it has (the SVG drawing shows the
+    same, a line each)."""
     parts = [f"at {rule.at.text}"]
     if rule.due is not None:
         parts.append(f"due {rule.due.text}")
@@ -29,7 +32,11 @@ def _timing(rule: Rule) -> str:
         parts.append(f"every {rule.every.text}" + (f", {rule.limit}x" if rule.limit else ""))
     for override in rule.instead:
         parts.append(f"instead at {override.at.text} when {override.fact} is known")
-    return "; ".join(parts)
+    return parts
+
+
+def _timing(rule: Rule) -> str:
+    return "; ".join(timing_parts(rule))
 
 
 def to_mermaid(pack: RulePack) -> str:
