@@ -89,6 +89,7 @@ def test_init_json(followup):
         "timezone": "Europe/Berlin",
         "country": "DE",
         "subdivision": "BY",
+        "channels": None,
         "digest": None,
         "quiet_hours": [],
     }

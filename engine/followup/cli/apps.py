@@ -1,9 +1,9 @@
-"""Commands for one person's applications: init, add, log, list, show, agenda."""
+"""Commands for one person's applications: add, log, list, show, agenda (init and
+settings are in ``settings``)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from followup.model import Contact
 
+from followup.cli import settings
 from followup.cli._common import (
     EXIT_OK,
     Command,
@@ -18,15 +19,12 @@ from followup.cli._common import (
     contact_options,
     contacts_of,
     day_count,
-    describe_store,
     local,
     open_engine,
     opt,
     owner_id,
     parse_facts,
-    plugin_rules,
     print_json,
-    store_url,
     timer_json,
     when,
 )
@@ -34,20 +32,7 @@ from followup.cli._common import (
 
 def register(cmd: Command) -> None:
     """Add this module's commands to the parser."""
-    p = cmd("init", "create the store and set your time zone and holidays")
-    p.add_argument("--timezone", "--tz", help="your IANA time zone, e.g. Europe/Berlin")
-    p.add_argument("--country", help="whose public holidays count, e.g. US, GB, DE")
-    p.add_argument("--subdivision", help="the state or region, e.g. NY, BY")
-    p.add_argument("--channels", metavar="NAME,NAME",
-                   help="where your reminders go, e.g. console,email (default: the rule "
-                   "pack's channels)")
-    p.add_argument("--digest", metavar="HH:MM",
-                   help="get your reminders once a day at this local time, one message per "
-                   "channel (default: each when it is due)")
-    p.add_argument("--quiet-hours", metavar="HH:MM-HH:MM[,...]",
-                   help="times of day when no reminder reaches you, in your time zone, on "
-                   "top of the rule pack's, e.g. 22:00-07:00")
-    p.set_defaults(run=_cmd_init)
+    settings.register(cmd)  # init and settings come first, as a person starts there
 
     p = cmd("add", "add an application (after an interview)")
     p.add_argument("--company", required=True)
@@ -84,67 +69,15 @@ def register(cmd: Command) -> None:
     p.set_defaults(run=_cmd_agenda)
 
 
-def _cmd_init(args: argparse.Namespace) -> int:
-    from followup.language.loader import load_rules
-    from followup.timing.calendar import CalendarError, parse_time_range
-
-    pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
-    timezone = args.timezone or os.environ.get("TZ") or None
-    try:  # check the settings before a store file is created
-        pack.calendar.build(timezone=timezone, country=args.country, subdivision=args.subdivision)
-    except CalendarError as exc:
-        raise Usage(str(exc)) from exc
-    digest = None
-    if args.digest:  # checked before a store file is created
-        from followup.delivery.digest import parse_digest_time
-        from followup.errors import InputError
-
-        try:
-            digest = parse_digest_time(args.digest)
-        except InputError as exc:
-            raise Usage(f"--digest: {exc}") from exc
-    quiet = [span.strip() for span in (args.quiet_hours or "").split(",") if span.strip()]
-    for span in quiet:  # checked before a store file is created
-        try:
-            parse_time_range(span)
-        except CalendarError as exc:
-            raise Usage(f"--quiet-hours: {exc}") from exc
-    channels = None
-    if args.channels:  # checked before a store file is created
-        from followup.delivery.manager import load_plugins
-
-        loaded = load_plugins().channels
-        channels = [c.strip() for c in args.channels.split(",") if c.strip()]
-        unknown = [c for c in channels if loaded.get(c) is None]
-        if unknown or not channels:
-            raise Usage(f"no channel named {', '.join(map(repr, unknown)) or repr('')} is "
-                         f"loaded (loaded: {', '.join(loaded.names()) or 'none'}); see "
-                         "followup plugins")
-    with open_engine(args, create=True, migrate=True) as engine:
-        owner = engine.set_owner(owner_id(args), timezone=timezone, channels=channels,
-                                 country=args.country, subdivision=args.subdivision,
-                                 digest=digest, quiet_hours=quiet)
-        cal = engine.calendar(owner.id)
-        where = describe_store(store_url(args))
-        if opt(args, "json"):
-            print_json({"store": where, "owner": owner.id, "timezone": str(cal.tz),
-                         "country": owner.country, "subdivision": owner.subdivision,
-                         "digest": owner.digest, "quiet_hours": list(owner.quiet_hours)})
-        else:
-            print(f"followup store ready at {where}")
-            print(f"owner {owner.id}: time zone {cal.tz}, holidays of "
-                  f"{owner.country or engine.pack.calendar.country or 'no country'}"
-                  f"{'-' + owner.subdivision if owner.subdivision else ''}")
-            if owner.digest:
-                print(f"reminders come once a day at {owner.digest} ({cal.tz})")
-            if owner.quiet_hours:
-                print(f"no reminders during {', '.join(owner.quiet_hours)} ({cal.tz})")
-    return EXIT_OK
-
-
 def _cmd_add(args: argparse.Namespace) -> int:
-    with open_engine(args, create=True) as engine:
+    with open_engine(args) as engine:
         owner = owner_id(args)
+        if not engine.has_owner(owner):
+            # Else a UTC owner would be made in silence, and a 10:00 interview in New York
+            # would show as 15:00.
+            raise Usage(f"owner {owner!r} has no settings yet, so followup does not know "
+                        "your time zone: run  followup init --timezone ZONE [--country CODE] "
+                        "first (e.g. --timezone America/New_York --country US)")
         cal = engine.calendar(owner)
         facts: dict[str, object] = dict(parse_facts(args.fact))
         if args.interviewed:

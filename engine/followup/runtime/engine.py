@@ -37,7 +37,7 @@ from followup.store import MemoryStore, Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 from followup.timing.clock import Clock, SystemClock
 
-__all__ = ["AgendaItem", "Engine", "Outcome", "RunReport"]
+__all__ = ["AgendaItem", "Engine", "Outcome", "OwnerUpdate", "RunReport"]
 
 # How long a worker holds the due timers it claimed; a worker's heartbeat renews it, so a
 # worker that dies frees its work this long after its last beat.
@@ -51,6 +51,16 @@ class AgendaItem:
 
     timer: Timer
     application: Application | None
+
+
+@dataclass(frozen=True)
+class OwnerUpdate:
+    """What ``Engine.update_owner`` did: the settings before and after, and the outcome
+    of re-planning each of the owner's applications (``changed`` when a timer moved)."""
+
+    before: Owner
+    after: Owner
+    replanned: tuple[Outcome, ...] = ()
 
 
 class Engine:
@@ -157,6 +167,55 @@ class Engine:
                        digest=None if digest is None else parse_digest_time(digest),
                        quiet_hours=tuple(_quiet_span(span) for span in quiet_hours))
         return self.owners.put(record)  # CalendarError on a bad zone or country
+
+    def update_owner(
+        self,
+        owner: str,
+        *,
+        timezone: str | None = None,
+        country: str | None = None,
+        subdivision: str | None = None,
+        channels: Iterable[str] | None = None,
+        digest: str | None = None,
+        quiet_hours: Iterable[str] | None = None,
+    ) -> OwnerUpdate:
+        """Change only the settings given, keep the others, and re-plan every one of the
+        owner's applications so their reminders follow at once.
+
+        ``None`` leaves a setting as it is; ``""`` (an empty list for ``channels`` and
+        ``quiet_hours``) puts it back to the rule pack's. A new ``country`` without a
+        ``subdivision`` drops the old subdivision, which belonged to the old country.
+        Raises ``InputError`` (``CalendarError`` for a zone or country) and changes
+        nothing when a value cannot be used.
+
+        >>> from followup import Engine, MemoryStore
+        >>> engine = Engine(store=MemoryStore(), channels=[])
+        >>> _ = engine.set_owner("ada", timezone="America/New_York", digest="08:00")
+        >>> update = engine.update_owner("ada", timezone="America/Chicago")
+        >>> update.after.timezone, update.after.digest
+        ('America/Chicago', '08:00')
+        """
+        before = self.owners.owner(owner)
+        if country is not None and subdivision is None and country != (before.country or ""):
+            subdivision = ""
+        chosen = before.channels if channels is None else (tuple(channels) or None)
+        after = self.set_owner(
+            owner,
+            timezone=_kept(timezone, before.timezone),
+            country=_kept(country, before.country),
+            subdivision=_kept(subdivision, before.subdivision),
+            channels=chosen,
+            digest=_kept(digest, before.digest),
+            quiet_hours=before.quiet_hours if quiet_hours is None else tuple(quiet_hours))
+        replanned = tuple(self.replan(app.id, owner=owner)
+                          for app in self.store.applications(owner=owner))
+        self.replan_owner(owner)
+        return OwnerUpdate(before=before, after=after, replanned=replanned)
+
+    def has_owner(self, owner: str) -> bool:
+        """Whether ``owner``'s settings were ever stored (``set_owner``): the command
+        line refuses to add an application for an owner whose time zone nobody chose."""
+        return self.owners.stored(owner)
 
     def owner(self, owner: str) -> Owner:
         """An owner's settings, read once per engine (``set_owner`` updates them)."""
@@ -384,6 +443,13 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _kept(given: str | None, old: str | None) -> str | None:
+    """A setting after an update: the old one when not given, none when given empty."""
+    if given is None:
+        return old
+    return given.strip() or None
 
 
 def _quiet_span(text: str) -> str:

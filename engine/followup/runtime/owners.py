@@ -48,6 +48,10 @@ class OwnerBook:
             self._owners[owner] = found
         return found
 
+    def stored(self, owner: str) -> bool:
+        """Whether ``owner``'s settings are in the store (not only the defaults)."""
+        return self.store.get_owner(owner) is not None
+
     def calendar(self, owner: str) -> WorkCalendar:
         """The working calendar of ``owner``: the pack's, with the owner's zone, holidays
         and quiet hours."""
