@@ -21,7 +21,7 @@ from followup.model import (
     Owner,
     Timer,
 )
-from followup.store import Store
+from followup.store import CalendarEntry, Store
 
 T0 = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -785,3 +785,94 @@ def test_storing_a_waiting_timer_again_frees_it(store: Store) -> None:
     update(store, app, timers_added=(timer("a1/a", minutes(1)),))  # re-planned
     assert [t.key for t in store.claim_due_timers(minutes(5), worker="w2",
                                                   until=minutes(60))] == ["a1/a"]
+
+
+# -- the calendar: a SEQUENCE that only grows ---------------------------------------------
+
+KEEP = timedelta(days=14)
+
+
+def planned(uid: str, start: datetime, content: str = "Thank Jane") -> CalendarEntry:
+    return CalendarEntry(uid=uid, start=start, content=content)
+
+
+def shown(entries: list[CalendarEntry]) -> list[tuple[str, int, str]]:
+    return [(e.uid, e.sequence, e.status) for e in entries]
+
+
+def test_a_calendar_entry_counts_its_changes_even_when_it_moves_earlier(store: Store) -> None:
+    first = store.publish_calendar("ada", [planned("u1", minutes(600)),
+                                           planned("u2", minutes(900))], now=T0, keep=KEEP)
+    assert shown(first) == [("u1", 0, "planned"), ("u2", 0, "planned")]
+    assert first[0] == CalendarEntry("u1", minutes(600), "Thank Jane", 0, "planned", T0, None)
+    # The same again changes nothing, not even when it was last changed.
+    again = store.publish_calendar("ada", [planned("u1", minutes(600)),
+                                           planned("u2", minutes(900))],
+                                   now=minutes(1), keep=KEEP)
+    assert again == first
+    # Earlier: the sequence still grows; new text: grows again.
+    moved = store.publish_calendar("ada", [planned("u1", minutes(300)),
+                                           planned("u2", minutes(900), "Thank Jane Doe")],
+                                   now=minutes(2), keep=KEEP)
+    assert shown(moved) == [("u1", 1, "planned"), ("u2", 1, "planned")]
+    assert [e.changed_at for e in moved] == [minutes(2), minutes(2)]
+    assert moved[1].content == "Thank Jane Doe"
+    back = store.publish_calendar("ada", [planned("u1", minutes(600)),
+                                          planned("u2", minutes(900), "Thank Jane Doe")],
+                                  now=minutes(3), keep=KEEP)
+    assert shown(back) == [("u1", 2, "planned"), ("u2", 1, "planned")]
+
+
+def test_a_calendar_entry_that_leaves_is_cancelled_or_passed_then_forgotten(
+        store: Store) -> None:
+    store.publish_calendar("ada", [planned("soon", minutes(10)), planned("later", minutes(500)),
+                                   planned("kept", minutes(700))], now=T0, keep=KEEP)
+    # At minute 20 "soon" has gone off and "later" was cancelled before its time.
+    left = store.publish_calendar("ada", [planned("kept", minutes(700))], now=minutes(20),
+                                  keep=KEEP)
+    assert shown(left) == [("soon", 0, "passed"), ("later", 1, "cancelled"),
+                           ("kept", 0, "planned")]
+    assert [e.ended_at for e in left] == [minutes(20), minutes(20), None]
+    assert left[1].changed_at == minutes(20) and left[0].changed_at == T0
+    # Still shown while it is kept, unchanged.
+    assert store.publish_calendar("ada", [planned("kept", minutes(700))], now=minutes(20) + KEEP,
+                                  keep=KEEP) == left
+    # Planned again: back, one more.
+    back = store.publish_calendar("ada", [planned("later", minutes(500)),
+                                          planned("kept", minutes(700))],
+                                  now=minutes(30), keep=KEEP)
+    assert shown(back) == [("soon", 0, "passed"), ("later", 2, "planned"),
+                           ("kept", 0, "planned")]
+    gone = store.publish_calendar("ada", [], now=minutes(40), keep=KEEP)
+    assert shown(gone) == [("soon", 0, "passed"), ("later", 3, "cancelled"),
+                           ("kept", 1, "cancelled")]
+    assert shown(store.publish_calendar("ada", [], now=minutes(21) + KEEP, keep=KEEP)) == [
+        ("later", 3, "cancelled"), ("kept", 1, "cancelled")]  # "soon" left at minute 20
+    assert store.publish_calendar("ada", [], now=minutes(41) + KEEP, keep=KEEP) == []
+
+
+def test_each_owner_has_a_calendar_of_their_own(store: Store) -> None:
+    for owner in ("ada", "Ada", "王伟", "ada\nx"):
+        store.publish_calendar(owner, [planned("u1", minutes(60), owner)], now=T0, keep=KEEP)
+    store.publish_calendar("王伟", [planned("u1", minutes(90), "王伟")], now=minutes(1),
+                           keep=KEEP)
+    assert shown(store.publish_calendar("ada", [planned("u1", minutes(60), "ada")],
+                                        now=minutes(2), keep=KEEP)) == [("u1", 0, "planned")]
+    [wang] = store.publish_calendar("王伟", [planned("u1", minutes(90), "王伟")],
+                                    now=minutes(2), keep=KEEP)
+    assert (wang.sequence, wang.start, wang.content) == (1, minutes(90), "王伟")
+    [other] = store.publish_calendar("ada\nx", [planned("u1", minutes(60), "ada\nx")],
+                                     now=minutes(2), keep=KEEP)
+    assert other.sequence == 0
+
+
+def test_a_bad_calendar_change_is_refused_and_writes_nothing(store: Store) -> None:
+    store.publish_calendar("ada", [planned("u1", minutes(60))], now=T0, keep=KEEP)
+    with pytest.raises(InputError, match="the calendar entry 'u2' is given twice"):
+        store.publish_calendar("ada", [planned("u2", minutes(5)), planned("u2", minutes(6))],
+                               now=minutes(1), keep=KEEP)
+    with pytest.raises(InputError, match="naive"):
+        store.publish_calendar("ada", [planned("u3", datetime(2027, 1, 1))],
+                               now=minutes(1), keep=KEEP)
+    assert shown(store.publish_calendar("ada", [planned("u1", minutes(60))], now=minutes(2),
+                                        keep=KEEP)) == [("u1", 0, "planned")]

@@ -16,7 +16,7 @@ must be asked for explicitly by the caller.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -33,6 +33,7 @@ from followup.model import (
     Timer,
     WorkStatus,
 )
+from followup.store._calendar import CalendarEntry
 
 __all__ = ["Store"]
 
@@ -228,6 +229,21 @@ class Store(Protocol):
 
     def put_owner(self, owner: Owner) -> None:
         """Create or replace an owner's settings."""
+        ...
+
+    # -- the calendar: a SEQUENCE that only grows --------------------------------------
+
+    def publish_calendar(
+        self, owner: str, planned: Sequence[CalendarEntry], *, now: datetime, keep: timedelta
+    ) -> list[CalendarEntry]:
+        """Record what ``owner``'s calendar shows now, atomically, and return all of the
+        owner's entries after it, earliest start first (ties by uid). ``planned`` is each
+        reminder planned now (``uid``, ``start``, ``content``; a uid given twice is an
+        ``InputError``). New: sequence 0. Start or content changed, or back after it left:
+        sequence + 1. A stored one not in ``planned`` leaves: ``cancelled`` with
+        sequence + 1 if its start is after ``now``, else ``passed`` as it was; an entry
+        that left more than ``keep`` before ``now`` is forgotten. ``changed_at`` is
+        ``now`` at each change of the sequence, ``ended_at`` when it left."""
         ...
 
     def get_owner(self, owner_id: str) -> Owner | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -37,6 +37,7 @@ from followup.model import (
     WorkStatus,
     replaced,
 )
+from followup.store._calendar import CalendarEntry, memory_publish
 from followup.store._codec import (
     check_owner_change,
     gather,
@@ -72,6 +73,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tables = MemoryTables()
         self._work = MemoryWork(self._tables)
+        # Each owner's calendar entries by uid (see ``Store.publish_calendar``).
+        self._calendar: dict[str, dict[str, CalendarEntry]] = {}
 
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""
@@ -353,6 +356,14 @@ class MemoryStore:
         with self._tables.lock:
             self._tables.check_open()
             self._tables.owners[owner.id] = owner
+
+    def publish_calendar(
+        self, owner: str, planned: Sequence[CalendarEntry], *, now: datetime, keep: timedelta
+    ) -> list[CalendarEntry]:
+        with self._tables.lock:
+            self._tables.check_open()
+            return memory_publish(self._calendar.setdefault(owner, {}), planned, now=now,
+                                  keep=keep)
 
     # -- work shared by many workers, and faults: MemoryWork's ----------------------------
 

@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, LiteralString, Self
 
@@ -42,6 +42,7 @@ from followup.model import (
     WorkStatus,
 )
 from followup.store import _migrations
+from followup.store._calendar import CalendarEntry, postgres_publish
 from followup.store._codec import (
     check_owner_change,
     dump_json,
@@ -317,6 +318,13 @@ class PostgresStore:
         params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
                   owner.digest, quiet)
         self._db.run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
+
+    def publish_calendar(
+        self, owner: str, planned: Sequence[CalendarEntry], *, now: datetime, keep: timedelta
+    ) -> list[CalendarEntry]:
+        return self._db.run("saving the calendar of an owner to",
+                            lambda cur: postgres_publish(cur, owner, planned, now=now,
+                                                         keep=keep))
 
     # -- work shared by many workers, and faults: PostgresWork's --------------------------
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -38,6 +38,7 @@ from followup.model import (
     WorkStatus,
 )
 from followup.store import _migrations
+from followup.store._calendar import CalendarEntry, sqlite_publish
 from followup.store._codec import (
     check_owner_change,
     contacts_to_json,
@@ -347,6 +348,12 @@ class SQLiteStore:
         with self._db.writing("saving an owner to") as conn:
             conn.execute(_Q["put_owner"], params)
 
+
+    def publish_calendar(
+        self, owner: str, planned: Sequence[CalendarEntry], *, now: datetime, keep: timedelta
+    ) -> list[CalendarEntry]:
+        with self._db.writing("saving the calendar of an owner to") as conn:
+            return sqlite_publish(conn, owner, planned, now=now, keep=keep)
 
     # -- work shared by many workers, and faults: SQLiteWork's ----------------------------
 

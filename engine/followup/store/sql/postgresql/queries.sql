@@ -207,3 +207,22 @@ DELETE FROM faults WHERE owner = %s AND application_id = %s
 
 -- name: faults_head
 SELECT owner, application_id, error, first_at, last_at, attempts, retry_at FROM faults
+
+-- name: calendar_lock
+-- One owner's calendar is brought up to date by one transaction at a time.
+SELECT pg_advisory_xact_lock(hashtext('followup calendar'), hashtext(%s))
+
+-- name: calendar_entries
+SELECT uid, start_at, content, sequence, status, changed_at, ended_at
+FROM calendar_entries WHERE owner = %s
+
+-- name: calendar_put
+INSERT INTO calendar_entries (owner, uid, start_at, content, sequence, status, changed_at,
+                              ended_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (owner, uid) DO UPDATE SET
+    start_at = excluded.start_at, content = excluded.content, sequence = excluded.sequence,
+    status = excluded.status, changed_at = excluded.changed_at, ended_at = excluded.ended_at
+
+-- name: calendar_forget
+DELETE FROM calendar_entries WHERE owner = %s AND uid = %s

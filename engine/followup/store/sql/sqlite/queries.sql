@@ -197,3 +197,18 @@ DELETE FROM faults WHERE owner = ? AND application_id = ?
 
 -- name: faults_head
 SELECT owner, application_id, error, first_at, last_at, attempts, retry_at FROM faults
+
+-- name: calendar_entries
+SELECT uid, start_at, content, sequence, status, changed_at, ended_at
+FROM calendar_entries WHERE owner = ?
+
+-- name: calendar_put
+INSERT INTO calendar_entries (owner, uid, start_at, content, sequence, status, changed_at,
+                              ended_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (owner, uid) DO UPDATE SET
+    start_at = excluded.start_at, content = excluded.content, sequence = excluded.sequence,
+    status = excluded.status, changed_at = excluded.changed_at, ended_at = excluded.ended_at
+
+-- name: calendar_forget
+DELETE FROM calendar_entries WHERE owner = ? AND uid = ?
