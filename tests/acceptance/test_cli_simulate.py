@@ -76,10 +76,12 @@ def test_the_contract(followup):
     assert_in_time_order(timeline)
     assert notes(timeline) == [
         # No decision date was recorded at the interview: ask for one, by the same deadline.
-        ("ask-decision-date", None, "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
-        # Two working days after Wed 23rd: Thu 24th, then Mon 28th (Fri 25th is Christmas).
-        ("thank-you-notes", "Jane Doe", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
-        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00"),
+        ("ask-decision-date", None, "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        # When the interview ends (an hour after 15:00). Two working days after Wed 23rd:
+        # Thu 24th, then Mon 28th (Fri 25th is Christmas).
+        ("thank-you-notes", "Jane Doe", "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        # Day 10 is Saturday 2 January: due the next working day, Monday the 4th.
+        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-04T17:00:00-05:00"),
         # One application in play, fewer than three: a nudge every week for the 180 days the
         # dry run covers, at 15:00 New York time before and after the clocks change (Mar 14).
         *weekly_keep_looking(1, 25),
@@ -115,8 +117,8 @@ def test_a_thank_you_moves_the_state(followup):
     assert {e["state"] for e in timeline if e["at"] < "2026-12-24"} == {"interviewed"}
     # Jane was thanked once; the follow-up call still comes, now in `thanked`.
     assert only(timeline, "thank-you-notes", "follow-up-call") == [
-        ("thank-you-notes", "Jane Doe", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
-        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00"),
+        ("thank-you-notes", "Jane Doe", "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-04T17:00:00-05:00"),
     ]
     assert timeline[-1]["state"] == "thanked"
 
@@ -155,9 +157,9 @@ def test_a_decision_date_moves_the_follow_up_call(followup):
 def test_without_an_interviewer_a_reminder_to_record_them(followup):
     timeline = simulate(followup, "--until", "2026-12-29")
     assert notes(timeline) == [
-        ("ask-decision-date", None, "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("ask-decision-date", None, "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
         # Due by the end of the next working day; no one to thank yet.
-        ("collect-contacts", None, "2026-12-23T15:00:00-05:00", "2026-12-24T17:00:00-05:00"),
+        ("collect-contacts", None, "2026-12-23T16:00:00-05:00", "2026-12-24T17:00:00-05:00"),
     ]
 
 
@@ -165,7 +167,7 @@ def test_human_output_names_the_rules(followup):
     result = followup(*BASE, *JANE)
     lines = result.stdout.splitlines()
     [thanks] = [line for line in lines if "thank-you-notes" in line]
-    assert thanks.startswith("Wed 2026-12-23 15:00 -0500")
+    assert thanks.startswith("Wed 2026-12-23 16:00 -0500")  # when the interview ends
     assert "Jane Doe" in thanks
     assert "Mon 2026-12-28 17:00" in thanks
     [call] = [line for line in lines if "follow-up-call" in line]
@@ -225,7 +227,7 @@ def test_regional_holidays(followup, subdivision, due):
         "--json",
     ).json()
     assert [n for n in notes(timeline) if n[0] == "thank-you-notes"] == [
-        ("thank-you-notes", "Anna Schmidt", "2027-01-05T10:00:00+01:00", due)
+        ("thank-you-notes", "Anna Schmidt", "2027-01-05T11:00:00+01:00", due)
     ]
 
 
@@ -246,8 +248,9 @@ def test_daylight_saving_does_not_move_the_local_time(followup):
         "--json",
     ).json()
     assert only(timeline, "thank-you-notes", "follow-up-call") == [
-        ("thank-you-notes", "Jane Doe", "2027-03-10T15:00:00-05:00", "2027-03-12T17:00:00-05:00"),
-        ("follow-up-call", None, "2027-03-17T15:00:00-04:00", "2027-03-20T17:00:00-04:00"),
+        ("thank-you-notes", "Jane Doe", "2027-03-10T16:00:00-05:00", "2027-03-12T17:00:00-05:00"),
+        # Day 10 is Saturday the 20th: due the next working day.
+        ("follow-up-call", None, "2027-03-17T15:00:00-04:00", "2027-03-22T17:00:00-04:00"),
     ]
     # The weekly nudge keeps the interview's local time of day too.
     weekly = only(timeline, "keep-looking")

@@ -103,9 +103,11 @@ def test_an_application_arms_one_thank_you_per_interviewer_and_the_call(engine: 
     timers = engine.timers(app)
     seen = [(t.rule, t.contact, local(engine, t.fire_at), local(engine, t.due_at)) for t in timers]
     assert seen == [
-        ("thank-you-notes", "Jane Doe", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
-        ("thank-you-notes", "Raj Patel", "2026-12-23T15:00:00-05:00", "2026-12-28T17:00:00-05:00"),
-        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00"),
+        # When the interview ends (an hour after 15:00); the call's day 10, Saturday
+        # 2 January, moves to the next working day.
+        ("thank-you-notes", "Jane Doe", "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("thank-you-notes", "Raj Patel", "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        ("follow-up-call", None, "2026-12-30T15:00:00-05:00", "2027-01-04T17:00:00-05:00"),
     ]
 
 
@@ -401,9 +403,9 @@ def test_an_owners_quiet_hours_hold_reminders_on_top_of_the_packs(
             contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
         return min(t.fire_at for t in engine.timers(app.id, owner="ada"))
 
-    # Without quiet hours of her own the thank-you reminder fires at the interview's
-    # 15:00; with 14:00-17:30 (New York) it waits until 17:30.
-    assert first_reminder(()) == INTERVIEW
+    # Without quiet hours of her own the thank-you reminder fires when the interview ends,
+    # at 16:00; with 14:00-17:30 (New York) it waits until 17:30.
+    assert first_reminder(()) == INTERVIEW + timedelta(hours=1)
     assert first_reminder(("14:00-17:30",)) == datetime(2026, 12, 23, 22, 30, tzinfo=UTC)
     engine = Engine(store=MemoryStore(), clock=clock, channels=[recorder])
     assert engine.set_owner("ada", quiet_hours=[" 9:00-10:00 "]).quiet_hours == ("09:00-10:00",)

@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     for module in (apps, daemon, serve, packs, files, admin):
         module.register(cmd)
-    return parser
+    from followup.cli.suggestions import suggesting
+
+    return suggesting(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

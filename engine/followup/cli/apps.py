@@ -80,6 +80,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
                         "first (e.g. --timezone America/New_York --country US)")
         cal = engine.calendar(owner)
         facts: dict[str, object] = dict(parse_facts(args.fact))
+        engine.pack.check_fact_names(facts)
         if args.interviewed:
             facts["interviewed_at"] = when(args.interviewed, cal, "--interviewed")
         outcome = engine.add(owner=owner, company=args.company, role=args.role,
@@ -106,6 +107,7 @@ def _cmd_log(args: argparse.Namespace) -> int:
         owner = owner_id(args)
         cal = engine.calendar(owner)
         facts = parse_facts(args.fact)
+        engine.pack.check_fact_names(facts)
         new_contacts: list[Contact] = contacts_of(args)
         if not (args.event or facts or new_contacts):
             raise Usage("say what happened: an EVENT, --fact NAME=VALUE or a new contact "
@@ -137,6 +139,13 @@ def _cmd_log(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
+        from followup.errors import suggest
+
+        for state in args.state or ():
+            if state not in engine.pack.states:  # else it would quietly match nothing
+                raise Usage(f"--state {state!r}: the rule pack {engine.pack.name!r} has no "
+                            f"such state{suggest(state, engine.pack.states)}; states are "
+                            f"{', '.join(engine.pack.states)}")
         apps = engine.applications(owner=owner_id(args), states=args.state)
         if opt(args, "json"):
             print_json([{"id": a.id, "company": a.company, "role": a.role, "state": a.state,

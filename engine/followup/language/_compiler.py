@@ -7,6 +7,7 @@ compiled here; the single values in them are read by ``_CompilerBase`` (in ``_co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
@@ -117,7 +118,7 @@ class _Compiler(_CompilerBase):
         self.facts = self._facts(m["facts"])
         self.known_names = CONTEXT_NAMES | OWNER_NAMES | set(self.facts)
         self.fields: dict[str, frozenset[str]] = {
-            "application": frozenset({"id", "owner", "company", "role", "state"}),
+            "application": frozenset({"id", "owner", "company", "role", "state", "created_at"}),
             "contact": frozenset({"name", "title", "role", "email", "phone"}),
             "count": frozenset(self.roles),
             "facts": frozenset(self.facts),
@@ -161,11 +162,47 @@ class _Compiler(_CompilerBase):
         return cast(str, value)
 
     def _facts(self, facts: dict[str, tuple[Any, _At]]) -> dict[str, FactSpec]:
-        return {
+        self.facts = {
             name: FactSpec(name=name, type=cast(FactType, spec["type"]),
                            description=spec.get("description", ""))
             for name, (spec, _at) in facts.items()
         }
+        # Defaults are time expressions over the other facts, read once every fact is known.
+        for name, (spec, at) in facts.items():
+            if "default" in spec:
+                default = self._fact_default(self.facts[name], spec["default"], at.sub("default"))
+                if default is not None:
+                    self.facts[name] = replace(self.facts[name], default=default)
+        self._default_cycles(facts)
+        return self.facts
+
+    def _fact_default(self, fact: FactSpec, text: str, at: _At) -> TimeSpec | None:
+        """A fact's default: ``[DURATION after] FACT``, for a datetime or date fact (a date
+        fact takes the local date of the instant)."""
+        if fact.type not in ("datetime", "date"):
+            self.error(at, f"fact {fact.name!r} is {fact.type}: only a datetime or date fact "
+                       "has a default, a time such as '1 hour after interviewed_at'")
+            return None
+        spec = self.timespec(str(text), at)
+        if spec is not None and spec.anchor not in self.facts:
+            self.error(at, f"the default of {fact.name!r} counts from {spec.anchor!r}: a "
+                       "default counts from another fact, e.g. '1 hour after interviewed_at'")
+            return None
+        return spec
+
+    def _default_cycles(self, facts: dict[str, tuple[Any, _At]]) -> None:
+        """A default that leads back to its own fact would never have a value."""
+        for name, fact in self.facts.items():
+            seen = [name]
+            while fact.default is not None:
+                nxt = fact.default.anchor
+                if nxt in seen:
+                    self.error(facts[name][1].sub("default"), f"the default of {name!r} leads "
+                               f"back to itself ({' -> '.join([*seen, nxt])}): record one of "
+                               "them instead, or count from another fact")
+                    break
+                seen.append(nxt)
+                fact = self.facts[nxt]
 
     def _calendar(self, cal: _Entry) -> CalendarSpec:
         kwargs: dict[str, Any] = {}
@@ -313,6 +350,9 @@ class _Compiler(_CompilerBase):
             due = None
             if (d := get("due")) is not None and d[0] is not None:
                 due = self.timespec(d[0], d[1])
+            not_before = None
+            if (nb := get("not_before")) is not None:
+                not_before = self.timespec(nb[0], nb[1])
             instead = []
             for i, o in enumerate(entry["instead"][0] if "instead" in entry else []):
                 oat = entry["instead"][1].sub(i)
@@ -346,7 +386,8 @@ class _Compiler(_CompilerBase):
             message = self._message(name, entry, templates, channels, nat)
             scope = entry["scope"][0] if "scope" in entry else "application"
             if scope == "owner":
-                for key in ("while", "for_each", "at", "due", "instead", "done_by", "until"):
+                for key in ("while", "for_each", "at", "due", "instead", "done_by", "until",
+                            "not_before"):
                     if key in entry:
                         self.error(entry[key][1], f"a rule with 'scope: owner' runs over all of "
                                    f"one person's applications, so it cannot have {key!r}: "
@@ -358,7 +399,8 @@ class _Compiler(_CompilerBase):
                     extra = ", ".join(sorted(condition.names - OWNER_NAMES))
                     self.error(entry["if"][1], f"a rule with 'scope: owner' can test only "
                                f"{', '.join(sorted(OWNER_NAMES))}; it uses {extra}")
-            for spec_ in (at_spec, due, *(o.at for o in instead), *(o.due for o in instead)):
+            for spec_ in (at_spec, due, not_before, *(o.at for o in instead),
+                          *(o.due for o in instead)):
                 if spec_ is not None and spec_.anchor == CONTACT_ADDED and for_each is None:
                     self.error(entry["at"][1] if "at" in entry else nat,
                                "'contact_added' is the time a contact was recorded: it needs "
@@ -380,6 +422,7 @@ class _Compiler(_CompilerBase):
                 done_by=done_by,
                 until=until,
                 any_time=bool(entry["any_time"][0]) if "any_time" in entry else False,
+                not_before=not_before,
                 message=message,
                 scope="owner" if scope == "owner" else "application",
             ))

@@ -12,7 +12,7 @@ from datetime import date, time
 from functools import cached_property
 from typing import Literal
 
-from followup.errors import InputError, Problem, suggest
+from followup.errors import InputError, InvalidFact, Problem, suggest
 from followup.language.sandbox import Condition, Template
 from followup.model import Contact
 from followup.timing.calendar import Duration, WorkCalendar
@@ -38,6 +38,15 @@ ENTERED = "entered"
 CREATED = "created"
 #: The anchor meaning "when this contact was recorded" (in per-contact rules).
 CONTACT_ADDED = "contact_added"
+#: The application's own fields, which no fact sets, and how each is changed instead
+#: (what ``check_fact_names`` says when one is given as a fact).
+APPLICATION_FIELDS = {
+    "company": "it is given when the application is added (followup add --company)",
+    "role": "it is given when the application is added (followup add --role)",
+    "id": "an application keeps the id it was added with",
+    "owner": "an application keeps the owner it was added for",
+    "state": "the state follows the events logged (followup log APP EVENT)",
+}
 #: Names about the owner's other applications, for application rules.
 OWNER_NAMES = frozenset({"active_applications", "applications", "elsewhere"})
 
@@ -99,6 +108,7 @@ class EventSpec:
     name: str
     per_contact: bool = False
     role: str | None = None
+    not_before: TimeSpec | None = None  # never fires earlier (e.g. before the interview ends)
     sources: tuple[str, ...] | None = None  # None: any state
     dest: str | None = None  # None: the state does not change
     guard: Condition | None = None
@@ -128,6 +138,7 @@ class FactSpec:
     name: str
     type: FactType
     description: str = ""
+    default: TimeSpec | None = None  # a datetime or date fact's value until one is recorded
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,7 @@ class CalendarSpec:
     timezone: str = "UTC"
     country: str | None = None
     subdivision: str | None = None
+    default: TimeSpec | None = None  # a datetime or date fact's value until one is recorded
     workweek: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     send_window: tuple[time, time] | None = (time(9), time(18))
     quiet_hours: tuple[tuple[time, time], ...] = ()

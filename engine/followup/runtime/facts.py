@@ -13,7 +13,7 @@ from followup.limits import check_day
 from followup.model import Application, Contact
 from followup.timing.calendar import WorkCalendar
 
-__all__ = ["build_context", "contact_view", "normalize_fact", "read_fact"]
+__all__ = ["build_context", "contact_view", "fact_value", "normalize_fact", "read_fact"]
 
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off", ""}
@@ -87,6 +87,25 @@ def read_fact(spec: FactSpec | None, text: str | None) -> Any:
     return text
 
 
+def fact_value(pack: RulePack, app: Application, name: str, calendar: WorkCalendar,
+               _depth: int = 0) -> Any:
+    """A fact's typed value: as recorded, else its declared default (``interview_ends_at``
+    is an hour after ``interviewed_at`` until the person records when it ended), else
+    ``None``. A date fact's default is the owner's local date of the instant."""
+    spec = pack.facts.get(name)
+    text = app.facts.get(name)
+    if text is not None or spec is None or spec.default is None or _depth > len(pack.facts):
+        return read_fact(spec, text)  # the depth bound: defaults form no cycle (load checks)
+    default = spec.default
+    base = fact_value(pack, app, default.anchor, calendar, _depth + 1)
+    if not isinstance(base, date):
+        return None
+    start = base if isinstance(base, datetime) else calendar.start_of_day(base)
+    if default.offset is not None:
+        start = calendar.add(start, default.offset)
+    return calendar.local_date(start) if spec.type == "date" else start
+
+
 def contact_view(contact: Contact | None) -> dict[str, str] | None:
     if contact is None:
         return None
@@ -123,8 +142,10 @@ def build_context(
     facts: dict[str, Any] = {}
     for name in pack.facts:
         facts[name] = None
-    for name, text in app.facts.items():
-        value = read_fact(pack.facts.get(name), text)
+    defaulted = [n for n, spec in pack.facts.items() if spec.default is not None
+                 and n not in app.facts]
+    for name in (*app.facts, *defaulted):
+        value = fact_value(pack, app, name, calendar)
         if isinstance(value, datetime):
             value = value.astimezone(calendar.tz)
         facts[name] = value
@@ -137,6 +158,7 @@ def build_context(
             "company": app.company,
             "role": app.role,
             "state": app.state,
+            "created_at": app.created_at and app.created_at.astimezone(calendar.tz),
         },
         state=app.state,
         contacts=[contact_view(c) for c in app.contacts],

@@ -16,7 +16,7 @@ from typing import Any
 from transitions import Machine as _TMachine
 from transitions import MachineError
 
-from followup.errors import InvalidEvent, UnknownEvent
+from followup.errors import InvalidEvent, UnknownEvent, suggest
 from followup.language.conditions import holds
 from followup.language.pack import RulePack
 from followup.language.sandbox import Condition
@@ -100,7 +100,8 @@ class StateMachine:
         event = self._events.get(trigger)
         if event is None:
             raise UnknownEvent(
-                f"unknown event {trigger!r}: the rule pack {self.pack.name!r} defines "
+                f"unknown event {trigger!r}{suggest(trigger, self.pack.events)}: the rule "
+                f"pack {self.pack.name!r} defines "
                 f"{', '.join(self.pack.events)}"
             )
         subject = _Subject(state, context)

@@ -27,7 +27,7 @@ from followup.language.pack import (
 )
 from followup.language.sandbox import ExpressionError
 from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction
-from followup.runtime.facts import build_context, read_fact
+from followup.runtime.facts import build_context, fact_value
 from followup.timing.calendar import Duration, WorkCalendar
 
 __all__ = [
@@ -177,10 +177,7 @@ class _Anchors:
             return self.app.created_at
         if anchor == CONTACT_ADDED:
             return self.added.get(self.contact or "", self.app.created_at)
-        text = self.app.facts.get(anchor)
-        if text is None:
-            return None
-        value = read_fact(self.pack.facts.get(anchor), text)
+        value = fact_value(self.pack, self.app, anchor, self.calendar)
         return value if isinstance(value, datetime | date) else None
 
     def start(self, anchor: str, entered: Entry) -> datetime | None:
@@ -219,12 +216,26 @@ class _Anchors:
         if not isinstance(base, datetime):
             start = self.calendar.start_of_day(base)
             if spec.offset is None:
-                return self.calendar.end_of_day(base)
+                return working_deadline(self.calendar, self.calendar.end_of_day(base))
         else:
             start = base
             if spec.offset is None:
                 return start
-        return deadline_time(self.calendar, start, spec.offset)
+        return working_deadline(self.calendar, deadline_time(self.calendar, start, spec.offset))
+
+
+_NEXT_WORKING_DAY = Duration("1 working day", working_days=1)
+
+
+def working_deadline(calendar: WorkCalendar, deadline: datetime) -> datetime:
+    """Every deadline on a working day: one that falls on a weekend or a holiday ("10 days
+    after" landing on a Saturday) moves to close of business on the next working day, when
+    the person can act on it."""
+    day = calendar.local_date(deadline)
+    if calendar.is_working_day(day):
+        return deadline
+    return calendar.end_of_day(calendar.local_date(add_time(calendar, deadline,
+                                                            _NEXT_WORKING_DAY)))
 
 
 @dataclass(frozen=True)
@@ -428,6 +439,10 @@ def _rule_timer(
         raw = anchors.fire(at_spec, entered)
         if raw is None:
             return None
+        if rule.not_before is not None:
+            floor = anchors.fire(rule.not_before, entered)
+            if floor is not None and floor > raw:
+                raw = floor
         if due_spec is not None:
             due = anchors.deadline(due_spec, entered)
     else:
@@ -435,7 +450,7 @@ def _rule_timer(
         raw = add_time(calendar, done[-1].at, rule.every)
     fire_at = raw if rule.any_time else send_time(calendar, raw)
     if override_due:  # the employer's own day: due by the end of the day it fires
-        due = calendar.end_of_day(calendar.local_date(fire_at))
+        due = working_deadline(calendar, calendar.end_of_day(calendar.local_date(fire_at)))
     return new_timer(app.id, app.owner, rule_key(app.id, rule.name, entered.seq, cname, occurrence),
                      rule.name, "notify", fire_at, due, cname, None, occurrence)
 

@@ -1,0 +1,52 @@
+"""Did you mean: argparse's "invalid choice" with the closest choice named.
+
+argparse refuses ``followup lst`` with a bare list of every command; a person who made a
+typo wants the one they meant. ``suggesting`` teaches a parser and its subcommands' parsers
+to add ``errors.suggest``'s hint, the same "did you mean" every other message gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import NoReturn
+
+from followup.errors import suggest
+
+__all__ = ["suggesting"]
+
+# argparse's own words (Python 3.11 to 3.13): invalid choice: 'lst' (choose from 'a', 'b')
+_INVALID = re.compile(r"invalid choice: '(?P<word>.*)' \(choose from (?P<choices>.*)\)$",
+                      re.DOTALL)
+
+
+def suggesting(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``parser``, and the parsers of its subcommands, with a "did you mean" in the
+    message of a choice that is not one; returns ``parser``."""
+    for action in parser._actions:  # argparse keeps its subcommands only here
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict(action.choices).values():
+                suggesting(sub)
+    plain = parser.error
+
+    def error(message: str) -> NoReturn:
+        plain(with_suggestion(message))
+
+    setattr(parser, "error", error)  # noqa: B010 - an instance's own error method
+    return parser
+
+
+def with_suggestion(message: str) -> str:
+    """argparse's ``message`` with the closest choice named, when it is about an invalid
+    choice and one is close; else ``message`` as it is.
+
+    >>> with_suggestion("argument COMMAND: invalid choice: 'lst' (choose from 'add', 'list')")
+    "argument COMMAND: invalid choice: 'lst' (did you mean 'list'?); choose from add, list"
+    """
+    found = _INVALID.search(message)
+    if found is None:
+        return message
+    choices = [c.strip().strip("'") for c in found["choices"].split(",")]
+    hint = suggest(found["word"], choices)
+    return (f"{message[:found.start()]}invalid choice: {found['word']!r}{hint}; choose from "
+            f"{', '.join(choices)}")
