@@ -99,6 +99,7 @@ class Rule:
     any_time: bool = False
     description: str = ""
     scope: Literal["application", "owner"] = "application"
+    not_before: TimeSpec | None = None  # never fires earlier (e.g. before the interview ends)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,6 @@ class EventSpec:
     name: str
     per_contact: bool = False
     role: str | None = None
-    not_before: TimeSpec | None = None  # never fires earlier (e.g. before the interview ends)
     sources: tuple[str, ...] | None = None  # None: any state
     dest: str | None = None  # None: the state does not change
     guard: Condition | None = None
@@ -148,7 +148,6 @@ class CalendarSpec:
     timezone: str = "UTC"
     country: str | None = None
     subdivision: str | None = None
-    default: TimeSpec | None = None  # a datetime or date fact's value until one is recorded
     workweek: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     send_window: tuple[time, time] | None = (time(9), time(18))
     quiet_hours: tuple[tuple[time, time], ...] = ()
@@ -263,6 +262,23 @@ class RulePack:
         conditions += [t.when for t in self.transitions] + [t.guard for t in self.transitions]
         conditions += [e.guard for e in self.events.values()]
         return any(c is not None and c.names & OWNER_NAMES for c in conditions)
+
+    def check_fact_names(self, names: Iterable[str], *, where: str = "--fact") -> None:
+        """Refuse a fact the pack does not declare, with the closest declared one: a
+        misspelt ``decison_expected_on`` would be stored and never read. A field of the
+        application itself (``company``) is named as such, since no fact changes it."""
+        for name in names:
+            if name in self.facts:
+                continue
+            if name in APPLICATION_FIELDS:
+                raise InvalidFact(
+                    f"{where} {name}: {name!r} is the application's own field, not a fact, "
+                    f"so it cannot be logged as one; {APPLICATION_FIELDS[name]}")
+            declared = ", ".join(self.facts) or "none"
+            raise InvalidFact(
+                f"{where} {name}: the rule pack {self.name!r} declares no fact {name!r}"
+                f"{suggest(name, self.facts)}; facts are {declared}. To keep other text, "
+                f"declare it in your pack under facts: ({name}: {{type: text}})")
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:
