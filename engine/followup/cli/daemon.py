@@ -10,7 +10,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from followup.model import Notification
     from followup.runtime.engine import Engine, RunReport
+    from followup.runtime.passes import Held
 
 from followup.cli._common import (
     EXIT_OK,
@@ -107,8 +109,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print_json({"fired": report.fired, "errors": report.errors,
                         "delivered": len(report.delivery.delivered),
                         "failed": len(report.delivery.failed),
-                        "dead": len(report.delivery.dead)})
+                        "dead": len(report.delivery.dead),
+                        "reminders": [_reminder_json(n) for n in report.notifications],
+                        "held": [_held_json(engine, h) for h in report.held]})
+        elif args.once:
+            _print_pass(engine, report)
     return EXIT_OK
+
+
+def _reminder_json(n: Notification) -> dict[str, Any]:
+    return {"application": n.application_id, "rule": n.rule, "contact": n.contact,
+            "subject": n.subject, "key": n.key}
+
+
+def _held_json(engine: Engine, h: Held) -> dict[str, Any]:
+    return {"application": h.application_id, "rule": h.rule, "contact": h.contact,
+            "key": h.key, "until": engine.calendar(h.owner).local(h.until).isoformat(),
+            "reason": h.reason}
+
+
+def _print_pass(engine: Engine, report: RunReport) -> None:
+    """What one pass did, on standard error (the reminders themselves may be on standard
+    output): what fired, and what is due but held, until when and why."""
+    fired = report.notifications
+    print(f"followup run: fired {len(fired)} reminder{'' if len(fired) == 1 else 's'}"
+          f"{':' if fired else ''}", file=sys.stderr)
+    for n in fired:
+        print(f"  {n.rule}{' — ' + n.contact if n.contact else ''}: {n.subject}",
+              file=sys.stderr)
+    if report.held:
+        count = len(report.held)
+        print(f"held {count} reminder{'' if count == 1 else 's'} (due, waiting):",
+              file=sys.stderr)
+    for h in report.held:
+        until = local(engine.calendar(h.owner), h.until)
+        print(f"  {h.rule}{' — ' + h.contact if h.contact else ''}"
+              f"{' [' + h.application_id + ']' if h.application_id else ''} until {until}: "
+              f"{h.reason}", file=sys.stderr)
 
 
 def _print_problems(report: RunReport) -> None:

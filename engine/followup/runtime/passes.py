@@ -13,23 +13,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from followup.delivery.dispatcher import DeliveryReport, Dispatcher
 from followup.errors import InputError
-from followup.model import Fault, Notification
+from followup.model import Fault, Notification, Timer
 from followup.runtime.changes import Changes, Outcome
 from followup.runtime.owner_rules import OwnerRules
 from followup.store import Store
+from followup.timing.calendar import WorkCalendar
 from followup.timing.clock import Clock
 
-__all__ = ["RETRY_FIRST", "RETRY_MOST", "RunReport", "Runner"]
+__all__ = ["RETRY_FIRST", "RETRY_MOST", "Held", "RunReport", "Runner", "why_held"]
 
 # After an unexpected failure, an application (or an owner's own rules) is tried again
 # after 1, 2, 4 ... minutes, at most an hour apart, until it succeeds.
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MOST = timedelta(hours=1)
 _log = logging.getLogger("followup")
+
+
+@dataclass(frozen=True)
+class Held:
+    """A reminder whose time has come but that waits: until when, and why (a day off,
+    the send window, quiet hours, the owner's daily digest). A pass that fires nothing
+    on a Saturday says so with these instead of saying nothing."""
+
+    owner: str
+    application_id: str
+    rule: str
+    contact: str | None
+    key: str
+    until: datetime
+    reason: str
 
 
 @dataclass
@@ -40,6 +56,7 @@ class RunReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     errors: dict[str, str] = field(default_factory=dict)  # application id -> what failed
     owner_notifications: list[Notification] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)  # due, but waiting: until when and why
 
     @property
     def fired(self) -> int:
@@ -48,6 +65,40 @@ class RunReport:
     @property
     def notifications(self) -> list[Notification]:
         return [n for o in self.outcomes for n in o.notifications] + self.owner_notifications
+
+
+def why_held(calendar: WorkCalendar, now: datetime) -> tuple[datetime, str] | None:
+    """When a reminder due at ``now`` may go out under ``calendar``, and why not now:
+    ``None`` when it may go now. The reason names the day off (a weekend day or the
+    holiday), the send window or the quiet hours, in the owner's time.
+
+    >>> from datetime import UTC
+    >>> from followup.timing.calendar import WorkCalendar
+    >>> until, why = why_held(WorkCalendar(), datetime(2026, 12, 26, 12, tzinfo=UTC))
+    >>> until.isoformat(), why
+    ('2026-12-28T09:00:00+00:00', 'Saturday 2026-12-26 is not a working day')
+    """
+    until = calendar.next_send_time(now)
+    if until <= now:
+        return None
+    local = calendar.local(now)
+    day, clock = local.date(), local.time()
+    if not calendar.is_working_day(day):
+        holiday = calendar.holiday_name(day)
+        return until, (f"{local:%A} {day.isoformat()} is not a working day"
+                       + (f" ({holiday})" if holiday else ""))
+    window = calendar.send_window
+    if window is not None and not _inside(clock, window):
+        return until, f"outside the send window {window[0]:%H:%M}-{window[1]:%H:%M}"
+    for span in calendar.quiet_hours:
+        if _inside(clock, span):
+            return until, f"quiet hours {span[0]:%H:%M}-{span[1]:%H:%M}"
+    return until, "outside the times reminders may go out"
+
+
+def _inside(clock: time, span: tuple[time, time]) -> bool:
+    start, end = span
+    return start <= clock < end if start < end else (clock >= start or clock < end)
 
 
 class Runner:
@@ -70,6 +121,7 @@ class Runner:
         seen: set[tuple[str, str]] = set()  # (owner, application id or "" for the owner's)
         held: dict[tuple[str, str], list[str]] = {}  # claimed keys, per application
         faults = {(f.owner, f.application_id): f for f in self.store.faults()}
+        claimed: dict[tuple[str, str], list[Timer]] = {}
         try:
             while True:
                 # The lease counts from the clock, not from ``now``: a long pass must
@@ -81,6 +133,7 @@ class Runner:
                     break
                 for t in batch:
                     held.setdefault((t.owner, t.application_id), []).append(t.key)
+                    claimed.setdefault((t.owner, t.application_id), []).append(t)
                 due = dict.fromkeys((t.owner, t.application_id) for t in batch
                                     if (t.owner, t.application_id) not in seen)
                 for whose in due:
@@ -91,6 +144,9 @@ class Runner:
                     if failed is not None:  # its timers wait for the retry
                         self.store.release_timers(held.pop(whose, []), worker=worker,
                                                   until=failed.retry_at)
+                    elif whose[1]:
+                        report.held.extend(self._held(claimed.get(whose, []), now,
+                                                      report.outcomes[-1]))
             # A fault whose retry is due is tried again even if it has no timer due (a
             # plan that failed may have armed none), so a healed row does not stay listed.
             for whose, fault in faults.items():
@@ -104,9 +160,40 @@ class Runner:
             # for the next pass of any worker.
             self.store.release_timers([k for keys in held.values() for k in keys],
                                       worker=worker)
+        report.held.extend(self._digests(report.notifications, now))
         if deliver:
             report.delivery = self.dispatcher.deliver(now)
         return report
+
+    def _held(self, timers: list[Timer], now: datetime, outcome: Outcome) -> list[Held]:
+        """The reminders of one application that were due and did not go out: each
+        waits for the next time its owner's calendar lets a reminder go."""
+        gone = {t.key for t in (*outcome.fired, *outcome.cancelled)}
+        gone |= {t.key for t in outcome.armed if t.fire_at > now}  # moved later
+        out = []
+        for t in timers:
+            if t.key in gone or t.action != "notify" or t.fire_at > now:
+                continue
+            calendar = self.changes.owners.calendar(t.owner)
+            wait = why_held(calendar, now)
+            if wait is not None:
+                out.append(Held(owner=t.owner, application_id=t.application_id, rule=t.rule,
+                                contact=t.contact, key=t.key, until=wait[0], reason=wait[1]))
+        return out
+
+    def _digests(self, notifications: list[Notification], now: datetime) -> list[Held]:
+        """The reminders made in this pass that wait for their owner's daily digest."""
+        out = []
+        for n in notifications:
+            at = n.data.get("digest_at")
+            until = datetime.fromisoformat(str(at)) if at else None
+            if until is None or until <= now:
+                continue
+            calendar = self.changes.owners.calendar(n.owner)
+            out.append(Held(owner=n.owner, application_id=n.application_id, rule=n.rule,
+                            contact=n.contact, key=n.key, until=until,
+                            reason=f"your daily digest at {calendar.local(until):%H:%M}"))
+        return out
 
     def _advance(self, whose: tuple[str, str], now: datetime, report: RunReport,
                  fault: Fault | None) -> Fault | None:
