@@ -228,8 +228,10 @@ def test_agenda_json(followup, acme):
     ats = [datetime.fromisoformat(i["at"]) for i in items]
     assert ats == sorted(ats)
     for item in items:
-        assert set(item) == TIMER_KEYS | {"company", "role", "overdue"}
+        assert set(item) == TIMER_KEYS | {"company", "role", "status", "overdue", "due_now",
+                                          "held"}
         assert isinstance(item["overdue"], bool)
+        assert isinstance(item["due_now"], bool)
     # One application, fewer than three in play: the owner's weekly nudge, which belongs to
     # no application, is on the agenda too.
     [nudge] = [i for i in items if i["application"] == ""]
@@ -240,7 +242,12 @@ def test_agenda_json(followup, acme):
     assert timers_of(mine) == EXPECTED_TIMERS
     for item in mine:
         assert (item["application"], item["company"], item["role"]) == (app, "Acme", "Engineer")
-        assert item["overdue"] == (datetime.fromisoformat(item["at"]) <= datetime.now(UTC))
+        # Due: its time came; overdue: its deadline passed (no longer the same thing).
+        assert item["due_now"] == (datetime.fromisoformat(item["at"]) <= datetime.now(UTC))
+        assert item["overdue"] == (item["due"] is not None and datetime.fromisoformat(
+            item["due"]) <= datetime.now(UTC))
+        assert item["status"] == ("overdue" if item["overdue"] else "due"
+                                  if item["due_now"] else "coming")
 
 
 def test_keep_looking_while_fewer_than_three_applications_are_in_play(followup, acme):
@@ -372,3 +379,32 @@ def test_a_contact_option_reads_quoted_names_and_addresses(followup, acme, value
 def test_a_contact_option_that_cannot_be_read_exits_2(followup, acme, value, problem):
     result = followup("log", acme["id"], "--interviewer", value, expect=2)
     assert problem in result.stderr, result.stderr
+
+
+def test_agenda_tells_a_passed_deadline_from_a_reminder_whose_time_came(followup):
+    """A reminder due in 3 days whose time came is "due", not "overdue"; one whose deadline
+    passed is "overdue"."""
+    from datetime import timedelta
+
+    followup("init", "--timezone", "UTC")
+    now = datetime.now(UTC)
+    # An interview an hour ago (any day): the thank-you note's time has come, and its
+    # deadline (2 working days) is ahead.
+    recent = followup("add", "--company", "Recent", "--role", "Engineer", "--interviewed",
+                      f"{now - timedelta(hours=1):%Y-%m-%dT%H:%M}", "--interviewer",
+                      "Jane Doe, CTO", "--json").json()["id"]
+    # An interview long ago: its deadlines passed.
+    old = followup("add", "--company", "Old", "--role", "Engineer", "--interviewed",
+                   "2020-01-06T10:00", "--interviewer", "Raj Patel, CTO", "--json").json()["id"]
+    items = followup("agenda", "--json").json()
+    note = {i["application"]: i for i in items if i["rule"] == "thank-you-notes"}
+    assert note[old]["status"] == "overdue" and note[old]["overdue"] is True
+    if note[recent]["due_now"]:  # past its time (it may wait for the interview's end)
+        assert note[recent]["status"] == "due" and note[recent]["overdue"] is False
+    else:
+        assert note[recent]["status"] == "coming"
+    text = followup("agenda").stdout
+    [line] = [line for line in text.splitlines() if "Raj Patel" in line]
+    assert line.startswith("overdue ")
+    [line] = [line for line in text.splitlines() if "Jane Doe" in line]
+    assert not line.startswith("overdue")

@@ -220,25 +220,40 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_agenda(args: argparse.Namespace) -> int:
+    from followup.runtime.passes import why_held
+
     with open_engine(args) as engine:
         owner = owner_id(args)
         cal = engine.calendar(owner)
         now = engine.clock.now()
         items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
+        held = why_held(cal, now)
+        rows = []
+        for i in items:
+            t = i.timer
+            overdue = t.due_at is not None and t.due_at <= now  # the deadline passed
+            due_now = t.fire_at <= now  # its time came: it goes at the next pass
+            waits = held if due_now and t.action == "notify" else None
+            rows.append((i, "overdue" if overdue else "due" if due_now else "coming",
+                         overdue, due_now, waits))
         if opt(args, "json"):
             print_json([timer_json(cal, i.timer) | {
                 "company": i.application.company if i.application else None,
                 "role": i.application.role if i.application else None,
-                "overdue": i.timer.fire_at <= now} for i in items])
+                "status": status, "overdue": overdue, "due_now": due_now,
+                "held": None if waits is None else {
+                    "until": cal.local(waits[0]).isoformat(), "reason": waits[1]},
+            } for i, status, overdue, due_now, waits in rows])
             return EXIT_OK
         if not items:
             print(f"nothing in the next {args.days} days")
-        for i in items:
+        for i, status, _overdue, _due_now, waits in rows:
             t = i.timer
-            flag = "now " if t.fire_at <= now else "    "
+            flag = "" if status == "coming" else status
             where = i.application.company if i.application else "(all applications)"
-            print(f"{flag}{local(cal, t.fire_at)}  {t.rule:<20} {where}"
+            print(f"{flag:<8}{local(cal, t.fire_at)}  {t.rule:<20} {where}"
                   f"{' — ' + t.contact if t.contact else ''}"
                   f"{'  due ' + local(cal, t.due_at) if t.due_at else ''}"
-                  f"{'  [' + t.application_id + ']' if t.application_id else ''}")
+                  f"{'  [' + t.application_id + ']' if t.application_id else ''}"
+                  f"{f'  (held until {local(cal, waits[0])}: {waits[1]})' if waits else ''}")
     return EXIT_OK
