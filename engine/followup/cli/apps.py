@@ -28,6 +28,7 @@ from followup.cli._common import (
     timer_json,
     when,
 )
+from followup.cli.ids import resolve
 
 
 def register(cmd: Command) -> None:
@@ -45,7 +46,8 @@ def register(cmd: Command) -> None:
     p.set_defaults(run=_cmd_add)
 
     p = cmd("log", "record what happened: an event, a fact, a new contact")
-    p.add_argument("application", metavar="APP")
+    p.add_argument("application", metavar="APP",
+                   help="the application's id, or a unique start of it (see followup list)")
     p.add_argument("event", nargs="?", help="the event, e.g. thank_you_sent or called")
     p.add_argument("--contact", metavar="NAME", help="who the event is about")
     p.add_argument("--at", metavar="WHEN", help="when it happened (default: now)")
@@ -59,7 +61,8 @@ def register(cmd: Command) -> None:
     p.set_defaults(run=_cmd_list)
 
     p = cmd("show", "show one application: facts, contacts, history, what is coming")
-    p.add_argument("application", metavar="APP")
+    p.add_argument("application", metavar="APP",
+                   help="the application's id, or a unique start of it (see followup list)")
     p.add_argument("--graph", action="store_true",
                    help="draw its path so far over the rule pack's machine (Mermaid text)")
     p.set_defaults(run=_cmd_show)
@@ -113,6 +116,7 @@ def _cmd_log(args: argparse.Namespace) -> int:
             raise Usage("say what happened: an EVENT, --fact NAME=VALUE or a new contact "
                          f"(events: {', '.join(engine.pack.events)})")
         at = when(args.at, cal, "--at") if args.at else None
+        args.application = resolve(engine.store, args.application, owner=owner)
         outcome = engine.log(args.application, event=args.event, contact=args.contact,
                              facts=facts, contacts=new_contacts, at=at, key=args.key,
                              owner=owner)
@@ -165,7 +169,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         owner = owner_id(args)
         cal = engine.calendar(owner)
-        record = engine.store.load(args.application, owner=owner)
+        record = engine.store.load(resolve(engine.store, args.application, owner=owner),
+                                   owner=owner)
         app = record.application
         if args.graph:
             from followup.interop.graph import path_to_mermaid
