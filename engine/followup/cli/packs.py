@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from followup.language.pack import RulePack
 
 from followup.cli._common import (
     EXIT_INPUT,
@@ -45,10 +50,11 @@ def register(cmd: Command) -> None:
 
     p = cmd("graph", "draw the rule pack's state machine and its reminders")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    p.add_argument("--format", choices=("mermaid", "svg", "dot", "png"),
+    p.add_argument("--format", choices=("mermaid", "svg", "dot", "png", "json"),
                    help="mermaid (text), svg (drawn here, no Graphviz needed), dot "
-                   "(Graphviz's text) or png (needs Graphviz's dot); default: from the "
-                   "--output suffix, else mermaid")
+                   "(Graphviz's text), png (needs Graphviz's dot) or json (the machine "
+                   "itself, for programs; also --json); default: from the --output "
+                   "suffix, else mermaid")
     p.set_defaults(run=_cmd_graph)
 
     p = cmd("plugins", "list the plugins that loaded and their channels")
@@ -128,16 +134,56 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 _GRAPH_SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot",
-                   ".mmd": "mermaid", ".md": "mermaid"}
+                   ".mmd": "mermaid", ".md": "mermaid", ".json": "json"}
+
+
+def machine_json(pack: RulePack) -> dict[str, Any]:
+    """The pack's state machine as data: what ``graph`` draws, for programs. Times are
+    as the rule author wrote them (``2 working days after interviewed_at``)."""
+    def states(value: Iterable[str] | None) -> list[str] | None:
+        return None if value is None else sorted(value, key=pack.states.index)
+
+    return {
+        "name": pack.name,
+        "states": list(pack.states),
+        "initial": pack.initial,
+        "active": list(pack.active or pack.states),
+        "events": [{"name": e.name, "from": None if e.sources is None else list(e.sources),
+                    "to": e.dest, "per_contact": e.per_contact, "role": e.role,
+                    "guard": e.guard.source if e.guard else None,
+                    "description": e.description} for e in pack.events.values()],
+        "transitions": [{"name": t.name, "from": list(t.sources), "to": t.dest,
+                         "after": t.after.text if t.after else None,
+                         "when": t.when.source if t.when else None,
+                         "every": t.every, "did": t.did,
+                         "guard": t.guard.source if t.guard else None}
+                        for t in pack.transitions],
+        "rules": [{"name": r.name, "scope": r.scope, "while": states(r.states),
+                   "for_each": r.for_each, "at": r.at.text,
+                   "due": r.due.text if r.due else None,
+                   "not_before": r.not_before.text if r.not_before else None,
+                   "instead": [{"if": o.fact, "at": o.at.text,
+                                "due": o.due.text if o.due else None} for o in r.instead],
+                   "every": r.every.text if r.every else None, "limit": r.limit,
+                   "if": r.condition.source if r.condition else None,
+                   "done_by": r.done_by, "until": r.until,
+                   "channels": list(r.message.channels),
+                   "description": r.description} for r in pack.rules],
+    }
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     from followup.language.loader import load_rules
 
-    fmt = args.format or (_GRAPH_SUFFIXES.get(Path(args.output).suffix.lower())
-                          if args.output else None) or "mermaid"
+    fmt = args.format or ("json" if opt(args, "json") else None) or (
+        _GRAPH_SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None
+    ) or "mermaid"
     pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
-    if fmt == "mermaid":
+    if fmt == "json":
+        import json
+
+        data = (json.dumps(machine_json(pack), indent=2, ensure_ascii=False) + "\n").encode()
+    elif fmt == "mermaid":
         from followup.interop.graph import to_mermaid
 
         data = to_mermaid(pack).encode("utf-8")
