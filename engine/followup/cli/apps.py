@@ -4,6 +4,7 @@ settings are in ``settings``)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from followup.cli._common import (
     opt,
     owner_id,
     parse_facts,
+    plugin_rules,
     print_json,
     timer_json,
     when,
@@ -36,12 +38,14 @@ def register(cmd: Command) -> None:
     settings.register(cmd)  # init and settings come first, as a person starts there
 
     p = cmd("add", "add an application (after an interview)")
-    p.add_argument("--company", required=True)
+    p.add_argument("--company", required=True, help="the employer")
     p.add_argument("--role", required=True, help="the job you interviewed for")
     p.add_argument("--interviewed", metavar="WHEN",
                    help="when the interview was, e.g. 2026-12-23T15:00 (your time zone)")
     contact_options(p)
-    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
+                   help="a fact the rule pack declares, e.g. decision_expected_on=2027-01-08 "
+                   "(repeatable)")
     p.add_argument("--id", help="choose the application's id (default: a random one)")
     p.set_defaults(run=_cmd_add)
 
@@ -52,9 +56,12 @@ def register(cmd: Command) -> None:
     p.add_argument("--contact", metavar="NAME", help="who the event is about")
     p.add_argument("--at", metavar="WHEN", help="when it happened (default: now)")
     p.add_argument("--key", help="an idempotency key: logging the same key again does nothing")
-    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
+                   help="record or change a fact the rule pack declares, e.g. "
+                   "decision_expected_on=2027-01-08 (repeatable)")
     contact_options(p)
     p.set_defaults(run=_cmd_log)
+    _list_events_in_help(p)
 
     p = cmd("list", "list your applications")
     p.add_argument("--state", action="append", help="only in this state (repeatable)")
@@ -70,6 +77,42 @@ def register(cmd: Command) -> None:
     p = cmd("agenda", "what is coming, earliest first")
     p.add_argument("--days", type=day_count, default=30, help="how far ahead (default 30)")
     p.set_defaults(run=_cmd_agenda)
+
+
+def _list_events_in_help(p: argparse.ArgumentParser) -> None:
+    """``log --help`` ends with the events of the rule pack in use (``--rules``,
+    FOLLOWUP_RULES or the default), read only when the help is shown."""
+    plain = p.format_help
+
+    def format_help() -> str:
+        return plain() + "\n" + events_text(sys.argv[1:]) + "\n"
+
+    setattr(p, "format_help", format_help)  # noqa: B010 - this parser's own help
+
+
+def events_text(argv: list[str]) -> str:
+    """The events a person may log, with what each means, for the pack ``argv`` names."""
+    from followup.errors import FollowupError
+    from followup.language.loader import load_rules
+
+    rules = os.environ.get("FOLLOWUP_RULES") or None
+    for place, arg in enumerate(argv):
+        if arg == "--rules" and place + 1 < len(argv):
+            rules = argv[place + 1]
+        elif arg.startswith("--rules="):
+            rules = arg.partition("=")[2]
+    try:
+        pack = load_rules(rules, **plugin_rules())
+    except FollowupError as exc:
+        return f"events: the rule pack {rules!r} could not be read: {exc}"
+    lines = [f"events of the rule pack {pack.name!r}:"]
+    for e in pack.events.values():
+        where = f"in {', '.join(e.sources)}" if e.sources else "in any state"
+        move = f" → {e.dest}" if e.dest else ""
+        who = "; about one --contact" if e.per_contact else ""
+        lines.append(f"  {e.name:<20} {where}{move}{who}"
+                     f"{': ' + e.description if e.description else ''}")
+    return "\n".join(lines)
 
 
 def _cmd_add(args: argparse.Namespace) -> int:

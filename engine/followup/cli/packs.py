@@ -32,20 +32,24 @@ from followup.cli._common import (
 def register(cmd: Command) -> None:
     """Add this module's commands to the parser."""
     p = cmd("simulate", "a dry run: the timeline of a hypothetical interview")
-    p.add_argument("--interviewed", required=True, metavar="WHEN")
+    p.add_argument("--interviewed", required=True, metavar="WHEN",
+                   help="when the interview is, e.g. 2026-12-23T15:00 (in --tz)")
     p.add_argument("--tz", "--timezone", dest="timezone", help="the owner's time zone")
-    p.add_argument("--country")
-    p.add_argument("--subdivision")
+    p.add_argument("--country", help="whose public holidays count, e.g. US")
+    p.add_argument("--subdivision", help="the state or region, e.g. NY")
     p.add_argument("--until", metavar="WHEN", help="stop here (default: 180 days later)")
-    p.add_argument("--company", default="Example Corp")
+    p.add_argument("--company", default="Example Corp", help="the employer's name")
     p.add_argument("--position", dest="position", default="Software Engineer", help="the job title")
     contact_options(p)
-    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--event", action="append", default=[], metavar='"WHEN EVENT [contact=NAME]"')
+    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
+                   help="a fact the rule pack declares (repeatable)")
+    p.add_argument("--event", action="append", default=[], metavar='"WHEN EVENT [contact=NAME]"',
+                   help="an event to log at WHEN (repeatable)")
     p.set_defaults(run=_cmd_simulate)
 
     p = cmd("validate", "check rule packs; FILE:LINE:COL for every problem")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="a rule pack file (YAML); name several to check them all")
     p.set_defaults(run=_cmd_validate)
 
     p = cmd("graph", "draw the rule pack's state machine and its reminders")
