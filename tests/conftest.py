@@ -29,6 +29,15 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _pack_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Rule packs the tests load are cached in a folder of this run's own (and the
+    commands the tests start inherit it), never in the home directory's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FOLLOWUP_CACHE_DIR", str(tmp_path_factory.mktemp("pack-cache")))
+        yield
+
+
 @pytest.fixture(params=list(STORE_FACTORIES))
 def store_factory(request: pytest.FixtureRequest) -> Callable[[Path], Store]:
     """The factory of each kind of store in turn, for tests that open many stores."""

@@ -28,7 +28,6 @@ from followup.cli._common import (
     EXIT_STORE,
     HumanOutput,
     Usage,
-    version,
 )
 
 __all__ = ["main"]
@@ -51,6 +50,18 @@ def _common() -> argparse.ArgumentParser:
     return p
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version is looked up only when asked for (reading
+    the package metadata costs more than the rest of ``--help``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from followup.cli._common import version
+
+        print(f"followup {version()}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(
@@ -59,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 unexpected failure, 2 bad input, 3 store failed or "
         "busy, 4 plugin failed, 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"followup {version()}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:

@@ -134,6 +134,11 @@ def open_store_at(
     return open_store(url, migrate=migrate)
 
 
+#: Commands that deliver reminders or serve them: they load every plugin. The others load
+#: plugins only when one could change what they do (``plugins_for_planning``).
+DELIVERING = frozenset({"run", "serve"})
+
+
 def open_engine(
     args: argparse.Namespace,
     *,
@@ -143,12 +148,23 @@ def open_engine(
     migrate: bool = False,
 ) -> Engine:
     """The engine on the store the options name. ``create``: a missing SQLite file is
-    made; ``migrate``: a PostgreSQL database is brought up to date (SQLite always is)."""
+    made; ``migrate``: a PostgreSQL database is brought up to date (SQLite always is).
+
+    A command in ``DELIVERING`` gets every installed plugin's channels; any other gets
+    the plugins only when one could change its plan, and no channels otherwise."""
     from followup.runtime.engine import Engine
 
     store = open_store_at(args, db=db, create=create, migrate=migrate)
     try:
-        return Engine(rules=rules or opt(args, "rules", "FOLLOWUP_RULES"), store=store)
+        pack = rules or opt(args, "rules", "FOLLOWUP_RULES")
+        if getattr(args, "command", None) in DELIVERING:
+            return Engine(rules=pack, store=store)
+        from followup.delivery.manager import plugins_for_planning
+
+        plugins = plugins_for_planning()
+        if plugins is None:
+            return Engine(rules=pack, store=store, channels=[])
+        return Engine(rules=pack, store=store, plugins=plugins)
     except BaseException:
         store.close()
         raise
@@ -156,10 +172,13 @@ def open_engine(
 
 def plugin_rules() -> dict[str, Any]:
     """What ``load_rules`` needs from the installed plugins: the rule packs they offer by
-    name (``packs``) and the sandbox with their template filters (``sandbox``)."""
-    from followup.delivery.manager import load_plugins
+    name (``packs``) and the sandbox with their template filters (``sandbox``); nothing
+    is loaded when only followup's own plugins are installed (they offer neither)."""
+    from followup.delivery.manager import plugins_for_planning
 
-    plugins = load_plugins()
+    plugins = plugins_for_planning()
+    if plugins is None:
+        return {"packs": None, "sandbox": None}
     return {"packs": plugins.packs, "sandbox": plugins.sandbox}
 
 

@@ -1,6 +1,8 @@
 """Loading plugins: the engine's own plugin manager, filled from entry points on request.
 
-Nothing loads at import time. ``load_plugins()`` reads the entry-point group ``followup``;
+Nothing loads at import time, and importing this module imports neither pluggy nor the
+entry-point machinery: a command that delivers nothing never pays for them.
+``load_plugins()`` reads the entry-point group ``followup``;
 ``FOLLOWUP_PLUGINS`` (a comma-separated allow-list of entry-point names) and
 ``FOLLOWUP_PLUGINS_BLOCK`` (a block-list) choose what loads. A plugin that fails to
 import is reported in ``Plugins.failures`` and skipped; the others load.
@@ -12,18 +14,17 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from followup.delivery import hookspecs
 from followup.delivery.channels import Channel, ChannelRegistry
 from followup.delivery.settings import Settings
 from followup.errors import PluginError
 from followup.language.loader import BUILTIN_PACKS
 from followup.language.sandbox import Sandbox, check_filter, default_sandbox
+
+if TYPE_CHECKING:
+    import pluggy
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -34,9 +35,15 @@ __all__ = [
     "load_plugins",
     "new_manager",
     "observe",
+    "plugins_for_planning",
 ]
 
 ENTRY_POINT_GROUP = "followup"
+
+#: followup's own channels: each registers channels and nothing else (no rule packs, no
+#: template filters, no observers), and only ``calendar`` follows the plan.
+BUILTIN_PLUGINS = frozenset(f"followup.plugins.{name}" for name in (
+    "apprise", "calendar", "console", "email", "jsonfile", "webhook"))
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,10 @@ def call_each(
 
 
 def new_manager() -> pluggy.PluginManager:
+    import pluggy
+
+    from followup.delivery import hookspecs
+
     manager = pluggy.PluginManager("followup")
     manager.add_hookspecs(hookspecs)
     return manager
@@ -109,6 +120,31 @@ def _names(value: str | None) -> set[str] | None:
     return {v.strip() for v in value.split(",") if v.strip()}
 
 
+def plugins_for_planning(environ: Mapping[str, str] | None = None) -> Plugins | None:
+    """The plugins a command that delivers nothing needs, or None when none can matter.
+
+    Such a command (add, log, show, list, agenda) uses plugins for what they add to
+    planning: rule packs and template filters (the pack), observers of transitions and
+    channels that follow the plan (a calendar feed). followup's own plugins add none of
+    these but the ``calendar`` channel, when it is configured. So when every plugin that
+    would load is one of followup's own and no calendar is configured, nothing is
+    imported; otherwise every plugin loads, as ``load_plugins`` does."""
+    from importlib.metadata import entry_points
+
+    env = os.environ if environ is None else environ
+    allow = _names(env.get("FOLLOWUP_PLUGINS"))
+    block = _names(env.get("FOLLOWUP_PLUGINS_BLOCK")) or set()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in block or (allow is not None and ep.name not in allow):
+            continue
+        if ep.value not in BUILTIN_PLUGINS:
+            return load_plugins(environ=env)
+        if ep.value == "followup.plugins.calendar" and Settings(environ=env).configured(
+                "calendar"):
+            return load_plugins(environ=env)
+    return None
+
+
 def load_plugins(
     *,
     extra: Mapping[str, object] | None = None,
@@ -117,6 +153,12 @@ def load_plugins(
 ) -> Plugins:
     """Load the installed plugins (and ``extra`` plugin objects, by name) and collect
     their channels. Duplicate channel names raise ``PluginError``."""
+    from importlib.metadata import entry_points
+
+    import pluggy
+
+    from followup.delivery import hookspecs
+
     env = os.environ if environ is None else environ
     settings = settings if settings is not None else Settings(environ=env)
     allow = _names(env.get("FOLLOWUP_PLUGINS"))

@@ -13,14 +13,16 @@ daylight-saving change or a date line never moves a deadline.
 from __future__ import annotations
 
 import calendar
+import importlib.util
 import re
+import sys
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-import holidays
 
 from followup.errors import CalendarError, suggest
 
@@ -362,19 +364,72 @@ def _country_holidays(country: str | None, subdivision: str | None) -> Any:
         if subdivision is not None:
             raise CalendarError(f"subdivision {subdivision!r} given without a country: add one")
         return None
-    supported: dict[str, list[str]] = holidays.list_supported_countries()
+    import holidays  # only for a calendar with a country: it is slow to import
+
     code = country.strip().upper()
-    if code not in supported:
-        alpha2 = sorted(c for c in supported if len(c) == 2)
+    codes = _country_codes()
+    if code not in codes:
+        alpha2 = sorted(c for c in codes if len(c) == 2)
         raise CalendarError(
             f"unknown country {country!r}{suggest(code, alpha2)}: use an ISO 3166 alpha-2 "
             "code such as US, GB, DE"
         )
-    subdiv = None if subdivision is None else _subdivision(code, subdivision, supported[code])
+    _import_country(code)
     try:
+        valid = list(getattr(holidays, code).subdivisions)
+        subdiv = None if subdivision is None else _subdivision(code, subdivision, valid)
         return holidays.country_holidays(code, subdiv=subdiv)
     except NotImplementedError as exc:  # an alias holidays lists but will not build
         raise CalendarError(f"no holidays for country {country!r}: {exc}") from exc
+
+
+@cache
+def _country_codes() -> frozenset[str]:
+    """Every country code (and alias) the ``holidays`` package knows, read from its
+    registry without importing a country: ``holidays.list_supported_countries()`` imports
+    all of them (about 250 modules) to list their subdivisions, which a check of one code
+    does not need. Older versions without that registry fall back to it."""
+    try:
+        from holidays.registry import EntityLoader
+
+        return frozenset(EntityLoader.get_country_codes())
+    except (ImportError, AttributeError):
+        import holidays
+
+        return frozenset(holidays.list_supported_countries())
+
+
+def _import_country(code: str) -> None:
+    """Import the one module of ``holidays`` that defines ``code``, and no other.
+
+    ``holidays`` finds a country's class by importing ``holidays.countries.NAME``, which
+    first runs the package ``holidays.countries``, and that imports all 250 countries
+    (about as long as the rest of a command). A module already in ``sys.modules`` is
+    used as it is, so loading this one file under its own name first lets ``holidays``
+    build the calendar from it alone. If that fails for any reason (another version of
+    holidays), nothing is kept and ``holidays`` imports the country its own way.
+    """
+    try:
+        from holidays.registry import COUNTRIES, IMPORT_LOCK
+    except ImportError:
+        return
+    module = next((m for m, names in COUNTRIES.items() if code in names[1:]), None)
+    name = f"holidays.countries.{module}"
+    if module is None or "holidays.countries" in sys.modules or name in sys.modules:
+        return
+    import holidays
+
+    file = Path(holidays.__file__).parent / "countries" / f"{module}.py"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        return
+    with IMPORT_LOCK:
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        try:
+            spec.loader.exec_module(loaded)
+        except Exception:
+            sys.modules.pop(name, None)
 
 
 def _subdivision(country: str, subdivision: str, valid: list[str]) -> str:
@@ -382,9 +437,9 @@ def _subdivision(country: str, subdivision: str, valid: list[str]) -> str:
     for code in valid:
         if code.lower() == wanted:
             return code
-    aliases: dict[str, str] = getattr(
-        holidays.country_holidays(country), "subdivisions_aliases", {}
-    )
+    import holidays
+
+    aliases: dict[str, str] = getattr(getattr(holidays, country), "subdivisions_aliases", {})
     for alias, code in aliases.items():
         if alias.lower() == wanted:
             return code

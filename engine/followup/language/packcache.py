@@ -1,0 +1,240 @@
+"""Compiled rule packs kept on disk, so a command does not parse, check and compile the
+same YAML again every time it starts.
+
+An entry is found by a key over everything the compiled pack depends on: followup's
+version and the files of the rule language (so an edited checkout never reads an older
+compiler's result), the ``holidays`` package that checked the pack's country, the
+plugins' template filters and named packs, how the pack was asked for, and the bytes of
+the pack file itself. The files it ``extends`` are known only once it is read, so an
+entry lists each of them with a SHA-256 of its bytes, and a hit reads them again and
+compares: an edit anywhere in the chain is a miss.
+
+A rule pack is untrusted input, and so is anything on disk another user could write.
+An entry is JSON, never pickle: decoding it builds only the pack's own record types, and
+conditions and templates come back as their source text, compiled in the sandbox when
+first used (they were checked when the entry was written). Entries live in the user's
+own cache folder (``$XDG_CACHE_HOME/followup/packs`` or ``~/.cache/followup/packs``;
+``FOLLOWUP_CACHE_DIR`` moves it, ``FOLLOWUP_CACHE_DIR=off`` turns caching off), made
+private (0700, files 0600) and used only while it belongs to this user and no one else
+may write to it. A corrupt, truncated or foreign entry is a miss, compiled and written
+again. Writers write a temporary file and rename it into place, so processes sharing the
+folder each see a whole entry or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from followup.language._packcodec import decode, encode
+from followup.language.pack import RulePack
+from followup.language.sandbox import Sandbox, default_sandbox
+
+__all__ = ["ENV", "FORMAT", "PackCache", "cache_dir"]
+
+ENV = "FOLLOWUP_CACHE_DIR"
+FORMAT = 1  # the entry format; a change makes every older entry a miss
+MAX_ENTRIES = 64  # entries kept; the oldest go first
+MAX_BYTES = 1_000_000  # a pack file larger than this is not cached (the loader refuses it)
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The folder of cached packs, or None when caching is off."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(ENV)
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("off", "") else Path(chosen) / "packs"
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "followup" / "packs"
+
+
+def digest_file(path: str | os.PathLike[str]) -> str | None:
+    """SHA-256 of a regular file of at most MAX_BYTES, or None (missing, a FIFO, a
+    device, a symbolic link, too big): such a pack is never served from the cache."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    return None if len(data) > MAX_BYTES else hashlib.sha256(data).hexdigest()
+
+
+def _builtin_digest(name: str) -> str:
+    from importlib import resources
+
+    data = resources.files("followup.rules").joinpath(name).read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def chain_digest(file: str) -> str | None:
+    """The digest of one file of a pack's chain, as the loader names it."""
+    if file.startswith("<builtin>/"):
+        return _builtin_digest(file.removeprefix("<builtin>/"))
+    return digest_file(file)
+
+
+def _code_stamp() -> list[Any]:
+    """followup's version and the size and time of each file of the rule language and
+    of the calendar that checks a pack's country, and the holidays package's version
+    file: an edited checkout or another holidays makes a new key."""
+    from followup.language import loader
+    from followup.timing import calendar
+
+    here = Path(loader.__file__).parent
+    files = [*sorted(here.glob("*.py")), Path(calendar.__file__), here.parent / "__init__.py"]
+    # The package is imported by now (this module is inside it); importing it here
+    # would make the rule language depend on every room above it.
+    version = getattr(sys.modules.get("followup"), "__version__", "")
+    stamp: list[Any] = [FORMAT, version, sys.version_info[:2]]
+    spec = _find_spec("holidays")
+    if spec is not None:
+        files.append(Path(spec).parent / "version.py")
+    for file in files:
+        try:
+            info = file.stat()
+        except OSError:
+            continue
+        stamp.append([file.name, info.st_size, info.st_mtime_ns])
+    return stamp
+
+
+def _find_spec(name: str) -> str | None:
+    from importlib.util import find_spec
+
+    found = find_spec(name)
+    return found.origin if found is not None else None
+
+
+class PackCache:
+    """One request's place in the cache: ``get`` the pack if a whole, current entry is
+    there; ``put`` one after compiling it. Build with ``PackCache.open``."""
+
+    def __init__(self, folder: Path, key: str, sandbox: Sandbox) -> None:
+        self.folder = folder
+        self.key = key
+        self.sandbox = sandbox
+        self.entry = folder / f"{key}.json"
+
+    @classmethod
+    def open(
+        cls,
+        request: str | os.PathLike[str] | None,
+        *,
+        root: str | None,
+        named: Mapping[str, Path],
+        sandbox: Sandbox | None,
+        environ: Mapping[str, str] | None = None,
+    ) -> PackCache | None:
+        """The cache for loading ``request`` (a pack's name or file; ``root`` is the
+        file the loader reads first, None for a built-in pack), or None when caching is
+        off or the pack file cannot be keyed (the loader then reports what is wrong)."""
+        folder = cache_dir(environ)
+        if folder is None:
+            return None
+        box = sandbox or default_sandbox()
+        if root is None:
+            content = _builtin_digest(f"{request}.yaml")
+            where = ""
+        else:
+            found = digest_file(root)
+            if found is None:
+                return None
+            content, where = found, os.path.abspath(root)
+        key_parts = [
+            _code_stamp(),
+            sorted((name, origin) for name, origin in box.origins.items()),
+            sorted((name, os.fspath(path)) for name, path in named.items()),
+            os.fspath(request) if request is not None else None,
+            where,
+            content,
+        ]
+        text = json.dumps(key_parts, ensure_ascii=True, separators=(",", ":"))
+        return cls(folder, hashlib.sha256(text.encode("ascii")).hexdigest(), box)
+
+    def get(self) -> RulePack | None:
+        """The cached pack, or None: no entry, or one that is not whole, not this key's,
+        not current (a file of its chain changed) or not private to this user."""
+        if not _private(self.folder):
+            return None
+        try:
+            with open(self.entry, "rb") as handle:
+                if not _owned(os.fstat(handle.fileno())):
+                    return None
+                raw = json.loads(handle.read())
+            if raw["format"] != FORMAT or raw["key"] != self.key:
+                return None
+            for file, expected in raw["files"]:
+                if chain_digest(file) != expected:
+                    return None
+            pack = decode(raw["pack"], self.sandbox)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            return None
+        return pack if isinstance(pack, RulePack) else None
+
+    def put(self, pack: RulePack, files: Iterable[str]) -> None:
+        """Keep ``pack``, compiled from ``files`` (child first). Anything that goes wrong
+        leaves the cache as it was: it only ever saves time."""
+        try:
+            chain = [[file, chain_digest(file)] for file in files]
+            if any(digest is None for _file, digest in chain):
+                return
+            body = json.dumps({"format": FORMAT, "key": self.key, "files": chain,
+                               "pack": encode(pack)}, ensure_ascii=False)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _private(self.folder):
+                return
+            os.chmod(self.folder, 0o700)  # private, whatever made it before
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    stream.write(body)
+                os.replace(temporary, self.entry)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+            _prune(self.folder, keep=MAX_ENTRIES)
+        except (OSError, ValueError, TypeError, RecursionError):
+            return
+
+
+def _owned(info: os.stat_result) -> bool:
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def _private(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder of this user that no one else may write to."""
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or not _owned(info):
+        return False
+    return os.name == "nt" or not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _prune(folder: Path, *, keep: int) -> None:
+    entries: Sequence[Path] = list(folder.glob("*.json"))
+    if len(entries) <= keep:
+        return
+    by_age = sorted(entries, key=lambda p: p.stat().st_mtime_ns)
+    for old in by_age[: len(entries) - keep]:
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -1,0 +1,93 @@
+"""What a command imports: the start-up gains cannot come back unnoticed.
+
+Each check runs the command line in a fresh interpreter and lists ``sys.modules`` at the
+end. ``--help`` builds its parser without the engine; the everyday commands, with only
+followup's own plugins installed and no calendar configured, load no plugin, no YAML
+reader once the pack is cached, and one country of ``holidays``, not all of them.
+How fast they are is measured in bench/ (rows 6.x), never here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+
+import pytest
+
+from tests.acceptance.conftest import TIMEOUT, Followup
+
+PROGRAM = textwrap.dedent("""
+    import json, sys
+    from followup.cli import main
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:  # --help and --version end this way
+        code = exc.code
+    print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+""")
+
+#: What a command that only reads or records never needs.
+HEAVY = ("pluggy", "yaml", "followup.language._compiler", "followup.language.schemacheck",
+         "followup.plugins.email", "followup.plugins.webhook", "smtplib",
+         "holidays.countries")
+
+
+def modules(args: list[str], env: Mapping[str, str]) -> set[str]:
+    run = subprocess.run([sys.executable, "-c", PROGRAM, *args], env=dict(env),
+                         capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    report = json.loads(run.stderr.strip().splitlines()[-1])
+    assert report["code"] in (0, None), run.stderr
+    return set(report["modules"])
+
+
+def test_help_imports_no_engine(followup: Followup) -> None:
+    loaded = modules(["--help"], followup.env)
+    assert "followup.cli" in loaded
+    for name in ("followup.runtime.engine", "followup.store", "followup.language.pack",
+                 "jinja2", "holidays", "importlib.metadata", "sqlite3", "asyncio", *HEAVY):
+        assert name not in loaded, f"followup --help imports {name}"
+
+
+def test_version_still_answers(followup: Followup) -> None:
+    shown = followup("--version")
+    assert shown.stdout.startswith("followup ")
+
+
+@pytest.mark.parametrize("command", [
+    ["list"],
+    ["show", "app-1"],
+    ["agenda"],
+    ["log", "app-1", "thank_you_sent", "--contact", "Jane Doe"],
+    ["add", "--company", "Initech", "--role", "Engineer", "--interviewed", "2026-12-23T15:00"],
+])
+def test_everyday_commands_import_only_what_they_use(
+        followup: Followup, command: list[str]) -> None:
+    env = {**followup.env, "FOLLOWUP_CACHE_DIR": str(followup.tmp_path / "cache")}
+    env = {k: v for k, v in env.items() if not k.startswith(("FOLLOWUP_CALENDAR_",
+                                                              "FOLLOWUP_PLUGINS"))}
+    followup("init", "--timezone", "America/New_York", "--country", "US",
+             "--subdivision", "NY", env=env)
+    followup("add", "--id", "app-1", "--company", "Acme", "--role", "Engineer",
+             "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe", env=env)
+    loaded = modules(command, env)
+    assert "followup.runtime.engine" in loaded  # it did run
+    for name in HEAVY:
+        assert name not in loaded, f"followup {command[0]} imports {name}"
+    countries = sorted(m for m in loaded if m.startswith("holidays.countries."))
+    assert countries in ([], ["holidays.countries.united_states"]), countries
+
+
+def test_a_configured_calendar_feed_still_follows_the_plan(followup: Followup) -> None:
+    """The calendar channel follows every change, so with it configured the commands
+    that change an application load the plugins, as before."""
+    feed = followup.tmp_path / "feed.ics"
+    env = {**followup.env, "FOLLOWUP_CALENDAR_PATH": str(feed)}
+    followup("init", "--timezone", "America/New_York", env=env)
+    followup("add", "--id", "app-1", "--company", "Acme", "--role", "Engineer",
+             "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe", env=env)
+    assert "Jane Doe" in feed.read_text(encoding="utf-8")
+    loaded = modules(["log", "app-1", "called"], env)
+    assert "followup.plugins.calendar" in loaded
