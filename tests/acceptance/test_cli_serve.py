@@ -25,6 +25,8 @@ from typing import Any
 import icalendar
 import pytest
 
+from followup import Engine, SQLiteStore
+from followup.interop.ical import reminder_uid
 from tests.acceptance.conftest import followup_command
 
 DAYS = "3650"  # the Acme interview is at a fixed date: reach it whenever the tests run
@@ -112,14 +114,19 @@ def test_serve_once_answers_the_feed_at_its_secret_address(
     status, body, served = _serve_once(followup)
     assert served.proc.returncode == 0
     assert status == 200
-    events = _uids(body.decode("utf-8"))
+    text = body.decode("utf-8")
+    assert icalendar.Calendar.from_ical(text).to_ical() == body  # reads back, writes the same
+    events = _uids(text)
     agenda = followup("agenda", "--days", DAYS, "--json").json()
-    reminders = {f"{i['key']}@followup": datetime.fromisoformat(i["at"])
-                 for i in agenda if i["action"] == "notify"}
-    assert f"{acme['id']}/thank-you-notes/0/Jane Doe/0@followup" in events
+    with SQLiteStore(followup.db) as store:
+        apps = {a.id: a for a in Engine(store=store, channels=[]).applications(owner="tester")}
+    reminders = {reminder_uid(i["key"], apps.get(i["application"] or "")):
+                 datetime.fromisoformat(i["at"]) for i in agenda if i["action"] == "notify"}
+    assert len(events) >= 3 and not any("Jane" in uid for uid in events)
     assert set(events) == set(reminders)
     for uid, event in events.items():
         assert event["DTSTART"].dt == reminders[uid]
+        assert event["DTSTART"].params["TZID"] == "America/New_York"
 
 
 def test_a_missing_or_wrong_token_is_not_found(followup: Any, acme: dict[str, Any]) -> None:
@@ -322,10 +329,14 @@ def test_etag_and_last_modified_answer_304_while_the_feed_is_unchanged(
         # If-None-Match wins over If-Modified-Since (RFC 9110).
         assert served.get(headers={"If-None-Match": '"nope"',
                                    "If-Modified-Since": modified})[0] == 200
-        # A change in the store is a new ETag.
-        followup("log", acme["id"], "thank_you_sent", "--contact", "Jane Doe")
+        # A change in the store is a new ETag; what changed has a higher SEQUENCE.
+        followup("log", acme["id"], "--fact", "follow_up_requested_on=2026-12-28")
         status, headers, changed = served.get(headers={"If-None-Match": etag})
         assert status == 200 and headers["ETag"] != etag and changed != body
+        before, after = _uids(body.decode()), _uids(changed.decode())
+        grew = {u for u in before if int(after[u]["SEQUENCE"]) > int(before[u]["SEQUENCE"])}
+        assert grew and all(after[u]["DTSTART"].dt < before[u]["DTSTART"].dt for u in grew)
+        assert served.get(headers={"If-None-Match": headers["ETag"]})[0] == 304
 
 
 def test_the_token_folder_is_beside_the_store(followup: Any, tmp_path: Path) -> None:

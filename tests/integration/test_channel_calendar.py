@@ -1,5 +1,6 @@
 """The calendar channel on a real file, parsed back with icalendar: reminders at their
-times with alarms, stable UIDs, a moved reminder replaced, a cancelled one removed."""
+times in the owner's zone with alarms, opaque stable UIDs, a moved reminder replaced, a
+cancelled one kept as cancelled for a while, then removed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from followup import (
     load_rules,
 )
 from followup.delivery.manager import load_plugins
+from followup.interop.ical import CANCELLED_KEEP, reminder_uid
+from followup.model import Timer
 from followup.plugins.calendar import CalendarChannel, followup_register_channels
 
 START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
@@ -52,6 +55,17 @@ def alarm_at(component: Any) -> datetime:
     return start + trigger if isinstance(trigger, timedelta) else trigger
 
 
+def uid(engine: Engine, timer: Timer) -> str:
+    """The UID of a planned reminder: the one the export and the feed give it."""
+    app = engine.application(timer.application_id) if timer.application_id else None
+    return reminder_uid(timer.key, app)
+
+
+def sent(key: str) -> str:
+    """The UID of a reminder that was sent without having been planned here."""
+    return reminder_uid(key, None)
+
+
 def add_acme(engine: Engine) -> str:
     return engine.add_application(
         owner="ada", company="Acme", role="Engineer", facts={"interviewed_at": START},
@@ -67,23 +81,28 @@ def test_planned_reminders_are_events_with_alarms_at_their_times(tmp_path: Path)
     assert len(reminders) >= 3
     events = components(path)
     mine = {uid for uid, c in events.items() if str(c["X-FOLLOWUP-APPLICATION"]) == app_id}
-    assert mine == {t.key + "@followup" for t in reminders}
+    assert mine == {uid(engine, t) for t in reminders}
+    assert all(u.endswith("@followup") and " " not in u and "Jane" not in u for u in mine)
     # The rules over all of the owner's applications are there too (keep-looking).
     (nudge,) = [t for t in engine.agenda(owner="ada") if t.application is None]
-    assert alarm_at(events[nudge.timer.key + "@followup"]) == nudge.timer.fire_at
+    assert alarm_at(events[uid(engine, nudge.timer)]) == nudge.timer.fire_at
     for timer in reminders:
-        event = events[timer.key + "@followup"]
+        event = events[uid(engine, timer)]
         assert event.decoded("DTSTART") == timer.fire_at
+        assert event["DTSTART"].params["TZID"] == "America/New_York"
         assert alarm_at(event) == timer.fire_at
         assert event["SEQUENCE"] == 0
         assert str(event["X-FOLLOWUP-STATUS"]) == "planned"
+        assert str(event["X-FOLLOWUP-KEY"]) == timer.key
+    (zone,) = icalendar.Calendar.from_ical(path.read_bytes()).walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "America/New_York"
     call = next(t for t in reminders if t.rule == "follow-up-call")
-    assert "Acme" in str(events[call.key + "@followup"]["SUMMARY"])
+    assert "Acme" in str(events[uid(engine, call)]["SUMMARY"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".reminders.ics.*"))  # no temporary file left behind
 
 
-def test_a_moved_reminder_replaces_the_old_one_and_a_cancelled_one_is_removed(
+def test_a_moved_reminder_replaces_the_old_one_and_a_cancelled_one_is_marked_then_removed(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "reminders.ics"
@@ -91,29 +110,40 @@ def test_a_moved_reminder_replaces_the_old_one_and_a_cancelled_one_is_removed(
     engine = engine_with(CalendarChannel(path, clock=clock), clock)
     app_id = add_acme(engine)
     call = next(t for t in engine.timers(app_id) if t.rule == "follow-up-call")
-    uid = call.key + "@followup"
-    before = components(path)[uid]
+    call_uid = uid(engine, call)
+    before = components(path)[call_uid]
 
     clock.advance(timedelta(hours=1))
     engine.set_facts(app_id, {"decision_expected_on": "2027-01-20"})
     moved = next(t for t in engine.timers(app_id) if t.rule == "follow-up-call")
     assert moved.key == call.key and moved.fire_at != call.fire_at
     after = components(path)
-    assert list(after).count(uid) == 1
-    assert after[uid].decoded("DTSTART") == moved.fire_at
-    assert alarm_at(after[uid]) == moved.fire_at
-    assert after[uid]["SEQUENCE"] == before["SEQUENCE"] + 1
-    assert after[uid].decoded("DTSTAMP") == START + timedelta(hours=1)
+    assert list(after).count(call_uid) == 1
+    assert after[call_uid].decoded("DTSTART") == moved.fire_at
+    assert alarm_at(after[call_uid]) == moved.fire_at
+    assert after[call_uid]["SEQUENCE"] == before["SEQUENCE"] + 1
+    assert after[call_uid].decoded("DTSTAMP") == START + timedelta(hours=1)
 
+    clock.advance(timedelta(hours=1))
     engine.record(app_id, "called")  # done: the follow-up call's reminder is cancelled
-    assert uid not in components(path)
+    cancelled = components(path)[call_uid]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert str(cancelled["X-FOLLOWUP-STATUS"]) == "cancelled"
+    assert cancelled["SEQUENCE"] == after[call_uid]["SEQUENCE"] + 1
+    assert cancelled.walk("VALARM") == []  # it rings no more
     engine.record(app_id, "rejected")  # the state is left: its reminders go too
-    planned = {uid for uid, c in components(path).items()
+    planned = {u for u, c in components(path).items()
                if str(c["X-FOLLOWUP-STATUS"]) == "planned"
                and str(c["X-FOLLOWUP-APPLICATION"]) == app_id}
-    assert planned == {t.key + "@followup" for t in engine.timers(app_id) if t.action == "notify"}
-    assert planned != {uid for uid, c in after.items()
+    assert planned == {uid(engine, t) for t in engine.timers(app_id) if t.action == "notify"}
+    assert planned != {u for u, c in after.items()
                        if str(c["X-FOLLOWUP-APPLICATION"]) == app_id}
+    # Once CANCELLED_KEEP has passed, the next change leaves the cancelled ones out.
+    assert call_uid in components(path)
+    clock.advance(CANCELLED_KEEP + timedelta(minutes=1))
+    engine.add_application(owner="ada", company="Globex", role="SRE",
+                           facts={"interviewed_at": clock.now()})
+    assert call_uid not in components(path)
 
 
 def test_a_delivered_reminder_shows_what_was_sent_and_a_repeat_changes_nothing(
@@ -124,25 +154,28 @@ def test_a_delivered_reminder_shows_what_was_sent_and_a_repeat_changes_nothing(
     channel = CalendarChannel(path, clock=clock)
     engine = engine_with(channel, clock)
     add_acme(engine)
+    clock.advance(timedelta(hours=2))  # the interview is over: the first reminders are due
     report = engine.run_due()
     sent = [row.notification for row in report.delivery.delivered]
     assert sent and not report.delivery.failed
     events = components(path)
     for notification in sent:
-        event = events[notification.key + "@followup"]
+        app = engine.application(notification.application_id)
+        event = events[reminder_uid(notification.key, app)]
         assert str(event["SUMMARY"]) == notification.subject
         assert str(event["X-FOLLOWUP-STATUS"]) == "delivered"
         assert event["SEQUENCE"] >= 1  # it was planned first, then sent
         assert alarm_at(event) == notification.created_at
     thanks = next(n for n in sent if n.rule == "thank-you-notes")
-    assert thanks.body.splitlines()[0] in str(events[thanks.key + "@followup"]["DESCRIPTION"])
+    thanks_uid = reminder_uid(thanks.key, engine.application(thanks.application_id))
+    assert thanks.body.splitlines()[0] in str(events[thanks_uid]["DESCRIPTION"])
     written = path.read_bytes()
     clock.advance(timedelta(minutes=5))
     channel.send(thanks)  # at least once: the same notification again
     assert path.read_bytes() == written
     # Later changes to the plan leave delivered reminders alone.
     engine.record(report.outcomes[0].application.id, "rejected")
-    assert thanks.key + "@followup" in components(path)
+    assert str(components(path)[thanks_uid]["X-FOLLOWUP-STATUS"]) == "delivered"
 
 
 def test_todo_mode_writes_tasks_due_at_their_deadlines(tmp_path: Path) -> None:
@@ -153,7 +186,7 @@ def test_todo_mode_writes_tasks_due_at_their_deadlines(tmp_path: Path) -> None:
     todos = components(path, "VTODO")
     assert todos and not components(path, "VEVENT")
     for timer in (t for t in engine.timers(app_id) if t.action == "notify"):
-        todo = todos[timer.key + "@followup"]
+        todo = todos[uid(engine, timer)]
         if timer.due_at is not None and timer.due_at > timer.fire_at:
             assert todo.decoded("DUE") == timer.due_at
         assert alarm_at(todo) == timer.fire_at
@@ -166,7 +199,7 @@ def test_past_reminders_are_dropped_after_keep_days(tmp_path: Path) -> None:
     channel.send(notification("old/1"))
     clock.advance(timedelta(days=11))
     channel.send(notification("new/1", created_at=clock.now()))
-    assert set(components(path)) == {"new/1@followup"}
+    assert set(components(path)) == {sent("new/1")}
 
 
 def notification(key: str, owner: str = "ada", **changes: Any) -> Notification:
@@ -238,10 +271,10 @@ def test_an_owner_placeholder_gives_each_owner_a_file(tmp_path: Path) -> None:
     channel = CalendarChannel(tmp_path / "cal" / "reminders-{owner}.ics")
     channel.send(notification("a/1", owner="ada"))
     channel.send(notification("b/1", owner="bob/../x"))
-    assert set(components(tmp_path / "cal" / "reminders-ada.ics")) == {"a/1@followup"}
+    assert set(components(tmp_path / "cal" / "reminders-ada.ics")) == {sent("a/1")}
     (other,) = [p for p in (tmp_path / "cal").glob("*.ics") if p.name != "reminders-ada.ics"]
     assert other.parent == tmp_path / "cal" and "/" not in other.name
-    assert set(components(other)) == {"b/1@followup"}
+    assert set(components(other)) == {sent("b/1")}
 
 
 OWNERS = ["ada", "ada.", "Ada", "ada x", "ada_x", "ada/x", "../x", "..", ".", "王伟", "王伟 ",
@@ -261,7 +294,7 @@ def test_owners_never_share_a_file_and_never_leave_the_folder(tmp_path: Path) ->
     for number, owner in enumerate(OWNERS):
         path = channel.file_for(owner)
         assert path.parent == folder and len(path.name.encode()) <= 255
-        assert set(components(path)) == {f"k/{number}@followup"}
+        assert set(components(path)) == {sent(f"k/{number}")}
     names = {owner: channel.file_for(owner).name for owner in OWNERS}
     assert names["ada"] == "reminders-ada.ics" and names["ada_x"] == "reminders-ada_x.ics"
     assert names["ada x"] == "reminders-ada_x-1bd72a378921edfa.ics"
@@ -289,10 +322,10 @@ def test_any_name_gives_valid_entries_that_a_repeat_leaves_alone(tmp_path: Path)
                for line in text.split("\r\n") if line)
     assert not any(c in text.replace("\r\n", "") for c in "\r\n\x1b\x85\x0b\x1c")
     found = components(path)
-    assert set(found) == {f"k/{n}@followup" for n in range(len(NAMES))}
-    assert str(found["k/0@followup"]["SUMMARY"]) == "Thank Łukasz Wójcik"
-    assert str(found["k/2@followup"]["SUMMARY"]) == "Thank Jane\u2028Doe"
-    assert str(found["k/4@followup"]["SUMMARY"]) == "Thank Jane[31mDoe"
+    assert set(found) == {sent(f"k/{n}") for n in range(len(NAMES))}
+    assert str(found[sent("k/0")]["SUMMARY"]) == "Thank Łukasz Wójcik"
+    assert str(found[sent("k/2")]["SUMMARY"]) == "Thank Jane\u2028Doe"
+    assert str(found[sent("k/4")]["SUMMARY"]) == "Thank Jane[31mDoe"
     # Owners whose names differ only in a line break keep apart in one file.
     owners = {str(c["X-FOLLOWUP-OWNER"]) for c in found.values()}
     assert len(owners) == len(NAMES)
@@ -305,14 +338,14 @@ def test_planned_reminders_for_any_name_are_kept_in_step(tmp_path: Path) -> None
     app_id = engine.add_application(
         owner="ada", company="Acme\u2028Corp", role="Engineer", facts={"interviewed_at": START},
         contacts=[Contact(name, "interviewer") for name in NAMES]).id
-    planned = {t.key + "@followup" for t in engine.timers(app_id) if t.action == "notify"}
+    planned = {uid(engine, t) for t in engine.timers(app_id) if t.action == "notify"}
     assert planned <= set(components(path))
     written = path.read_bytes()
     engine.replan(app_id)
     assert path.read_bytes() == written  # the same plan writes nothing
     engine.record(app_id, "thank_you_sent", contact=NAMES[2], at=START + timedelta(hours=1))
     now = set(components(path))
-    left = {t.key + "@followup" for t in engine.timers(app_id) if t.action == "notify"}
+    left = {uid(engine, t) for t in engine.timers(app_id) if t.action == "notify"}
     assert left <= now and len(left) < len(planned)
     assert not (planned - left) & {uid for uid, c in components(path).items()
                                    if str(c["X-FOLLOWUP-STATUS"]) == "planned"}

@@ -165,13 +165,13 @@ def _render(engine: Engine, owner: str, fmt: str, args: argparse.Namespace,
             bar: _Bar) -> tuple[str, int, str]:
     """The file's text, how many things it holds and what they are."""
     if fmt == "ics":
-        from followup.interop.ical import agenda_to_ics
+        from followup.interop.ical import calendar_entries, entries_to_ics
 
         now = engine.clock.now()
-        items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
-        text = agenda_to_ics(items, calendar=engine.calendar(owner), now=now, todo=args.todo,
-                             name=f"followup ({owner})")
-        return text, sum(1 for i in items if i.timer.action == "notify"), "reminders"
+        entries = calendar_entries(engine, owner, now=now, until=now + timedelta(days=args.days))
+        text = entries_to_ics(entries, zone=engine.calendar(owner).tz, stamp=now,
+                              todo=args.todo, name=f"followup ({owner})")
+        return text, len(entries), "reminders"
     if fmt == "vcard":
         from followup.interop.vcard import application_contacts, contacts_to_vcard
 

@@ -28,7 +28,7 @@ from followup.cli._common import (
 
 if TYPE_CHECKING:
     from followup.cli.feed_tokens import FeedTokens
-    from followup.runtime.engine import AgendaItem
+    from followup.store import CalendarEntry
 
 MAX_TIMEOUT = 3600.0
 
@@ -62,7 +62,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import ipaddress
 
     from followup.cli.feed import LOOPBACK_NAMES, FeedServer, Versions, host_name
-    from followup.interop.ical import agenda_to_ics
+    from followup.interop.ical import calendar_entries, entries_to_ics
 
     host = args.host.strip("[]")
     try:
@@ -103,13 +103,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return EXIT_OK
         token = tokens.get(owner)
 
-        def load() -> list[AgendaItem]:
-            return engine.agenda(owner=owner,
-                                 end=engine.clock.now() + timedelta(days=args.days))
+        def load() -> list[CalendarEntry]:
+            now = engine.clock.now()
+            return calendar_entries(engine, owner, now=now, until=now + timedelta(days=args.days))
 
-        def render(items: list[AgendaItem], stamp: datetime) -> bytes:
-            return agenda_to_ics(items, calendar=engine.calendar(owner), now=stamp,
-                                 todo=args.todo, name=f"followup ({owner})").encode("utf-8")
+        def render(entries: list[CalendarEntry], stamp: datetime) -> bytes:
+            return entries_to_ics(entries, zone=engine.calendar(owner).tz, stamp=stamp,
+                                  todo=args.todo, name=f"followup ({owner})").encode("utf-8")
 
         def log(line: str) -> None:
             print(f"followup serve: {line}", file=sys.stderr, flush=True)

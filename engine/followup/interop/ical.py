@@ -1,186 +1,232 @@
-"""The agenda as an iCalendar feed (RFC 5545), written by hand: no dependency.
+"""The agenda as iCalendar (RFC 5545), written by the ``icalendar`` library: the file of
+``followup export --ics``, the feed of ``followup serve`` and the names the calendar
+channel gives its entries.
 
-``agenda_to_ics`` turns ``Engine.agenda`` items into a calendar that a calendar app can
-import once or subscribe to (``followup export --ics``, ``followup serve``)::
+Two steps, so that a server can tell whether anything changed before it writes::
 
-    items = engine.agenda(owner="ada", end=now + timedelta(days=90))
-    text = agenda_to_ics(items, calendar=engine.calendar("ada"), now=now)
+    entries = calendar_entries(engine, "ada", now=now, until=now + timedelta(days=90))
+    text = entries_to_ics(entries, zone=engine.calendar("ada").tz, stamp=now)
 
-How a subscribing calendar keeps step without any state kept here:
+How a calendar app keeps step with it:
 
-- Each reminder's ``UID`` is its timer's key with ``@followup``: the key is stable, so
-  every export names the same reminder the same way, and a new export replaces it.
-- ``SEQUENCE`` is the reminder's fire time in whole minutes since 1970-01-01 UTC. When a
-  reminder moves later (an employer's stated decision date pushes the follow-up call),
-  its ``SEQUENCE`` grows, so a client that compares sequences takes the new version. A
-  reminder moved *earlier* gets a lower ``SEQUENCE``; a subscription still shows it, as
-  clients replace a subscribed feed wholesale, but a one-off import may keep the old one.
-- A reminder that was done or cancelled is simply absent from the next export; a
-  subscription drops it.
+- **UID**: ``reminder_uid``, a hash of what the reminder is for (the application's id,
+  the rule, the state entry, the contact's place among the application's contacts, the
+  occurrence; or the owner, the rule and the day), with ``@followup``. It holds no
+  name, so correcting a contact's name keeps it, and an export imported into another
+  store (the ids travel with it) gives the same UIDs.
+- **SEQUENCE**: kept in the store, per owner and reminder (``Store.publish_calendar``):
+  0 at first, one more each time its time or text changes or it is cancelled. It never
+  falls, so a client that keeps the highest version (RFC 5545 3.8.7.4) takes the new one,
+  also when a reminder moves earlier, and also after a restart.
+- **A reminder that leaves the plan** (done, or its state was left) before its time
+  stays in the calendar with ``STATUS:CANCELLED`` (and no alarm) for ``CANCELLED_KEEP``,
+  so that every client learns of it; one that went off stays as it was as long. Then it
+  leaves the file.
+- **Times**: ``DTSTART`` (and a task's ``DUE``) in the owner's zone with its ``TZID``,
+  and a ``VTIMEZONE`` that covers the dates in the file.
 
-Only reminders (timers whose action is ``notify``) are written: a transition the rules
-make on their own (``rejected`` to ``keep_warm`` a day later) is nothing to do, so it is
-left out, as are internal re-plans.
+Only reminders (timers whose action is ``notify``) are written: a move the pack makes on
+its own is nothing to do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
 
-from followup.model import Timer
-from followup.runtime.engine import AgendaItem
-from followup.timing.calendar import WorkCalendar
+import icalendar
 
-__all__ = ["agenda_to_ics", "escape_text", "fold_line", "sequence_of", "summary_of"]
+from followup.errors import InputError
+from followup.keys import TimerKey
+from followup.model import Application
+from followup.runtime.facts import build_context
+from followup.runtime.owners import render
+from followup.store import CalendarEntry
 
+if TYPE_CHECKING:
+    from followup.runtime.engine import AgendaItem, Engine
+    from followup.timing.calendar import WorkCalendar
+
+__all__ = [
+    "CANCELLED_KEEP",
+    "EVENT_LENGTH",
+    "PRODID",
+    "calendar_entries",
+    "entries_to_ics",
+    "reminder_uid",
+    "reminder_view",
+]
+
+#: How long a cancelled reminder (or one that went off) stays in the calendar.
+CANCELLED_KEEP = timedelta(days=14)
 EVENT_LENGTH = timedelta(minutes=15)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PRODID = "-//followup//EN"
 _MAX_SEQUENCE = 2**31 - 1  # SEQUENCE is a signed 32-bit INTEGER
-_LINE_OCTETS = 75  # RFC 5545 3.1: lines longer than this are folded
+# What a content line may not hold (RFC 5545 3.1: CONTROL), and C1 controls: dropped from
+# text a person reads; a line break stays (the library writes it as \n).
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def agenda_to_ics(
-    items: Iterable[AgendaItem],
-    *,
-    calendar: WorkCalendar,
-    now: datetime,
-    todo: bool = False,
-    name: str = "followup",
-) -> str:
-    """The reminders among ``items`` as an iCalendar text (CRLF line endings, folded).
+def reminder_uid(key: str, application: Application | None) -> str:
+    """The UID of the reminder whose timer key is ``key`` (see the module's docstring).
 
-    Each reminder becomes a ``VEVENT`` of 15 minutes at its fire time, or with
-    ``todo=True`` a ``VTODO`` that starts at the fire time and is due at the deadline;
-    either way with a display alarm at the fire time. ``calendar`` is the owner's, for
-    deadlines written in their local time; ``now`` is the export's ``DTSTAMP``.
-    Transitions are left out (see the module's docstring).
+    ``application`` gives the contact's place among its contacts; without it (or when
+    the contact is no longer among them) the contact's name stands in its place.
     """
-    if now.tzinfo is None:
-        raise ValueError(f"now must carry a time zone: {now!r}")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//followup//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}",
-        # How often a subscribing client should fetch the feed again.
-        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
-        "X-PUBLISHED-TTL:PT1H",
-    ]
-    stamp = _utc(now)
-    for item in items:
-        if item.timer.action == "notify":
-            lines.extend(_component(item, calendar=calendar, stamp=stamp, todo=todo))
-    lines.append("END:VCALENDAR")
-    return "".join(fold_line(line) + "\r\n" for line in lines)
+    try:
+        parsed = TimerKey.parse(key)
+    except InputError:
+        parts: tuple[str, ...] = ("key", key)  # not one of ours: still stable
+    else:
+        if parsed.kind == "owner":
+            parts = ("owner", parsed.owner, parsed.name, parsed.day)
+        else:
+            parts = (parsed.kind, parsed.application_id, parsed.name, str(parsed.cycle),
+                     _contact_ref(parsed.contact, application), str(parsed.occurrence))
+    text = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()[:32] + "@followup"
 
 
-def _component(
-    item: AgendaItem, *, calendar: WorkCalendar, stamp: str, todo: bool
-) -> list[str]:
-    timer = item.timer
-    summary = summary_of(item)
-    description = _description(item, calendar)
-    kind = "VTODO" if todo else "VEVENT"
-    lines = [
-        f"BEGIN:{kind}",
-        f"UID:{escape_text(timer.key + '@followup')}",
-        f"DTSTAMP:{stamp}",
-        f"SEQUENCE:{sequence_of(timer)}",
-        f"DTSTART:{_utc(timer.fire_at)}",
-    ]
+def _contact_ref(name: str | None, application: Application | None) -> str:
+    if name is None:
+        return ""
+    if application is not None:
+        for place, contact in enumerate(application.contacts):
+            if contact.name == name:
+                return f"#{place}"
+    return "=" + name
+
+
+def reminder_view(item: AgendaItem, engine: Engine, calendar: WorkCalendar,
+                  owner_view: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """The reminder's subject and its draft, as the notification it will make says them
+    (``owner_view``: the owner's counts, for a rule over all applications)."""
+    timer, app = item.timer, item.application
+    try:
+        rule = engine.pack.rule(timer.rule)
+    except KeyError:
+        return timer.rule, ""  # a rule the pack no longer has: its timer goes at the next plan
+    at = calendar.local(timer.fire_at).isoformat()
+    if app is None:
+        view = dict(owner_view if owner_view is not None
+                    else engine.owner_rules.view(timer.owner))
+        context = view | {"rule": rule.name, "due": None, "at": at}
+        return render(rule, context, fallback=rule.name)
+    due = calendar.local(timer.due_at).isoformat() if timer.due_at else None
+    contact = app.contact(timer.contact) if timer.contact else None
+    context = build_context(engine.pack, app, calendar, contact=contact,
+                            extra={"rule": rule.name, "due": due, "at": at})
+    return render(rule, context, fallback=f"{rule.name}: {app.company}")
+
+
+def calendar_entries(engine: Engine, owner: str, *, now: datetime,
+                     until: datetime | None = None) -> list[CalendarEntry]:
+    """``owner``'s reminders as their calendar shows them now: every one planned, and
+    those that left the plan within ``CANCELLED_KEEP``, with the sequence the store
+    keeps (recorded here: see ``Store.publish_calendar``); those from ``until`` on are
+    left out of the answer (not of the record)."""
+    calendar = engine.calendar(owner)
+    owner_view: dict[str, Any] | None = None
+    planned: dict[str, CalendarEntry] = {}
+    for item in engine.agenda(owner=owner):
+        timer = item.timer
+        if timer.action != "notify":
+            continue
+        if item.application is None and owner_view is None:
+            owner_view = engine.owner_rules.view(owner)
+        summary, draft = reminder_view(item, engine, calendar, owner_view)
+        uid = reminder_uid(timer.key, item.application)
+        content = {"summary": summary, "description": _description(draft, timer.due_at,
+                                                                   calendar),
+                   "due": None if timer.due_at is None else timer.due_at.isoformat()}
+        planned.setdefault(uid, CalendarEntry(uid, timer.fire_at, json.dumps(
+            content, ensure_ascii=False, sort_keys=True)))
+    entries = engine.store.publish_calendar(owner, list(planned.values()), now=now,
+                                            keep=CANCELLED_KEEP)
+    return [e for e in entries if until is None or e.start < until]
+
+
+def _description(draft: str, due: datetime | None, calendar: WorkCalendar) -> str:
+    lines = [draft.strip()] if draft.strip() else []
+    if due is not None:
+        lines.append(f"Due {calendar.local(due):%a %Y-%m-%d %H:%M} ({calendar.tz}).")
+    return "\n\n".join(lines)
+
+
+def entries_to_ics(entries: Iterable[CalendarEntry], *, zone: tzinfo, stamp: datetime,
+                   todo: bool = False, name: str = "followup") -> str:
+    """``entries`` as an iCalendar text (CRLF line endings, folded): a ``VEVENT`` of 15
+    minutes at each reminder's time, or with ``todo`` a ``VTODO`` due at its deadline,
+    with a display alarm at its time; times in ``zone``. ``stamp`` is the ``DTSTAMP``:
+    when the content was last changed, for a feed that must be the same bytes while it
+    is the same."""
+    if stamp.tzinfo is None:
+        raise ValueError(f"stamp must carry a time zone: {stamp!r}")
+    cal = icalendar.Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", _text(name))
+    # How often a subscribing client should fetch the feed again.
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    days: list[date] = []
+    for entry in entries:
+        component, dates = _component(entry, zone, stamp, todo)
+        cal.add_component(component)
+        days += dates
+    if days and zone is not UTC:
+        cal.add_missing_timezones(first_date=min(days) - timedelta(days=1),
+                                  last_date=max(days) + timedelta(days=366))
+    return str(cal.to_ical().decode("utf-8"))
+
+
+def _component(entry: CalendarEntry, zone: tzinfo, stamp: datetime,
+               todo: bool) -> tuple[icalendar.Component, list[date]]:
+    content = json.loads(entry.content)
+    summary, description = _text(content["summary"]), _text(content["description"])
+    cancelled = entry.status == "cancelled"
+    start = entry.start.astimezone(zone)
+    component: icalendar.Component = icalendar.Todo() if todo else icalendar.Event()
+    component.add("uid", entry.uid)
+    component.add("dtstamp", stamp.astimezone(UTC))
+    if entry.changed_at is not None:
+        component.add("last-modified", entry.changed_at.astimezone(UTC))
+    component.add("sequence", min(entry.sequence, _MAX_SEQUENCE))
+    component.add("dtstart", start)
+    end = start
     if todo:
         # RFC 5545 wants DUE later than DTSTART: a reminder without a deadline (or one
         # that fires after it) is due at the end of its 15-minute slot.
-        due = timer.due_at
-        if due is None or due <= timer.fire_at:
-            due = timer.fire_at + EVENT_LENGTH
-        lines += [f"DUE:{_utc(due)}", "STATUS:NEEDS-ACTION"]
+        due = datetime.fromisoformat(content["due"]) if content["due"] else None
+        if due is None or due <= entry.start:
+            due = entry.start + EVENT_LENGTH
+        end = due.astimezone(zone)
+        component.add("due", end)
+        component.add("status", "CANCELLED" if cancelled else "NEEDS-ACTION")
     else:
+        end = (entry.start + EVENT_LENGTH).astimezone(zone)
+        component.add("dtend", end)
         # A reminder is no appointment: it does not make the owner look busy.
-        lines += [f"DTEND:{_utc(timer.fire_at + EVENT_LENGTH)}", "TRANSP:TRANSPARENT"]
-    lines += [
-        f"SUMMARY:{escape_text(summary)}",
-        f"DESCRIPTION:{escape_text(description)}",
-        "BEGIN:VALARM",
-        "ACTION:DISPLAY",
-        "TRIGGER;RELATED=START:PT0S",
-        f"DESCRIPTION:{escape_text(summary)}",
-        "END:VALARM",
-        f"END:{kind}",
-    ]
-    return lines
+        component.add("transp", "TRANSPARENT")
+        component.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    component.add("summary", summary)
+    if description:
+        component.add("description", description)
+    if not cancelled:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", timedelta(0), parameters={"RELATED": "START"})
+        alarm.add("description", summary or "followup")
+        component.add_component(alarm)
+    return component, [start.date(), end.date()]
 
 
-def summary_of(item: AgendaItem) -> str:
-    """The reminder in words: ``thank-you-notes: Jane Doe (Acme)``."""
-    timer, app = item.timer, item.application
-    if app is None:
-        return f"{timer.rule}: all applications"
-    if timer.contact:
-        return f"{timer.rule}: {timer.contact} ({app.company})"
-    return f"{timer.rule}: {app.company}"
-
-
-def sequence_of(timer: Timer) -> int:
-    """The reminder's ``SEQUENCE``: its fire time in minutes since 1970 (see the module)."""
-    minutes = int((timer.fire_at - _EPOCH).total_seconds() // 60)
-    return min(max(minutes, 0), _MAX_SEQUENCE)
-
-
-def _description(item: AgendaItem, calendar: WorkCalendar) -> str:
-    timer, app = item.timer, item.application
-    zone = str(calendar.tz)
-    lines = []
-    if timer.due_at is not None:
-        lines.append(f"Due {_local(calendar, timer.due_at)} ({zone}).")
-    else:
-        lines.append(f"From {_local(calendar, timer.fire_at)} ({zone}); no deadline.")
-    if app is not None:
-        lines.append(f"{app.role} at {app.company} (application {app.id}, {app.state}).")
-        contact = app.contact(timer.contact) if timer.contact else None
-        if contact is not None:
-            title = f", {contact.title}" if contact.title else ""
-            lines.append(f"{contact.role.capitalize()}: {contact.name}{title}.")
-    else:
-        lines.append("About all of your applications.")
-    lines.append(f"Rule: {timer.rule}.")
-    return "\n".join(lines)
-
-
-def _local(calendar: WorkCalendar, instant: datetime) -> str:
-    return calendar.local(instant).strftime("%a %Y-%m-%d %H:%M")
-
-
-def _utc(instant: datetime) -> str:
-    if instant.tzinfo is None:
-        raise ValueError(f"an instant must carry a time zone: {instant!r}")
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def escape_text(text: str) -> str:
-    r"""A TEXT value as RFC 5545 3.3.11 writes it: ``\`` ``;`` ``,`` and newlines escaped."""
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\n", "\\n")
-
-
-def fold_line(line: str) -> str:
-    """``line`` folded as RFC 5545 3.1 asks: at most 75 octets a line, continuations
-    starting with a space, never splitting a UTF-8 character (no CRLF at the end)."""
-    if len(line.encode("utf-8")) <= _LINE_OCTETS:
-        return line
-    parts: list[str] = []
-    current: list[str] = []
-    size, limit = 0, _LINE_OCTETS
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append("".join(current))
-            current, size, limit = [], 0, _LINE_OCTETS - 1  # the leading space counts
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return "\r\n ".join(parts)
+def _text(value: str) -> str:
+    """Text a person reads, without the control characters no content line may hold."""
+    return _CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
