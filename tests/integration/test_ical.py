@@ -321,3 +321,12 @@ def test_an_owner_in_utc_gets_utc_times(engine: Engine) -> None:
     text = entries_to_ics(calendar_entries(utc_engine, "zed", now=now), zone=UTC, stamp=now)
     assert "VTIMEZONE" not in text and "TZID" not in text
     assert all(e["DTSTART"].dt.tzinfo is not None for e in _components(text).values())
+
+
+def test_the_docs_say_how_long_a_cancelled_reminder_stays() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "import-export.md"
+    if not doc.exists():
+        pytest.skip("needs the source tree's docs/")
+    assert f"for **{CANCELLED_KEEP.days} days**" in doc.read_text(encoding="utf-8")
