@@ -146,3 +146,58 @@ def test_validate_writes_nothing(followup, text):
     followup("validate", str(pack), expect=2)
     assert not followup.db.exists()
     assert sorted(p.name for p in followup.tmp_path.rglob("*")) == before
+
+
+SEVEN_MISTAKES = """
+    version: 1
+    name: mine
+    extends: after-interview
+    rules:
+      - name: extra-nudge
+        whlie: interviewed
+        at: 3 days after interviewed_at
+        notify: {template: follow-up-call}
+      - name: other
+        while: interviewd
+        at: 3 dyas after interviewed_at
+        notify: {template: follow-up-cal}
+      - name: third
+        while: thankd
+        at: 2 days after intervewed_at
+        notify: {template: follow-up-call}
+    events:
+      ghosted: {from: [followd_up], to: keep_warm}
+"""
+
+
+def test_every_problem_in_one_pass_schema_and_semantic_in_file_order(followup):
+    """Two mistakes the schema finds and five only the compiler can: all seven at once
+    (validate used to stop after the first two)."""
+    pack = followup.write("mine.yaml", SEVEN_MISTAKES)
+    result = followup("validate", str(pack), expect=2)
+    lines = result.stderr.splitlines()
+    where = [tuple(int(n) for n in re.match(r".*?:(\d+):(\d+): ", line).groups())
+             for line in lines]
+    assert where == sorted(where)
+    assert [w[0] for w in where] == [6, 10, 11, 12, 14, 15, 18]
+    assert "unknown key 'whlie' (did you mean 'while'?)" in lines[0]  # the schema's
+    assert "unknown state 'interviewd' (did you mean 'interviewed'?)" in lines[1]
+    assert "is not a valid timespec" in lines[2]  # the schema's
+    assert "unknown template 'follow-up-cal'" in lines[3]
+    assert "unknown state 'thankd'" in lines[4] and lines[4].endswith("(at rules[2].while)")
+    assert "'intervewed_at'" in lines[5]
+    assert "unknown state 'followd_up'" in lines[6]
+    data = followup("validate", str(pack), "--json", expect=2).json()
+    assert [(p["line"], p["path"]) for p in data[0]["problems"]] == [
+        (6, "rules[0].whlie"), (10, "rules[1].while"), (11, "rules[1].at"),
+        (12, "rules[1].notify.template"), (14, "rules[2].while"), (15, "rules[2].at"),
+        (18, "events.ghosted.from[0]")]
+
+
+def test_a_file_the_schema_cannot_read_at_all_reports_the_schema_alone(followup):
+    pack = followup.write("mine.yaml", """
+        - just
+        - a list
+        """)
+    result = followup("validate", str(pack), expect=2)
+    assert len(result.stderr.splitlines()) == 1
