@@ -43,7 +43,9 @@ def engine_with(channel: CalendarChannel, clock: FakeClock) -> Engine:
 
 
 def components(path: Path, kind: str = "VEVENT") -> dict[str, Any]:
-    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    data = path.read_bytes()
+    calendar = icalendar.Calendar.from_ical(data)
+    assert calendar.to_ical() == data  # reads back, and is written again the same
     return {str(c["UID"]): c for c in calendar.walk(kind)}
 
 
