@@ -9,21 +9,18 @@ too many fields, a date that is not a date, a quote never closed.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import warnings
-from bisect import bisect_right
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any, NoReturn
+from typing import Any
 
 from dateutil import parser as dateparser
 
 from followup.errors import InputError
-from followup.interop.export import restore_cell
+from followup.interop._filetext import MAX_CELL, MAX_FILE, Located, Row, csv_rows, decode
 from followup.interop.presets import FIELDS, Preset, choose_preset
 from followup.interop.transfer import HISTORY_KINDS, ImportItem, synthesized_history
 from followup.language.pack import RulePack
@@ -33,11 +30,6 @@ from followup.timing.calendar import WorkCalendar
 
 __all__ = ["MAX_CELL", "MAX_FILE", "Context", "decode", "read_csv", "read_json"]
 
-MAX_FILE = 64 * 1024 * 1024  # bytes: larger files are refused, not read into memory
-MAX_CELL = 10_000  # characters in one CSV cell or JSON string
-_MAX_DEPTH = 32
-_FIELD_LIMIT = csv.field_size_limit()  # characters: the csv module refuses longer fields
-_LONG_CELL = "\x00long cell "  # what stands for a long cell nobody reads
 _CONTACT_KEYS = {"name", "role", "title", "email", "phone", "organization", "name_parts",
                  "address", "note", "other_emails", "other_phones"}
 _CONTACT_LISTS = {"organization", "name_parts", "address", "other_emails", "other_phones"}
@@ -54,19 +46,6 @@ class Context:
     now: datetime
     contact_role: str = "recruiter"
     statuses: Mapping[str, str] = field(default_factory=dict)
-
-
-def decode(data: bytes, source: str) -> str:
-    """``data`` as text (UTF-8, with or without a byte order mark)."""
-    if len(data) > MAX_FILE:
-        raise InputError(f"{source}: the file is {len(data)} bytes; at most {MAX_FILE} are "
-                         "read: split it")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{source}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8: save "
-                         "the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')") from None
 
 
 # -- one application from its fields ---------------------------------------------------
@@ -231,7 +210,7 @@ def read_json(data: bytes, source: str, ctx: Context) -> list[ImportItem]:
     """The applications of a JSON file: ``followup export``'s document, or a list of
     application objects (``company`` and ``role`` at least)."""
     text = decode(data, source)
-    doc, lines = _Located(text, source).parse()
+    doc, lines = Located(text, source).parse()
 
     def where(path: tuple[Any, ...]) -> str:
         return f"{source}:{lines.get(path, 1)}"
@@ -277,155 +256,7 @@ def read_json(data: bytes, source: str, ctx: Context) -> list[ImportItem]:
     return items
 
 
-class _Located:
-    """A JSON parser that also says on which line each object and list starts."""
-
-    def __init__(self, text: str, source: str) -> None:
-        self.text, self.source = text, source
-        self.lines: dict[tuple[Any, ...], int] = {}
-        self.breaks = [i for i, ch in enumerate(text) if ch == "\n"]
-        self.decoder = json.JSONDecoder(parse_constant=self._constant)
-
-    def parse(self) -> tuple[Any, dict[tuple[Any, ...], int]]:
-        value, end = self.value(0, (), 0)
-        if self.skip(end) != len(self.text):
-            self.fail(self.skip(end), "extra data after the JSON value")
-        return value, self.lines
-
-    def line(self, pos: int) -> int:
-        return bisect_right(self.breaks, pos - 1) + 1
-
-    def fail(self, pos: int, problem: str) -> NoReturn:
-        column = pos - (self.breaks[self.line(pos) - 2] + 1 if self.line(pos) > 1 else 0) + 1
-        raise InputError(f"{self.source}:{self.line(pos)}:{column}: {problem}")
-
-    def _constant(self, name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON number")
-
-    def skip(self, pos: int) -> int:
-        while pos < len(self.text) and self.text[pos] in " \t\r\n":
-            pos += 1
-        return pos
-
-    def value(self, pos: int, path: tuple[Any, ...], depth: int) -> tuple[Any, int]:
-        pos = self.skip(pos)
-        if depth > _MAX_DEPTH:
-            self.fail(pos, f"nested more than {_MAX_DEPTH} deep")
-        if pos >= len(self.text):
-            self.fail(pos, "the file ends where a value was expected: it is truncated")
-        opening = self.text[pos]
-        if opening not in "{[":
-            try:
-                value, end = self.decoder.raw_decode(self.text, pos)
-            except json.JSONDecodeError as exc:
-                self.fail(exc.pos, exc.msg)
-            except ValueError as exc:
-                self.fail(pos, str(exc))
-            if isinstance(value, str) and len(value) > MAX_CELL:
-                self.fail(pos, f"a text of {len(value)} characters; at most {MAX_CELL} are read")
-            return value, end
-        self.lines[path] = self.line(pos)
-        closing = "}" if opening == "{" else "]"
-        out: Any = {} if opening == "{" else []
-        pos = self.skip(pos + 1)
-        if self.text[pos : pos + 1] == closing:
-            return out, pos + 1
-        while True:
-            pos = self.skip(pos)
-            if opening == "{":
-                if self.text[pos : pos + 1] != '"':
-                    self.fail(pos, "expected a key in double quotes")
-                key, pos = self.decoder.raw_decode(self.text, pos)
-                pos = self.skip(pos)
-                if self.text[pos : pos + 1] != ":":
-                    self.fail(pos, f"expected ':' after the key {key!r}")
-                out[key], pos = self.value(pos + 1, (*path, key), depth + 1)
-            else:
-                item, pos = self.value(pos, (*path, len(out)), depth + 1)
-                out.append(item)
-            pos = self.skip(pos)
-            ch = self.text[pos : pos + 1]
-            if ch == closing:
-                return out, pos + 1
-            if ch != ",":
-                self.fail(pos, f"expected ',' or '{closing}'"
-                          + ("; the file is truncated" if not ch else ""))
-            pos += 1
-
-
 # -- CSV ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    cells: dict[str, str]  # header -> value
-
-
-def _rows(data: bytes, source: str,
-          reads: Callable[[list[str]], Collection[str]] | None = None
-          ) -> tuple[list[str], list[_Row]]:
-    """The header and the rows of a CSV file. ``reads(header)`` names the columns an
-    import reads (all of them when None): only their cells must fit in ``MAX_CELL``. A
-    longer cell of a column nobody reads (a tracker's ``htmlDescription``) is not kept:
-    it stands in the row as ``_LONG_CELL`` and a hash of its text, so two rows that
-    differ only there stay apart. A row holds at most the csv module's field limit
-    (``_FIELD_LIMIT`` characters) per column of the header."""
-    text = decode(data, source)
-    reader = csv.reader(io.StringIO(text), strict=True)
-    rows: list[_Row] = []
-    header: list[str] | None = None
-    read: Collection[str] = ()
-    line = 1
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                _check_cells(record, record, source, start)
-                header = [h.strip() for h in record]
-                read = header if reads is None else frozenset(reads(header))
-                continue
-            if len(record) != len(header):
-                raise InputError(f"{source}:{start}: {len(record)} fields, but the header "
-                                 f"has {len(header)} ({', '.join(header)}): check the commas "
-                                 "and quotes of this row")
-            cells = _check_cells(record, header, source, start, read)
-            rows.append(_Row(start, dict(zip(header, map(restore_cell, cells), strict=True))))
-    except csv.Error as exc:
-        problem, at = str(exc), reader.line_num
-        if "end of data" in problem:  # name the row where the open quote is
-            problem += ": a quoted field in this row is never closed (the file may be truncated)"
-            at = line
-        elif "field larger than field limit" in problem:
-            problem = (f"field larger than {_FIELD_LIMIT:,} characters, more than any column "
-                       "of a tracker's export holds (is it a CSV file?)")
-        raise InputError(f"{source}:{at}: not valid CSV: {problem}") from None
-    if header is None:
-        raise InputError(f"{source}:1: the file is empty: expected a header row such as "
-                         "company,role,status")
-    return header, rows
-
-
-def _check_cells(record: list[str], header: Sequence[str], source: str, line: int,
-                 read: Collection[str] | None = None) -> list[str]:
-    """``record`` with each long cell of an unread column replaced (see ``_rows``);
-    ``InputError`` for a long cell of a column that is read (``read`` None: all)."""
-    out = record
-    for i, cell in enumerate(record):
-        if len(cell) <= MAX_CELL:
-            continue
-        name = header[i]
-        if read is None or name in read:
-            raise InputError(f"{source}:{line}: field {i + 1} is {len(cell)} characters "
-                             f"long; at most {MAX_CELL} are read (column {name.strip()!r}; "
-                             "a column the import does not read may be longer)")
-        if out is record:
-            out = list(record)
-        digest = hashlib.sha256(cell.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        out[i] = f"{_LONG_CELL}{digest}"
-    return out
 
 
 def read_csv(data: bytes, source: str, ctx: Context, *, preset: str | None = None,
@@ -442,7 +273,7 @@ def read_csv(data: bytes, source: str, ctx: Context, *, preset: str | None = Non
         found.append((chosen, chosen.resolve(header, mapping or {}, source)))
         return found[0][1].values()
 
-    _, rows = _rows(data, source, reads)  # a file without a header row never gets here
+    _, rows = csv_rows(data, source, reads)  # a file without a header row never gets here
     chosen, columns = found[0]
     statuses = {**chosen.statuses, **{k.lower(): v for k, v in ctx.statuses.items()}}
     ctx = Context(ctx.pack, ctx.owner, ctx.calendar, ctx.now, ctx.contact_role, statuses)
@@ -479,12 +310,12 @@ def read_csv(data: bytes, source: str, ctx: Context, *, preset: str | None = Non
     return items
 
 
-def _grouped(data: bytes, source: str, key: str) -> dict[str, list[_Row]]:
-    header, rows = _rows(data, source)
+def _grouped(data: bytes, source: str, key: str) -> dict[str, list[Row]]:
+    header, rows = csv_rows(data, source)
     if key not in header:
         raise InputError(f"{source}:1: no column {key!r}: this file is not one that "
                          f"followup export wrote (columns: {', '.join(header)})")
-    out: dict[str, list[_Row]] = {}
+    out: dict[str, list[Row]] = {}
     for row in rows:
         out.setdefault(row.cells[key].strip(), []).append(row)
     return out
