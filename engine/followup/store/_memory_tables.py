@@ -27,6 +27,7 @@ from followup.model import (
     Timer,
     replaced,
 )
+from followup.store._calendar import CalendarEntry
 from followup.store._codec import dump_json, load_json, utc
 
 __all__ = ["MemoryTables"]
@@ -92,6 +93,8 @@ class MemoryTables:
         self.claims: dict[str, tuple[str | None, datetime]] = {}
         self.faults: dict[tuple[str, str], Fault] = {}  # (owner, application id) -> fault
         self.workers: dict[str, datetime] = {}  # worker -> last heartbeat
+        # owner -> uid -> what their calendar last showed (``Store.publish_calendar``)
+        self.calendar: dict[str, dict[str, CalendarEntry]] = {}
 
     def close(self) -> None:
         """Forget everything; the tables are unusable afterwards."""
@@ -108,6 +111,7 @@ class MemoryTables:
             self.claims.clear()
             self.faults.clear()
             self.workers.clear()
+            self.calendar.clear()
 
     def check_open(self) -> None:
         if self.closed:

@@ -73,8 +73,6 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tables = MemoryTables()
         self._work = MemoryWork(self._tables)
-        # Each owner's calendar entries by uid (see ``Store.publish_calendar``).
-        self._calendar: dict[str, dict[str, CalendarEntry]] = {}
 
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""
@@ -362,7 +360,7 @@ class MemoryStore:
     ) -> list[CalendarEntry]:
         with self._tables.lock:
             self._tables.check_open()
-            return memory_publish(self._calendar.setdefault(owner, {}), planned, now=now,
+            return memory_publish(self._tables.calendar.setdefault(owner, {}), planned, now=now,
                                   keep=keep)
 
     # -- work shared by many workers, and faults: MemoryWork's ----------------------------
