@@ -1,20 +1,31 @@
-"""The command line's start-up: ``followup --help`` against a bare ``python -c pass``.
+"""The command line's start-up: ``followup --help`` and the everyday commands against a
+bare ``python -c pass``.
 
-Both run as subprocesses of this interpreter's environment, alternately, so a change in
-the machine's load touches both alike; each figure is wall time from ``subprocess.run``.
+All run as subprocesses of this interpreter's environment, alternately, so a change in
+the machine's load touches all alike; each figure is wall time from ``subprocess.run``.
+The everyday commands (``add``, ``log``, ``show``, ``list``, ``agenda``) run on a SQLite
+store of 1,000 applications made for the purpose, with a pack cache of their own (warmed
+by one unrecorded run of each, as a person's second command finds it). Python keeps
+compiled modules (``__pycache__``) as an installed package does; where this environment
+forbids writing them (``PYTHONDONTWRITEBYTECODE``), the children write them to a
+temporary ``PYTHONPYCACHEPREFIX`` instead, or every command would compile every module.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 
-from bench._common import Row, repeat
+from bench._common import INTERVIEWER, T0, Row, add_interviewed, repeat, sized
 
-__all__ = ["followup_command", "startup"]
+__all__ = ["EVERYDAY", "everyday", "followup_command", "make_store", "startup"]
 
 GROUP = "6. command-line start-up"
 
@@ -25,17 +36,23 @@ def followup_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "followup.cli"]
 
 
-def _wall(argv: list[str]) -> float:
+def _wall(argv: list[str], env: Mapping[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return (time.perf_counter() - start) * 1e3
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                          check=False)
+    took = (time.perf_counter() - start) * 1e3
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): "
+                           f"{done.stderr.decode(errors='replace')[-500:]}")
+    return took
 
 
 def startup(runs: int) -> list[Row]:
     """Median wall time of ``python -c pass`` and ``followup --help``, ``runs`` of each."""
     bare = [sys.executable, "-c", "pass"]
     helped = [*followup_command(), "--help"]
-    _wall(bare), _wall(helped)  # warm the file cache; not counted
+    _wall(bare)  # warm the file cache; not counted
+    _wall(helped)
     pairs = repeat(runs, lambda: (_wall(bare), _wall(helped)))
     python = tuple(p for p, _ in pairs)
     followup = tuple(f for _, f in pairs)
@@ -46,3 +63,77 @@ def startup(runs: int) -> list[Row]:
         Row("6.3", GROUP, "followup's own start-up (6.2 - 6.1, per pair)", "ms",
             tuple(f - p for p, f in pairs), note="imports and argument parsing"),
     ]
+
+
+GROUP_EVERYDAY = "6. command-line start-up"
+
+#: The everyday commands, as run against the store: each gets the run's number ``i``.
+EVERYDAY: tuple[tuple[str, Callable[[int], list[str]]], ...] = (
+    ("add", lambda i: ["add", "--company", f"Initech {i}", "--role", "Engineer",
+                       "--interviewed", "2026-12-23T15:00", "--interviewer", "Bob Roe"]),
+    ("log", lambda i: ["log", f"app{i:06d}", "thank_you_sent", "--contact", INTERVIEWER]),
+    ("show", lambda i: ["show", f"app{i:06d}"]),
+    ("list", lambda i: ["list"]),
+    ("agenda", lambda i: ["agenda"]),
+)
+
+
+def make_store(path: Path, apps: int) -> None:
+    """A SQLite store of ``apps`` applications of one owner in New York (US holidays,
+    subdivision NY), each as every benchmark adds it, interviewed a minute apart."""
+    from followup import Engine, FakeClock, SQLiteStore
+
+    with Engine(store=SQLiteStore(path), clock=FakeClock(T0), channels=[]) as engine:
+        engine.set_owner("ada", timezone="America/New_York", country="US", subdivision="NY")
+        for i in range(apps):
+            add_interviewed(engine, f"app{i:06d}", owner="ada",
+                            interviewed_at=T0 + timedelta(minutes=i))
+
+
+def child_environment(folder: Path) -> dict[str, str]:
+    """The environment the commands run in: this one, with the store, the owner and a
+    pack cache in ``folder``, and compiled modules kept (see the module's docstring)."""
+    env = dict(os.environ)
+    env.update(FOLLOWUP_DB=str(folder / "store.db"), FOLLOWUP_OWNER="ada",
+               FOLLOWUP_CACHE_DIR=str(folder / "cache"))
+    for name in list(env):  # no settings of a person's own, no channels configured
+        if name.startswith("FOLLOWUP_") and name not in (
+                "FOLLOWUP_DB", "FOLLOWUP_OWNER", "FOLLOWUP_CACHE_DIR"):
+            del env[name]
+    if sys.flags.dont_write_bytecode or env.get("PYTHONDONTWRITEBYTECODE"):
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    return env
+
+
+def everyday(runs: int, apps: int = 1_000) -> list[Row]:
+    """Each everyday command on a store of ``apps`` applications: its wall time over a
+    ``python -c pass`` run just before it, per round (the median of those differences is
+    the figure the issue's target is about)."""
+    with tempfile.TemporaryDirectory(prefix="followup-bench-cli-") as name:
+        folder = Path(name)
+        make_store(folder / "store.db", apps)
+        env = child_environment(folder)
+        bare = [sys.executable, "-c", "pass"]
+        command = followup_command()
+        _wall(bare, env)
+        for _name, argv in EVERYDAY:  # warms the file cache, the pack cache and pycache
+            _wall([*command, *argv(apps - 1)], env)
+        over: dict[str, list[float]] = {name: [] for name, _ in EVERYDAY}
+        python: list[float] = []
+        for i in range(runs):
+            for name, argv in EVERYDAY:
+                base = _wall(bare, env)
+                python.append(base)
+                over[name].append(_wall([*command, *argv(i)], env) - base)
+    rows = []
+    for n, (name, argv) in enumerate(EVERYDAY, 4):
+        shown = " ".join(argv(0)).replace("app000000", "APP")
+        rows.append(Row(f"6.{n}", GROUP_EVERYDAY,
+                        f"`followup {name}` over `python -c pass`, {sized(apps)} applications",
+                        "ms", tuple(over[name]),
+                        note=f"followup {shown}; SQLite store, pack cache warm"))
+    rows.append(Row(f"6.{4 + len(EVERYDAY)}", GROUP_EVERYDAY,
+                    "`python -c pass`, the runs just before each command", "ms",
+                    tuple(python), note="the interpreter alone"))
+    return rows

@@ -28,11 +28,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cli, engine, machine, profiling, sqlite
+from bench import cli, engine, machine, peers, profiling, sqlite
 from bench._common import Row
+from bench.targets import BASELINE, targets
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "1.11"  # raw transitions: every events/s figure is compared with it
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,23 @@ class Sizes:
     simulate_runs: int
     simulate_apps: int  # applications in the many-application dry run
     startup_runs: int
+    drain: int  # due reminders drained, followup and its peers (7.5 to 7.7)
+    command_apps: int  # applications in the store the everyday commands run on
 
 
 MODES = {
     "full": Sizes(runs=5, slow_runs=3, drivable=100_000, add_model=(10_000, 20_000),
                   machine_apps=20_000, engine_apps=2_000, commit_apps=3_000, due=10_000,
                   stored=(10_000, 100_000, 1_000_000), simulate_runs=20, simulate_apps=1_000,
-                  startup_runs=10),
+                  startup_runs=10, drain=10_000, command_apps=1_000),
     "quick": Sizes(runs=3, slow_runs=2, drivable=100_000, add_model=(1_000, 3_000),
                    machine_apps=5_000, engine_apps=500, commit_apps=1_000, due=1_000,
                    stored=(1_000, 10_000, 100_000), simulate_runs=10, simulate_apps=200,
-                   startup_runs=5),
+                   startup_runs=5, drain=2_000, command_apps=1_000),
     "smoke": Sizes(runs=1, slow_runs=1, drivable=1_000, add_model=(100, 200),
                    machine_apps=100, engine_apps=20, commit_apps=50, due=10,
-                   stored=(10, 50), simulate_runs=1, simulate_apps=5, startup_runs=1),
+                   stored=(10, 50), simulate_runs=1, simulate_apps=5, startup_runs=1,
+                   drain=20, command_apps=20),
 }
 
 
@@ -109,6 +112,9 @@ def benchmarks(s: Sizes) -> list[tuple[str, Callable[[], list[Row]]]]:
         (f"simulate a year of {s.simulate_apps:,}",
          lambda: engine.simulate_many(s.simulate_apps, s.slow_runs)),
         ("command-line start-up", lambda: cli.startup(s.startup_runs)),
+        ("everyday commands", lambda: cli.everyday(s.startup_runs, s.command_apps)),
+        ("followup and the stacks a person would build instead",
+         lambda: peers.peers(s.engine_apps, s.drain, s.runs)),
     ]
 
 
@@ -178,6 +184,8 @@ def environment(load_at_start: str = "") -> list[tuple[str, str]]:
         ("transitions", _version("transitions")),
         ("PyYAML", _version("PyYAML")),
         ("holidays", _version("holidays")),
+        ("peers", f"huey {_version('huey')}, APScheduler {_version('APScheduler')}, "
+                  f"SQLAlchemy {_version('SQLAlchemy')}"),
         ("Jinja2", _version("Jinja2")),
         ("SQLite", f"{sqlite3.sqlite_version} (the library Python's sqlite3 uses)"),
         ("followup", f"{_version('followup-engine')}, git {_git()}"),
@@ -259,75 +267,6 @@ def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
                    f"{row.runs} | {spread} | {ratio} | {cpu} | {_cell(row.note)} |")
     out += ["", *targets(rows), ""]
     return "\n".join(out)
-
-
-def targets(rows: Sequence[Row]) -> list[str]:
-    """The issue's targets, each computed from this run's medians: met or not."""
-    by_id = {r.id: r.median for r in rows}
-    run_due = sorted((r for r in rows if r.figure.startswith("run_due: ") and r.unit == "s"),
-                     key=lambda r: int(r.id.split(".")[1]))
-    memory = [r for r in rows if r.figure.startswith("run_due: peak resident memory")]
-    checks: list[tuple[str, float | None, str, bool | None]] = []
-
-    def check(what: str, value: float | None, shown: str, ok: bool | None) -> None:
-        checks.append((what, value, shown, ok))
-
-    by_row = {r.id: r for r in rows}
-
-    def ratio(a: str, b: str) -> float | None:
-        """``a`` over ``b``: from the runs made in pairs when ``a`` was (see ``paired``
-        in bench/engine.py), else from the two medians."""
-        row = by_row.get(a)
-        pairs = (row.vs_raw if b == BASELINE else row.vs_psm if b == "1.15" else ()) if row else ()
-        if pairs:
-            return statistics.median(pairs)
-        return by_id[a] / by_id[b] if a in by_id and by_id.get(b) else None
-
-    r = ratio("1.13", "1.11")
-    check("whole engine in memory ≥ 40% of raw transitions (1.13 / 1.11, paired runs)", r,
-          f"{r:.1%}" if r is not None else "", None if r is None else r >= 0.40)
-    r = ratio("1.13", "1.15")
-    check("whole engine in memory ≥ 3x python-statemachine (1.13 / 1.15, paired runs)", r,
-          f"{r:.2f}x" if r is not None else "not measured: python-statemachine is not "
-          "installed", None if r is None else r >= 3)
-    r = ratio("1.17", "1.11")
-    check("(not a target) the floor in memory (1.17 / 1.11, paired runs): the most this design allows", r,
-          f"{r:.1%}" if r is not None else "", None)
-    r = ratio("1.17", "1.15")
-    check("(not a target) the floor in memory (1.17 / 1.15, paired runs)", r,
-          f"{r:.2f}x" if r is not None else "", None)
-    for rid, floor, what in (("2.1", 5_000, "durable SQLite, one transaction per event"),
-                             ("2.4", 50_000, "durable SQLite, batch API (commit_many)")):
-        v = by_id.get(rid)
-        check(f"{what} ≥ {floor:,}/s ({rid})", v, number(v) if v else "",
-              None if v is None else v >= floor)
-    v = by_id.get("2.5")
-    check("(not a target) the floor on SQLite, one transaction per event (2.5)", v,
-          number(v) if v else "", None)
-    r = ratio("3.4", "3.3")
-    check("memory flat while adding applications (3.4 / 3.3 ≤ 1.25)", r,
-          f"{r:.2f}x" if r is not None else "", None if r is None else r <= 1.25)
-    if memory:
-        v = memory[-1].median
-        check(f"resident memory < 300 MB during run_due ({memory[-1].id}, "
-              f"{memory[-1].figure.split(', ')[-1]})", v, f"{v:.0f} MB", v < 300)
-    if len(run_due) >= 2:
-        grow = run_due[-1].median / run_due[0].median
-        check(f"run_due grows < 1.5x ({run_due[-1].id} / {run_due[0].id}: "
-              f"{run_due[0].figure.split(': ')[-1]} to {run_due[-1].figure.split(' among ')[-1]})",
-              grow, f"{grow:.2f}x", grow < 1.5)
-    v = by_id.get("5.1")
-    check("a 12-month simulation of one application < 50 ms (5.1)", v,
-          f"{v:.1f} ms" if v is not None else "", None if v is None else v < 50)
-    v = by_id.get("6.3")
-    check("followup --help within 250 ms of bare python (6.3)", v,
-          f"{v:.0f} ms" if v is not None else "", None if v is None else v <= 250)
-    out = ["## targets (issue 5), from this run's medians", "",
-           "| target | this run | met |", "|---|--:|---|"]
-    for what, _, shown, ok in checks:
-        out.append(f"| {_cell(what)} | {_cell(shown)} | "
-                   f"{'' if ok is None else 'yes' if ok else '**no**'} |")
-    return out
 
 
 def _cpu_seconds() -> float:

@@ -18,10 +18,13 @@ ROWS = [
     *(f"3.{i}" for i in range(1, 5)),
     *(f"4.{i}" for i in range(1, 7)),  # run_due at the smoke run's two sizes
     "5.1", "5.2",
-    *(f"6.{i}" for i in range(1, 4)),
+    *(f"6.{i}" for i in range(1, 10)),  # --help, the five everyday commands, bare python
+    "7.1", "7.2", "7.5",  # followup's side of the peers' rounds
 ]
 if importlib.util.find_spec("statemachine") is not None:  # the bench extra
     ROWS.append("1.15")
+if all(importlib.util.find_spec(m) is not None for m in ("huey", "apscheduler", "sqlalchemy")):
+    ROWS += ["7.3", "7.4", *(f"7.{i}" for i in range(6, 13))]  # the peers, and the ratios
 ENVIRONMENT = ["CPU", "RAM", "OS", "Python", "transitions", "PyYAML", "holidays", "Jinja2",
                "SQLite"]
 NUMBER = re.compile(r"-?[\d,]+(\.\d+)?(e[-+]?\d+)?")
