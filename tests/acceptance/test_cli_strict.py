@@ -59,3 +59,21 @@ def test_an_unknown_command_gets_a_suggestion(followup):
     # A choice of an option too, through the same helper.
     result = followup("outbox", "--status", "dad", expect=2)
     assert "(did you mean 'dead'?)" in result.stderr
+
+
+def test_a_pack_declares_free_text_facts(followup):
+    pack = followup.write("notes.yaml", """
+        version: 1
+        name: notes
+        extends: after-interview
+        facts:
+          salary: {free: true, description: what they offered}
+        """)
+    followup.env["FOLLOWUP_RULES"] = str(pack)
+    followup(*ACME_INIT)
+    app = followup("add", "--company", "Acme", "--role", "Engineer", "--fact",
+                   "salary=120k + equity", "--json").json()["id"]
+    assert _facts(followup, app)["salary"] == "120k + equity"
+    result = followup("log", app, "--fact", "salry=130k", expect=2)
+    assert "(did you mean 'salary'?)" in result.stderr
+    assert "{free: true}" in result.stderr  # how to declare one

@@ -201,3 +201,44 @@ def test_a_file_the_schema_cannot_read_at_all_reports_the_schema_alone(followup)
         """)
     result = followup("validate", str(pack), expect=2)
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_rule_name_close_to_an_inherited_one_is_refused_unless_new(followup):
+    """``thank-you-note`` in a pack that extends the default one meant ``thank-you-notes``:
+    taken as a 12th rule, it sent a second thank-you reminder."""
+    pack = followup.write("mine.yaml", """
+        version: 1
+        name: mine
+        extends: after-interview
+        rules:
+          - name: thank-you-note
+            at: 1 day after interviewed_at
+            notify: {template: thank-you}
+        """)
+    result = followup("validate", str(pack), expect=2)
+    assert result.stderr.startswith(f"{pack}:5:11: rule 'thank-you-note' is not in the pack")
+    assert "close to the inherited 'thank-you-notes'" in result.stderr
+    assert "'new: true'" in result.stderr
+    # Said to be new, it is a rule of its own.
+    pack.write_text(pack.read_text(encoding="utf-8").replace(
+        "    at: 1 day", "    new: true\n    at: 1 day"), encoding="utf-8")
+    data = followup("validate", str(pack), "--json").json()
+    assert data[0]["ok"] is True
+    assert {"thank-you-note", "thank-you-notes"} <= set(data[0]["rules"])
+    # A name far from every inherited one needs nothing.
+    pack.write_text(pack.read_text(encoding="utf-8").replace("    new: true\n", "").replace(
+        "thank-you-note", "send-portfolio"), encoding="utf-8")
+    followup("validate", str(pack))
+
+
+def test_new_on_an_inherited_rule_is_refused(followup):
+    pack = followup.write("mine.yaml", """
+        version: 1
+        name: mine
+        extends: after-interview
+        rules:
+          - name: follow-up-call
+            new: true
+        """)
+    result = followup("validate", str(pack), expect=2)
+    assert "rule 'follow-up-call' is in the pack this one extends" in result.stderr

@@ -116,11 +116,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             pack = load_rules(Path(file), **plugin_rules())
         except RulesError as exc:
             worst = EXIT_INPUT
+            # In the order they stand: this file's first, each file's by line and column.
+            problems = sorted(exc.problems, key=lambda p: (p.file != str(file), p.file,
+                                                           p.line, p.column))
             results.append({"file": file, "ok": False, "problems": [
                 {"file": p.file, "line": p.line, "column": p.column, "path": p.path,
-                 "message": p.message, "severity": p.severity} for p in exc.problems]})
+                 "message": p.message, "severity": p.severity} for p in problems]})
             if not opt(args, "json"):
-                for p in exc.problems:
+                for p in problems:
                     print(str(p), file=sys.stderr)
             continue
         results.append({"file": file, "ok": True, "name": pack.name, "rules": [r.name for r in pack.rules],

@@ -28,6 +28,7 @@ from followup.language.pack import (
     Rule,
     RulePack,
     TimeSpec,
+    misspelt_rule,
 )
 from followup.language.sandbox import Template
 from followup.timing.calendar import (
@@ -84,9 +85,11 @@ class _Compiler(_CompilerBase):
                     transitions.append(entry)
                     if name is not None:
                         named_transitions[name] = entry
+            inherited = tuple(named_rules)  # the rules of the packs this one extends
             for i, spec in enumerate(value.get("rules", [])):
                 entry = _entry(spec, root.sub("rules", i))
                 name = spec["name"]
+                self._new_or_inherited(name, spec, inherited, root.sub("rules", i))
                 if name in named_rules:
                     named_rules[name].update(entry)
                 else:
@@ -103,6 +106,22 @@ class _Compiler(_CompilerBase):
             "transitions": transitions,
             "rules": rules,
         }
+
+    def _new_or_inherited(self, name: str, spec: dict[str, Any], inherited: tuple[str, ...],
+                          at: _At) -> None:
+        """Refuse a rule whose name is a near miss of an inherited one, unless it says
+        ``new: true``: a misspelt name would add a rule and send a second reminder."""
+        if spec.get("new") is True:
+            if name in inherited:
+                self.error(at.sub("new"), f"rule {name!r} is in the pack this one extends: "
+                           "'new: true' is for a rule of its own; remove 'new' to change the "
+                           "inherited rule")
+            return
+        meant = misspelt_rule(name, inherited) if name not in inherited else None
+        if meant is not None:
+            self.error(at.sub("name"), f"rule {name!r} is not in the pack this one extends, "
+                       f"but its name is close to the inherited {meant!r}: write {meant!r} "
+                       "to change that rule, or add 'new: true' to add a rule of its own")
 
     # -- compiling ---------------------------------------------------------------
 
@@ -163,10 +182,18 @@ class _Compiler(_CompilerBase):
 
     def _facts(self, facts: dict[str, tuple[Any, _At]]) -> dict[str, FactSpec]:
         self.facts = {
-            name: FactSpec(name=name, type=cast(FactType, spec["type"]),
-                           description=spec.get("description", ""))
+            name: FactSpec(name=name, type=cast(FactType, spec.get("type", "text")),
+                           description=spec.get("description", ""),
+                           free=spec.get("free") is True)
             for name, (spec, _at) in facts.items()
         }
+        for name, (spec, at) in facts.items():
+            if spec.get("free") is True and spec.get("type", "text") != "text":
+                self.error(at.sub("type"), f"fact {name!r} is free text: leave out 'type', "
+                           f"or drop 'free' to read it as a {spec['type']}")
+            elif "type" not in spec and spec.get("free") is not True:
+                self.error(at, f"fact {name!r} needs a type (datetime, date, text, bool or "
+                           "number), or 'free: true' for any text a person writes")
         # Defaults are time expressions over the other facts, read once every fact is known.
         for name, (spec, at) in facts.items():
             if "default" in spec:

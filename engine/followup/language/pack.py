@@ -27,7 +27,9 @@ __all__ = [
     "Rule",
     "RulePack",
     "TimeSpec",
+    "edit_distance",
     "merge_contacts",
+    "misspelt_rule",
 ]
 
 FactType = Literal["datetime", "date", "text", "bool", "number"]
@@ -139,6 +141,7 @@ class FactSpec:
     type: FactType
     description: str = ""
     default: TimeSpec | None = None  # a datetime or date fact's value until one is recorded
+    free: bool = False  # any text a person writes (notes): declared with free: true
 
 
 @dataclass(frozen=True)
@@ -278,13 +281,48 @@ class RulePack:
             raise InvalidFact(
                 f"{where} {name}: the rule pack {self.name!r} declares no fact {name!r}"
                 f"{suggest(name, self.facts)}; facts are {declared}. To keep other text, "
-                f"declare it in your pack under facts: ({name}: {{type: text}})")
+                f"declare it in your pack under facts: ({name}: {{free: true}})")
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+
+#: How many single-character edits make a rule's name a misspelling of an inherited one.
+NEAR_MISS = 2
+
+
+def edit_distance(a: str, b: str, *, most: int = NEAR_MISS) -> int:
+    """The Levenshtein distance of ``a`` and ``b`` (insertions, deletions, substitutions),
+    or ``most + 1`` once it is sure to be larger than ``most``.
+
+    >>> edit_distance("thank-you-note", "thank-you-notes")
+    1
+    """
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (char != other)))
+        if min(current) > most:
+            return most + 1
+        previous = current
+    return previous[-1]
+
+
+def misspelt_rule(name: str, inherited: Iterable[str]) -> str | None:
+    """The inherited rule ``name`` is a misspelling of, if any: within ``NEAR_MISS``
+    edits (one for a name of four characters or fewer), the closest first. A pack that
+    extends another and names ``thank-you-note`` meant ``thank-you-notes``, not a 12th
+    rule that sends a second reminder."""
+    most = 1 if len(name) <= 4 else NEAR_MISS
+    close = sorted((edit_distance(name, other, most=most), other) for other in inherited)
+    return close[0][1] if close and close[0][0] <= most else None
 
 
 def merge_contacts(pack: RulePack, existing: Iterable[Contact], new: Iterable[Contact], *,
