@@ -22,6 +22,7 @@ from followup.cli._common import (
 
 if TYPE_CHECKING:
     from followup.interop.transfer import ImportItem, OwnerState
+    from followup.model import Contact
     from followup.runtime.engine import Engine
 
 _SUFFIXES = {".ics": "ics", ".csv": "csv", ".json": "json", ".vcf": "vcard", ".vcard": "vcard"}
@@ -316,26 +317,43 @@ def _import_items(engine: Engine, owner: str, items: list[ImportItem],
 
 
 def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namespace) -> int:
+    from followup.cli.ids import resolve
     from followup.interop.vcard import cards_to_contacts, read_vcards
+    from followup.language.pack import merge_contacts
 
     cards = read_vcards(data, source=args.file, photos=args.keep_photos)
     contacts = cards_to_contacts(cards, role=args.role, source=args.file)
-    if args.dry_run:
-        engine.application(args.app, owner=owner)  # it must exist
-        outcome = None
-    else:
+    args.app = resolve(engine.store, args.app, owner=owner)
+    app = engine.application(args.app, owner=owner)
+    # The checks the import makes, also for a dry run: the roles, a name given twice.
+    merge_contacts(engine.pack, app.contacts, contacts, replace_existing=True, where=args.file)
+    added = [c for c in contacts if app.contact(c.name) is None]
+    unchanged = [c for c in contacts if app.contact(c.name) == c]
+    updated = [c for c in contacts if c not in added and c not in unchanged]
+    outcome = None
+    if not args.dry_run and (added or updated):
         outcome = engine.log(args.app, contacts=contacts, owner=owner)  # one transaction
     ignored = sorted({name for card in cards for name in card.ignored})
     if opt(args, "json"):
         print_json({"file": args.file, "application": args.app, "dry_run": args.dry_run,
-                     "contacts": [c.name for c in contacts], "ignored": ignored,
+                     "contacts": [c.name for c in contacts], "added": [c.name for c in added],
+                     "updated": [c.name for c in updated],
+                     "unchanged": [c.name for c in unchanged], "ignored": ignored,
                      "problems": list(outcome.problems) if outcome else []})
         return EXIT_OK
     for problem in outcome.problems if outcome else ():
         print(f"followup import: warning: {problem}", file=sys.stderr)
-    verb = "would add" if args.dry_run else "added"
-    print(f"{verb} {len(contacts)} contact{'' if len(contacts) == 1 else 's'} to {args.app}: "
-          + ", ".join(f"{c.name} ({c.role})" for c in contacts))
+    def listed(verb: str, group: list[Contact], where: str) -> str:
+        names = ", ".join(f"{c.name} ({c.role})" for c in group)
+        return (f"{verb} {len(group)} contact{'' if len(group) == 1 else 's'} {where}"
+                f"{': ' + names if names else ''}")
+
+    dry = args.dry_run
+    print(listed("would add" if dry else "added", added, f"to {args.app}"))
+    if updated:  # the same name with new details: replaced, as a log would
+        print(listed("would update" if dry else "updated", updated, f"of {args.app}"))
+    if unchanged:
+        print(listed("unchanged:", unchanged, "already there as on the cards"))
     if ignored:
         print(f"  not kept from the cards: {', '.join(ignored)}")
     return EXIT_OK
