@@ -42,3 +42,11 @@ def test_no_match_is_refused_with_the_closest_id(followup):
     # Another owner's application is not found by its start either.
     result = followup("show", "c0ffe", "--owner", "someone-else", expect=2)
     assert "no application 'c0ffe'" in result.stderr
+
+
+def test_export_of_one_applications_cards_takes_a_start_of_its_id(followup):
+    _two(followup)
+    cards = followup("export", "--vcard", "--app", "c0ffe").stdout
+    assert "Jane Doe" in cards
+    result = followup("export", "--vcard", "--app", "c0ff", expect=2)
+    assert "is the start of 2 applications' ids" in result.stderr

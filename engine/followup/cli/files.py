@@ -174,9 +174,11 @@ def _render(engine: Engine, owner: str, fmt: str, args: argparse.Namespace,
                               todo=args.todo, name=f"followup ({owner})")
         return text, len(entries), "reminders"
     if fmt == "vcard":
+        from followup.cli.ids import resolve
         from followup.interop.vcard import application_contacts, contacts_to_vcard
 
-        apps = ([engine.application(args.app, owner=owner)] if args.app
+        apps = ([engine.application(resolve(engine.store, args.app, owner=owner),
+                                    owner=owner)] if args.app
                 else engine.applications(owner=owner))
         contacts = application_contacts(apps)
         return contacts_to_vcard(contacts, version=args.vcard_version), len(contacts), "contacts"
