@@ -30,7 +30,7 @@ from followup.runtime.facts import normalize_fact
 from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
 from followup.runtime.owner_rules import OwnerRules
-from followup.runtime.owners import OwnerBook
+from followup.runtime.owners import OwnerBook, OwnerUpdate, edited
 from followup.runtime.passes import Runner, RunReport
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
 from followup.store import MemoryStore, Store
@@ -51,16 +51,6 @@ class AgendaItem:
 
     timer: Timer
     application: Application | None
-
-
-@dataclass(frozen=True)
-class OwnerUpdate:
-    """What ``Engine.update_owner`` did: the settings before and after, and the outcome
-    of re-planning each of the owner's applications (``changed`` when a timer moved)."""
-
-    before: Owner
-    after: Owner
-    replanned: tuple[Outcome, ...] = ()
 
 
 class Engine:
@@ -179,34 +169,14 @@ class Engine:
         digest: str | None = None,
         quiet_hours: Iterable[str] | None = None,
     ) -> OwnerUpdate:
-        """Change only the settings given, keep the others, and re-plan every one of the
-        owner's applications so their reminders follow at once.
-
-        ``None`` leaves a setting as it is; ``""`` (an empty list for ``channels`` and
-        ``quiet_hours``) puts it back to the rule pack's. A new ``country`` without a
-        ``subdivision`` drops the old subdivision, which belonged to the old country.
-        Raises ``InputError`` (``CalendarError`` for a zone or country) and changes
-        nothing when a value cannot be used.
-
-        >>> from followup import Engine, MemoryStore
-        >>> engine = Engine(store=MemoryStore(), channels=[])
-        >>> _ = engine.set_owner("ada", timezone="America/New_York", digest="08:00")
-        >>> update = engine.update_owner("ada", timezone="America/Chicago")
-        >>> update.after.timezone, update.after.digest
-        ('America/Chicago', '08:00')
-        """
+        """Change only the settings given (``None`` keeps one; ``""``, or an empty list
+        for ``channels`` and ``quiet_hours``, puts it back to the pack's), then re-plan
+        each of the owner's applications so their reminders follow at once. A bad value
+        raises ``InputError`` and changes nothing (see ``owners.edited``)."""
         before = self.owners.owner(owner)
-        if country is not None and subdivision is None and country != (before.country or ""):
-            subdivision = ""
-        chosen = before.channels if channels is None else (tuple(channels) or None)
-        after = self.set_owner(
-            owner,
-            timezone=_kept(timezone, before.timezone),
-            country=_kept(country, before.country),
-            subdivision=_kept(subdivision, before.subdivision),
-            channels=chosen,
-            digest=_kept(digest, before.digest),
-            quiet_hours=before.quiet_hours if quiet_hours is None else tuple(quiet_hours))
+        after = self.set_owner(owner, **edited(
+            before, timezone=timezone, country=country, subdivision=subdivision,
+            channels=channels, digest=digest, quiet_hours=quiet_hours))
         replanned = tuple(self.replan(app.id, owner=owner)
                           for app in self.store.applications(owner=owner))
         self.replan_owner(owner)
@@ -443,13 +413,6 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _kept(given: str | None, old: str | None) -> str | None:
-    """A setting after an update: the old one when not given, none when given empty."""
-    if given is None:
-        return old
-    return given.strip() or None
 
 
 def _quiet_span(text: str) -> str:

@@ -9,9 +9,10 @@ over all of an owner's applications.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from followup.delivery.digest import digest_at
 from followup.language.pack import MessageSpec, Rule, RulePack
@@ -20,7 +21,48 @@ from followup.model import Notification, Owner, Timer
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 
-__all__ = ["OwnerBook", "render"]
+if TYPE_CHECKING:
+    from followup.runtime.changes import Outcome
+
+__all__ = ["OwnerBook", "OwnerUpdate", "edited", "render"]
+
+
+@dataclass(frozen=True)
+class OwnerUpdate:
+    """What ``Engine.update_owner`` did: the settings before and after, and the outcome
+    of re-planning each of the owner's applications (``armed``: the timers that moved)."""
+
+    before: Owner
+    after: Owner
+    replanned: tuple[Outcome, ...] = ()
+
+
+def edited(before: Owner, *, timezone: str | None, country: str | None,
+           subdivision: str | None, channels: Iterable[str] | None, digest: str | None,
+           quiet_hours: Iterable[str] | None) -> dict[str, Any]:
+    """The settings (``set_owner``'s keywords) after an edit of ``before``: what is not
+    given (``None``) is kept, what is given empty goes back to the pack's. A new country
+    drops the old one's subdivision, which means nothing elsewhere.
+
+    >>> edited(Owner("ada", timezone="America/New_York", country="US", subdivision="NY",
+    ...              digest="08:00"), timezone=None, country="DE", subdivision=None,
+    ...        channels=None, digest="", quiet_hours=None)["subdivision"] is None
+    True
+    """
+    if country is not None and subdivision is None and country != (before.country or ""):
+        subdivision = ""
+
+    def kept(given: str | None, old: str | None) -> str | None:
+        return old if given is None else given.strip() or None
+
+    return {
+        "timezone": kept(timezone, before.timezone),
+        "country": kept(country, before.country),
+        "subdivision": kept(subdivision, before.subdivision),
+        "channels": before.channels if channels is None else (tuple(channels) or None),
+        "digest": kept(digest, before.digest),
+        "quiet_hours": before.quiet_hours if quiet_hours is None else tuple(quiet_hours),
+    }
 
 
 class OwnerBook:
