@@ -77,3 +77,8 @@ def test_a_pack_declares_free_text_facts(followup):
     result = followup("log", app, "--fact", "salry=130k", expect=2)
     assert "(did you mean 'salary'?)" in result.stderr
     assert "{free: true}" in result.stderr  # how to declare one
+
+
+def test_a_misspelt_option_gets_a_suggestion(followup, acme):
+    result = followup("list", "--sate", "thanked", expect=2)
+    assert "'--sate' (did you mean '--state'?)" in result.stderr
