@@ -43,8 +43,10 @@ CONTACT_ADDED = "contact_added"
 #: The application's own fields, which no fact sets, and how each is changed instead
 #: (what ``check_fact_names`` says when one is given as a fact).
 APPLICATION_FIELDS = {
-    "company": "it is given when the application is added (followup add --company)",
-    "role": "it is given when the application is added (followup add --role)",
+    "company": "it is set when the application is added (followup add --company), and "
+               "cannot be changed yet",
+    "role": "it is set when the application is added (followup add --role), and cannot be "
+            "changed yet",
     "id": "an application keeps the id it was added with",
     "owner": "an application keeps the owner it was added for",
     "state": "the state follows the events logged (followup log APP EVENT)",
