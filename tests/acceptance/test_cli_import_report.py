@@ -55,3 +55,16 @@ def test_a_dry_run_refuses_what_the_import_refuses(
                    "--dry-run")
     assert dry.stdout.startswith(f"would add 1 contact to {acme['id']}: Ann Lee")
     assert _contacts(followup, acme["id"]) == before
+
+
+def test_a_dry_run_of_a_csv_refuses_what_the_store_would(followup: Any, tmp_path: Path) -> None:
+    """A company past its length limit passed the dry run and failed the import."""
+    followup("init", "--timezone", "UTC")
+    table = tmp_path / "apps.csv"
+    table.write_text("company,role\nGlobex,Analyst\n" + "A" * 300 + ",Engineer\n",
+                     encoding="utf-8")
+    for dry in (["--dry-run"], []):
+        result = followup("import", str(table), *dry, expect=2)
+        assert f"{table}:3: " in result.stderr
+        assert "is 300 characters long; at most 200" in result.stderr
+    assert followup("list", "--json").json() == []

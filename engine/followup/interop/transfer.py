@@ -46,6 +46,7 @@ from followup.interop.export import (
 )
 from followup.keys import TimerKey
 from followup.language.pack import RulePack, merge_contacts
+from followup.limits import check_application
 from followup.model import Application, HistoryEntry, Owner, Timer
 
 if TYPE_CHECKING:
@@ -336,6 +337,10 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
             raise InputError(f"{item.where}: the id {app.id!r} is given twice (first at "
                              f"{seen[app.id]}): ids must be unique")
         seen[app.id] = item.where
+        try:  # the store's own limits, so that a dry run refuses what the import would
+            check_application(app)
+        except InputError as exc:
+            raise InputError(f"{item.where}: {exc}") from exc
         merge_contacts(engine.pack, (), item.application.contacts, where=item.where)
         check_history(engine.pack, item)
     settings = owner_state.settings if owner_state is not None else None
