@@ -85,3 +85,10 @@ def test_a_new_zone_replans_the_reminders_already_planned(followup):
     assert after.utcoffset() is not None and after.utcoffset().total_seconds() == 9 * 3600
     # The same local rule (a send window in the owner's zone) now falls at another instant.
     assert after != before
+
+
+def test_an_empty_list_says_where_to_start(followup):
+    followup("migrate")
+    assert "followup init --timezone" in followup("list").stdout
+    followup("init", "--timezone", "UTC")
+    assert "add one with  followup add" in followup("list").stdout

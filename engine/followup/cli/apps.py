@@ -199,7 +199,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
                           "created_at": a.created_at.isoformat() if a.created_at else None}
                          for a in apps])
             return EXIT_OK
-        if not apps:
+        if not apps and not engine.has_owner(owner_id(args)):
+            print("no applications yet: first tell followup your time zone with  followup "
+                  "init --timezone ZONE [--country CODE], then add one with  followup add")
+        elif not apps:
             print("no applications yet: add one with  followup add --company ACME --role "
                   "ENGINEER --interviewed 2026-12-23T15:00")
         for a in apps:
