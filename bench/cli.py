@@ -14,7 +14,9 @@ temporary ``PYTHONPYCACHEPREFIX`` instead, or every command would compile every 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from bench._common import INTERVIEWER, T0, Row, add_interviewed, repeat, sized
 __all__ = ["EVERYDAY", "everyday", "followup_command", "make_store", "startup"]
 
 GROUP = "6. command-line start-up"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def followup_command() -> list[str]:
@@ -36,15 +39,25 @@ def followup_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "followup.cli"]
 
 
-def _wall(argv: list[str], env: Mapping[str, str] | None = None) -> float:
+def _timed(argv: list[str], env: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user and system) of one run of ``argv``, in ms. The CPU
+    time counts only the command's own work, so it says how long a command takes where
+    the machine is busy with other work too."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                           check=False)
     took = (time.perf_counter() - start) * 1e3
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): "
                            f"{done.stderr.decode(errors='replace')[-500:]}")
-    return took
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e3
+    return took, cpu
+
+
+def _wall(argv: list[str], env: Mapping[str, str] | None = None) -> float:
+    return _timed(argv, env)[0]
 
 
 def startup(runs: int) -> list[Row]:
@@ -106,34 +119,80 @@ def child_environment(folder: Path) -> dict[str, str]:
     return env
 
 
+def _rounds(runs: int, env: Mapping[str, str], command: list[str], apps: int
+            ) -> dict[str, list[tuple[float, float]]]:
+    """Per everyday command, ``runs`` (wall, CPU) pairs over the ``python -c pass`` run
+    just before it; "python" holds the bare runs themselves."""
+    bare = [sys.executable, "-c", "pass"]
+    _timed(bare, env)
+    for _name, argv in EVERYDAY:  # warms the file cache, the pack cache and pycache
+        _timed([*command, *argv(apps - 1)], env)
+    over: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in EVERYDAY}
+    over["python"] = []
+    for i in range(runs):
+        for name, argv in EVERYDAY:
+            wall0, cpu0 = _timed(bare, env)
+            wall, cpu = _timed([*command, *argv(i)], env)
+            over["python"].append((wall0, cpu0))
+            over[name].append((wall - wall0, cpu - cpu0))
+    return over
+
+
 def everyday(runs: int, apps: int = 1_000) -> list[Row]:
     """Each everyday command on a store of ``apps`` applications: its wall time over a
     ``python -c pass`` run just before it, per round (the median of those differences is
-    the figure the issue's target is about)."""
+    the figure the issue's target is about); the note gives the same for CPU time."""
     with tempfile.TemporaryDirectory(prefix="followup-bench-cli-") as name:
         folder = Path(name)
         make_store(folder / "store.db", apps)
-        env = child_environment(folder)
-        bare = [sys.executable, "-c", "pass"]
-        command = followup_command()
-        _wall(bare, env)
-        for _name, argv in EVERYDAY:  # warms the file cache, the pack cache and pycache
-            _wall([*command, *argv(apps - 1)], env)
-        over: dict[str, list[float]] = {name: [] for name, _ in EVERYDAY}
-        python: list[float] = []
-        for i in range(runs):
-            for name, argv in EVERYDAY:
-                base = _wall(bare, env)
-                python.append(base)
-                over[name].append(_wall([*command, *argv(i)], env) - base)
+        over = _rounds(runs, child_environment(folder), followup_command(), apps)
     rows = []
     for n, (name, argv) in enumerate(EVERYDAY, 4):
         shown = " ".join(argv(0)).replace("app000000", "APP")
+        cpu = statistics.median(c for _w, c in over[name])
         rows.append(Row(f"6.{n}", GROUP_EVERYDAY,
                         f"`followup {name}` over `python -c pass`, {sized(apps)} applications",
-                        "ms", tuple(over[name]),
-                        note=f"followup {shown}; SQLite store, pack cache warm"))
+                        "ms", tuple(w for w, _c in over[name]),
+                        note=f"followup {shown}; CPU time over python's: {cpu:.0f} ms"))
+    cpu = statistics.median(c for _w, c in over["python"])
     rows.append(Row(f"6.{4 + len(EVERYDAY)}", GROUP_EVERYDAY,
                     "`python -c pass`, the runs just before each command", "ms",
-                    tuple(python), note="the interpreter alone"))
+                    tuple(w for w, _c in over["python"]),
+                    note=f"the interpreter alone; CPU time {cpu:.0f} ms"))
     return rows
+
+
+def compare(old: Path, new: Path, runs: int, apps: int = 1_000) -> str:
+    """The everyday commands of two checkouts' ``engine/`` folders (say, made with ``git
+    archive``), on copies of one store, in turns: a Markdown table of each command's wall
+    and CPU time over bare python, medians of ``runs``. Each uses its own pack cache."""
+    with tempfile.TemporaryDirectory(prefix="followup-bench-cli-") as name:
+        folder = Path(name)
+        trees = {}
+        for label, engine in (("old", old), ("new", new)):
+            (folder / label).mkdir()
+            env = child_environment(folder / label)
+            env["PYTHONPATH"] = str(engine.resolve())
+            trees[label] = env
+            # Each checkout makes its own store, so its schema is the one it knows.
+            made = f"from bench.cli import make_store; make_store({str(folder / label / 'store.db')!r}, {apps})"
+            subprocess.run([sys.executable, "-c", made], check=True, cwd=ROOT,
+                           env={**env, "PYTHONPATH": f"{engine.resolve()}{os.pathsep}{ROOT}"})
+        command = [sys.executable, "-m", "followup.cli"]
+        got: dict[str, dict[str, list[tuple[float, float]]]] = {"old": {}, "new": {}}
+        for _ in range(runs):  # one round of each in turn
+            for label, env in trees.items():
+                for key, pairs in _rounds(1, env, command, apps).items():
+                    got[label].setdefault(key, []).extend(pairs)
+    lines = ["| command | old: wall | new: wall | old: CPU | new: CPU |",
+             "|---|--:|--:|--:|--:|"]
+    for key in [name for name, _ in EVERYDAY] + ["python"]:
+        cells = [statistics.median(p[k] for p in got[label][key])
+                 for k in (0, 1) for label in ("old", "new")]
+        lines.append(f"| {key} | " + " | ".join(f"{c:.0f} ms" for c in cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m bench.cli OLD/engine NEW/engine [ROUNDS]
+    print(compare(Path(sys.argv[1]), Path(sys.argv[2]),
+                  int(sys.argv[3]) if len(sys.argv) > 3 else 5))
