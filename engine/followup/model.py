@@ -2,14 +2,19 @@
 
 These are plain data. The rules give them meaning; the stores keep them. Every instant is
 an aware datetime in UTC; local time exists only inside the calendar.
+
+Every record is an immutable value, down to what it holds: facts and data are
+``FrozenDict`` (and their lists ``FrozenList``), so a store hands out the very records it
+keeps, and one record may be shared by every reader, without a copy. To change a record,
+make a new one (``replaced``, ``dataclasses.replace``) with a new mapping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 __all__ = [
     "Application",
@@ -17,6 +22,8 @@ __all__ = [
     "Contact",
     "Delivery",
     "Fault",
+    "FrozenDict",
+    "FrozenList",
     "HistoryEntry",
     "Notification",
     "Owner",
@@ -24,6 +31,7 @@ __all__ = [
     "Timer",
     "WorkStatus",
     "WorkerStatus",
+    "freeze",
     "replaced",
 ]
 
@@ -32,6 +40,111 @@ HistoryKind = Literal[
 ]
 TimerAction = Literal["notify", "transition", "replan"]
 DeliveryStatus = Literal["pending", "delivered", "dead"]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _refuse(self: object, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError(f"a {type(self).__name__} cannot be changed: records are shared "
+                    "values; build a new mapping and a new record (replaced(record, ...))")
+
+
+class FrozenDict(dict[_K, _V]):
+    """A ``dict`` that refuses every change after it is made.
+
+    A ``dict`` and not a read-only view, so that everything that reads a dict keeps
+    working on it unchanged: ``json.dumps``, ``==`` with a plain dict, ``dict(...)``,
+    ``pickle`` and ``copy`` (a copy is the value itself). Typed as ``Mapping`` on the
+    records, so mypy and pyright point at any code that tries to change one.
+    """
+
+    __slots__ = ()
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    __ior__ = _refuse
+    clear = _refuse
+    pop = _refuse
+    popitem = _refuse
+    setdefault = _refuse
+    update = _refuse
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self) -> tuple[type[FrozenDict[_K, _V]], tuple[dict[_K, _V]]]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenDict[_K, _V]:
+        return self
+
+    def __deepcopy__(self, memo: object) -> FrozenDict[_K, _V]:
+        return self
+
+
+class FrozenList(list[_V]):
+    """A ``list`` that refuses every change after it is made (lists inside data)."""
+
+    __slots__ = ()
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    __iadd__ = _refuse
+    __imul__ = _refuse
+    append = _refuse
+    clear = _refuse
+    extend = _refuse
+    insert = _refuse
+    pop = _refuse
+    remove = _refuse
+    reverse = _refuse
+    sort = _refuse
+
+    def __repr__(self) -> str:
+        return list.__repr__(self)
+
+    def __reduce__(self) -> tuple[type[FrozenList[_V]], tuple[list[_V]]]:
+        return (type(self), (list(self),))
+
+    def __copy__(self) -> FrozenList[_V]:
+        return self
+
+    def __deepcopy__(self, memo: object) -> FrozenList[_V]:
+        return self
+
+
+_EMPTY: FrozenDict[str, Any] = FrozenDict()
+
+
+def freeze(value: Any) -> Any:
+    """``value`` with every dict and list inside made frozen (a frozen one is kept as it
+    is, so freezing what a store hands out costs one type check)."""
+    kind = type(value)
+    if kind is FrozenDict or kind is FrozenList or kind is str:
+        return value
+    if kind is dict:
+        for item in value.values():
+            if type(item) not in _SCALARS:
+                break
+        else:  # flat, the usual data: one copy, no walk
+            return FrozenDict(value)
+    if isinstance(value, Mapping):
+        return FrozenDict({key: freeze(item) for key, item in value.items()})
+    if kind is tuple:
+        return tuple(freeze(item) for item in value)
+    if isinstance(value, list):
+        return FrozenList([freeze(item) for item in value])
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _frozen_text(facts: Mapping[str, str]) -> FrozenDict[str, str]:
+    """Facts (text to text) frozen; one copy at most, none when frozen already."""
+    return facts if type(facts) is FrozenDict else FrozenDict(facts)
 
 
 @dataclass(frozen=True)
@@ -126,10 +239,14 @@ class Application:
     company: str
     role: str
     state: str
-    facts: dict[str, str] = field(default_factory=dict)
+    facts: Mapping[str, str] = _EMPTY
     contacts: tuple[Contact, ...] = ()
     created_at: datetime | None = None
     version: int = 0
+
+    def __post_init__(self) -> None:
+        if type(self.facts) is not FrozenDict:
+            object.__setattr__(self, "facts", _frozen_text(self.facts))
 
     def contact(self, name: str) -> Contact | None:
         for c in self.contacts:
@@ -157,7 +274,11 @@ class HistoryEntry:
     from_state: str | None = None
     to_state: str | None = None
     key: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = _EMPTY
+
+    def __post_init__(self) -> None:
+        if type(self.data) is not FrozenDict:
+            object.__setattr__(self, "data", freeze(self.data))
 
 
 @dataclass(frozen=True)
@@ -195,7 +316,11 @@ class Notification:
     due_at: datetime | None = None
     contact: str | None = None
     channels: tuple[str, ...] = ()
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = _EMPTY
+
+    def __post_init__(self) -> None:
+        if type(self.data) is not FrozenDict:
+            object.__setattr__(self, "data", freeze(self.data))
 
     @property
     def held_until(self) -> datetime | None:
@@ -290,13 +415,19 @@ _Record = TypeVar("_Record")
 def replaced(record: _Record, **changes: Any) -> _Record:
     """``dataclasses.replace(record, **changes)`` without its field walk and the frozen
     ``__init__`` (which sets each field through ``object.__setattr__``): copying the
-    fields' dict is all that ``__init__`` would do, since these records have no
-    ``__post_init__``, at a sixth of the cost. The engine and the stores make several per
-    change."""
+    fields' dict is all that ``__init__`` would do, at a sixth of the cost, besides the
+    one thing ``__post_init__`` does (freezing a new ``facts`` or ``data``), done here.
+    The engine and the stores make several per change."""
     if not hasattr(record, "__dict__"):  # pragma: no cover - should the model grow slots
         return replace(record, **changes)  # type: ignore[type-var]
     new = object.__new__(type(record))
     fields = new.__dict__
     fields.update(record.__dict__)
     fields.update(changes)
+    facts = changes.get("facts")
+    if facts is not None and type(facts) is not FrozenDict:
+        fields["facts"] = _frozen_text(facts)
+    data = changes.get("data")
+    if data is not None and type(data) is not FrozenDict:
+        fields["data"] = freeze(data)
     return new

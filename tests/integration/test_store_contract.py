@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from followup.model import (
     Notification,
     Owner,
     Timer,
+    replaced,
 )
 from followup.store import CalendarEntry, Store
 
@@ -131,6 +133,7 @@ def test_a_new_application_round_trips_exactly(store: Store) -> None:
     record = store.load("a1")
     assert record.application == stored
     assert record.application.created_at == datetime(2026, 12, 23, 20, 0, 0, 123456, tzinfo=UTC)
+    assert record.application.created_at is not None
     assert record.application.created_at.utcoffset() == timedelta(0)
     assert record.application.contacts == contacts
     assert record.history == history
@@ -203,29 +206,45 @@ def test_updating_a_missing_application_conflicts(store: Store) -> None:
     assert store.count_applications() == 0
 
 
-def test_returned_records_are_copies(store: Store) -> None:
+def test_records_handed_out_cannot_be_changed(store: Store) -> None:
+    # Records are immutable values: a store hands out what it keeps, and neither the
+    # caller's dicts given to a commit nor the records a read returns can change it.
     facts = {"why_me": "ten years of Python"}
-    data: dict[str, Any] = {"list": [1]}
+    data: dict[str, Any] = {"list": [1], "nested": {"k": "v"}}
     app = application(facts=facts)
     stored = store.commit(Change(app, None, history=(entry("a1", 0, data=data),)))
     facts["why_me"] = "changed by the caller"
     data["list"].append(2)
-    stored.facts["why_me"] = "changed through the result"
+    data["nested"]["k"] = "w"
 
     record = store.load("a1")
     assert record.application.facts == {"why_me": "ten years of Python"}
-    assert record.history[0].data == {"list": [1]}
-    record.application.facts["x"] = "y"
-    record.history[0].data["list"].append(3)
-    store.history("a1")[0].data["list"].append(4)
-    store.applications()[0].facts["z"] = "z"
+    assert record.history[0].data == {"list": [1], "nested": {"k": "v"}}
+    handed_out: list[Any] = [
+        stored.facts, record.application.facts, record.history[0].data,
+        record.history[0].data["list"], record.history[0].data["nested"],
+        store.history("a1")[0].data, store.applications()[0].facts,
+    ]
+    for value in handed_out:
+        with pytest.raises(TypeError, match="cannot be changed"):
+            value["x"] = "y"
+    with pytest.raises(TypeError, match="cannot be changed"):
+        record.history[0].data["list"].append(3)
+    with pytest.raises(TypeError, match="cannot be changed"):
+        record.application.facts.update({"x": "y"})  # type: ignore[attr-defined]
     assert store.load("a1").application.facts == {"why_me": "ten years of Python"}
-    assert store.history("a1")[0].data == {"list": [1]}
+    assert store.history("a1")[0].data == {"list": [1], "nested": {"k": "v"}}
 
     store.commit(Change(app, 1, notifications=(notification("n-1"),)))
-    store.deliveries()[0].notification.data["company"] = "Changed"
-    store.pending_deliveries(T0)[0].notification.data["company"] = "Changed"
+    for delivery in (store.deliveries()[0], store.pending_deliveries(T0)[0]):
+        with pytest.raises(TypeError, match="cannot be changed"):
+            delivery.notification.data["company"] = "Changed"  # type: ignore[index]
     assert store.deliveries()[0].notification.data["company"] == "Acme"
+    # A changed record is a new record with a new mapping; JSON still reads them all.
+    moved = replaced(record.application, facts={**record.application.facts, "x": "y"})
+    assert moved.facts == {"why_me": "ten years of Python", "x": "y"}
+    assert record.application.facts == {"why_me": "ten years of Python"}
+    assert json.loads(json.dumps(record.history[0].data)) == {"list": [1], "nested": {"k": "v"}}
 
 
 def test_history_is_loaded_in_order(store: Store) -> None:

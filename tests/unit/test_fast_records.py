@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from followup.model import Application, Contact, Timer, replaced
+from followup.model import Application, Contact, FrozenDict, Timer, replaced
 from followup.runtime.planner import new_timer
 from followup.runtime.steps import moved
-from followup.store.memory import _copy
+from followup.store._memory_tables import _copy
 
 AT = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
 
@@ -32,7 +32,10 @@ def test_moved_and_copies_keep_every_field() -> None:
     assert there == Application("a1", "ann", "Acme", "Engineer", "thanked", {"why_me": "x"},
                                 (Contact("Jane", "interviewer"),), AT, 3)
     assert app.state == "interviewed"  # the original is untouched
-    copy = _copy(app)
-    assert copy == app and copy.facts is not app.facts
+    # Records are immutable values: the memory store keeps and hands out the record
+    # itself, and a new facts mapping given to replaced is frozen like the constructor's.
+    assert _copy(app) is app
+    assert type(app.facts) is FrozenDict
+    assert type(replaced(app, facts={"why_me": "y"}).facts) is FrozenDict
     assert set(vars(replaced(app, version=4))) == {f.name for f in fields(Application)}
     assert replaced(app, version=4).version == 4 and app.version == 3

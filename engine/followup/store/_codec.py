@@ -21,11 +21,13 @@ from followup.model import (
     Application,
     Change,
     Contact,
+    FrozenDict,
     HistoryEntry,
     Notification,
     Timer,
     WorkerStatus,
     WorkStatus,
+    freeze,
     replaced,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "contacts_from_json",
     "contacts_to_json",
     "dump_json",
+    "facts_from_json",
     "facts_to_json",
     "from_text",
     "gather",
@@ -144,10 +147,38 @@ _facts_texts: dict[tuple[tuple[str, str], ...], str] = {}
 
 
 def load_json(text: str) -> Any:
-    """A value written by ``dump_json``."""
-    if text == "{}":
-        return {}
-    return json.loads(text)
+    """A value written by ``dump_json``, frozen (``followup.model.freeze``): records hold
+    it as it is, and hand it out to every reader without a copy. Frozen values can be
+    shared, so a text read again gives the value it gave before (remembered for 4,096
+    short texts): most history entries carry the same few small objects."""
+    found = _json_read.get(text)
+    if found is None:
+        found = freeze(json.loads(text))
+        if len(text) <= 256:
+            if len(_json_read) >= 4096:
+                _json_read.clear()
+                _json_read["{}"] = _NO_DATA
+            _json_read[text] = found
+    return found
+
+
+def facts_from_json(text: str) -> FrozenDict[str, str]:
+    """An application's facts as ``facts_to_json`` wrote them. Frozen facts are shared
+    values, so one text read again gives the very mapping it gave before (remembered
+    for 4,096 texts): loading an application seldom decodes its facts."""
+    facts = _facts_read.get(text)
+    if facts is None:
+        facts = _NO_DATA if text == "{}" else freeze(json.loads(text))
+        if len(_facts_read) >= 4096:
+            _facts_read.clear()
+            _facts_read["{}"] = _NO_DATA
+        _facts_read[text] = facts
+    return facts
+
+
+_NO_DATA: FrozenDict[str, Any] = FrozenDict()
+_facts_read: dict[str, FrozenDict[str, str]] = {}
+_json_read: dict[str, Any] = {"{}": _NO_DATA}
 
 
 def contacts_to_json(contacts: tuple[Contact, ...]) -> str:

@@ -2,8 +2,9 @@
 
 Its records (``memory.py``) and its work queue (``_memory_work.py``) both read and write
 these tables, as SQLiteStore's two parts share one database; one lock guards them all.
-Rows are kept in the form SQLite would give back: instants in UTC, and free-form data as
-JSON text, so the in-memory store accepts exactly what SQLite accepts.
+Rows are kept in the form SQLite would give back: instants in UTC, and free-form data as it
+reads back from JSON (encoded once when committed, so the in-memory store accepts exactly
+what SQLite accepts), frozen: records are immutable values, handed out as they are kept.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ _fire_at = itemgetter(0)
 
 @dataclass
 class _OutboxRow:
-    """One outbox row; ``notification`` carries no data, which is kept as JSON text."""
+    """One outbox row; ``notification`` is the row's own (one channel, data as read back
+    from JSON), handed out as it is."""
 
     notification: Notification
-    data: str
     status: DeliveryStatus = "pending"
     attempts: int = 0
     next_attempt_at: datetime | None = None
@@ -53,7 +54,7 @@ class _OutboxRow:
         return (n.created_at, n.key, n.channels[0])
 
     def delivery(self) -> Delivery:
-        n = replace(self.notification, data=load_json(self.data))
+        n = self.notification
         return Delivery(
             n,
             n.channels[0],
@@ -78,9 +79,8 @@ class MemoryTables:
         self.closed = False
         self.apps: dict[str, Application] = {}
         self.by_owner: dict[str, dict[str, None]] = {}  # owner -> application ids
-        # application id -> seq -> (the entry, its data as JSON); the entry's own data
-        # dict is the caller's and never handed out.
-        self.history: dict[str, dict[int, tuple[HistoryEntry, str]]] = {}
+        # application id -> seq -> the entry, its data as read back from JSON
+        self.history: dict[str, dict[int, HistoryEntry]] = {}
         self.timers: dict[str, Timer] = {}
         self.timeline: list[tuple[datetime, str]] = []  # (fire_at, key), sorted
         # application id -> timer keys; an owner-level timer (no application) is filed
@@ -165,13 +165,15 @@ class MemoryTables:
         return row
 
 
-# -- copies, in the form SQLite would give back --------------------------------------------
+# -- records in the form SQLite would give back --------------------------------------------
 
 
 def _copy(app: Application) -> Application:
+    """``app`` as SQLite would give it back: created_at in UTC. Facts are frozen (the
+    record's own ``__post_init__``), so the record itself is kept and handed out."""
     if app.created_at is not None and app.created_at.tzinfo is not UTC:
-        return replaced(app, facts=dict(app.facts), created_at=utc(app.created_at))
-    return replaced(app, facts=dict(app.facts))
+        return replaced(app, created_at=utc(app.created_at))
+    return app
 
 
 def _filed_under(timer: Timer) -> str | tuple[str, str]:
@@ -191,12 +193,15 @@ def _timer_order(timer: Timer) -> tuple[datetime, str]:
     return (timer.fire_at, timer.key)
 
 
-def _data(entry: HistoryEntry) -> str:
-    return dump_json(entry.data, what=f"the data of history entry {entry.seq}")
-
-
 def _history_entry(entry: HistoryEntry) -> HistoryEntry:
-    return entry if entry.at.tzinfo is UTC else replaced(entry, at=utc(entry.at))
+    """The entry as SQLite would give it back: ``at`` in UTC, its data as JSON reads it
+    (checked by encoding it, as SQLite's commit does)."""
+    data = entry.data
+    if data:
+        data = load_json(dump_json(data, what=f"the data of history entry {entry.seq}"))
+    if entry.at.tzinfo is UTC and data is entry.data:
+        return entry
+    return replaced(entry, at=utc(entry.at), data=data)
 
 
 def _timer(timer: Timer) -> Timer:
@@ -209,9 +214,9 @@ def _timer(timer: Timer) -> Timer:
 
 
 def _outbox_rows(n: Notification) -> list[_OutboxRow]:
-    data = dump_json(n.data, what=f"the data of notification {n.key!r}")
+    data = load_json(dump_json(n.data, what=f"the data of notification {n.key!r}"))
     due_at = None if n.due_at is None else utc(n.due_at)
-    base = replace(n, created_at=utc(n.created_at), due_at=due_at, data={})
+    base = replaced(n, created_at=utc(n.created_at), due_at=due_at, data=data)
     held = n.held_until  # a digest's rows wait for its time
-    return [_OutboxRow(replace(base, channels=(channel,)), data, next_attempt_at=held)
+    return [_OutboxRow(replaced(base, channels=(channel,)), next_attempt_at=held)
             for channel in n.channels]

@@ -27,6 +27,7 @@ from followup.store._codec import (
     contacts_from_json,
     contacts_to_json,
     dump_json,
+    facts_from_json,
     load_json,
     state_names,
     unknown,
@@ -75,7 +76,7 @@ def _application_row(app: Application) -> _Row:
 
 def _application(row: _Row) -> Application:
     app_id, owner, company, role, state, facts, contacts, created_at, version = row
-    return Application(app_id, owner, company, role, state, load_json(facts),
+    return Application(app_id, owner, company, role, state, facts_from_json(facts),
                        contacts_from_json(contacts), created_at, version)
 
 

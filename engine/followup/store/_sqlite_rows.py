@@ -27,6 +27,7 @@ from followup.store import _migrations
 from followup.store._codec import (
     contacts_from_json,
     dump_json,
+    facts_from_json,
     from_text,
     load_json,
     state_names,
@@ -77,7 +78,7 @@ def _application(row: _Row) -> Application:
         company,
         role,
         state,
-        load_json(facts),
+        facts_from_json(facts),
         contacts_from_json(contacts),
         _opt_instant(created_at),
         version,

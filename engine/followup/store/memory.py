@@ -1,8 +1,9 @@
 """A store that keeps everything in memory: for tests, and for embedders with their own state.
 
 It keeps the same contract as SQLite, checked by the same test suite: what it returns are
-copies, a commit is checked in full before anything is applied, instants come back in
-UTC, and free-form data is kept as JSON text, so it accepts exactly what SQLite accepts.
+the immutable records it keeps (no copies), a commit is checked in full before anything is
+applied, instants come back in UTC, and free-form data is kept as JSON reads it back, so
+it accepts exactly what SQLite accepts.
 
 Its parts share one set of tables (``_memory_tables.py``), as SQLite's share one file:
 the records (applications, history, timers, the outbox, owners) are read and written here;
@@ -35,13 +36,11 @@ from followup.model import (
     Record,
     Timer,
     WorkStatus,
-    replaced,
 )
 from followup.store._calendar import CalendarEntry, memory_publish
 from followup.store._codec import (
     check_owner_change,
     gather,
-    load_json,
     stamp,
     state_names,
     utc,
@@ -50,7 +49,6 @@ from followup.store._memory_tables import (
     MemoryTables,
     _application_order,
     _copy,
-    _data,
     _fire_at,
     _history_entry,
     _outbox_rows,
@@ -115,9 +113,8 @@ class MemoryStore:
         return _copy(app)
 
     def _history_of(self, app_id: str) -> list[HistoryEntry]:
-        # Kept in seq order (see commit_many); each entry goes out with its own data.
-        return [replaced(entry, data=load_json(data))
-                for entry, data in self._tables.history[app_id].values()]
+        # Kept in seq order (see commit_many); immutable, so handed out as kept.
+        return list(self._tables.history[app_id].values())
 
     def applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None
@@ -232,9 +229,9 @@ class MemoryStore:
     def commit_many(self, changes: Sequence[Change]) -> list[Application]:
         if not changes:
             return []
-        # Check and copy everything first; then apply what can no longer fail.
+        # Check and encode everything first; then apply what can no longer fail.
         batch = gather(changes)
-        history = [(_history_entry(entry), _data(entry)) for entry in batch.history]
+        history = [_history_entry(entry) for entry in batch.history]
         timers = {key: None if t is None else _timer(t) for key, t in batch.timers.items()}
         outbox = [row for n in batch.notifications for row in _outbox_rows(n)]
         with self._tables.lock:
@@ -244,7 +241,7 @@ class MemoryStore:
             results, final = stamp(changes, stored)
             rows = [_copy(app) for app, _ in final.values()]
             results = [_copy(app) for app in results]
-            for entry, _ in history:
+            for entry in history:
                 if entry.seq in self._tables.history.get(entry.application_id, ()):
                     raise InputError(
                         f"history entry {entry.seq} of application {entry.application_id!r} "
@@ -258,17 +255,17 @@ class MemoryStore:
                 self._tables.apps[app.id] = app
                 self._tables.by_owner.setdefault(app.owner, {})[app.id] = None
                 self._tables.history.setdefault(app.id, {})
-            for entry, data in history:
+            for entry in history:
                 entries = self._tables.history[entry.application_id]
                 if entries and entry.seq < next(reversed(entries)):
                     # Entries given out of order: keep the dict in seq order, so that a
                     # load reads it as it is.
-                    entries[entry.seq] = (entry, data)
+                    entries[entry.seq] = entry
                     ordered = sorted(entries.items())
                     entries.clear()
                     entries.update(ordered)
                 else:
-                    entries[entry.seq] = (entry, data)
+                    entries[entry.seq] = entry
             for key, timer in timers.items():
                 self._tables.drop_timer(key)
                 if timer is not None:
