@@ -44,13 +44,15 @@ app = engine.add_application(
     ],
 )
 
-# Fire what is due now and deliver it: one thank-you reminder per interviewer, and one
-# to ask when they will decide (no decision date is recorded yet).
+# Fire what is due now and deliver it: one thank-you reminder per interviewer, one to ask
+# when they will decide (no decision date is recorded yet) and one to ask who else in the
+# field to talk to (no referral is recorded).
 report = engine.run_due()
-assert report.fired == 3, report.fired
-assert len(report.delivery.delivered) == 3
+assert report.fired == 4, report.fired
+assert len(report.delivery.delivered) == 4
 assert [(n.rule, n.contact) for n in inbox.received] == [
     ("ask-decision-date", None),
+    ("ask-for-referrals", None),
     ("thank-you-notes", "Jane Doe"),
     ("thank-you-notes", "Raj Patel"),
 ]

@@ -80,6 +80,7 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
     ]
     assert sorted(notified, key=str) == [
         ("notified", "ask-decision-date", None),
+        ("notified", "ask-for-referrals", None),
         ("notified", "follow-up-call", None),
         ("notified", "thank-you-notes", "Jane Doe"),
     ]

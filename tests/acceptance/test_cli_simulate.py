@@ -77,6 +77,8 @@ def test_the_contract(followup):
     assert notes(timeline) == [
         # No decision date was recorded at the interview: ask for one, by the same deadline.
         ("ask-decision-date", None, "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        # No referral named at the interview: ask for one.
+        ("ask-for-referrals", None, "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
         # When the interview ends (an hour after 15:00). Two working days after Wed 23rd:
         # Thu 24th, then Mon 28th (Fri 25th is Christmas).
         ("thank-you-notes", "Jane Doe", "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
@@ -133,6 +135,7 @@ def test_an_offer_cancels_the_follow_up_call(followup):
     # The application's own reminders: those that went out before the offer, and no call.
     assert [n[0] for n in notes(timeline) if n[0] != "keep-looking"] == [
         "ask-decision-date",
+        "ask-for-referrals",
         "thank-you-notes",
     ]
     # After the offer only the owner-level nudge goes on (no application is in play now).
@@ -158,8 +161,12 @@ def test_without_an_interviewer_a_reminder_to_record_them(followup):
     timeline = simulate(followup, "--until", "2026-12-29")
     assert notes(timeline) == [
         ("ask-decision-date", None, "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
-        # Due by the end of the next working day; no one to thank yet.
-        ("collect-contacts", None, "2026-12-23T16:00:00-05:00", "2026-12-24T17:00:00-05:00"),
+        ("ask-for-referrals", None, "2026-12-23T16:00:00-05:00", "2026-12-28T17:00:00-05:00"),
+        # No one to thank yet: when the interview ends and on the next two working days
+        # (Christmas Day, Friday the 25th, is none), a reminder to record them.
+        ("collect-contacts", None, "2026-12-23T16:00:00-05:00", None),
+        ("collect-contacts", None, "2026-12-24T16:00:00-05:00", None),
+        ("collect-contacts", None, "2026-12-28T16:00:00-05:00", None),
     ]
 
 
@@ -282,13 +289,15 @@ def test_until_a_bare_date_includes_that_day(followup):
     timeline = simulate(followup, *JANE, "--until", "2026-12-30")
     assert [n[0] for n in notes(timeline)] == [
         "ask-decision-date",
+        "ask-for-referrals",
         "thank-you-notes",
         "follow-up-call",
         "keep-looking",
     ]
     assert timeline[-1]["at"] == "2026-12-30T15:00:00-05:00"
     timeline = simulate(followup, *JANE, "--until", "2026-12-29")
-    assert [n[0] for n in notes(timeline)] == ["ask-decision-date", "thank-you-notes"]
+    assert [n[0] for n in notes(timeline)] == [
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes"]
 
 
 def test_an_event_before_the_interview_is_refused_or_in_order(followup):
@@ -333,4 +342,32 @@ def test_a_bad_user_pack_is_exit_2_with_its_location(followup):
     )
     result = followup(*BASE, *JANE, "--rules", str(pack), expect=2)
     assert result.stderr.startswith(f"{pack}:6:12: ")
+    assert result.stdout == ""
+
+
+def test_from_shows_what_comes_before_the_interview(followup):
+    timeline = simulate(followup, *JANE, "--from", "2026-12-22T16:00", "--until", "2026-12-23")
+    assert_in_time_order(timeline)
+    assert [(e["action"], e["rule"], e["at"]) for e in timeline[:3]] == [
+        ("added", None, "2026-12-22T16:00:00-05:00"),
+        # The morning of the interview, when the send window opens; due when it starts.
+        ("notify", "prepare-for-interview", "2026-12-23T09:00:00-05:00"),
+        ("start", None, "2026-12-23T15:00:00-05:00"),
+    ]
+    assert timeline[1]["due"] == "2026-12-23T15:00:00-05:00"
+    # Without --from the application is added at the interview: nothing lies ahead.
+    assert only(simulate(followup, *JANE, "--until", "2026-12-23"), "prepare-for-interview") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--from", "2026-12-23T15:01"), "comes after the interview"),
+        (("--from", "2026-12-22T12:00", "--event", "2026-12-22T10:00 called"),
+         "before the application is added"),
+    ],
+)
+def test_from_after_the_interview_or_an_event_before_it_is_exit_2(followup, args, needle):
+    result = followup(*BASE, *JANE, *args, expect=2)
+    assert needle in result.stderr
     assert result.stdout == ""

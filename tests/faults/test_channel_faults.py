@@ -62,7 +62,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 def _add(engine: Engine) -> None:
     engine.add_application(
-        owner="ada", company="Acme", role="Engineer", facts={"interviewed_at": START},
+        owner="ada", company="Acme", role="Engineer", facts={"interviewed_at": START, "interview_ends_at": START},
         contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
 
 

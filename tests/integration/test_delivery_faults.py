@@ -50,14 +50,14 @@ def test_a_channel_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
         engine.set_owner("ada", timezone="America/New_York", country="US")
         engine.add_application(
             owner="ada", company="Acme", role="Engineer",
-            facts={"interviewed_at": START},
+            facts={"interviewed_at": START, "interview_ends_at": START},
             contacts=[Contact("Jane Doe", "interviewer", title="CTO"),
                       Contact("Raj Patel", "interviewer", title="Staff Engineer")])
         flaky.fail(10_000)  # down from now on
         first = engine.run_due()
         stuck.release.set()
         # The console delivered everything at once, whatever the others did.
-        assert len(console.sent) == 3 and first.fired == 3
+        assert len(console.sent) == 4 and first.fired == 4
         assert {row.channel for row in first.delivery.failed} == {"flaky", "stuck"}
         assert all("timed out" in str(row.last_error) for row in first.delivery.failed
                    if row.channel == "stuck")
@@ -93,7 +93,8 @@ def test_an_outbox_row_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
     engine = Engine(store=store, clock=FakeClock(START), channels=[channel])
     engine.set_owner("ada", timezone="America/New_York", country="US")
     app = engine.add_application(owner="ada", company="Acme", role="Engineer",
-                                 facts={"interviewed_at": START.isoformat()},
+                                 facts={"interviewed_at": START.isoformat(),
+                                        "interview_ends_at": START.isoformat()},
                                  contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
     record: Record = store.load(app.id)
     bad = Notification(key="hand-written", application_id=app.id, owner="ada", rule="x",
@@ -105,7 +106,8 @@ def test_an_outbox_row_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
                         WHERE key = 'hand-written'""")
     conn.close()
     report = engine.run_due()
-    assert sorted(n.rule for n in channel.sent) == ["ask-decision-date", "thank-you-notes"]
+    assert sorted(n.rule for n in channel.sent) == [
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes"]
     [failed] = report.delivery.failed
     assert failed.notification.key == "hand-written" and failed.attempts == 1
     assert failed.last_error is not None and "not a time" in failed.last_error

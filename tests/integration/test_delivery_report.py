@@ -15,7 +15,10 @@ from followup.delivery.dispatcher import MAX_ATTEMPTS
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 21, 0, tzinfo=UTC)  # Wed 16:00 in New York
-PACK = "version: 1\nextends: after-interview\nchannels: [console]\n"
+# Two reminders go out at START (the question of the decision date and the thank-you
+# note): the referral question is silenced to keep the rows few.
+PACK = ("version: 1\nextends: after-interview\nchannels: [console]\n"
+        "rules:\n  - {name: ask-for-referrals, enabled: false}\n")
 
 
 def _engine(store: Store, channel: RecordingChannel, *, digest: str | None = None) -> Engine:
@@ -122,7 +125,7 @@ def test_an_observer_of_deliveries_sees_the_row_as_stored(
                            facts={"interviewed_at": "2026-12-23T15:00"},
                            contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
     report = engine.run_due()
-    assert seen == report.delivery.delivered and len(seen) == 2
+    assert seen == report.delivery.delivered and len(seen) == 3
     assert all(d.status == "delivered" and d.delivered_at == START for d in seen)
     engine.close()
 

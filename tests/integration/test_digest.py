@@ -49,7 +49,7 @@ def engine_for(tmp_path: Path, *channels: object, clock: FakeClock, pack: str | 
 
 def interview(engine: Engine, owner: str = "ada", company: str = "Acme") -> str:
     return engine.add_application(
-        owner=owner, company=company, role="Engineer", facts={"interviewed_at": START},
+        owner=owner, company=company, role="Engineer", facts={"interviewed_at": START, "interview_ends_at": START},
         contacts=[Contact("Jane Doe", "interviewer", title="CTO"),
                   Contact("Raj Patel", "interviewer", title="Staff Engineer")]).id
 
@@ -63,17 +63,17 @@ def test_the_day_s_reminders_go_out_once_at_the_digest_time(tmp_path: Path) -> N
         assert owner.digest == "08:00"
         interview(engine)
         first = engine.run_due()
-        assert first.fired == 3 and console.sent == []  # fired, and held for the digest
+        assert first.fired == 4 and console.sent == []  # fired, and held for the digest
         rows = engine.store.deliveries(owner="ada")
-        assert len(rows) == 3 and {r.status for r in rows} == {"pending"}
+        assert len(rows) == 4 and {r.status for r in rows} == {"pending"}
         assert {r.notification.held_until for r in rows} == {DIGEST}
         clock.set(DIGEST - timedelta(minutes=1))
         assert not engine.deliver()
         clock.set(DIGEST)
         report = engine.deliver()
-        assert len(report.delivered) == 3
+        assert len(report.delivered) == 4
         (message,) = console.sent
-        assert message.subject == "3 reminders for Tue 2027-01-05"
+        assert message.subject == "4 reminders for Tue 2027-01-05"
         keys = {r.notification.key for r in rows}
         assert {r["key"] for r in message.data["reminders"]} == keys
         for row in rows:
@@ -93,8 +93,8 @@ def test_a_failed_digest_retries_all_its_reminders_together(tmp_path: Path) -> N
         console.fail(2)
         clock.set(DIGEST)
         report = engine.deliver()
-        assert len(report.failed) == 3 and not report.delivered
-        assert all("the digest of 3 reminders failed" in str(row.last_error)
+        assert len(report.failed) == 4 and not report.delivered
+        assert all("the digest of 4 reminders failed" in str(row.last_error)
                    for row in report.failed)
         retry_at = {r.next_attempt_at for r in engine.store.deliveries(owner="ada")}
         assert len(retry_at) == 1  # one backoff for all of them
@@ -120,7 +120,7 @@ def test_owners_without_a_digest_are_unchanged_and_digests_never_mix_owners(
         interview(engine, "bob", "Initech")
         interview(engine, "cy", "Globex")
         engine.run_due()
-        assert {n.owner for n in console.sent} == {"bob"} and len(console.sent) == 3
+        assert {n.owner for n in console.sent} == {"bob"} and len(console.sent) == 4
         clock.set(DIGEST)
         engine.deliver()
         digests = [n for n in console.sent if n.rule == "digest"]
@@ -146,7 +146,7 @@ def test_a_channel_may_take_a_digest_s_reminders_one_by_one(tmp_path: Path) -> N
         assert feed.sent == []
         clock.set(DIGEST)
         engine.deliver()
-        assert len(console.sent) == 1 and len(feed.sent) == 3
+        assert len(console.sent) == 1 and len(feed.sent) == 4
 
 
 def test_the_digest_setting_is_kept_and_checked(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_an_async_channel_is_awaited_and_one_that_hangs_times_out(tmp_path: Path
         engine.set_owner("ada", timezone="America/New_York", country="US")
         interview(engine)
         report = engine.run_due()
-        assert sorted(chat.sent) == sorted(n.key for n in console.sent) and len(chat.sent) == 3
+        assert sorted(chat.sent) == sorted(n.key for n in console.sent) and len(chat.sent) == 4
         assert not report.delivery.failed
     stuck = AsyncChannel(hang=True)
     with engine_for(tmp_path / "b", console, stuck, clock=FakeClock(START), pack=pack) as engine:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from followup import Engine, FakeClock
+from followup import Engine, FakeClock, load_rules
 from followup.keys import TimerKey
 from followup.model import Notification, Timer
 from followup.store import MemoryStore, SQLiteStore, Store, _migrations
@@ -34,6 +34,8 @@ from tests.postgres import drop_schema, need_server, new_schema
 
 MIGRATION = "escaped_timer_keys"
 FIRE = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)
+# The rules the old stores were written with: the default pack has moved on since.
+OLD_PACK = load_rules(Path(__file__).parents[1] / "fixtures" / "old_after_interview.yaml")
 END = datetime(2027, 2, 1, 0, 0, tzinfo=UTC)  # how long the migrated stores run on
 
 # -- a corpus of names, written in the old form ------------------------------------------
@@ -293,7 +295,8 @@ def told_from_the_start() -> Counter[Identity]:
     clock = FakeClock(fixture.START)
     channel = Recorder()
     with MemoryStore() as store:
-        engine = Engine(store=store, clock=clock, channels=[channel], worker="now")
+        engine = Engine(rules=OLD_PACK, store=store, clock=clock, channels=[channel],
+                        worker="now")
         before_key = str(TimerKey.replan(application_id="imported/1"))
         fixture.before_upgrade(engine, clock, replan_key=before_key)
         assert clock.now() == fixture.UPGRADE
@@ -351,7 +354,8 @@ def run_the_upgraded(store: Store, before: list[Notification]) -> None:
         status="delivered")}  # the outbox keeps the keys it was sent with
     clock = FakeClock(fixture.UPGRADE)
     channel = Recorder()
-    engine = Engine(store=store, clock=clock, channels=[channel], worker="upgraded")
+    engine = Engine(rules=OLD_PACK, store=store, clock=clock, channels=[channel],
+                    worker="upgraded")
     run_on(engine, clock, END)
     check_keys(store)
 

@@ -58,11 +58,11 @@ def test_a_taken_name_is_reported_and_the_engine_keeps_going(installed: Path) ->
     engine = Engine(store=MemoryStore(), clock=FakeClock(START), plugins=plugins)
     engine.set_owner("ada", timezone="America/New_York", country="US")
     engine.add_application(owner="ada", company="Acme", role="Engineer",
-                           facts={"interviewed_at": START},
+                           facts={"interviewed_at": START, "interview_ends_at": START},
                            contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
     report = engine.run_due()
     # No channel named console is used, so its reminders wait (retried), none lost.
-    assert report.fired == 2 and not report.delivery.delivered
+    assert report.fired == 3 and not report.delivery.delivered
     assert all("no channel named 'console' is loaded" in str(row.last_error)
                for row in report.delivery.failed)
     assert {d.status for d in engine.store.deliveries()} == {"pending"}

@@ -120,16 +120,17 @@ def test_one_poisoned_row_stops_only_itself(tmp_path: Path, poison: str) -> None
     report = engine.run_due()
 
     # Everyone else's reminders went out in this one pass: a thank-you note and the
-    # question about the decision date, for each of the 999 others.
+    # questions about the decision date and about referrals, for each of the 999 others.
     sent: dict[str, list[str]] = {}
     for n in channel.sent:
         sent.setdefault(n.application_id, []).append(n.rule)
     others = [i for i in ids if i != POISONED]
-    assert [i for i in others if sorted(sent.get(i, [])) != ["ask-decision-date",
-                                                              "thank-you-notes"]] == []
+    assert [i for i in others if sorted(sent.get(i, [])) != [
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes"]] == []
     faults = engine.store.faults()
     if poison == "slash":  # a name is never poison: it goes out like the others
-        assert sorted(sent[POISONED]) == ["ask-decision-date", "thank-you-notes"]
+        assert sorted(sent[POISONED]) == [
+            "ask-decision-date", "ask-for-referrals", "thank-you-notes"]
         assert faults == [] and report.errors == {}
         assert {n.contact for n in channel.sent if n.application_id == POISONED} \
             == {None, "Jane Doe / HR"}
@@ -163,8 +164,8 @@ def test_one_poisoned_row_stops_only_itself(tmp_path: Path, poison: str) -> None
     assert report.errors == {}
     assert engine.store.faults() == []
     assert sorted(n.rule for n in channel.sent if n.application_id == POISONED) == [
-        "ask-decision-date", "thank-you-notes"]
-    assert len(channel.sent) == len(set(channel.keys())) == 2 * len(ids)
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes"]
+    assert len(channel.sent) == len(set(channel.keys())) == 3 * len(ids)
     engine.close()
 
 
@@ -207,7 +208,7 @@ def test_two_workers_on_postgresql_deliver_everyone_but_the_poisoned_row(
             supervisor = subprocess.Popen(
                 [*followup_command(), "run", "--workers", "2", "--interval", "0.2"],
                 env=env, stdout=subprocess.DEVNULL, stderr=errors, cwd=tmp_path)
-        wanted = 2 * (len(ids) - 1)
+        wanted = 3 * (len(ids) - 1)
         deadline = time.monotonic() + 120
         lines: list[dict[str, Any]] = []
         while time.monotonic() < deadline:

@@ -39,7 +39,7 @@ NOTICES = {"notify", "cancel"}  # the lines `only:` filters; the rest are always
 # The keys a scenario may use, so that a misspelt one fails instead of being ignored.
 KEYS = {"scenario", "advice", "given", "rules", "only", "show", "expect", "xfail", "like",
         "changes"}
-GIVEN = {"interviewed", "tz", "country", "subdivision", "company", "role", "facts", "events",
+GIVEN = {"interviewed", "from", "tz", "country", "subdivision", "company", "role", "facts", "events",
          "until", "applications", *ROLES}
 APPLICATION = {"company", "role", "interviewed", "added", "facts", *ROLES}
 
@@ -172,7 +172,8 @@ def _dry_run(doc: dict[str, Any]) -> list[str]:
     sim = simulate(pack, interviewed=_when(given["interviewed"], cal), **where,
                    until=_when(given["until"], cal), contacts=_contacts(given),
                    facts=_facts(given), events=events,
-                   company=given.get("company", "Example Corp"), role=given.get("role", "Engineer"))
+                   company=given.get("company", "Example Corp"), role=given.get("role", "Engineer"),
+                   added=_when(given["from"], cal) if "from" in given else None)
     lines = []
     for e in sim.timeline:
         note = ""

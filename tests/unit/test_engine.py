@@ -66,7 +66,7 @@ rules:
 """ + "".join(f"  - {{name: {name}, enabled: false}}\n" for name in (
     "collect-contacts", "follow-up-referrals", "ask-decision-date", "patience",
     "brief-references", "keep-looking", "offer-leverage", "gracious-reply",
-    "keep-warm-check-in",
+    "keep-warm-check-in", "prepare-for-interview", "ask-for-referrals",
 ))
 TWO_RULES = load_rules("two-rules.yaml", text=BASE)
 

@@ -100,7 +100,7 @@ def test_an_import_leaves_no_marker_and_plans_through_the_engine() -> None:
     assert [t.key for t in target.store.timers(owner="ada")
             if t.action == "replan" and t.application_id] == []
     assert [t.rule for t in target.timers("acme")] == [
-        "ask-decision-date", "thank-you-notes", "follow-up-call"]
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes", "follow-up-call"]
 
 
 def test_an_import_cut_off_after_its_transaction_keeps_its_reminders(
@@ -117,12 +117,12 @@ def test_an_import_cut_off_after_its_transaction_keeps_its_reminders(
         _import(target, doc)
     # The reminders were planned and committed with the application, in one transaction.
     assert [t.rule for t in target.timers("acme")] == [
-        "ask-decision-date", "thank-you-notes", "follow-up-call"]
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes", "follow-up-call"]
     monkeypatch.undo()
     report = _import(target, doc)
     assert report.added == () and report.unchanged == ("acme",)  # type: ignore[attr-defined]
     assert [t.rule for t in target.timers("acme")] == [
-        "ask-decision-date", "thank-you-notes", "follow-up-call"]
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes", "follow-up-call"]
     assert len(_keep_looking(target)) == 1  # the owner's rules caught up on the second run
 
 

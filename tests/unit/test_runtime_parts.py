@@ -111,7 +111,8 @@ def test_a_run_plans_once_and_then_only_the_fired_reminders_rules() -> None:
     app = engine.add_application(
         owner="ada", company="Acme", role="Engineer",
         facts={"interviewed_at": START.isoformat()},
-        contacts=[Contact("Jane Doe", "interviewer"), Contact("Raj Patel", "interviewer")])
+        contacts=[Contact("Jane Doe", "interviewer", title="CTO"),
+                  Contact("Raj Patel", "interviewer", title="Staff Engineer")])
     calls: list[frozenset[tuple[str, str | None]] | None] = []
     plan = Planner.plan
 
@@ -121,15 +122,17 @@ def test_a_run_plans_once_and_then_only_the_fired_reminders_rules() -> None:
 
     Planner.plan = counting  # type: ignore[method-assign]
     try:
-        report = engine.run_due(START + timedelta(minutes=1))
+        # When the interview ends, an hour after it began.
+        report = engine.run_due(START + timedelta(hours=1, minutes=1))
     finally:
         Planner.plan = plan  # type: ignore[method-assign]
     assert sorted(n.rule for n in report.notifications) == [
-        "ask-decision-date", "thank-you-notes", "thank-you-notes"]
-    # One whole plan, then one plan of just the three reminders' rules.
+        "ask-decision-date", "ask-for-referrals", "thank-you-notes", "thank-you-notes"]
+    # One whole plan, then one plan of just the four reminders' rules.
     assert calls == [None, frozenset({("thank-you-notes", "Jane Doe"),
                                       ("thank-you-notes", "Raj Patel"),
-                                      ("ask-decision-date", None)})]
+                                      ("ask-decision-date", None),
+                                      ("ask-for-referrals", None)})]
     # And what that left armed is exactly what a whole plan gives.
     record = engine.store.load(app.id)
     whole = engine.planner.plan(record.application, record.history, engine.calendar("ada"),
@@ -180,9 +183,10 @@ def test_a_pass_asked_to_stop_ends_before_the_next_application() -> None:
         asked.append(1)
         return len(asked) > 1
 
-    first = engine.run_due(START + timedelta(minutes=1), stop=stop)
+    ended = START + timedelta(hours=1, minutes=1)  # the interviews have ended
+    first = engine.run_due(ended, stop=stop)
     assert len(first.outcomes) == 1 and channel.sent == []  # nothing delivered
-    rest = engine.run_due(START + timedelta(minutes=1))  # the others were let go
+    rest = engine.run_due(ended)  # the others were let go
     done = [o.application.id for o in first.outcomes + rest.outcomes]
     assert sorted(done) == sorted(ids)
     assert {n.application_id for n in channel.sent} == set(ids)

@@ -4,7 +4,7 @@ checked when a pack loads, and a filter that raises names its plugin."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from followup.testing import RecordingChannel
 
 NO_ENTRY_POINTS = {"FOLLOWUP_PLUGINS": ""}
 START = datetime(2027, 1, 4, 15, tzinfo=UTC)  # Monday 10:00 in New York
+ENDED = START + timedelta(hours=1)  # the interview is over: the reminders go out
 
 PACK = """version: 1
 extends: after-interview
@@ -70,7 +71,7 @@ def test_a_plugin_filter_renders_in_a_pack_template(tmp_path: Any) -> None:
     pack_file.write_text(PACK)
     channels = Channels()
     plugins = loaded(text=filters_plugin(initials=initials, shout=shout), ch=channels)
-    engine = Engine(rules=pack_file, store=MemoryStore(), clock=FakeClock(START),
+    engine = Engine(rules=pack_file, store=MemoryStore(), clock=FakeClock(ENDED),
                     plugins=plugins)
     engine.set_owner("ada", timezone="America/New_York", country="US")
     engine.add_application(owner="ada", company="Acme", role="Engineer",
@@ -133,7 +134,7 @@ def test_a_raising_filter_in_a_reminder_still_sends_it_saying_why(tmp_path: Any)
     pack_file.write_text(PACK)
     channels = Channels()
     plugins = loaded(text=filters_plugin(initials=initials_broken, shout=shout), ch=channels)
-    engine = Engine(rules=pack_file, store=MemoryStore(), clock=FakeClock(START),
+    engine = Engine(rules=pack_file, store=MemoryStore(), clock=FakeClock(ENDED),
                     plugins=plugins)
     engine.set_owner("ada", timezone="America/New_York", country="US")
     engine.add_application(owner="ada", company="Acme", role="Engineer",

@@ -34,6 +34,9 @@ def register(cmd: Command) -> None:
     p = cmd("simulate", "a dry run: the timeline of a hypothetical interview")
     p.add_argument("--interviewed", required=True, metavar="WHEN",
                    help="when the interview is, e.g. 2026-12-23T15:00 (in --tz)")
+    p.add_argument("--from", dest="added", metavar="WHEN",
+                   help="when the application is added (default: at the interview); an "
+                   "earlier time shows what comes before the interview")
     p.add_argument("--tz", "--timezone", dest="timezone", help="the owner's time zone")
     p.add_argument("--country", help="whose public holidays count, e.g. US")
     p.add_argument("--subdivision", help="the state or region, e.g. NY")
@@ -74,6 +77,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                                    subdivision=args.subdivision)
     interviewed = when(args.interviewed, calendar, "--interviewed")
     until = when(args.until, calendar, "--until") if args.until else None
+    added = when(args.added, calendar, "--from") if args.added else None
     if until is not None and len(args.until.strip()) == 10:  # a bare date: through its end
         until = until + timedelta(days=1) - timedelta(microseconds=1)
     events = []
@@ -92,7 +96,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     sim = simulate(pack, interviewed=interviewed, timezone=args.timezone, country=args.country,
                    subdivision=args.subdivision, until=until, contacts=contacts_of(args),
                    facts=parse_facts(args.fact), events=events, company=args.company,
-                   role=args.position)
+                   role=args.position, added=added)
     if opt(args, "json"):
         print_json([e.to_json(sim.calendar) for e in sim.timeline])
         return EXIT_OK

@@ -39,7 +39,8 @@ from followup.timing.calendar import (
 
 #: Names every condition and template may use, beside the pack's facts.
 CONTEXT_NAMES = frozenset(
-    {"application", "contact", "contacts", "count", "state", "facts", "rule", "due", "at"}
+    {"application", "contact", "contacts", "count", "untitled", "state", "facts", "rule", "due",
+     "at"}
 )
 
 
@@ -140,6 +141,7 @@ class _Compiler(_CompilerBase):
             "application": frozenset({"id", "owner", "company", "role", "state", "created_at"}),
             "contact": frozenset({"name", "title", "role", "email", "phone"}),
             "count": frozenset(self.roles),
+            "untitled": frozenset(self.roles),
             "facts": frozenset(self.facts),
             "elsewhere": frozenset(self.states),
             "applications": frozenset(self.states),

@@ -3,7 +3,7 @@ conditions and templates see."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -118,7 +118,7 @@ def contact_view(contact: Contact | None) -> dict[str, str] | None:
     }
 
 
-def _count_roles(pack: RulePack, contacts: tuple[Contact, ...]) -> dict[str, int]:
+def _count_roles(pack: RulePack, contacts: Iterable[Contact]) -> dict[str, int]:
     """Contacts per role: the roles seen, in order, then the pack's others at 0."""
     count: dict[str, int] = {}
     for c in contacts:
@@ -163,6 +163,9 @@ def build_context(
         state=app.state,
         contacts=[contact_view(c) for c in app.contacts],
         count=_count_roles(pack, app.contacts),
+        # Contacts per role still without a title: the names on a thank-you note must be
+        # exact, so collect-contacts asks until each has one.
+        untitled=_count_roles(pack, (c for c in app.contacts if not c.title.strip())),
         contact=contact_view(contact),
         rule=None,
         due=None,

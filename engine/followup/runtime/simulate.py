@@ -85,40 +85,52 @@ def simulate(
     events: Iterable[PlannedEvent] = (),
     company: str = "Example Corp",
     role: str = "the role",
+    added: datetime | None = None,
 ) -> Simulation:
     """Run the rules over a hypothetical interview and return the timeline.
 
-    ``interviewed`` may be naive (read in ``timezone``). ``until`` defaults to 180 days
-    after the interview.
+    ``interviewed`` may be naive (read in ``timezone``). ``added`` is when the application
+    is added (default: at the interview); an interview added ahead of time shows what comes
+    before it, the entry ``added`` first and ``start`` at the interview. ``until`` defaults
+    to 180 days after the interview.
     """
     engine = Engine(rules=pack, store=MemoryStore(), clock=FakeClock(datetime(2000, 1, 1, tzinfo=UTC)),
                     channels=[])
     engine.set_owner(_OWNER, timezone=timezone, country=country, subdivision=subdivision)
     calendar = engine.calendar(_OWNER)
     start = interviewed if interviewed.tzinfo else calendar.to_utc(interviewed)
+    begin = start if added is None else (added if added.tzinfo else calendar.to_utc(added))
+    if begin > start:
+        raise InputError(f"--from {calendar.local(begin).isoformat()} comes after the interview "
+                         f"({calendar.local(start).isoformat()}): an application is added at "
+                         "its interview or before it")
     end = until or (start + timedelta(days=180))
     if end.tzinfo is None:
         end = calendar.to_utc(end)
     clock = engine.clock
     assert isinstance(clock, FakeClock)
-    clock.set(start)
+    clock.set(begin)
     all_facts: dict[str, object] = {"interviewed_at": start, **(facts or {})}
     if "interviewed_at" not in pack.facts:
         all_facts.pop("interviewed_at")
     sim = Simulation(calendar=calendar)
     outcome = engine.add(owner=_OWNER, company=company, role=role, facts=all_facts,
                           contacts=contacts, id="sim")
-    sim.timeline.append(TimelineEntry(at=start, action="start", state=pack.initial))
-    _collect(sim, outcome, start, skip_created=True)
+    if begin < start:
+        sim.timeline.append(TimelineEntry(at=begin, action="added", state=pack.initial))
+    else:
+        sim.timeline.append(TimelineEntry(at=start, action="start", state=pack.initial))
+    _collect(sim, outcome, begin, skip_created=True)
     app_id = outcome.application.id
     sim.state = outcome.application.state
     pending = sorted(events, key=lambda e: e.at)
     for e in pending:
         if e.at.tzinfo is None:
             raise InputError(f"event {e.name!r} at {e.at} needs a time zone")
-        if e.at < start:
+        if e.at < begin:
             raise InputError(f"event {e.name!r} at {calendar.local(e.at).isoformat()} comes "
-                             "before the interview: a dry run starts at the interview")
+                             "before the application is added: a dry run starts at the "
+                             "interview, or at --from")
     ran_at: datetime | None = None
     for _ in range(100_000):
         timers = engine.store.timers(owner=_OWNER)  # the application's and the owner's
@@ -150,6 +162,11 @@ def simulate(
                 sim.timeline.append(TimelineEntry(at=note.created_at, action="notify",
                                                   state=sim.state, rule=note.rule,
                                                   subject=note.subject))
+    if begin < start:  # the interview itself, among what happened before and after it
+        later = [i for i, e in enumerate(sim.timeline) if e.at > start]
+        at = later[0] if later else len(sim.timeline)
+        state = sim.timeline[at - 1].state
+        sim.timeline.insert(at, TimelineEntry(at=start, action="start", state=state))
     return sim
 
 
