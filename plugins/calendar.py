@@ -70,7 +70,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -89,7 +89,7 @@ from followup import (
     WorkCalendar,
     hookimpl,
 )
-from followup.interop.ical import CANCELLED_KEEP, reminder_uid
+from followup.interop.ical import CANCELLED_KEEP, draft_with_due, reminder_uid
 from followup.plugins.calendar_file import PRODID, Entry, locked, put, read, write
 
 __all__ = [
@@ -167,12 +167,16 @@ class CalendarChannel:
         timers: Sequence[Timer],
         fired: Sequence[Timer],
         calendar: WorkCalendar,
+        messages: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         """Bring ``application``'s (or, when None, the owner-level) planned reminders in
-        step with ``timers``, the reminders it has now; ``fired`` went out just now."""
+        step with ``timers``, the reminders it has now; ``fired`` went out just now.
+        ``messages``: each reminder's subject and draft by key, as its notification would
+        say them now (the engine gives them; without them an entry names its rule)."""
         app_id = _id_field(application.id if application is not None else "")
         escaped_owner = _owner_field(owner)
-        wanted = [self._planned_entry(escaped_owner, application, t, calendar)
+        said = messages or {}
+        wanted = [self._planned_entry(escaped_owner, application, t, calendar, said.get(t.key))
                   for t in timers if t.action == "notify"]
         gone_off = {t.key for t in fired}
         now = self._clock.now()
@@ -254,13 +258,17 @@ class CalendarChannel:
             raise CalendarFileError(f"calendar file {path}: {exc.strerror or exc}") from exc
 
     def _planned_entry(self, owner: str, application: Application | None, timer: Timer,
-                       calendar: WorkCalendar) -> Entry:
+                       calendar: WorkCalendar, message: tuple[str, str] | None) -> Entry:
+        if message is not None and message[0].strip():
+            summary, description = message[0], draft_with_due(message[1], timer.due_at, calendar)
+        else:
+            summary = _planned_summary(timer, application)
+            description = _planned_description(timer, application, calendar)
         return Entry(
             uid=reminder_uid(timer.key, application), key=timer.key, owner=owner,
             application=_id_field(application.id if application is not None else ""),
             status="planned", start=timer.fire_at, due=timer.due_at, zone=str(calendar.tz),
-            summary=_planned_summary(timer, application),
-            description=_planned_description(timer, application, calendar))
+            summary=summary, description=description)
 
     def __repr__(self) -> str:
         return f"CalendarChannel({self.path!r})"

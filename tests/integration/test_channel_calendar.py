@@ -4,6 +4,7 @@ cancelled one kept as cancelled for a while, then removed."""
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 import sys
@@ -102,6 +103,48 @@ def test_planned_reminders_are_events_with_alarms_at_their_times(tmp_path: Path)
     assert "Acme" in str(events[uid(engine, call)]["SUMMARY"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".reminders.ics.*"))  # no temporary file left behind
+
+
+def test_planned_reminders_say_what_their_notifications_will_say(tmp_path: Path) -> None:
+    # The same subject and draft as the export and the feed: not the rule's name.
+    from followup.interop.ical import calendar_entries
+
+    path = tmp_path / "reminders.ics"
+    clock = FakeClock(START)
+    engine = engine_with(CalendarChannel(path, clock=clock), clock)
+    app_id = add_acme(engine)
+    events = components(path)
+    exported = {e.uid: json.loads(e.content)
+                for e in calendar_entries(engine, "ada", now=START)}
+    thanks = next(t for t in engine.timers(app_id) if t.rule == "thank-you-notes")
+    event = events[uid(engine, thanks)]
+    assert str(event["SUMMARY"]) == "Thank Jane Doe for the interview at Acme"
+    assert "Dear Jane Doe," in str(event["DESCRIPTION"])
+    assert "Due " in str(event["DESCRIPTION"])
+    for key, content in exported.items():
+        assert str(events[key]["SUMMARY"]) == content["summary"]
+        assert str(events[key]["DESCRIPTION"]) == content["description"]
+
+
+def test_a_calendar_written_before_messages_is_still_told_the_plan(tmp_path: Path) -> None:
+    # A third-party channel whose planned() has no ``messages`` keeps working.
+    told: list[list[str]] = []
+
+    class OldCalendar:
+        name = "old"
+
+        def send(self, notification: Notification) -> None:
+            pass
+
+        def planned(self, *, owner: str, application: Any, timers: Any, fired: Any,
+                    calendar: Any) -> None:
+            told.append([t.rule for t in timers])
+
+    engine = Engine(rules=PACK, store=MemoryStore(), clock=FakeClock(START),
+                    channels=[OldCalendar()])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    add_acme(engine)
+    assert told and "thank-you-notes" in told[0]
 
 
 def test_a_moved_reminder_replaces_the_old_one_and_a_cancelled_one_is_marked_then_removed(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from followup.errors import PluginError
@@ -41,6 +42,11 @@ class Planner(Protocol):
     rules over all of an owner's applications): a reminder missing from ``timers`` that
     is not in ``fired`` was cancelled. Called in the engine's thread after the change is
     committed; one that raises is logged and changes nothing else.
+
+    A ``planned`` that also takes ``messages`` is given, for each reminder's key, the
+    subject and draft its notification would say now (rendered only for channels that
+    ask): a calendar shows those rather than the rule's name. Others are called as
+    before, so the protocol grows without breaking a channel written for it.
     """
 
     def planned(
@@ -62,23 +68,42 @@ def tell_planned(
     timers: Sequence[Timer],
     fired: Sequence[Timer],
     calendar: WorkCalendar,
+    preview: Callable[[Timer], tuple[str, str]] | None = None,
 ) -> list[str]:
-    """Give each channel that follows the plan the reminders now planned; returns what
-    failed, also logged (logger ``followup``)."""
+    """Give each channel that follows the plan the reminders now planned (and, to one
+    that takes ``messages``, what ``preview`` says each will say); returns what failed,
+    also logged (logger ``followup``)."""
     reminders = [t for t in timers if t.action == "notify"]
     failures = []
+    messages: dict[str, tuple[str, str]] | None = None
     for channel in channels:
         if not isinstance(channel, Planner):
             continue
         try:
-            channel.planned(owner=owner, application=application, timers=reminders,
-                            fired=fired, calendar=calendar)
+            if preview is not None and _takes_messages(channel):
+                if messages is None:
+                    messages = {t.key: preview(t) for t in reminders}
+                channel.planned(owner=owner, application=application, timers=reminders,  # type: ignore[call-arg]
+                                fired=fired, calendar=calendar, messages=messages)
+            else:
+                channel.planned(owner=owner, application=application, timers=reminders,
+                                fired=fired, calendar=calendar)
         except Exception as exc:  # the change is committed: a feed must not undo it
             message = (f"channel {channel.name!r} failed to follow the plan: "
                        f"{type(exc).__name__}: {exc}")
             logging.getLogger("followup").warning(message)
             failures.append(message)
     return failures
+
+
+def _takes_messages(channel: Planner) -> bool:
+    """Whether a channel's ``planned`` accepts ``messages`` (by name or ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(channel.planned).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "messages" or p.kind is inspect.Parameter.VAR_KEYWORD
+               for p in parameters)
 
 
 class ChannelRegistry:

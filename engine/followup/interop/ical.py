@@ -43,8 +43,6 @@ import icalendar
 from followup.errors import InputError
 from followup.keys import TimerKey
 from followup.model import Application
-from followup.runtime.facts import build_context
-from followup.runtime.owners import render
 from followup.store import CalendarEntry
 
 if TYPE_CHECKING:
@@ -56,6 +54,7 @@ __all__ = [
     "EVENT_LENGTH",
     "PRODID",
     "calendar_entries",
+    "draft_with_due",
     "entries_to_ics",
     "reminder_uid",
     "reminder_view",
@@ -106,21 +105,9 @@ def reminder_view(item: AgendaItem, engine: Engine, calendar: WorkCalendar,
     """The reminder's subject and its draft, as the notification it will make says them
     (``owner_view``: the owner's counts, for a rule over all applications)."""
     timer, app = item.timer, item.application
-    try:
-        rule = engine.pack.rule(timer.rule)
-    except KeyError:
-        return timer.rule, ""  # a rule the pack no longer has: its timer goes at the next plan
-    at = calendar.local(timer.fire_at).isoformat()
-    if app is None:
-        view = dict(owner_view if owner_view is not None
-                    else engine.owner_rules.view(timer.owner))
-        context = view | {"rule": rule.name, "due": None, "at": at}
-        return render(rule, context, fallback=rule.name)
-    due = calendar.local(timer.due_at).isoformat() if timer.due_at else None
-    contact = app.contact(timer.contact) if timer.contact else None
-    context = build_context(engine.pack, app, calendar, contact=contact,
-                            extra={"rule": rule.name, "due": due, "at": at})
-    return render(rule, context, fallback=f"{rule.name}: {app.company}")
+    if app is None and owner_view is None:
+        owner_view = engine.owner_rules.view(timer.owner)
+    return engine.owners.preview(timer, app, calendar, view=owner_view)
 
 
 def calendar_entries(engine: Engine, owner: str, *, now: datetime,
@@ -140,7 +127,7 @@ def calendar_entries(engine: Engine, owner: str, *, now: datetime,
             owner_view = engine.owner_rules.view(owner)
         summary, draft = reminder_view(item, engine, calendar, owner_view)
         uid = reminder_uid(timer.key, item.application)
-        content = {"summary": summary, "description": _description(draft, timer.due_at,
+        content = {"summary": summary, "description": draft_with_due(draft, timer.due_at,
                                                                    calendar),
                    "due": None if timer.due_at is None else timer.due_at.isoformat()}
         planned.setdefault(uid, CalendarEntry(uid, timer.fire_at, json.dumps(
@@ -150,7 +137,8 @@ def calendar_entries(engine: Engine, owner: str, *, now: datetime,
     return [e for e in entries if until is None or e.start < until]
 
 
-def _description(draft: str, due: datetime | None, calendar: WorkCalendar) -> str:
+def draft_with_due(draft: str, due: datetime | None, calendar: WorkCalendar) -> str:
+    """A reminder's draft, then its deadline in the owner's zone: an entry's DESCRIPTION."""
     lines = [draft.strip()] if draft.strip() else []
     if due is not None:
         lines.append(f"Due {calendar.local(due):%a %Y-%m-%d %H:%M} ({calendar.tz}).")

@@ -282,7 +282,8 @@ class Changes:
         ))
         if self.planners and (armed or removed):
             tell_planned(self.planners, owner=stored.owner, application=stored,
-                         timers=planned, fired=fired, calendar=calendar)
+                         timers=planned, fired=fired, calendar=calendar,
+                         preview=lambda t: self.owners.preview(t, stored, calendar))
         if self.on_transition is not None:
             for entry in appended:
                 if entry.to_state is not None and entry.kind in ("event", "transition"):

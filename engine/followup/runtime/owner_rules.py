@@ -137,7 +137,8 @@ class OwnerRules:
                                     notifications=notes)
             if self.planners:
                 tell_planned(self.planners, owner=owner, application=None,
-                             timers=list(desired.values()), fired=fired, calendar=calendar)
+                             timers=list(desired.values()), fired=fired, calendar=calendar,
+                             preview=lambda t: self.owners.preview(t, None, calendar, view=view))
         return OwnerPass(tuple(fired), tuple(notes))
 
     @staticmethod

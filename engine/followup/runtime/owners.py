@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from followup.delivery.digest import digest_at
 from followup.language.pack import MessageSpec, Rule, RulePack
 from followup.language.sandbox import ExpressionError
-from followup.model import Notification, Owner, Timer
+from followup.model import Application, Notification, Owner, Timer
+from followup.runtime.facts import build_context
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 
@@ -135,6 +136,26 @@ class OwnerBook:
             rule=rule.name, created_at=at, subject=subject, body=body, due_at=timer.due_at,
             contact=timer.contact, channels=self.channels_for(timer.owner, rule.message),
             data={**data, **self.digest_data(timer.owner, at, calendar)})
+
+    def preview(self, timer: Timer, application: Application | None, calendar: WorkCalendar,
+                *, view: Mapping[str, Any] | None = None) -> tuple[str, str]:
+        """What ``timer``'s notification will say (subject, draft), rendered now from what
+        is known now: for a calendar that shows a reminder before it goes off. ``view`` is
+        the owner's counts, for a rule over all of an owner's applications
+        (``application`` None)."""
+        try:
+            rule = self.pack.rule(timer.rule)
+        except KeyError:
+            return timer.rule, ""  # a rule the pack no longer has: gone at the next plan
+        at = calendar.local(timer.fire_at).isoformat()
+        if application is None:
+            return render(rule, dict(view or {}) | {"rule": rule.name, "due": None, "at": at},
+                          fallback=rule.name)
+        due = calendar.local(timer.due_at).isoformat() if timer.due_at else None
+        contact = application.contact(timer.contact) if timer.contact else None
+        context = build_context(self.pack, application, calendar, contact=contact,
+                                extra={"rule": rule.name, "due": due, "at": at})
+        return render(rule, context, fallback=f"{rule.name}: {application.company}")
 
 
 def render(rule: Rule, context: Mapping[str, object], *, fallback: str) -> tuple[str, str]:
