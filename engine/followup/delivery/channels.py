@@ -83,8 +83,9 @@ def tell_planned(
             if preview is not None and _takes_messages(channel):
                 if messages is None:
                     messages = {t.key: preview(t) for t in reminders}
-                channel.planned(owner=owner, application=application, timers=reminders,  # type: ignore[call-arg]
-                                fired=fired, calendar=calendar, messages=messages)
+                follow: Callable[..., None] = channel.planned  # it takes messages: checked
+                follow(owner=owner, application=application, timers=reminders, fired=fired,
+                       calendar=calendar, messages=messages)
             else:
                 channel.planned(owner=owner, application=application, timers=reminders,
                                 fired=fired, calendar=calendar)
