@@ -7,6 +7,7 @@ folder; the folder is private and can be moved or turned off.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
@@ -90,6 +91,13 @@ def test_a_hit_gives_the_pack_a_fresh_compile_gives(folder: Path) -> None:
     for count in (0, 2):
         context = {"count": {"interviewer": count}}
         assert condition.holds(context) is fresh.rules[0].condition.holds(context) is (count > 0)
+
+
+def test_a_cached_pack_can_be_copied(folder: Path) -> None:
+    child = folder.parents[1] / "packs" / "child.yaml"
+    load_rules(child)
+    hit = load_rules(child)
+    assert subject(copy.deepcopy(hit)) == subject(copy.copy(hit)) == "Write to Jane Doe at Acme"
 
 
 def test_the_default_pack_comes_back_equal(folder: Path) -> None:

@@ -145,4 +145,6 @@ class _Later:
         return self._compiled().render(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy and pickle look for these before _real is set
+            raise AttributeError(name)
         return getattr(self._compiled(), name)
