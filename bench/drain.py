@@ -83,6 +83,7 @@ class Sink(ThreadingHTTPServer):
 
 class _Receive(BaseHTTPRequestHandler):
     server: Sink
+    protocol_version = "HTTP/1.1"  # keep-alive, as a web server in front of a product has
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))

@@ -14,7 +14,9 @@ Three figures a change to the engine's own speed is judged by (issue 18):
 - ``--count WORKLOAD`` runs one workload once and nothing else, for
   ``valgrind --tool=callgrind --callgrind-out-file=F python -m bench.writes --count W``:
   ``events-memory``, ``adds-memory`` (the same additions without the events: subtract it
-  to count what the events alone cost), ``events-sqlite`` and ``adds-sqlite``.
+  to count what the events alone cost), ``events-sqlite`` and ``adds-sqlite``;
+  ``drain-sqlite`` and ``adds-drain`` (bench/peers.py's drain of ``--apps`` x 2 due
+  reminders to a no-op channel, and its set-up alone).
 
 Wire into bench/run.py as rows of group "2. durable events (SQLite)": ``wal_frames(apps)``
 returns (frames per added application, frames per event).
@@ -28,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
@@ -82,6 +85,9 @@ def _adds_only(make_store: type[Store] | object, apps: int) -> None:
 
 
 def _count(workload: str, apps: int) -> None:
+    if "drain" in workload:
+        _drain(apps, run=workload == "drain-sqlite")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(1_000_000))
 
@@ -93,6 +99,23 @@ def _count(workload: str, apps: int) -> None:
             drive(make, apps)
         else:
             _adds_only(make, apps)
+
+
+def _drain(apps: int, *, run: bool) -> None:
+    """bench.peers.followup_drain's work: ``apps`` applications with two interviewers
+    each, then (with ``run``) one run_due that fires and delivers their reminders."""
+    from bench.peers import _engine, _followup_add
+    from bench.sqlite import scratch
+
+    with scratch() as folder:
+        engine, _clock = _engine(folder, None)
+        with engine:
+            for i in range(apps):
+                _followup_add(engine, f"app{i:06d}")
+            if run:
+                report = engine.run_due(T0 + timedelta(minutes=1), deliver=True)
+                if len(report.delivery.delivered) != apps * 2:
+                    raise AssertionError("the drain did not deliver every reminder")
 
 
 def _rate(make: object, apps: int, runs: int) -> tuple[float, float]:
@@ -109,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--apps", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--count", choices=("events-memory", "adds-memory", "events-sqlite",
-                                            "adds-sqlite"))
+                                            "adds-sqlite", "drain-sqlite", "adds-drain"))
     args = parser.parse_args(argv)
     if args.count:
         _count(args.count, args.apps)

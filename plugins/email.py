@@ -35,7 +35,9 @@ import hashlib
 import math
 import smtplib
 import ssl
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -181,6 +183,11 @@ class EmailChannel:
         #: its connection closed, rather than in an abandoned thread.
         self.timeout = settings.timeout + GRACE
         self._tls = None if settings.security == "plain" else settings.tls_context()
+        # The session kept between sends until release(), or until the channel is
+        # dropped (then its socket is closed, without a goodbye that could block).
+        self._kept: list[_SMTP] = []
+        self._lock = threading.Lock()
+        weakref.finalize(self, _drop, self._kept)
 
     def compose(self, notification: Notification) -> EmailMessage:
         """The message for a notification: its subject, its body and a line with the due
@@ -201,27 +208,74 @@ class EmailChannel:
 
     def send(self, notification: Notification) -> None:
         """Send one notification; raise ``EmailError`` when the server did not
-        accept it (the dispatcher retries)."""
+        accept it (the dispatcher retries). The session is kept for the next send
+        until ``release()``; a kept session the server has ended meanwhile is replaced
+        by a new one, once."""
         msg = self.compose(notification)
         s = self.settings
         envelope_from = parseaddr(s.sender)[1]
         envelope_to = parseaddr(s.recipient)[1]
+        deadline = time.monotonic() + s.timeout
         try:
-            smtp = self._connect(deadline=time.monotonic() + s.timeout)
+            smtp = self._take()
+            if smtp is not None:
+                smtp.deadline = deadline
+                try:
+                    smtp.send_message(msg, from_addr=envelope_from, to_addrs=[envelope_to])
+                except (smtplib.SMTPServerDisconnected, ConnectionError):
+                    smtp.close()  # the server ended the kept session: open a new one
+                except BaseException:
+                    _close(smtp)
+                    raise
+                else:
+                    self._keep(smtp)
+                    return
+            smtp = self._open(deadline)
             try:
-                if s.security == "starttls":
-                    smtp.starttls(context=self._tls)  # refuses a server without STARTTLS
-                if s.username is not None and s.password is not None:
-                    smtp.login(s.username, s.password)
                 smtp.send_message(msg, from_addr=envelope_from, to_addrs=[envelope_to])
-            finally:
+            except BaseException:
                 _close(smtp)
+                raise
+            self._keep(smtp)
         except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
             # Keep the original for tracebacks unless its text holds the password (a
             # server may echo what it was sent).
             password = s.password
             cause = None if password and password in str(exc) else exc
             raise self._error(exc) from cause
+
+    def release(self) -> None:
+        """End the kept session (QUIT); the next send opens a new one. The dispatcher
+        calls it at the end of each pass over the outbox, so a batch of reminders
+        shares one session, one TLS handshake and one login."""
+        smtp = self._take()
+        if smtp is not None:
+            _close(smtp)
+
+    def _take(self) -> _SMTP | None:
+        with self._lock:
+            return self._kept.pop() if self._kept else None
+
+    def _keep(self, smtp: _SMTP) -> None:
+        with self._lock:
+            if not self._kept:
+                self._kept.append(smtp)
+                return
+        _close(smtp)
+
+    def _open(self, deadline: float) -> _SMTP:
+        """A new session, secured and logged in as the settings say."""
+        s = self.settings
+        smtp = self._connect(deadline=deadline)
+        try:
+            if s.security == "starttls":
+                smtp.starttls(context=self._tls)  # refuses a server without STARTTLS
+            if s.username is not None and s.password is not None:
+                smtp.login(s.username, s.password)
+        except BaseException:
+            _close(smtp)
+            raise
+        return smtp
 
     def _connect(self, *, deadline: float) -> _SMTP:
         s = self.settings
@@ -289,6 +343,11 @@ class _SMTP(smtplib.SMTP):
 
 class _SMTPOverTLS(_SMTP, smtplib.SMTP_SSL):
     """Implicit TLS (``security = ssl``) with the same deadline."""
+
+
+def _drop(kept: list[_SMTP]) -> None:
+    while kept:
+        kept.pop().close()
 
 
 def _close(smtp: _SMTP) -> None:

@@ -38,6 +38,11 @@ Any 2xx answer counts as delivered. Anything else raises, and the dispatcher ret
 with backoff: another status, a network error, or no answer within the timeout (which
 applies to connecting and to each read, as in ``urllib``).
 
+Connections are kept alive: up to four to the URL's host, reused for the next reminders
+of a pass over the outbox (``followup.plugins._http``; ``release()`` closes them at the
+pass's end), so a batch of reminders costs one connection, not one each.
+Through a proxy (``https_proxy`` / ``http_proxy`` for the URL), each request opens its own.
+
 Redirects are never followed: a 3xx answer is a failed attempt that says where it
 pointed. Following one would turn the POST into a GET without its body (``urllib`` does
 that for 301-303) or send the reminder somewhere the operator never chose (another
@@ -63,6 +68,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Callable
 from email.message import Message
 
@@ -76,6 +82,7 @@ from followup import (
     SystemClock,
     hookimpl,
 )
+from followup.plugins._http import ConnectionPool
 from followup.plugins._payload import key_from_header, key_header, to_json
 
 __all__ = [
@@ -194,6 +201,14 @@ class WebhookChannel:
             self._authorization = f"Basic {token}"
         netloc = parts.netloc.rpartition("@")[2]
         self._url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        self._target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        proxies = urllib.request.getproxies()
+        # Through a proxy, urllib's handler does the work (a connection per request).
+        self._proxied = parts.scheme.lower() in proxies and not urllib.request.proxy_bypass(
+            parts.hostname or "")
+        self._pool = ConnectionPool(parts._replace(netloc=netloc), timeout,
+                                    context=ssl.create_default_context())
+        weakref.finalize(self, self._pool.close)  # a dropped channel closes its connections
         self._secret = secret
         self.timeout = timeout
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -227,8 +242,25 @@ class WebhookChannel:
     def send(self, notification: Notification) -> None:
         """POST ``notification``; raise ``WebhookError`` unless the answer is 2xx."""
         body = to_json(notification).encode("ascii")
+        headers = self.headers(notification, body)
+        if self._proxied:
+            self._send_by_proxy(body, headers)
+            return
+        try:
+            answer = self._pool.post(self._target, body, headers)
+        except (OSError, http.client.HTTPException) as exc:
+            raise WebhookError(f"webhook {self.display_url}: {_why(exc)}") from exc
+        if not 200 <= answer.status < 300:
+            raise WebhookError(self._refusal(answer.status, answer.reason, answer.headers))
+
+    def release(self) -> None:
+        """Close the connections kept alive (a later send opens new ones): the
+        dispatcher calls it at the end of each pass over the outbox."""
+        self._pool.close()
+
+    def _send_by_proxy(self, body: bytes, headers: dict[str, str]) -> None:
         request = urllib.request.Request(
-            self._url, data=body, method="POST", headers=self.headers(notification, body)
+            self._url, data=body, method="POST", headers=headers
         )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

@@ -479,3 +479,44 @@ def test_a_thank_you_draft_travels_from_a_rule_to_an_inbox(smtp_server: Server) 
     assert body.startswith("Dear Jane Doe,\n")
     assert "as Engineering Manager" in body
     assert body.endswith("\n\nDue: Thu 2026-12-03 17:00 +0000\n")
+
+
+# -- one session for a batch ----------------------------------------------------------
+
+
+def counting_login(logins: list[str]) -> Callable[..., AuthResult]:
+    def check(server: SMTPServer, session: Session, envelope: Envelope, mechanism: str,
+              auth_data: Any) -> AuthResult:
+        logins.append(mechanism)
+        return check_login(server, session, envelope, mechanism, auth_data)
+
+    return check
+
+
+def test_a_batch_of_reminders_shares_one_session_and_one_login(smtp_server: Server) -> None:
+    logins: list[str] = []
+    inbox, port = smtp_server(authenticator=counting_login(logins), auth_require_tls=False)
+    email = channel(port, security="plain", username=USERNAME, password=PASSWORD)
+    for i in range(3):
+        email.send(reminder(key=f"app{i}/thank-you-notes/0/-/0"))
+    assert len(inbox.messages) == 3 and len(logins) == 1
+    email.release()  # the dispatcher's end of a pass: QUIT
+    email.send(reminder(key="app9/thank-you-notes/0/-/0"))
+    email.release()
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        message_id(f"app{i}/thank-you-notes/0/-/0") for i in (0, 1, 2, 9)]
+    assert len(logins) == 2
+
+
+def test_a_session_the_server_ended_is_replaced_once(smtp_server: Server) -> None:
+    logins: list[str] = []
+    inbox, port = smtp_server(authenticator=counting_login(logins), auth_require_tls=False,
+                              timeout=0.3)
+    email = channel(port, security="plain", username=USERNAME, password=PASSWORD)
+    email.send(reminder(key="app1/thank-you-notes/0/-/0"))
+    time.sleep(0.8)  # the server's idle timeout ends the kept session
+    email.send(reminder(key="app2/thank-you-notes/0/-/0"))
+    email.release()
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        message_id("app1/thank-you-notes/0/-/0"), message_id("app2/thank-you-notes/0/-/0")]
+    assert len(logins) == 2  # a new session, logged in again; nothing sent twice

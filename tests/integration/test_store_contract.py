@@ -538,6 +538,23 @@ def test_marking_an_unknown_delivery_is_an_input_error(store: Store) -> None:
         store.mark_failed("n-x", "sms", error="e", next_attempt_at=None, dead=True)
 
 
+def test_a_batch_of_deliveries_is_marked_together_or_not_at_all(store: Store) -> None:
+    app = create(store)
+    update(store, app, notifications=(notification("n-1", ("console", "sms")),
+                                      notification("n-2")))
+    mark_many = getattr(store, "mark_delivered_many")  # noqa: B009 - not part of Store
+    before = snapshot(store)
+    with pytest.raises(InputError, match="no notification 'n-x' for channel 'console'"):
+        mark_many([("n-1", "console"), ("n-x", "console"), ("n-2", "console")], at=minutes(1))
+    assert snapshot(store) == before  # the rows that exist were not marked either
+    mark_many([("n-1", "console"), ("n-2", "console")], at=minutes(2))
+    mark_many([], at=minutes(3))
+    delivered = store.deliveries(status="delivered")
+    assert [(d.notification.key, d.channel, d.attempts, d.delivered_at) for d in delivered] == [
+        ("n-1", "console", 1, minutes(2)), ("n-2", "console", 1, minutes(2))]
+    assert pending(store, minutes(5)) == [("n-1", "sms")]
+
+
 # -- batches --------------------------------------------------------------------------
 
 

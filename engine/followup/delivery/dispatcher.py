@@ -5,15 +5,29 @@ it, one row per channel. The dispatcher sends pending rows; a success is marked 
 a failure is retried with exponential backoff and jitter, and after ``max_attempts`` the
 row is dead: kept, visible, and retryable. A channel that raises never stops the others,
 and one that hangs costs at most its timeout (``channel.timeout`` seconds, or the
-dispatcher's): each send runs on a thread of its own. A channel whose ``send`` is a
-coroutine function runs there too, under ``asyncio.run``. The rows of an owner's daily
-digest go out together, as one message per channel (``followup.delivery.digest``).
+dispatcher's): sends run on a thread per channel, kept for the pass (one send at a time,
+as before; a thread whose send hangs is left behind and the next send gets a new one). A
+channel whose ``send`` is a coroutine function runs there too, under ``asyncio.run``. The
+rows of an owner's daily digest go out together, as one message per channel
+(``followup.delivery.digest``).
+
+A channel may keep what its sends share (a connection, a session) from one send to the
+next: at the end of each pass the dispatcher calls the ``release()`` method of every
+channel it sent through, when the channel has one (the webhook and email channels do).
+
+Rows are claimed in batches, and the rows of a batch that went out are marked delivered
+together, in one transaction, when the store offers ``mark_delivered_many`` (one row at a
+time otherwise, and when the batch's mark fails, so that a row that cannot be marked
+stops only itself). A worker that dies before the mark leaves the batch's rows to be
+sent again when their lease ends: at least once, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import queue
 import random
 import threading
 from collections import defaultdict
@@ -26,8 +40,8 @@ from followup.delivery.digest import gather
 from followup.model import Delivery, replaced
 from followup.store import Store
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "MAX_ATTEMPTS", "DeliveryReport", "Dispatcher",
-           "backoff"]
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "BATCH", "MAX_ATTEMPTS", "DeliveryReport",
+           "Dispatcher", "backoff"]
 
 # The retry schedule, stated here and nowhere else (docs/plugins.md shows it worked out,
 # and a test holds the two together): a row is tried at most MAX_ATTEMPTS times; the wait
@@ -35,6 +49,9 @@ __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "MAX_ATTEMPTS", "DeliveryReport", "Dis
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = 30.0  # seconds
 BACKOFF_CAP = 6 * 3600.0  # seconds
+# Outbox rows claimed, sent and marked delivered together: a worker that dies between a
+# batch's sends and its mark leaves at most this many reminders to be sent again.
+BATCH = 100
 
 
 @dataclass
@@ -64,7 +81,7 @@ class Dispatcher:
     """Sends the outbox's pending rows through the registered channels."""
 
     def __init__(self, store: Store, channels: ChannelRegistry, *, max_attempts: int = MAX_ATTEMPTS,
-                 batch: int = 100, timeout: float = 30.0, worker: str = "dispatcher",
+                 batch: int = BATCH, timeout: float = 30.0, worker: str = "dispatcher",
                  on_delivered: Callable[[Delivery], object] | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.on_delivered = on_delivered
@@ -88,30 +105,66 @@ class Dispatcher:
         ends. A row that fails is due again only after its backoff, so one pass tries
         each row at most once."""
         report = DeliveryReport()
-        while True:
-            start = max(now, self.clock()) if self.clock is not None else now
-            rows = self.store.claim_deliveries(now, worker=self.worker,
-                                               until=start + self.lease(), limit=self.batch)
-            if not rows:
-                return report
-            digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
-            for row in rows:
-                try:
-                    slot = row.notification.data.get("digest_at")
-                    channel = self.channels.get(row.channel)
-                    if not isinstance(slot, str) or not getattr(channel, "digest", True):
-                        self._one(row, now, report)
-                    elif (held := row.notification.held_until) is not None and held > now:
-                        continue  # not its time (a store that ignored held_until)
-                    else:
-                        digests[(row.notification.owner, row.channel, slot)].append(row)
-                except Exception as exc:  # one row must not stop the others
-                    self._broken([row], exc, now, report)
-            for group in digests.values():
-                try:
-                    self._digest(group, now, report)
-                except Exception as exc:
-                    self._broken(group, exc, now, report)
+        senders = _Senders()
+        try:
+            while True:
+                start = max(now, self.clock()) if self.clock is not None else now
+                rows = self.store.claim_deliveries(now, worker=self.worker,
+                                                   until=start + self.lease(),
+                                                   limit=self.batch)
+                if not rows:
+                    return report
+                self._batch(rows, now, report, senders)
+        finally:
+            for name in senders.close():
+                release = getattr(self.channels.get(name), "release", None)
+                if callable(release):
+                    # A channel that cannot let go opens anew at its next send anyway.
+                    with contextlib.suppress(Exception):
+                        release()
+
+    def _batch(self, rows: list[Delivery], now: datetime, report: DeliveryReport,
+               senders: _Senders) -> None:
+        """Send one claimed batch, then mark what went out."""
+        sent: list[Delivery] = []
+        digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
+        for row in rows:
+            try:
+                slot = row.notification.data.get("digest_at")
+                channel = self.channels.get(row.channel)
+                if not isinstance(slot, str) or not getattr(channel, "digest", True):
+                    self._one(row, now, report, sent, senders)
+                elif (held := row.notification.held_until) is not None and held > now:
+                    continue  # not its time (a store that ignored held_until)
+                else:
+                    digests[(row.notification.owner, row.channel, slot)].append(row)
+            except Exception as exc:  # one row must not stop the others
+                self._broken([row], exc, now, report)
+        for group in digests.values():
+            try:
+                self._digest(group, now, report, sent, senders)
+            except Exception as exc:
+                self._broken(group, exc, now, report)
+        self._mark_sent(sent, now, report)
+
+    def _mark_sent(self, sent: list[Delivery], now: datetime, report: DeliveryReport) -> None:
+        """Mark the rows that went out: together when the store can, else one by one
+        (a row whose mark fails is retried after its backoff, as a failed send is)."""
+        mark_many = getattr(self.store, "mark_delivered_many", None)
+        if mark_many is not None and len(sent) > 1:
+            try:
+                mark_many([(row.notification.key, row.channel) for row in sent], at=now)
+            except Exception:  # the rows are marked one by one below, to find the one at fault
+                pass
+            else:
+                for row in sent:
+                    self._report_delivered(row, now, report)
+                return
+        for row in sent:
+            try:
+                self._delivered(row, now, report)
+            except Exception as exc:
+                self._broken([row], exc, now, report)
 
     def lease(self) -> timedelta:
         """How long a claimed batch is held: every row of it could take the longest
@@ -123,9 +176,9 @@ class Dispatcher:
                                        for name in self.channels.names())])
         return timedelta(seconds=longest * 2 + 60)
 
-    def _send(self, channel: Channel, row: Delivery) -> str | None:
-        """Send through ``channel`` on a thread of its own, so that a channel that
-        hangs costs at most its timeout; None on success, else what went wrong."""
+    def _send(self, channel: Channel, row: Delivery, senders: _Senders) -> str | None:
+        """Send through ``channel`` on its sending thread, so that a channel that hangs
+        costs at most its timeout; None on success, else what went wrong."""
         timeout = float(getattr(channel, "timeout", None) or self.timeout)
         outcome: list[BaseException | None] = []
 
@@ -139,16 +192,13 @@ class Dispatcher:
             except BaseException as exc:  # a failing channel must not stop the others
                 outcome.append(exc)
 
-        worker = threading.Thread(target=attempt, name=f"followup-send-{row.channel}",
-                                  daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if not outcome:
+        if not senders.run(row.channel, attempt, timeout) or not outcome:
             return f"timed out after {timeout:g} s (the channel did not answer)"
         exc = outcome[0]
         return None if exc is None else _describe(exc)
 
-    def _digest(self, rows: list[Delivery], now: datetime, report: DeliveryReport) -> None:
+    def _digest(self, rows: list[Delivery], now: datetime, report: DeliveryReport,
+                sent: list[Delivery], senders: _Senders) -> None:
         """Send one digest's rows (one owner, one channel) as one message; all of them
         are delivered, or all are retried together."""
         message = Delivery(gather(rows, now), rows[0].channel)
@@ -157,10 +207,9 @@ class Dispatcher:
             loaded = ", ".join(self.channels.names()) or "none"
             error: str | None = f"no channel named {message.channel!r} is loaded (loaded: {loaded})"
         else:
-            error = self._send(channel, message)
+            error = self._send(channel, message, senders)
         if error is None:
-            for row in rows:
-                self._delivered(row, now, report)
+            sent.extend(rows)
             return
         error = f"the digest of {len(rows)} reminders failed: {error}"
         attempts = max(row.attempts for row in rows) + 1
@@ -180,16 +229,17 @@ class Dispatcher:
             next_at = None if dead else now + backoff(row.attempts + 1)
             self._failed(row, error, next_at, dead, report)
 
-    def _one(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
+    def _one(self, row: Delivery, now: datetime, report: DeliveryReport,
+             sent: list[Delivery], senders: _Senders) -> None:
         channel = self.channels.get(row.channel)
         error: str | None = None
         if channel is None:
             loaded = ", ".join(self.channels.names()) or "none"
             error = f"no channel named {row.channel!r} is loaded (loaded: {loaded})"
         else:
-            error = self._send(channel, row)
+            error = self._send(channel, row, senders)
         if error is None:
-            self._delivered(row, now, report)
+            sent.append(row)
             return
         dead = row.attempts + 1 >= self.max_attempts
         next_at = None if dead else now + backoff(row.attempts + 1)
@@ -201,6 +251,9 @@ class Dispatcher:
 
     def _delivered(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
         self.store.mark_delivered(row.notification.key, row.channel, at=now)
+        self._report_delivered(row, now, report)
+
+    def _report_delivered(self, row: Delivery, now: datetime, report: DeliveryReport) -> None:
         done = replaced(row, status="delivered", attempts=row.attempts + 1,
                         next_attempt_at=None, delivered_at=now)
         report.delivered.append(done)
@@ -214,6 +267,52 @@ class Dispatcher:
         tried = replaced(row, status="dead" if dead else "pending", attempts=row.attempts + 1,
                          next_attempt_at=next_at, last_error=error)
         (report.dead if dead else report.failed).append(tried)
+
+
+class _Senders:
+    """The sending threads of one pass, one per channel, each running its channel's
+    sends one at a time: a thread is started once per channel and pass, not per send.
+    A thread whose send did not finish in time is left to it (a daemon, so it never
+    holds up the process's exit) and the channel's next send gets a new one."""
+
+    def __init__(self) -> None:
+        self._threads: dict[str, queue.SimpleQueue[Callable[[], None] | None]] = {}
+        self._used: set[str] = set()
+
+    def run(self, channel: str, job: Callable[[], None], timeout: float) -> bool:
+        """Run ``job`` on ``channel``'s thread; False if it did not finish in time."""
+        self._used.add(channel)
+        jobs = self._threads.get(channel)
+        if jobs is None:
+            jobs = self._threads[channel] = queue.SimpleQueue()
+            threading.Thread(target=_serve, args=(jobs,), name=f"followup-send-{channel}",
+                             daemon=True).start()
+        done = threading.Event()
+
+        def run_job() -> None:
+            try:
+                job()
+            finally:
+                done.set()
+
+        jobs.put(run_job)
+        if done.wait(timeout):
+            return True
+        del self._threads[channel]
+        jobs.put(None)  # the hung thread ends once its send returns, if ever
+        return False
+
+    def close(self) -> set[str]:
+        """End the threads; the channels sent through in the pass."""
+        for jobs in self._threads.values():
+            jobs.put(None)
+        self._threads.clear()
+        return self._used
+
+
+def _serve(jobs: queue.SimpleQueue[Callable[[], None] | None]) -> None:
+    while (job := jobs.get()) is not None:
+        job()
 
 
 def _describe(exc: BaseException) -> str:

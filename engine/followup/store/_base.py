@@ -6,6 +6,16 @@ stored is refused); ``limit <= 0`` returns nothing; a notification with no chann
 writes no outbox rows; ``retry_dead`` resets attempts and the next attempt time but keeps
 the last error.
 
+Records are immutable values (``followup.model``: frozen dataclasses whose facts and data
+are ``FrozenDict``), so a store may hand out the very records it keeps, and keep the very
+records a commit gives it, without copies: nobody can change one. A store must still hand
+out only frozen records (the contract suite tries to change every one it is given back).
+
+A store may also offer ``mark_delivered_many(rows, *, at)``: ``mark_delivered`` for every
+(key, channel) of ``rows`` in one transaction, all or none (``InputError`` naming a row that
+is not in the outbox, and nothing marked). The dispatcher marks a batch's sent rows with it
+when it is there, and one row at a time otherwise; the three stores here have it.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``

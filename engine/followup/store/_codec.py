@@ -44,6 +44,7 @@ __all__ = [
     "gather",
     "load_json",
     "next_version",
+    "not_in_outbox",
     "stamp",
     "state_names",
     "to_text",
@@ -144,6 +145,14 @@ def facts_to_json(facts: Mapping[str, str], *, what: str) -> str:
 
 
 _facts_texts: dict[tuple[tuple[str, str], ...], str] = {}
+
+
+def not_in_outbox(rows: Sequence[tuple[str, str]], missing: Sequence[tuple[str, str]]) -> str:
+    """The error of ``mark_delivered_many`` when some rows are not in the outbox."""
+    key, channel = (missing or rows)[0]
+    return (f"no notification {key!r} for channel {channel!r} in the outbox (of "
+            f"{len(rows)} rows marked delivered together, {len(missing)} are not there; "
+            "none was marked)")
 
 
 def load_json(text: str) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import itemgetter
+from typing import Any
 
 from followup.errors import InputError, StoreError
 from followup.model import (
@@ -22,6 +23,8 @@ from followup.model import (
     Delivery,
     DeliveryStatus,
     Fault,
+    FrozenDict,
+    FrozenList,
     HistoryEntry,
     Notification,
     Owner,
@@ -193,12 +196,34 @@ def _timer_order(timer: Timer) -> tuple[datetime, str]:
     return (timer.fire_at, timer.key)
 
 
+def _as_read(data: Any, what: str) -> Any:
+    """``data`` as SQLite would read it back: encoded (which checks it), and decoded
+    again only when its JSON would read back as something else (a tuple, a number as a
+    key); frozen data of JSON's own types is already what a read gives."""
+    text = dump_json(data, what=what)
+    return data if _native(data) else load_json(text)
+
+
+def _native(value: Any) -> bool:
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is FrozenDict:
+        return all(type(k) is str and _native(v) for k, v in value.items())
+    if kind is FrozenList:
+        return all(_native(v) for v in value)
+    return False
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _history_entry(entry: HistoryEntry) -> HistoryEntry:
     """The entry as SQLite would give it back: ``at`` in UTC, its data as JSON reads it
     (checked by encoding it, as SQLite's commit does)."""
     data = entry.data
     if data:
-        data = load_json(dump_json(data, what=f"the data of history entry {entry.seq}"))
+        data = _as_read(data, f"the data of history entry {entry.seq}")
     if entry.at.tzinfo is UTC and data is entry.data:
         return entry
     return replaced(entry, at=utc(entry.at), data=data)
@@ -214,7 +239,7 @@ def _timer(timer: Timer) -> Timer:
 
 
 def _outbox_rows(n: Notification) -> list[_OutboxRow]:
-    data = load_json(dump_json(n.data, what=f"the data of notification {n.key!r}"))
+    data = _as_read(n.data, f"the data of notification {n.key!r}")
     due_at = None if n.due_at is None else utc(n.due_at)
     base = replaced(n, created_at=utc(n.created_at), due_at=due_at, data=data)
     held = n.held_until  # a digest's rows wait for its time

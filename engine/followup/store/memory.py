@@ -41,6 +41,7 @@ from followup.store._calendar import CalendarEntry, memory_publish
 from followup.store._codec import (
     check_owner_change,
     gather,
+    not_in_outbox,
     stamp,
     state_names,
     utc,
@@ -297,13 +298,26 @@ class MemoryStore:
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         at = utc(at)
         with self._tables.lock:
-            row = self._tables.row(key, channel)
-            row.status = "delivered"
-            row.attempts += 1
-            row.delivered_at = at
-            row.next_attempt_at = None
-            row.claimed_by = None
-            self._tables.pending.discard((key, channel))
+            self._delivered(self._tables.row(key, channel), at)
+
+    def _delivered(self, row: _OutboxRow, at: datetime) -> None:
+        row.status = "delivered"
+        row.attempts += 1
+        row.delivered_at = at
+        row.next_attempt_at = None
+        row.claimed_by = None
+        n = row.notification
+        self._tables.pending.discard((n.key, n.channels[0]))
+
+    def mark_delivered_many(self, rows: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        at = utc(at)
+        with self._tables.lock:
+            self._tables.check_open()
+            missing = [row for row in rows if row not in self._tables.outbox]
+            if missing:  # checked before anything is marked
+                raise InputError(not_in_outbox(rows, missing))
+            for row in rows:
+                self._delivered(self._tables.outbox[row], at)
 
     def mark_failed(
         self,

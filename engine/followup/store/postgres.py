@@ -48,6 +48,7 @@ from followup.store._codec import (
     dump_json,
     gather,
     load_json,
+    not_in_outbox,
     stamp,
     utc,
     where_clause,
@@ -276,6 +277,20 @@ class PostgresStore:
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         self._update_delivery(_Q["mark_delivered"], (utc(at), key, channel), key, channel)
+
+    def mark_delivered_many(self, rows: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        if not rows:
+            return
+        when = utc(at)
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            cur.executemany(_Q["mark_delivered"], [(when, key, channel) for key, channel in rows])
+            if cur.rowcount != len(rows):  # raised inside the transaction: nothing is marked
+                missing = [row for row in rows
+                           if cur.execute(_Q["outbox_row_exists"], row).fetchone() is None]
+                raise InputError(not_in_outbox(rows, missing))
+
+        self._db.run("updating the outbox of", work)
 
     def mark_failed(
         self,

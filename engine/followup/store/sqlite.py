@@ -46,6 +46,7 @@ from followup.store._codec import (
     facts_to_json,
     gather,
     load_json,
+    not_in_outbox,
     stamp,
     to_text,
     unknown,
@@ -306,6 +307,18 @@ class SQLiteStore:
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         self._update_delivery(_Q["mark_delivered"], (to_text(at), key, channel), key, channel)
+
+    def mark_delivered_many(self, rows: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        if not rows:
+            return
+        when = to_text(at)
+        with self._db.writing("updating the outbox of") as conn:
+            count = conn.executemany(_Q["mark_delivered"],
+                                     [(when, key, channel) for key, channel in rows]).rowcount
+            if count != len(rows):  # raised inside the transaction: nothing is marked
+                raise InputError(not_in_outbox(rows, [
+                    row for row in rows
+                    if conn.execute(_Q["outbox_row_exists"], row).fetchone() is None]))
 
     def mark_failed(
         self,

@@ -100,6 +100,9 @@ SET status = 'delivered', attempts = attempts + 1, delivered_at = %s, next_attem
     claimed_by = NULL
 WHERE key = %s AND channel = %s
 
+-- name: outbox_row_exists
+SELECT 1 FROM outbox WHERE key = %s AND channel = %s
+
 -- name: mark_failed
 UPDATE outbox
 SET status = %s, attempts = attempts + 1, last_error = %s, next_attempt_at = %s,

@@ -105,6 +105,9 @@ SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attemp
     claimed_by = NULL
 WHERE key = ? AND channel = ?
 
+-- name: outbox_row_exists
+SELECT 1 FROM outbox WHERE key = ? AND channel = ?
+
 -- name: mark_failed
 UPDATE outbox
 SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL
