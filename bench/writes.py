@@ -40,7 +40,7 @@ from bench._common import EVENTS, T0, add_interviewed
 from bench.engine import drive
 from followup import Engine, FakeClock, MemoryStore, SQLiteStore, Store
 
-__all__ = ["main", "wal_frames"]
+__all__ = ["drain_frames", "main", "wal_frames"]
 
 _HEADER = 32  # bytes of a WAL file's header
 _FRAME_HEADER = 24  # bytes before each page in the log
@@ -75,6 +75,28 @@ def wal_frames(apps: int) -> tuple[float, float]:
                     engine.record(app_id, event, contact=contact)
             total = _frames(path, page_size)
     return added / apps, (total - added) / (apps * len(EVENTS))
+
+
+def drain_frames(apps: int) -> float:
+    """WAL frames per reminder fired and delivered: bench/peers.py's drain (``apps``
+    applications, two reminders each) on a new SQLite file, the additions not counted."""
+    from bench.peers import _engine, _followup_add
+    from bench.sqlite import scratch
+
+    if apps * 60 > 10_000:
+        raise ValueError("at most 160 applications: the log must not be checkpointed")
+    with scratch() as folder:
+        engine, _clock = _engine(folder, None)
+        path = folder / "followup.db"
+        with engine:
+            for i in range(apps):
+                _followup_add(engine, f"app{i:06d}")
+            conn = engine.store._conn  # type: ignore[attr-defined]
+            (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+            added = _frames(path, page_size)
+            report = engine.run_due(T0 + timedelta(minutes=1), deliver=True)
+            drained = _frames(path, page_size) - added
+    return drained / len(report.delivery.delivered)
 
 
 def _adds_only(make_store: type[Store] | object, apps: int) -> None:
@@ -140,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     per_add, per_event = wal_frames(200)
     print(f"WAL frames per application added: {per_add:.1f}; per event: {per_event:.2f}"
           " (200 applications x 3 events)")
+    print(f"WAL frames per reminder drained: {drain_frames(150):.2f} (150 applications x 2 "
+          "reminders, fired and delivered)")
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(1_000_000))
 

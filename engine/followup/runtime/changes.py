@@ -37,7 +37,7 @@ from followup.store import Store
 from followup.timing.calendar import WorkCalendar
 from followup.timing.clock import Clock
 
-__all__ = ["Changes", "Outcome", "Planner"]
+__all__ = ["Changes", "Outcome", "Planner", "Staged"]
 
 _KEYED = ("event", "facts", "contact")  # the entries a caller's change records
 RETRIES = 5  # attempts when another writer changed the application first
@@ -56,6 +56,27 @@ class Outcome:
     notifications: tuple[Notification, ...] = ()
     changed: bool = True  # False when the change was a harmless repeat
     problems: tuple[str, ...] = ()  # rules skipped because their condition failed
+
+
+@dataclass
+class Staged:
+    """A change made and not yet committed (``Changes.prepare``): ``change`` to commit,
+    alone or with others (``Store.commit_many``), then ``Changes.finish`` with the
+    application as stored. ``alone``: it moves the application, so what it commits can
+    change what the owner's other applications plan; commit it before anything else."""
+
+    change: Change
+    alone: bool
+    record: Record
+    work: _Work
+    calendar: WorkCalendar
+    now: datetime
+    armed: tuple[Timer, ...]
+    cancelled: tuple[Timer, ...]
+    removed: tuple[str, ...]
+    appended: tuple[HistoryEntry, ...]
+    problems: tuple[str, ...]
+    owner_rules: bool
 
 
 class Planner:
@@ -178,6 +199,28 @@ class Changes:
                now: datetime, *, fire_until: datetime | None = None,
                new: bool = False) -> Outcome:
         """Make the pack's own moves, fire what is due, plan, and commit once."""
+        staged = self._stage_settled(record, app, new_entries, now, fire_until=fire_until,
+                                     new=new)
+        return staged if isinstance(staged, Outcome) else self.commit(staged)
+
+    def prepare(self, application_id: str, *, fire_until: datetime) -> Outcome | Staged:
+        """What ``apply(application_id, None, [], fire_until=..., force=True)`` would
+        commit, left to the caller: a pass over due timers commits the changes of many
+        applications in one transaction (``Store.commit_many``). An ``Outcome`` when
+        there is nothing to write."""
+        record = self.store.load(application_id)
+        return self._stage_settled(record, record.application, [], self.clock.now(),
+                                   fire_until=fire_until)
+
+    def commit(self, staged: Staged) -> Outcome:
+        """Commit one staged change alone and finish it (``ConflictError`` if another
+        writer changed the application since it was loaded)."""
+        return self.finish(staged, self.store.commit(staged.change))
+
+    def _stage_settled(self, record: Record, app: Application,
+                       new_entries: Sequence[HistoryEntry], now: datetime, *,
+                       fire_until: datetime | None = None, new: bool = False
+                       ) -> Outcome | Staged:
         calendar = self.owners.calendar(app.owner)
         history = [*record.history, *new_entries]
         stored_state = None if new else record.application.state
@@ -192,7 +235,7 @@ class Changes:
         work = _Work(app, history, found.timers, list(found.problems))
         if fire_until is not None:
             self._fire_due(work, calendar, fire_until, stored_state, counts)
-        return self._commit(record, work, calendar, now, new=new, stored_state=stored_state)
+        return self._stage(record, work, calendar, now, new=new, stored_state=stored_state)
 
     def _fire_due(self, work: _Work, calendar: WorkCalendar, until: datetime,
                   stored_state: str | None, counts: _Counts) -> None:
@@ -248,8 +291,8 @@ class Changes:
         work.planned = sorted([*keep, *found.timers], key=lambda t: (t.fire_at, t.key))
         work.problems.extend(p for p in found.problems if p not in work.problems)
 
-    def _commit(self, record: Record, work: _Work, calendar: WorkCalendar, now: datetime, *,
-                new: bool, stored_state: str | None) -> Outcome:
+    def _stage(self, record: Record, work: _Work, calendar: WorkCalendar, now: datetime, *,
+               new: bool, stored_state: str | None) -> Outcome | Staged:
         app, planned, fired = work.app, work.planned, work.fired
         old = {t.key: t for t in record.timers}
         fresh = {t.key: t for t in planned}
@@ -269,27 +312,37 @@ class Changes:
         # the marker that has the next run_due re-plan them is written in this same
         # transaction, not another, however many applications the owner has.
         others = owner_rules = False
-        if new or app.state != record.application.state:
+        moved = new or app.state != record.application.state
+        if moved:
             others, owner_rules = self.owner_rules.ripple_needs(app, stored_state)
         marker = (self.owner_rules.marker(app.owner, now),) if others else ()
-        stored = self.store.commit(Change(
+        change = Change(
             application=app,
             expected_version=None if new else record.application.version,
             history=appended,
             timers_removed=removed,
             timers_added=armed + marker,
             notifications=tuple(work.notifications),
-        ))
-        if self.planners and (armed or removed):
+        )
+        return Staged(change=change, alone=moved, record=record, work=work,
+                      calendar=calendar, now=now, armed=armed, cancelled=cancelled,
+                      removed=removed, appended=appended, problems=tuple(problems),
+                      owner_rules=owner_rules)
+
+    def finish(self, staged: Staged, stored: Application) -> Outcome:
+        """What follows a staged change's commit (``stored``: the application as the
+        store wrote it): channels that follow the plan are told, transitions observed,
+        the owner's own rules run when the move asks for it; its ``Outcome``."""
+        work, armed, appended = staged.work, staged.armed, staged.appended
+        if self.planners and (armed or staged.removed):
             tell_planned(self.planners, owner=stored.owner, application=stored,
-                         timers=planned, fired=fired, calendar=calendar,
-                         preview=lambda t: self.owners.preview(t, stored, calendar))
+                         timers=work.planned, fired=work.fired, calendar=staged.calendar)
         if self.on_transition is not None:
             for entry in appended:
                 if entry.to_state is not None and entry.kind in ("event", "transition"):
                     self.on_transition(stored, entry)
-        if owner_rules:
-            self.owner_rules.run(stored.owner, now)
-        return Outcome(application=stored, entries=appended, armed=armed, cancelled=cancelled,
-                       fired=tuple(fired), notifications=tuple(work.notifications),
-                       problems=tuple(problems))
+        if staged.owner_rules:
+            self.owner_rules.run(stored.owner, staged.now)
+        return Outcome(application=stored, entries=appended, armed=armed,
+                       cancelled=staged.cancelled, fired=tuple(work.fired),
+                       notifications=tuple(work.notifications), problems=staged.problems)

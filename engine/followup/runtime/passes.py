@@ -6,6 +6,13 @@ of engines may run passes on one store. Each application (or one owner's own rul
 advanced through the engine's change path in isolation: an unexpected failure is
 recorded as a ``Fault`` and that row waits for its retry, while the pass goes on for
 everyone else.
+
+The changes of a claimed batch's applications are committed together, in one
+transaction (``Store.commit_many``), when they do not move their application (a move can
+change what the owner's other applications plan, so it is committed at once, alone). If
+that transaction fails (another writer changed one of them first, or the store refuses
+one), each application of the batch is advanced again on its own, so one row still
+stops only itself.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from followup.delivery.dispatcher import DeliveryReport, Dispatcher
-from followup.errors import InputError
-from followup.model import Fault, Notification, Timer
-from followup.runtime.changes import Changes, Outcome
+from followup.errors import ConflictError, InputError
+from followup.model import Application, Fault, Notification, Timer
+from followup.runtime.changes import Changes, Outcome, Staged
 from followup.runtime.owner_rules import OwnerRules
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar
@@ -136,17 +143,18 @@ class Runner:
                     claimed.setdefault((t.owner, t.application_id), []).append(t)
                 due = dict.fromkeys((t.owner, t.application_id) for t in batch
                                     if (t.owner, t.application_id) not in seen)
+                staged: list[tuple[tuple[str, str], Staged]] = []
                 for whose in due:
-                    if halt():
+                    if halt():  # what is done is committed; the rest waits for a pass
+                        self._commit_staged(staged, now, report, faults, held, claimed,
+                                            worker)
                         return report
                     seen.add(whose)
-                    failed = self._advance(whose, now, report, faults.get(whose))
-                    if failed is not None:  # its timers wait for the retry
-                        self.store.release_timers(held.pop(whose, []), worker=worker,
-                                                  until=failed.retry_at)
-                    elif whose[1]:
-                        report.held.extend(self._held(claimed.get(whose, []), now,
-                                                      report.outcomes[-1]))
+                    failed = self._advance(whose, now, report, faults.get(whose), staged)
+                    if staged and staged[-1][0] == whose:
+                        continue  # committed with the batch, below
+                    self._advanced(whose, failed, now, report, held, claimed, worker)
+                self._commit_staged(staged, now, report, faults, held, claimed, worker)
             # A fault whose retry is due is tried again even if it has no timer due (a
             # plan that failed may have armed none), so a healed row does not stay listed.
             for whose, fault in faults.items():
@@ -164,6 +172,35 @@ class Runner:
         if deliver:
             report.delivery = self.dispatcher.deliver(now)
         return report
+
+    def _advanced(self, whose: tuple[str, str], failed: Fault | None, now: datetime,
+                  report: RunReport, held: dict[tuple[str, str], list[str]],
+                  claimed: dict[tuple[str, str], list[Timer]], worker: str) -> None:
+        if failed is not None:  # its timers wait for the retry
+            self.store.release_timers(held.pop(whose, []), worker=worker,
+                                      until=failed.retry_at)
+        elif whose[1]:
+            report.held.extend(self._held(claimed.get(whose, []), now, report.outcomes[-1]))
+
+    def _commit_staged(self, staged: list[tuple[tuple[str, str], Staged]], now: datetime,
+                       report: RunReport, faults: dict[tuple[str, str], Fault],
+                       held: dict[tuple[str, str], list[str]],
+                       claimed: dict[tuple[str, str], list[Timer]], worker: str) -> None:
+        """Commit a batch's staged changes in one transaction; if it fails, advance each
+        of those applications again on its own."""
+        if not staged:
+            return
+        try:
+            stored = self.store.commit_many([change.change for _, change in staged])
+        except Exception:  # each alone: a conflict retries, a bad row stops only itself
+            for whose, _ in staged:
+                failed = self._advance(whose, now, report, faults.get(whose))
+                self._advanced(whose, failed, now, report, held, claimed, worker)
+            return
+        for (whose, change), app in zip(staged, stored, strict=True):
+            failed = self._advance(whose, now, report, faults.get(whose),
+                                   finish=(change, app))
+            self._advanced(whose, failed, now, report, held, claimed, worker)
 
     def _held(self, timers: list[Timer], now: datetime, outcome: Outcome) -> list[Held]:
         """The reminders of one application that were due and did not go out: each
@@ -196,14 +233,26 @@ class Runner:
         return out
 
     def _advance(self, whose: tuple[str, str], now: datetime, report: RunReport,
-                 fault: Fault | None) -> Fault | None:
+                 fault: Fault | None, staged: list[tuple[tuple[str, str], Staged]] | None = None,
+                 *, finish: tuple[Staged, Application] | None = None) -> Fault | None:
         """Fire what is due for one application (or one owner's own rules), isolated:
         an unexpected failure is recorded and returned as a fault; a success clears the
-        ``fault`` it had."""
+        ``fault`` it had. With ``staged``, an application's change that does not move it
+        is added there instead of committed (then nothing is reported yet); ``finish``
+        is such a change and the application its batch's commit stored."""
         owner, app_id = whose
         try:
             if app_id:
-                outcome = self.changes.apply(app_id, None, [], fire_until=now, force=True)
+                if finish is not None:
+                    outcome = self.changes.finish(*finish)
+                elif staged is not None:
+                    result = self._stage(app_id, now)
+                    if isinstance(result, Staged):
+                        staged.append((whose, result))
+                        return None
+                    outcome = result
+                else:
+                    outcome = self.changes.apply(app_id, None, [], fire_until=now, force=True)
                 report.outcomes.append(outcome)
                 if outcome.problems:
                     report.errors[app_id] = "; ".join(outcome.problems)
@@ -216,6 +265,17 @@ class Runner:
         if fault is not None:
             self.store.clear_fault(owner=owner, application_id=app_id)
         return None
+
+    def _stage(self, app_id: str, now: datetime) -> Outcome | Staged:
+        """The application's change, staged when it can wait for its batch's commit;
+        else committed now (with ``apply``'s retries when another writer was first)."""
+        result = self.changes.prepare(app_id, fire_until=now)
+        if isinstance(result, Outcome) or not result.alone:
+            return result
+        try:
+            return self.changes.commit(result)
+        except ConflictError:
+            return self.changes.apply(app_id, None, [], fire_until=now, force=True)
 
     def _owner_due(self, owner: str, now: datetime) -> tuple[Notification, ...]:
         """The owner's due timers: re-plan the applications that look at the others if

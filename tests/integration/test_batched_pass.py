@@ -1,0 +1,91 @@
+"""A pass commits the due reminders of a claimed batch's applications in one transaction,
+and when that transaction fails, advances each application on its own: nothing lost,
+nothing sent twice, a bad row stopping only itself. On real SQLite files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from followup import Contact, Engine, FakeClock, SQLiteStore
+from followup.delivery.dispatcher import BATCH
+from followup.errors import InputError
+from followup.model import Application, Change
+from followup.testing import RecordingChannel
+
+START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
+ENDED = START + timedelta(hours=1, minutes=1)  # the interviews have ended
+
+
+class CountingStore(SQLiteStore):
+    """A SQLite store that notes how changes reach it, and can refuse a batch once."""
+
+    def __init__(self, path: Path, *, refuse_batches: int = 0) -> None:
+        super().__init__(path)
+        self.alone: list[str] = []
+        self.batches: list[list[str]] = []
+        self.refuse_batches = refuse_batches
+
+    def commit(self, change: Change) -> Application:
+        self.alone.append(change.application.id)
+        return super().commit(change)
+
+    def commit_many(self, changes: Sequence[Change]) -> list[Application]:
+        ids = [c.application.id for c in changes]
+        if self.refuse_batches:
+            self.refuse_batches -= 1
+            raise InputError(f"refused a batch of {len(ids)} (as a store refusing one row)")
+        self.batches.append(ids)
+        return super().commit_many(changes)
+
+
+def engine_with(store: CountingStore, apps: int) -> tuple[Engine, RecordingChannel, list[str]]:
+    channel = RecordingChannel()
+    engine = Engine(store=store, clock=FakeClock(START), channels=[channel])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    ids = [engine.add_application(owner="ada", company=f"Acme {i}", role="Engineer",
+                                  facts={"interviewed_at": START.isoformat()},
+                                  contacts=[Contact(f"Jane {i}", "interviewer",
+                                                    title="Manager")]).id
+           for i in range(apps)]
+    store.alone.clear()
+    return engine, channel, ids
+
+
+def test_the_due_reminders_of_a_batch_are_committed_in_one_transaction(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "f.db")
+    engine, channel, ids = engine_with(store, 5)
+    with engine:
+        report = engine.run_due(ENDED)
+        assert [sorted(batch) for batch in store.batches] == [sorted(ids)]
+        assert store.alone == []
+        assert sorted(o.application.id for o in report.outcomes) == sorted(ids)
+        sent = [n.key for n in channel.sent]
+        assert len(sent) == len(set(sent)) and {n.application_id for n in channel.sent} == set(ids)
+        assert not engine.run_due(ENDED).fired  # all of it was committed: nothing due again
+        assert all(store.history(i)[-1].kind == "notified" for i in ids)
+
+
+def test_a_failed_batch_advances_each_application_on_its_own(tmp_path: Path) -> None:
+    refused = CountingStore(tmp_path / "refused.db", refuse_batches=1)
+    plain = CountingStore(tmp_path / "plain.db")
+    engine, channel, ids = engine_with(refused, 4)
+    other, other_channel, _ = engine_with(plain, 4)
+    with engine, other:
+        report = engine.run_due(ENDED)
+        expected = other.run_due(ENDED)
+        assert refused.batches == [] and sorted(refused.alone) == sorted(ids)
+        assert not report.errors
+        # The same reminders as a pass whose batch went through (ids are each engine's own).
+        assert sorted((n.rule, n.contact) for n in report.notifications) == sorted(
+            (n.rule, n.contact) for n in expected.notifications)
+        assert {n.application_id for n in report.notifications} == set(ids)
+        assert len(channel.sent) == len(other_channel.sent)
+        assert len({n.key for n in channel.sent}) == len(channel.sent)  # none twice
+        assert not engine.run_due(ENDED).fired
+
+
+def test_the_plugin_guide_says_the_dispatcher_s_batch() -> None:
+    text = Path(__file__).parents[2].joinpath("docs", "plugins.md").read_text(encoding="utf-8")
+    assert f"marked delivered in batches of {BATCH}," in text
