@@ -335,8 +335,10 @@ class Changes:
         the owner's own rules run when the move asks for it; its ``Outcome``."""
         work, armed, appended = staged.work, staged.armed, staged.appended
         if self.planners and (armed or staged.removed):
+            calendar = staged.calendar
             tell_planned(self.planners, owner=stored.owner, application=stored,
-                         timers=work.planned, fired=work.fired, calendar=staged.calendar)
+                         timers=work.planned, fired=work.fired, calendar=calendar,
+                         preview=lambda t: self.owners.preview(t, stored, calendar))
         if self.on_transition is not None:
             for entry in appended:
                 if entry.to_state is not None and entry.kind in ("event", "transition"):
