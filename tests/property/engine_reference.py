@@ -168,6 +168,8 @@ OWNER_CONDITIONS: dict[str, Callable[[OwnerModel], bool]] = {
         lambda o: 0 < o.active() < 3 and o.count("accepted") == 0,
     "active_applications == 0 and applications.accepted == 0":
         lambda o: o.active() == 0 and o.count("accepted") == 0,
+    "active_applications == 0 and applications.offer == 0 and applications.accepted == 0":
+        lambda o: o.active() == 0 and o.count("offer") == 0 and o.count("accepted") == 0,
 }
 for _rule in PACK.rules:
     if _rule.condition is not None:
@@ -267,8 +269,8 @@ class Outbox:
     def deliver(self, now: datetime, weather: Weather) -> Counter[tuple[str, str]]:
         """Every pending row due at ``now`` is tried once, in any order; returns the
         attempts the channel must have seen."""
+        assert not self.bounds, "the last pass's retry waits were not checked"
         seen: Counter[tuple[str, str]] = Counter()
-        self.bounds = {}
         for key, row in self.rows.items():
             if row.status != "pending" or (row.next_at is not None and row.next_at > now):
                 continue

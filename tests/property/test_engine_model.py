@@ -296,6 +296,7 @@ class EngineMachine(RuleBasedStateMachine):
         end = start + timedelta(hours=hours)
         self.channel.weather = ("down", end)
         self._run_due()
+        self.outbox_agrees()
         tick = timedelta(minutes=every)
         while True:
             waits = [r.next_at for r in self.outbox.rows.values()
