@@ -20,32 +20,47 @@ EVENTS = (
     "opted_out",
 )
 
+# The reminders that follow the interview go out when it ends, an hour after 15:00.
 ASK = (
     "ask-decision-date",
     "notify",
-    "2026-12-23T15:00:00-05:00",
+    "2026-12-23T16:00:00-05:00",
     "2026-12-28T17:00:00-05:00",
     None,
 )
+ASK_REFERRALS = (
+    "ask-for-referrals",
+    "notify",
+    "2026-12-23T16:00:00-05:00",
+    "2026-12-28T17:00:00-05:00",
+    None,
+)
+# Raj Patel's title is missing: a reminder to get it (it repeats; no deadline).
+COLLECT = ("collect-contacts", "notify", "2026-12-23T16:00:00-05:00", None, None)
 THANK_JANE = (
     "thank-you-notes",
     "notify",
-    "2026-12-23T15:00:00-05:00",
+    "2026-12-23T16:00:00-05:00",
     "2026-12-28T17:00:00-05:00",
     "Jane Doe",
 )
 THANK_RAJ = (
     "thank-you-notes",
     "notify",
-    "2026-12-23T15:00:00-05:00",
+    "2026-12-23T16:00:00-05:00",
     "2026-12-28T17:00:00-05:00",
     "Raj Patel",
 )
-CALL = ("follow-up-call", "notify", "2026-12-30T15:00:00-05:00", "2027-01-02T17:00:00-05:00", None)
+# Day 10, Saturday 2 January, is no working day: due Monday the 4th.
+CALL = ("follow-up-call", "notify", "2026-12-30T15:00:00-05:00", "2027-01-04T17:00:00-05:00", None)
 
 
 def timers_of(items):
-    return [(t["rule"], t["action"], t["at"], t["due"], t["contact"]) for t in items]
+    """The timers, without prepare-for-interview: it is armed only when the application
+    was added (by the wall clock) before the interview, so it depends on the day the
+    tests run (tests/scenarios/the-interview.yaml shows it)."""
+    return [(t["rule"], t["action"], t["at"], t["due"], t["contact"]) for t in items
+            if t["rule"] != "prepare-for-interview"]
 
 
 def assert_a_patience_nudge(timer, app, called):
@@ -64,7 +79,7 @@ def assert_a_patience_nudge(timer, app, called):
 @pytest.fixture
 def app(acme):
     """An application in New York, interviewed Wed 2026-12-23 15:00 by Jane and Raj."""
-    assert timers_of(acme["timers"]) == [ASK, THANK_JANE, THANK_RAJ, CALL]
+    assert timers_of(acme["timers"]) == [ASK, ASK_REFERRALS, COLLECT, THANK_JANE, THANK_RAJ, CALL]
     return acme["id"]
 
 
@@ -87,8 +102,9 @@ def test_the_way_through_the_states(followup, app):
     assert timers_of(out["cancelled"]) == [THANK_RAJ]
     shown = followup("show", app, "--json").json()
     assert shown["state"] == "thanked"
-    # Still to do in `thanked`: ask when they will decide, and call.
-    assert timers_of(shown["timers"]) == [ASK, CALL]
+    # Still to do in `thanked`: ask when they will decide and for referrals, get Raj's
+    # title, and call.
+    assert timers_of(shown["timers"]) == [ASK, ASK_REFERRALS, COLLECT, CALL]
     moves = [(h["kind"], h["name"], h["contact"], h["from"], h["to"]) for h in shown["history"]]
     assert moves[1:] == [
         ("event", "thank_you_sent", "Jane Doe", "interviewed", None),
@@ -96,11 +112,11 @@ def test_the_way_through_the_states(followup, app):
         ("transition", "all-thanked", None, "interviewed", "thanked"),
     ]
 
-    # The call is made: its reminder and the one to ask for a decision date are cancelled;
+    # The call is made: its reminder and the questions still open are cancelled;
     # patience starts: a nudge 7 working days after the call (by the wall clock).
     out = followup("log", app, "called", "--json").json()
     assert (out["state"], out["changed"]) == ("followed_up", True)
-    assert timers_of(out["cancelled"]) == [ASK, CALL]
+    assert timers_of(out["cancelled"]) == [ASK, ASK_REFERRALS, COLLECT, CALL]
     [patience] = out["armed"]
     shown = followup("show", app, "--json").json()
     assert shown["timers"] == [patience]
@@ -128,7 +144,9 @@ def test_the_way_through_the_states(followup, app):
     out = followup("log", app, "offer_received", "--json").json()
     assert out["state"] == "offer"
     assert out["cancelled"] == [patience]
-    assert followup("show", app, "--json").json()["timers"] == []
+    # Only the offer's own reminder: reply to it.
+    assert [t["rule"] for t in followup("show", app, "--json").json()["timers"]] == [
+        "reply-to-offer"]
     before = followup("show", app, "--json").json()
     refused = followup("log", app, "reopened", expect=2)
     assert "'reopened'" in refused.stderr
@@ -210,7 +228,7 @@ def test_decision_date_moves_the_follow_up_call(followup, app):
         "follow-up-call",
         "notify",
         "2027-01-11T09:00:00-05:00",
-        "2027-01-11T17:00:00-05:00",
+        "2027-01-12T17:00:00-05:00",
         None,
     )
     # The date is known: no need to ask for it any more.
@@ -218,8 +236,10 @@ def test_decision_date_moves_the_follow_up_call(followup, app):
     assert timers_of(out["armed"]) == [moved_call]
     shown = followup("show", app, "--json").json()
     assert shown["facts"]["decision_expected_on"] == "2027-01-08"
-    # 1 working day after Fri 2027-01-08 is Mon 2027-01-11; the send window opens at 09:00.
-    assert timers_of(shown["timers"]) == [THANK_JANE, THANK_RAJ, moved_call]
+    # 1 working day after Fri 2027-01-08 is Mon 2027-01-11; the send window opens at 09:00;
+    # due a working day later.
+    assert timers_of(shown["timers"]) == [ASK_REFERRALS, COLLECT, THANK_JANE, THANK_RAJ,
+                                          moved_call]
 
 
 def test_new_interviewer_gets_a_thank_you_reminder(followup, app):
@@ -235,7 +255,7 @@ def test_new_interviewer_gets_a_thank_you_reminder(followup, app):
     assert (
         "thank-you-notes",
         "notify",
-        "2026-12-23T15:00:00-05:00",
+        "2026-12-23T16:00:00-05:00",
         "2026-12-28T17:00:00-05:00",
         "Mei Chen",
     ) in timers_of(shown["timers"])

@@ -47,7 +47,7 @@ def test_a_reminder_that_could_not_go_out_waits_in_the_outbox(tmp_path: Path) ->
     assert ran.returncode == 0
     assert "no channel named 'console' is loaded" in ran.stderr
     rows = json.loads(run(tmp_path, "outbox", "--json").stdout)
-    assert {r["rule"] for r in rows} == {"thank-you-notes", "follow-up-call"}
+    assert {r["rule"] for r in rows} == {"ask-for-referrals", "thank-you-notes", "follow-up-call"}
     assert all(r["status"] == "pending" and r["attempts"] == 1 for r in rows)
     assert all("no channel named 'console'" in r["last_error"] for r in rows)
     text = run(tmp_path, "outbox").stdout

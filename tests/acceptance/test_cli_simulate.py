@@ -132,26 +132,28 @@ def test_an_offer_cancels_the_follow_up_call(followup):
     assert [(e["rule"], e["at"], e["state"]) for e in cancels] == [
         ("follow-up-call", "2026-12-28T10:00:00-05:00", "offer")
     ]
-    # The application's own reminders: those that went out before the offer, and no call.
+    # The application's own reminders: those that went out before the offer, no call, and
+    # the offer's own: reply to it (no reply-by date recorded, so no deadline).
     assert [n[0] for n in notes(timeline) if n[0] != "keep-looking"] == [
         "ask-decision-date",
         "ask-for-referrals",
         "thank-you-notes",
+        "reply-to-offer",
     ]
-    # After the offer only the owner-level nudge goes on (no application is in play now).
-    after = [e for e in timeline if e["at"] > "2026-12-28T10:00:00-05:00"]
-    assert after
-    assert {(e["rule"], e["action"], e["state"]) for e in after} == {
-        ("keep-looking", "notify", "offer")
-    }
+    assert only(timeline, "reply-to-offer") == [
+        ("reply-to-offer", None, "2026-12-28T10:00:00-05:00", None)]
+    # After it nothing more: with an offer to weigh and nothing else in play, no nudge to
+    # keep looking, weekly or monthly.
+    assert [e for e in timeline if e["at"] > "2026-12-28T10:00:00-05:00"] == []
     assert timeline[-1]["state"] == "offer"
 
 
 def test_a_decision_date_moves_the_follow_up_call(followup):
     timeline = simulate(followup, *JANE, "--fact", "decision_expected_on=2027-01-08")
     # The working day after Fri 2027-01-08 is Mon 2027-01-11; the send window opens at 09:00.
+    # It is due a working day later, Tuesday: a window, not the same afternoon.
     assert only(timeline, "follow-up-call") == [
-        ("follow-up-call", None, "2027-01-11T09:00:00-05:00", "2027-01-11T17:00:00-05:00")
+        ("follow-up-call", None, "2027-01-11T09:00:00-05:00", "2027-01-12T17:00:00-05:00")
     ]
     # The date is known: no reminder to ask for it.
     assert only(timeline, "ask-decision-date") == []

@@ -66,7 +66,8 @@ rules:
 """ + "".join(f"  - {{name: {name}, enabled: false}}\n" for name in (
     "collect-contacts", "follow-up-referrals", "ask-decision-date", "patience",
     "brief-references", "keep-looking", "offer-leverage", "gracious-reply",
-    "keep-warm-check-in", "prepare-for-interview", "ask-for-referrals",
+    "keep-warm-check-in", "prepare-for-interview", "ask-for-referrals", "keep-looking-monthly",
+    "reply-to-offer", "withdraw-elsewhere", "decline-graciously",
 ))
 TWO_RULES = load_rules("two-rules.yaml", text=BASE)
 
@@ -189,7 +190,7 @@ def test_the_employers_date_wins(engine: Engine) -> None:
     engine.set_facts(app, {"follow_up_requested_on": "2027-01-05"})
     [call] = [t for t in engine.timers(app) if t.rule == "follow-up-call"]
     assert local(engine, call.fire_at) == "2027-01-05T09:00:00-05:00"
-    assert local(engine, call.due_at) == "2027-01-05T17:00:00-05:00"
+    assert local(engine, call.due_at) == "2027-01-06T17:00:00-05:00"  # a working day's grace
 
 
 def test_run_due_fires_once_and_delivers_once(

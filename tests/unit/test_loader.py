@@ -19,12 +19,15 @@ def problems(tmp_path: Path, text: str, name: str = "mine.yaml") -> list[str]:
 
 def test_the_default_pack_loads_with_its_stable_names() -> None:
     pack = load_rules()
-    assert pack.states == ("interviewed", "thanked", "followed_up", "offer", "rejected", "keep_warm")
+    assert pack.states == ("interviewed", "thanked", "followed_up", "offer", "rejected",
+                           "keep_warm", "accepted", "declined", "withdrawn")
     assert pack.initial == "interviewed"
     assert {r.name for r in pack.rules} >= {"thank-you-notes", "follow-up-call"}
     assert set(pack.events) >= {
         "thank_you_sent", "reference_briefed", "referral_contacted", "called",
         "offer_received", "rejected", "reopened", "opted_out",
+        # how an application ends
+        "offer_accepted", "offer_declined", "offer_withdrawn", "withdrew",
     }
     assert set(pack.facts) >= {
         "interviewed_at", "decision_expected_on", "follow_up_requested_on", "why_me",
@@ -43,7 +46,8 @@ rules:
     assert found == [
         f"{tmp_path / 'mine.yaml'}:5:12: unknown state 'interviewd' (did you mean "
         "'interviewed'?); states are interviewed, thanked, followed_up, offer, rejected, "
-        "keep_warm (add it under states: to define it) (at rules[0].while)"
+        "keep_warm, accepted, declined, withdrawn (add it under states: to define it) "
+        "(at rules[0].while)"
     ]
 
 
@@ -208,6 +212,8 @@ transitions:
   - {name: all-thanked, enabled: false}
 """)
     pack = load_rules(tmp_path / "mine.yaml")
-    [keep_warm] = pack.transitions
+    keep_warm, after_declining = pack.transitions
+    assert after_declining.name == "keep-warm-after-declining"  # untouched
+    assert after_declining.after is not None and after_declining.after.working_days == 1
     assert keep_warm.name == "keep-warm" and keep_warm.sources == ("rejected",)
     assert keep_warm.after is not None and keep_warm.after.working_days == 5

@@ -105,11 +105,14 @@ def test_a_draft_without_the_interviewers_title_is_flagged(engine: Engine) -> No
     out = engine.add(owner="ada", company="Acme", role="Engineer",
                      facts={"interviewed_at": engine.clock.now()},
                      contacts=[Contact("Raj Patel", "interviewer")])
-    [problem] = out.problems
+    problem, why_me = out.problems
     assert problem.startswith("thank-you-notes: 'Raj Patel' has no title")
+    assert why_me.startswith("thank-you-notes: the fact why_me ")
     added = engine.add_contact(out.application.id, Contact("Mei Chen", "interviewer",
                                                            title="CTO"))
-    assert added.problems == ()
+    # Mei's title is known; only why_me is still missing from her draft too.
+    assert [p.split(":")[1].strip().split()[:3] for p in added.problems] == [
+        ["the", "fact", "why_me"]]
 
 
 def test_a_referral_recorded_later_is_due_a_working_day_after_it_was_recorded(

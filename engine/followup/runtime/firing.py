@@ -117,8 +117,10 @@ class Firer:
 
     def draft_gaps(self, app: Application, timers: Sequence[Timer]) -> list[str]:
         """Warnings for drafts about a contact that would go out without a field they
-        show, such as a thank-you note to an interviewer whose title is not recorded."""
+        show, such as a thank-you note to an interviewer whose title is not recorded, or
+        without a text fact they use, such as why_me (once per rule and fact)."""
         gaps = []
+        facts_told: set[tuple[str, str]] = set()
         for timer in timers:
             if timer.action != "notify" or timer.contact is None:
                 continue
@@ -135,6 +137,17 @@ class Firer:
                     f"{timer.rule}: {contact.name!r} has no {' or '.join(missing)}, so the "
                     f"draft will go out without it; record it (followup log {app.id} "
                     f"--{contact.role} \"{contact.name}, TITLE\")")
+            used = message.subject.names | (message.body.names if message.body else frozenset())
+            for name in sorted(used):
+                spec = self.pack.facts.get(name)
+                if (spec is None or spec.type != "text" or name in app.facts
+                        or (timer.rule, name) in facts_told):
+                    continue
+                facts_told.add((timer.rule, name))
+                what = f" ({spec.description})" if spec.description else ""
+                gaps.append(
+                    f"{timer.rule}: the fact {name}{what} is not recorded, so the draft will "
+                    f"go out without it; record it (followup log {app.id} --fact {name}=...)")
         return gaps
 
 

@@ -23,7 +23,7 @@ from followup.language.pack import Rule, RulePack
 from followup.language.sandbox import ExpressionError
 from followup.model import Application, Notification, Timer
 from followup.runtime.owners import OwnerBook
-from followup.runtime.planner import owner_timer
+from followup.runtime.planner import owner_slot, owner_timer
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar
 
@@ -126,8 +126,8 @@ class OwnerRules:
             while timer is not None and fire_until is not None and timer.fire_at <= fire_until:
                 notes.append(self._notification(rule, timer, view, calendar))
                 fired.append(timer)
-                timer = owner_timer(rule, owner, calendar, after=max(timer.fire_at, now),
-                                    occurrence=timer.occurrence + 1)
+                timer = owner_timer(rule, owner, calendar, after=owner_slot(timer),
+                                    occurrence=timer.occurrence + 1, past=now)
             if timer is not None:
                 desired[timer.key] = timer
         removed = [k for k in existing if k not in desired]

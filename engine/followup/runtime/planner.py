@@ -35,6 +35,7 @@ __all__ = [
     "Plan",
     "entries_of",
     "new_timer",
+    "owner_slot",
     "owner_timer",
     "plan",
     "run_start",
@@ -476,12 +477,22 @@ def owner_timer(
     *,
     after: datetime,
     occurrence: int,
+    past: datetime | None = None,
 ) -> Timer | None:
-    """The next timer of an owner-level rule: ``every`` after ``after`` (the last nudge,
-    or the moment the rule's condition came to hold)."""
+    """The next timer of an owner-level rule: ``every`` after ``after`` (the slot of the
+    last nudge, or the moment the rule's condition came to hold), and past ``past`` (a
+    pass that ran late skips the slots it missed rather than sending them all).
+
+    The nudges keep a fixed weekly (or monthly) slot: each counts from the slot before
+    it, not from when that one went out, so a nudge a holiday held to Wednesday 09:00 is
+    followed by the next Tuesday 14:00 again. A slot the send window moved travels in the
+    timer's ``target`` (an owner-level timer moves no application, so the field is free),
+    as an instant; otherwise the slot is the fire time itself."""
     if rule.every is None or (rule.limit is not None and occurrence >= rule.limit):
         return None
     raw = calendar.add(after, rule.every)
+    while past is not None and raw <= past:
+        raw = calendar.add(raw, rule.every)
     fire_at = raw if rule.any_time else calendar.next_send_time(raw)
     day = calendar.local_date(fire_at).isoformat()
     return Timer(
@@ -491,8 +502,20 @@ def owner_timer(
         rule=rule.name,
         action="notify",
         fire_at=fire_at,
+        target=None if raw == fire_at else raw.astimezone(UTC).isoformat(),
         occurrence=occurrence,
     )
+
+
+def owner_slot(timer: Timer) -> datetime:
+    """The slot an owner-level timer was planned for (before the send window moved it);
+    its fire time for a timer planned before slots were kept."""
+    if timer.target:
+        try:
+            return datetime.fromisoformat(timer.target)
+        except ValueError:
+            pass
+    return timer.fire_at
 
 
 def variant_of(rule: Rule, app: Application) -> str:
