@@ -166,7 +166,7 @@ def _git() -> str:
     return head + (" with uncommitted changes" if dirty.strip() else "")
 
 
-def environment(load_at_start: str = "") -> list[tuple[str, str]]:
+def environment(load_at_start: str = "", git: str = "") -> list[tuple[str, str]]:
     """The machine and software the figures belong to."""
     cpu = _first("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
     cores = os.cpu_count() or 0
@@ -188,7 +188,7 @@ def environment(load_at_start: str = "") -> list[tuple[str, str]]:
                   f"SQLAlchemy {_version('SQLAlchemy')}"),
         ("Jinja2", _version("Jinja2")),
         ("SQLite", f"{sqlite3.sqlite_version} (the library Python's sqlite3 uses)"),
-        ("followup", f"{_version('followup-engine')}, git {_git()}"),
+        ("followup", f"{_version('followup-engine')}, git {git or _git()} (when the run began)"),
         ("temporary files", f"{tmp} ({_filesystem(tmp)})"),
         ("load average (1 min)", f"{load_at_start or '?'} at the start, {_load()} at the end"),
     ]
@@ -224,7 +224,7 @@ def _cell(text: str) -> str:
 
 
 def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
-          seconds: float, load_at_start: str = "") -> str:
+          seconds: float, load_at_start: str = "", git: str = "") -> str:
     """The Markdown page: how it was made, where, and every figure."""
     baseline = next((r.median for r in rows if r.id == BASELINE), None)
     out = [
@@ -236,7 +236,7 @@ def table(rows: Sequence[Row], *, command: str, mode: str, started: datetime,
         "",
         "| machine and software | |",
         "|---|---|",
-        *(f"| {k} | {_cell(v)} |" for k, v in environment(load_at_start)),
+        *(f"| {k} | {_cell(v)} |" for k, v in environment(load_at_start, git)),
         "",
         "Each figure is the median of its runs; *range* is the lowest and the highest run. "
         f"*vs raw transitions* divides an events/s figure by row {BASELINE} of the same run; "
@@ -291,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profiling.run(args.profile, top=args.top, quick=args.quick, smoke=args.smoke)
         return 0
     load_at_start = _load()
+    git = _git()  # the code imported is the checkout's as the run begins
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     script = Path(__file__)
     try:
@@ -313,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f" {wall:.1f} s, CPU {share:.0%}", file=sys.stderr, flush=True)
     rows.sort(key=lambda row: int(row.group.split(".")[0]))  # stable: in order within one
     text = table(rows, command=command, mode=mode, started=started,
-                 seconds=time.perf_counter() - clock, load_at_start=load_at_start)
+                 seconds=time.perf_counter() - clock, load_at_start=load_at_start, git=git)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
