@@ -373,3 +373,14 @@ def test_from_after_the_interview_or_an_event_before_it_is_exit_2(followup, args
     result = followup(*BASE, *JANE, *args, expect=2)
     assert needle in result.stderr
     assert result.stdout == ""
+
+
+def test_format_svg_draws_the_timeline(followup):
+    import xml.etree.ElementTree as ET
+
+    shown = simulate(followup, *JANE, "--until", "2027-01-31")
+    result = followup(*BASE, *JANE, "--until", "2027-01-31", "--format", "svg")
+    root = ET.fromstring(result.stdout)
+    entries = root.findall(".//{http://www.w3.org/2000/svg}g[@class='entry']")
+    assert len(entries) == len(shown)
+    assert [g.get("data-action") for g in entries] == [e["action"] for e in shown]

@@ -48,6 +48,9 @@ def register(cmd: Command) -> None:
                    help="a fact the rule pack declares (repeatable)")
     p.add_argument("--event", action="append", default=[], metavar='"WHEN EVENT [contact=NAME]"',
                    help="an event to log at WHEN (repeatable)")
+    p.add_argument("--format", choices=("text", "svg"), default="text",
+                   help="text (the default) or svg: the timeline drawn as a picture (states as "
+                   "bands, reminders as marks with their deadlines, days off shaded)")
     p.set_defaults(run=_cmd_simulate)
 
     p = cmd("validate", "check rule packs; FILE:LINE:COL for every problem")
@@ -99,6 +102,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                    role=args.position, added=added)
     if opt(args, "json"):
         print_json([e.to_json(sim.calendar) for e in sim.timeline])
+        return EXIT_OK
+    if args.format == "svg":
+        from followup.interop.timeline import timeline_svg
+
+        sys.stdout.write(timeline_svg(sim, title=f"{args.company}: followup simulate"))
         return EXIT_OK
     for e in sim.timeline:
         at = sim.calendar.local(e.at).strftime("%a %Y-%m-%d %H:%M %z")
