@@ -91,14 +91,16 @@ def chain_digest(file: str) -> str | None:
 
 
 def _code_stamp() -> list[Any]:
-    """followup's version and the size and time of each file of the rule language and
-    of the calendar that checks a pack's country, and the holidays package's version
-    file: an edited checkout or another holidays makes a new key."""
+    """followup's version and the size and time of each file of the rule language, of
+    the package's own top-level modules (errors, limits, model) and of the calendar that
+    checks a pack's country, and the holidays package's version file: an edited checkout
+    or another holidays makes a new key."""
     from followup.language import loader
     from followup.timing import calendar
 
     here = Path(loader.__file__).parent
-    files = [*sorted(here.glob("*.py")), Path(calendar.__file__), here.parent / "__init__.py"]
+    top = here.parent  # the package's own modules: errors, limits, model, ...
+    files = [*sorted(here.glob("*.py")), *sorted(top.glob("*.py")), Path(calendar.__file__)]
     # The package is imported by now (this module is inside it); importing it here
     # would make the rule language depend on every room above it.
     version = getattr(sys.modules.get("followup"), "__version__", "")
