@@ -183,6 +183,9 @@ def test_off_keeps_nothing_and_the_default_follows_xdg(
     assert cache_dir({"XDG_CACHE_HOME": "/xdg"}) == Path("/xdg/followup/packs")
     home = Path(os.path.expanduser("~"))
     assert cache_dir({}) == home / ".cache" / "followup" / "packs"
+    assert cache_dir({"XDG_CACHE_HOME": "relative"}) == home / ".cache" / "followup" / "packs"
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no home folder at all
+    assert cache_dir({}) is None
 
 
 def test_text_is_never_cached(folder: Path) -> None:

@@ -52,8 +52,13 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     chosen = env.get(ENV)
     if chosen is not None:
         return None if chosen.strip().lower() in ("off", "") else Path(chosen) / "packs"
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "followup" / "packs"
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # a relative one is to be ignored, as the XDG spec says
+        return Path(xdg) / "followup" / "packs"
+    home = os.path.expanduser("~")
+    if not os.path.isabs(home):  # no home folder (a user without one): no cache
+        return None
+    return Path(home) / ".cache" / "followup" / "packs"
 
 
 def digest_file(path: str | os.PathLike[str]) -> str | None:
