@@ -32,7 +32,7 @@ PROGRAM = textwrap.dedent("""
 #: What a command that only reads or records never needs.
 HEAVY = ("pluggy", "yaml", "followup.language._compiler", "followup.language.schemacheck",
          "followup.plugins.email", "followup.plugins.webhook", "smtplib",
-         "holidays.countries")
+         "holidays.countries", "asyncio")
 
 
 def modules(args: list[str], env: Mapping[str, str]) -> set[str]:
@@ -47,7 +47,7 @@ def test_help_imports_no_engine(followup: Followup) -> None:
     loaded = modules(["--help"], followup.env)
     assert "followup.cli" in loaded
     for name in ("followup.runtime.engine", "followup.store", "followup.language.pack",
-                 "jinja2", "holidays", "importlib.metadata", "sqlite3", "asyncio", *HEAVY):
+                 "jinja2", "holidays", "importlib.metadata", "sqlite3", *HEAVY):
         assert name not in loaded, f"followup --help imports {name}"
 
 

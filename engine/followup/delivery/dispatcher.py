@@ -24,7 +24,6 @@ sent again when their lease ends: at least once, as before.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import queue
@@ -185,6 +184,8 @@ class Dispatcher:
         def attempt() -> None:
             try:
                 if inspect.iscoroutinefunction(channel.send):
+                    import asyncio  # here: 50 ms of start-up for the rare coroutine channel
+
                     asyncio.run(channel.send(row.notification))
                 else:
                     channel.send(row.notification)
