@@ -5,9 +5,12 @@ pack's own moves, fires what is due, plans, and commits the new state, the histo
 timers removed and armed and the outbox rows together, or not at all. If another writer
 changed the application first, it loads and runs the steps again.
 
-The plan is computed once per change. Firing reminders changes only the plans of their
-own rules (the next occurrence, or none), so after they fire only those rules are
-planned again; a timed move that changes the state plans the new state in full.
+The plan is computed once per change, and only as far as the change reaches: an event
+that moves no state, a fact or a contact re-plans only the rules that read it
+(``followup.runtime.inputs``), and every other timer stays as stored. Firing reminders
+changes only the plans of their own rules (the next occurrence, or none), so after they
+fire only those rules are planned again; a change that moves the state, a new
+application and a forced re-plan plan in full.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from followup.model import (
     replaced,
 )
 from followup.runtime.firing import Firer
+from followup.runtime.inputs import pack_owns, touched
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import Plan, plan, send_time
@@ -230,12 +234,37 @@ class Changes:
         app, moves = self.firer.auto(app, history, calendar,
                                      max(now, history[-1].at) if history else now)
         history.extend(moves)
-        found = self.planner.plan(app, history, calendar, stored_state=stored_state,
-                                  counts=counts)
+        found = self._plan_change(record, app, history, len(new_entries), calendar,
+                                  stored_state=stored_state, counts=counts,
+                                  whole=new or bool(moves))
         work = _Work(app, history, found.timers, list(found.problems))
         if fire_until is not None:
             self._fire_due(work, calendar, fire_until, stored_state, counts)
         return self._stage(record, work, calendar, now, new=new, stored_state=stored_state)
+
+    def _plan_change(self, record: Record, app: Application, history: Sequence[HistoryEntry],
+                     added: int, calendar: WorkCalendar, *, stored_state: str | None,
+                     counts: _Counts, whole: bool) -> Plan:
+        """The plan after ``added`` new history entries: the stored timers, with the
+        rules those entries touched planned again; in full when they move the state (or
+        ``whole``), when they are not an event, facts or a contact, or when the stored
+        timers are not all the pack's."""
+        stored = record.timers
+        if whole or not added or app.state != record.application.state:
+            change = None
+        else:
+            change = touched(self.pack, history[len(history) - added:])
+        if change is None or not pack_owns(self.pack, stored):
+            return self.planner.plan(app, history, calendar, stored_state=stored_state,
+                                     counts=counts)
+        kept = [t for t in stored if not (t.action == "notify" and change.covers(t.rule,
+                                                                                 t.contact))]
+        if not change:
+            return Plan(kept)
+        found = self.planner.plan(app, history, calendar, stored_state=stored_state,
+                                  counts=counts, only=change.only(self.pack, app))
+        return Plan(sorted([*kept, *found.timers], key=lambda t: (t.fire_at, t.key)),
+                    found.problems)
 
     def _fire_due(self, work: _Work, calendar: WorkCalendar, until: datetime,
                   stored_state: str | None, counts: _Counts) -> None:

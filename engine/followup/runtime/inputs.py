@@ -1,0 +1,192 @@
+"""What each rule of a pack reads, so that a change re-plans only the rules it touched.
+
+A plan is a pure function of the application's state, facts, contacts and history (see
+``followup.runtime.planner``). An event that moves no state, a fact set or a contact
+recorded changes only some of that, and only the rules that read it can plan anything
+else: a ``thank_you_sent`` for one interviewer changes the thank-you note for that one
+person, not the follow-up call. ``touched`` says which (rule, contact) pairs a change's
+history entries can have moved; every other rule's timers, as stored, are already what
+a whole plan would give.
+
+What a rule reads is derived from its compiled fields: the facts named in its anchors
+(``at``, ``due``, ``not_before``, ``instead``) and in its condition, with the facts their
+declared defaults count from; the events of ``done_by`` and ``until``; the contacts of
+its ``for_each`` role; and, through its condition, the contacts as a whole (``count``,
+``untitled``, ``contacts``). A condition that names anything else (the owner's other
+applications, a name this module does not know) makes the rule read everything, so it
+is planned again on every change: when in doubt, the whole rule.
+
+Changes that move the state, and anything but an event, facts or a contact, are not
+judged here: the change path plans those in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from followup.language.pack import Rule, RulePack, TimeSpec
+from followup.model import Application, HistoryEntry, Timer
+
+__all__ = ["Inputs", "Touched", "inputs_of", "pack_owns", "rule_inputs", "touched"]
+
+#: The history entries a caller's change adds that this module can judge.
+JUDGED = frozenset({"event", "facts", "contact"})
+#: Names a condition may read that hold the application's contacts as a whole.
+_CONTACT_NAMES = frozenset({"contacts", "count", "untitled"})
+#: Names that do not change without a change of state (which plans in full) or are
+#: empty while planning (``rule``, ``due`` and ``at`` are set only when a reminder fires;
+#: ``contact`` is the rule's own contact, planned again with its pair).
+_STEADY_NAMES = frozenset({"application", "state", "rule", "due", "at", "contact"})
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What one rule reads besides the state."""
+
+    facts: frozenset[str]  # facts named, with those their defaults count from
+    all_facts: bool  # the condition reads ``facts`` as a whole
+    events: frozenset[str]  # done_by and until
+    contacts: bool  # the condition reads the contacts as a whole
+    everything: bool  # planned again on every change
+
+
+def _fact_closure(pack: RulePack, names: Iterable[str]) -> frozenset[str]:
+    """``names`` with every fact their declared defaults count from, transitively."""
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        spec = pack.facts.get(name)
+        if spec is not None and spec.default is not None:
+            todo.append(spec.default.anchor)
+    return frozenset(found & pack.facts.keys())  # not ``entered`` or ``contact_added``
+
+
+def rule_inputs(pack: RulePack, rule: Rule) -> Inputs:
+    """What ``rule`` reads (see the module's docstring)."""
+    specs: list[TimeSpec | None] = [rule.at, rule.due, rule.not_before]
+    named: set[str] = set()
+    for override in rule.instead:
+        named.add(override.fact)
+        specs += [override.at, override.due]
+    named.update(spec.anchor for spec in specs if spec is not None)
+    all_facts = contacts = everything = False
+    if rule.condition is not None:
+        for name in rule.condition.names:
+            if name in pack.facts:
+                named.add(name)
+            elif name == "facts":
+                all_facts = True
+            elif name in _CONTACT_NAMES:
+                contacts = True
+            elif name not in _STEADY_NAMES:
+                everything = True  # the owner's other applications, or a name not known here
+    events = frozenset(e for e in (rule.done_by, rule.until) if e is not None)
+    return Inputs(facts=_fact_closure(pack, named), all_facts=all_facts, events=events,
+                  contacts=contacts, everything=everything)
+
+
+# Derived once per pack. A pack is immutable; the cache holds the pack itself, so an id
+# is never reused while its entry lives.
+_CACHE: dict[int, tuple[RulePack, dict[str, Inputs]]] = {}
+
+
+def inputs_of(pack: RulePack) -> dict[str, Inputs]:
+    """What each application rule of ``pack`` reads, by rule name."""
+    found = _CACHE.get(id(pack))
+    if found is None or found[0] is not pack:
+        if len(_CACHE) >= 64:
+            _CACHE.clear()
+        found = _CACHE[id(pack)] = (pack, {rule.name: rule_inputs(pack, rule)
+                                           for rule in pack.application_rules})
+    return found[1]
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The (rule, contact) pairs a change can have moved: ``rules`` with every contact,
+    ``pairs`` for one contact each."""
+
+    rules: frozenset[str]
+    pairs: frozenset[tuple[str, str | None]]
+
+    def covers(self, rule: str, contact: str | None) -> bool:
+        return rule in self.rules or (rule, contact) in self.pairs
+
+    def only(self, pack: RulePack, app: Application) -> frozenset[tuple[str, str | None]]:
+        """The pairs to plan again, for ``plan(..., only=...)``: each whole rule with
+        every contact of its role (or none), and the single pairs."""
+        out = set(self.pairs)
+        for name in self.rules:
+            role = pack.rule(name).for_each
+            if role is None:
+                out.add((name, None))
+            else:
+                out.update((name, c.name) for c in app.contacts if c.role == role)
+        return frozenset(out)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules or self.pairs)
+
+
+def touched(pack: RulePack, entries: Sequence[HistoryEntry]) -> Touched | None:
+    """The pairs ``entries`` (a change's new history, none of which moves the state) can
+    have moved, or ``None`` when this module cannot judge them: the change is planned in
+    full."""
+    inputs = inputs_of(pack)
+    rules: set[str] = set()
+    pairs: set[tuple[str, str | None]] = set()
+    facts: set[str] = set()
+    events: list[HistoryEntry] = []
+    contacts: list[str] = []
+    for entry in entries:
+        if entry.kind not in JUDGED or entry.to_state is not None:
+            return None
+        if entry.kind == "facts":
+            changed = entry.data.get("facts")
+            if not isinstance(changed, dict):
+                return None
+            facts.update(str(name) for name in changed)
+        elif entry.kind == "event":
+            events.append(entry)
+        elif entry.contact is None:
+            return None
+        else:
+            contacts.append(entry.contact)
+    for rule in pack.application_rules:
+        reads = inputs[rule.name]
+        name = rule.name
+        if reads.everything or (facts and (reads.all_facts or not reads.facts.isdisjoint(facts))):
+            rules.add(name)
+            continue
+        if contacts and reads.contacts:
+            rules.add(name)
+            continue
+        if rule.for_each is not None:
+            # A contact recorded or changed: its own reminder (a new one, one whose role
+            # or details changed, or one to drop).
+            pairs.update((name, c) for c in contacts)
+        for event in events:
+            if event.name not in reads.events:
+                continue
+            spec = pack.events.get(event.name)
+            if (rule.for_each is not None and spec is not None and spec.per_contact
+                    and event.contact is not None):
+                pairs.add((name, event.contact))  # done for that contact only
+            else:
+                rules.add(name)
+    return Touched(frozenset(rules), frozenset(pairs))
+
+
+def pack_owns(pack: RulePack, timers: Iterable[Timer]) -> bool:
+    """Whether every stored timer is a reminder of one of ``pack``'s application rules
+    or one of its timed moves: a timer left by an edited pack (or an old store's re-plan
+    marker) has the change planned in full, which removes it."""
+    rules = inputs_of(pack)
+    moves = {auto.name for auto in pack.transitions}
+    return all((t.action == "notify" and t.rule in rules)
+               or (t.action == "transition" and t.rule in moves) for t in timers)
