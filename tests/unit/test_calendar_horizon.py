@@ -30,3 +30,11 @@ def test_beyond_three_years_the_calendar_says_what_to_check() -> None:
     calendar = WorkCalendar(workweek=(), extra_working_days=[date(2029, 1, 4)])
     with pytest.raises(CalendarError, match=r"no working day within three years .*work week"):
         calendar.add(START, ONE_WORKING_DAY)
+
+
+def test_a_calendar_without_a_send_time_says_so() -> None:
+    """No working day ever: the search for a send time gives up after three years too,
+    instead of running on."""
+    calendar = WorkCalendar(workweek=())
+    with pytest.raises(CalendarError, match=r"no send time within three years of 2026-01-01"):
+        calendar.next_send_time(START)
