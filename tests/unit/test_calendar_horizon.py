@@ -38,3 +38,11 @@ def test_a_calendar_without_a_send_time_says_so() -> None:
     calendar = WorkCalendar(workweek=())
     with pytest.raises(CalendarError, match=r"no send time within three years of 2026-01-01"):
         calendar.next_send_time(START)
+
+
+def test_the_last_day_of_the_horizon_is_still_searched() -> None:
+    """From midnight, a send time exactly 3 x 366 days later is the last one found."""
+    midnight = datetime(2026, 1, 1, tzinfo=UTC)
+    last = midnight + timedelta(days=3 * 366)
+    calendar = WorkCalendar(workweek=(), extra_working_days=[last.date()], send_window=None)
+    assert calendar.next_send_time(midnight) == last

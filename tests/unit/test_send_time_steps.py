@@ -83,3 +83,11 @@ def test_without_a_send_window_the_next_working_day_starts_at_midnight() -> None
     calendar = WorkCalendar(timezone="UTC", send_window=None)
     saturday_noon = datetime(2026, 12, 5, 12, tzinfo=UTC)
     assert calendar.next_send_time(saturday_noon) == datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+
+
+def test_after_closing_the_next_day_is_searched_from_its_midnight() -> None:
+    """A window opening at 00:30: after closing, the next send time is 00:30 the next
+    day, which a search that resumed at any later hour would miss."""
+    calendar = WorkCalendar(timezone="UTC", send_window=(time(0, 30), time(18)))
+    tuesday_evening = datetime(2026, 12, 8, 19, tzinfo=UTC)
+    assert calendar.next_send_time(tuesday_evening) == datetime(2026, 12, 9, 0, 30, tzinfo=UTC)
