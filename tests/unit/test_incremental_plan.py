@@ -111,3 +111,11 @@ def test_what_a_rule_reads_comes_from_its_fields() -> None:
     assert {"follow_up_requested_on", "decision_expected_on", "not_interested"} <= call.facts
     assert rule_inputs(PACK, PACK.rule("collect-contacts")).contacts
     assert rule_inputs(PACK, PACK.rule("offer-leverage")).everything  # the owner's others
+
+
+def test_the_benchmark_of_changes_that_move_no_state_runs_on_sqlite() -> None:
+    from bench.incremental import run
+
+    # It refuses to count a change that moved the application (which plans in full).
+    assert run(3, changes=True, sqlite=True) > 0
+    assert run(3, changes=False, sqlite=False) == 0
