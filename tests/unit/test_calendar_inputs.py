@@ -1,6 +1,7 @@
 """What a calendar takes and gives as values: a Duration is immutable and hashable (plans
 remember instants by it), the default send window is 09:00-18:00, the work week's days
-are 0 to 6, and an instant whose zone knows no offset is refused like a naive one.
+are 0 to 6, an instant whose zone knows no offset is refused like a naive one, and so is
+a time range with a zone of its own.
 
 Each of these changed survived the timing room's mutation run (bench/MUTATION.md).
 """
@@ -8,7 +9,7 @@ Each of these changed survived the timing room's mutation run (bench/MUTATION.md
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 import pytest
 
@@ -50,3 +51,10 @@ class NoOffset(tzinfo):
 def test_an_instant_without_an_offset_is_refused() -> None:
     with pytest.raises(CalendarError, match=r"needs a timezone-aware datetime, got"):
         WorkCalendar().next_send_time(datetime(2026, 12, 7, 12, tzinfo=NoOffset()))
+
+
+@pytest.mark.parametrize("window", [(time(9, tzinfo=UTC), time(18)),
+                                    (time(9), time(18, tzinfo=UTC))])
+def test_a_time_range_with_a_zone_is_refused(window: tuple[time, time]) -> None:
+    with pytest.raises(CalendarError, match=r"use naive local times, the zone is the owner's"):
+        WorkCalendar(send_window=window)
