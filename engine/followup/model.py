@@ -157,7 +157,9 @@ class Owner:
     set, is a local time of day (``"08:00"``): the owner's reminders are then gathered
     and sent once a day at that time, one message per channel. ``quiet_hours`` are time
     ranges (``"22:00-07:00"``) in the owner's time zone when no reminder goes out, on top
-    of the rule pack's quiet hours.
+    of the rule pack's quiet hours. ``looking`` is false once the person says they stopped
+    looking for work; rules over all their applications read it (the default pack's
+    keep-looking nudges stop).
     """
 
     id: str
@@ -167,6 +169,7 @@ class Owner:
     channels: tuple[str, ...] | None = None
     digest: str | None = None
     quiet_hours: tuple[str, ...] = ()
+    looking: bool = True
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def test_init_json(followup):
         "channels": None,
         "digest": None,
         "quiet_hours": [],
+        "looking": True,
     }
 
 
@@ -429,3 +430,23 @@ def test_agenda_tells_a_passed_deadline_from_a_reminder_whose_time_came(followup
     assert line.startswith("overdue ")
     [line] = [line for line in text.splitlines() if "Jane Doe" in line]
     assert not line.startswith("overdue")
+
+
+def test_saying_you_stopped_looking_stops_the_nudges_until_you_look_again(followup, acme):
+    def nudges():
+        items = followup("agenda", "--json", "--days", "3650").json()
+        return [i["rule"] for i in items if i["rule"].startswith("keep-looking")]
+
+    assert nudges() == ["keep-looking"]
+    stopped = followup("settings", "--looking", "no")
+    assert "looking for work: yes → no" in stopped.stdout
+    assert "not looking for work" in stopped.stdout
+    assert nudges() == []
+    shown = followup("settings", "--json").json()
+    assert shown["looking"] is False
+    back = followup("settings", "--looking", "yes", "--json").json()
+    assert (back["looking"], back["changed"]) == (True, ["looking"])
+    assert nudges() == ["keep-looking"]
+    bad = followup("settings", "--looking", "maybe", expect=2)
+    assert "--looking: invalid choice: 'maybe'" in bad.stderr
+    assert nudges() == ["keep-looking"]

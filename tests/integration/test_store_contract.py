@@ -700,6 +700,18 @@ def test_an_owner_keeps_their_quiet_hours(store: Store) -> None:
     assert store.get_owner("ada") == Owner("ada")
 
 
+def test_an_owner_is_looking_for_work_until_they_say_they_stopped(store: Store) -> None:
+    store.put_owner(Owner("ada", timezone="Europe/Berlin"))
+    store.put_owner(Owner("bob", looking=False))
+    ada, bob = store.get_owner("ada"), store.get_owner("bob")
+    assert ada is not None and ada.looking is True
+    assert bob == Owner("bob", looking=False)
+    store.put_owner(Owner("bob", digest="08:00"))  # a whole record: looking again
+    assert store.get_owner("bob") == Owner("bob", digest="08:00", looking=True)
+    store.put_owner(Owner("ada", timezone="Europe/Berlin", looking=False))
+    assert store.get_owner("ada") == Owner("ada", timezone="Europe/Berlin", looking=False)
+
+
 def test_a_notification_held_for_a_digest_is_not_due_before_it(store: Store) -> None:
     held = replace(notification("n1"), data={"digest_at": "2026-12-24T08:00:00-05:00"})
     store.commit(Change(application=application(), expected_version=None,

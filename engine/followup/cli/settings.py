@@ -65,6 +65,10 @@ def _options(p: argparse.ArgumentParser, *, reset: bool) -> None:
     p.add_argument("--quiet-hours", metavar="HH:MM-HH:MM[,...]",
                    help="times of day when no reminder reaches you, in your time zone, on "
                    f"top of the rule pack's, e.g. 22:00-07:00{off}")
+    if reset:
+        p.add_argument("--looking", choices=("yes", "no"),
+                       help="'no' once you stopped looking for work: the rules over all your "
+                       "applications stop nudging you to keep looking; 'yes' brings them back")
 
 
 def checked(args: argparse.Namespace, pack: RulePack, *, reset: bool) -> dict[str, Any]:
@@ -104,6 +108,9 @@ def checked(args: argparse.Namespace, pack: RulePack, *, reset: bool) -> dict[st
     out["quiet_hours"] = spans
     channels = given("channels")
     out["channels"] = None if channels is None else _channels(channels)
+    if reset:
+        looking: str | None = getattr(args, "looking", None)
+        out["looking"] = None if looking is None else looking == "yes"
     return out
 
 
@@ -185,12 +192,15 @@ def _cmd_settings(args: argparse.Namespace) -> int:
 
 
 _SHOWN = {"timezone": "time zone", "country": "country", "subdivision": "subdivision",
-          "channels": "channels", "digest": "digest", "quiet_hours": "quiet hours"}
+          "channels": "channels", "digest": "digest", "quiet_hours": "quiet hours",
+          "looking": "looking for work"}
 
 
 def _shown(name: str, value: object) -> str:
     if value is None or value == ():
         return {"digest": "off", "quiet_hours": "none"}.get(name, "the rule pack's")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, tuple):
         return ",".join(value)
     return str(value)
@@ -201,7 +211,8 @@ def _owner_json(engine: Engine, record: Owner) -> dict[str, Any]:
     return {"owner": record.id, "timezone": str(cal.tz), "country": record.country,
             "subdivision": record.subdivision,
             "channels": None if record.channels is None else list(record.channels),
-            "digest": record.digest, "quiet_hours": list(record.quiet_hours)}
+            "digest": record.digest, "quiet_hours": list(record.quiet_hours),
+            "looking": record.looking}
 
 
 def _print_owner(engine: Engine, record: Owner) -> None:
@@ -215,3 +226,6 @@ def _print_owner(engine: Engine, record: Owner) -> None:
         print(f"reminders come once a day at {record.digest} ({cal.tz})")
     if record.quiet_hours:
         print(f"no reminders during {', '.join(record.quiet_hours)} ({cal.tz})")
+    if not record.looking:
+        print("not looking for work: no nudges to keep looking (followup settings "
+              "--looking yes brings them back)")

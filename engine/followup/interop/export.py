@@ -94,7 +94,8 @@ def export_document(engine: Engine, owner: str, *, progress: Progress | None = N
                          "subdivision": settings.subdivision,
                          "channels": None if settings.channels is None
                          else list(settings.channels),
-                         "digest": settings.digest, "quiet_hours": list(settings.quiet_hours)},
+                         "digest": settings.digest, "quiet_hours": list(settings.quiet_hours),
+                         "looking": settings.looking},
             "owner_timers": owner_timers, "applications": out}
 
 

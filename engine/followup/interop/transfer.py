@@ -161,13 +161,16 @@ def read_owner_state(data: bytes, source: str) -> OwnerState:
             raise InputError(f"{source}: 'settings' must be an object")
         texts = {k: settings.get(k) for k in ("timezone", "country", "subdivision", "digest")}
         channels, quiet = settings.get("channels"), settings.get("quiet_hours") or []
+        looking = settings.get("looking", True)  # a file exported before it: still looking
         if (not all(v is None or isinstance(v, str) for v in texts.values())
-                or not (channels is None or _texts(channels)) or not _texts(quiet)):
+                or not (channels is None or _texts(channels)) or not _texts(quiet)
+                or not isinstance(looking, bool)):
             raise InputError(f"{source}: 'settings' holds {settings!r}: timezone, country, "
                              "subdivision and digest are text or null, channels and "
-                             "quiet_hours lists of text")
+                             "quiet_hours lists of text, looking true or false")
         owner = Owner(id=str(doc.get("owner") or ""), channels=None if channels is None
-                      else tuple(channels), quiet_hours=tuple(quiet), **texts)
+                      else tuple(channels), quiet_hours=tuple(quiet), looking=looking,
+                      **texts)
     timers = []
     for i, t in enumerate(doc.get("owner_timers") or []):
         where = f"{source}: owner_timers[{i}]"
@@ -421,14 +424,15 @@ def _restore_settings(engine: Engine, owner: str, settings: Owner,
     from the settings the store already has, which win."""
     mine = engine.store.get_owner(owner)
     theirs = (settings.timezone, settings.country, settings.subdivision, settings.channels,
-              settings.digest, settings.quiet_hours)
+              settings.digest, settings.quiet_hours, settings.looking)
     if mine is None:
         engine.set_owner(owner, timezone=settings.timezone, country=settings.country,
                          subdivision=settings.subdivision, channels=settings.channels,
-                         digest=settings.digest, quiet_hours=settings.quiet_hours)
+                         digest=settings.digest, quiet_hours=settings.quiet_hours,
+                         looking=settings.looking)
         return ["settings"]
     if theirs != (mine.timezone, mine.country, mine.subdivision, mine.channels, mine.digest,
-                  mine.quiet_hours):
+                  mine.quiet_hours, mine.looking):
         problems.append(f"the file's settings for {settings.id or owner!r} differ from "
                         f"{owner!r}'s settings here, which are kept (change them with "
                         "followup init or Engine.set_owner)")

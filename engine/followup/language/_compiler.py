@@ -18,6 +18,7 @@ from followup.language.pack import (
     CONTACT_ADDED,
     ENTERED,
     OWNER_NAMES,
+    OWNER_SETTINGS,
     AutoTransition,
     CalendarSpec,
     EventSpec,
@@ -30,7 +31,7 @@ from followup.language.pack import (
     TimeSpec,
     misspelt_rule,
 )
-from followup.language.sandbox import Template
+from followup.language.sandbox import ExpressionError, Template, compile_condition
 from followup.timing.calendar import (
     parse_time_of_day,
     parse_time_range,
@@ -411,9 +412,15 @@ class _Compiler(_CompilerBase):
                         done_by = e[0]
                     else:
                         until = e[0]
-            condition = self.condition(entry["if"][0], entry["if"][1]) if "if" in entry else None
-            message = self._message(name, entry, templates, channels, nat)
             scope = entry["scope"][0] if "scope" in entry else "application"
+            condition = None
+            if "if" in entry and (setting := self._owner_setting(entry["if"][0], scope)):
+                self.error(entry["if"][1], f"{setting} is a setting of the owner, over all of "
+                           "their applications: only a rule with 'scope: owner' can test it")
+            elif "if" in entry:
+                condition = self.condition(entry["if"][0], entry["if"][1], known=(
+                    self.known_names | OWNER_SETTINGS if scope == "owner" else None))
+            message = self._message(name, entry, templates, channels, nat)
             if scope == "owner":
                 for key in ("while", "for_each", "at", "due", "instead", "done_by", "until",
                             "not_before"):
@@ -424,10 +431,11 @@ class _Compiler(_CompilerBase):
                                    "application was added)")
                 if every is None:
                     self.error(nat, "a rule with 'scope: owner' needs 'every: DURATION'")
-                if condition is not None and condition.names - OWNER_NAMES:
-                    extra = ", ".join(sorted(condition.names - OWNER_NAMES))
+                if condition is not None and condition.names - OWNER_NAMES - OWNER_SETTINGS:
+                    extra = ", ".join(sorted(condition.names - OWNER_NAMES - OWNER_SETTINGS))
                     self.error(entry["if"][1], f"a rule with 'scope: owner' can test only "
-                               f"{', '.join(sorted(OWNER_NAMES))}; it uses {extra}")
+                               f"{', '.join(sorted(OWNER_NAMES | OWNER_SETTINGS))}; it uses "
+                               f"{extra}")
             for spec_ in (at_spec, due, not_before, *(o.at for o in instead),
                           *(o.due for o in instead)):
                 if spec_ is not None and spec_.anchor == CONTACT_ADDED and for_each is None:
@@ -456,6 +464,19 @@ class _Compiler(_CompilerBase):
                 scope="owner" if scope == "owner" else "application",
             ))
         return out
+
+    def _owner_setting(self, text: str, scope: str) -> str | None:
+        """The owner's settings (``looking``) that a condition of an application rule
+        names: they mean nothing for one application, so only owner rules see them, yet
+        the author deserves better than "unknown name"."""
+        if scope == "owner" or not any(name in text for name in OWNER_SETTINGS):
+            return None
+        try:
+            found = compile_condition(text, known=self.known_names | OWNER_SETTINGS,
+                                      fields=self.fields, sandbox=self.sandbox)
+        except ExpressionError:
+            return None  # reported as it is by the compile that follows
+        return ", ".join(sorted(found.names & OWNER_SETTINGS)) or None
 
     def _message(
         self,

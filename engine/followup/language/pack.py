@@ -53,6 +53,8 @@ APPLICATION_FIELDS = {
 }
 #: Names about the owner's other applications, for application rules.
 OWNER_NAMES = frozenset({"active_applications", "applications", "elsewhere"})
+#: Names about the owner's own settings (``Owner``), for rules with ``scope: owner`` only.
+OWNER_SETTINGS = frozenset({"looking"})
 
 
 @dataclass(frozen=True)

@@ -136,14 +136,16 @@ class Engine:
         channels: Iterable[str] | None = None,
         digest: str | None = None,
         quiet_hours: Iterable[str] = (),
+        looking: bool = True,
     ) -> Owner:
         """Set the time zone, country and subdivision an owner lives by, the channels
         their reminders go to (``None``: the rule pack's), and ``digest``: a local time
         of day (``"08:00"``) to get the day's reminders at once, one message per channel,
         instead of each when it fires (see ``followup.delivery.digest``), and ``quiet_hours``:
         time ranges (``"22:00-07:00"``) in the owner's time zone when no reminder goes
-        out, on top of the pack's. Reminders planned from then on follow them; ``replan``
-        moves those already planned."""
+        out, on top of the pack's; ``looking``: false once the person stopped looking for
+        work, read by owner-level rules as the name ``looking``. Reminders planned from then
+        on follow them; ``replan`` moves those already planned."""
         chosen = None if channels is None else tuple(channels)
         quiet_hours = tuple(quiet_hours)
         check_owner(Owner(id=owner, timezone=timezone, country=country,
@@ -152,10 +154,13 @@ class Engine:
         if chosen is not None and not chosen:
             raise InputError("an owner's channels cannot be empty: name at least one, or "
                              "leave them out to use the rule pack's")
+        if not isinstance(looking, bool):  # "no" would be true
+            raise InputError(f"looking is True or False, not {looking!r}")
         record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision,
                        channels=chosen,
                        digest=None if digest is None else parse_digest_time(digest),
-                       quiet_hours=tuple(_quiet_span(span) for span in quiet_hours))
+                       quiet_hours=tuple(_quiet_span(span) for span in quiet_hours),
+                       looking=looking)
         return self.owners.put(record)  # CalendarError on a bad zone or country
 
     def update_owner(
@@ -168,6 +173,7 @@ class Engine:
         channels: Iterable[str] | None = None,
         digest: str | None = None,
         quiet_hours: Iterable[str] | None = None,
+        looking: bool | None = None,
     ) -> OwnerUpdate:
         """Change only the settings given (``None`` keeps one; ``""``, or an empty list
         for ``channels`` and ``quiet_hours``, puts it back to the pack's), then re-plan
@@ -176,7 +182,7 @@ class Engine:
         before = self.owners.owner(owner)
         after = self.set_owner(owner, **edited(
             before, timezone=timezone, country=country, subdivision=subdivision,
-            channels=channels, digest=digest, quiet_hours=quiet_hours))
+            channels=channels, digest=digest, quiet_hours=quiet_hours, looking=looking))
         replanned = tuple(self.replan(app.id, owner=owner)
                           for app in self.store.applications(owner=owner))
         self.replan_owner(owner)

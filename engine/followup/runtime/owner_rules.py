@@ -53,7 +53,8 @@ class OwnerRules:
              stored_state: str | None = None,
              stored: Mapping[str, int] | None = None) -> dict[str, Any]:
         """``active_applications``, ``applications`` (per state) and ``elsewhere`` (the
-        owner's other applications per state), with ``app`` in its current state;
+        owner's other applications per state), with ``app`` in its current state, and
+        ``looking``: whether the owner still looks for work (``Owner.looking``);
         ``stored_state`` is the state the store still holds for ``app`` (None if new);
         ``stored``, the owner's counts per state if already read."""
         if stored is None:
@@ -65,7 +66,8 @@ class OwnerRules:
         if app is not None:
             counts[app.state] = counts.get(app.state, 0) + 1
         active = sum(n for s, n in counts.items() if self.pack.is_active(s))
-        return {"active_applications": active, "applications": counts, "elsewhere": elsewhere}
+        return {"active_applications": active, "applications": counts, "elsewhere": elsewhere,
+                "looking": self.owners.owner(owner).looking}
 
     def ripple_needs(self, app: Application, before: str | None) -> tuple[bool, bool]:
         """After ``app`` was added (``before`` is None) or moved from ``before``: whether

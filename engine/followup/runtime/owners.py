@@ -40,7 +40,7 @@ class OwnerUpdate:
 
 def edited(before: Owner, *, timezone: str | None, country: str | None,
            subdivision: str | None, channels: Iterable[str] | None, digest: str | None,
-           quiet_hours: Iterable[str] | None) -> dict[str, Any]:
+           quiet_hours: Iterable[str] | None, looking: bool | None = None) -> dict[str, Any]:
     """The settings (``set_owner``'s keywords) after an edit of ``before``: what is not
     given (``None``) is kept, what is given empty goes back to the pack's. A new country
     drops the old one's subdivision, which means nothing elsewhere.
@@ -63,6 +63,7 @@ def edited(before: Owner, *, timezone: str | None, country: str | None,
         "channels": before.channels if channels is None else (tuple(channels) or None),
         "digest": kept(digest, before.digest),
         "quiet_hours": before.quiet_hours if quiet_hours is None else tuple(quiet_hours),
+        "looking": before.looking if looking is None else looking,
     }
 
 

@@ -207,10 +207,10 @@ class PostgresStore:
                             lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
         if row is None:
             return None
-        owner_id, timezone, country, subdivision, channels, digest, quiet = row
+        owner_id, timezone, country, subdivision, channels, digest, quiet, looking = row
         return Owner(owner_id, timezone, country, subdivision,
                      None if channels is None else tuple(load_json(channels)), digest,
-                     () if quiet is None else tuple(load_json(quiet)))
+                     () if quiet is None else tuple(load_json(quiet)), bool(looking))
 
     # -- writes ------------------------------------------------------------------------
 
@@ -331,7 +331,7 @@ class PostgresStore:
         quiet = dump_json(list(owner.quiet_hours), what=f"the quiet hours of owner "
                           f"{owner.id!r}") if owner.quiet_hours else None
         params = (owner.id, owner.timezone, owner.country, owner.subdivision, channels,
-                  owner.digest, quiet)
+                  owner.digest, quiet, owner.looking)
         self._db.run("saving an owner to", lambda cur: cur.execute(_Q["put_owner"], params))
 
     def publish_calendar(

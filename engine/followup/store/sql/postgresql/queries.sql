@@ -113,14 +113,15 @@ WHERE key = %s AND channel = %s
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, claimed_by = NULL
 
 -- name: put_owner
-INSERT INTO owners (id, timezone, country, subdivision, channels, digest, quiet_hours)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+INSERT INTO owners (id, timezone, country, subdivision, channels, digest, quiet_hours, looking)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO UPDATE SET
     timezone = excluded.timezone, country = excluded.country, subdivision = excluded.subdivision,
-    channels = excluded.channels, digest = excluded.digest, quiet_hours = excluded.quiet_hours
+    channels = excluded.channels, digest = excluded.digest, quiet_hours = excluded.quiet_hours,
+    looking = excluded.looking
 
 -- name: get_owner
-SELECT id, timezone, country, subdivision, channels, digest, quiet_hours FROM owners
+SELECT id, timezone, country, subdivision, channels, digest, quiet_hours, looking FROM owners
 WHERE id = %s
 
 -- name: claim_due_timers
