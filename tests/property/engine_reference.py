@@ -161,14 +161,17 @@ CONDITIONS: dict[str, Callable[[OwnerModel, AppModel], bool]] = {
         lambda o, a: o.count("offer", besides=a) > 0 and not a.not_interested,
     "elsewhere.accepted > 0": lambda o, a: o.count("accepted", besides=a) > 0,
 }
-# The owner's own rules (keep-looking), over all of the owner's applications.
+# The owner's own rules (keep-looking), over all of the owner's applications. The
+# model's owners never say they stopped looking (tests/unit/test_looking.py does).
 OWNER_CONDITIONS: dict[str, Callable[[OwnerModel], bool]] = {
     "active_applications < 3": lambda o: o.active() < 3,
-    "active_applications > 0 and active_applications < 3 and applications.accepted == 0":
+    "looking and active_applications > 0 and active_applications < 3 and "
+    "applications.accepted == 0":
         lambda o: 0 < o.active() < 3 and o.count("accepted") == 0,
     "active_applications == 0 and applications.accepted == 0":
         lambda o: o.active() == 0 and o.count("accepted") == 0,
-    "active_applications == 0 and applications.offer == 0 and applications.accepted == 0":
+    "looking and active_applications == 0 and applications.offer == 0 and "
+    "applications.accepted == 0":
         lambda o: o.active() == 0 and o.count("offer") == 0 and o.count("accepted") == 0,
 }
 for _rule in PACK.rules:
