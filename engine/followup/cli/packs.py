@@ -181,6 +181,7 @@ def machine_json(pack: RulePack) -> dict[str, Any]:
                    "for_each": r.for_each, "at": r.at.text,
                    "due": r.due.text if r.due else None,
                    "not_before": r.not_before.text if r.not_before else None,
+                   "not_after": r.not_after.text if r.not_after else None,
                    "instead": [{"if": o.fact, "at": o.at.text,
                                 "due": o.due.text if o.due else None} for o in r.instead],
                    "every": r.every.text if r.every else None, "limit": r.limit,

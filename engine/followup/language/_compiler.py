@@ -383,6 +383,9 @@ class _Compiler(_CompilerBase):
             not_before = None
             if (nb := get("not_before")) is not None:
                 not_before = self.timespec(nb[0], nb[1])
+            not_after = None
+            if (na := get("not_after")) is not None:
+                not_after = self.timespec(na[0], na[1])
             instead = []
             for i, o in enumerate(entry["instead"][0] if "instead" in entry else []):
                 oat = entry["instead"][1].sub(i)
@@ -423,7 +426,7 @@ class _Compiler(_CompilerBase):
             message = self._message(name, entry, templates, channels, nat)
             if scope == "owner":
                 for key in ("while", "for_each", "at", "due", "instead", "done_by", "until",
-                            "not_before"):
+                            "not_before", "not_after"):
                     if key in entry:
                         self.error(entry[key][1], f"a rule with 'scope: owner' runs over all of "
                                    f"one person's applications, so it cannot have {key!r}: "
@@ -436,7 +439,7 @@ class _Compiler(_CompilerBase):
                     self.error(entry["if"][1], f"a rule with 'scope: owner' can test only "
                                f"{', '.join(sorted(OWNER_NAMES | OWNER_SETTINGS))}; it uses "
                                f"{extra}")
-            for spec_ in (at_spec, due, not_before, *(o.at for o in instead),
+            for spec_ in (at_spec, due, not_before, not_after, *(o.at for o in instead),
                           *(o.due for o in instead)):
                 if spec_ is not None and spec_.anchor == CONTACT_ADDED and for_each is None:
                     self.error(entry["at"][1] if "at" in entry else nat,
@@ -460,6 +463,7 @@ class _Compiler(_CompilerBase):
                 until=until,
                 any_time=bool(entry["any_time"][0]) if "any_time" in entry else False,
                 not_before=not_before,
+                not_after=not_after,
                 message=message,
                 scope="owner" if scope == "owner" else "application",
             ))

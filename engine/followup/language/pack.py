@@ -106,6 +106,9 @@ class Rule:
     description: str = ""
     scope: Literal["application", "owner"] = "application"
     not_before: TimeSpec | None = None  # never fires earlier (e.g. before the interview ends)
+    # Never fires at or after it: instead at close of business of the working day before
+    # (e.g. preparation for an interview that starts before the send window opens).
+    not_after: TimeSpec | None = None
 
 
 @dataclass(frozen=True)

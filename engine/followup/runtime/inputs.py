@@ -9,7 +9,7 @@ history entries can have moved; every other rule's timers, as stored, are alread
 a whole plan would give.
 
 What a rule reads is derived from its compiled fields: the facts named in its anchors
-(``at``, ``due``, ``not_before``, ``instead``) and in its condition, with the facts their
+(``at``, ``due``, ``not_before``, ``not_after``, ``instead``) and in its condition, with the facts their
 declared defaults count from; the events of ``done_by`` and ``until``; the contacts of
 its ``for_each`` role; and, through its condition, the contacts as a whole (``count``,
 ``untitled``, ``contacts``). A condition that names anything else (the owner's other
@@ -68,7 +68,7 @@ def _fact_closure(pack: RulePack, names: Iterable[str]) -> frozenset[str]:
 
 def rule_inputs(pack: RulePack, rule: Rule) -> Inputs:
     """What ``rule`` reads (see the module's docstring)."""
-    specs: list[TimeSpec | None] = [rule.at, rule.due, rule.not_before]
+    specs: list[TimeSpec | None] = [rule.at, rule.due, rule.not_before, rule.not_after]
     named: set[str] = set()
     for override in rule.instead:
         named.add(override.fact)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from followup.keys import TimerKey, rule_key
@@ -450,10 +450,26 @@ def _rule_timer(
         assert rule.every is not None
         raw = add_time(calendar, done[-1].at, rule.every)
     fire_at = raw if rule.any_time else send_time(calendar, raw)
+    if rule.not_after is not None and (rule.every is None or occurrence == 0):
+        fire_at = _before(calendar, fire_at, anchors.fire(rule.not_after, entered))
     if override_due:  # the employer's own day: due by the end of the day it fires
         due = working_deadline(calendar, calendar.end_of_day(calendar.local_date(fire_at)))
     return new_timer(app.id, app.owner, rule_key(app.id, rule.name, entered.seq, cname, occurrence),
                      rule.name, "notify", fire_at, due, cname, None, occurrence)
+
+
+def _before(calendar: WorkCalendar, fire_at: datetime, limit: datetime | None) -> datetime:
+    """``fire_at``, or when it is not before ``limit`` (an interview at 08:30, before the
+    send window opens), close of business on the last working day before ``limit``'s
+    date: the evening before, when the person can still act on it."""
+    if limit is None or fire_at < limit:
+        return fire_at
+    day = calendar.local_date(limit) - timedelta(days=1)
+    for _ in range(366):  # a calendar with no working day in a year has none at all
+        if calendar.is_working_day(day):
+            return calendar.end_of_day(day)
+        day -= timedelta(days=1)
+    return fire_at
 
 
 def _transition_timer(
