@@ -299,13 +299,14 @@ class WorkCalendar:
             day = self._next_working_day(day)
         return day
 
-    def _next_working_day(self, day: date) -> date:
+    def _next_working_day(self, start: date) -> date:
+        day = start
         for _ in range(_SEARCH_DAYS):
             day += timedelta(days=1)
             if self.is_working_day(day):
                 return day
         raise CalendarError(
-            f"no working day within three years after {day.isoformat()}: check the work week "
+            f"no working day within three years after {start.isoformat()}: check the work week "
             f"{sorted(self.workweek)} and extra holidays of this calendar"
         )
 
