@@ -10,6 +10,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from followup import Contact, Engine
@@ -100,6 +101,26 @@ def proc_status_kb(field: str) -> int | None:
     except OSError:
         pass
     return None
+
+
+def filesystem(path: Path, *, device: bool = False) -> str:
+    """The type of the file system holding ``path`` (from /proc/mounts, Linux), with its
+    device when asked: for a table's heading."""
+    where = str(path.resolve())
+    best, kind = "", "unknown"
+    try:
+        with open("/proc/mounts", encoding="utf-8") as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) < 3:
+                    continue
+                mount = fields[1]
+                inside = where == mount or where.startswith(mount.rstrip("/") + "/")
+                if inside and len(mount) > len(best):
+                    best, kind = mount, f"{fields[2]} on {fields[0]}" if device else fields[2]
+    except OSError:
+        pass
+    return kind
 
 
 def add_interviewed(engine: Engine, app_id: str, *, owner: str = "ada",

@@ -35,7 +35,7 @@ from statistics import median
 if __package__ in (None, ""):  # run as a script: the repository root on the path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import add_interviewed
+from bench._common import add_interviewed, filesystem
 from followup import Engine, FakeClock, SQLiteStore
 from followup.model import Application, Change, HistoryEntry, Timer
 
@@ -95,21 +95,6 @@ def measure(folder: Path, *, commits: int, adds: int, rounds: int,
     return out
 
 
-def _filesystem(path: Path) -> str:
-    """The type of the file system holding ``path`` (Linux), for the table's heading."""
-    best, kind = "", "unknown"
-    try:
-        with open("/proc/mounts", encoding="utf-8") as mounts:
-            for line in mounts:
-                fields = line.split()
-                if len(fields) > 2 and str(path.resolve()).startswith(fields[1]) \
-                        and len(fields[1]) > len(best):
-                    best, kind = fields[1], f"{fields[2]} on {fields[0]}"
-    except OSError:
-        pass
-    return kind
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=2000)
@@ -125,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synchronous = NORMAL vs FULL, {args.rounds} rounds (median), "
               f"{platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
-              f"files on {_filesystem(folder)}\n")
+              f"files on {filesystem(folder, device=True)}\n")
         print("| workload | transactions | NORMAL | FULL | FULL / NORMAL |")
         print("|---|---:|---:|---:|---:|")
         for name, count in (("commits", args.commits), ("engine adds", args.adds)):

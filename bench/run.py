@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import cli, engine, machine, peers, profiling, sqlite
-from bench._common import Row
+from bench._common import Row, filesystem
 from bench.targets import BASELINE, targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,22 +139,6 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def _filesystem(path: Path) -> str:
-    """The file system type holding ``path``, from /proc/mounts."""
-    best, kind = "", "unknown"
-    try:
-        with open("/proc/mounts", encoding="utf-8") as f:
-            for line in f:
-                fields = line.split()
-                mount = fields[1]
-                inside = str(path).startswith(mount.rstrip("/") + "/") or str(path) == mount
-                if inside and len(mount) > len(best):
-                    best, kind = mount, fields[2]
-    except OSError:
-        pass
-    return kind
-
-
 def _git() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -189,7 +173,7 @@ def environment(load_at_start: str = "", git: str = "") -> list[tuple[str, str]]
         ("Jinja2", _version("Jinja2")),
         ("SQLite", f"{sqlite3.sqlite_version} (the library Python's sqlite3 uses)"),
         ("followup", f"{_version('followup-engine')}, git {git or _git()} (when the run began)"),
-        ("temporary files", f"{tmp} ({_filesystem(tmp)})"),
+        ("temporary files", f"{tmp} ({filesystem(tmp)})"),
         ("load average (1 min)", f"{load_at_start or '?'} at the start, {_load()} at the end"),
     ]
 
