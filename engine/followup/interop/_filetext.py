@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from followup.errors import InputError
 from followup.interop.export import restore_cell
 
-__all__ = ["MAX_CELL", "MAX_FILE", "Located", "Row", "csv_rows", "decode"]
+__all__ = ["MAX_CELL", "MAX_FILE", "Located", "Row", "csv_rows", "decode", "utf8"]
 
 MAX_FILE = 64 * 1024 * 1024  # bytes: larger files are refused, not read into memory
 MAX_CELL = 10_000  # characters in one CSV cell or JSON string
@@ -34,12 +34,18 @@ def decode(data: bytes, source: str) -> str:
     if len(data) > MAX_FILE:
         raise InputError(f"{source}: the file is {len(data)} bytes; at most {MAX_FILE} are "
                          "read: split it")
+    return utf8(data, source, error=InputError, how="in a spreadsheet: 'CSV UTF-8'")
+
+
+def utf8(data: bytes, source: str, *, error: type[InputError], how: str) -> str:
+    """``data`` as UTF-8 text (a byte order mark dropped), or ``error`` naming the line of
+    the first byte that is not, and ``how`` to save the file as UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{source}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8: save "
-                         "the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')") from None
+        raise error(f"{source}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8: save "
+                    f"the file as UTF-8 ({how})") from None
 
 
 # -- JSON -------------------------------------------------------------------------------

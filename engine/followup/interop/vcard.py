@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from followup.errors import InputError
+from followup.interop._filetext import utf8
 from followup.model import Application, Contact
 
 __all__ = ["Card", "VCardError", "application_contacts", "cards_to_contacts",
@@ -76,7 +77,8 @@ def read_vcards(data: bytes | str, *, source: str = "<vcard>",
         if len(data) > MAX_FILE:
             raise VCardError(f"{source}: the file is {len(data)} bytes; a vCard file of "
                              f"more than {MAX_FILE} bytes is refused: split it")
-        text = _decode(data, source)
+        text = utf8(data, source, error=VCardError,
+                    how="most contacts apps export UTF-8")
     else:
         text = data
     cards: list[Card] = []
@@ -121,15 +123,6 @@ def cards_to_contacts(cards: Iterable[Card], *, role: str | None, source: str) -
                              "no role: choose one for the cards, e.g. --role interviewer")
         out.append(replace(card.contact, role=chosen))
     return out
-
-
-def _decode(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise VCardError(f"{source}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8: save "
-                         "the file as UTF-8 (most contacts apps export UTF-8)") from None
 
 
 def _content_lines(text: str, source: str) -> Iterable[_Line]:
