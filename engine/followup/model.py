@@ -246,6 +246,11 @@ class Application:
     contacts: tuple[Contact, ...] = ()
     created_at: datetime | None = None
     version: int = 0
+    # Kept with its history but planned no more: no reminders, out of lists by default.
+    archived_at: datetime | None = None
+    # The fingerprint of the rule pack that last planned it ("" before fingerprints were
+    # kept): an application planned by another pack is re-planned in full.
+    planned_by: str = ""
 
     def __post_init__(self) -> None:
         if type(self.facts) is not FrozenDict:
