@@ -172,9 +172,10 @@ class CalendarSpec:
         country: str | None = None,
         subdivision: str | None = None,
         quiet_hours: Sequence[tuple[time, time]] = (),
+        check_country: bool = True,
     ) -> WorkCalendar:
         """The working calendar of an owner who lives by this pack; ``quiet_hours`` are
-        the owner's own, on top of the pack's."""
+        the owner's own, on top of the pack's (``check_country``: see WorkCalendar)."""
         if country is not None and subdivision is None and country != self.country:
             sub = None  # another country's subdivision makes no sense
         else:
@@ -189,6 +190,7 @@ class CalendarSpec:
             send_window=self.send_window,
             quiet_hours=(*self.quiet_hours, *quiet_hours),
             close_of_business=self.close_of_business,
+            check_country=check_country,
         )
 
 

@@ -101,14 +101,19 @@ class OwnerBook:
         and quiet hours."""
         cal = self._calendars.get(owner)
         if cal is None:
-            cal = self._calendars[owner] = self.build_calendar(self.owner(owner))
+            # Settings as stored were checked when they were set: the holidays load on
+            # the first question about a day, so a command that only shows times never
+            # imports them.
+            cal = self._calendars[owner] = self.build_calendar(self.owner(owner),
+                                                               check_country=False)
         return cal
 
-    def build_calendar(self, owner: Owner) -> WorkCalendar:
+    def build_calendar(self, owner: Owner, *, check_country: bool = True) -> WorkCalendar:
         # A bad zone or country raises CalendarError, an InputError.
         return self.pack.calendar.build(
             timezone=owner.timezone, country=owner.country, subdivision=owner.subdivision,
-            quiet_hours=[parse_time_range(span) for span in owner.quiet_hours])
+            quiet_hours=[parse_time_range(span) for span in owner.quiet_hours],
+            check_country=check_country)
 
     def channels_for(self, owner: str, message: MessageSpec) -> tuple[str, ...]:
         """Where a reminder goes: the rule's own channels, else the owner's choice, else

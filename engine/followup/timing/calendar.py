@@ -159,6 +159,7 @@ def _weekday(name: str, token: str) -> int:
 
 # --- the calendar ---------------------------------------------------------------------------
 
+_LATER = object()  # a calendar's holidays, not loaded yet (check_country=False)
 _SHORT_LIST = 60  # list every valid subdivision in a message when there are at most this many
 _SEARCH_DAYS = 3 * 366  # how far ahead to look for a working day or a send time before giving up
 
@@ -178,9 +179,16 @@ class WorkCalendar:
         send_window: tuple[time, time] | None = (time(9), time(18)),
         quiet_hours: Sequence[tuple[time, time]] = (),
         close_of_business: time | None = time(17),
+        check_country: bool = True,
     ) -> None:
+        """``check_country=False``: the country and subdivision were checked before (an
+        owner's stored settings), so the ``holidays`` package, slow to import, is loaded
+        on the first question about a day instead (a command that only shows times never
+        loads it); a country it no longer knows raises ``CalendarError`` then."""
         self.tz = _zone(timezone)
-        self._holidays: Any = _country_holidays(country, subdivision)
+        self._country = (country, subdivision)
+        self._holidays: Any = (_country_holidays(country, subdivision) if check_country
+                               or country is None else _LATER)
         if any(not 0 <= d <= 6 for d in workweek):
             raise CalendarError(f"workweek {sorted(workweek)!r}: days are 0 (Monday) to 6")
         clash = set(extra_holidays) & set(extra_working_days)
@@ -213,6 +221,8 @@ class WorkCalendar:
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the holiday on ``day``, or None when it is no holiday."""
+        if self._holidays is _LATER:
+            self._holidays = _country_holidays(*self._country)
         if self._holidays is not None:
             name = self._holidays.get(day)
             if name is not None:
