@@ -36,7 +36,9 @@ __all__ = [
 ]
 
 HistoryKind = Literal[
-    "created", "event", "transition", "notified", "skipped", "facts", "contact"
+    "created", "event", "transition", "notified", "skipped", "facts", "contact",
+    # corrections (followup.runtime.corrections): entries of their own, never rewrites
+    "edit", "rename", "merge", "remove", "archive", "unarchive", "undo", "snooze",
 ]
 TimerAction = Literal["notify", "transition", "replan"]
 DeliveryStatus = Literal["pending", "delivered", "dead"]

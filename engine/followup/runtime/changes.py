@@ -32,6 +32,7 @@ from followup.model import (
     replaced,
 )
 from followup.runtime.firing import Firer
+from followup.runtime.history import CORRECTIONS
 from followup.runtime.inputs import pack_owns, touched
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
@@ -43,7 +44,7 @@ from followup.timing.clock import Clock
 
 __all__ = ["Changes", "Outcome", "Planner", "Staged"]
 
-_KEYED = ("event", "facts", "contact")  # the entries a caller's change records
+_KEYED = frozenset({"event", "facts", "contact"}) | CORRECTIONS  # what a caller records
 RETRIES = 5  # attempts when another writer changed the application first
 MAX_FIRES = 10_000  # a pack cannot make one change fire forever
 
@@ -344,6 +345,9 @@ class Changes:
         moved = new or app.state != record.application.state
         if moved:
             others, owner_rules = self.owner_rules.ripple_needs(app, stored_state)
+        elif app.archived_at != record.application.archived_at:
+            # Archived (or back): the owner's active applications change as if it left.
+            others, owner_rules = self.owner_rules.ripple_needs(app, None)
         marker = (self.owner_rules.marker(app.owner, now),) if others else ()
         change = Change(
             application=app,

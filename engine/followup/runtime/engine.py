@@ -26,6 +26,12 @@ from followup.limits import check_day, check_input, check_owner
 from followup.model import Application, Contact, HistoryEntry, Owner, Timer
 from followup.runtime.changes import Changes, Outcome
 from followup.runtime.changes import Planner as ApplicationPlanner
+from followup.runtime.corrections import (
+    Corrections,
+    merge_step,
+    remove_step,
+    rename_step,
+)
 from followup.runtime.facts import normalize_fact
 from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
@@ -119,6 +125,8 @@ class Engine:
             on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
         self.runner = Runner(store=self.store, clock=self.clock, changes=self.changes,
                              owner_rules=self.owner_rules, dispatcher=self.dispatcher)
+        self.corrections = Corrections(pack=self.pack, store=self.store, changes=self.changes,
+                                       calendar_of=self.calendar, replan_owner=self.replan_owner)
 
     def _observe_transition(self, application: Application, entry: HistoryEntry) -> None:
         if self.plugins is not None:
@@ -359,6 +367,67 @@ class Engine:
         now = self.clock.now()
         self.owner_rules.mark(owner, now)
         self.owner_rules.run(owner, now)
+
+    # -- corrections: entries of their own (followup.runtime.corrections) ---------------
+    # Each is one transaction, made once per ``key``; the plan follows, and ``show``
+    # prints the entry. A bad input raises InputError and changes nothing.
+
+    def edit(self, application_id: str, *, company: str | None = None,
+             role: str | None = None, facts: Mapping[str, object] | None = None,
+             key: str | None = None, owner: str | None = None) -> Outcome:
+        """Change the company, the role or facts (the interview's time is the fact
+        ``interviewed_at``; ``None`` removes a fact)."""
+        return self.corrections.edit(application_id, company=company, role=role,
+                                     facts=facts, key=key, owner=owner)
+
+    def rename_contact(self, application_id: str, name: str, new_name: str, *,
+                       key: str | None = None, owner: str | None = None) -> Outcome:
+        """Rename a contact; what was recorded about them counts under the new name."""
+        return self.corrections.contact(application_id, rename_step(name, new_name),
+                                        key=key, owner=owner, names=(name, new_name))
+
+    def merge_contacts(self, application_id: str, name: str, into: str, *,
+                       key: str | None = None, owner: str | None = None) -> Outcome:
+        """Merge contact ``name`` into ``into``: ``into``'s blank fields are filled from
+        it, what was recorded about it counts for ``into``, and ``name`` is gone."""
+        return self.corrections.contact(application_id, merge_step(name, into),
+                                        key=key, owner=owner, names=(name, into))
+
+    def remove_contact(self, application_id: str, name: str, *, key: str | None = None,
+                       owner: str | None = None) -> Outcome:
+        """Remove a contact; their reminders are cancelled."""
+        return self.corrections.contact(application_id, remove_step(name), key=key,
+                                        owner=owner, names=(name,))
+
+    def archive(self, application_id: str, *, key: str | None = None,
+                owner: str | None = None) -> Outcome:
+        """Keep an application with its history but plan nothing more for it (its timers
+        are cancelled; it no longer counts as active for the owner's own rules)."""
+        return self.corrections.archive(application_id, True, key=key, owner=owner)
+
+    def unarchive(self, application_id: str, *, key: str | None = None,
+                  owner: str | None = None) -> Outcome:
+        """Bring an archived application back: it is planned again."""
+        return self.corrections.archive(application_id, False, key=key, owner=owner)
+
+    def delete(self, application_id: str, *, owner: str) -> Application:
+        """Delete an application and its history for good (``Store.delete_application``);
+        returns it as it was. ``archive`` keeps it instead."""
+        return self.corrections.delete(application_id, owner=owner)
+
+    def undo(self, application_id: str, *, key: str | None = None,
+             owner: str | None = None) -> Outcome:
+        """Take back the latest entry a person made that is not undone already, with an
+        ``undo`` entry; ``InputError`` when there is nothing to undo."""
+        return self.corrections.undo(application_id, key=key, owner=owner)
+
+    def snooze(self, application_id: str, reminder: str, *, until: datetime | None = None,
+               by: timedelta | None = None, key: str | None = None,
+               owner: str | None = None) -> Outcome:
+        """Hold back the pending reminder whose timer key is ``reminder`` until ``until``
+        or for ``by``; it then goes out in the owner's send window, as any reminder."""
+        return self.corrections.snooze(application_id, reminder, until=until, by=by,
+                                       now=self.clock.now(), key=key, owner=owner)
 
     # -- time ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from followup.keys import TimerKey
 from followup.language.pack import RulePack
 from followup.model import Application, HistoryEntry, Notification, Timer
 from followup.runtime.facts import build_context
+from followup.runtime.history import effective
 from followup.runtime.machine import AUTO_PREFIX, StateMachine
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import entries_of, run_start, variant_of
@@ -159,8 +160,9 @@ def _every_did(app: Application, history: Sequence[HistoryEntry],
     people = {c.name for c in app.contacts if c.role == role}
     if not people:
         return False
-    start = run_start(entries_of(chain(history, added)), sources)
+    read = effective(history)  # an event undone is not done; a renamed contact's counts
+    start = run_start(entries_of(chain(read, added)), sources)
     since = start.seq if start else 0
-    done = {h.contact for h in chain(history, added)
+    done = {h.contact for h in chain(read, added)
             if h.kind == "event" and h.name == event and h.seq >= since}
     return people <= done

@@ -26,8 +26,9 @@ from followup.language.pack import (
     TimeSpec,
 )
 from followup.language.sandbox import ExpressionError
-from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction
+from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction, replaced
 from followup.runtime.facts import build_context, fact_value
+from followup.runtime.history import effective, snoozed_key
 from followup.timing.calendar import Duration, WorkCalendar
 
 __all__ = [
@@ -262,14 +263,18 @@ def plan(
     (rule, contact) pairs of the application's reminders: after reminders fire, only
     their own rules change (the next occurrence, or none), so the rest of the plan
     stands."""
+    if app.archived_at is not None:
+        return Plan([])  # kept with its history, planned no more
     # What has happened: the events, the notifications already sent (per rule, state
-    # entry and contact), the timed moves whose guard said no, and when each contact was
-    # first recorded.
+    # entry and contact), the timed moves whose guard said no, when each contact was
+    # first recorded, and the reminders snoozed; read through the corrections.
+    history = effective(history)
     entries = entries_of(history)
     events: list[HistoryEntry] = []
     fired: dict[tuple[str, int, str | None], list[HistoryEntry]] = {}
     skipped: set[str | None] = set()
     added: dict[str, datetime] = {}
+    snoozed: dict[str, datetime] = {}
     for h in history:
         kind = h.kind
         if kind == "event":
@@ -283,6 +288,8 @@ def plan(
                 added.setdefault(str(c.get("name")), h.at)
         elif kind == "contact" and h.contact is not None:
             added.setdefault(h.contact, h.at)
+        elif kind == "snooze":
+            snoozed[snoozed_key(app.id, h)] = datetime.fromisoformat(str(h.data["until"]))
     anchors = _Anchors(pack, app, calendar, added)
     timers: list[Timer] = []
     context_cache: dict[str | None, dict[str, object]] = {}
@@ -338,6 +345,10 @@ def plan(
             timer = _rule_timer(rule, app, contact, entered, anchors, calendar, fired,
                                 stay.reentered)
             if timer is not None:
+                until = snoozed.get(timer.key) if snoozed else None
+                if until is not None and until > timer.fire_at:  # no earlier than asked
+                    timer = replaced(timer, fire_at=until if rule.any_time
+                                     else send_time(calendar, until))
                 timers.append(timer)
     for auto in pack.transitions if only is None else ():
         timer = _transition_timer(auto, app, entries, calendar)

@@ -13,16 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from followup.errors import InputError, InvalidEvent
+from followup.errors import InputError, InvalidEvent, InvalidFact
 from followup.language.pack import RulePack, merge_contacts
 from followup.language.sandbox import ExpressionError
 from followup.model import Application, Contact, HistoryEntry, replaced
 from followup.runtime.facts import build_context, normalize_fact
+from followup.runtime.history import effective
 from followup.runtime.machine import StateMachine
 from followup.runtime.planner import entries_of
 from followup.timing.calendar import WorkCalendar
 
 __all__ = [
+    "EDITABLE_FIELDS",
     "Step",
     "already_done",
     "contact_step",
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 Stepped = tuple[Application, HistoryEntry]
+#: The application's own fields that ``Engine.edit`` changes.
+EDITABLE_FIELDS = ("company", "role")
 Step = Callable[[Application, Sequence[HistoryEntry], datetime], Stepped | None]
 
 
@@ -66,10 +70,11 @@ def event_step(pack: RulePack, machine: StateMachine,
                                    f"{person.role}")
             # A repeat within this round of the application (since it last entered
             # its initial state, e.g. since it was reopened) changes nothing.
-            rounds = [e for e in entries_of(history) if e.state == pack.initial]
+            read = effective(history)  # an undone event is not a repeat
+            rounds = [e for e in entries_of(read) if e.state == pack.initial]
             since = rounds[-1].seq if rounds else 0
             if any(h.kind == "event" and h.name == event and h.contact == contact
-                   and h.seq >= since for h in history):
+                   and h.seq >= since for h in read):
                 return None
         elif contact is not None:
             raise InvalidEvent(f"{event!r} is not about one contact: leave out the contact")
@@ -103,6 +108,10 @@ def facts_step(pack: RulePack, calendar_of: Callable[[str], WorkCalendar],
         updated = dict(app.facts)
         changes: dict[str, str | None] = {}
         for name, value in facts.items():
+            if name in EDITABLE_FIELDS and name not in pack.facts:
+                # Else stored as a fact no rule reads, and the field stays as it was.
+                raise InvalidFact(f"{name} is a field, not a fact: change it with "
+                                  f"edit({name}=...) (followup edit APP --{name} VALUE)")
             if value is None:
                 if name in updated:
                     del updated[name]
@@ -135,7 +144,7 @@ def contact_step(pack: RulePack, contact: Contact) -> Step:
 
 def already_done(history: Sequence[HistoryEntry], event: str) -> bool:
     """Whether ``event`` is what last moved the application into its state."""
-    for h in reversed(history):
+    for h in reversed(effective(history)):
         if h.to_state is not None:
             return h.kind == "event" and h.name == event
     return False
