@@ -924,3 +924,171 @@ def test_a_bad_calendar_change_is_refused_and_writes_nothing(store: Store) -> No
                                now=minutes(1), keep=KEEP)
     assert shown(store.publish_calendar("ada", [planned("u1", minutes(60))], now=minutes(2),
                                         keep=KEEP)) == [("u1", 0, "planned")]
+
+
+# -- archived applications, the pack that planned each, deleting ------------------------
+
+
+def test_archived_at_and_planned_by_round_trip_and_change(store: Store) -> None:
+    app = create(store, planned_by="pack-1")
+    assert store.load("a1").application == app
+    assert (app.archived_at, app.planned_by) == (None, "pack-1")
+    archived = update(store, replace(app, archived_at=datetime(2027, 1, 4, 9, tzinfo=NEW_YORK),
+                                     planned_by="pack-2"))
+    stored = store.load("a1").application
+    assert stored == archived
+    assert stored.archived_at == datetime(2027, 1, 4, 14, tzinfo=UTC)
+    assert stored.archived_at is not None and stored.archived_at.utcoffset() == timedelta(0)
+    # Only the body changes (no indexed column): the marks stay as they are.
+    body = update(store, replace(stored, company="Acme Corp"))
+    assert store.load("a1").application == body and body.planned_by == "pack-2"
+    back = update(store, replace(body, archived_at=None, planned_by=""))
+    assert store.load("a1").application == back
+    assert (back.archived_at, back.planned_by) == (None, "")
+
+
+def test_a_bad_archive_time_is_refused_and_changes_nothing(store: Store) -> None:
+    app = create(store)
+    before = snapshot(store)
+    with pytest.raises(InputError, match="naive"):
+        update(store, replace(app, archived_at=datetime(2027, 1, 4)))
+    with pytest.raises(InputError, match="the time it was archived"):
+        update(store, replace(app, archived_at=datetime(1, 1, 2, tzinfo=UTC)))
+    with pytest.raises(InputError, match="fingerprint of the pack"):
+        update(store, replace(app, planned_by="x" * 100_000))
+    assert snapshot(store) == before
+
+
+def test_archived_applications_are_left_out_unless_asked_for(store: Store) -> None:
+    create(store, "a1", created_at=minutes(1))
+    create(store, "a2", created_at=minutes(2), state="offer", archived_at=minutes(5))
+    create(store, "a3", created_at=minutes(3), state="offer")
+    create(store, "b1", owner="bob", created_at=minutes(0), archived_at=minutes(5))
+    assert [a.id for a in store.applications()] == ["a1", "a3"]
+    assert [a.id for a in store.applications(archived=True)] == ["b1", "a2"]
+    assert [a.id for a in store.applications(archived=None)] == ["b1", "a1", "a2", "a3"]
+    assert [a.id for a in store.applications(owner="ada", states=["offer"],
+                                             archived=True)] == ["a2"]
+    assert [a.id for a in store.applications(owner="bob")] == []
+    assert store.count_applications() == 2
+    assert store.count_applications(archived=True) == 2
+    assert store.count_applications(archived=None) == 4
+    assert store.count_applications(owner="ada", states=["offer"], archived=None) == 2
+    # An archived application is not active: the owner's rules do not count it.
+    assert store.count_by_state(owner="ada") == {"interviewed": 1, "offer": 1}
+    assert store.count_by_state(owner="bob") == {}
+    with pytest.raises(InputError, match="archived is True, False or None"):
+        store.applications(archived="yes")  # type: ignore[arg-type]
+
+
+def test_stale_applications_are_those_another_pack_planned_in_id_order(store: Store) -> None:
+    store.commit_many([
+        Change(application("c", planned_by="old"), None),
+        Change(application("a", planned_by=""), None),
+        Change(application("b", owner="bob", planned_by="new"), None),
+        Change(application("d", owner="bob", planned_by="older"), None),
+        Change(application("e", planned_by="old", archived_at=minutes(1)), None),
+        Change(application("f", planned_by="zzz"), None),
+        Change(application("王", planned_by="old"), None),
+    ])
+    assert store.stale_applications("new", limit=100) == [
+        ("ada", "a"), ("ada", "c"), ("bob", "d"), ("ada", "f"), ("ada", "王")]
+    first = store.stale_applications("new", limit=2)
+    assert first == [("ada", "a"), ("ada", "c")]
+    assert store.stale_applications("new", limit=2, after=first[-1][1]) == [
+        ("bob", "d"), ("ada", "f")]
+    assert store.stale_applications("new", limit=2, after="f") == [("ada", "王")]
+    assert store.stale_applications("new", limit=2, after="王") == []
+    assert store.stale_applications("new", limit=0) == []
+    assert store.stale_applications("old", limit=100) == [
+        ("ada", "a"), ("bob", "b"), ("bob", "d"), ("ada", "f")]
+    # Planned by the pack now: no longer stale.
+    store.commit(Change(replace(store.load("a").application, planned_by="new"), 1))
+    assert [i for _, i in store.stale_applications("new", limit=100)] == ["c", "d", "f", "王"]
+
+
+def test_deleting_an_application_removes_what_is_only_its_own(store: Store) -> None:
+    for app_id, owner in (("a1", "ada"), ("a2", "ada"), ("b1", "bob")):
+        app = create(store, app_id, owner)
+        update(store, app, history=(entry(app_id, 1),),
+               timers_added=(timer(f"{app_id}-t", minutes(10), app_id, owner),),
+               notifications=(notification(f"{app_id}-sent", ("console", "email"), app_id,
+                                           owner),
+                              notification(f"{app_id}-dead", app_id=app_id, owner=owner),
+                              notification(f"{app_id}-later", app_id=app_id, owner=owner)))
+        store.mark_delivered(f"{app_id}-sent", "console", at=minutes(1))
+        store.mark_failed(f"{app_id}-dead", "console", error="boom", next_attempt_at=None,
+                          dead=True)
+        store.record_fault(owner=owner, application_id=app_id, error="E", at=T0,
+                           retry_at=minutes(1))
+    for owner, app_ids in (("ada", ("a1", "a2")), ("bob", ("b1",))):
+        store.publish_calendar(owner, [
+            *(replace(planned(f"{i}-u", minutes(60)), application_id=i) for i in app_ids),
+            planned("owner-u", minutes(70))], now=T0, keep=KEEP)
+    store.record_fault(owner="ada", application_id="", error="E", at=T0, retry_at=minutes(1))
+    claimed = store.claim_due_timers(minutes(20), worker="w", until=minutes(30))
+    assert {t.key for t in claimed} == {"a1-t", "a2-t", "b1-t"}
+
+    store.delete_application("a1", owner="ada")
+
+    with pytest.raises(UnknownApplication):
+        store.load("a1")
+    with pytest.raises(UnknownApplication):
+        store.history("a1")
+    assert [a.id for a in store.applications(archived=None)] == ["a2", "b1"]
+    assert [t.key for t in store.timers()] == ["a2-t", "b1-t"]
+    # The delivered row stays (what went out); the rest of a1's outbox is gone.
+    assert sorted((d.notification.key, d.channel, d.status) for d in store.deliveries()
+                  if d.notification.application_id == "a1") == [
+        ("a1-sent", "console", "delivered")]
+    assert len([d for d in store.deliveries() if d.notification.application_id != "a1"]) == 8
+    assert [(f.owner, f.application_id) for f in store.faults()] == [
+        ("ada", ""), ("ada", "a2"), ("bob", "b1")]
+    # Its calendar entries are gone; the owner's own and the others' stay.
+    assert shown(store.publish_calendar(
+        "ada", [replace(planned("a2-u", minutes(60)), application_id="a2"),
+                planned("owner-u", minutes(70))], now=minutes(1), keep=KEEP)) == [
+        ("a2-u", 0, "planned"), ("owner-u", 0, "planned")]
+    assert [e.uid for e in store.publish_calendar(
+        "bob", [replace(planned("b1-u", minutes(60)), application_id="b1"),
+                planned("owner-u", minutes(70))], now=minutes(1), keep=KEEP)] == [
+        "b1-u", "owner-u"]
+    assert store.work_status(minutes(20)).held_timers == 2  # a2-t and b1-t, still held
+
+
+def test_deleting_an_unknown_or_anothers_application_changes_nothing(store: Store) -> None:
+    app = create(store, "a1", "ada")
+    update(store, app, timers_added=(timer("t", minutes(10)),),
+           notifications=(notification("n"),))
+    before = snapshot(store)
+    with pytest.raises(UnknownApplication, match="'a1' for owner 'bob'"):
+        store.delete_application("a1", owner="bob")
+    with pytest.raises(UnknownApplication, match="no application 'zz'"):
+        store.delete_application("zz", owner="ada")
+    assert snapshot(store) == before
+    # Gone for good: deleting again is unknown, and the id is free for a commit.
+    store.delete_application("a1", owner="ada")
+    with pytest.raises(UnknownApplication):
+        store.delete_application("a1", owner="ada")
+    assert create(store, "a1", "ada").version == 1
+    assert store.history("a1") == [entry("a1", 0, kind="created", name="created",
+                                         to_state="interviewed")]
+
+
+def test_a_commit_to_a_deleted_application_conflicts(store: Store) -> None:
+    app = create(store)
+    store.delete_application("a1", owner="ada")
+    with pytest.raises(ConflictError):
+        update(store, replace(app, state="thanked"), history=(entry("a1", 1),))
+    assert store.applications(archived=None) == []
+
+
+def test_a_calendar_entry_learns_its_application_without_a_new_sequence(store: Store) -> None:
+    create(store)
+    store.publish_calendar("ada", [planned("u1", minutes(60))], now=T0, keep=KEEP)
+    [learned] = store.publish_calendar(
+        "ada", [replace(planned("u1", minutes(60)), application_id="a1")], now=minutes(1),
+        keep=KEEP)
+    assert (learned.sequence, learned.changed_at, learned.application_id) == (0, T0, "a1")
+    store.delete_application("a1", owner="ada")
+    assert store.publish_calendar("ada", [], now=minutes(2), keep=KEEP) == []

@@ -20,7 +20,7 @@ from followup.interop.transfer import (
     path_to,
     read_owner_state,
 )
-from followup.model import Application, Change
+from followup.model import Application, Change, replaced
 
 NOW = datetime(2027, 2, 1, 15, tzinfo=UTC)
 
@@ -80,6 +80,27 @@ def test_json_export_then_import_gives_the_same_applications_and_history(
     # Timers are derived: the imported applications plan what the originals planned.
     for app_id in ("acme", "globex"):
         assert target.timers(app_id) == source.timers(app_id)
+
+
+def test_an_archived_application_is_exported_and_imported_archived(source: Engine) -> None:
+    record = source.store.load("globex")
+    source.store.commit(Change(replaced(record.application, archived_at=NOW),
+                               record.application.version,
+                               timers_removed=tuple(t.key for t in record.timers)))
+    doc = export_document(source, "ada")
+    assert [(a["id"], a["archived_at"]) for a in doc["applications"]] == [
+        ("acme", None), ("globex", "2027-02-01T10:00:00-05:00")]
+    target = _engine()
+    data = json.dumps(doc).encode()
+    report = import_items(target, read_json(data, "all.json", _context(target)), owner="ada",
+                          owner_state=read_owner_state(data, "all.json"))
+    assert report.added == ("acme", "globex")
+    assert _without_stamp(export_document(target, "ada")) == _without_stamp(doc)
+    assert target.store.load("globex").application.archived_at == NOW
+    assert target.timers("globex") == []  # kept, and planned no more
+    assert [a.id for a in target.applications(owner="ada")] == ["acme"]
+    again = import_items(target, read_json(data, "all.json", _context(target)), owner="ada")
+    assert again.unchanged == ("acme", "globex") and target.timers("globex") == []
 
 
 def test_csv_export_then_import_gives_the_same_applications_and_history(

@@ -30,7 +30,7 @@ def resolve(store: Store, text: str, *, owner: str) -> str:
         return store.load(text, owner=owner).application.id
     except UnknownApplication:
         pass
-    apps = store.applications(owner=owner)
+    apps = store.applications(owner=owner, archived=None)  # an archived one is found too
     matches = [a for a in apps if text and a.id.startswith(text)]
     if len(matches) == 1:
         return matches[0].id

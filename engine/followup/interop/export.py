@@ -65,6 +65,8 @@ def application_json(app: Application, history: Sequence[HistoryEntry],
     return {
         "id": app.id, "company": app.company, "role": app.role, "state": app.state,
         "created_at": calendar.local(app.created_at).isoformat() if app.created_at else None,
+        "archived_at": (calendar.local(app.archived_at).isoformat()
+                        if app.archived_at else None),
         "facts": dict(app.facts),
         "contacts": [c.to_dict() for c in app.contacts],
         "history": [entry_json(h, calendar) for h in history],
@@ -77,7 +79,7 @@ def export_document(engine: Engine, owner: str, *, progress: Progress | None = N
     owner's settings, where their rules over all of their applications stand, and each
     application with its contacts and history."""
     calendar = engine.calendar(owner)
-    apps = engine.applications(owner=owner)
+    apps = engine.store.applications(owner=owner, archived=None)  # the archived ones too
     out = []
     for done, app in enumerate(apps, 1):
         out.append(application_json(app, engine.history(app.id, owner=owner), calendar))

@@ -131,7 +131,8 @@ def calendar_entries(engine: Engine, owner: str, *, now: datetime,
                                                                    calendar),
                    "due": None if timer.due_at is None else timer.due_at.isoformat()}
         planned.setdefault(uid, CalendarEntry(uid, timer.fire_at, json.dumps(
-            content, ensure_ascii=False, sort_keys=True)))
+            content, ensure_ascii=False, sort_keys=True),
+            application_id=timer.application_id or None))
     entries = engine.store.publish_calendar(owner, list(planned.values()), now=now,
                                             keep=CANCELLED_KEEP)
     return [e for e in entries if until is None or e.start < until]

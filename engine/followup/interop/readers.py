@@ -90,6 +90,8 @@ def _item(fields: Mapping[str, Any], ctx: Context, where: str, *,
     state = _state(stated, ctx, where) if stated else None
     created = fields.get("created_at")
     created_at = _instant(str(created), ctx, where, "created_at", dates) if created else None
+    archived = fields.get("archived_at")  # only a JSON export carries it
+    archived_at = _instant(str(archived), ctx, where, "archived_at", dates) if archived else None
     normalized = {}
     for name, value in facts.items():
         if str(value).strip() == "":
@@ -109,11 +111,12 @@ def _item(fields: Mapping[str, Any], ctx: Context, where: str, *,
         ended = next((h.to_state for h in reversed(entries) if h.to_state), ctx.pack.initial)
         app = Application(id=app_id, owner=ctx.owner, company=company, role=role,
                           state=state or ended, facts=normalized, contacts=tuple(contacts),
-                          created_at=created_at or entries[0].at)
+                          created_at=created_at or entries[0].at, archived_at=archived_at)
         return ImportItem(app, entries, where, tuple(history_where))
     app = Application(id=app_id, owner=ctx.owner, company=company, role=role,
                       state=state or ctx.pack.initial, facts=normalized,
-                      contacts=tuple(contacts), created_at=created_at or ctx.now)
+                      contacts=tuple(contacts), created_at=created_at or ctx.now,
+                      archived_at=archived_at)
     try:
         made = synthesized_history(ctx.pack, app, app.created_at or ctx.now)
     except InputError as exc:
@@ -227,11 +230,12 @@ def read_json(data: bytes, source: str, ctx: Context) -> list[ImportItem]:
         path = (*base, i)
         if not isinstance(obj, dict):
             raise InputError(f"{where(path)}: an application must be an object, not {obj!r}")
-        unknown = sorted(set(obj) - {"id", "company", "role", "state", "created_at", "facts",
-                                     "contacts", "history"})
+        unknown = sorted(set(obj) - {"id", "company", "role", "state", "created_at",
+                                     "archived_at", "facts", "contacts", "history"})
         if unknown:
             raise InputError(f"{where(path)}: unknown field {unknown[0]!r} (fields: id, "
-                             "company, role, state, created_at, facts, contacts, history)")
+                             "company, role, state, created_at, archived_at, facts, "
+                             "contacts, history)")
         facts = obj.get("facts") or {}
         if not isinstance(facts, dict):
             raise InputError(f"{where((*path, 'facts'))}: 'facts' must be an object")

@@ -47,7 +47,7 @@ from followup.interop.export import (
 from followup.keys import TimerKey
 from followup.language.pack import RulePack, merge_contacts
 from followup.limits import check_application
-from followup.model import Application, HistoryEntry, Owner, Timer
+from followup.model import Application, HistoryEntry, Owner, Timer, replaced
 
 if TYPE_CHECKING:
     from followup.interop.readers import Context
@@ -371,6 +371,8 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
     for item in new:
         change, found = engine.changes.prepare_new(item.application, item.history,
                                                    calendar=calendar)
+        if item.application.archived_at is not None:  # kept, and planned no more
+            change = replaced(change, timers_added=())
         changes.append(change)
         problems += [f"{item.application.id}: {p}" for p in found]
     try:
@@ -387,7 +389,7 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
     # An application imported before is planned again: that heals a timer lost since,
     # and changes nothing when its plan is whole.
     for done, item in enumerate(items, 1):
-        if item.application.id in unchanged:
+        if item.application.id in unchanged and item.application.archived_at is None:
             outcome = engine.replan(item.application.id, owner=owner)
             problems += [f"{item.application.id}: {p}" for p in outcome.problems]
         if progress is not None:

@@ -92,19 +92,56 @@ class Store(Protocol):
         *,
         owner: str | None = None,
         states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> list[Application]:
-        """Applications ordered by creation time then id, optionally filtered."""
+        """Applications ordered by creation time then id, optionally filtered.
+
+        ``archived``: ``False`` (the default) leaves archived applications out (those
+        with ``archived_at``), ``True`` lists only them, ``None`` all."""
         ...
 
     def count_applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self,
+        *,
+        owner: str | None = None,
+        states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> int:
-        """How many applications match, without loading them."""
+        """How many applications match, without loading them (``archived`` as in
+        ``applications``)."""
         ...
 
     def count_by_state(self, *, owner: str) -> dict[str, int]:
-        """How many of ``owner``'s applications are in each state (states with none are
-        left out), in one read."""
+        """How many of ``owner``'s active applications are in each state (states with
+        none are left out), in one read. An archived application is not active: the
+        owner's rules (keep-looking) do not count it."""
+        ...
+
+    def stale_applications(
+        self, fingerprint: str, *, limit: int, after: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(owner, id) of at most ``limit`` applications not archived whose
+        ``planned_by`` is not ``fingerprint`` (another pack planned them, or none did),
+        in id order, those with an id greater than ``after`` (the last id of the page
+        before). Uses an index: with nothing stale it reads nothing."""
+        ...
+
+    def delete_application(self, application_id: str, *, owner: str) -> None:
+        """Delete an application and everything that exists only for it, in one
+        transaction: its row, its history, its timers (and their claims), its outbox
+        rows not delivered (pending or dead: never to be sent now), its calendar entries
+        and its fault.
+
+        Delivered outbox rows stay: they record what already went out to the outside
+        world (``deliveries(status="delivered")`` answers "what did we send"), and a
+        channel that deduplicates by idempotency key keeps those keys anyway. So the id
+        of a deleted application is not for reuse: a new application under it would
+        find its first reminders' keys taken (``Engine.add``'s generated ids never
+        repeat). Archive an application (``archived_at``) to keep it instead.
+
+        Raises ``UnknownApplication`` when there is no such application of ``owner``
+        (another owner's is not touched), and changes nothing.
+        """
         ...
 
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:

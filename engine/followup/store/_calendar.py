@@ -39,6 +39,10 @@ class CalendarEntry:
     ``sequence`` (0 at first, one more at each change), ``status`` (``planned``; or, once
     it left the plan, ``cancelled`` if its time had not come, ``passed`` if it had),
     ``changed_at`` (the last change) and ``ended_at`` (when it left the plan).
+    ``application_id``: the application the reminder belongs to (``None`` for an
+    owner-level one), given by the caller and kept, so that
+    ``Store.delete_application`` deletes its entries; it is no part of what the
+    calendar shows, and a change of it alone does not change the sequence.
     """
 
     uid: str
@@ -48,6 +52,7 @@ class CalendarEntry:
     status: EntryStatus = "planned"
     changed_at: datetime | None = None
     ended_at: datetime | None = None
+    application_id: str | None = None
 
 
 def reconcile(
@@ -77,13 +82,17 @@ def reconcile(
         start = utc(entry.start)
         old = stored.get(entry.uid)
         if old is None:
-            new = CalendarEntry(entry.uid, start, entry.content, 0, "planned", now, None)
+            new = CalendarEntry(entry.uid, start, entry.content, 0, "planned", now, None,
+                                entry.application_id)
         elif old.start == start and old.content == entry.content and old.status == "planned":
-            after[entry.uid] = old
-            continue
+            if old.application_id == entry.application_id:
+                after[entry.uid] = old
+                continue
+            # Only whose it is was learned (an entry recorded before it was kept).
+            new = replace(old, application_id=entry.application_id)
         else:
             new = CalendarEntry(entry.uid, start, entry.content, old.sequence + 1,
-                                "planned", now, None)
+                                "planned", now, None, entry.application_id)
         writes.append(new)
         after[entry.uid] = new
     deletes: list[str] = []
@@ -106,12 +115,13 @@ def reconcile(
 
 
 def _entry(uid: str, start: datetime, content: str, sequence: int, status: str,
-           changed_at: datetime, ended_at: datetime | None) -> CalendarEntry:
+           changed_at: datetime, ended_at: datetime | None,
+           application_id: str | None) -> CalendarEntry:
     if status not in _STATUSES:
         raise InputError(f"calendar entry {uid!r} has the unknown status {status!r}")
     return CalendarEntry(uid, utc(start), content, int(sequence),
                          cast("EntryStatus", status), utc(changed_at),
-                         None if ended_at is None else utc(ended_at))
+                         None if ended_at is None else utc(ended_at), application_id)
 
 
 # -- on each store -------------------------------------------------------------------
@@ -136,13 +146,14 @@ def sqlite_publish(conn: sqlite3.Connection, owner: str, planned: Sequence[Calen
     """``reconcile`` in the write transaction open on ``conn``."""
     stored = {
         uid: _entry(uid, from_text(start), content, seq, status, from_text(changed),
-                    None if ended is None else from_text(ended))
-        for uid, start, content, seq, status, changed, ended
+                    None if ended is None else from_text(ended), app_id)
+        for uid, start, content, seq, status, changed, ended, app_id
         in conn.execute(_SQ["calendar_entries"], (owner,)).fetchall()}
     writes, deletes, after = reconcile(stored, planned, now=now, keep=keep)
     conn.executemany(_SQ["calendar_put"], [
         (owner, e.uid, to_text(e.start), e.content, e.sequence, e.status,
-         to_text(e.changed_at or now), None if e.ended_at is None else to_text(e.ended_at))
+         to_text(e.changed_at or now), None if e.ended_at is None else to_text(e.ended_at),
+         e.application_id)
         for e in writes])
     conn.executemany(_SQ["calendar_forget"], [(owner, uid) for uid in deletes])
     return after
@@ -158,7 +169,7 @@ def postgres_publish(cur: psycopg.Cursor[Any], owner: str, planned: Sequence[Cal
     if writes:
         cur.executemany(_PQ["calendar_put"], [
             (owner, e.uid, e.start, e.content, e.sequence, e.status, e.changed_at or now,
-             e.ended_at) for e in writes])
+             e.ended_at, e.application_id) for e in writes])
     if deletes:
         cur.executemany(_PQ["calendar_forget"], [(owner, uid) for uid in deletes])
     return after

@@ -34,6 +34,7 @@ from followup.model import (
 __all__ = [
     "FORGET_WORKERS_AFTER",
     "Batch",
+    "archived_condition",
     "check_owner_change",
     "contacts_from_json",
     "contacts_to_json",
@@ -51,6 +52,7 @@ __all__ = [
     "unknown",
     "utc",
     "where_clause",
+    "with_condition",
     "work_status",
 ]
 
@@ -253,6 +255,7 @@ def gather(changes: Sequence[Change]) -> Batch:
     for change in changes:
         app_id = change.application.id
         check_application(change.application)
+        _check_plan_marks(change.application)
         ids[app_id] = None
         for entry in change.history:
             _check_entry(entry)
@@ -285,6 +288,35 @@ def not_text(exc: UnicodeEncodeError) -> InputError:
         "it: on a command line, this comes from bytes that are not UTF-8 (use a UTF-8 "
         "locale, LANG=C.UTF-8); in a JSON file, from a lone surrogate escape such as "
         "\\ud800")
+
+
+def _check_plan_marks(app: Application) -> None:
+    """When an application was archived is an aware instant inside the calendar, and the
+    fingerprint of the pack that planned it is text a store can keep."""
+    if app.archived_at is not None:
+        utc(app.archived_at)
+        check_day(app.archived_at.date(), f"application {app.id!r}: the time it was archived")
+    if app.planned_by:
+        check_text(app.planned_by, f"application {app.id!r}: the fingerprint of the pack "
+                   "that planned it", limit=TEXT_MAX)
+
+
+def archived_condition(archived: bool | None) -> LiteralString | None:
+    """The SQL condition of an ``archived=`` filter: ``False`` (the default of every
+    listing) the applications not archived, ``True`` only the archived ones, ``None``
+    all of them (no condition)."""
+    if archived is None:
+        return None
+    if type(archived) is not bool:
+        raise InputError(f"archived is True, False or None, not {archived!r}")
+    return "archived_at IS NOT NULL" if archived else "archived_at IS NULL"
+
+
+def with_condition(where: LiteralString, condition: LiteralString | None) -> LiteralString:
+    """``where`` (from ``where_clause``) with one more condition that takes no value."""
+    if condition is None:
+        return where
+    return f"{where} AND {condition}" if where else f" WHERE {condition}"
 
 
 def _check_entry(entry: HistoryEntry) -> None:

@@ -140,6 +140,28 @@ class MemoryTables:
         bisect.insort(self.timeline, (timer.fire_at, timer.key))
         self.timers_of.setdefault(_filed_under(timer), set()).add(timer.key)
 
+    # -- applications ----------------------------------------------------------------------
+
+    def delete_application(self, app_id: str, owner: str) -> None:
+        """Forget the application and what exists only for it (``Store.delete_application``
+        says what that is); nothing here can fail, so it is all or nothing."""
+        del self.apps[app_id]
+        self.by_owner[owner].pop(app_id, None)
+        if not self.by_owner[owner]:
+            del self.by_owner[owner]
+        self.history.pop(app_id, None)
+        for key in list(self.timers_of.get(app_id, ())):
+            self.drop_timer(key)
+        for ident in [ident for ident, row in self.outbox.items()
+                      if row.notification.application_id == app_id
+                      and row.status != "delivered"]:
+            del self.outbox[ident]
+            self.pending.discard(ident)
+        entries = self.calendar.get(owner, {})
+        for uid in [uid for uid, e in entries.items() if e.application_id == app_id]:
+            del entries[uid]
+        self.faults.pop((owner, app_id), None)
+
     # -- the outbox ----------------------------------------------------------------------
 
     def add_rows(self, rows: Iterable[_OutboxRow]) -> None:
@@ -172,10 +194,13 @@ class MemoryTables:
 
 
 def _copy(app: Application) -> Application:
-    """``app`` as SQLite would give it back: created_at in UTC. Facts are frozen (the
-    record's own ``__post_init__``), so the record itself is kept and handed out."""
+    """``app`` as SQLite would give it back: created_at and archived_at in UTC. Facts
+    are frozen (the record's own ``__post_init__``), so the record itself is kept and
+    handed out."""
     if app.created_at is not None and app.created_at.tzinfo is not UTC:
-        return replaced(app, created_at=utc(app.created_at))
+        app = replaced(app, created_at=utc(app.created_at))
+    if app.archived_at is not None and app.archived_at.tzinfo is not UTC:
+        app = replaced(app, archived_at=utc(app.archived_at))
     return app
 
 

@@ -24,6 +24,7 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
+    archived_condition,
     contacts_from_json,
     contacts_to_json,
     dump_json,
@@ -33,6 +34,7 @@ from followup.store._codec import (
     unknown,
     utc,
     where_clause,
+    with_condition,
 )
 
 if TYPE_CHECKING:
@@ -57,11 +59,12 @@ def _owned(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Applicat
 
 
 def _application_filter(
-    owner: str | None, states: Collection[str] | None
+    owner: str | None, states: Collection[str] | None, archived: bool | None
 ) -> tuple[LiteralString, list[object]]:
     names = state_names(states)
-    return where_clause(("owner = %s", owner),
-                  ("state = ANY(%s)", None if names is None else sorted(names)))
+    where, params = where_clause(("owner = %s", owner),
+                                 ("state = ANY(%s)", None if names is None else sorted(names)))
+    return with_condition(where, archived_condition(archived)), params
 
 
 def _opt_utc(instant: datetime | None) -> datetime | None:
@@ -71,13 +74,15 @@ def _opt_utc(instant: datetime | None) -> datetime | None:
 def _application_row(app: Application) -> _Row:
     facts = dump_json(app.facts, what=f"the facts of application {app.id!r}")
     return (app.owner, app.company, app.role, app.state, facts, contacts_to_json(app.contacts),
-            _opt_utc(app.created_at))
+            _opt_utc(app.created_at), _opt_utc(app.archived_at), app.planned_by)
 
 
 def _application(row: _Row) -> Application:
-    app_id, owner, company, role, state, facts, contacts, created_at, version = row
+    (app_id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+     planned_by) = row
     return Application(app_id, owner, company, role, state, facts_from_json(facts),
-                       contacts_from_json(contacts), created_at, version)
+                       contacts_from_json(contacts), created_at, version, archived_at,
+                       planned_by)
 
 
 def _history_row(entry: HistoryEntry) -> _Row:

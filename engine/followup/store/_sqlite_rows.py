@@ -25,6 +25,7 @@ from followup.model import (
 )
 from followup.store import _migrations
 from followup.store._codec import (
+    archived_condition,
     contacts_from_json,
     dump_json,
     facts_from_json,
@@ -33,6 +34,7 @@ from followup.store._codec import (
     state_names,
     to_text,
     where_clause,
+    with_condition,
 )
 
 _Q = _migrations.queries("sqlite")
@@ -40,16 +42,17 @@ _Row = tuple[Any, ...]
 
 
 def _application_filter(
-    owner: str | None, states: Collection[str] | None
+    owner: str | None, states: Collection[str] | None, archived: bool | None
 ) -> tuple[str, list[object]]:
     names = state_names(states)
-    return where_clause(
+    where, params = where_clause(
         ("owner = ?", owner),
         (
             "state IN (SELECT value FROM json_each(?))",
             None if names is None else dump_json(sorted(names), what="states"),
         ),
     )
+    return with_condition(where, archived_condition(archived)), params
 
 
 def _history_clash(conn: sqlite3.Connection, rows: list[_Row]) -> InputError:
@@ -71,7 +74,8 @@ def _opt_instant(text: str | None) -> datetime | None:
 
 
 def _application(row: _Row) -> Application:
-    app_id, owner, company, role, state, facts, contacts, created_at, version = row
+    (app_id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+     planned_by) = row
     return Application(
         app_id,
         owner,
@@ -82,6 +86,8 @@ def _application(row: _Row) -> Application:
         contacts_from_json(contacts),
         _opt_instant(created_at),
         version,
+        _opt_instant(archived_at),
+        planned_by,
     )
 
 

@@ -39,6 +39,7 @@ from followup.model import (
 )
 from followup.store._calendar import CalendarEntry, memory_publish
 from followup.store._codec import (
+    archived_condition,
     check_owner_change,
     gather,
     not_in_outbox,
@@ -118,28 +119,33 @@ class MemoryStore:
         return list(self._tables.history[app_id].values())
 
     def applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> list[Application]:
-        found = self._matching(owner, states)
+        found = self._matching(owner, states, archived)
         found.sort(key=_application_order)
         return [_copy(app) for app in found]
 
     def count_applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> int:
-        return len(self._matching(owner, states))
+        return len(self._matching(owner, states, archived))
 
     def count_by_state(self, *, owner: str) -> dict[str, int]:
         counts: dict[str, int] = {}
         with self._tables.lock:
             self._tables.check_open()
             for app_id in self._tables.by_owner.get(owner, {}):
-                state = self._tables.apps[app_id].state
-                counts[state] = counts.get(state, 0) + 1
+                app = self._tables.apps[app_id]
+                if app.archived_at is None:  # an archived one is not active
+                    counts[app.state] = counts.get(app.state, 0) + 1
         return counts
 
-    def _matching(self, owner: str | None, states: Collection[str] | None) -> list[Application]:
+    def _matching(self, owner: str | None, states: Collection[str] | None,
+                  archived: bool | None) -> list[Application]:
         names = state_names(states)
+        archived_condition(archived)  # the same refusal as the SQL stores'
         with self._tables.lock:
             self._tables.check_open()
             pool = (
@@ -151,7 +157,18 @@ class MemoryStore:
                 app
                 for app in pool
                 if (owner is None or app.owner == owner) and (names is None or app.state in names)
+                and (archived is None or (app.archived_at is not None) == archived)
             ]
+
+    def stale_applications(
+        self, fingerprint: str, *, limit: int, after: str | None = None
+    ) -> list[tuple[str, str]]:
+        with self._tables.lock:
+            self._tables.check_open()
+            found = sorted((app.id, app.owner) for app in self._tables.apps.values()
+                           if app.archived_at is None and app.planned_by != fingerprint
+                           and app.id > (after or ""))
+        return [(owner, app_id) for app_id, owner in found[:max(limit, 0)]]
 
     def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
         now = utc(now)
@@ -294,6 +311,11 @@ class MemoryStore:
                 self._tables.drop_timer(timer.key)
                 self._tables.add_timer(timer)
             self._tables.add_rows(outbox)
+
+    def delete_application(self, application_id: str, *, owner: str) -> None:
+        with self._tables.lock:
+            self._owned(application_id, owner)
+            self._tables.delete_application(application_id, owner)
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         at = utc(at)

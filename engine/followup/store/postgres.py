@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, LiteralString, Self
 
-from followup.errors import ConflictError, InputError, StoreError
+from followup.errors import ConflictError, InputError, StoreError, UnknownApplication
 from followup.limits import check_owner
 from followup.model import (
     Application,
@@ -50,6 +50,7 @@ from followup.store._codec import (
     load_json,
     not_in_outbox,
     stamp,
+    unknown,
     utc,
     where_clause,
 )
@@ -149,17 +150,19 @@ class PostgresStore:
         return self._db.read("reading history from", work, snapshot=True)
 
     def applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> list[Application]:
-        where, params = _application_filter(owner, states)
+        where, params = _application_filter(owner, states, archived)
         sql = f"{_Q['applications_head']}{where} ORDER BY created_at NULLS FIRST, id"
         return self._db.read("listing applications in",
                              lambda cur: [_application(r) for r in cur.execute(sql, params)])
 
     def count_applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> int:
-        where, params = _application_filter(owner, states)
+        where, params = _application_filter(owner, states, archived)
         sql = _Q["count_applications_head"] + where
         return self._db.read("counting applications in",
                              lambda cur: int(_one(cur.execute(sql, params))[0]))
@@ -167,6 +170,13 @@ class PostgresStore:
     def count_by_state(self, *, owner: str) -> dict[str, int]:
         return self._db.read("counting applications in", lambda cur: {
             state: int(count) for state, count in cur.execute(_Q["count_by_state"], (owner,))})
+
+    def stale_applications(
+        self, fingerprint: str, *, limit: int, after: str | None = None
+    ) -> list[tuple[str, str]]:
+        params = {"fingerprint": fingerprint, "after": after or "", "limit": max(limit, 0)}
+        return self._db.read("looking for applications to re-plan in", lambda cur: [
+            (owner, app_id) for owner, app_id in cur.execute(_Q["stale_applications"], params)])
 
     def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
         params = (utc(now), max(limit, 0))
@@ -274,6 +284,22 @@ class PostgresStore:
 
         self._db.run("committing to",
                      lambda cur: _write_work(cur, _Q["delete_owner_timer"], removed, added, outbox))
+
+    def delete_application(self, application_id: str, *, owner: str) -> None:
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            # Locked first: a commit to it waits, then finds it gone (ConflictError).
+            row = cur.execute(_Q["lock_application"], (application_id,)).fetchone()
+            if row is None or row[0] != owner:
+                raise UnknownApplication(unknown(application_id, owner))
+            for name, params in (("delete_history", (application_id,)),
+                                 ("delete_timers", (application_id,)),
+                                 ("delete_undelivered", (application_id,)),
+                                 ("delete_calendar_entries", (owner, application_id)),
+                                 ("delete_faults", (owner, application_id)),
+                                 ("delete_application", (application_id, owner))):
+                cur.execute(_Q[name], params)
+
+        self._db.run("deleting an application from", work)
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         self._update_delivery(_Q["mark_delivered"], (utc(at), key, channel), key, channel)

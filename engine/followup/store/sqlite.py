@@ -146,18 +146,20 @@ class SQLiteStore:
         return _application(row)
 
     def applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> list[Application]:
-        where, params = _application_filter(owner, states)
+        where, params = _application_filter(owner, states, archived)
         sql = f"{_Q['applications_head']}{where} ORDER BY created_at, id"
         with self._db.reading("listing applications in") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_application(row) for row in rows]
 
     def count_applications(
-        self, *, owner: str | None = None, states: Collection[str] | None = None
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
     ) -> int:
-        where, params = _application_filter(owner, states)
+        where, params = _application_filter(owner, states, archived)
         with self._db.reading("counting applications in") as conn:
             (count,) = conn.execute(_Q["count_applications_head"] + where, params).fetchone()
         return int(count)
@@ -166,6 +168,14 @@ class SQLiteStore:
         with self._db.reading("counting applications in") as conn:
             rows = conn.execute(_Q["count_by_state"], (owner,)).fetchall()
         return {state: count for state, count in rows}
+
+    def stale_applications(
+        self, fingerprint: str, *, limit: int, after: str | None = None
+    ) -> list[tuple[str, str]]:
+        params = (fingerprint, fingerprint, after or "", max(limit, 0))
+        with self._db.reading("looking for applications to re-plan in") as conn:
+            rows = conn.execute(_Q["stale_applications"], params).fetchall()
+        return [(owner, app_id) for owner, app_id in rows]
 
     def due_timers(self, now: datetime, *, limit: int = 1000) -> list[Timer]:
         params = (to_text(now), max(limit, 0))
@@ -275,7 +285,9 @@ class SQLiteStore:
             cursor = conn.execute(_Q["stored_of_one"], ids)
         else:
             cursor = conn.execute(_Q["stored_of_many"], (dump_json(ids, what="ids"),))
-        stored = {row[0]: row[1:] for row in cursor}  # id -> version, owner, state, created_at
+        # id -> version, then the indexed columns: owner, state, created_at, archived_at,
+        # planned_by
+        stored = {row[0]: row[1:] for row in cursor}
         results, final = stamp(changes, {app_id: row[0] for app_id, row in stored.items()})
         inserts: list[_Row] = []
         updates: list[_Row] = []
@@ -284,10 +296,13 @@ class SQLiteStore:
             facts = facts_to_json(app.facts, what=f"the facts of application {app.id!r}")
             contacts = contacts_to_json(app.contacts)
             created_at = _opt_text(app.created_at)
-            row = (app.owner, app.company, app.role, app.state, facts, contacts, created_at)
+            archived_at = _opt_text(app.archived_at)
+            row = (app.owner, app.company, app.role, app.state, facts, contacts, created_at,
+                   archived_at, app.planned_by)
             if base is None:
                 inserts.append((*row, app.version, app.id))
-            elif stored[app.id][1:] == (app.owner, app.state, created_at):
+            elif stored[app.id][1:] == (app.owner, app.state, created_at, archived_at,
+                                        app.planned_by):
                 # Leaving indexed columns out of the SET spares rewriting their index pages.
                 body = (app.company, app.role, facts, contacts)
                 body_updates.append((*body, app.version, app.id, base))
@@ -304,6 +319,17 @@ class SQLiteStore:
         if written != len(updates) + len(body_updates):
             raise StoreError(f"an application changed during a commit to {self.path}")
         return results
+
+    def delete_application(self, application_id: str, *, owner: str) -> None:
+        with self._db.writing("deleting an application from") as conn:
+            self._owned(conn, application_id, owner)
+            # History first: its rows refer to the application's.
+            conn.execute(_Q["delete_history"], (application_id,))
+            conn.execute(_Q["delete_timers"], (application_id,))
+            conn.execute(_Q["delete_undelivered"], (application_id,))
+            conn.execute(_Q["delete_calendar_entries"], (owner, application_id))
+            conn.execute(_Q["delete_faults"], (owner, application_id))
+            conn.execute(_Q["delete_application"], (application_id, owner))
 
     def mark_delivered(self, key: str, channel: str, *, at: datetime) -> None:
         self._update_delivery(_Q["mark_delivered"], (to_text(at), key, channel), key, channel)

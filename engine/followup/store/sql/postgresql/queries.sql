@@ -3,18 +3,22 @@
 -- Column order follows the model's fields, as in the SQLite queries.
 
 -- name: application
-SELECT id, owner, company, role, state, facts, contacts, created_at, version
+SELECT id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+       planned_by
 FROM applications WHERE id = %s
 
 -- name: applications_head
-SELECT id, owner, company, role, state, facts, contacts, created_at, version
+SELECT id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+       planned_by
 FROM applications
 
 -- name: count_applications_head
 SELECT count(*) FROM applications
 
 -- name: count_by_state
-SELECT state, count(*) FROM applications WHERE owner = %s GROUP BY state
+-- An archived application is not active: it counts for no rule of its owner's.
+SELECT state, count(*) FROM applications WHERE owner = %s AND archived_at IS NULL
+GROUP BY state
 
 -- name: lock_stored
 -- The rows a commit changes, locked in id order (two commits never wait on each other
@@ -22,14 +26,45 @@ SELECT state, count(*) FROM applications WHERE owner = %s GROUP BY state
 SELECT id, version FROM applications WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 
 -- name: insert_application
-INSERT INTO applications (owner, company, role, state, facts, contacts, created_at, version, id)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO applications (owner, company, role, state, facts, contacts, created_at,
+                          archived_at, planned_by, version, id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 
 -- name: update_application
 UPDATE applications
 SET owner = %s, company = %s, role = %s, state = %s, facts = %s, contacts = %s,
-    created_at = %s, version = %s
+    created_at = %s, archived_at = %s, planned_by = %s, version = %s
 WHERE id = %s AND version = %s
+
+-- name: stale_applications
+-- Two ranges of the index applications_stale (below and above the fingerprint), so that
+-- those the pack planned are stepped around, not read.
+SELECT owner, id FROM applications
+WHERE archived_at IS NULL AND (planned_by < %(fingerprint)s OR planned_by > %(fingerprint)s)
+  AND id > %(after)s
+ORDER BY id LIMIT %(limit)s
+
+-- name: lock_application
+SELECT owner FROM applications WHERE id = %s FOR UPDATE
+
+-- name: delete_application
+DELETE FROM applications WHERE id = %s AND owner = %s
+
+-- name: delete_history
+DELETE FROM history WHERE application_id = %s
+
+-- name: delete_timers
+DELETE FROM timers WHERE application_id = %s
+
+-- name: delete_undelivered
+-- Delivered rows stay: see Store.delete_application.
+DELETE FROM outbox WHERE application_id = %s AND status <> 'delivered'
+
+-- name: delete_calendar_entries
+DELETE FROM calendar_entries WHERE owner = %s AND application_id = %s
+
+-- name: delete_faults
+DELETE FROM faults WHERE owner = %s AND application_id = %s
 
 -- name: history_of
 SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
@@ -217,16 +252,17 @@ SELECT owner, application_id, error, first_at, last_at, attempts, retry_at FROM 
 SELECT pg_advisory_xact_lock(hashtext('followup calendar'), hashtext(%s))
 
 -- name: calendar_entries
-SELECT uid, start_at, content, sequence, status, changed_at, ended_at
+SELECT uid, start_at, content, sequence, status, changed_at, ended_at, application_id
 FROM calendar_entries WHERE owner = %s
 
 -- name: calendar_put
 INSERT INTO calendar_entries (owner, uid, start_at, content, sequence, status, changed_at,
-                              ended_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                              ended_at, application_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (owner, uid) DO UPDATE SET
     start_at = excluded.start_at, content = excluded.content, sequence = excluded.sequence,
-    status = excluded.status, changed_at = excluded.changed_at, ended_at = excluded.ended_at
+    status = excluded.status, changed_at = excluded.changed_at, ended_at = excluded.ended_at,
+    application_id = excluded.application_id
 
 -- name: calendar_forget
 DELETE FROM calendar_entries WHERE owner = %s AND uid = %s

@@ -3,39 +3,71 @@
 -- Column order follows the model's fields, so rows map straight onto the dataclasses.
 
 -- name: application
-SELECT id, owner, company, role, state, facts, contacts, created_at, version
+SELECT id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+       planned_by
 FROM applications WHERE id = ?
 
 -- name: applications_head
-SELECT id, owner, company, role, state, facts, contacts, created_at, version
+SELECT id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+       planned_by
 FROM applications
 
 -- name: count_applications_head
 SELECT count(*) FROM applications
 
 -- name: count_by_state
-SELECT state, count(*) FROM applications WHERE owner = ? GROUP BY state
+-- An archived application is not active: it counts for no rule of its owner's.
+SELECT state, count(*) FROM applications WHERE owner = ? AND archived_at IS NULL
+GROUP BY state
 
 -- name: stored_of_one
-SELECT id, version, owner, state, created_at FROM applications WHERE id = ?
+SELECT id, version, owner, state, created_at, archived_at, planned_by FROM applications
+WHERE id = ?
 
 -- name: stored_of_many
-SELECT id, version, owner, state, created_at FROM applications
+SELECT id, version, owner, state, created_at, archived_at, planned_by FROM applications
 WHERE id IN (SELECT value FROM json_each(?))
 
 -- name: insert_application
-INSERT INTO applications (owner, company, role, state, facts, contacts, created_at, version, id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO applications (owner, company, role, state, facts, contacts, created_at,
+                          archived_at, planned_by, version, id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: update_application
 UPDATE applications
 SET owner = ?, company = ?, role = ?, state = ?, facts = ?, contacts = ?, created_at = ?,
-    version = ?
+    archived_at = ?, planned_by = ?, version = ?
 WHERE id = ? AND version = ?
 
 -- name: update_application_body
 UPDATE applications SET company = ?, role = ?, facts = ?, contacts = ?, version = ?
 WHERE id = ? AND version = ?
+
+-- name: stale_applications
+-- Two ranges of the index applications_stale (below and above the fingerprint), so that
+-- those the pack planned are stepped around, not read.
+SELECT owner, id FROM applications
+WHERE archived_at IS NULL AND (planned_by < ? OR planned_by > ?) AND id > ?
+ORDER BY id LIMIT ?
+
+-- name: delete_application
+DELETE FROM applications WHERE id = ? AND owner = ?
+
+-- name: delete_history
+DELETE FROM history WHERE application_id = ?
+
+-- name: delete_timers
+DELETE FROM timers WHERE application_id = ?
+
+-- name: delete_undelivered
+-- Delivered rows stay: see Store.delete_application.
+DELETE FROM outbox WHERE application_id = ? AND status <> 'delivered'
+
+-- name: delete_calendar_entries
+DELETE FROM calendar_entries WHERE owner = ? AND application_id = ?
+
+-- name: delete_faults
+DELETE FROM faults WHERE owner = ? AND application_id = ?
 
 -- name: history_of
 SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
@@ -203,16 +235,17 @@ DELETE FROM faults WHERE owner = ? AND application_id = ?
 SELECT owner, application_id, error, first_at, last_at, attempts, retry_at FROM faults
 
 -- name: calendar_entries
-SELECT uid, start_at, content, sequence, status, changed_at, ended_at
+SELECT uid, start_at, content, sequence, status, changed_at, ended_at, application_id
 FROM calendar_entries WHERE owner = ?
 
 -- name: calendar_put
 INSERT INTO calendar_entries (owner, uid, start_at, content, sequence, status, changed_at,
-                              ended_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                              ended_at, application_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (owner, uid) DO UPDATE SET
     start_at = excluded.start_at, content = excluded.content, sequence = excluded.sequence,
-    status = excluded.status, changed_at = excluded.changed_at, ended_at = excluded.ended_at
+    status = excluded.status, changed_at = excluded.changed_at, ended_at = excluded.ended_at,
+    application_id = excluded.application_id
 
 -- name: calendar_forget
 DELETE FROM calendar_entries WHERE owner = ? AND uid = ?
