@@ -75,6 +75,8 @@ if TYPE_CHECKING:
     from followup.interop.transfer import read_owner_state
     from followup.interop.readers import read_csv
     from followup.interop.readers import read_json
+    from followup.interop.names import comparable_name
+    from followup.interop.names import same_person
 
 _WHERE = {
     "AgendaItem": "followup.runtime.engine",
@@ -130,6 +132,8 @@ _WHERE = {
     "read_owner_state": "followup.interop.transfer",
     "read_csv": "followup.interop.readers",
     "read_json": "followup.interop.readers",
+    "comparable_name": "followup.interop.names",
+    "same_person": "followup.interop.names",
 }
 
 __version__ = "0.1.0"
@@ -178,6 +182,7 @@ __all__ = [
     "UnknownEvent",
     "WorkCalendar",
     "Worker",
+    "comparable_name",
     "export_document",
     "hookimpl",
     "import_context",
@@ -188,6 +193,7 @@ __all__ = [
     "read_csv",
     "read_json",
     "read_owner_state",
+    "same_person",
 ]
 
 

@@ -143,7 +143,8 @@ def test_the_way_through_the_states(followup, app):
     # An offer ends the patience; then "reopened" does not fit the state.
     out = followup("log", app, "offer_received", "--json").json()
     assert out["state"] == "offer"
-    assert out["cancelled"] == [patience]
+    assert out["cancelled"] == [patience | {"reason": "left_state", "done_by": None,
+                                            "never_done": False}]
     # Only the offer's own reminder: reply to it.
     assert [t["rule"] for t in followup("show", app, "--json").json()["timers"]] == [
         "reply-to-offer"]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from followup.model import Contact
+    from followup.cli.lookalikes import Decision
+    from followup.model import Application, Contact
+    from followup.runtime.cancellations import Cancellation
+    from followup.runtime.engine import Engine
+    from followup.timing.calendar import WorkCalendar
 
 from followup.cli import settings
 from followup.cli._common import (
@@ -31,6 +36,7 @@ from followup.cli._common import (
     when,
 )
 from followup.cli.ids import resolve
+from followup.cli.lookalikes import decisions_json, decisions_text, options, settle
 
 
 def register(cmd: Command) -> None:
@@ -43,6 +49,7 @@ def register(cmd: Command) -> None:
     p.add_argument("--interviewed", metavar="WHEN",
                    help="when the interview was, e.g. 2026-12-23T15:00 (your time zone)")
     contact_options(p)
+    options(p)
     p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
                    help="a fact the rule pack declares, e.g. decision_expected_on=2027-01-08 "
                    "(repeatable)")
@@ -60,6 +67,7 @@ def register(cmd: Command) -> None:
                    help="record or change a fact the rule pack declares, e.g. "
                    "decision_expected_on=2027-01-08 (repeatable)")
     contact_options(p)
+    options(p)
     p.set_defaults(run=_cmd_log)
     _list_events_in_help(p)
 
@@ -129,17 +137,22 @@ def _cmd_add(args: argparse.Namespace) -> int:
         engine.pack.check_fact_names(facts)
         if args.interviewed:
             facts["interviewed_at"] = when(args.interviewed, cal, "--interviewed")
+        contacts, decisions = settle((), contacts_of(args), args,
+                                     "both given to the new application")
         outcome = engine.add(owner=owner, company=args.company, role=args.role,
-                             facts=facts, contacts=contacts_of(args), id=args.id)
+                             facts=facts, contacts=contacts, id=args.id)
         app = outcome.application
         for problem in outcome.problems:
             print(f"followup add: warning: {problem}", file=sys.stderr)
         timers = engine.timers(app.id, owner=owner)
         if opt(args, "json"):
             print_json({"id": app.id, "state": app.state, "problems": list(outcome.problems),
-                         "timers": [timer_json(cal, t) for t in timers]})
+                         "timers": [timer_json(cal, t) for t in timers]}
+                       | ({"matched": decisions_json(decisions)} if decisions else {}))
         else:
             print(f"added {app.id}: {app.role} at {app.company} ({app.state})")
+            for line in decisions_text(decisions):
+                print(line)
             for t in timers:
                 print(f"  {local(cal, t.fire_at)}  {t.rule}"
                       f"{' — ' + t.contact if t.contact else ''}"
@@ -148,6 +161,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_log(args: argparse.Namespace) -> int:
+    from followup.runtime.cancellations import cancellations
 
     with open_engine(args) as engine:
         owner = owner_id(args)
@@ -160,28 +174,70 @@ def _cmd_log(args: argparse.Namespace) -> int:
                          f"(events: {', '.join(engine.pack.events)})")
         at = when(args.at, cal, "--at") if args.at else None
         args.application = resolve(engine.store, args.application, owner=owner)
+        decisions: list[Decision] = []
+        if new_contacts:
+            before = engine.application(args.application, owner=owner)
+            new_contacts, decisions = settle(before.contacts, new_contacts, args,
+                                             f"on {before.id}")
         outcome = engine.log(args.application, event=args.event, contact=args.contact,
                              facts=facts, contacts=new_contacts, at=at, key=args.key,
                              owner=owner)
         changed = outcome.changed
-        app = engine.application(args.application, owner=owner)
+        record = engine.store.load(args.application, owner=owner)
+        app = record.application
+        why = cancellations(engine.pack, app, record.history, outcome.cancelled,
+                            len(outcome.entries))
         for problem in outcome.problems:
             print(f"followup log: warning: {problem}", file=sys.stderr)
         if opt(args, "json"):
             print_json({"id": app.id, "state": app.state, "changed": changed,
                          "problems": list(outcome.problems),
-                         "cancelled": [timer_json(cal, t) for t in outcome.cancelled],
-                         "armed": [timer_json(cal, t) for t in outcome.armed]})
+                         "cancelled": [timer_json(cal, c.timer) | {
+                             "reason": c.reason, "done_by": c.done_by,
+                             "never_done": c.never_done} for c in why],
+                         "armed": [timer_json(cal, t) for t in outcome.armed]}
+                       | ({"matched": decisions_json(decisions)} if decisions else {}))
         elif not changed:
             print(f"{app.id}: already recorded, nothing changed (state {app.state})")
         else:
             print(f"{app.id}: recorded; now {app.state}")
-            for t in outcome.cancelled:
-                print(f"  cancelled {t.rule}{' — ' + t.contact if t.contact else ''}")
+            for line in decisions_text(decisions):
+                print(line)
+            for c in why:
+                print(_cancelled_text(engine, cal, app, c))
             for t in outcome.armed:
                 print(f"  next {local(cal, t.fire_at)}  {t.rule}"
                       f"{' — ' + t.contact if t.contact else ''}")
     return EXIT_OK
+
+
+_BECAUSE = {
+    "stopped": "stopped for good",
+    "left_state": "the application is now {state}",
+    "contact_gone": "the contact is gone",
+    "condition": "its condition no longer holds",
+    "replanned": "no longer planned",
+}
+
+
+def _cancelled_text(engine: Engine, cal: WorkCalendar, app: Application,
+                    c: Cancellation) -> str:
+    """A cancelled reminder for people: as done, or why, and when its action was never
+    marked done, what it asked for and how to record it."""
+    t = c.timer
+    line = f"  cancelled {t.rule}{' — ' + t.contact if t.contact else ''}"
+    if c.reason == "done":
+        return line
+    line += f" ({_BECAUSE[c.reason].format(state=app.state)})"
+    if not c.never_done or c.done_by is None:
+        return line
+    subject = engine.owners.preview(t, app, cal)[0]
+    command = f"followup log {shlex.quote(app.id)} {c.done_by}"
+    if t.contact is not None and engine.pack.events[c.done_by].per_contact:
+        command += f" --contact {shlex.quote(t.contact)}"
+    advice = (f": if it was done, record it: {command}"
+              if c.done_by in engine.machine.allowed(app.state) else "")
+    return f'{line}: "{subject}" was never marked done{advice}'
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

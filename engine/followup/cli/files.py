@@ -19,6 +19,7 @@ from followup.cli._common import (
     owner_id,
     print_json,
 )
+from followup.cli.lookalikes import options as lookalike_options
 
 if TYPE_CHECKING:
     from followup.interop.transfer import ImportItem, OwnerState
@@ -86,6 +87,7 @@ def register(cmd: Command) -> None:
                    help="with --csv: the history table followup export --csv wrote")
     p.add_argument("--dry-run", action="store_true",
                    help="check the file and say what would be imported; write nothing")
+    lookalike_options(p)
     _progress_option(p)
     p.set_defaults(run=_cmd_import)
 
@@ -320,6 +322,7 @@ def _import_items(engine: Engine, owner: str, items: list[ImportItem],
 
 def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namespace) -> int:
     from followup.cli.ids import resolve
+    from followup.cli.lookalikes import decisions_json, decisions_text, settle
     from followup.interop.vcard import cards_to_contacts, read_vcards
     from followup.language.pack import merge_contacts
 
@@ -329,6 +332,9 @@ def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namesp
     app = engine.application(args.app, owner=owner)
     # The checks the import makes, also for a dry run: the roles, a name given twice.
     merge_contacts(engine.pack, app.contacts, contacts, replace_existing=True, where=args.file)
+    # A card spelling a contact already there otherwise (Dr. Jane Q. Doe, Jane Doe) is
+    # asked about: the same person is updated, not added a second time.
+    contacts, decisions = settle(app.contacts, contacts, args, f"on {app.id} ({args.file})")
     added = [c for c in contacts if app.contact(c.name) is None]
     unchanged = [c for c in contacts if app.contact(c.name) == c]
     updated = [c for c in contacts if c not in added and c not in unchanged]
@@ -341,6 +347,7 @@ def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namesp
                      "contacts": [c.name for c in contacts], "added": [c.name for c in added],
                      "updated": [c.name for c in updated],
                      "unchanged": [c.name for c in unchanged], "ignored": ignored,
+                     "matched": decisions_json(decisions),
                      "problems": list(outcome.problems) if outcome else []})
         return EXIT_OK
     for problem in outcome.problems if outcome else ():
@@ -356,6 +363,8 @@ def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namesp
         print(listed("would update" if dry else "updated", updated, f"of {args.app}"))
     if unchanged:
         print(listed("unchanged:", unchanged, "already there as on the cards"))
+    for line in decisions_text(decisions):
+        print(line)
     if ignored:
         print(f"  not kept from the cards: {', '.join(ignored)}")
     return EXIT_OK
