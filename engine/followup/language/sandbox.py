@@ -278,7 +278,8 @@ class Condition:
             raise ExpressionError(f"condition {self.source!r} was refused: {exc}") from exc
         except jinja2.UndefinedError as exc:
             raise ExpressionError(f"condition {self.source!r}: {exc}") from exc
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError
+                ) as exc:  # TemplateError: e.g. select('a test that does not exist')
             raise ExpressionError(f"condition {self.source!r} failed: {exc}") from exc
         except (RecursionError, MemoryError) as exc:
             raise ExpressionError(f"condition {self.source!r} was stopped: it needs too "
@@ -304,7 +305,8 @@ class Template:
             raise ExpressionError(f"template was refused: {exc}") from exc
         except jinja2.UndefinedError as exc:
             raise ExpressionError(f"template: {exc}") from exc
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError
+                ) as exc:  # TemplateError: e.g. select('a test that does not exist')
             raise ExpressionError(f"template failed: {exc}") from exc
         except (RecursionError, MemoryError) as exc:
             raise ExpressionError(f"template was stopped: it needs too much {_need(exc)}"
@@ -372,6 +374,31 @@ def _check_filters(ast: jinja2.nodes.Template, sandbox: Sandbox, what: str) -> N
         )
 
 
+def _check_tests(ast: jinja2.nodes.Template, sandbox: Sandbox, what: str) -> None:
+    """Refuse ``x is frobnicated`` when the pack loads, naming the tests there are (Jinja
+    would raise its own error, not a rule pack's, when the names are looked for)."""
+    for node in ast.find_all(jinja2.nodes.Test):
+        if node.name in sandbox.env.tests:
+            continue
+        hint = suggest(node.name, sandbox.env.tests)
+        words = ", ".join(sorted(name for name in sandbox.env.tests if name.isidentifier()))
+        raise ExpressionError(
+            f"{what} uses the test {node.name!r}, which does not exist{hint}: the tests "
+            f"after 'is' are {words}",
+            line=node.lineno,
+        )
+
+
+def _undeclared(ast: jinja2.nodes.Template, what: str) -> set[str]:
+    """The names ``ast`` reads; Jinja finds them by compiling it, so what only its
+    compiler refuses (a block defined twice) is refused here, as a pack's error."""
+    try:
+        return jinja2.meta.find_undeclared_variables(ast)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(f"{what} does not parse: {exc.message}",
+                              line=exc.lineno or 0) from exc
+
+
 def _check_names(used: set[str], known: Collection[str], what: str) -> None:
     unknown = sorted(used - set(known))
     if not unknown:
@@ -430,9 +457,10 @@ def compile_condition(
     what = f"condition {source!r}"
     ast = _parse(env, "{{ (" + source + ") }}", what)
     _check_filters(ast, sandbox, what)
+    _check_tests(ast, sandbox, what)
     _check_internal(ast, what)
     _check_fields(ast, fields or {}, what)
-    used = jinja2.meta.find_undeclared_variables(ast)
+    used = _undeclared(ast, what)
     _check_names(used, known, what)
     # What ``env.compile_expression`` does, with the tree bounded on the way.
     try:
@@ -467,9 +495,10 @@ def compile_template(
     env = sandbox.env
     ast = _parse(env, source, "template")
     _check_filters(ast, sandbox, "template")
+    _check_tests(ast, sandbox, "template")
     _check_internal(ast, "template")
     _check_fields(ast, fields or {}, "template")
-    used = jinja2.meta.find_undeclared_variables(ast)
+    used = _undeclared(ast, "template")
     _check_names(used, known, "template")
     shown = frozenset(
         node.attr
