@@ -78,7 +78,7 @@ def reminders(engine: Engine, app: Application, rule: str | None = None) -> list
             and (rule is None or t.rule == rule)]
 
 
-def thank_yous(engine: Engine, app: Application) -> list[str | None]:
+def thank_yous(engine: Engine, app: Application) -> list[str]:
     return sorted(t.contact or "" for t in reminders(engine, app, "thank-you-notes"))
 
 
@@ -198,7 +198,7 @@ def test_rename_refusals_say_why(engine: Engine) -> None:
     with pytest.raises(InputError, match=r"no contact named 'Jan' on application .* "
                        r"\(contacts: 'Jane Doe', 'Raj Patel'\)"):
         engine.rename_contact(app.id, "Jan", "Jane")
-    with pytest.raises(InputError, match="has a contact named 'Raj Patel' already: .* merge"):
+    with pytest.raises(InputError, match=r"has a contact named .Raj Patel. already: .* merge"):
         engine.rename_contact(app.id, "Jane Doe", "Raj Patel")
     assert kinds(engine, app) == ["created"]
 
@@ -443,7 +443,7 @@ def test_snooze_refusals_say_why(engine: Engine) -> None:
         engine.snooze(app.id, "nope", by=timedelta(hours=1))
     with pytest.raises(InputError, match="one of the two"):
         engine.snooze(app.id, ask.key)
-    with pytest.raises(InputError, match="already, not before"):
+    with pytest.raises(InputError, match=r"already, later than .*: a snooze only holds a reminder back"):
         engine.snooze(app.id, ask.key, until=ask.fire_at - timedelta(hours=1))
     with pytest.raises(InputError, match="is not after now"):
         engine.snooze(app.id, ask.key, by=timedelta(0))

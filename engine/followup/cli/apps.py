@@ -35,6 +35,7 @@ from followup.cli._common import (
     timer_json,
     when,
 )
+from followup.cli.corrections import history_label
 from followup.cli.ids import resolve
 from followup.cli.lookalikes import decisions_json, decisions_text, options, settle
 
@@ -167,6 +168,10 @@ def _cmd_log(args: argparse.Namespace) -> int:
         owner = owner_id(args)
         cal = engine.calendar(owner)
         facts = parse_facts(args.fact)
+        for field in ("company", "role"):  # the application's own, for followup edit
+            if field in facts and field not in engine.pack.facts:
+                raise Usage(f"{field} is a field, not a fact: use followup edit "
+                            f"{args.application} --{field} {shlex.quote(facts[field])}")
         engine.pack.check_fact_names(facts)
         new_contacts: list[Contact] = contacts_of(args)
         if not (args.event or facts or new_contacts):
@@ -267,6 +272,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from followup.runtime.history import CORRECTIONS
 
     with open_engine(args) as engine:
         owner = owner_id(args)
@@ -290,7 +296,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
                 "events_allowed": engine.machine.allowed(app.state),
                 "history": [{"seq": h.seq, "at": cal.local(h.at).isoformat(), "kind": h.kind,
                              "name": h.name, "contact": h.contact, "from": h.from_state,
-                             "to": h.to_state} for h in record.history],
+                             "to": h.to_state} | ({"data": h.data} if h.kind in CORRECTIONS
+                                                  else {}) for h in record.history],
+                "archived_at": None if app.archived_at is None
+                else cal.local(app.archived_at).isoformat(),
                 "timers": [timer_json(cal, t) for t in record.timers],
                 "fault": None if fault is None else {
                     "error": fault.error, "attempts": fault.attempts,
@@ -299,7 +308,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                     "retry_at": cal.local(fault.retry_at).isoformat()},
             })
             return EXIT_OK
-        print(f"{app.id}: {app.role} at {app.company} — {app.state}")
+        print(f"{app.id}: {app.role} at {app.company} — {app.state}"
+              f"{f' (archived {local(cal, app.archived_at)})' if app.archived_at else ''}")
         if fault is not None:
             error = "".join(c if c.isprintable() else repr(c)[1:-1] for c in fault.error)
             print(f"  fault: failed {fault.attempts} time{'s' if fault.attempts > 1 else ''} "
@@ -314,7 +324,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             print(f"  {c.role}: {c.name}{', ' + c.title if c.title else ''}")
         print("history:")
         for h in record.history:
-            label = h.name if h.kind != "created" else "added"
+            label = "added" if h.kind == "created" else history_label(h, cal)
             move = f" → {h.to_state}" if h.to_state and h.kind != "created" else ""
             print(f"  {local(cal, h.at)}  {h.kind:<10} {label}"
                   f"{' — ' + h.contact if h.contact else ''}{move}")

@@ -113,9 +113,11 @@ class Corrections:
         record = self.store.load(application_id, owner=owner)
         timer = pending(record.timers, reminder, record.application.id)
         if until <= timer.fire_at:
+            calendar = self.calendar_of(record.application.owner)
             raise InputError(
-                f"{timer.rule}{_who(timer.contact)} fires at {timer.fire_at.isoformat()} "
-                f"already, not before {until.isoformat()}: nothing to snooze")
+                f"{timer.rule}{_who(timer.contact)} goes out at {_local(calendar, timer.fire_at)}"
+                f" already, later than {_local(calendar, until)}: a snooze only holds a "
+                "reminder back, so nothing changed")
         return self.changes.apply(application_id, owner, [snooze_step(timer, until)], key=key)
 
 
@@ -130,6 +132,10 @@ def pending(timers: Sequence[Timer], reminder: str, application_id: str) -> Time
                        for t in reminders) or "none"
     raise InputError(f"no pending reminder {reminder!r} on application {application_id}: "
                      f"only a reminder still to come can be snoozed (pending: {listed})")
+
+
+def _local(calendar: WorkCalendar, instant: datetime) -> str:
+    return calendar.local(instant).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _who(contact: str | None) -> str:
