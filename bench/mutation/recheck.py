@@ -3,9 +3,10 @@
     python bench/mutation/recheck.py ROOM [SESSION]
 
 Each mutant that survived in SESSION (default /tmp/followup-mutation/ROOM/session.sqlite)
-is applied to a fresh copy of the committed tree's engine/ (git archive HEAD), and the
-room's test command (bench/mutation/ROOM.toml, read now, so it includes tests added
-since the run) is run against that copy, from the checkout. Prints one line per
+is applied to a fresh copy of the committed tree's engine/ (git archive HEAD, with the
+rules/ and plugins/ that engine/followup links to), and the room's test command
+(bench/mutation/ROOM.toml, read now, so it includes tests added since the run) is run
+against that copy, from the checkout. Prints one line per
 survivor: KILLED or SURVIVED, where, and the changed line. Nothing in the checkout
 changes. Results: bench/MUTATION.md.
 """
@@ -38,7 +39,9 @@ def main() -> int:
             "ORDER BY s.module_path, s.start_pos_row").fetchall()
     for module, row, diff in rows:
         with tempfile.TemporaryDirectory() as scratch:
-            archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "engine"],
+            # rules/ and plugins/ too: engine/followup/rules and plugins link to them.
+            archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "engine",
+                                      "rules", "plugins"],
                                      check=True, capture_output=True).stdout
             subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
             patch = "\n".join(line for line in diff.splitlines()
