@@ -52,12 +52,13 @@ def register(cmd: Command) -> None:
     p.set_defaults(run=_cmd_edit)
 
     p = cmd("contact", "rename, merge or remove a contact of an application")
-    p.add_argument("action", choices=("rename", "merge", "remove"),
-                   help="rename NAME NEW_NAME; merge NAME INTO (NAME's details fill INTO's "
-                   "blanks, then NAME is gone); remove NAME")
+    p.add_argument("action", metavar="ACTION", choices=("rename", "merge", "remove"),
+                   help="rename, merge or remove: rename APP NAME NEW_NAME; merge APP NAME "
+                   "INTO (NAME's details fill INTO's blanks, then NAME is gone); remove "
+                   "APP NAME")
     p.add_argument("application", metavar="APP", help=_APP_HELP)
     p.add_argument("name", metavar="NAME", help="the contact, as recorded")
-    p.add_argument("other", metavar="NEW_NAME|INTO", nargs="?",
+    p.add_argument("other", metavar="OTHER", nargs="?",
                    help="rename: the new name; merge: the contact NAME becomes part of")
     p.add_argument("--key", help=_KEY_HELP)
     p.set_defaults(run=_cmd_contact)
