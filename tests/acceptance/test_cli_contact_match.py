@@ -34,18 +34,59 @@ def test_a_look_alike_is_refused_off_a_terminal_then_updated_or_added(followup, 
     # The same person: Jane keeps her name and title and gains the address.
     out = followup("log", app, "--interviewer", "Dr. Jane Q. Doe <jane@acme.example>",
                    "--same", "--json").json()
-    assert out["matched"] == [{"name": "Dr. Jane Q. Doe", "contact": "Jane Doe", "same": True}]
-    jane = contacts(followup, app)["Jane Doe"]
-    assert (jane["title"], jane["email"]) == ("Engineering Manager", "jane@acme.example")
-    assert set(contacts(followup, app)) == {"Jane Doe", "Raj Patel"}
+    assert out["matched"] == [{"name": "Dr. Jane Q. Doe", "contact": "Jane Doe", "same": True,
+                               "renamed": False}]
+    shown = followup("show", app, "--json").json()
+    found = {c["name"]: c for c in shown["contacts"]}
+    assert set(found) == {"Jane Doe", "Raj Patel"}
+    assert (found["Jane Doe"]["title"], found["Jane Doe"]["email"]) == (
+        "Engineering Manager", "jane@acme.example")
     # Still one thank-you reminder for her.
-    rules = [(t["rule"], t["contact"]) for t in followup("show", app, "--json").json()["timers"]]
+    rules = [(t["rule"], t["contact"]) for t in shown["timers"]]
     assert rules.count(("thank-you-notes", "Jane Doe")) == 1
 
     # Someone else: added, with a reminder of their own.
     shown = followup("log", app, "--interviewer", "JANE DOE", "--new")
     assert "JANE DOE: someone else than Jane Doe" in shown.stdout
-    assert set(contacts(followup, app)) == {"Jane Doe", "Raj Patel", "JANE DOE"}
+    assert "thank-you-notes — JANE DOE" in shown.stdout
+
+
+def test_the_same_person_renamed_keeps_what_was_recorded(followup, acme):
+    app = acme["id"]
+    followup("log", app, "thank_you_sent", "--contact", "Jane Doe")
+    refused = followup("log", app, "--interviewer", "Dr. Jane Q. Doe", "--new", "--rename",
+                       expect=2)
+    assert "--rename" in refused.stderr and "--same" in refused.stderr
+    shown = followup("log", app, "--interviewer", "Dr. Jane Q. Doe", "--same", "--rename")
+    assert "Dr. Jane Q. Doe: the same person as Jane Doe (renamed" in shown.stdout
+    after = followup("show", app, "--json").json()
+    found = {c["name"]: c for c in after["contacts"]}
+    assert set(found) == {"Dr. Jane Q. Doe", "Raj Patel"}
+    assert found["Dr. Jane Q. Doe"]["title"] == "Engineering Manager"
+    # She was thanked before the rename: no thank-you reminder comes back for her.
+    timers = after["timers"]
+    assert [t["contact"] for t in timers if t["rule"] == "thank-you-notes"] == ["Raj Patel"]
+
+
+def test_two_spellings_in_a_row_of_applications(followup, acme):
+    rows = followup.write("rows.json", """
+        [{"company": "Initech", "role": "Engineer", "facts": {"interviewed_at": "2026-12-23T15:00"},
+          "contacts": [{"name": "Ann Lee", "role": "interviewer"},
+                       {"name": "Dr. Ann Lee", "role": "interviewer", "title": "CTO"},
+                       {"name": "Bo Chen", "role": "interviewer"}]}]
+        """)
+    refused = followup("import", str(rows), expect=2)
+    assert "'Dr. Ann Lee' looks like 'Ann Lee' (interviewer)" in refused.stderr
+    assert "rows.json:1" in refused.stderr
+    out = followup("import", str(rows), "--same", "--json").json()
+    [app] = out["added"]
+    assert out["matched"] == [{"application": app, "name": "Dr. Ann Lee", "contact": "Ann Lee",
+                               "same": True, "renamed": False}]
+    assert [(c["name"], c["title"]) for c in contacts(followup, app).values()] == [
+        ("Ann Lee", "CTO"), ("Bo Chen", "")]
+    # The same file again, answered the same way: already there.
+    again = followup("import", str(rows), "--same", "--json").json()
+    assert (again["added"], again["unchanged"]) == ([], [app])
 
 
 def test_two_spellings_given_to_a_new_application(followup, acme):
@@ -54,7 +95,8 @@ def test_two_spellings_given_to_a_new_application(followup, acme):
     refused = followup(*args, expect=2)
     assert "'Ms. Ann Lee' looks like 'Ann Lee' (interviewer)" in refused.stderr
     out = followup(*args, "--same", "--json").json()
-    assert out["matched"] == [{"name": "Ms. Ann Lee", "contact": "Ann Lee", "same": True}]
+    assert out["matched"] == [{"name": "Ms. Ann Lee", "contact": "Ann Lee", "same": True,
+                               "renamed": False}]
     assert [t["contact"] for t in out["timers"] if t["rule"] == "thank-you-notes"] == [
         "Ann Lee"]
     assert [(c["name"], c["title"]) for c in contacts(followup, out["id"]).values()] == [
@@ -71,7 +113,7 @@ def test_cards_are_matched_and_a_reimport_reports_them_unchanged(followup, acme)
     assert (first["added"], first["updated"], first["unchanged"]) == (
         ["Ann Lee"], ["Raj Patel"], [])
     assert first["matched"] == [{"name": "Dr. Raj K. Patel", "contact": "Raj Patel",
-                                 "same": True}]
+                                 "same": True, "renamed": False}]
     raj = contacts(followup, app)["Raj Patel"]
     assert (raj["phone"], raj["name_parts"]) == ("+1 555 0100", ["Patel", "Raj", "K.", "Dr.", ""])
     again = followup("import", str(cards), "--app", app, "--role", "interviewer", "--same")
@@ -109,12 +151,17 @@ def test_on_a_terminal_the_person_is_asked(followup, acme):
         return
     app = acme["id"]
     code, shown = _on_a_terminal(followup, "log", app, "--interviewer", "Dr. Jane Q. Doe",
-                                 "--referral", "raj patel", answers="maybe\nn\n\n")
+                                 "--referral", "raj patel", "--reference", "ANN LEE",
+                                 "--reference", "Ann Lee", answers="maybe\nn\n\nr\n")
     assert code == 0, shown
-    assert "Dr. Jane Q. Doe looks like Jane Doe (interviewer): the same person? [Y/n]" in shown
+    assert "Dr. Jane Q. Doe looks like Jane Doe (interviewer): the same person? [Y/n/r]" in shown
     assert "answer y" in shown  # "maybe" is asked again
     assert "raj patel looks like Raj Patel (interviewer)" in shown
+    assert "Ann Lee looks like ANN LEE (reference)" in shown
+    # Asked in the order of the options' roles: interviewer, reference, referral.
+    assert shown.index("Ann Lee looks like") < shown.index("raj patel looks like")
     found = contacts(followup, app)
-    # No: Dr. Jane Q. Doe is added; Enter (yes): Raj is Raj, now a referral.
-    assert set(found) == {"Jane Doe", "Raj Patel", "Dr. Jane Q. Doe"}
-    assert found["Raj Patel"]["role"] == "referral"
+    # No: Dr. Jane Q. Doe is added; Enter (yes): the two spellings of a new reference are
+    # one contact; r: Raj is Raj, now a referral, renamed as typed.
+    assert set(found) == {"Jane Doe", "raj patel", "Dr. Jane Q. Doe", "ANN LEE"}
+    assert found["raj patel"]["role"] == "referral"

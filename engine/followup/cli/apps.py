@@ -37,7 +37,13 @@ from followup.cli._common import (
 )
 from followup.cli.corrections import history_label
 from followup.cli.ids import resolve
-from followup.cli.lookalikes import decisions_json, decisions_text, options, settle
+from followup.cli.lookalikes import (
+    decisions_json,
+    decisions_text,
+    options,
+    rename_stored,
+    settle,
+)
 
 
 def register(cmd: Command) -> None:
@@ -139,7 +145,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         if args.interviewed:
             facts["interviewed_at"] = when(args.interviewed, cal, "--interviewed")
         contacts, decisions = settle((), contacts_of(args), args,
-                                     "both given to the new application")
+                                     "both given to the new application", stored=False)
         outcome = engine.add(owner=owner, company=args.company, role=args.role,
                              facts=facts, contacts=contacts, id=args.id)
         app = outcome.application
@@ -187,11 +193,14 @@ def _cmd_log(args: argparse.Namespace) -> int:
         outcome = engine.log(args.application, event=args.event, contact=args.contact,
                              facts=facts, contacts=new_contacts, at=at, key=args.key,
                              owner=owner)
-        changed = outcome.changed
         record = engine.store.load(args.application, owner=owner)
         app = record.application
         why = cancellations(engine.pack, app, record.history, outcome.cancelled,
                             len(outcome.entries))
+        # The same person under the new spelling: renamed once the change is recorded.
+        if rename_stored(engine, args.application, decisions, owner=owner):
+            app = engine.application(args.application, owner=owner)
+        changed = outcome.changed or app.version != record.application.version
         for problem in outcome.problems:
             print(f"followup log: warning: {problem}", file=sys.stderr)
         if opt(args, "json"):

@@ -22,6 +22,8 @@ from followup.cli._common import (
 from followup.cli.lookalikes import options as lookalike_options
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from followup.interop.transfer import ImportItem, OwnerState
     from followup.model import Contact
     from followup.runtime.engine import Engine
@@ -256,6 +258,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise Usage("--vcard adds contacts to one application: name it with --app APP")
     if fmt != "csv" and (args.contacts or args.history or args.map or args.preset):
         raise Usage("--contacts, --history, --map and --preset go with a CSV file")
+    if fmt != "vcard" and args.rename:
+        raise Usage("--rename goes with --vcard: in a file of applications, write each "
+                    "name as it should be")
     data = _read(args.file, "the file")
     bar = _Bar("importing", args.progress)
     try:
@@ -295,17 +300,31 @@ def _items(engine: Engine, owner: str, fmt: str, data: bytes,
 
 def _import_items(engine: Engine, owner: str, items: list[ImportItem],
                   args: argparse.Namespace, bar: _Bar, state: OwnerState | None) -> int:
+    from followup.cli.lookalikes import Decision, decide, decisions_json, decisions_text
+    from followup.interop.names import LookAlike
     from followup.interop.transfer import import_items
 
+    matched: list[tuple[str, Decision]] = []
+
+    def same_people(item: ImportItem, pairs: Sequence[LookAlike]) -> list[bool]:
+        app = item.application
+        bar.close()  # a question comes on a line of its own
+        decided = decide(pairs, choice=args.lookalike,
+                         where=f"both contacts of {app.role} at {app.company} ({item.where})")
+        matched.extend((app.id, d) for d in decided)
+        return [d.same for d in decided]
+
     report = import_items(engine, items, owner=owner, owner_state=state, progress=bar,
-                          dry_run=args.dry_run)
+                          dry_run=args.dry_run, same_people=same_people)
     bar.close()
     for problem in report.problems:
         print(f"followup import: warning: {problem}", file=sys.stderr)
     if opt(args, "json"):
         print_json({"file": args.file, "dry_run": args.dry_run, "added": list(report.added),
                      "unchanged": list(report.unchanged), "problems": list(report.problems),
-                     "restored": list(report.restored)})
+                     "restored": list(report.restored)}
+                   | ({"matched": [{"application": app_id} | decisions_json([d])[0]
+                                   for app_id, d in matched]} if matched else {}))
         return EXIT_OK
     verb = "would import" if args.dry_run else "imported"
     print(f"{verb} {len(report.added)} application{'' if len(report.added) == 1 else 's'} "
@@ -317,12 +336,15 @@ def _import_items(engine: Engine, owner: str, items: list[ImportItem],
     for app_id in report.added:
         app = by_id[app_id]
         print(f"  {app.id}  {app.state:<12} {app.role} at {app.company}")
+    for app_id, decision in matched:
+        for line in decisions_text([decision]):
+            print(f"  {app_id}:{line[1:]}")
     return EXIT_OK
 
 
 def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namespace) -> int:
     from followup.cli.ids import resolve
-    from followup.cli.lookalikes import decisions_json, decisions_text, settle
+    from followup.cli.lookalikes import decisions_json, decisions_text, rename_stored, settle
     from followup.interop.vcard import cards_to_contacts, read_vcards
     from followup.language.pack import merge_contacts
 
@@ -341,6 +363,8 @@ def _import_vcard(engine: Engine, owner: str, data: bytes, args: argparse.Namesp
     outcome = None
     if not args.dry_run and (added or updated):
         outcome = engine.log(args.app, contacts=contacts, owner=owner)  # one transaction
+    if not args.dry_run:  # the same person under the card's spelling, when asked for
+        rename_stored(engine, args.app, decisions, owner=owner)
     ignored = sorted({name for card in cards for name in card.ignored})
     if opt(args, "json"):
         print_json({"file": args.file, "application": args.app, "dry_run": args.dry_run,

@@ -33,7 +33,8 @@ from dataclasses import dataclass, fields, replace
 
 from followup.model import Contact
 
-__all__ = ["LookAlike", "comparable_name", "look_alikes", "merged_contact", "same_person"]
+__all__ = ["LookAlike", "comparable_name", "joined", "look_alikes", "merged_contact",
+           "same_person"]
 
 # Written before a name. Compared without dots and case.
 HONORIFICS = frozenset({
@@ -133,3 +134,22 @@ def merged_contact(existing: Contact, new: Contact) -> Contact:
     filled = {f.name: getattr(new, f.name) for f in fields(Contact)
               if f.name not in ("name", "role") and not getattr(existing, f.name)}
     return replace(existing, role=new.role, **filled)
+
+
+def joined(new: Sequence[Contact], same: Sequence[LookAlike]) -> list[Contact]:
+    """``new`` with each contact of ``same`` (look-alikes taken for the same person)
+    replaced by the person it looked like, updated (``merged_contact``): once, where two
+    new spellings of one person come together."""
+    out: list[Contact] = []
+    for contact in new:
+        match = next((p.existing for p in same if p.new is contact), None)
+        if match is None:
+            out.append(contact)
+            continue
+        for i, earlier in enumerate(out):
+            if earlier.name == match.name:
+                out[i] = merged_contact(earlier, contact)
+                break
+        else:
+            out.append(merged_contact(match, contact))
+    return out

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ from followup.interop.export import (
     entry_json,
     export_document,
 )
+from followup.interop.names import LookAlike, joined, look_alikes
 from followup.keys import TimerKey
 from followup.language.pack import RulePack, merge_contacts
 from followup.limits import check_application
@@ -61,6 +62,7 @@ __all__ = [
     "OwnerState",
     "OwnerTimer",
     "Progress",
+    "SamePeople",
     "application_json",
     "check_history",
     "csv_table",
@@ -72,6 +74,9 @@ __all__ = [
     "read_owner_state",
     "synthesized_history",
 ]
+
+# Whether each pair of spellings among an imported application's contacts is one person.
+SamePeople = Callable[["ImportItem", Sequence[LookAlike]], Sequence[bool]]
 
 HISTORY_KINDS = ("created", "event", "transition", "notified", "skipped", "facts", "contact")
 
@@ -324,12 +329,19 @@ def synthesized_history(pack: RulePack, app: Application, at: datetime
 
 def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
                  owner_state: OwnerState | None = None, progress: Progress | None = None,
-                 dry_run: bool = False) -> ImportReport:
+                 dry_run: bool = False, same_people: SamePeople | None = None
+                 ) -> ImportReport:
     """Check every item, write the new ones in one transaction, put back the owner's
     state (``owner_state``, from ``read_owner_state``) where the store has none, then
     plan every item's reminders through the engine. Raises ``InputError`` (and writes
     nothing) at the first problem; with ``dry_run``, checks everything and writes
-    nothing."""
+    nothing.
+
+    ``same_people``, when given, is asked about each item whose history was made from a
+    row (another tracker's, without a history of its own) and whose contacts include two
+    spellings of one name (``followup.interop.names``): it returns, for each pair, whether
+    it is one person, who is then one contact. Contacts that come with a history are
+    kept as recorded."""
     seen: dict[str, str] = {}
     for item in items:
         app = item.application
@@ -346,6 +358,8 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
             raise InputError(f"{item.where}: {exc}") from exc
         merge_contacts(engine.pack, (), item.application.contacts, where=item.where)
         check_history(engine.pack, item)
+    if same_people is not None:
+        items = [_one_contact_each(engine.pack, item, same_people) for item in items]
     settings = owner_state.settings if owner_state is not None else None
     if settings is not None:
         _check_settings(engine, settings)
@@ -401,6 +415,28 @@ def import_items(engine: Engine, items: Sequence[ImportItem], *, owner: str,
     return ImportReport(added=tuple(i.application.id for i in new),
                         unchanged=tuple(unchanged), problems=tuple(problems),
                         restored=tuple(restored))
+
+
+def _one_contact_each(pack: RulePack, item: ImportItem, same_people: SamePeople
+                      ) -> ImportItem:
+    """``item`` with the look-alikes among its contacts that ``same_people`` says are
+    one person made one contact, its made-up history made again for them."""
+    if item.entry_where:  # a history of its own names its contacts as they are
+        return item
+    app = item.application
+    pairs = look_alikes((), app.contacts)
+    if not pairs:
+        return item
+    answers = list(same_people(item, pairs))
+    if len(answers) != len(pairs):
+        raise ValueError(f"same_people gave {len(answers)} answers for {len(pairs)} pairs")
+    same = [p for p, yes in zip(pairs, answers, strict=True) if yes]
+    if not same:
+        return item
+    app = replace(app, contacts=tuple(joined(app.contacts, same)))
+    # A made-up history starts with its created entry, at the time the row gave.
+    history = synthesized_history(pack, app, item.history[0].at)
+    return replace(item, application=app, history=history)
 
 
 def _check_settings(engine: Engine, settings: Owner) -> None:
