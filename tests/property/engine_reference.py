@@ -35,10 +35,19 @@ Weather = Literal["fine", "down", "lossy"]
 class AppModel:
     """What the model knows of one application."""
 
-    def __init__(self, app_id: str, contacts: dict[str, str], *, ahead: bool = False) -> None:
+    def __init__(self, app_id: str, contacts: dict[str, str], *, ahead: bool = False,
+                 at: datetime | None = None) -> None:
         self.id = app_id
         self.ahead = ahead  # the interview lay ahead when the application was added
         self.contacts = contacts  # name -> role
+        # Rounds (a move into the initial state after the first: next_round, reopened):
+        # each as (its entry's index, its place in the order of records, its time), and
+        # each contact's records as (place, time). A later round's people are those
+        # recorded after it began, or before it at its time or later.
+        self.order = 0
+        self.rounds: list[tuple[int, int, datetime | None]] = []
+        self.marks: dict[str, list[tuple[int, datetime | None]]] = {
+            name: [(0, at)] for name in contacts}
         self.facts: dict[str, str] = {"interviewed_at": "set"}
         self.entries: list[str] = [PACK.initial]  # each state entered, in order
         self.events: list[tuple[int, str, str | None]] = []  # (entry index, event, contact)
@@ -49,10 +58,36 @@ class AppModel:
     def state(self) -> str:
         return self.entries[-1]
 
-    def enter(self, state: str, mover: str | None) -> None:
-        if state != self.state:
+    def enter(self, state: str, mover: str | None, at: datetime | None = None) -> None:
+        """A move; an event into the initial state enters it again, from it too: a round."""
+        if state != self.state or (mover is not None and state == PACK.initial):
             self.entries.append(state)
+            if state == PACK.initial:
+                self.order += 1
+                self.rounds.append((len(self.entries) - 1, self.order, at))
         self.last_mover = mover
+
+    def mark(self, name: str, at: datetime | None) -> None:
+        """The contact ``name`` recorded (added, changed, or recorded again in a later
+        round) at ``at``."""
+        self.order += 1
+        self.marks.setdefault(name, []).append((self.order, at))
+
+    def round_people(self) -> set[str] | None:
+        """The contacts of the current round when it is a later one, else None."""
+        if not self.rounds:
+            return None
+        _, order, at = self.rounds[-1]
+        return {name for name, marks in self.marks.items()
+                if any(o > order or (w is not None and at is not None and w >= at)
+                       for o, w in marks)}
+
+    def records(self, name: str, role: str) -> bool:
+        """Whether recording the contact ``name`` as ``role`` (the test's contacts differ
+        only in role) writes an entry: new, changed, or of an earlier round."""
+        people = self.round_people()
+        return (self.contacts.get(name) != role
+                or (people is not None and name not in people))
 
     def stay(self, states: frozenset[str] | tuple[str, ...] | None) -> tuple[int, bool] | None:
         """Where the current stay in ``states`` began (an index into ``entries``) and
@@ -64,6 +99,8 @@ class AppModel:
         i = len(self.entries) - 1
         while i > 0 and self.entries[i - 1] in states:
             i -= 1
+        if self.rounds and i < self.rounds[-1][0]:
+            i = self.rounds[-1][0]  # a stay begins again with each round
         return i, any(s in states for s in self.entries[:i])
 
     def did(self, event: str, since: int, contact: str | None = None) -> bool:
@@ -80,6 +117,9 @@ class AppModel:
             if auto.timed or stay is None or auto.every is None or auto.did is None:
                 continue
             people = {n for n, r in self.contacts.items() if r == auto.every}
+            this_round = self.round_people()
+            if this_round is not None:
+                people &= this_round  # a later round: its own people
             if people and all(self.did(auto.did, stay[0], n) for n in people):
                 self.enter(auto.dest, None)
 
@@ -114,6 +154,9 @@ class OwnerModel:
         if stay is None:
             return "no"
         start, reentered = stay
+        if (rule.for_each is not None and app.rounds and start >= app.rounds[-1][0]
+                and contact not in (app.round_people() or set())):
+            return "no"  # a later round's reminders are for its own people
         if rule.done_by is not None and app.did(
                 rule.done_by, start, contact if PACK.events[rule.done_by].per_contact else None):
             return "no"

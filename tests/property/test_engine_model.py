@@ -156,7 +156,7 @@ class EngineMachine(RuleBasedStateMachine):
             owner="p", company=f"Company {len(self.apps)}", role="Engineer",
             facts={"interviewed_at": self.clock.now() - timedelta(hours=hours_ago)},
             contacts=[Contact(name, role, title="Lead") for name, role in people])
-        model = AppModel(app.id, dict(people), ahead=hours_ago < 0)
+        model = AppModel(app.id, dict(people), ahead=hours_ago < 0, at=self.clock.now())
         if self.touched is not None:
             self.touched.add(app.id)
         model.settle()
@@ -208,7 +208,7 @@ class EngineMachine(RuleBasedStateMachine):
             return
         engine.record(model.id, event, contact=contact)
         if move is not None:
-            model.enter(move, event)
+            model.enter(move, event, self.clock.now())
         if not repeat:
             model.record(event, contact)
         model.settle()
@@ -225,6 +225,8 @@ class EngineMachine(RuleBasedStateMachine):
             self.refused(model.id, lambda: engine.add_contact(model.id, contact))
             return
         engine.add_contact(model.id, contact)
+        if model.records(name, role):
+            model.mark(name, self.clock.now())
         model.contacts[name] = role
         model.settle()
 

@@ -22,6 +22,7 @@ from followup.runtime.history import effective
 from followup.runtime.machine import AUTO_PREFIX, StateMachine
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import entries_of, run_start, variant_of
+from followup.runtime.rounds import round_contacts, round_start
 from followup.runtime.steps import moved
 from followup.timing.calendar import WorkCalendar
 
@@ -71,7 +72,8 @@ class Firer:
             if auto.timed or app.state not in auto.sources:
                 continue
             if auto.every is not None and not _every_did(
-                    app, history, added, auto.every, auto.did or "", auto.sources):
+                    app, history, added, auto.every, auto.did or "", auto.sources,
+                    self.pack.initial):
                 continue
             new_state = self.machine.apply(app.state, AUTO_PREFIX + auto.name,
                                            lambda: build_context(self.pack, app, calendar))
@@ -154,14 +156,21 @@ class Firer:
 
 def _every_did(app: Application, history: Sequence[HistoryEntry],
                added: Sequence[HistoryEntry], role: str, event: str,
-               sources: tuple[str, ...]) -> bool:
+               sources: tuple[str, ...], initial: str) -> bool:
     """Whether every contact of ``role`` has had ``event`` since the application entered
-    ``sources``."""
+    ``sources``; in a later round, every contact of ``role`` recorded in that round, since
+    it began at the earliest (``followup.runtime.rounds``)."""
+    read = effective(history)  # an event undone is not done; a renamed contact's counts
+    entries = entries_of(chain(read, added))
+    start = run_start(entries, sources)
+    this_round = round_start(entries, initial)
+    if this_round is not None and (start is None or start.seq < this_round.seq):
+        start = this_round
     people = {c.name for c in app.contacts if c.role == role}
+    if this_round is not None:
+        people &= round_contacts(read, this_round)
     if not people:
         return False
-    read = effective(history)  # an event undone is not done; a renamed contact's counts
-    start = run_start(entries_of(chain(read, added)), sources)
     since = start.seq if start else 0
     done = {h.contact for h in chain(read, added)
             if h.kind == "event" and h.name == event and h.seq >= since}

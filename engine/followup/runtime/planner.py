@@ -29,6 +29,7 @@ from followup.language.sandbox import ExpressionError
 from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction, replaced
 from followup.runtime.facts import build_context, fact_value
 from followup.runtime.history import effective, snoozed_key
+from followup.runtime.rounds import recorded_facts, round_contacts, round_start, stale
 from followup.timing.calendar import Duration, WorkCalendar
 
 __all__ = [
@@ -54,10 +55,12 @@ class Entry:
 
 
 def entries_of(history: Iterable[HistoryEntry]) -> list[Entry]:
-    """Every entry into a state, in order."""
+    """Every entry into a state, in order: an event that leads back into the state the
+    application is in (a new round, see ``followup.runtime.rounds``) enters it again."""
     out: list[Entry] = []
     for h in history:
-        if h.to_state is not None and (not out or h.to_state != out[-1].state):
+        if h.to_state is not None and (not out or h.to_state != out[-1].state
+                                       or h.kind == "event"):
             out.append(Entry(h.to_state, h.seq, h.at))
     return out
 
@@ -161,11 +164,13 @@ class _Anchors:
         app: Application,
         calendar: WorkCalendar,
         added: dict[str, datetime],
+        recorded: Mapping[str, datetime] | None = None,
     ) -> None:
         self.pack = pack
         self.app = app
         self.calendar = calendar
         self.added = added  # when each contact was first recorded
+        self.recorded = recorded or {}  # when each fact was last recorded
         self.contact: str | None = None
         # Rules and contacts share anchors (``2 working days after interviewed_at`` for
         # each interviewer): each instant is worked out once per plan.
@@ -290,7 +295,11 @@ def plan(
             added.setdefault(h.contact, h.at)
         elif kind == "snooze":
             snoozed[snoozed_key(app.id, h)] = datetime.fromisoformat(str(h.data["until"]))
-    anchors = _Anchors(pack, app, calendar, added)
+    anchors = _Anchors(pack, app, calendar, added, recorded_facts(history))
+    # A later round (next_round, reopened) begins every stay anew, and its per-contact
+    # reminders are for the people recorded in it (followup.runtime.rounds).
+    this_round = round_start(entries, pack.initial)
+    people = round_contacts(history, this_round) if this_round is not None else None
     timers: list[Timer] = []
     context_cache: dict[str | None, dict[str, object]] = {}
 
@@ -317,13 +326,15 @@ def plan(
         if states in stays:
             stay = stays[states]
         else:
-            stay = stays[states] = _stay(entries, events, states)
+            stay = stays[states] = _stay(entries, events, states, this_round)
         if stay is None:
             continue
         entered = stay.entered
         targets: list[Contact | None]
         if rule.for_each is not None:
-            targets = [c for c in app.contacts if c.role == rule.for_each]
+            targets = [c for c in app.contacts if c.role == rule.for_each and (
+                people is None or this_round is None or stay.entered.seq < this_round.seq
+                or c.name in people)]
         else:
             targets = [None]
         for contact in targets:
@@ -372,10 +383,12 @@ class _Stay:
 
 
 def _stay(entries: Sequence[Entry], events: Sequence[HistoryEntry],
-          states: frozenset[str] | None) -> _Stay | None:
+          states: frozenset[str] | None, this_round: Entry | None = None) -> _Stay | None:
     entered = run_start(entries, states)
     if entered is None:
         return None
+    if this_round is not None and states is not None and entered.seq < this_round.seq:
+        entered = this_round  # a stay begins again with each round
     seq = entered.seq
     reentered = states is not None and any(e.state in states for e in entries if e.seq < seq)
     return _Stay(entered, reentered, [e for e in events if e.seq >= seq])
@@ -438,16 +451,17 @@ def _rule_timer(
     if rule.every is None or occurrence == 0:
         at_spec, due_spec = rule.at, rule.due
         for override in rule.instead:
-            if app.facts.get(override.fact) is not None:
+            if app.facts.get(override.fact) is not None and not (
+                    reentered and _earlier(anchors, override.fact, entered)):
                 at_spec, due_spec = override.at, override.due
                 override_due = due_spec is None
                 break
-        if at_spec.anchor not in (ENTERED, CREATED, CONTACT_ADDED) and reentered:
-            # Back in these states after leaving them (e.g. reopened): a time counted from
-            # a fact recorded before this return belongs to the earlier round.
-            start = anchors.start(at_spec.anchor, entered)
-            if start is not None and start < entered.at:
-                return None
+        if (at_spec.anchor not in (ENTERED, CREATED, CONTACT_ADDED) and reentered
+                and _earlier(anchors, at_spec.anchor, entered)):
+            # Back in these states after leaving them (reopened, or a new round): a time
+            # counted from a fact of an earlier round (recorded, and worth a time, before
+            # this return) belongs to that round.
+            return None
         raw = anchors.fire(at_spec, entered)
         if raw is None:
             return None
@@ -467,6 +481,13 @@ def _rule_timer(
         due = working_deadline(calendar, calendar.end_of_day(calendar.local_date(fire_at)))
     return new_timer(app.id, app.owner, rule_key(app.id, rule.name, entered.seq, cname, occurrence),
                      rule.name, "notify", fire_at, due, cname, None, occurrence)
+
+
+def _earlier(anchors: _Anchors, fact: str, entered: Entry) -> bool:
+    """Whether ``fact`` belongs to a round before the stay that began at ``entered``
+    (see ``followup.runtime.rounds.stale``)."""
+    start = anchors.start(fact, entered)
+    return start is not None and stale(anchors.pack, anchors.recorded, fact, start, entered.at)
 
 
 def _before(calendar: WorkCalendar, fire_at: datetime, limit: datetime | None) -> datetime:

@@ -21,6 +21,7 @@ from followup.runtime.facts import build_context, normalize_fact
 from followup.runtime.history import effective
 from followup.runtime.machine import StateMachine
 from followup.runtime.planner import entries_of
+from followup.runtime.rounds import round_contacts, round_start
 from followup.timing.calendar import WorkCalendar
 
 __all__ = [
@@ -94,7 +95,10 @@ def event_step(pack: RulePack, machine: StateMachine,
         return moved(app, new_state), HistoryEntry(
             application_id=app.id, seq=len(history), at=when.astimezone(now.tzinfo),
             kind="event", name=event, contact=contact, from_state=app.state,
-            to_state=new_state if new_state != app.state else None, key=key,
+            # An event that leads into the initial state begins a new round even from
+            # that state (a second interview): it enters the state again.
+            to_state=new_state if new_state != app.state or spec.dest == pack.initial
+            else None, key=key,
         )
 
     return step
@@ -130,10 +134,13 @@ def facts_step(pack: RulePack, calendar_of: Callable[[str], WorkCalendar],
     return step
 
 def contact_step(pack: RulePack, contact: Contact) -> Step:
-    """Adding a contact, or updating the one of the same name."""
+    """Adding a contact, or updating the one of the same name; recording again one of an
+    earlier round, who is then one of this round's people too (someone who interviews
+    you again is thanked again)."""
     def step(app: Application, history: Sequence[HistoryEntry], now: datetime
              ) -> Stepped | None:
-        if app.contact(contact.name) == contact:
+        if app.contact(contact.name) == contact and not _earlier_round(pack, history,
+                                                                       contact.name):
             return None
         contacts = merge_contacts(pack, app.contacts, [contact], replace_existing=True)
         return replace(app, contacts=contacts), HistoryEntry(
@@ -141,6 +148,13 @@ def contact_step(pack: RulePack, contact: Contact) -> Step:
             contact=contact.name, data=contact.to_dict())
 
     return step
+
+def _earlier_round(pack: RulePack, history: Sequence[HistoryEntry], name: str) -> bool:
+    """Whether the contact ``name`` was last recorded in a round before the current one."""
+    read = effective(history)
+    start = round_start(entries_of(read), pack.initial)
+    return start is not None and name not in round_contacts(read, start)
+
 
 def already_done(history: Sequence[HistoryEntry], event: str) -> bool:
     """Whether ``event`` is what last moved the application into its state."""
