@@ -87,6 +87,7 @@ def test_archive_and_unarchive(followup: Any, acme: dict) -> None:
     shown = followup("show", app, "--json").json()
     assert shown["timers"] == [] and shown["archived_at"] is not None
     assert "(archived " in followup("show", app).stdout
+    assert app not in followup("list").stdout  # archived: out of the list
     assert "already so" in followup("archive", app).stdout
     back = followup("unarchive", app, "--json").json()
     assert back["archived"] is False and back["armed"]

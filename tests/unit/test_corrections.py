@@ -274,8 +274,6 @@ def test_an_archived_application_is_no_longer_active_for_keep_looking(
 
 
 def test_delete_removes_the_application_and_its_history(engine: Engine) -> None:
-    if not hasattr(engine.store, "delete_application"):
-        pytest.skip("the store cannot delete yet")
     app = add(engine)
     other = add(engine)
     gone = engine.delete(app.id, owner="ada")
@@ -487,3 +485,20 @@ def test_every_correction_kind_is_kept_by_a_store_reopened(tmp_path: Path,
             "undo"]
         assert again.replan(app.id).changed is False  # the plan read back is the same
         assert again.timers(app.id) == timers
+
+
+def test_an_archived_application_stays_archived_in_a_store_reopened(
+        tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "archived.db"
+    with SQLiteStore(path) as store:
+        engine = Engine(store=store, clock=clock, channels=[])
+        engine.set_owner("ada", timezone=NY, country="US")
+        app = add(engine)
+        engine.archive(app.id)
+    with SQLiteStore(path) as store:
+        again = Engine(store=store, clock=clock, channels=[])
+        assert again.application(app.id).archived_at == clock.now()
+        assert not again.replan(app.id).changed  # still planned no more
+        assert again.timers(app.id) == []
+        again.unarchive(app.id)
+        assert reminders(again, app)
