@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from followup.cli import admin, apps, corrections, daemon, files, packs, serve
+from followup.cli import admin, apps, corrections, daemon, files, packs, replan, serve
 from followup.cli._common import (
     EXIT_FAIL,
     EXIT_INPUT,
@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, parents=[common])
 
-    for module in (apps, corrections, daemon, serve, packs, files, admin):
+    for module in (apps, corrections, daemon, serve, packs, files, admin, replan):
         module.register(cmd)
     from followup.cli.suggestions import suggesting
 

@@ -7,7 +7,7 @@ durations parse, conditions and templates compile. The engine never re-reads YAM
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, time
 from functools import cached_property
 from typing import Literal
@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 FactType = Literal["datetime", "date", "text", "bool", "number"]
+#: What a pack says about itself, not what it does: left out of ``RulePack.fingerprint``.
+_NOT_MEANING = frozenset({"name", "description", "files", "warnings"})
 
 #: The anchor meaning "when the application entered the rule's state(s)".
 ENTERED = "entered"
@@ -266,6 +268,25 @@ class RulePack:
                for e in self.events.values()):
             return None
         return frozenset(states)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of what the pack means: its compiled states, events, moves, rules,
+        templates and calendar, whichever files they came from. The same YAML gives the
+        same fingerprint from any path, after a move, from the pack cache or compiled
+        again; a change of anything the engine runs (a rule's ``at``, a template's
+        text) gives another. Its name, description, files and warnings are left out:
+        they change nothing the engine does. Each application records the fingerprint
+        of the pack that last planned it (``Application.planned_by``)."""
+        import hashlib
+        import json
+
+        from followup.language._packcodec import encode  # it imports this module
+
+        meaning = {f.name: encode(getattr(self, f.name)) for f in fields(self)
+                   if f.name not in _NOT_MEANING}
+        text = json.dumps(meaning, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     @cached_property
     def uses_owner_context(self) -> bool:

@@ -195,6 +195,7 @@ class Changes:
         is due goes out at the next ``run_due``. ``calendar``: the owner's, when it is
         not yet stored (an import that brings the owner's settings)."""
         calendar = calendar or self.owners.calendar(app.owner)
+        app = replaced(app, planned_by=self.pack.fingerprint)
         found = self.planner.plan(app, history, calendar, counts=_Counts(self.store, app.owner))
         problems = (*found.problems, *self.firer.draft_gaps(app, found.timers))
         return Change(application=app, expected_version=None, history=tuple(history),
@@ -217,6 +218,19 @@ class Changes:
         return self._stage_settled(record, record.application, [], self.clock.now(),
                                    fire_until=fire_until)
 
+    def stale(self, app: Application) -> bool:
+        """Whether another pack (or none) planned ``app``: its next change plans it in
+        full, whatever the change, and records this pack (``planned_by``)."""
+        return app.planned_by != self.pack.fingerprint
+
+    def stage_replan(self, application_id: str, *, owner: str | None = None
+                     ) -> Outcome | Staged:
+        """What ``apply(application_id, owner, [], force=True)`` (a re-plan) would
+        commit, left to the caller (``followup.runtime.replans``); an ``Outcome`` when
+        there is nothing to write."""
+        record = self.store.load(application_id, owner=owner)
+        return self._stage_settled(record, record.application, [], self.clock.now())
+
     def commit(self, staged: Staged) -> Outcome:
         """Commit one staged change alone and finish it (``ConflictError`` if another
         writer changed the application since it was loaded)."""
@@ -237,7 +251,7 @@ class Changes:
         history.extend(moves)
         found = self._plan_change(record, app, history, len(new_entries), calendar,
                                   stored_state=stored_state, counts=counts,
-                                  whole=new or bool(moves))
+                                  whole=new or bool(moves) or self.stale(record.application))
         work = _Work(app, history, found.timers, list(found.problems))
         if fire_until is not None:
             self._fire_due(work, calendar, fire_until, stored_state, counts)
@@ -324,6 +338,9 @@ class Changes:
     def _stage(self, record: Record, work: _Work, calendar: WorkCalendar, now: datetime, *,
                new: bool, stored_state: str | None) -> Outcome | Staged:
         app, planned, fired = work.app, work.planned, work.fired
+        stale = self.stale(app)
+        if stale:  # this pack plans it now
+            app = work.app = replaced(app, planned_by=self.pack.fingerprint)
         old = {t.key: t for t in record.timers}
         fresh = {t.key: t for t in planned}
         fired_keys = {t.key for t in fired}
@@ -333,7 +350,7 @@ class Changes:
         cancelled = tuple(t for k, t in old.items() if k not in fresh and k not in fired_keys)
         removed = tuple(k for k in old if k not in fresh)
         appended = tuple(work.history[len(record.history):])
-        if not new and not (appended or armed or removed):
+        if not new and not (appended or armed or removed or stale):
             # Nothing to write (a due reminder waiting for the send window, or a re-plan
             # that found the plan unchanged).
             return Outcome(application=record.application, changed=False,

@@ -38,6 +38,7 @@ from followup.runtime.machine import StateMachine
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook, OwnerUpdate, edited
 from followup.runtime.passes import Runner, RunReport
+from followup.runtime.replans import BATCH, ReplanBatch, Replanner
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
 from followup.store import MemoryStore, Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
@@ -358,6 +359,16 @@ class Engine:
         """Recompute an application's timers from the rules (after a rule edit, or to
         heal a lost timer row)."""
         return self.changes.apply(application_id, owner, [], force=True)
+
+    def replan_stale(self, *, limit: int = BATCH, dry_run: bool = False,
+                     after: str | None = None) -> ReplanBatch:
+        """Re-plan one batch of at most ``limit`` applications (not archived) that
+        another rule pack planned, in id order, from the id after ``after``
+        (``ReplanBatch.last`` of the batch before), and return what moved for each;
+        ``dry_run`` computes the same and changes nothing. Nothing already sent is sent
+        again (see ``followup.runtime.replans``)."""
+        return Replanner(self.changes, self.store).stale(limit=limit, after=after,
+                                                         dry_run=dry_run)
 
     def replan_owner(self, owner: str) -> None:
         """Bring one owner's rules over all their applications up to date (after

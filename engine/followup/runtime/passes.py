@@ -27,6 +27,7 @@ from followup.errors import ConflictError, InputError
 from followup.model import Application, Fault, Notification, Timer
 from followup.runtime.changes import Changes, Outcome, Staged
 from followup.runtime.owner_rules import OwnerRules
+from followup.runtime.replans import ReplanBatch
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar
 from followup.timing.clock import Clock
@@ -64,6 +65,9 @@ class RunReport:
     errors: dict[str, str] = field(default_factory=dict)  # application id -> what failed
     owner_notifications: list[Notification] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)  # due, but waiting: until when and why
+    # What a worker re-planned before the pass (a rule edit reaching applications in
+    # flight; see followup.runtime.replans); empty for a bare run_due.
+    replanned: ReplanBatch = field(default_factory=ReplanBatch)
 
     @property
     def fired(self) -> int:

@@ -12,6 +12,15 @@ machines need nothing more than the same store URL.
 
 Each pass is logged on the ``followup.worker`` logger; ``json_logging()`` makes the
 records one JSON object per line, for log collectors (``log_to``).
+
+A rule edit reaches the applications in flight: before firing what is due, each pass
+re-plans one batch of the applications another pack planned (``replan_batch`` of them,
+``followup.runtime.replans``), walking the id space from a place of the worker's own,
+so a pack edit reaches every application within a few passes and workers do not all
+take the same batch. A worker also notices when a file of its rule pack changes on
+disk (``watch_rules``): at the next pass it loads the pack again and goes on with the
+new one (re-planning everyone, batch by batch); a pack that no longer loads is logged
+and the old one kept.
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from followup.runtime.replans import BATCH, ReplanBatch, pack_digest, start_of
+
 if TYPE_CHECKING:
     from followup.runtime.engine import Engine, RunReport
 
-__all__ = ["JSONFormatter", "Worker", "log_to", "supervise"]
+__all__ = ["JSONFormatter", "Worker", "log_to", "reloaded", "supervise"]
 
 log = logging.getLogger("followup.worker")
 
@@ -45,10 +56,14 @@ class Worker:
     """
 
     def __init__(self, engine: Engine, *, interval: float = 30.0,
-                 on_report: Callable[[RunReport], object] | None = None) -> None:
+                 on_report: Callable[[RunReport], object] | None = None,
+                 replan_batch: int = BATCH, watch_rules: bool = True) -> None:
         self.engine = engine
         self.interval = interval  # seconds between looks when nothing wakes the worker
         self.on_report = on_report
+        self.replan_batch = replan_batch  # stale applications re-planned per pass (0: none)
+        self._after: str | None = start_of(engine.worker)  # where the walk goes on
+        self._rules = pack_digest(engine.pack) if watch_rules else None
         self.stopping = threading.Event()
         # Renew well before the lease ends: three beats per lease.
         self.beat = max(0.05, engine.lease.total_seconds() / 3)
@@ -86,10 +101,14 @@ class Worker:
 
     def _pass(self) -> RunReport:
         started = time.monotonic()
+        self._watch_rules()
+        replanned = self._replan()
         report = self.engine.run_due(stop=self.stopping.is_set)
+        report.replanned = replanned
         delivery = report.delivery
         log.info("pass", extra={
-            "worker": self.engine.worker, "fired": report.fired,
+            "worker": self.engine.worker, "replanned": len(replanned.applications),
+            "fired": report.fired,
             "delivered": len(delivery.delivered), "failed": len(delivery.failed),
             "dead": len(delivery.dead), "errors": len(report.errors),
             "seconds": round(time.monotonic() - started, 3)})
@@ -105,6 +124,46 @@ class Worker:
         if self.on_report is not None:
             self.on_report(report)
         return report
+
+    def _replan(self) -> ReplanBatch:
+        """One batch of the applications another pack planned, from where the last
+        pass's left off (round to the start at the end)."""
+        if self.replan_batch <= 0:
+            return ReplanBatch()
+        try:
+            batch = self.engine.replan_stale(limit=self.replan_batch, after=self._after)
+            if not batch.applications and not batch.errors and self._after is not None:
+                batch = self.engine.replan_stale(limit=self.replan_batch)  # round again
+        except Exception as exc:  # the store may be away: firing reports it too
+            log.warning("re-planning failed", extra={"worker": self.engine.worker,
+                                                     "error": str(exc)})
+            return ReplanBatch()
+        self._after = batch.last
+        for app_id, error in batch.errors:
+            log.warning("application could not be re-planned",
+                        extra={"worker": self.engine.worker, "application": app_id,
+                               "error": error})
+        return batch
+
+    def _watch_rules(self) -> None:
+        """Load the rule pack again when one of its files changed since it was read."""
+        if self._rules is None:
+            return
+        now = pack_digest(self.engine.pack)
+        if now == self._rules:
+            return
+        self._rules = now
+        try:
+            engine = reloaded(self.engine)
+        except Exception as exc:  # a pack being edited may not load yet: keep the old
+            log.warning("the rule pack changed and does not load; the old one stays",
+                        extra={"worker": self.engine.worker, "error": str(exc)})
+            return
+        engine.dispatcher.hold = engine.lease
+        self.engine = engine
+        self._rules = pack_digest(engine.pack)
+        log.info("rule pack loaded again", extra={"worker": engine.worker,
+                                                  "fingerprint": engine.pack.fingerprint})
 
     def _wait(self) -> None:
         wait = getattr(self.engine.store, "wait_for_work", None)
@@ -125,6 +184,19 @@ class Worker:
             except Exception as exc:  # the next beat tries again; the pass reports errors
                 log.warning("heartbeat failed", extra={"worker": self.engine.worker,
                                                        "error": str(exc)})
+
+
+def reloaded(engine: Engine) -> Engine:
+    """An engine like ``engine`` (its store, clock, channels, plugins, worker name and
+    lease) with its rule pack read again from the files it came from."""
+    from followup.runtime.engine import Engine
+
+    first = engine.pack.files[0]
+    rules = (first.removeprefix("<builtin>/").removesuffix(".yaml")
+             if first.startswith("<builtin>/") else first)
+    return Engine(rules=rules, store=engine.store, clock=engine.clock,
+                  channels=None if engine.plugins is not None else engine.channels,
+                  plugins=engine.plugins, worker=engine.worker, lease=engine.lease)
 
 
 def supervise(count: int, command: Sequence[str], *, restart_after: float = 1.0) -> int:

@@ -1,0 +1,240 @@
+"""A rule edit reaches the applications in flight: re-planning those another pack planned.
+
+Each application records the fingerprint of the pack that last planned it
+(``Application.planned_by``, ``RulePack.fingerprint``). When the pack changes, every
+application not archived is stale: ``Replanner.stale`` takes one bounded batch of them,
+in id order (``Store.stale_applications``, through an index), plans each in full with
+the engine's pack through the engine's own change path, and commits the batch's changes
+together (one that moves its application alone, first), each stamped with the pack. A
+batch returns what moved, per application: each reminder or timed move added, moved
+(its time before and after) or cancelled. ``dry_run`` computes the same and commits
+nothing. The daemon re-plans one batch per pass (``followup.runtime.workers``);
+``followup replan`` all of them, with a progress display.
+
+Nothing already sent is sent again: a re-plan never fires anything, and the plan
+leaves out every reminder whose ``notified`` entry is in the history (its key is the
+same under any timing: the rule, the state entry, the contact and the occurrence), so
+a reminder sent under the old pack stays sent under the new one, whatever time the new
+pack gives it. A reminder not sent yet simply moves to the new time, and fires then (at
+the next pass, if the new time has already passed).
+
+Deterministic: the same store, pack and clock give the same batches and the same moves.
+Two workers re-planning at once are harmless: the version check lets one of them write
+an application, and the other finds it planned (``Changes.apply`` loads it again), so
+nothing is planned twice; each worker also starts its walk at its own place in the id
+space (``start_of``), so that they do not all take the same batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from followup.errors import ConflictError, UnknownApplication
+from followup.language.pack import RulePack
+from followup.language.packcache import chain_digest
+from followup.model import Timer
+from followup.runtime.changes import Changes, Outcome, Staged
+from followup.store import Store
+
+__all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "start_of"]
+
+#: How many applications a batch re-plans unless told: small enough that a daemon's pass
+#: stays short, large enough that a pack edit reaches 10,000 applications in 100 passes.
+BATCH = 100
+
+MoveKind = Literal["added", "moved", "changed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One timer a re-plan changed: ``before`` is its time as stored (``None``: new),
+    ``after`` its time now (``None``: cancelled)."""
+
+    key: str
+    rule: str
+    action: str  # notify (a reminder) or transition (a move the pack makes)
+    contact: str | None
+    before: datetime | None
+    after: datetime | None
+
+    @property
+    def kind(self) -> MoveKind:
+        """``added``, ``moved`` (another time), ``cancelled``, or ``changed`` (the same
+        time, another deadline or target)."""
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "cancelled"
+        return "moved" if self.before != self.after else "changed"
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """One application re-planned: whose it is, and what moved (nothing, often)."""
+
+    owner: str
+    application_id: str
+    moves: tuple[Move, ...] = ()
+
+    def count(self, kind: MoveKind) -> int:
+        return sum(1 for m in self.moves if m.kind == kind)
+
+
+@dataclass(frozen=True)
+class ReplanBatch:
+    """What one batch re-planned (or would have, in a dry run).
+
+    ``applications``: each application re-planned, in id order, with its moves.
+    ``errors``: (application id, what went wrong) of those that could not be (they stay
+    stale, and the walk goes on past them). ``last``: the id the next batch starts
+    after; ``None`` when this batch reached the end."""
+
+    applications: tuple[Replanned, ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()
+    last: str | None = None
+    dry_run: bool = False
+
+    @property
+    def moved(self) -> tuple[Replanned, ...]:
+        """The applications whose plan changed."""
+        return tuple(a for a in self.applications if a.moves)
+
+    def count(self, kind: MoveKind) -> int:
+        """How many timers of all the applications moved in this way."""
+        return sum(a.count(kind) for a in self.applications)
+
+
+def start_of(worker: str) -> str:
+    """Where ``worker``'s walk over the stale applications starts: a point in the id
+    space of its own (ids are hex by default), so that workers take different batches;
+    the walk goes round to the start at the end."""
+    return hashlib.sha256(worker.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def pack_digest(pack: RulePack) -> tuple[str | None, ...] | None:
+    """The digest of each file the pack was read from, to tell when one is edited;
+    ``None`` for a pack that did not come from files (YAML text)."""
+    if not pack.files or any(f.startswith("<") and not f.startswith("<builtin>/")
+                             for f in pack.files):
+        return None
+    return tuple(chain_digest(f) for f in pack.files)
+
+
+class Replanner:
+    """Re-plans applications with the engine's pack, in bounded batches."""
+
+    def __init__(self, changes: Changes, store: Store) -> None:
+        self.changes = changes
+        self.store = store
+
+    @property
+    def fingerprint(self) -> str:
+        return self.changes.pack.fingerprint
+
+    def stale(self, *, limit: int = BATCH, after: str | None = None,
+              dry_run: bool = False) -> ReplanBatch:
+        """Re-plan up to ``limit`` applications not archived that another pack planned,
+        those after the id ``after`` (see ``ReplanBatch.last``)."""
+        found = self.store.stale_applications(self.fingerprint, limit=limit, after=after)
+        batch = self.these(found, dry_run=dry_run)
+        last = found[-1][1] if len(found) >= limit > 0 else None
+        return ReplanBatch(batch.applications, batch.errors, last, dry_run)
+
+    def these(self, found: Iterable[tuple[str, str]], *, dry_run: bool = False
+              ) -> ReplanBatch:
+        """Re-plan the applications ``found`` ((owner, id) each), whichever pack planned
+        them (``followup replan --all`` heals lost timers with it)."""
+        done: dict[str, Replanned] = {}
+        errors: list[tuple[str, str]] = []
+        staged: list[Staged] = []
+        for owner, app_id in found:
+            try:
+                result = self.changes.stage_replan(app_id, owner=owner)
+            except UnknownApplication:
+                continue  # deleted since it was listed
+            except Exception as exc:  # one application must not stop the others
+                errors.append((app_id, _described(exc)))
+                continue
+            if isinstance(result, Outcome):
+                done[app_id] = Replanned(owner, app_id)
+                continue
+            done[app_id] = Replanned(owner, app_id, _moves(result))
+            if dry_run:
+                continue
+            if result.alone:  # it moves: what it commits can change the others' plans
+                self._commit_alone(result, owner, done, errors)
+            else:
+                staged.append(result)
+        if staged:
+            self._commit(staged, done, errors)
+        ordered = tuple(done[i] for _, i in found if i in done)
+        return ReplanBatch(ordered, tuple(errors), None, dry_run)
+
+    def _commit(self, staged: list[Staged], done: dict[str, Replanned],
+                errors: list[tuple[str, str]]) -> None:
+        """The batch's changes in one transaction; if it fails (another writer came
+        first, or a row is refused), each alone."""
+        try:
+            stored = self.store.commit_many([s.change for s in staged])
+        except Exception:
+            for one in staged:
+                self._commit_alone(one, one.change.application.owner, done, errors)
+            return
+        for one, app in zip(staged, stored, strict=True):
+            self.changes.finish(one, app)
+
+    def _commit_alone(self, staged: Staged, owner: str, done: dict[str, Replanned],
+                      errors: list[tuple[str, str]]) -> None:
+        app_id = staged.change.application.id
+        try:
+            try:
+                self.changes.commit(staged)
+            except ConflictError:
+                # Another writer was first (another worker re-planning it too): plan it
+                # again as it is now; what moved is what this pack changes in that.
+                outcome = self.changes.apply(app_id, owner, [], force=True)
+                done[app_id] = Replanned(owner, app_id, _outcome_moves(outcome))
+        except UnknownApplication:
+            done.pop(app_id, None)  # deleted meanwhile
+        except Exception as exc:
+            done.pop(app_id, None)
+            errors.append((app_id, _described(exc)))
+
+
+def _moves(staged: Staged) -> tuple[Move, ...]:
+    old = {t.key: t for t in staged.record.timers}
+    return _diff(old, staged.armed, staged.removed)
+
+
+def _outcome_moves(outcome: Outcome) -> tuple[Move, ...]:
+    # An Outcome names what it armed and cancelled, not the times they had: what was
+    # armed counts as added unless it replaced a timer of the same key it cancelled.
+    old = {t.key: t for t in outcome.cancelled}
+    return _diff(old, outcome.armed, tuple(old))
+
+
+def _diff(old: dict[str, Timer], armed: Iterable[Timer],
+          removed: Iterable[str]) -> tuple[Move, ...]:
+    moves = [Move(t.key, t.rule, t.action, t.contact,
+                  old[t.key].fire_at if t.key in old else None, t.fire_at)
+             for t in armed if t.action != "replan"]
+    armed_keys = {m.key for m in moves}
+    moves += [Move(k, old[k].rule, old[k].action, old[k].contact, old[k].fire_at, None)
+              for k in removed if k in old and k not in armed_keys
+              and old[k].action != "replan"]
+    return tuple(sorted(moves, key=_order))
+
+
+def _order(move: Move) -> tuple[datetime, str]:
+    """Time order: a move by its new time, a cancelled timer by its old one."""
+    when = move.after if move.after is not None else move.before
+    return (when or datetime.min.replace(tzinfo=UTC), move.key)
+
+
+def _described(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:1000]
+
