@@ -22,7 +22,7 @@ from followup import (
     SQLiteStore,
     UnknownApplication,
 )
-from followup.model import Application, Timer
+from followup.model import Application, Timer, replaced
 from followup.store import Store
 
 NY = "America/New_York"
@@ -502,3 +502,38 @@ def test_an_archived_application_stays_archived_in_a_store_reopened(
         assert again.timers(app.id) == []
         again.unarchive(app.id)
         assert reminders(again, app)
+
+
+def _snooze_ask(engine: Engine, app: Application) -> object:
+    [ask] = reminders(engine, app, "ask-decision-date")
+    return engine.snooze(app.id, ask.key, by=timedelta(days=3))
+
+
+UNDONE = {
+    "called": lambda e, a: e.log(a.id, event="called"),
+    "rejected": lambda e, a: e.log(a.id, event="rejected"),
+    "thank-you": lambda e, a: e.log(a.id, event="thank_you_sent", contact="Raj Patel"),
+    "facts": lambda e, a: e.log(a.id, facts={"decision_expected_on": "2027-01-08",
+                                             "interviewed_at": None}),
+    "contact": lambda e, a: e.add_contact(a.id, Contact("Ann Lee", "reference")),
+    "contact update": lambda e, a: e.add_contact(a.id, Contact("Raj Patel", "interviewer")),
+    "edit": lambda e, a: e.edit(a.id, company="B", role="C"),
+    "rename": lambda e, a: e.rename_contact(a.id, "Raj Patel", "R. Patel"),
+    "merge": lambda e, a: e.merge_contacts(a.id, "Raj Patel", "Jane Doe"),
+    "remove": lambda e, a: e.remove_contact(a.id, "Raj Patel"),
+    "archive": lambda e, a: e.archive(a.id),
+    "snooze": _snooze_ask,
+}
+
+
+@pytest.mark.parametrize("what", sorted(UNDONE))
+def test_undo_gives_back_the_application_and_plan_as_before(engine: Engine, what: str) -> None:
+    app = add(engine)
+    engine.log(app.id, event="thank_you_sent", contact="Jane Doe")  # something before it
+    before, timers = engine.application(app.id), engine.timers(app.id)
+    UNDONE[what](engine, app)
+    assert (engine.application(app.id), engine.timers(app.id)) != (before, timers)
+    engine.undo(app.id)
+    after = engine.application(app.id)
+    assert replaced(after, version=before.version) == before
+    assert engine.timers(app.id) == timers
