@@ -3,7 +3,11 @@ and ``snooze``: corrections through the real command, each kept in ``show``'s hi
 
 from __future__ import annotations
 
+import os
+import subprocess
 from typing import Any
+
+from tests.acceptance.conftest import TIMEOUT, followup_command
 
 # What the acme fixture holds: an interview on Wed 2026-12-23 15:00 in New York with Jane
 # Doe and Raj Patel. Times far past it (2030) stay after every reminder whatever day the
@@ -148,3 +152,26 @@ def test_snooze_refusals(followup: Any, acme: dict) -> None:
     ]:
         assert message in followup("snooze", app, *args, expect=2).stderr
     assert [h["kind"] for h in history(followup, app)] == ["created"]
+
+
+def test_delete_asks_on_a_terminal(followup: Any, acme: dict) -> None:
+    app = acme["id"]
+
+    def answer(text: str) -> subprocess.CompletedProcess[str]:
+        main, terminal = os.openpty()  # stdin is a terminal: the question is asked
+        try:
+            os.write(main, text.encode())
+            return subprocess.run([*followup_command(), "delete", app], stdin=terminal,
+                                  capture_output=True, text=True, env=followup.env,
+                                  cwd=followup.tmp_path, timeout=TIMEOUT, check=False)
+        finally:
+            os.close(main)
+            os.close(terminal)
+
+    kept = answer("n\n")
+    assert kept.returncode == 2 and "nothing deleted" in kept.stderr
+    assert f"delete {app} (Engineer at Acme) and its history for good? [y/N]" in kept.stdout
+    followup("show", app)
+    gone = answer("y\n")
+    assert gone.returncode == 0, gone.stderr
+    followup("show", app, expect=2)
