@@ -50,3 +50,15 @@ def test_options_are_given_by_keyword() -> None:
         call(ExpressionError, "the text", 3)
     assert compile_condition("x == 1", known=["x"]).holds({"x": 1})
     assert compile_template("{{ x }}", known=["x"]).render({"x": 1}) == "1"
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("a, b", "condition 'a, b' does not parse: chunk after expression"),
+    ("a b", "condition 'a b' does not parse: expected token ')', got 'b'"),
+    ("", "condition '' does not parse: unexpected 'end of template'"),
+])
+def test_a_condition_that_is_not_one_expression_does_not_parse(source: str, message: str
+                                                               ) -> None:
+    with pytest.raises(ExpressionError) as refused:
+        compile_condition(source, known=["a", "b"])
+    assert str(refused.value) == message

@@ -61,3 +61,11 @@ def test_what_a_pack_compiles_to_cannot_be_changed() -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(compiled, name, value)
     assert condition.source == "n > 1" and not condition.holds({"n": 1})
+
+
+def test_names_unpacked_in_a_loop_or_a_set_are_names_not_values() -> None:
+    pairs = [("Jane", "CTO"), ("Raj", "VP")]
+    assert render("{% for name, title in pairs %}{{ name }} ({{ title }}) {% endfor %}",
+                  pairs=pairs) == "Jane (CTO) Raj (VP) "
+    assert render("{% set (a, b) = pairs[0] %}{{ b }}, {{ a }}", pairs=pairs) == "CTO, Jane"
+    assert render("{% for k, v in {'x': 1}|dictsort %}{{ k }}={{ v }}{% endfor %}") == "x=1"
