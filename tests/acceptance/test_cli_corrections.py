@@ -68,7 +68,7 @@ def test_contact_rename_merge_and_remove(followup: Any, acme: dict) -> None:
     shown = followup("show", app).stdout
     assert "rename     Jane Doe → Jane Smith" in shown
     assert "merge      Raj Patel into Jane Smith" in shown
-    assert "remove     remove — Sam Lee" in shown
+    assert "remove     contact — Sam Lee" in shown
 
 
 def test_contact_refusals(followup: Any, acme: dict) -> None:

@@ -277,6 +277,8 @@ def history_label(h: HistoryEntry, cal: WorkCalendar) -> str:
         return ", ".join(f"{f} {old.get(f)!r} → {new.get(f)!r}" for f in new)
     if h.kind in ("rename", "merge"):
         return f"{data.get('from')} {'→' if h.kind == 'rename' else 'into'} {data.get('to')}"
+    if h.kind == "remove":
+        return "contact"  # show adds who
     if h.kind == "archive":
         return "archived"
     if h.kind == "unarchive":
