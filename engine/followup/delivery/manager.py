@@ -227,6 +227,11 @@ def load_plugins(
             kept.append(channel.name)
         plugins.loaded.append(
             LoadedPlugin(name=name, origin=origins.get(name, name), channels=tuple(kept)))
+    # A plugin that offers no channel (only rule packs, template filters or observers)
+    # loaded too, and `followup plugins` lists it.
+    for name in sorted(set(origins) - set(channels_of)):
+        if manager.get_plugin(name) is not None:
+            plugins.loaded.append(LoadedPlugin(name=name, origin=origins[name]))
     packs_of: dict[str, list[tuple[str, Path]]] = {}
 
     def pack_offers(name: str) -> Mapping[str, object]:
