@@ -127,3 +127,8 @@ def test_a_settings_file_that_cannot_be_read_or_parsed_is_refused(tmp_path: Path
     bad.write_text("[channels.email\n", encoding="utf-8")
     with pytest.raises(PluginError, match=f"^{bad}: not valid TOML: "):
         Settings(environ={}, file=bad)
+
+
+def test_whether_a_secret_is_required_is_said_by_name() -> None:
+    with pytest.raises(TypeError):
+        Settings(environ={}).secret("email", "password", True)  # type: ignore[misc]

@@ -198,3 +198,11 @@ def test_a_second_channel_of_one_name_is_refused_naming_both_plugins() -> None:
     with pytest.raises(PluginError, match=r"\(another plugin and another plugin\)"):
         unnamed.register(Plain())
     assert registry.origins == {"plain": "plugin 'a'"}
+
+
+def test_options_are_given_by_name() -> None:
+    # Positional use would tie callers to the order of parameters that may grow.
+    with pytest.raises(TypeError):
+        ChannelRegistry().register(Plain(), "plugin 'a'")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        tell_planned([Feed()], "ada", None, TIMERS, [], CALENDAR)  # type: ignore[misc]
