@@ -29,7 +29,8 @@ from followup import (
     WorkCalendar,
     load_rules,
 )
-from followup.runtime.simulate import PlannedEvent, simulate
+from followup.cli.packs import planned_event
+from followup.runtime.simulate import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ROLES = {"interviewers": "interviewer", "references": "reference", "referrals": "referral",
@@ -164,11 +165,8 @@ def _dry_run(doc: dict[str, Any]) -> list[str]:
     where = {"timezone": given.get("tz"), "country": given.get("country"),
              "subdivision": given.get("subdivision")}
     cal = pack.calendar.build(**where)
-    events = []
-    for text in given.get("events", []):
-        when, name, *about = text.split(None, 2)
-        contact = about[0].partition("=")[2].strip() if about else None
-        events.append(PlannedEvent(_when(when, cal), name, contact))
+    # As followup simulate --event takes them: an event, facts, contacts, a round.
+    events = [planned_event(text, pack, cal) for text in given.get("events", [])]
     sim = simulate(pack, interviewed=_when(given["interviewed"], cal), **where,
                    until=_when(given["until"], cal), contacts=_contacts(given),
                    facts=_facts(given), events=events,
@@ -179,7 +177,11 @@ def _dry_run(doc: dict[str, Any]) -> list[str]:
         note = ""
         if e.action == "cancel" and e.detail:
             note = "(was to fire " + _at(cal, datetime.fromisoformat(e.detail.split()[-1])) + ")"
-        lines.append(Line(_line(cal, e.at, e.action, e.rule or e.event, contact=e.contact,
+        facts = None if e.facts is None else ", ".join(
+            f"{k}={'' if v is None else v}" for k, v in e.facts.items())
+        what = e.rule or e.event or facts or (f"{e.role}:" if e.role else None)
+        who = f"{e.contact}, {e.title}" if e.contact and e.title else e.contact
+        lines.append(Line(_line(cal, e.at, e.action, what, contact=who,
                                 due=e.due, state=e.state, note=note),
                           e.action, e.rule, _extra(doc, e.subject, None)))
     return _shown(lines, doc)

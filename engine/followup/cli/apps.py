@@ -8,11 +8,13 @@ import os
 import shlex
 import sys
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from followup.cli.lookalikes import Decision
-    from followup.model import Application, Contact
+    from followup.model import Application, Contact, HistoryEntry
     from followup.runtime.cancellations import Cancellation
     from followup.runtime.engine import Engine
     from followup.timing.calendar import WorkCalendar
@@ -297,6 +299,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         # The application's last attempt failed: its reminders wait for a retry.
         faults = engine.store.faults(owner=app.owner, application_id=app.id)
         fault = faults[0] if faults else None
+        rounds = _rounds(engine, cal, record.history)
         if opt(args, "json"):
             print_json({
                 "id": app.id, "owner": app.owner, "company": app.company, "role": app.role,
@@ -310,6 +313,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
                 "archived_at": None if app.archived_at is None
                 else cal.local(app.archived_at).isoformat(),
                 "timers": [timer_json(cal, t) for t in record.timers],
+                "rounds": rounds,
                 "fault": None if fault is None else {
                     "error": fault.error, "attempts": fault.attempts,
                     "first_at": cal.local(fault.first_at).isoformat(),
@@ -331,6 +335,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
             print(f"  {name}: {value}")
         for c in app.contacts:
             print(f"  {c.role}: {c.name}{', ' + c.title if c.title else ''}")
+        if len(rounds) > 1:  # a second interview (next_round) or a reopening
+            print("rounds:")
+            for r in rounds:
+                said = [f"{k}={'' if v is None else v}" for k, v in r["facts"].items()]
+                print(f"  {r['round']}. {local(cal, datetime.fromisoformat(r['began']))}"
+                      f"{' (' + r['event'] + ')' if r['event'] else ''}"
+                      f"{': ' + ', '.join(said) if said else ''}"
+                      f"{'; met ' + ', '.join(r['contacts']) if r['contacts'] else ''}")
         print("history:")
         for h in record.history:
             label = "added" if h.kind == "created" else history_label(h, cal)
@@ -343,6 +355,26 @@ def _cmd_show(args: argparse.Namespace) -> int:
                   f"{'  due ' + local(cal, t.due_at) if t.due_at else ''}")
         print(f"you can log: {', '.join(engine.machine.allowed(app.state))}")
     return EXIT_OK
+
+
+def _rounds(engine: Engine, cal: WorkCalendar, history: Sequence[HistoryEntry]
+            ) -> list[dict[str, Any]]:
+    """The application's rounds (followup.runtime.rounds) as ``show`` prints them: facts
+    that hold an instant in the owner's time."""
+    from followup.runtime.history import effective
+    from followup.runtime.rounds import rounds_of
+
+    out = []
+    for r in rounds_of(effective(history), engine.pack.initial):
+        facts: dict[str, str | None] = {}
+        for name, value in r.facts.items():
+            spec = engine.pack.facts.get(name)
+            if value is not None and spec is not None and spec.type == "datetime":
+                value = local(cal, datetime.fromisoformat(value))
+            facts[name] = value
+        out.append({"round": r.number, "began": cal.local(r.began).isoformat(),
+                    "event": r.event, "facts": facts, "contacts": list(r.contacts)})
+    return out
 
 
 def _cmd_agenda(args: argparse.Namespace) -> int:

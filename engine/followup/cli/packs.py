@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
@@ -11,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from followup.language.pack import RulePack
+    from followup.model import Contact
+    from followup.runtime.simulate import PlannedEvent
+    from followup.timing.calendar import WorkCalendar
 
 from followup.cli._common import (
     EXIT_INPUT,
@@ -22,6 +26,7 @@ from followup.cli._common import (
     contacts_of,
     local,
     opt,
+    parse_contact,
     parse_facts,
     plugin_rules,
     print_json,
@@ -46,8 +51,14 @@ def register(cmd: Command) -> None:
     contact_options(p)
     p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
                    help="a fact the rule pack declares (repeatable)")
-    p.add_argument("--event", action="append", default=[], metavar='"WHEN EVENT [contact=NAME]"',
-                   help="an event to log at WHEN (repeatable)")
+    p.add_argument("--event", action="append", default=[],
+                   metavar='"WHEN EVENT|fact|contact [contact=NAME] [FACT=VALUE]... [ROLE=NAME[, TITLE]]..."',
+                   help="what to log at WHEN, as followup log would (repeatable): an event, "
+                   "with its contact and any facts and contacts recorded with it (e.g. "
+                   '"2027-01-10T09:00 next_round interviewed_at=2027-01-15T14:00 '
+                   'interviewer=Ann Park, CTO"); or facts alone ("WHEN fact '
+                   'decision_expected_on=2027-01-12") or contacts alone ("WHEN contact '
+                   'interviewer=Sam Lee, CTO")')
     p.add_argument("--format", choices=("text", "svg"), default="text",
                    help="text (the default) or svg: the timeline drawn as a picture (states as "
                    "bands, reminders as marks with their deadlines, days off shaded)")
@@ -73,7 +84,7 @@ def register(cmd: Command) -> None:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from followup.language.loader import load_rules
-    from followup.runtime.simulate import PlannedEvent, simulate
+    from followup.runtime.simulate import simulate
 
     pack = load_rules(opt(args, "rules", "FOLLOWUP_RULES"), **plugin_rules())
     calendar = pack.calendar.build(timezone=args.timezone, country=args.country,
@@ -83,19 +94,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     added = when(args.added, calendar, "--from") if args.added else None
     if until is not None and len(args.until.strip()) == 10:  # a bare date: through its end
         until = until + timedelta(days=1) - timedelta(microseconds=1)
-    events = []
-    for text in args.event:
-        parts = text.split(None, 2)
-        if len(parts) < 2:
-            raise Usage(f'--event takes "WHEN EVENT [contact=NAME]", got {text!r}')
-        contact = None
-        if len(parts) == 3:
-            key, sep, value = parts[2].partition("=")
-            if key.strip() != "contact" or not sep:
-                raise Usage(f'--event: after the event name write contact=NAME, got {parts[2]!r}')
-            contact = value.strip()
-        events.append(PlannedEvent(at=when(parts[0], calendar, "--event"), name=parts[1],
-                                   contact=contact))
+    events = [planned_event(text, pack, calendar) for text in args.event]
     sim = simulate(pack, interviewed=interviewed, timezone=args.timezone, country=args.country,
                    subdivision=args.subdivision, until=until, contacts=contacts_of(args),
                    facts=parse_facts(args.fact), events=events, company=args.company,
@@ -110,11 +109,94 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         return EXIT_OK
     for e in sim.timeline:
         at = sim.calendar.local(e.at).strftime("%a %Y-%m-%d %H:%M %z")
-        what = e.rule or e.event or ""
-        who = f" — {e.contact}" if e.contact else ""
+        what = e.rule or e.event or e.role or ""
+        if e.facts is not None:
+            what = ", ".join(f"{k}={'' if v is None else v}" for k, v in e.facts.items())
+        who = f" — {e.contact}{', ' + e.title if e.title else ''}" if e.contact else ""
         due = f"  (due {local(sim.calendar, e.due)})" if e.due else ""
         print(f"{at}  {e.action:<10} {what}{who}{due}  [{e.state}]")
     return EXIT_OK
+
+
+_EVENT_SHAPE = ('"WHEN EVENT [contact=NAME] [FACT=VALUE]... [ROLE=NAME[, TITLE]]...", '
+                '"WHEN fact FACT=VALUE..." or "WHEN contact ROLE=NAME[, TITLE]..."')
+
+
+def planned_event(text: str, pack: RulePack, calendar: WorkCalendar) -> PlannedEvent:
+    """One ``--event`` line: a time, then what is logged then, as ``followup log`` takes
+    it: an event of the pack, with ``contact=NAME`` (a per-contact event's contact),
+    ``FACT=VALUE`` for each fact recorded with it and ``ROLE=NAME[, TITLE]`` for each
+    contact recorded with it (as ``--interviewer`` takes one); or ``fact`` with facts
+    alone, or ``contact`` with contacts alone. A value runs to the next ``KEY=`` that
+    names a fact, a role or ``contact``, so names and titles may hold spaces and commas.
+    ``Usage`` (exit 2) names the line and the shape it should have."""
+    from followup.runtime.simulate import PlannedEvent
+
+    def bad(why: str) -> Usage:
+        return Usage(f"--event {text!r}: {why}; write {_EVENT_SHAPE}")
+
+    parts = text.split(None, 2)
+    if len(parts) < 2:
+        raise bad("it needs a time and what happened")
+    try:
+        at = when(parts[0], calendar, "--event")
+    except Usage as exc:
+        raise bad(str(exc)) from None
+    what = parts[1]
+    event = what if what in pack.events or what not in ("fact", "contact") else None
+    if event is not None and event not in pack.events:
+        known = ", ".join([*pack.events, "fact", "contact"])
+        raise bad(f"{event!r} is no event of the rule pack (events: {known})")
+    keys = [*pack.facts, *pack.roles, "contact"]
+    rest = parts[2] if len(parts) == 3 else ""
+    pairs = _pairs(rest, keys) if rest.strip() else []
+    if pairs is None:
+        raise bad(f"after {what!r} come KEY=VALUE pairs, each KEY a fact of the pack, a "
+                  f"role or contact; got {rest!r} (facts: {', '.join(pack.facts)}; roles: "
+                  f"{', '.join(pack.roles)})")
+    contact: str | None = None
+    facts: dict[str, object] = {}
+    contacts: list[Contact] = []
+    for key, value in pairs:
+        if not value and key not in pack.facts:
+            raise bad(f"{key}= needs a value")
+        if key == "contact" and "contact" not in pack.facts and "contact" not in pack.roles:
+            if event is None:
+                raise bad("contact=NAME names a per-contact event's contact; to record a "
+                          "contact, give its role: interviewer=NAME[, TITLE]")
+            if contact is not None:
+                raise bad("an event is about one contact; contact= is given twice")
+            contact = value
+        elif key in pack.facts:
+            if key in facts:
+                raise bad(f"the fact {key} is given twice")
+            facts[key] = value or None  # FACT= removes one (a date of an earlier round)
+        else:
+            try:
+                contacts.append(parse_contact(value, key))
+            except Usage as exc:
+                raise bad(str(exc)) from None
+    if event is None and what == "fact" and (contacts or not facts):
+        raise bad("a fact line gives facts only, at least one (FACT=VALUE)")
+    if event is None and what == "contact" and (facts or not contacts):
+        raise bad("a contact line gives contacts only, at least one (ROLE=NAME[, TITLE])")
+    return PlannedEvent(at=at, name=event, contact=contact, facts=facts,
+                        contacts=tuple(contacts))
+
+
+def _pairs(text: str, keys: Iterable[str]) -> list[tuple[str, str]] | None:
+    """``KEY=VALUE KEY=VALUE ...`` split at each known key (``None`` when the text does
+    not start with one)."""
+    names = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+    starts = list(re.finditer(rf"(?:^|(?<=\s))({names})=", text))
+    if not starts or text[: starts[0].start()].strip():
+        return None
+    out = []
+    for i, found in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        value = text[found.end(): end].strip()
+        out.append((found.group(1), value))
+    return out
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

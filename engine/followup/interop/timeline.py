@@ -30,7 +30,10 @@ _COLOURS = ("#cfe3f7", "#d7f0d2", "#fbe7c6", "#e9d7f5", "#f7d0d0", "#d0f0ef", "#
             "#f5f0c8", "#dde3ea")
 _Place = Callable[[datetime], float]  # an instant's x in the drawing
 _MARKS = {"notify": "#1f6fb2", "event": "#2e7d32", "transition": "#8e44ad",
-          "cancel": "#b03a2e", "start": "#333333", "added": "#333333"}
+          "cancel": "#b03a2e", "start": "#333333", "added": "#333333",
+          "fact": "#2e7d32", "contact": "#2e7d32"}
+# Facts and contacts are recorded by the person, as events are: on the events' lane.
+_LANE_OF = {"fact": "event", "contact": "event", "added": "start"}
 
 
 def timeline_svg(sim: Simulation, *, title: str = "followup simulate") -> str:
@@ -109,12 +112,15 @@ def _bands(cal: WorkCalendar, entries: Sequence[TimelineEntry], x: _Place, scale
 
 
 def _entry(cal: WorkCalendar, index: int, e: TimelineEntry, x: _Place) -> str:
-    lane = _LANES.index(e.action) if e.action in _LANES else len(_LANES) - 1
+    action = _LANE_OF.get(e.action, e.action)
+    lane = _LANES.index(action) if action in _LANES else len(_LANES) - 1
     y = _TOP + _BAND + _LANE * lane + _LANE / 2
     at = x(e.at)
     colour = _MARKS.get(e.action, "#333333")
+    facts = None if e.facts is None else ", ".join(
+        f"{k}={'' if v is None else v}" for k, v in e.facts.items())
     what = " ".join(filter(None, [cal.local(e.at).strftime("%a %Y-%m-%d %H:%M"), e.action,
-                                  e.rule or e.event, e.contact]))
+                                  e.rule or e.event or facts or e.role, e.contact]))
     if e.due is not None:
         what += f", due {cal.local(e.due).strftime('%a %Y-%m-%d %H:%M')}"
     if e.subject:

@@ -1,9 +1,14 @@
 """The dry run: what would happen after a hypothetical interview, as a timeline.
 
 It runs the real engine on an in-memory store with a fake clock, stepping from one due
-timer or recorded event to the next, so the timeline is exactly what ``followup run``
+timer or recorded change to the next, so the timeline is exactly what ``followup run``
 would do. Each entry follows the contract in DESIGN.md: ``at``, ``due``, ``rule``,
 ``action``, ``state``, ``contact`` (and a few more keys).
+
+A change the person is assumed to record (``PlannedEvent``) is what ``followup log``
+records in one go: an event, facts and contacts, or any of them alone; a second
+interview is an event such as ``next_round`` with its ``interviewed_at`` and its
+interviewers, and its interview shows as a ``start`` entry of its own.
 """
 
 from __future__ import annotations
@@ -28,17 +33,28 @@ _OWNER = "simulation"
 
 @dataclass(frozen=True)
 class PlannedEvent:
-    """An event the person is assumed to record at ``at``."""
+    """What the person is assumed to record at ``at``, in one change as ``followup log``
+    records it: the contacts, then the facts, then the event ``name`` (about ``contact``,
+    for a per-contact event). ``name`` is ``None`` for facts or contacts alone."""
 
     at: datetime
-    name: str
+    name: str | None
     contact: str | None = None
+    facts: Mapping[str, object] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How an error names it: the event, else what it records."""
+        if self.name is not None:
+            return self.name
+        return "facts" if self.facts else "contacts"
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    action: str  # start, event, notify, transition, cancel
+    action: str  # added, start, event, fact, contact, notify, transition, cancel
     state: str
     rule: str | None = None
     due: datetime | None = None
@@ -46,6 +62,9 @@ class TimelineEntry:
     event: str | None = None
     subject: str | None = None
     detail: str | None = None
+    facts: Mapping[str, str | None] | None = None  # a fact entry: each as recorded (None: removed)
+    role: str | None = None  # a contact entry: the contact's role ...
+    title: str | None = None  # ... and title
 
     def to_json(self, calendar: WorkCalendar) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -62,6 +81,11 @@ class TimelineEntry:
             out["subject"] = self.subject
         if self.detail is not None:
             out["detail"] = self.detail
+        if self.facts is not None:
+            out["facts"] = dict(self.facts)
+        if self.role is not None:
+            out["role"] = self.role
+            out["title"] = self.title or ""
         return out
 
 
@@ -70,6 +94,8 @@ class Simulation:
     calendar: WorkCalendar
     timeline: list[TimelineEntry] = field(default_factory=list)
     state: str = ""  # the application's state as the timeline is built
+    interviews: list[datetime] = field(default_factory=list)  # each interviewed_at, in turn
+    instants: frozenset[str] = frozenset()  # the facts that hold an instant (shown local)
 
 
 def simulate(
@@ -113,7 +139,8 @@ def simulate(
     all_facts: dict[str, object] = {"interviewed_at": start, **(facts or {})}
     if "interviewed_at" not in pack.facts:
         all_facts.pop("interviewed_at")
-    sim = Simulation(calendar=calendar)
+    sim = Simulation(calendar=calendar, instants=frozenset(
+        name for name, spec in pack.facts.items() if spec.type == "datetime"))
     outcome = engine.add(owner=_OWNER, company=company, role=role, facts=all_facts,
                           contacts=contacts, id="sim")
     if begin < start:
@@ -123,14 +150,18 @@ def simulate(
     _collect(sim, outcome, begin, skip_created=True)
     app_id = outcome.application.id
     sim.state = outcome.application.state
+    sim.interviews.append(start)
     pending = sorted(events, key=lambda e: e.at)
     for e in pending:
         if e.at.tzinfo is None:
-            raise InputError(f"event {e.name!r} at {e.at} needs a time zone")
+            raise InputError(f"event {e.label!r} at {e.at} needs a time zone")
         if e.at < begin:
-            raise InputError(f"event {e.name!r} at {calendar.local(e.at).isoformat()} comes "
+            raise InputError(f"event {e.label!r} at {calendar.local(e.at).isoformat()} comes "
                              "before the application is added: a dry run starts at the "
                              "interview, or at --from")
+        if e.name is None and not e.facts and not e.contacts:
+            raise InputError(f"the change at {calendar.local(e.at).isoformat()} records "
+                             "nothing: give an event, facts or contacts")
     ran_at: datetime | None = None
     for _ in range(100_000):
         timers = engine.store.timers(owner=_OWNER)  # the application's and the owner's
@@ -146,7 +177,9 @@ def simulate(
                 break
             planned = pending.pop(0)
             clock.set(max(planned.at, clock.now()))
-            out = engine.record(app_id, planned.name, contact=planned.contact, at=planned.at)
+            out = engine.log(app_id, event=planned.name, contact=planned.contact,
+                             facts=planned.facts or None, contacts=planned.contacts,
+                             at=planned.at if planned.name is not None else None)
             ran_at = None  # the event may have armed something due at once
             _collect(sim, out, clock.now())
         else:
@@ -162,11 +195,15 @@ def simulate(
                 sim.timeline.append(TimelineEntry(at=note.created_at, action="notify",
                                                   state=sim.state, rule=note.rule,
                                                   subject=note.subject))
-    if begin < start:  # the interview itself, among what happened before and after it
-        later = [i for i, e in enumerate(sim.timeline) if e.at > start]
+    # Each interview among what happened before and after it: the first when it came
+    # after the application was added, and each later round's.
+    for interview in sim.interviews[0 if begin < start else 1:]:
+        if interview > end:
+            continue
+        later = [i for i, e in enumerate(sim.timeline) if e.at > interview]
         at = later[0] if later else len(sim.timeline)
         state = sim.timeline[at - 1].state
-        sim.timeline.insert(at, TimelineEntry(at=start, action="start", state=state))
+        sim.timeline.insert(at, TimelineEntry(at=interview, action="start", state=state))
     return sim
 
 
@@ -181,6 +218,22 @@ def _collect(sim: Simulation, outcome: Outcome, now: datetime, *, skip_created: 
         if h.kind == "event":
             sim.timeline.append(TimelineEntry(at=h.at, action="event", state=current,
                                               event=h.name, contact=h.contact))
+        elif h.kind == "facts":
+            changed: dict[str, str | None] = {}
+            for name, value in h.data.get("facts", {}).items():
+                text = None if value is None else str(value)
+                if text is not None and name in sim.instants:
+                    instant = datetime.fromisoformat(text)
+                    text = sim.calendar.local(instant).isoformat()
+                    if name == "interviewed_at":
+                        sim.interviews.append(instant)
+                changed[str(name)] = text
+            sim.timeline.append(TimelineEntry(at=h.at, action="fact", state=current,
+                                              facts=changed))
+        elif h.kind == "contact":
+            sim.timeline.append(TimelineEntry(
+                at=h.at, action="contact", state=current, contact=h.contact,
+                role=str(h.data.get("role", "")), title=str(h.data.get("title", ""))))
         elif h.kind == "transition":
             sim.timeline.append(TimelineEntry(at=h.at, action="transition", state=current,
                                               rule=h.name))
