@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from followup.cli._common import Usage
+from followup.cli._common import Usage, printable
 from followup.interop.names import LookAlike, joined, look_alikes
 from followup.model import Contact
 
@@ -58,8 +58,8 @@ def decide(pairs: Sequence[LookAlike], *, choice: str | None, where: str,
            rename: bool = False, asked: bool | None = None) -> list[Decision]:
     """A decision for each of ``pairs``: ``choice`` (``same``, with ``rename`` or not,
     or ``new``) when given, else the person's answer on a terminal (``asked``: whether
-    to ask; default, when standard input is a terminal); else ``Usage`` naming every
-    match and the options."""
+    to ask; default, when standard input and error are a terminal: the question goes to
+    standard error); else ``Usage`` naming every match and the options."""
     if rename and choice != "same":
         raise Usage("--rename gives the contact --same updates the new spelling: give "
                     "--same too")
@@ -67,7 +67,7 @@ def decide(pairs: Sequence[LookAlike], *, choice: str | None, where: str,
         return []
     if choice is not None:
         return [Decision(p, choice == "same", rename) for p in pairs]
-    if not (sys.stdin.isatty() if asked is None else asked):
+    if not (sys.stdin.isatty() and sys.stderr.isatty() if asked is None else asked):
         shown = "; ".join(f"{p.new.name!r} looks like {p.existing.name!r} "
                           f"({p.existing.role})" for p in pairs)
         raise Usage(f"{shown}, {where}: say whether it is the same person: --same (one "
@@ -77,8 +77,11 @@ def decide(pairs: Sequence[LookAlike], *, choice: str | None, where: str,
 
 
 def _ask(pair: LookAlike) -> Decision:
-    new, old = pair.new.name, pair.existing.name
-    question = f"{new} looks like {old} ({pair.existing.role}): the same person? [Y/n/r] "
+    # Shown as text even when standard error is left exact (--json): a name from a card
+    # may hold control sequences.
+    new, old = printable(pair.new.name, ""), printable(pair.existing.name, "")
+    question = (f"{new} looks like {old} ({printable(pair.existing.role, '')}): the same "
+                "person? [Y/n/r] ")
     for _ in range(_TRIES):
         sys.stderr.write(question)
         sys.stderr.flush()
@@ -94,8 +97,8 @@ def _ask(pair: LookAlike) -> Decision:
             return Decision(pair, False)
         sys.stderr.write(f"answer y (the same person, named {old}), r (the same person, "
                          f"named {new} from now on) or n (someone else: add them)\n")
-    raise Usage(f"no answer whether {new!r} is {old!r}: nothing was changed; run the "
-                "command again with --same or --new")
+    raise Usage(f"no answer whether {pair.new.name!r} is {pair.existing.name!r}: nothing "
+                "was changed; run the command again with --same or --new")
 
 
 def resolved(new: Sequence[Contact], decisions: Sequence[Decision], *,
