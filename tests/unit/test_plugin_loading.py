@@ -149,3 +149,31 @@ def test_a_plugin_without_channels_is_listed_as_loaded(tmp_path: Path) -> None:
     # What `followup plugins` lists: both loaded, with no channels; the misspelt one failed.
     assert [(p.name, p.channels) for p in plugins.loaded] == [("packs", ()), ("watcher", ())]
     assert list(plugins.failures) == ["misspelt"] and plugins.packs == {"coach": pack}
+
+
+def test_a_plugin_that_cannot_register_fails_alone_and_a_taken_name_keeps_the_first() -> None:
+    @hookimpl
+    def asks(register: Callable[[Channel], None], sender: object) -> None:
+        raise AssertionError("never called")
+
+    @hookimpl
+    def offers(register: Callable[[Channel], None]) -> None:
+        register(Named("mine"))
+
+    plugins = load_plugins(environ={"FOLLOWUP_PLUGINS": "console"}, extra={
+        "asks": SimpleNamespace(followup_register_channels=asks),
+        "console": SimpleNamespace(followup_register_channels=offers),
+        "good": SimpleNamespace(followup_register_channels=offers)})
+    # An implementation that asks for an argument the hook does not give: its signature
+    # and the argument are in the message.
+    assert plugins.failures["asks"].startswith(
+        "PluginValidationError: Plugin 'asks' for hook 'followup_register_channels'")
+    assert "hookimpl definition: asks(register" in plugins.failures["asks"]
+    assert "{'sender'} are declared in the hookimpl" in plugins.failures["asks"]
+    # A second plugin named 'console' is refused; the installed one loads as itself.
+    assert plugins.failures["console"].startswith(
+        "ValueError: Plugin name already registered: console")
+    assert plugins.channels.names() == ["console", "mine"]
+    assert [(p.name, p.origin.split(" (")[0], p.channels) for p in plugins.loaded] == [
+        ("console", "followup.plugins.console", ("console",)),
+        ("good", repr(SimpleNamespace(followup_register_channels=offers)), ("mine",))]

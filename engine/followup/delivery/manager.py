@@ -198,8 +198,11 @@ def load_plugins(
             )
             manager.unregister(name=impl.plugin_name)
     manager.check_pending()
-    # Every channel is known by the plugin it came from.
-    origins = {name: origin for name, _obj, origin in candidates}
+    # Every channel is known by the plugin it came from: the first of a name, the one
+    # registered (a second is refused above).
+    origins: dict[str, str] = {}
+    for name, _obj, origin in candidates:
+        origins.setdefault(name, origin)
     channels_of: dict[str, list[Channel]] = {}
     failed = _failed(plugins, call_each(
         manager, "followup_register_channels",
