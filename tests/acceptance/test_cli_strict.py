@@ -33,7 +33,8 @@ def test_add_refuses_an_undeclared_fact_and_adds_nothing(followup):
 
 def test_the_company_is_not_a_fact(followup, acme):
     result = followup("log", acme["id"], "--fact", "company=Acme2", expect=2)
-    assert "the application's own field, not a fact" in result.stderr
+    assert (f"company is a field, not a fact: use followup edit {acme['id']} --company Acme2"
+            in result.stderr)
     shown = followup("show", acme["id"], "--json").json()
     assert shown["company"] == "Acme"
     assert "company" not in shown["facts"]

@@ -45,10 +45,8 @@ CONTACT_ADDED = "contact_added"
 #: The application's own fields, which no fact sets, and how each is changed instead
 #: (what ``check_fact_names`` says when one is given as a fact).
 APPLICATION_FIELDS = {
-    "company": "it is set when the application is added (followup add --company), and "
-               "cannot be changed yet",
-    "role": "it is set when the application is added (followup add --role), and cannot be "
-            "changed yet",
+    "company": "change it with followup edit APP --company NAME (Engine.edit)",
+    "role": "change it with followup edit APP --role NAME (Engine.edit)",
     "id": "an application keeps the id it was added with",
     "owner": "an application keeps the owner it was added for",
     "state": "the state follows the events logged (followup log APP EVENT)",
