@@ -77,8 +77,9 @@ def comparable_name(name: str) -> str:
     # are dropped; then two parts are "family, given".
     while len(parts) > 1 and all(w in POST_NOMINALS for w in _words(parts[-1])):
         parts.pop()
-    words = ([*_words(parts[1]), *_words(parts[0]), *(w for p in parts[2:] for w in _words(p))]
-             if len(parts) == 2 else [w for p in parts for w in _words(p)])
+    if len(parts) == 2:
+        parts.reverse()
+    words = [w for p in parts for w in _words(p)]
     if not words:
         return " ".join(_words(name)) or _folded(name).strip()
     kept = list(words)
