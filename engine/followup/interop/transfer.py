@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from followup.errors import ConflictError, FollowupError, InputError, UnknownApplication
 from followup.interop.export import (
@@ -48,7 +48,17 @@ from followup.interop.names import LookAlike, joined, look_alikes
 from followup.keys import TimerKey
 from followup.language.pack import RulePack, merge_contacts
 from followup.limits import check_application
-from followup.model import Application, HistoryEntry, Owner, Timer, replaced
+from followup.model import (
+    Application,
+    Contact,
+    HistoryEntry,
+    HistoryKind,
+    Owner,
+    Timer,
+    replaced,
+)
+from followup.runtime.history import CORRECTIONS, UNDOABLE, effective, undone
+from followup.runtime.steps import EDITABLE_FIELDS
 
 if TYPE_CHECKING:
     from followup.interop.readers import Context
@@ -78,7 +88,8 @@ __all__ = [
 # Whether each pair of spellings among an imported application's contacts is one person.
 SamePeople = Callable[["ImportItem", Sequence[LookAlike]], Sequence[bool]]
 
-HISTORY_KINDS = ("created", "event", "transition", "notified", "skipped", "facts", "contact")
+#: The kinds of history entry, as the engine writes them (corrections included).
+HISTORY_KINDS: tuple[str, ...] = get_args(HistoryKind)
 
 
 @dataclass(frozen=True)
@@ -203,15 +214,22 @@ def _texts(value: object) -> bool:
 
 def check_history(pack: RulePack, item: ImportItem) -> None:
     """Raise ``InputError`` naming the file and line unless ``item.history`` is a path
-    through the pack's machine that ends in the application's state."""
+    through the pack's machine that ends in the application's state.
+
+    The history is replayed as the engine wrote it: an ``undo`` that moved the
+    application (its ``to`` is set) goes back to the state the entries before the one it
+    takes back left, as the engine reads them (``followup.runtime.history.effective``);
+    an event about one contact names one of the names the application's contacts have
+    had (a contact renamed, merged or removed since keeps the name it had then)."""
     app = item.application
-    contacts = {c.name for c in app.contacts}
+    history = item.history
     autos = {t.name: t for t in pack.transitions}
-    if not item.history or item.history[0].kind != "created":
+    if not history or history[0].kind != "created":
         raise InputError(f"{item.where}: the history of {app.id!r} must start with a "
                          "'created' entry")
+    contacts = _names_ever(item)
     state = pack.initial
-    for i, h in enumerate(item.history):
+    for i, h in enumerate(history):
         where = f"{item.at(i)}: application {app.id!r}, history entry {i}"
         if h.seq != i:
             raise InputError(f"{where}: its seq is {h.seq}; entries are numbered 0, 1, 2, "
@@ -219,6 +237,8 @@ def check_history(pack: RulePack, item: ImportItem) -> None:
         if h.kind not in HISTORY_KINDS:
             raise InputError(f"{where}: unknown kind {h.kind!r} (kinds: "
                              f"{', '.join(HISTORY_KINDS)})")
+        if h.kind in CORRECTIONS:
+            _check_correction(h, where)
         if h.kind == "created":
             if i:
                 raise InputError(f"{where}: only the first entry is 'created'")
@@ -239,12 +259,128 @@ def check_history(pack: RulePack, item: ImportItem) -> None:
                                  f"from {h.from_state} to {h.to_state} with the application "
                                  f"in {state}")
             state = auto.dest
+        elif h.kind == "undo":
+            state = _undo_move(history[:i], h, state, where)
         elif h.to_state is not None:
             raise InputError(f"{where}: a {h.kind!r} entry moves no application; leave its "
                              f"'to' empty (it says {h.to_state!r})")
     if state != app.state:
         raise InputError(f"{item.where}: application {app.id!r} is in state {app.state!r}, "
                          f"but its history ends in {state!r}")
+
+
+def _names_ever(item: ImportItem) -> set[str]:
+    """Every name the application's contacts have had: those it has, those it was
+    created with or given, and both names of each rename, merge or removal."""
+    names = {c.name for c in item.application.contacts}
+    for h in item.history:
+        if h.kind == "created":
+            people = h.data.get("contacts", [])
+            names.update(str(c.get("name")) for c in people if isinstance(c, Mapping))
+        elif h.kind in ("contact", "remove") and h.contact is not None:
+            names.add(h.contact)
+        elif h.kind in ("rename", "merge"):
+            names.update(str(h.data.get(k)) for k in ("from", "to"))
+    return names
+
+
+# What each correction keeps in its data, read when the history is planned and when a
+# later undo takes the correction back: a key and what its value must be.
+_TEXT, _CONTACT, _TIME, _NUMBER, _FIELDS = "text", "contact", "time", "number", "fields"
+_CORRECTION_DATA: dict[str, dict[str, str]] = {
+    "edit": {"old": _FIELDS, "new": _FIELDS},
+    "rename": {"from": _TEXT, "to": _TEXT, "contact": _CONTACT},
+    "merge": {"from": _TEXT, "to": _TEXT, "contact": _CONTACT, "into": _CONTACT,
+              "merged": _CONTACT},
+    "remove": {"contact": _CONTACT},
+    "archive": {},
+    "unarchive": {},
+    "undo": {"undone": _NUMBER},
+    "snooze": {"cycle": _NUMBER, "occurrence": _NUMBER, "until": _TIME},
+}
+_FORMS = {_TEXT: "text", _CONTACT: "a contact object (name, role, ...)",
+          _TIME: "a time with its offset, e.g. 2027-01-06T15:00:00+00:00",
+          _NUMBER: "a whole number",
+          _FIELDS: f"an object of {' and '.join(EDITABLE_FIELDS)} as text"}
+
+
+def _check_correction(h: HistoryEntry, where: str) -> None:
+    """Refuse a correction whose data lacks what the engine reads from it."""
+    for key, form in _CORRECTION_DATA[h.kind].items():
+        value = h.data.get(key)
+        if not _has_form(value, form):
+            raise InputError(f"{where}: a {h.kind!r} entry keeps {key!r} in its data as "
+                             f"{_FORMS[form]}, not {value!r}")
+    if h.kind in ("archive", "unarchive") and not (
+            h.data.get("was") is None or _has_form(h.data["was"], _TIME)):
+        raise InputError(f"{where}: a {h.kind!r} entry keeps 'was' in its data as null or "
+                         f"{_FORMS[_TIME]}, not {h.data['was']!r}")
+    if h.kind == "remove" and (h.contact is None
+                               or h.data["contact"].get("name") != h.contact):
+        raise InputError(f"{where}: a 'remove' entry names the contact it removed, as in "
+                         f"its data ({h.data['contact'].get('name')!r}), not {h.contact!r}")
+    dropped = h.data.get("dropped", [])
+    if h.kind == "undo" and not (isinstance(dropped, list | tuple)
+                                 and all(_has_form(d, _NUMBER) for d in dropped)):
+        raise InputError(f"{where}: an 'undo' entry keeps 'dropped' in its data as a list "
+                         f"of whole numbers, not {dropped!r}")
+
+
+def _has_form(value: object, form: str) -> bool:
+    if form == _TEXT:
+        return isinstance(value, str)
+    if form == _NUMBER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if form == _FIELDS:
+        return isinstance(value, Mapping) and all(
+            k in EDITABLE_FIELDS and isinstance(v, str) for k, v in value.items())
+    if form == _TIME:
+        try:
+            return datetime.fromisoformat(str(value)).tzinfo is not None
+        except ValueError:
+            return False
+    if not isinstance(value, Mapping):  # a contact
+        return False
+    try:
+        Contact.from_dict(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _undo_move(before: Sequence[HistoryEntry], h: HistoryEntry, state: str,
+               where: str) -> str:
+    """The state after the ``undo`` entry ``h``, replayed as the engine made it
+    (``followup.runtime.corrections``): it takes back the latest entry a person made that
+    is not undone already; when that entry moved the application, directly or through
+    the pack's own move right after it, the moves since are dropped and the application
+    goes back to the state the entries before it leave, read as the engine reads them."""
+    gone = undone(before)
+    target = next((e for e in reversed(before) if e.kind in UNDOABLE and e.seq not in gone),
+                  None)
+    seq = int(h.data["undone"])
+    if target is None or target.seq != seq:
+        latest = ("none is left" if target is None
+                  else f"entry {target.seq} ({target.kind} {target.name!r})")
+        raise InputError(f"{where}: it undoes entry {seq}, but an undo takes back the latest "
+                         f"entry a person made that is not undone already: {latest}")
+    after = [e for e in before if e.seq > seq and e.seq not in gone]
+    moved = target.to_state is not None or (
+        bool(after) and after[0].kind == "transition" and after[0].key is None)
+    dropped = [e.seq for e in after if e.kind in ("transition", "skipped")] if moved else []
+    if list(h.data.get("dropped", [])) != dropped:
+        raise InputError(f"{where}: undoing entry {seq} drops the rules' own moves after it, "
+                         f"{dropped or 'none'}; its data says {h.data.get('dropped')!r}")
+    back = state
+    if moved:
+        kept = [e for e in before if e.seq < seq and e.seq not in gone]
+        back = next((e.to_state for e in reversed(effective(kept)) if e.to_state is not None),
+                    state)
+    if h.to_state != (back if back != state else None) or (
+            h.to_state is not None and h.from_state != state):
+        raise InputError(f"{where}: undoing entry {seq} moves the application from {state} "
+                         f"to {back}; here it goes from {h.from_state} to {h.to_state}")
+    return back
 
 
 def _event_move(pack: RulePack, h: HistoryEntry, state: str, contacts: set[str],
