@@ -10,8 +10,10 @@ limits, and what was sent in an earlier round stays in the history, sent.
 A later round is about the people of that round: a per-contact reminder armed in it, and
 a move that waits for "every interviewer", look only at the contacts recorded since the
 round began (or with the change that began it), not at the earlier rounds' people, who
-were thanked already. Someone who interviews you again is recorded again with the new
-round, and so thanked again.
+were thanked already. Someone who interviews you again is recorded again in the new
+round, and so thanked again: after the event that began it (``log`` writes a change's
+contacts before its event, and a contact given unchanged is written again only when it
+belongs to an earlier round than the current one).
 
 A time counted from a fact (``interviewed_at``) belongs to the round in which the fact
 was recorded: a value from before the round began, recorded before it, is the earlier
