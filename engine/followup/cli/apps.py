@@ -82,6 +82,11 @@ def register(cmd: Command) -> None:
 
     p = cmd("list", "list your applications")
     p.add_argument("--state", action="append", help="only in this state (repeatable)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--archived", action="store_true",
+                       help="only the archived applications (left out by default)")
+    shown.add_argument("--all", action="store_true",
+                       help="the archived applications too, marked archived")
     p.set_defaults(run=_cmd_list)
 
     p = cmd("show", "show one application: facts, contacts, history, what is coming")
@@ -265,20 +270,29 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 raise Usage(f"--state {state!r}: the rule pack {engine.pack.name!r} has no "
                             f"such state{suggest(state, engine.pack.states)}; states are "
                             f"{', '.join(engine.pack.states)}")
-        apps = engine.applications(owner=owner_id(args), states=args.state)
+        archived = True if args.archived else None if args.all else False
+        apps = engine.store.applications(owner=owner_id(args), states=args.state or None,
+                                         archived=archived)
         if opt(args, "json"):
             print_json([{"id": a.id, "company": a.company, "role": a.role, "state": a.state,
-                          "created_at": a.created_at.isoformat() if a.created_at else None}
+                          "created_at": a.created_at.isoformat() if a.created_at else None,
+                          "archived_at": a.archived_at.isoformat() if a.archived_at else None}
                          for a in apps])
             return EXIT_OK
         if not apps and not engine.has_owner(owner_id(args)):
             print("no applications yet: first tell followup your time zone with  followup "
                   "init --timezone ZONE [--country CODE], then add one with  followup add")
+        elif not apps and args.archived:
+            print("no archived applications (followup archive APP archives one)")
+        elif not apps and not args.all and engine.store.applications(
+                owner=owner_id(args), states=args.state or None, archived=True):
+            print("no applications but archived ones: followup list --archived lists them")
         elif not apps:
             print("no applications yet: add one with  followup add --company ACME --role "
                   "ENGINEER --interviewed 2026-12-23T15:00")
         for a in apps:
-            print(f"{a.id}  {a.state:<12} {a.role} at {a.company}")
+            mark = "  (archived)" if args.all and a.archived_at is not None else ""
+            print(f"{a.id}  {a.state:<12} {a.role} at {a.company}{mark}")
     return EXIT_OK
 
 
