@@ -106,3 +106,16 @@ def test_anything_else_is_refused_saying_what_a_digest_time_is(text: str) -> Non
         parse_digest_time(text)
     assert str(refused.value) == (
         f"a digest time is a local time of day such as 08:00, not {text!r}")
+
+
+def test_after_a_clock_turned_back_across_midnight_the_day_s_digest_is_not_sent_again() -> None:
+    # Casey station, 2010-03-05 02:00 (+11:00) became 2010-03-04 23:00 (+08:00): the hours
+    # from 23:00 to 02:00 came twice. A reminder that fired in the second 23:30 of the 4th
+    # waits for the 6th's 00:30 digest: the 5th's has already gone out, in the first pass.
+    casey = WorkCalendar(timezone="Antarctica/Casey")
+    before = digest_at("00:30", datetime(2010, 3, 4, 12, 0, tzinfo=UTC), casey)
+    assert before.isoformat() == "2010-03-05T00:30:00+11:00"
+    fired = datetime(2010, 3, 4, 15, 30, tzinfo=UTC)
+    assert casey.local(fired).isoformat() == "2010-03-04T23:30:00+08:00"
+    assert fired > before
+    assert digest_at("00:30", fired, casey).isoformat() == "2010-03-06T00:30:00+08:00"
