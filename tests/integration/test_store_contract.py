@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -1092,3 +1092,19 @@ def test_a_calendar_entry_learns_its_application_without_a_new_sequence(store: S
     assert (learned.sequence, learned.changed_at, learned.application_id) == (0, T0, "a1")
     store.delete_application("a1", owner="ada")
     assert store.publish_calendar("ada", [], now=minutes(2), keep=KEEP) == []
+
+
+def test_load_many_reads_several_applications_as_load_does(store: Store) -> None:
+    load_many = cast(Any, store).load_many  # offered by the three stores, not the protocol
+    for app_id, owner in (("a1", "ada"), ("a2", "ada"), ("b1", "bob"), ("a3", "ada")):
+        app = create(store, app_id, owner)
+        update(store, app, history=(entry(app_id, 1), entry(app_id, 2)),
+               timers_added=(timer(f"{app_id}-late", minutes(90), app_id, owner),
+                             timer(f"{app_id}-soon", minutes(10), app_id, owner)))
+    records = load_many(["b1", "zz", "a1", "a3", "a1"])
+    assert records == [store.load("b1"), store.load("a1"), store.load("a3")]
+    assert [t.key for t in records[1].timers] == ["a1-soon", "a1-late"]
+    assert [h.seq for h in records[1].history] == [0, 1, 2]
+    assert [r.application.id for r in load_many(["b1", "a2", "a1"], owner="ada")] == [
+        "a2", "a1"]
+    assert load_many([]) == []

@@ -15,7 +15,7 @@ import pytest
 from followup import Engine, FakeClock, MemoryStore, SQLiteStore
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
-from followup.runtime.replans import start_of
+from followup.runtime.replans import start_among
 from followup.runtime.workers import Worker
 from followup.store import Store
 
@@ -256,14 +256,18 @@ def test_a_worker_re_plans_one_batch_per_pass_until_none_is_stale(
         assert len(report.replanned.applications) <= 3
         seen += [a.application_id for a in report.replanned.applications]
     assert sorted(seen) == ids  # each once, from where worker w1 starts
-    assert seen[0] > start_of("w1") or seen[0] == ids[0]
+    start = start_among("w1", ids)
+    assert seen[0] == (ids[0] if start is None else ids[ids.index(start) + 1])
     assert store.stale_applications(new.pack.fingerprint, limit=10) == []
 
 
 def test_workers_start_their_walks_at_different_places() -> None:
-    starts = {start_of(f"host:{pid}:abc") for pid in range(50)}
-    assert len(starts) == 50
-    assert start_of("w1") == start_of("w1")
+    ids = [f"app-{i:05d}" for i in range(10_000)]
+    starts = {start_among(f"host:{pid}:abc", ids) for pid in range(50)}
+    assert len(starts) > 45  # spread over the ids, whatever they look like
+    assert start_among("w1", ids) == start_among("w1", ids)
+    assert start_among("w1", []) is None
+    assert {start_among(f"w{n}", ["a"]) for n in range(20)} == {None}  # from the start
 
 
 def test_a_worker_loads_its_pack_again_when_the_file_changes(

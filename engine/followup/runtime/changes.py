@@ -223,12 +223,15 @@ class Changes:
         full, whatever the change, and records this pack (``planned_by``)."""
         return app.planned_by != self.pack.fingerprint
 
-    def stage_replan(self, application_id: str, *, owner: str | None = None
-                     ) -> Outcome | Staged:
-        """What ``apply(application_id, owner, [], force=True)`` (a re-plan) would
-        commit, left to the caller (``followup.runtime.replans``); an ``Outcome`` when
-        there is nothing to write."""
-        record = self.store.load(application_id, owner=owner)
+    def stage_replan(self, record: Record, *, stale: bool = False
+                     ) -> Outcome | Staged | None:
+        """What a re-plan of the application ``record`` holds (as loaded) would commit
+        (``apply(id, owner, [], force=True)``), left to the caller
+        (``followup.runtime.replans``); an ``Outcome`` when there is nothing to write.
+        With ``stale``: ``None``, unplanned, when this pack planned the application
+        already (another worker came first)."""
+        if stale and not self.stale(record.application):
+            return None
         return self._stage_settled(record, record.application, [], self.clock.now())
 
     def commit(self, staged: Staged) -> Outcome:

@@ -21,26 +21,26 @@ the next pass, if the new time has already passed).
 Deterministic: the same store, pack and clock give the same batches and the same moves.
 Two workers re-planning at once are harmless: the version check lets one of them write
 an application, and the other finds it planned (``Changes.apply`` loads it again), so
-nothing is planned twice; each worker also starts its walk at its own place in the id
-space (``start_of``), so that they do not all take the same batch.
+nothing is planned twice; each worker also starts its walk at a place of its own among
+the stale applications (``start_among``), so that they do not all take the same batch.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from followup.errors import ConflictError, UnknownApplication
 from followup.language.pack import RulePack
 from followup.language.packcache import chain_digest
-from followup.model import Timer
+from followup.model import Record, Timer
 from followup.runtime.changes import Changes, Outcome, Staged
 from followup.store import Store
 
-__all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "start_of"]
+__all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "start_among"]
 
 #: How many applications a batch re-plans unless told: small enough that a daemon's pass
 #: stays short, large enough that a pack edit reaches 10,000 applications in 100 passes.
@@ -91,12 +91,14 @@ class ReplanBatch:
     ``applications``: each application re-planned, in id order, with its moves.
     ``errors``: (application id, what went wrong) of those that could not be (they stay
     stale, and the walk goes on past them). ``last``: the id the next batch starts
-    after; ``None`` when this batch reached the end."""
+    after; ``None`` when this batch reached the end. ``taken``: how many it found
+    re-planned by another worker meanwhile (a worker then walks on elsewhere)."""
 
     applications: tuple[Replanned, ...] = ()
     errors: tuple[tuple[str, str], ...] = ()
     last: str | None = None
     dry_run: bool = False
+    taken: int = 0  # found planned by this pack when reached: another worker came first
 
     @property
     def moved(self) -> tuple[Replanned, ...]:
@@ -108,11 +110,18 @@ class ReplanBatch:
         return sum(a.count(kind) for a in self.applications)
 
 
-def start_of(worker: str) -> str:
-    """Where ``worker``'s walk over the stale applications starts: a point in the id
-    space of its own (ids are hex by default), so that workers take different batches;
-    the walk goes round to the start at the end."""
-    return hashlib.sha256(worker.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+def start_among(worker: str, ids: Sequence[str], walk: int = 0) -> str | None:
+    """Where ``worker``'s ``walk``-th walk over the stale applications starts: the id
+    to start after, at a place among ``ids`` (a sample of the first stale ones, in
+    order) that a hash of the worker's name and the walk picks, so that workers take
+    different batches whatever the ids look like (``None``: from the start). An
+    application another worker re-planned is no longer stale, so a walk passes over
+    what another did; one that meets another worker at work (``ReplanBatch.taken``)
+    or reaches the end starts a new walk elsewhere."""
+    text = f"{worker}\x1f{walk}".encode("utf-8", "surrogatepass")
+    share = int(hashlib.sha256(text).hexdigest()[:8], 16)
+    place = share * len(ids) // 2**32
+    return ids[place - 1] if place > 0 else None
 
 
 def pack_digest(pack: RulePack) -> tuple[str | None, ...] | None:
@@ -140,55 +149,72 @@ class Replanner:
         """Re-plan up to ``limit`` applications not archived that another pack planned,
         those after the id ``after`` (see ``ReplanBatch.last``)."""
         found = self.store.stale_applications(self.fingerprint, limit=limit, after=after)
-        batch = self.these(found, dry_run=dry_run)
+        batch = self.these(found, dry_run=dry_run, stale=True)
         last = found[-1][1] if len(found) >= limit > 0 else None
-        return ReplanBatch(batch.applications, batch.errors, last, dry_run)
+        return replace(batch, last=last)
 
-    def these(self, found: Iterable[tuple[str, str]], *, dry_run: bool = False
-              ) -> ReplanBatch:
+    def these(self, found: Iterable[tuple[str, str]], *, dry_run: bool = False,
+              stale: bool = False) -> ReplanBatch:
         """Re-plan the applications ``found`` ((owner, id) each), whichever pack planned
-        them (``followup replan --all`` heals lost timers with it)."""
-        done: dict[str, Replanned] = {}
-        errors: list[tuple[str, str]] = []
+        them (``followup replan --all`` heals lost timers with it). With ``stale``,
+        one found planned by this pack already (another worker came first) is left
+        out of the answer and counted in ``ReplanBatch.taken``."""
+        found = list(found)
+        tally = _Tally()
         staged: list[Staged] = []
+        records = self._load([app_id for _, app_id in found])
         for owner, app_id in found:
             try:
-                result = self.changes.stage_replan(app_id, owner=owner)
+                record = (records.get(app_id) if records is not None
+                          else self.store.load(app_id, owner=owner))
+                if record is None:
+                    continue  # deleted since it was listed
+                result = self.changes.stage_replan(record, stale=stale)
             except UnknownApplication:
                 continue  # deleted since it was listed
             except Exception as exc:  # one application must not stop the others
-                errors.append((app_id, _described(exc)))
+                tally.errors.append((app_id, _described(exc)))
+                continue
+            if result is None:  # read, not planned: another worker came first
+                tally.taken += 1
                 continue
             if isinstance(result, Outcome):
-                done[app_id] = Replanned(owner, app_id)
+                tally.done[app_id] = Replanned(owner, app_id)
                 continue
-            done[app_id] = Replanned(owner, app_id, _moves(result))
+            tally.done[app_id] = Replanned(owner, app_id, _moves(result))
             if dry_run:
                 continue
             if result.alone:  # it moves: what it commits can change the others' plans
-                self._commit_alone(result, owner, done, errors)
+                self._commit_alone(result, owner, tally)
             else:
                 staged.append(result)
         if staged:
-            self._commit(staged, done, errors)
-        ordered = tuple(done[i] for _, i in found if i in done)
-        return ReplanBatch(ordered, tuple(errors), None, dry_run)
+            self._commit(staged, tally)
+        ordered = tuple(tally.done[i] for _, i in found if i in tally.done)
+        return ReplanBatch(ordered, tuple(tally.errors), None, dry_run, tally.taken)
 
-    def _commit(self, staged: list[Staged], done: dict[str, Replanned],
-                errors: list[tuple[str, str]]) -> None:
+    def _load(self, ids: list[str]) -> dict[str, Record] | None:
+        """The applications of a batch in one read, when the store can (``load_many``);
+        ``None``: load each."""
+        load_many = getattr(self.store, "load_many", None)
+        if load_many is None or not ids:
+            return None
+        records: list[Record] = load_many(ids)
+        return {r.application.id: r for r in records}
+
+    def _commit(self, staged: list[Staged], tally: _Tally) -> None:
         """The batch's changes in one transaction; if it fails (another writer came
         first, or a row is refused), each alone."""
         try:
             stored = self.store.commit_many([s.change for s in staged])
         except Exception:
             for one in staged:
-                self._commit_alone(one, one.change.application.owner, done, errors)
+                self._commit_alone(one, one.change.application.owner, tally)
             return
         for one, app in zip(staged, stored, strict=True):
             self.changes.finish(one, app)
 
-    def _commit_alone(self, staged: Staged, owner: str, done: dict[str, Replanned],
-                      errors: list[tuple[str, str]]) -> None:
+    def _commit_alone(self, staged: Staged, owner: str, tally: _Tally) -> None:
         app_id = staged.change.application.id
         try:
             try:
@@ -197,12 +223,25 @@ class Replanner:
                 # Another writer was first (another worker re-planning it too): plan it
                 # again as it is now; what moved is what this pack changes in that.
                 outcome = self.changes.apply(app_id, owner, [], force=True)
-                done[app_id] = Replanned(owner, app_id, _outcome_moves(outcome))
+                if not outcome.changed:
+                    del tally.done[app_id]
+                    tally.taken += 1
+                else:
+                    tally.done[app_id] = Replanned(owner, app_id, _outcome_moves(outcome))
         except UnknownApplication:
-            done.pop(app_id, None)  # deleted meanwhile
+            tally.done.pop(app_id, None)  # deleted meanwhile
         except Exception as exc:
-            done.pop(app_id, None)
-            errors.append((app_id, _described(exc)))
+            tally.done.pop(app_id, None)
+            tally.errors.append((app_id, _described(exc)))
+
+
+@dataclass
+class _Tally:
+    """What a batch did so far."""
+
+    done: dict[str, Replanned] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    taken: int = 0
 
 
 def _moves(staged: Staged) -> tuple[Move, ...]:

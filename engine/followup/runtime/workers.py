@@ -15,9 +15,9 @@ records one JSON object per line, for log collectors (``log_to``).
 
 A rule edit reaches the applications in flight: before firing what is due, each pass
 re-plans one batch of the applications another pack planned (``replan_batch`` of them,
-``followup.runtime.replans``), walking the id space from a place of the worker's own,
-so a pack edit reaches every application within a few passes and workers do not all
-take the same batch. A worker also notices when a file of its rule pack changes on
+``followup.runtime.replans``), walking them in id order from a place of the worker's
+own, so a pack edit reaches every application within a few passes and workers do not
+all take the same batch. A worker also notices when a file of its rule pack changes on
 disk (``watch_rules``): at the next pass it loads the pack again and goes on with the
 new one (re-planning everyone, batch by batch); a pack that no longer loads is logged
 and the old one kept.
@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from followup.runtime.replans import BATCH, ReplanBatch, pack_digest, start_of
+from followup.runtime.replans import BATCH, ReplanBatch, pack_digest, start_among
 
 if TYPE_CHECKING:
     from followup.runtime.engine import Engine, RunReport
@@ -62,7 +62,9 @@ class Worker:
         self.interval = interval  # seconds between looks when nothing wakes the worker
         self.on_report = on_report
         self.replan_batch = replan_batch  # stale applications re-planned per pass (0: none)
-        self._after: str | None = start_of(engine.worker)  # where the walk goes on
+        self._after: str | None = None  # where the walk goes on
+        self._walking = False  # False: the next pass starts a new walk
+        self._walks = 0
         self._rules = pack_digest(engine.pack) if watch_rules else None
         self.stopping = threading.Event()
         # Renew well before the lease ends: three beats per lease.
@@ -131,14 +133,23 @@ class Worker:
         if self.replan_batch <= 0:
             return ReplanBatch()
         try:
+            if not self._walking:  # a new walk, from a place of this worker's own
+                sample = self.engine.store.stale_applications(
+                    self.engine.pack.fingerprint, limit=self.replan_batch * 32)
+                self._after = start_among(self.engine.worker, [i for _, i in sample],
+                                          self._walks)
+                self._walks += 1
             batch = self.engine.replan_stale(limit=self.replan_batch, after=self._after)
-            if not batch.applications and not batch.errors and self._after is not None:
-                batch = self.engine.replan_stale(limit=self.replan_batch)  # round again
+            if not batch.applications and not batch.taken and self._after is not None:
+                batch = self.engine.replan_stale(limit=self.replan_batch)  # from the start
         except Exception as exc:  # the store may be away: firing reports it too
             log.warning("re-planning failed", extra={"worker": self.engine.worker,
                                                      "error": str(exc)})
             return ReplanBatch()
+        # The walk goes on after this batch, unless it reached the end or met another
+        # worker at work: then the next pass starts a new walk elsewhere.
         self._after = batch.last
+        self._walking = batch.last is not None and not batch.taken
         for app_id, error in batch.errors:
             log.warning("application could not be re-planned",
                         extra={"worker": self.engine.worker, "application": app_id,

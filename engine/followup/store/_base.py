@@ -16,6 +16,12 @@ A store may also offer ``mark_delivered_many(rows, *, at)``: ``mark_delivered`` 
 is not in the outbox, and nothing marked). The dispatcher marks a batch's sent rows with it
 when it is there, and one row at a time otherwise; the three stores here have it.
 
+A store may also offer ``load_many(application_ids, *, owner=None)``: ``load`` for each
+id in one read, a ``Record`` per application found (an unknown id, or another owner's,
+is left out), in the order of the ids. Re-planning a batch of applications
+(``followup.runtime.replans``) reads them with it when it is there, and one at a time
+otherwise; the three stores here have it.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``

@@ -9,7 +9,7 @@ of changes is checked and reduced to its net effect the same way before any stor
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -24,6 +24,7 @@ from followup.model import (
     FrozenDict,
     HistoryEntry,
     Notification,
+    Record,
     Timer,
     WorkerStatus,
     WorkStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "facts_to_json",
     "from_text",
     "gather",
+    "gather_records",
     "load_json",
     "next_version",
     "not_in_outbox",
@@ -277,6 +279,23 @@ def gather(changes: Sequence[Change]) -> Batch:
             timers[timer.key] = timer
         notifications.extend(change.notifications)
     return Batch(list(ids), history, timers, notifications)
+
+
+def gather_records(apps: Iterable[Application], history: Iterable[HistoryEntry],
+                   timers: Iterable[Timer], ids: Iterable[str], owner: str | None
+                   ) -> list[Record]:
+    """``load_many``'s answer from what a store read: a ``Record`` per application of
+    ``ids`` found (and ``owner``'s, when given), in the order of ``ids``, with its
+    history in order and its timers earliest first (as read)."""
+    by_id = {a.id: a for a in apps if owner is None or a.owner == owner}
+    entries: dict[str, list[HistoryEntry]] = {}
+    for entry in history:
+        entries.setdefault(entry.application_id, []).append(entry)
+    armed: dict[str, list[Timer]] = {}
+    for timer in timers:
+        armed.setdefault(timer.application_id, []).append(timer)
+    return [Record(by_id[i], tuple(entries.get(i, ())), tuple(armed.get(i, ())))
+            for i in dict.fromkeys(ids) if i in by_id]
 
 
 def not_text(exc: UnicodeEncodeError) -> InputError:

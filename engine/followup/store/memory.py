@@ -101,6 +101,16 @@ class MemoryStore:
             timers.sort(key=_timer_order)
         return Record(app, tuple(history), tuple(timers))
 
+    def load_many(self, application_ids: Sequence[str], *, owner: str | None = None
+                  ) -> list[Record]:
+        found = []
+        for app_id in dict.fromkeys(application_ids):
+            try:
+                found.append(self.load(app_id, owner=owner))
+            except UnknownApplication:
+                continue
+        return found
+
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
         with self._tables.lock:
             self._owned(application_id, owner)

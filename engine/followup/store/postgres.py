@@ -47,6 +47,7 @@ from followup.store._codec import (
     check_owner_change,
     dump_json,
     gather,
+    gather_records,
     load_json,
     not_in_outbox,
     stamp,
@@ -139,6 +140,18 @@ class PostgresStore:
             history = cur.execute(_Q["history_of"], (application_id,)).fetchall()
             timers = cur.execute(_Q["timers_of"], (application_id,)).fetchall()
             return Record(app, tuple(map(_history_entry, history)), tuple(map(_timer, timers)))
+
+        return self._db.read("loading from", work, snapshot=True)
+
+    def load_many(self, application_ids: Sequence[str], *, owner: str | None = None
+                  ) -> list[Record]:
+        ids = list(application_ids)
+
+        def work(cur: psycopg.Cursor[Any]) -> list[Record]:
+            apps = [_application(r) for r in cur.execute(_Q["applications_of"], (ids,))]
+            history = map(_history_entry, cur.execute(_Q["history_of_many"], (ids,)).fetchall())
+            timers = map(_timer, cur.execute(_Q["timers_of_many"], (ids,)).fetchall())
+            return gather_records(apps, history, timers, ids, owner)
 
         return self._db.read("loading from", work, snapshot=True)
 

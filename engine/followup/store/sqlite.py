@@ -45,6 +45,7 @@ from followup.store._codec import (
     dump_json,
     facts_to_json,
     gather,
+    gather_records,
     load_json,
     not_in_outbox,
     stamp,
@@ -133,6 +134,16 @@ class SQLiteStore:
             tuple(_timer(row) for row in timers),
         )
 
+    def load_many(self, application_ids: Sequence[str], *, owner: str | None = None
+                  ) -> list[Record]:
+        ids = dump_json(list(application_ids), what="ids")
+        with self._db.reading("loading from", snapshot=True) as conn:
+            apps = [_application(row) for row in conn.execute(_Q["applications_of"], (ids,))]
+            history = conn.execute(_Q["history_of_many"], (ids,)).fetchall()
+            timers = conn.execute(_Q["timers_of_many"], (ids,)).fetchall()
+        return gather_records(apps, map(_history_entry, history), map(_timer, timers),
+                              application_ids, owner)
+
     def history(self, application_id: str, *, owner: str | None = None) -> list[HistoryEntry]:
         with self._db.reading("reading history from", snapshot=True) as conn:
             self._owned(conn, application_id, owner)
@@ -172,7 +183,7 @@ class SQLiteStore:
     def stale_applications(
         self, fingerprint: str, *, limit: int, after: str | None = None
     ) -> list[tuple[str, str]]:
-        params = (fingerprint, fingerprint, after or "", max(limit, 0))
+        params = (fingerprint, after or "", fingerprint, after or "", max(limit, 0))
         with self._db.reading("looking for applications to re-plan in") as conn:
             rows = conn.execute(_Q["stale_applications"], params).fetchall()
         return [(owner, app_id) for owner, app_id in rows]

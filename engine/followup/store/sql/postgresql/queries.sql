@@ -39,9 +39,12 @@ WHERE id = %s AND version = %s
 -- name: stale_applications
 -- Two ranges of the index applications_stale (below and above the fingerprint), so that
 -- those the pack planned are stepped around, not read.
-SELECT owner, id FROM applications
-WHERE archived_at IS NULL AND (planned_by < %(fingerprint)s OR planned_by > %(fingerprint)s)
-  AND id > %(after)s
+SELECT owner, id FROM (
+    SELECT owner, id FROM applications
+    WHERE archived_at IS NULL AND planned_by < %(fingerprint)s AND id > %(after)s
+    UNION ALL
+    SELECT owner, id FROM applications
+    WHERE archived_at IS NULL AND planned_by > %(fingerprint)s AND id > %(after)s) AS stale
 ORDER BY id LIMIT %(limit)s
 
 -- name: lock_application
@@ -65,6 +68,19 @@ DELETE FROM calendar_entries WHERE owner = %s AND application_id = %s
 
 -- name: delete_faults
 DELETE FROM faults WHERE owner = %s AND application_id = %s
+
+-- name: applications_of
+SELECT id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+       planned_by
+FROM applications WHERE id = ANY(%s)
+
+-- name: history_of_many
+SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
+FROM history WHERE application_id = ANY(%s) ORDER BY application_id, seq
+
+-- name: timers_of_many
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers WHERE application_id = ANY(%s) ORDER BY fire_at, key
 
 -- name: history_of
 SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data

@@ -45,9 +45,15 @@ WHERE id = ? AND version = ?
 
 -- name: stale_applications
 -- Two ranges of the index applications_stale (below and above the fingerprint), so that
--- those the pack planned are stepped around, not read.
-SELECT owner, id FROM applications
-WHERE archived_at IS NULL AND (planned_by < ? OR planned_by > ?) AND id > ?
+-- those the pack planned are stepped around, not read: with nothing stale, two empty
+-- ranges. Without the hint SQLite walks the primary key from the id on, reading every
+-- application the pack planned.
+SELECT owner, id FROM (
+    SELECT owner, id FROM applications INDEXED BY applications_stale
+    WHERE archived_at IS NULL AND planned_by < ? AND id > ?
+    UNION ALL
+    SELECT owner, id FROM applications INDEXED BY applications_stale
+    WHERE archived_at IS NULL AND planned_by > ? AND id > ?)
 ORDER BY id LIMIT ?
 
 -- name: delete_application
@@ -68,6 +74,20 @@ DELETE FROM calendar_entries WHERE owner = ? AND application_id = ?
 
 -- name: delete_faults
 DELETE FROM faults WHERE owner = ? AND application_id = ?
+
+-- name: applications_of
+SELECT id, owner, company, role, state, facts, contacts, created_at, version, archived_at,
+       planned_by
+FROM applications WHERE id IN (SELECT value FROM json_each(?))
+
+-- name: history_of_many
+SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
+FROM history WHERE application_id IN (SELECT value FROM json_each(?))
+ORDER BY application_id, seq
+
+-- name: timers_of_many
+SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
+FROM timers WHERE application_id IN (SELECT value FROM json_each(?)) ORDER BY fire_at, key
 
 -- name: history_of
 SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
