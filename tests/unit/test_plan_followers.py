@@ -127,6 +127,28 @@ def test_messages_are_rendered_once_for_every_feed_that_asks_and_only_then() -> 
     assert anything.calls[0]["messages"] == expected
 
 
+class Recorded:
+    """A feed whose ``planned`` is a built-in method (a dict's ``update``): its signature
+    cannot be read, so it is called as every feed was before messages existed."""
+
+    name = "recorded"
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Any] = {}
+        self.planned = self.seen.update
+
+    def send(self, notification: Notification) -> None:
+        pass
+
+
+def test_a_feed_whose_signature_cannot_be_read_is_not_given_messages() -> None:
+    feed = Recorded()
+    failures = tell_planned([feed], owner="ada", application=None, timers=TIMERS,  # type: ignore[list-item]
+                            fired=[], calendar=CALENDAR, preview=preview([]))
+    assert failures == []
+    assert sorted(feed.seen) == ["application", "calendar", "fired", "owner", "timers"]
+
+
 def test_a_feed_that_raises_is_logged_and_the_next_still_follows(
         caplog: pytest.LogCaptureFixture) -> None:
     feed = Feed()

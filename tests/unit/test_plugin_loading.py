@@ -4,6 +4,8 @@ and a plugin whose one bad channel leaves its good ones loaded."""
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
@@ -13,7 +15,12 @@ from types import SimpleNamespace
 import pytest
 
 from followup import Channel, Notification, hookimpl
-from followup.delivery.manager import load_plugins, plugins_for_planning
+from followup.delivery.manager import (
+    HookFailure,
+    LoadedPlugin,
+    load_plugins,
+    plugins_for_planning,
+)
 
 CALENDAR = {"FOLLOWUP_CALENDAR_PATH": "/tmp/never-written.ics"}
 
@@ -177,3 +184,25 @@ def test_a_plugin_that_cannot_register_fails_alone_and_a_taken_name_keeps_the_fi
     assert [(p.name, p.origin.split(" (")[0], p.channels) for p in plugins.loaded] == [
         ("console", "followup.plugins.console", ("console",)),
         ("good", repr(SimpleNamespace(followup_register_channels=offers)), ("mine",))]
+
+
+def test_importing_the_manager_loads_no_plugin_machinery() -> None:
+    # A command that delivers nothing never pays for pluggy (the module's promise).
+    code = ("import sys, followup.delivery.manager; "
+            "print(sorted(m for m in ('pluggy', 'followup.delivery.hookspecs') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_what_loaded_and_what_failed_are_values() -> None:
+    loaded = LoadedPlugin(name="shout", origin="shout_plugin (shout-plugin 2.5)")
+    failure = HookFailure("shout", "followup_register_channels", RuntimeError("no config"))
+    assert len({loaded, LoadedPlugin(name="shout", origin="shout_plugin (shout-plugin 2.5)")}) == 1
+    same = HookFailure(failure.plugin, failure.hook, failure.error)
+    assert failure == same and len({failure, same}) == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.name = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        failure.plugin = "other"  # type: ignore[misc]
