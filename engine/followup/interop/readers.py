@@ -109,6 +109,8 @@ def _item(fields: Mapping[str, Any], ctx: Context, where: str, *,
         entries = tuple(_entry(app_id, h, ctx, w) for h, w in zip(history, history_where,
                                                                   strict=True))
         ended = next((h.to_state for h in reversed(entries) if h.to_state), ctx.pack.initial)
+        if archived_at is None:  # a CSV table has no column for it: the history says
+            archived_at = _archived_at(entries)
         app = Application(id=app_id, owner=ctx.owner, company=company, role=role,
                           state=state or ended, facts=normalized, contacts=tuple(contacts),
                           created_at=created_at or entries[0].at, archived_at=archived_at)
@@ -122,6 +124,16 @@ def _item(fields: Mapping[str, Any], ctx: Context, where: str, *,
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
     return ImportItem(app, made, where, made_up=created_at is None)
+
+
+def _archived_at(history: Sequence[HistoryEntry]) -> datetime | None:
+    """When the history last archived the application, unless it was brought back (or
+    the archive undone) since. Read before the history is checked (``check_history``
+    says what is wrong with an entry), so an entry of the wrong form is passed over."""
+    taken_back = {h.data.get("undone") for h in history if h.kind == "undo"}
+    marks = [h for h in history
+             if h.kind in ("archive", "unarchive") and h.seq not in taken_back]
+    return marks[-1].at if marks and marks[-1].kind == "archive" else None
 
 
 def _state(text: str, ctx: Context, where: str) -> str:

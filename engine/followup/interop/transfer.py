@@ -262,11 +262,18 @@ def check_history(pack: RulePack, item: ImportItem) -> None:
         elif h.kind == "undo":
             state = _undo_move(history[:i], h, state, where)
         elif h.to_state is not None:
-            raise InputError(f"{where}: a {h.kind!r} entry moves no application; leave its "
+            raise InputError(f"{where}: {_a(h.kind)} entry moves no application; leave its "
                              f"'to' empty (it says {h.to_state!r})")
     if state != app.state:
         raise InputError(f"{item.where}: application {app.id!r} is in state {app.state!r}, "
                          f"but its history ends in {state!r}")
+    marks = [h for h in effective(history) if h.kind in ("archive", "unarchive")]
+    if marks and (marks[-1].kind == "archive") != (app.archived_at is not None):
+        said = "archived" if app.archived_at is not None else "not archived"
+        raise InputError(f"{item.where}: application {app.id!r} is {said}, but the last "
+                         f"of its history's archive entries in effect (entry "
+                         f"{marks[-1].seq}) is {_a(marks[-1].kind)}: leave its "
+                         "'archived_at' out, and the history says whether it is archived")
 
 
 def _names_ever(item: ImportItem) -> set[str]:
@@ -309,11 +316,11 @@ def _check_correction(h: HistoryEntry, where: str) -> None:
     for key, form in _CORRECTION_DATA[h.kind].items():
         value = h.data.get(key)
         if not _has_form(value, form):
-            raise InputError(f"{where}: a {h.kind!r} entry keeps {key!r} in its data as "
+            raise InputError(f"{where}: {_a(h.kind)} entry keeps {key!r} in its data as "
                              f"{_FORMS[form]}, not {value!r}")
     if h.kind in ("archive", "unarchive") and not (
             h.data.get("was") is None or _has_form(h.data["was"], _TIME)):
-        raise InputError(f"{where}: a {h.kind!r} entry keeps 'was' in its data as null or "
+        raise InputError(f"{where}: {_a(h.kind)} entry keeps 'was' in its data as null or "
                          f"{_FORMS[_TIME]}, not {h.data['was']!r}")
     if h.kind == "remove" and (h.contact is None
                                or h.data["contact"].get("name") != h.contact):
@@ -324,6 +331,10 @@ def _check_correction(h: HistoryEntry, where: str) -> None:
                                  and all(_has_form(d, _NUMBER) for d in dropped)):
         raise InputError(f"{where}: an 'undo' entry keeps 'dropped' in its data as a list "
                          f"of whole numbers, not {dropped!r}")
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind!r}"
 
 
 def _has_form(value: object, form: str) -> bool:
@@ -369,8 +380,10 @@ def _undo_move(before: Sequence[HistoryEntry], h: HistoryEntry, state: str,
         bool(after) and after[0].kind == "transition" and after[0].key is None)
     dropped = [e.seq for e in after if e.kind in ("transition", "skipped")] if moved else []
     if list(h.data.get("dropped", [])) != dropped:
-        raise InputError(f"{where}: undoing entry {seq} drops the rules' own moves after it, "
-                         f"{dropped or 'none'}; its data says {h.data.get('dropped')!r}")
+        raise InputError(f"{where}: undoing entry {seq} drops "
+                         f"{f'entries {dropped}' if dropped else 'no entry'} (the rules' "
+                         f"own moves after it), but its data says 'dropped': "
+                         f"{h.data.get('dropped')!r}")
     back = state
     if moved:
         kept = [e for e in before if e.seq < seq and e.seq not in gone]
