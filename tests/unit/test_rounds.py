@@ -65,13 +65,23 @@ def test_everyone_of_the_round_thanked_moves_it_not_the_earlier_rounds(engine: E
     assert engine.record(app, "thank_you_sent", contact="Ann Park").application.state == "thanked"
 
 
+def test_someone_met_again_is_thanked_again_when_given_with_the_round(engine: Engine) -> None:
+    app = add(engine)
+    engine.record(app, "thank_you_sent", contact="Jane Doe")
+    later(engine, "2027-01-06T15:00:00+00:00")
+    # Given unchanged with the round's event: the event goes first, so she is the round's.
+    out = engine.log(app, event="next_round", facts={"interviewed_at": "2027-01-08T10:00"},
+                     contacts=[Contact("Jane Doe", "interviewer", title="EM")])
+    assert [h.kind for h in out.entries] == ["event", "contact", "facts"]
+    assert pending(engine, app, "thank-you-notes") == [("Jane Doe", "Fri 08 11:00")]
+    assert engine.record(app, "thank_you_sent", contact="Jane Doe").application.state == "thanked"
+
+
 def test_someone_met_again_is_thanked_again_once_recorded_in_the_round(engine: Engine) -> None:
     app = add(engine)
     engine.record(app, "thank_you_sent", contact="Jane Doe")
     later(engine, "2027-01-06T15:00:00+00:00")
-    # Given unchanged with the round's event, Jane is written before it: round one's.
-    engine.log(app, event="next_round", facts={"interviewed_at": "2027-01-08T10:00"},
-               contacts=[Contact("Jane Doe", "interviewer", title="EM")])
+    engine.log(app, event="next_round", facts={"interviewed_at": "2027-01-08T10:00"})
     assert pending(engine, app, "thank-you-notes") == []
     out = engine.add_contact(app, Contact("Jane Doe", "interviewer", title="EM"))
     assert out.changed

@@ -315,8 +315,16 @@ class Engine:
         if facts:
             steps.append(facts_step(self.pack, self.calendar, facts))
         if event is not None:
-            steps.append(event_step(self.pack, self.machine, self.calendar, event,
-                                    contact=contact, at=at, key=key))
+            spec = self.pack.events.get(event)
+            step = event_step(self.pack, self.machine, self.calendar, event,
+                              contact=contact, at=at, key=key)
+            # An event that begins a new round (into the initial state: next_round) goes
+            # first, so the people and facts recorded with it are the new round's.
+            first = spec is not None and spec.dest == self.pack.initial
+            if first:
+                steps.insert(0, step)
+            else:
+                steps.append(step)
         elif contact is not None:
             raise InputError("a contact names who an event is about: give the event too")
         if not steps:
