@@ -7,9 +7,12 @@ The history is what happened, so an import keeps it as it was written, after che
 that it is a path the rule pack's machine can take: it starts with ``created`` in the
 pack's initial state, each event is allowed in the state it was recorded in and moves
 where the pack says, each of the pack's own moves goes from one of its states to its
-target, and the path ends in the application's state. An application that comes
-without a history (a row from another tracker) gets one: ``created``, then the shortest
-chain of events and the pack's own moves to the state it is in.
+target, and the path ends in the application's state; corrections (an undo, a contact
+renamed, ...) are replayed as the engine made them, and read afterwards as the engine
+reads them, so the application plans what it planned before it was exported. An
+application that comes without a history (a row from another tracker) gets one:
+``created``, then the shortest chain of events and the pack's own moves to the state it
+is in.
 
 Every application of an import is written in one transaction (``Store.commit_many``),
 with the reminders the engine's own change path plans for it (``Changes.prepare_new``):
