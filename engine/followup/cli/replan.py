@@ -26,16 +26,15 @@ BATCH_MOST = 10_000  # applications per transaction, at most
 
 
 def register(cmd: Command) -> None:
-    """Add this module's command to the parser."""
-    from followup.runtime.replans import BATCH
-
+    """Add this module's command to the parser (``--help`` imports no engine: the
+    default batch is read when the command runs)."""
     p = cmd("replan", "re-plan the applications another rule pack planned (after an edit)")
     p.add_argument("--dry-run", action="store_true",
                    help="show what would move (each reminder: old time -> new time) and "
                    "change nothing")
-    p.add_argument("--batch", type=int, default=BATCH, metavar="N",
-                   help=f"applications re-planned per transaction (default {BATCH}, at most "
-                   f"{BATCH_MOST:,})")
+    p.add_argument("--batch", type=int, default=None, metavar="N",
+                   help="applications re-planned per transaction (default: as many as a "
+                   f"daemon's pass re-plans; at most {BATCH_MOST:,})")
     p.add_argument("--all", action="store_true",
                    help="re-plan every application not archived, even those this pack "
                    "planned already (heals a lost timer)")
@@ -44,8 +43,10 @@ def register(cmd: Command) -> None:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
-    from followup.runtime.replans import ReplanBatch, Replanner
+    from followup.runtime.replans import BATCH, ReplanBatch, Replanner
 
+    if args.batch is None:
+        args.batch = BATCH
     if not 1 <= args.batch <= BATCH_MOST:
         raise Usage(f"--batch {args.batch}: give a number of applications from 1 to "
                     f"{BATCH_MOST:,}")
