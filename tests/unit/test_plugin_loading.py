@@ -206,3 +206,24 @@ def test_what_loaded_and_what_failed_are_values() -> None:
         loaded.name = "other"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         failure.plugin = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("order", [("raises", "good"), ("good", "raises")])
+def test_a_filter_hook_that_raises_leaves_every_other_plugin_s_filters(
+        order: tuple[str, str]) -> None:
+    class Raises:
+        @hookimpl
+        def followup_register_template_filters(self, register: object) -> None:
+            raise RuntimeError("cannot start")
+
+    class Good:
+        @hookimpl
+        def followup_register_template_filters(
+                self, register: Callable[[str, Callable[[str], str]], None]) -> None:
+            register("shout", str.upper)
+
+    made = {"raises": Raises(), "good": Good()}
+    plugins = load_plugins(environ={"FOLLOWUP_PLUGINS": ""},
+                           extra={name: made[name] for name in order})
+    assert plugins.failures == {"raises": "RuntimeError: cannot start"}
+    assert plugins.sandbox.filters == {"shout"}
