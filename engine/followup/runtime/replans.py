@@ -19,10 +19,16 @@ pack gives it. A reminder not sent yet simply moves to the new time, and fires t
 the next pass, if the new time has already passed).
 
 Deterministic: the same store, pack and clock give the same batches and the same moves.
-Two workers re-planning at once are harmless: the version check lets one of them write
-an application, and the other finds it planned (``Changes.apply`` loads it again), so
-nothing is planned twice; each worker also starts its walk at a place of its own among
-the stale applications (``start_among``), so that they do not all take the same batch.
+Two workers re-planning at once are harmless: one that reads an application the other
+re-planned already plans nothing (``ReplanBatch.taken``), and of two that reach it at
+the same moment the version check lets one write, and the other plans it again as the
+first left it (``Changes.apply``), which changes nothing. Each worker also starts its
+walk at a place of its own among the stale applications (``start_among``), so that they
+do not all take the same batch.
+
+Only applications are re-planned: the timers of the rules over all of one owner's
+applications (keep-looking) keep the time they have, and follow the new pack from their
+next occurrence on.
 """
 
 from __future__ import annotations
