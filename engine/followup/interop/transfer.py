@@ -286,7 +286,8 @@ def _names_ever(item: ImportItem) -> set[str]:
     for h in item.history:
         if h.kind == "created":
             people = h.data.get("contacts", [])
-            names.update(str(c.get("name")) for c in people if isinstance(c, Mapping))
+            if isinstance(people, list | tuple):
+                names.update(str(c.get("name")) for c in people if isinstance(c, Mapping))
         elif h.kind in ("contact", "remove") and h.contact is not None:
             names.add(h.contact)
         elif h.kind in ("rename", "merge"):
