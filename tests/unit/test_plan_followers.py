@@ -149,6 +149,18 @@ def test_a_feed_whose_signature_cannot_be_read_is_not_given_messages() -> None:
     assert sorted(feed.seen) == ["application", "calendar", "fired", "owner", "timers"]
 
 
+class NotCallable(Feed):
+    name = "odd"
+    planned = 42  # type: ignore[assignment]
+
+
+def test_a_feed_whose_planned_cannot_be_called_fails_saying_so() -> None:
+    failures = tell_planned([NotCallable()], owner="ada", application=None, timers=TIMERS,
+                            fired=[], calendar=CALENDAR, preview=preview([]))
+    assert failures == [
+        "channel 'odd' failed to follow the plan: TypeError: 'int' object is not callable"]
+
+
 def test_a_feed_that_raises_is_logged_and_the_next_still_follows(
         caplog: pytest.LogCaptureFixture) -> None:
     feed = Feed()

@@ -39,14 +39,14 @@ def test_planning_needs_no_plugin_when_only_followup_s_own_load_and_no_calendar(
 @pytest.mark.parametrize("environ", [
     CALENDAR,
     {**CALENDAR, "FOLLOWUP_PLUGINS": "calendar"},
-    {**CALENDAR, "FOLLOWUP_PLUGINS_BLOCK": "console"},
+    {**CALENDAR, "FOLLOWUP_PLUGINS_BLOCK": "apprise"},
 ])
 def test_planning_loads_every_plugin_when_a_calendar_follows_the_plan(
         environ: dict[str, str]) -> None:
     plugins = plugins_for_planning(environ)
     assert plugins is not None
     assert "calendar" in plugins.channels.names()
-    blocked = {"console"} if "FOLLOWUP_PLUGINS_BLOCK" in environ else set()
+    blocked = {"apprise"} if "FOLLOWUP_PLUGINS_BLOCK" in environ else set()
     allowed = {"calendar"} if "FOLLOWUP_PLUGINS" in environ else {
         "apprise", "calendar", "console", "email", "file", "webhook"}
     assert {p.name for p in plugins.loaded} | set(plugins.failures) == allowed - blocked
