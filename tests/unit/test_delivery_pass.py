@@ -156,10 +156,13 @@ class HeldAnyway(MemoryStore):
 def test_a_digest_s_rows_handed_out_early_wait_for_their_time() -> None:
     slot = (START + timedelta(hours=11)).isoformat()
     store = HeldAnyway()
-    store.commit_owner("ada", notifications=[reminder("ada/1", digest_at=slot)])
+    store.commit_owner("ada", notifications=[reminder("ada/1", digest_at=slot),
+                                             reminder("ada/now")])
     channel = RecordingChannel()
     report = Dispatcher(store, ChannelRegistry([channel])).deliver(START)
-    assert not report and channel.sent == []
+    assert [d.notification.key for d in report.delivered] == channel.keys() == ["ada/now"]
+    assert not report.failed and not report.dead
+    channel.sent.clear()
     later = Dispatcher(store, ChannelRegistry([channel])).deliver(START + timedelta(hours=11))
     assert [d.notification.key for d in later.delivered] == ["ada/1"]
     assert channel.subjects() == ["1 reminder for Thu 2026-12-24"]
