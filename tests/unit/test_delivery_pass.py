@@ -266,3 +266,19 @@ def test_a_channel_without_a_timeout_of_its_own_gets_the_dispatcher_s(own: float
         channel.go.set()
     [row] = report.failed
     assert row.last_error == "timed out after 0.25 s (the channel did not answer)"
+
+
+def test_a_row_tried_more_often_than_a_lowered_limit_is_dead_at_its_next_failure() -> None:
+    # An operator lowers max_attempts while rows have been tried more often than that.
+    slot = START.isoformat()
+    store = outbox(reminder("ada/one"), reminder("ada/digest", digest_at=slot))
+    for key in ("ada/one", "ada/digest"):
+        for _ in range(5):
+            store.mark_failed(key, "console", error="down", next_attempt_at=START, dead=False)
+    channel = RecordingChannel()
+    channel.fail(2)
+    report = Dispatcher(store, ChannelRegistry([channel]), max_attempts=3).deliver(START)
+    assert not report.failed
+    assert {(d.notification.key, d.status, d.attempts, d.next_attempt_at)
+            for d in report.dead} == {("ada/one", "dead", 6, None),
+                                      ("ada/digest", "dead", 6, None)}
