@@ -1,6 +1,6 @@
 """A draft is flagged for a contact's missing title or e-mail only when its template
 shows that field of the contact (``contact.title``), not when it uses a word of the same
-name on something else (a fact's ``.title()``, an application's field)."""
+name on something else (a fact's ``.title()``, whatever the fact's name)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def problems(subject: str) -> tuple[str, ...]:
     pack = load_rules("mine.yaml", text=textwrap.dedent(f"""\
         version: 1
         extends: after-interview
+        facts:
+          agency: {{type: text, description: the recruiting agency}}
         templates:
           thank-you:
             subject: "{subject}"
@@ -26,13 +28,15 @@ def problems(subject: str) -> tuple[str, ...]:
     engine = Engine(rules=pack, store=MemoryStore(), clock=FakeClock(ENDED))
     engine.set_owner("ada", timezone="America/New_York", country="US")
     outcome = engine.add(owner="ada", company="Initech", role="Engineer",
-                         facts={"interviewed_at": "2026-12-23T15:00", "why_me": "speed"},
+                         facts={"interviewed_at": "2026-12-23T15:00", "why_me": "speed",
+                                "agency": "hays"},
                          contacts=[Contact("Raj Patel", "interviewer")])
     return outcome.problems
 
 
 @pytest.mark.parametrize("subject", [
     "Thank {{ contact.name }}: {{ why_me.title() }}",
+    "Thank {{ contact.name }} via {{ agency.title() }}",
     "Thank {{ contact.name }} at {{ application.company.title() }}",
     "Thank {{ contact.name }} ({{ rule.title() }}, {{ interview_day }})",
     "Thank {{ contact.name }} ({{ due.title() }})",

@@ -20,6 +20,9 @@ from followup.language.sandbox import (
 # characters joined, ten times the limit, though each alone is small.
 ITEMS = ["a"] * 1000
 WIDE = "-" * 1000
+# And 99 items of a thousand characters, within the limit, with a separator of 20.
+LONG = ["x" * 1000] * 99
+SHORT = "-" * 20
 PEOPLE = [{"name": "Ada"}, {"name": "Grace"}]
 
 
@@ -47,6 +50,8 @@ def test_the_join_filter_with_a_separator_and_an_attribute() -> None:
 
 
 @pytest.mark.parametrize("source", [
+    "{{ long|join(short) }}",
+    "{{ short.join(long) }}",
     "{{ items|join(wide) }}",
     "{{ items|join(d=wide) }}",
     "{{ items|join(wide, attribute='real') }}",
@@ -54,7 +59,7 @@ def test_the_join_filter_with_a_separator_and_an_attribute() -> None:
     "{{ wide.join(items|list) }}",
 ])
 def test_a_join_past_the_limit_is_refused_before_it_is_made(source: str) -> None:
-    message = refused(source, items=ITEMS, wide=WIDE)
+    message = refused(source, items=ITEMS, wide=WIDE, long=LONG, short=SHORT)
     assert message.startswith("template was refused: the joined text is too big"), message
 
 
