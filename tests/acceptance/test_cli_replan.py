@@ -56,3 +56,23 @@ def test_a_bad_batch_size_is_refused(followup):
     followup("init", "--timezone", "UTC")
     result = followup("replan", "--batch", "0", expect=2)
     assert "--batch 0: give a number of applications from 1 to 10,000" in result.stderr
+
+
+def test_a_pass_of_the_daemon_re_plans_and_says_so(followup, default_pack):
+    text = default_pack.read_text(encoding="utf-8")
+    pack = followup.write("rules.yaml", text)
+    followup.env["FOLLOWUP_RULES"] = str(pack)
+    followup("init", "--timezone", "UTC")
+    app_id = followup("add", "--company", "Acme", "--role", "Engineer", "--interviewed",
+                      "2990-01-07T10:00", "--json").json()["id"]
+    before = _call(followup, app_id)
+    quiet = followup("run", "--once", "--json").json()
+    assert quiet["replanned"] == {"applications": 0, "moved": 0}
+
+    pack.write_text(text.replace(CALL_AT, "at: 5 days after interviewed_at"), encoding="utf-8")
+    text_run = followup("run", "--once")
+    assert "re-planned 1 application under the pack as it is now (1 with reminders moved)" \
+        in text_run.stderr
+    assert _call(followup, app_id) < before
+    assert followup("run", "--once", "--json").json()["replanned"] == {
+        "applications": 0, "moved": 0}

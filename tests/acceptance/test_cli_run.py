@@ -71,6 +71,7 @@ def test_run_once_delivers_each_reminder_once(followup, past_interview):
         "errors": {},
         "reminders": [],
         "held": [],
+        "replanned": {"applications": 0, "moved": 0},
     }
 
     shown = followup("show", past_interview, "--json").json()
@@ -95,7 +96,8 @@ def test_run_once_json_is_json_even_when_reminders_go_out(followup, past_intervi
     assert {("ask-decision-date", None), ("thank-you-notes", "Jane Doe"),
             ("follow-up-call", None)} <= reminders
     assert data == {"fired": len(reminders), "errors": {}, "delivered": len(reminders),
-                    "failed": 0, "dead": 0, "held": []}
+                    "failed": 0, "dead": 0, "held": [],
+                    "replanned": {"applications": 0, "moved": 0}}
 
 
 def test_demo_once(followup, tmp_path):

@@ -111,7 +111,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         "failed": len(report.delivery.failed),
                         "dead": len(report.delivery.dead),
                         "reminders": [_reminder_json(n) for n in report.notifications],
-                        "held": [_held_json(engine, h) for h in report.held]})
+                        "held": [_held_json(engine, h) for h in report.held],
+                        "replanned": {"applications": len(report.replanned.applications),
+                                      "moved": len(report.replanned.moved)}})
         elif args.once:
             _print_pass(engine, report)
     return EXIT_OK
@@ -141,6 +143,11 @@ def _print_pass(engine: Engine, report: RunReport) -> None:
         count = len(report.held)
         print(f"held {count} reminder{'' if count == 1 else 's'} (due, waiting):",
               file=sys.stderr)
+    replanned = report.replanned.applications
+    if replanned:  # planned by another pack (an edited pack): see followup replan
+        moved = len(report.replanned.moved)
+        print(f"re-planned {len(replanned)} application{'' if len(replanned) == 1 else 's'} "
+              f"under the pack as it is now ({moved} with reminders moved)", file=sys.stderr)
     for h in report.held:
         until = local(engine.calendar(h.owner), h.until)
         print(f"  {h.rule}{' — ' + h.contact if h.contact else ''}"
