@@ -6,9 +6,9 @@ Each mutant that survived in SESSION (default /tmp/followup-mutation/ROOM/sessio
 is applied to a fresh copy of the committed tree's engine/ (git archive HEAD, with the
 rules/ and plugins/ that engine/followup links to), and the room's test command
 (bench/mutation/ROOM.toml, read now, so it includes tests added since the run) is run
-against that copy, from the checkout. Prints one line per
-survivor: KILLED or SURVIVED, where, and the changed line. Nothing in the checkout
-changes. Results: bench/MUTATION.md.
+against that copy, from the checkout, once unmutated first (it must pass). Prints one
+line per survivor: KILLED or SURVIVED, where, and the changed line. Nothing in the
+checkout changes. Results: bench/MUTATION.md.
 """
 
 from __future__ import annotations
@@ -37,26 +37,37 @@ def main() -> int:
             "SELECT s.module_path, s.start_pos_row, r.diff FROM work_results r "
             "JOIN mutation_specs s USING (job_id) WHERE r.test_outcome = 'SURVIVED' "
             "ORDER BY s.module_path, s.start_pos_row").fetchall()
+    # The tests must pass on the tree unmutated, or every mutant would count as killed.
+    baseline = run(command, "")
+    if baseline.returncode != 0:
+        sys.stderr.write(baseline.stdout.decode(errors="replace")[-3000:])
+        sys.stderr.write("recheck: the tests fail without a mutant: fix them first\n")
+        return 1
     for module, row, diff in rows:
-        with tempfile.TemporaryDirectory() as scratch:
-            # rules/ and plugins/ too: engine/followup/rules and plugins link to them.
-            archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "engine",
-                                      "rules", "plugins"],
-                                     check=True, capture_output=True).stdout
-            subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
-            patch = "\n".join(line for line in diff.splitlines()
-                              if not line.startswith("--- mutation diff"))
-            subprocess.run(["patch", "-s", "-p1", "-d", scratch], input=patch.encode() + b"\n",
-                           check=True)
-            env = {**os.environ, "PYTHONPATH": f"{scratch}/engine"}
-            done = subprocess.run([sys.executable if command[0] == "python" else command[0],
-                                   *command[1:]], cwd=REPO, env=env, capture_output=True,
-                                  timeout=300, check=False)
+        done = run(command, diff)
         changed = next((line[1:].strip() for line in diff.splitlines()
                         if line.startswith("+") and not line.startswith("+++")), "")
         outcome = "KILLED" if done.returncode != 0 else "SURVIVED"
         print(f"{outcome:8} {module}:{row}  {changed}", flush=True)
     return 0
+
+
+def run(command: list[str], diff: str) -> subprocess.CompletedProcess[bytes]:
+    """The test command against a fresh copy of the committed tree with ``diff`` applied."""
+    with tempfile.TemporaryDirectory() as scratch:
+        # rules/ and plugins/ too: engine/followup/rules and plugins link to them.
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "engine",
+                                  "rules", "plugins"], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
+        if diff:
+            patch = "\n".join(line for line in diff.splitlines()
+                              if not line.startswith("--- mutation diff"))
+            subprocess.run(["patch", "-s", "-p1", "-d", scratch], input=patch.encode() + b"\n",
+                           check=True)
+        env = {**os.environ, "PYTHONPATH": f"{scratch}/engine"}
+        return subprocess.run([sys.executable if command[0] == "python" else command[0],
+                               *command[1:]], cwd=REPO, env=env, capture_output=True,
+                              timeout=300, check=False)
 
 
 if __name__ == "__main__":
