@@ -62,3 +62,10 @@ def test_a_condition_that_is_not_one_expression_does_not_parse(source: str, mess
     with pytest.raises(ExpressionError) as refused:
         compile_condition(source, known=["a", "b"])
     assert str(refused.value) == message
+
+
+def test_of_several_unknown_names_the_first_in_alphabetical_order_is_named() -> None:
+    for source in ("{{ zeta }} {{ alpha }} {{ mu }}", "{{ alpha }} {{ mu }} {{ zeta }}"):
+        with pytest.raises(ExpressionError, match=r"uses unknown name 'alpha': known names "
+                                                  r"are name \("):
+            compile_template(source, known=["name"])

@@ -94,3 +94,7 @@ def test_text_join_given_two_lists_fails_as_python_says() -> None:
 def test_other_methods_of_text_with_one_argument_are_not_taken_for_join() -> None:
     assert render("{{ text.split(',')|join('+') }}", text="a,b,c") == "a+b+c"
     assert render("{{ text.strip('-') }}", text="--a--") == "a"
+    # Methods whose names sort before join's, each with one argument.
+    assert render("{{ text.count(',') }} {{ text.endswith('c') }} [{{ text.center(7) }}] "
+                  "{{ text.find('b') }} {{ text.index('c') }}", text="a,b,c") == (
+        "2 True [ a,b,c ] 2 4")
