@@ -14,7 +14,7 @@ import pytest
 
 from followup import MemoryStore, Notification
 from followup.delivery.channels import ChannelRegistry
-from followup.delivery.dispatcher import BACKOFF_BASE, DeliveryReport, Dispatcher
+from followup.delivery.dispatcher import BACKOFF_BASE, DeliveryReport, Dispatcher, backoff
 from followup.errors import InputError
 from followup.model import Delivery
 from followup.testing import RecordingChannel
@@ -282,3 +282,9 @@ def test_a_row_tried_more_often_than_a_lowered_limit_is_dead_at_its_next_failure
     assert {(d.notification.key, d.status, d.attempts, d.next_attempt_at)
             for d in report.dead} == {("ada/one", "dead", 6, None),
                                       ("ada/digest", "dead", 6, None)}
+
+
+def test_the_options_of_a_wait_are_given_by_name() -> None:
+    assert backoff(1, base=10, cap=10) <= timedelta(seconds=10)
+    with pytest.raises(TypeError):
+        backoff(1, 10.0)  # type: ignore[misc]
