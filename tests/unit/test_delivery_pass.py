@@ -271,8 +271,11 @@ def test_a_channel_without_a_timeout_of_its_own_gets_the_dispatcher_s(own: float
 def test_a_row_tried_more_often_than_a_lowered_limit_is_dead_at_its_next_failure() -> None:
     # An operator lowers max_attempts while rows have been tried more often than that.
     slot = START.isoformat()
-    store = outbox(reminder("ada/one"), reminder("ada/digest", digest_at=slot))
-    for key in ("ada/one", "ada/digest"):
+    # A digest whose row cannot be read (its due time is garbage) fails outside a send.
+    unreadable = (START - timedelta(minutes=1)).isoformat()
+    store = outbox(reminder("ada/one"), reminder("ada/digest", digest_at=slot),
+                   reminder("ada/unreadable", digest_at=unreadable, due_local="garbage"))
+    for key in ("ada/one", "ada/digest", "ada/unreadable"):
         for _ in range(5):
             store.mark_failed(key, "console", error="down", next_attempt_at=START, dead=False)
     channel = RecordingChannel()
@@ -281,10 +284,13 @@ def test_a_row_tried_more_often_than_a_lowered_limit_is_dead_at_its_next_failure
     assert not report.failed
     assert {(d.notification.key, d.status, d.attempts, d.next_attempt_at)
             for d in report.dead} == {("ada/one", "dead", 6, None),
-                                      ("ada/digest", "dead", 6, None)}
+                                      ("ada/digest", "dead", 6, None),
+                                      ("ada/unreadable", "dead", 6, None)}
 
 
-def test_the_options_of_a_wait_are_given_by_name() -> None:
+def test_the_options_of_a_wait_and_of_a_dispatcher_are_given_by_name() -> None:
     assert backoff(1, base=10, cap=10) <= timedelta(seconds=10)
     with pytest.raises(TypeError):
         backoff(1, 10.0)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Dispatcher(MemoryStore(), ChannelRegistry(), 3)  # type: ignore[misc]
