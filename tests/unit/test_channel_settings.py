@@ -129,6 +129,8 @@ def test_a_settings_file_that_cannot_be_read_or_parsed_is_refused(tmp_path: Path
         Settings(environ={}, file=bad)
 
 
-def test_whether_a_secret_is_required_is_said_by_name() -> None:
+def test_options_are_given_by_name() -> None:
     with pytest.raises(TypeError):
         Settings(environ={}).secret("email", "password", True)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Settings({})  # type: ignore[misc]
