@@ -225,6 +225,10 @@ def test_each_channel_sends_on_a_thread_of_its_own_kept_for_the_pass() -> None:
     assert console.threads[0] is not email.threads[0]
     assert console.threads[0] is not threading.current_thread()
     assert console.threads[0].name == "followup-send-console" and console.threads[0].daemon
+    # The pass's threads end with it: a daemon running pass after pass gathers none.
+    for thread in (console.threads[0], email.threads[0]):
+        thread.join(10)
+        assert not thread.is_alive()
 
 
 def test_a_hung_send_costs_its_channel_s_timeout_and_the_next_send_a_new_thread() -> None:
