@@ -45,7 +45,9 @@ def digest_at(digest: str, fired: datetime, calendar: WorkCalendar) -> datetime:
     """The owner's first digest time at or after ``fired``, in their zone."""
     moment = time.fromisoformat(digest)
     day = calendar.local_date(fired)
-    for offset in range(3):  # today, or tomorrow (twice, for a time skipped by a DST change)
+    # Today, or tomorrow; a third day for a clock turned back across midnight, where
+    # tomorrow's digest time can still come before ``fired`` (Antarctica/Casey, 2010).
+    for offset in range(3):
         slot = calendar.to_utc(datetime.combine(day + timedelta(days=offset), moment))
         if slot >= fired:
             return calendar.local(slot)
