@@ -16,3 +16,12 @@ CREATE INDEX outbox_undelivered ON outbox (application_id) WHERE status <> 'deli
 -- The calendar entries of each application (NULL: an owner-level reminder, or an entry
 -- recorded before this column), so that deleting the application deletes them.
 ALTER TABLE calendar_entries ADD COLUMN application_id TEXT;
+-- An owner's counts per state (Store.count_by_state, read by the rules that look at the
+-- owner's other applications) leave the archived ones out: with archived_at in the
+-- index they are read from the index alone, not row by row.
+DROP INDEX applications_owner_state;
+CREATE INDEX applications_owner_state ON applications (owner, archived_at, state);
+-- An owner's own timers (keep-looking: application_id '') are one range of this index,
+-- not a walk through every timer of the owner's applications.
+DROP INDEX timers_application;
+CREATE INDEX timers_application ON timers (application_id, owner, fire_at);
