@@ -1,4 +1,5 @@
-"""Loopback test servers for the channels that speak HTTP (webhook, apprise)."""
+"""Shared fixtures of the integration tests: loopback test servers for the channels that speak
+HTTP (webhook, apprise), and an empty PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -47,3 +48,13 @@ def closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+@pytest.fixture
+def empty_url() -> Iterator[str]:
+    """A PostgreSQL URL whose schema exists and is empty (dropped after the test)."""
+    from tests.postgres import drop_schema, new_schema
+
+    url = new_schema()
+    yield url
+    drop_schema(url)

@@ -5,7 +5,6 @@ takes it) once the migration that adds them has run, on SQLite and on PostgreSQL
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,21 +12,13 @@ from pathlib import Path
 import pytest
 
 from followup.model import Application, Change
-from followup.store import SQLiteStore, _migrations
+from followup.store import SQLiteStore
 from followup.store.postgres import PostgresStore
-from tests.postgres import drop_schema, new_schema
+from tests.migrations import ship_before
 
 T0 = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)
 _ROW = ("INSERT INTO applications (id, owner, company, role, state, created_at, version) "
         "VALUES ('a1', 'ada', 'Acme', 'Engineer', 'interviewed', {created}, 1)")
-
-
-def _before(monkeypatch: pytest.MonkeyPatch, dialect: str) -> int:
-    """Ship the migrations as they were before the one adding the columns; its version."""
-    shipped = _migrations.migrations(dialect)
-    [version] = [m.version for m in shipped if m.name == "application_archive"]
-    monkeypatch.setattr(_migrations, "migrations", lambda d: shipped[:version - 1])
-    return version
 
 
 def _check(store: SQLiteStore | PostgresStore, version: int) -> None:
@@ -45,7 +36,7 @@ def _check(store: SQLiteStore | PostgresStore, version: int) -> None:
 def test_an_application_stored_before_on_sqlite_is_not_archived_and_stale(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "followup.db"
-    version = _before(monkeypatch, "sqlite")
+    version = ship_before(monkeypatch, "sqlite", "application_archive")
     SQLiteStore(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute(_ROW.format(created="'2026-12-23T20:00:00.000000Z'"))
@@ -55,19 +46,12 @@ def test_an_application_stored_before_on_sqlite_is_not_archived_and_stale(
         _check(store, version)
 
 
-@pytest.fixture
-def empty_url() -> Iterator[str]:
-    url = new_schema()
-    yield url
-    drop_schema(url)
-
-
 @pytest.mark.postgres
 def test_an_application_stored_before_on_postgresql_is_not_archived_and_stale(
         empty_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
 
-    version = _before(monkeypatch, "postgresql")
+    version = ship_before(monkeypatch, "postgresql", "application_archive")
     PostgresStore(empty_url, migrate=True).close()
     with psycopg.connect(empty_url, autocommit=True) as conn:
         conn.execute(_ROW.format(created="'2026-12-23T20:00:00Z'"))

@@ -4,29 +4,20 @@ migration that adds it has run, on SQLite and on PostgreSQL alike."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from followup.model import Owner
-from followup.store import SQLiteStore, _migrations
+from followup.store import SQLiteStore
 from followup.store.postgres import PostgresStore
-from tests.postgres import drop_schema, new_schema
-
-
-def _before(monkeypatch: pytest.MonkeyPatch, dialect: str) -> int:
-    """Ship the migrations as they were before the one adding ``looking``; its version."""
-    shipped = _migrations.migrations(dialect)
-    [version] = [m.version for m in shipped if m.name == "owner_looking"]
-    monkeypatch.setattr(_migrations, "migrations", lambda d: shipped[:version - 1])
-    return version
+from tests.migrations import ship_before
 
 
 def test_an_owner_stored_before_on_sqlite_is_looking(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "followup.db"
-    version = _before(monkeypatch, "sqlite")
+    version = ship_before(monkeypatch, "sqlite", "owner_looking")
     SQLiteStore(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO owners (id, timezone) VALUES ('ada', 'Europe/Berlin')")
@@ -39,19 +30,12 @@ def test_an_owner_stored_before_on_sqlite_is_looking(
         assert store.get_owner("ada") == Owner("ada", looking=False)
 
 
-@pytest.fixture
-def empty_url() -> Iterator[str]:
-    url = new_schema()
-    yield url
-    drop_schema(url)
-
-
 @pytest.mark.postgres
 def test_an_owner_stored_before_on_postgresql_is_looking(
         empty_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
 
-    version = _before(monkeypatch, "postgresql")
+    version = ship_before(monkeypatch, "postgresql", "owner_looking")
     PostgresStore(empty_url, migrate=True).close()
     with psycopg.connect(empty_url, autocommit=True) as conn:
         conn.execute("INSERT INTO owners (id, timezone) VALUES ('ada', 'Europe/Berlin')")

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,6 @@ from tests.integration.test_store_contract import create, timer, update
 from tests.postgres import drop_schema, need_server, new_schema
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def empty_url() -> Iterator[str]:
-    """A URL whose schema exists and is empty."""
-    url = new_schema()
-    yield url
-    drop_schema(url)
 
 
 def _catalog(url: str) -> list[tuple[object, ...]]:
