@@ -60,7 +60,7 @@ from followup.model import (
     Timer,
     replaced,
 )
-from followup.runtime.history import CORRECTIONS, UNDOABLE, effective, undone
+from followup.runtime.history import CORRECTIONS, effective, undoing
 from followup.runtime.steps import EDITABLE_FIELDS
 
 if TYPE_CHECKING:
@@ -370,29 +370,21 @@ def _undo_move(before: Sequence[HistoryEntry], h: HistoryEntry, state: str,
     is not undone already; when that entry moved the application, directly or through
     the pack's own move right after it, the moves since are dropped and the application
     goes back to the state the entries before it leave, read as the engine reads them."""
-    gone = undone(before)
-    target = next((e for e in reversed(before) if e.kind in UNDOABLE and e.seq not in gone),
-                  None)
+    undo = undoing(before)
     seq = int(h.data["undone"])
-    if target is None or target.seq != seq:
-        latest = ("none is left" if target is None
-                  else f"entry {target.seq} ({target.kind} {target.name!r})")
+    if undo is None or undo.target.seq != seq:
+        latest = ("none is left" if undo is None
+                  else f"entry {undo.target.seq} ({undo.target.kind} {undo.target.name!r})")
         raise InputError(f"{where}: it undoes entry {seq}, but an undo takes back the latest "
                          f"entry a person made that is not undone already: {latest}")
-    after = [e for e in before if e.seq > seq and e.seq not in gone]
-    moved = target.to_state is not None or (
-        bool(after) and after[0].kind == "transition" and after[0].key is None)
-    dropped = [e.seq for e in after if e.kind in ("transition", "skipped")] if moved else []
+    moved = undo.dropped is not None
+    dropped = list(undo.dropped or ())
     if list(h.data.get("dropped", [])) != dropped:
         raise InputError(f"{where}: undoing entry {seq} drops "
                          f"{f'entries {dropped}' if dropped else 'no entry'} (the rules' "
                          f"own moves after it), but its data says 'dropped': "
                          f"{h.data.get('dropped')!r}")
-    back = state
-    if moved:
-        kept = [e for e in before if e.seq < seq and e.seq not in gone]
-        back = next((e.to_state for e in reversed(effective(kept)) if e.to_state is not None),
-                    state)
+    back = undo.state_before(state) if moved else state
     if h.to_state != (back if back != state else None) or (
             h.to_state is not None and h.from_state != state):
         raise InputError(f"{where}: undoing entry {seq} moves the application from {state} "

@@ -29,7 +29,7 @@ from followup.language.pack import RulePack
 from followup.limits import check_input
 from followup.model import Application, Contact, HistoryEntry, HistoryKind, Timer, replaced
 from followup.runtime.changes import Changes, Outcome
-from followup.runtime.history import UNDOABLE, effective, snoozed_key, undone
+from followup.runtime.history import Undoing, effective, snoozed_key, undoing
 from followup.runtime.steps import EDITABLE_FIELDS, Step, Stepped, facts_step
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar
@@ -311,32 +311,26 @@ def undo_step() -> Step:
     module's docstring)."""
     def step(app: Application, history: Sequence[HistoryEntry], now: datetime
              ) -> Stepped | None:
-        gone = undone(history)
-        target = next((h for h in reversed(history)
-                       if h.kind in UNDOABLE and h.seq not in gone), None)
-        if target is None:
+        undo = undoing(history)
+        if undo is None:
             raise InputError(f"nothing to undo on application {app.id}: what it has is what "
                              "it was added with and what the rules did (followup show "
                              f"{app.id} lists its history)")
-        return _undo(app, history, gone, target, now)
+        return _undo(app, history, undo, now)
 
     return step
 
 
-def _undo(app: Application, history: Sequence[HistoryEntry], gone: set[int],
-          target: HistoryEntry, now: datetime) -> Stepped:
+def _undo(app: Application, history: Sequence[HistoryEntry], undo: Undoing,
+          now: datetime) -> Stepped:
+    target, before = undo.target, undo.before
     data: dict[str, object] = {"undone": target.seq, "kind": target.kind}
-    before = [h for h in history if h.seq < target.seq and h.seq not in gone]
     state = app.state
     kind = target.kind
-    # A move the entry made, directly (an event) or through the pack's own moves right
-    # after it (the last interviewer thanked, or merged away), goes back, with every move
-    # since: they followed from the state it entered.
-    after = [h for h in history if h.seq > target.seq and h.seq not in gone]
-    if target.to_state is not None or (
-            after and after[0].kind == "transition" and after[0].key is None):
-        data["dropped"] = [h.seq for h in after if h.kind in ("transition", "skipped")]
-        state = _state_before(before, app.state)
+    # A move the entry made goes back, with the rules' own moves since (Undoing).
+    if undo.dropped is not None:
+        data["dropped"] = list(undo.dropped)
+        state = undo.state_before(app.state)
     if kind == "facts":
         changed = target.data.get("facts", {})
         facts = dict(app.facts)
@@ -386,13 +380,6 @@ def _undo(app: Application, history: Sequence[HistoryEntry], gone: set[int],
     entry = _entry(app, history, now, "undo", target.name, contact=target.contact,
                    from_state=app.state if moved_to else None, to_state=moved_to, data=data)
     return replaced(app, state=state), entry
-
-
-def _state_before(before: Sequence[HistoryEntry], fallback: str) -> str:
-    for h in reversed(effective(before)):
-        if h.to_state is not None:
-            return h.to_state
-    return fallback
 
 
 def _fact_before(before: Sequence[HistoryEntry], name: str) -> str | None:

@@ -19,11 +19,13 @@ refers to, so undoing a move brings back the earlier stay with the very timer ke
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from followup.keys import rule_key
 from followup.model import HistoryEntry, replaced
 
-__all__ = ["CORRECTIONS", "UNDOABLE", "effective", "snoozed_key", "undone"]
+__all__ = ["CORRECTIONS", "UNDOABLE", "Undoing", "effective", "snoozed_key", "undoing",
+           "undone"]
 
 #: The kinds of entry a correction records.
 CORRECTIONS = frozenset({"edit", "rename", "merge", "remove", "archive", "unarchive", "undo",
@@ -45,6 +47,47 @@ def undone(history: Iterable[HistoryEntry]) -> set[int]:
             gone.add(int(h.data["undone"]))
             gone.update(int(seq) for seq in h.data.get("dropped", ()))
     return gone
+
+
+@dataclass(frozen=True)
+class Undoing:
+    """What an ``undo`` at the end of a history takes back (``undoing``): the engine makes
+    its entry from this, and an import checks a recorded one against it.
+
+    ``target``: the latest entry a person made that is not undone already. ``before``:
+    the entries in effect before it. ``dropped``: when it moved the application,
+    directly (an event) or through the pack's own move right after it (the last
+    interviewer thanked, or merged away), the positions of the rules' own moves since
+    (they followed from the state it entered), which the undo takes back with it;
+    ``None`` when it moved nothing."""
+
+    target: HistoryEntry
+    before: tuple[HistoryEntry, ...]
+    dropped: tuple[int, ...] | None
+
+    def state_before(self, fallback: str) -> str:
+        """The state the entries before the target leave (``fallback`` if none moved)."""
+        for h in reversed(effective(self.before)):
+            if h.to_state is not None:
+                return h.to_state
+        return fallback
+
+
+def undoing(history: Sequence[HistoryEntry]) -> Undoing | None:
+    """What an ``undo`` appended to ``history`` would take back; ``None`` when nothing
+    is left to undo."""
+    gone = undone(history)
+    target = next((h for h in reversed(history) if h.kind in UNDOABLE and h.seq not in gone),
+                  None)
+    if target is None:
+        return None
+    before = tuple(h for h in history if h.seq < target.seq and h.seq not in gone)
+    after = [h for h in history if h.seq > target.seq and h.seq not in gone]
+    moved = target.to_state is not None or (
+        bool(after) and after[0].kind == "transition" and after[0].key is None)
+    dropped = (tuple(h.seq for h in after if h.kind in ("transition", "skipped")) if moved
+               else None)
+    return Undoing(target, before, dropped)
 
 
 def effective(history: Sequence[HistoryEntry]) -> Sequence[HistoryEntry]:
