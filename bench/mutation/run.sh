@@ -5,7 +5,8 @@
 # the room's files and runs the room's tests (the config's test-command) against that
 # copy, which PYTHONPATH puts before any installed followup; the checkout is never
 # touched. The session (a SQLite file) and the report are written to OUT (default:
-# /tmp/followup-mutation/ROOM); RESUME=1 goes on with a session that was stopped.
+# /tmp/followup-mutation/ROOM); RESUME=1 goes on with a session that was stopped;
+# SAMPLE=N (and SEED, default 19) runs a random N of the room's mutants (sample.py).
 # Results: bench/MUTATION.md.
 set -eu
 room="$1"
@@ -22,6 +23,9 @@ if [ "${RESUME:-0}" != 1 ]; then
     cd "$out/tree"
     "$python" -m cosmic_ray.cli init "$out/config.toml" "$out/session.sqlite"
     "$bin/cr-filter-operators" "$out/session.sqlite" "$out/config.toml"
+    if [ -n "${SAMPLE:-}" ]; then
+        "$python" "$here/sample.py" "$out/session.sqlite" "$SAMPLE" "${SEED:-19}"
+    fi
     "$python" -m cosmic_ray.cli --verbosity INFO baseline "$out/config.toml"
 fi
 cd "$out/tree"
