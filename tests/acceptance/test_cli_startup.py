@@ -3,7 +3,10 @@
 Each check runs the command line in a fresh interpreter and lists ``sys.modules`` at the
 end. ``--help`` builds its parser without the engine; the everyday commands, with only
 followup's own plugins installed and no calendar configured, load no plugin, no YAML
-reader once the pack is cached, and one country of ``holidays``, not all of them.
+reader once the pack is cached, and one country of ``holidays``, not all of them; those
+that only read (``list``, ``show``, ``agenda``) compile no condition or template, so they
+never import Jinja2, and from the second command on they find the installed plugins
+without ``importlib.metadata``.
 How fast they are is measured in bench/ (rows 6.x), never here.
 """
 
@@ -78,6 +81,27 @@ def test_everyday_commands_import_only_what_they_use(
         assert name not in loaded, f"followup {command[0]} imports {name}"
     countries = sorted(m for m in loaded if m.startswith("holidays.countries."))
     assert countries in ([], ["holidays.countries.united_states"]), countries
+
+
+@pytest.mark.parametrize("command", [["list"], ["show", "app-1"], ["agenda"]])
+def test_reading_commands_compile_nothing_and_remember_the_plugins(
+        followup: Followup, command: list[str]) -> None:
+    env = {**followup.env, "FOLLOWUP_CACHE_DIR": str(followup.tmp_path / "cache")}
+    env = {k: v for k, v in env.items() if not k.startswith(("FOLLOWUP_CALENDAR_",
+                                                              "FOLLOWUP_PLUGINS"))}
+    followup("init", "--timezone", "America/New_York", "--country", "US",
+             "--subdivision", "NY", env=env)
+    followup("add", "--id", "app-1", "--company", "Acme", "--role", "Engineer",
+             "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe", env=env)
+    first = modules(command, env)
+    assert "jinja2" not in first, f"followup {command[0]} compiles a condition or template"
+    again = modules(command, env)
+    assert "jinja2" not in again
+    # holidays' own version module imports importlib.metadata: agenda asks about
+    # working days (why a reminder waits), show and list do not.
+    if "holidays" not in again:
+        assert "importlib.metadata" not in again, (
+            f"followup {command[0]} scanned the installed plugins again")
 
 
 def test_a_configured_calendar_feed_still_follows_the_plan(followup: Followup) -> None:

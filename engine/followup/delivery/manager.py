@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from followup.delivery.channels import Channel, ChannelRegistry
 from followup.delivery.settings import Settings
 from followup.errors import PluginError
+from followup.language.expressions import Sandbox, check_filter, default_sandbox
 from followup.language.loader import BUILTIN_PACKS
-from followup.language.sandbox import Sandbox, check_filter, default_sandbox
 
 if TYPE_CHECKING:
     import pluggy
@@ -128,18 +128,19 @@ def plugins_for_planning(environ: Mapping[str, str] | None = None) -> Plugins | 
     channels that follow the plan (a calendar feed). followup's own plugins add none of
     these but the ``calendar`` channel, when it is configured. So when every plugin that
     would load is one of followup's own and no calendar is configured, nothing is
-    imported; otherwise every plugin loads, as ``load_plugins`` does."""
-    from importlib.metadata import entry_points
+    imported; otherwise every plugin loads, as ``load_plugins`` does. Which plugins are
+    installed is remembered between commands (``_pointcache``)."""
+    from followup.delivery._pointcache import entry_points_of
 
     env = os.environ if environ is None else environ
     allow = _names(env.get("FOLLOWUP_PLUGINS"))
     block = _names(env.get("FOLLOWUP_PLUGINS_BLOCK")) or set()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in block or (allow is not None and ep.name not in allow):
+    for name, value in entry_points_of(ENTRY_POINT_GROUP, env):
+        if name in block or (allow is not None and name not in allow):
             continue
-        if ep.value not in BUILTIN_PLUGINS:
+        if value not in BUILTIN_PLUGINS:
             return load_plugins(environ=env)
-        if ep.value == "followup.plugins.calendar" and Settings(environ=env).configured(
+        if value == "followup.plugins.calendar" and Settings(environ=env).configured(
                 "calendar"):
             return load_plugins(environ=env)
     return None

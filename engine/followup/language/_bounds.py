@@ -31,8 +31,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, cast
 
-from jinja2.exceptions import SecurityError
-
 MAX_TEXT = 100_000  # the weight of any value made, and the length of a rendered message
 MAX_STEPS = 100_000  # loop turns, calls and filters in one evaluation
 MAX_SECONDS = 1.0  # processor time for one evaluation
@@ -56,8 +54,16 @@ class _Budget:
 _BUDGET: ContextVar[_Budget | None] = ContextVar("followup_sandbox_budget", default=None)
 
 
-def too_big(what: str) -> SecurityError:
-    return SecurityError(f"{what} is too big: a template or condition may make values of at "
+def refused(message: str) -> Exception:
+    """Jinja's ``SecurityError`` with ``message`` (imported here, not when this module
+    is: a bound is breached only while a compiled expression runs, with Jinja loaded)."""
+    from jinja2.exceptions import SecurityError
+
+    return SecurityError(message)
+
+
+def too_big(what: str) -> Exception:
+    return refused(f"{what} is too big: a template or condition may make values of at "
                          f"most {MAX_TEXT:,} characters (or items)")
 
 
@@ -68,10 +74,10 @@ def spend(steps: int = 1) -> None:
         return
     budget.steps -= steps
     if budget.steps < 0:
-        raise SecurityError(f"it takes more than {MAX_STEPS:,} steps (loop turns, calls and "
+        raise refused(f"it takes more than {MAX_STEPS:,} steps (loop turns, calls and "
                             "filters): a template or condition must finish quickly")
     if time.thread_time() > budget.deadline:
-        raise SecurityError(f"it takes more than {MAX_SECONDS:g} second of work: a template "
+        raise refused(f"it takes more than {MAX_SECONDS:g} second of work: a template "
                             "or condition must finish quickly")
 
 
@@ -186,7 +192,7 @@ def check_filter_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
     make where they can be told."""
     for value in (*args[1:], *kwargs.values()):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ARGUMENT:
-            raise SecurityError(f"the filter {name!r} was given {value}: numbers given to "
+            raise refused(f"the filter {name!r} was given {value}: numbers given to "
                                 f"filters may be at most {MAX_ARGUMENT:,}")
     text = args[0] if args else ""
     if name == "format" and isinstance(text, str):

@@ -15,13 +15,7 @@ from typing import Any
 
 from followup.errors import Problem
 from followup.language import pack as _pack
-from followup.language.sandbox import (
-    Condition,
-    Sandbox,
-    Template,
-    compile_condition,
-    compile_template,
-)
+from followup.language.expressions import Condition, Sandbox, Template
 from followup.timing.calendar import Duration
 
 __all__ = ["RECORDS", "decode", "encode"]
@@ -130,6 +124,8 @@ class _Later:
 
     def _compiled(self) -> Any:
         if self._real is None:
+            from followup.language.sandbox import compile_condition, compile_template
+
             if self._kind == "condition":
                 self._real = compile_condition(self._source, known=self._names,
                                                sandbox=self._sandbox)._compiled

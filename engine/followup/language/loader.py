@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from followup.errors import Problem, RulesError
+from followup.language.expressions import Sandbox
 from followup.language.pack import RulePack
 from followup.language.packcache import PackCache
-from followup.language.sandbox import Sandbox
 
 if TYPE_CHECKING:
     from followup.language._compiler import CONTEXT_NAMES  # at run time: __getattr__

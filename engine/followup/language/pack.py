@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Literal
 
 from followup.errors import InputError, InvalidFact, Problem, suggest
-from followup.language.sandbox import Condition, Template
+from followup.language.expressions import Condition, Template
 from followup.model import Contact
 from followup.timing.calendar import Duration, WorkCalendar
 

@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from followup.language._packcodec import decode, encode
+from followup.language.expressions import Sandbox, default_sandbox
 from followup.language.pack import RulePack
-from followup.language.sandbox import Sandbox, default_sandbox
 
-__all__ = ["ENV", "FORMAT", "PackCache", "cache_dir"]
+__all__ = ["ENV", "FORMAT", "PackCache", "cache_dir", "private_folder", "prune_entries"]
 
 ENV = "FOLLOWUP_CACHE_DIR"
 FORMAT = 1  # the entry format; a change makes every older entry a miss
@@ -178,7 +178,7 @@ class PackCache:
     def get(self) -> RulePack | None:
         """The cached pack, or None: no entry, or one that is not whole, not this key's,
         not current (a file of its chain changed) or not private to this user."""
-        if not _private(self.folder):
+        if not private_folder(self.folder):
             return None
         try:
             with open(self.entry, "rb") as handle:
@@ -205,7 +205,7 @@ class PackCache:
             body = json.dumps({"format": FORMAT, "key": self.key, "files": chain,
                                "pack": encode(pack)}, ensure_ascii=False)
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not _private(self.folder):
+            if not private_folder(self.folder):
                 return
             os.chmod(self.folder, 0o700)  # private, whatever made it before
             handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
@@ -216,7 +216,7 @@ class PackCache:
             except BaseException:
                 os.unlink(temporary)
                 raise
-            _prune(self.folder, keep=MAX_ENTRIES)
+            prune_entries(self.folder, keep=MAX_ENTRIES)
         except (OSError, ValueError, TypeError, RecursionError):
             return
 
@@ -226,7 +226,7 @@ def _owned(info: os.stat_result) -> bool:
     return getuid is None or info.st_uid == getuid()
 
 
-def _private(folder: Path) -> bool:
+def private_folder(folder: Path) -> bool:
     """Whether ``folder`` is a real folder of this user that no one else may write to."""
     try:
         info = os.lstat(folder)
@@ -237,7 +237,8 @@ def _private(folder: Path) -> bool:
     return os.name == "nt" or not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _prune(folder: Path, *, keep: int) -> None:
+def prune_entries(folder: Path, *, keep: int) -> None:
+    """Remove the oldest ``*.json`` files of ``folder`` past the newest ``keep``."""
     entries: Sequence[Path] = list(folder.glob("*.json"))
     if len(entries) <= keep:
         return

@@ -12,14 +12,16 @@ A ``Sandbox`` is one such environment with the filters plugins added
 (``followup_register_template_filters``). Each set of loaded plugins has its own, and a
 rule pack is compiled in it, so two engines with different plugins never share filters,
 and a filter no plugin registered is a load-time error like any other typo.
+
+The values this compiles to (``Condition``, ``Template``), the ``Sandbox`` and the errors
+live in ``followup.language.expressions``, which does not import Jinja2; this module
+imports it, and is imported when something first compiles.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -49,6 +51,15 @@ from followup.language._bounds import (
     spend,
 )
 from followup.language._loadchecks import Refused, check_nesting, check_tree
+from followup.language.expressions import (
+    Condition,
+    ExpressionError,
+    FilterError,
+    Sandbox,
+    Template,
+    check_filter,
+    default_sandbox,
+)
 
 __all__ = [
     "MAX_ARGUMENT",
@@ -65,18 +76,6 @@ __all__ = [
     "compile_template",
     "default_sandbox",
 ]
-
-
-class ExpressionError(ValueError):
-    """A condition or template does not compile, or names something unknown."""
-
-    def __init__(self, message: str, *, line: int = 0) -> None:
-        super().__init__(message)
-        self.line = line  # 1-based line inside the expression or template; 0 if unknown
-
-
-class FilterError(ExpressionError):
-    """A filter a plugin registered raised: the message names the filter and the plugin."""
 
 
 def _finalize(value: Any) -> Any:
@@ -139,7 +138,8 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
         return refused
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
+def environment() -> ImmutableSandboxedEnvironment:
+    """A new environment of the sandbox, with Jinja's filters bounded and no globals."""
     env = _BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -195,126 +195,8 @@ class _Bound(jinja2.visitor.NodeTransformer):
     visit_List = visit_Tuple = visit_Dict = _literal
 
 
-_FILTER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-BUILTIN_FILTERS = frozenset(_environment().filters)
-
-
-class Sandbox:
-    """The environment conditions and templates compile in: Jinja2's immutable sandbox
-    and its own filters, plus the filters of one set of plugins.
-
-    ``filters`` maps a filter's name to the function and the plugin it came from. A name
-    that is not an identifier, or that is one of Jinja2's own filters, raises
-    ``ValueError``. A filter that raises when a template or condition uses it raises
-    ``FilterError``, naming the filter and its plugin.
-    """
-
-    def __init__(self, filters: Mapping[str, tuple[Callable[..., Any], str]] | None = None) -> None:
-        self.env = _environment()
-        self.origins: dict[str, str] = {}
-        for name, (function, origin) in (filters or {}).items():
-            check_filter(name, function, origin)
-            self.env.filters[name] = _guarded(name, origin, function)
-            self.origins[name] = origin
-
-    @property
-    def filters(self) -> frozenset[str]:
-        """The names of the filters plugins added."""
-        return frozenset(self.origins)
-
-    def __repr__(self) -> str:
-        return f"Sandbox(filters={sorted(self.origins)})"
-
-
-def check_filter(name: str, function: object, origin: str) -> None:
-    """Raise ``ValueError`` unless ``name`` and ``function`` can be a filter."""
-    if not isinstance(name, str) or not _FILTER_NAME.match(name):
-        raise ValueError(f"{origin} registers the template filter {name!r}: a filter's "
-                         "name is letters, digits and _, not starting with a digit")
-    if name in BUILTIN_FILTERS:
-        raise ValueError(f"{origin} registers the template filter {name!r}, one of "
-                         "Jinja's own filters: choose another name")
-    if not callable(function):
-        raise ValueError(f"{origin} registers the template filter {name!r} as "
-                         f"{function!r}, which is not a function")
-
-
-def _guarded(name: str, origin: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(function)  # keeps Jinja's pass_context and friends
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except ExpressionError:
-            raise
-        except Exception as exc:
-            raise FilterError(f"the filter {name!r} from {origin} failed: "
-                              f"{type(exc).__name__}: {exc}") from exc
-
-    return run
-
-
-@functools.cache
-def default_sandbox() -> Sandbox:
-    """The sandbox without plugin filters (never changed after it is made)."""
-    return Sandbox()
-
-
-@dataclass(frozen=True, eq=False)
-class Condition:
-    """A compiled condition; ``holds(context)`` evaluates it to a bool."""
-
-    source: str
-    names: frozenset[str]
-    _compiled: Any
-    fields: dict[str, frozenset[str]] = field(default_factory=dict)  # count -> {interviewer}
-
-    def holds(self, context: Mapping[str, Any]) -> bool:
-        try:
-            with budget():
-                return bool(self._compiled(**context))
-        except FilterError as exc:
-            raise FilterError(f"condition {self.source!r}: {exc}") from exc
-        except SecurityError as exc:
-            raise ExpressionError(f"condition {self.source!r} was refused: {exc}") from exc
-        except jinja2.UndefinedError as exc:
-            raise ExpressionError(f"condition {self.source!r}: {exc}") from exc
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError
-                ) as exc:  # TemplateError: e.g. select('a test that does not exist')
-            raise ExpressionError(f"condition {self.source!r} failed: {exc}") from exc
-        except (RecursionError, MemoryError) as exc:
-            raise ExpressionError(f"condition {self.source!r} was stopped: it needs too "
-                                  f"much {_need(exc)}") from exc
-
-
-@dataclass(frozen=True, eq=False)
-class Template:
-    """A compiled message template; ``render(context)`` gives its text."""
-
-    source: str
-    names: frozenset[str]
-    _compiled: jinja2.Template
-    contact_fields: frozenset[str] = frozenset()  # e.g. {"name", "title"}: what it shows
-
-    def render(self, context: Mapping[str, Any]) -> str:
-        try:
-            with budget():
-                return self._compiled.render(context)
-        except FilterError as exc:
-            raise FilterError(f"template: {exc}") from exc
-        except SecurityError as exc:
-            raise ExpressionError(f"template was refused: {exc}") from exc
-        except jinja2.UndefinedError as exc:
-            raise ExpressionError(f"template: {exc}") from exc
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError
-                ) as exc:  # TemplateError: e.g. select('a test that does not exist')
-            raise ExpressionError(f"template failed: {exc}") from exc
-        except (RecursionError, MemoryError) as exc:
-            raise ExpressionError(f"template was stopped: it needs too much {_need(exc)}"
-                                  ) from exc
-
-
-def _need(exc: BaseException) -> str:
-    return "memory" if isinstance(exc, MemoryError) else "recursion (a macro calling itself?)"
+#: The names of Jinja's own filters, which no plugin's filter may take.
+BUILTIN_FILTERS = frozenset(environment().filters)
 
 
 def _check_internal(ast: jinja2.nodes.Template, what: str) -> None:

@@ -18,8 +18,8 @@ from transitions import MachineError
 
 from followup.errors import InvalidEvent, UnknownEvent, suggest
 from followup.language.conditions import holds
+from followup.language.expressions import Condition
 from followup.language.pack import RulePack
-from followup.language.sandbox import Condition
 
 __all__ = ["AUTO_PREFIX", "StateMachine"]
 

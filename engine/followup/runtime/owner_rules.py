@@ -19,8 +19,8 @@ from typing import Any
 from followup.delivery.channels import Channel, tell_planned
 from followup.keys import TimerKey
 from followup.language.conditions import holds as condition_holds
+from followup.language.expressions import ExpressionError
 from followup.language.pack import Rule, RulePack
-from followup.language.sandbox import ExpressionError
 from followup.model import Application, Notification, Timer
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import owner_slot, owner_timer

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from followup.delivery.digest import digest_at
+from followup.language.expressions import ExpressionError
 from followup.language.pack import MessageSpec, Rule, RulePack
-from followup.language.sandbox import ExpressionError
 from followup.model import Application, Notification, Owner, Timer
 from followup.runtime.facts import build_context
 from followup.store import Store

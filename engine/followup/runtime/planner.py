@@ -16,6 +16,7 @@ from typing import Any
 
 from followup.keys import TimerKey, rule_key
 from followup.language.conditions import holds
+from followup.language.expressions import ExpressionError
 from followup.language.pack import (
     CONTACT_ADDED,
     CREATED,
@@ -25,7 +26,6 @@ from followup.language.pack import (
     RulePack,
     TimeSpec,
 )
-from followup.language.sandbox import ExpressionError
 from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction, replaced
 from followup.runtime.facts import build_context, fact_value
 from followup.runtime.history import effective, snoozed_key

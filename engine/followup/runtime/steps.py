@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from followup.errors import InputError, InvalidEvent, InvalidFact
+from followup.language.expressions import ExpressionError
 from followup.language.pack import RulePack, merge_contacts
-from followup.language.sandbox import ExpressionError
 from followup.model import Application, Contact, HistoryEntry, replaced
 from followup.runtime.facts import build_context, normalize_fact
 from followup.runtime.history import effective
