@@ -3,13 +3,11 @@
 Finding followup's entry points means importing ``importlib.metadata`` and reading every
 installed distribution's metadata: 15 to 20 ms of every command that delivers nothing
 (``plugins_for_planning``), for an answer that changes only when something is installed
-or removed. So the answer is kept in a file beside the pack cache (``plugins/`` in
-``FOLLOWUP_CACHE_DIR``; ``off`` turns it off with the pack cache), keyed by the
-interpreter, the import path, and the metadata folders (``*.dist-info``, ``*.egg-info``)
-on it with the modification time of each one's ``entry_points.txt``. Installing,
-upgrading or removing a distribution adds, renames or removes its metadata folder, so the
-next command scans again. The file is read only from a folder private to the user, as
-the pack cache is; anything wrong with it means a scan, never an error.
+or removed. So the answer is kept in ``plugins`` in the user's cache folder
+(``followup.cachefiles``), keyed by the interpreter, the import path, and the metadata
+folders (``*.dist-info``, ``*.egg-info``) on it with the modification time of each one's
+``entry_points.txt``. Installing, upgrading or removing a distribution adds, renames or
+removes its metadata folder, so the next command scans again. Anything wrong with the file means a scan, never an error.
 """
 
 from __future__ import annotations
@@ -19,11 +17,9 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 
-from followup.language.packcache import cache_dir, private_folder, prune_entries
+from followup.cachefiles import cache_root, read_entry, write_entry
 
 __all__ = ["KEEP", "entry_points_of"]
 
@@ -35,21 +31,22 @@ def entry_points_of(group: str, environ: Mapping[str, str] | None = None
                     ) -> list[tuple[str, str]]:
     """(name, value) of each installed entry point of ``group``, in the order
     ``importlib.metadata`` lists them, from the cache when it is current."""
-    packs = cache_dir(environ)
-    folder = packs.parent / "plugins" if packs is not None else None
+    root = cache_root(environ)
+    folder = None if root is None else root / "plugins"
     key = _key(group)
-    name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    if folder is not None and private_folder(folder):
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            with open(folder / f"{name}.json", "rb") as handle:
-                raw = json.loads(handle.read())
+    name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json"
+    found = None if folder is None else read_entry(folder, name)
+    if found is not None:
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            raw = json.loads(found)
             if raw["key"] == key:
                 return [(str(n), str(v)) for n, v in raw["points"]]
     from importlib.metadata import entry_points
 
     points = [(ep.name, ep.value) for ep in entry_points(group=group)]
     if folder is not None:
-        _keep(folder, name, {"key": key, "points": points})
+        write_entry(folder, name, json.dumps({"key": key, "points": points},
+                                             ensure_ascii=False), keep=KEEP)
     return points
 
 
@@ -84,22 +81,3 @@ def _found(where: str) -> list[list[object]] | int | None:
                 stamp = None
             found.append([name, stamp])
     return found
-
-
-def _keep(folder: Path, name: str, body: dict[str, object]) -> None:
-    """Write the answer for the next command; a failure leaves things as they were."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not private_folder(folder):
-            return
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", errors="surrogatepass") as stream:
-                json.dump(body, stream, ensure_ascii=False)
-            os.replace(temporary, folder / f"{name}.json")
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        prune_entries(folder, keep=KEEP)
-    except (OSError, ValueError, TypeError):
-        return

@@ -9,38 +9,32 @@ the pack file itself. The files it ``extends`` are known only once it is read, s
 entry lists each of them with a SHA-256 of its bytes, and a hit reads them again and
 compares: an edit anywhere in the chain is a miss.
 
-A rule pack is untrusted input, and so is anything on disk another user could write.
-An entry is JSON, never pickle: decoding it builds only the pack's own record types, and
-conditions and templates come back as their source text, compiled in the sandbox when
-first used (they were checked when the entry was written). Entries live in the user's
-own cache folder (``$XDG_CACHE_HOME/followup/packs`` or ``~/.cache/followup/packs``;
-``FOLLOWUP_CACHE_DIR`` moves it, ``FOLLOWUP_CACHE_DIR=off`` turns caching off), made
-private (0700, files 0600) and used only while it belongs to this user and no one else
-may write to it. A corrupt, truncated or foreign entry is a miss, compiled and written
-again. Writers write a temporary file and rename it into place, so processes sharing the
-folder each see a whole entry or none.
+A rule pack is untrusted input. An entry is JSON, never pickle: decoding it builds only
+the pack's own record types, and conditions and templates come back as their source text,
+compiled in the sandbox when first used (they were checked when the entry was written).
+Entries live in ``packs`` in the user's cache folder, written and read as
+``followup.cachefiles`` says (private, whole or not at all); a corrupt, truncated or
+foreign entry is a miss, compiled and written again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import stat
 import sys
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from followup.cachefiles import ENV, cache_root, read_entry, write_entry
 from followup.language._packcodec import decode, encode
 from followup.language.expressions import Sandbox, default_sandbox
 from followup.language.pack import RulePack
 
-__all__ = ["ENV", "FORMAT", "PackCache", "cache_dir", "private_folder", "prune_entries"]
+__all__ = ["ENV", "FORMAT", "PackCache", "cache_dir"]
 
-ENV = "FOLLOWUP_CACHE_DIR"
 FORMAT = 1  # the entry format; a change makes every older entry a miss
 MAX_ENTRIES = 64  # entries kept; the oldest go first
 MAX_BYTES = 1_000_000  # a pack file larger than this is not cached (the loader refuses it)
@@ -48,17 +42,8 @@ MAX_BYTES = 1_000_000  # a pack file larger than this is not cached (the loader 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     """The folder of cached packs, or None when caching is off."""
-    env = os.environ if environ is None else environ
-    chosen = env.get(ENV)
-    if chosen is not None:
-        return None if chosen.strip().lower() in ("off", "") else Path(chosen) / "packs"
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):  # a relative one is to be ignored, as the XDG spec says
-        return Path(xdg) / "followup" / "packs"
-    home = os.path.expanduser("~")
-    if not os.path.isabs(home):  # no home folder (a user without one): no cache
-        return None
-    return Path(home) / ".cache" / "followup" / "packs"
+    root = cache_root(environ)
+    return None if root is None else root / "packs"
 
 
 def digest_file(path: str | os.PathLike[str]) -> str | None:
@@ -178,13 +163,11 @@ class PackCache:
     def get(self) -> RulePack | None:
         """The cached pack, or None: no entry, or one that is not whole, not this key's,
         not current (a file of its chain changed) or not private to this user."""
-        if not private_folder(self.folder):
+        found = read_entry(self.folder, self.entry.name)
+        if found is None:
             return None
         try:
-            with open(self.entry, "rb") as handle:
-                if not _owned(os.fstat(handle.fileno())):
-                    return None
-                raw = json.loads(handle.read())
+            raw = json.loads(found)
             if raw["format"] != FORMAT or raw["key"] != self.key:
                 return None
             for file, expected in raw["files"]:
@@ -204,45 +187,6 @@ class PackCache:
                 return
             body = json.dumps({"format": FORMAT, "key": self.key, "files": chain,
                                "pack": encode(pack)}, ensure_ascii=False)
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not private_folder(self.folder):
-                return
-            os.chmod(self.folder, 0o700)  # private, whatever made it before
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(body)
-                os.replace(temporary, self.entry)
-            except BaseException:
-                os.unlink(temporary)
-                raise
-            prune_entries(self.folder, keep=MAX_ENTRIES)
+            write_entry(self.folder, self.entry.name, body, keep=MAX_ENTRIES)
         except (OSError, ValueError, TypeError, RecursionError):
             return
-
-
-def _owned(info: os.stat_result) -> bool:
-    getuid = getattr(os, "getuid", None)
-    return getuid is None or info.st_uid == getuid()
-
-
-def private_folder(folder: Path) -> bool:
-    """Whether ``folder`` is a real folder of this user that no one else may write to."""
-    try:
-        info = os.lstat(folder)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode) or not _owned(info):
-        return False
-    return os.name == "nt" or not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def prune_entries(folder: Path, *, keep: int) -> None:
-    """Remove the oldest ``*.json`` files of ``folder`` past the newest ``keep``."""
-    entries: Sequence[Path] = list(folder.glob("*.json"))
-    if len(entries) <= keep:
-        return
-    by_age = sorted(entries, key=lambda p: p.stat().st_mtime_ns)
-    for old in by_age[: len(entries) - keep]:
-        with contextlib.suppress(OSError):
-            old.unlink()

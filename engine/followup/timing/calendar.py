@@ -184,7 +184,8 @@ class WorkCalendar:
         """``check_country=False``: the country and subdivision were checked before (an
         owner's stored settings), so the ``holidays`` package, slow to import, is loaded
         on the first question about a day instead (a command that only shows times never
-        loads it); a country it no longer knows raises ``CalendarError`` then."""
+        loads it), and not at all for a year the holiday cache has (``_holidaycache``);
+        a country it no longer knows raises ``CalendarError`` then."""
         self.tz = _zone(timezone)
         self._country = (country, subdivision)
         self._holidays: Any = (_country_holidays(country, subdivision) if check_country
@@ -222,7 +223,12 @@ class WorkCalendar:
     def holiday_name(self, day: date) -> str | None:
         """The name of the holiday on ``day``, or None when it is no holiday."""
         if self._holidays is _LATER:
-            self._holidays = _country_holidays(*self._country)
+            from followup.timing._holidaycache import HolidayYears
+
+            country, subdivision = self._country
+            self._holidays = HolidayYears(
+                country or "", subdivision,
+                lambda: _country_holidays(country, subdivision))
         if self._holidays is not None:
             name = self._holidays.get(day)
             if name is not None:

@@ -1,0 +1,107 @@
+"""The user's cache folder: what commands keep on disk so the next one starts faster.
+
+Three things are kept there, each in a folder of its own: compiled rule packs (``packs``,
+``followup.language.packcache``), which plugins are installed (``plugins``,
+``followup.delivery._pointcache``) and the holidays of each country a calendar asked about
+(``holidays``, ``followup.timing._holidaycache``). The folder is
+``$XDG_CACHE_HOME/followup`` or ``~/.cache/followup``; ``FOLLOWUP_CACHE_DIR`` moves it and
+``FOLLOWUP_CACHE_DIR=off`` turns all three off.
+
+Anything on disk another user could write is untrusted, so every entry is JSON (never
+pickle), each folder is made private (0700, files 0600) and read only while it belongs to
+this user and no one else may write to it. Writers write a temporary file and rename it
+into place, so processes sharing a folder each see a whole entry or none. A cache only
+ever saves time: an entry that is missing, damaged or not to be believed is a miss, and a
+failure to write one is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+__all__ = ["ENV", "cache_root", "private_folder", "prune_entries", "read_entry",
+           "write_entry"]
+
+ENV = "FOLLOWUP_CACHE_DIR"
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The cache folder, or None when caching is off (or there is no home folder)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(ENV)
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("off", "") else Path(chosen)
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # a relative one is to be ignored, as the XDG spec says
+        return Path(xdg) / "followup"
+    home = os.path.expanduser("~")
+    if not os.path.isabs(home):  # no home folder (a user without one): no cache
+        return None
+    return Path(home) / ".cache" / "followup"
+
+
+def read_entry(folder: Path, name: str) -> bytes | None:
+    """The bytes of the entry ``name`` in ``folder``, or None: missing, unreadable, or
+    in a folder or file that is not this user's alone."""
+    if not private_folder(folder):
+        return None
+    try:
+        with open(folder / name, "rb") as handle:
+            if not _owned(os.fstat(handle.fileno())):
+                return None
+            return handle.read()
+    except OSError:
+        return None
+
+
+def write_entry(folder: Path, name: str, text: str, *, keep: int) -> None:
+    """Write ``text`` as the entry ``name`` of ``folder`` (made private), then keep only
+    the newest ``keep`` entries. Anything that goes wrong leaves the folder as it was."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not private_folder(folder):
+            return
+        os.chmod(folder, 0o700)  # private, whatever made it before
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.replace(temporary, folder / name)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        prune_entries(folder, keep=keep)
+    except (OSError, ValueError):
+        return
+
+
+def _owned(info: os.stat_result) -> bool:
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def private_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder of this user that no one else may write to."""
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or not _owned(info):
+        return False
+    return os.name == "nt" or not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def prune_entries(folder: Path, *, keep: int) -> None:
+    """Remove the oldest ``*.json`` entries of ``folder`` past the newest ``keep``."""
+    entries: Sequence[Path] = list(folder.glob("*.json"))
+    if len(entries) <= keep:
+        return
+    by_age = sorted(entries, key=lambda p: p.stat().st_mtime_ns)
+    for old in by_age[: len(entries) - keep]:
+        with contextlib.suppress(OSError):
+            old.unlink()
