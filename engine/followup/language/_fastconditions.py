@@ -12,12 +12,12 @@ from typing import Any
 import jinja2
 import jinja2.nodes as n
 
-__all__ = ["compile_fast"]
+__all__ = ["GiveUp", "compile_fast", "expression"]
 
 _Eval = Callable[[Mapping[str, Any]], Any]
 
 
-class _GiveUp(Exception):
+class GiveUp(Exception):
     """The fast path does not know this case: the sandbox decides."""
 
 
@@ -33,7 +33,7 @@ def _numbers(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     sandbox, which bounds what they make."""
     def run(left: Any, right: Any) -> Any:
         if not (isinstance(left, int | float) and isinstance(right, int | float)):
-            raise _GiveUp("an operation on text or lists")
+            raise GiveUp("an operation on text or lists")
         return op(left, right)
 
     return run
@@ -57,12 +57,12 @@ def compile_fast(source: str) -> _Eval | None:
     if len(body) != 1 or not isinstance(body[0], n.Output) or len(body[0].nodes) != 1:
         return None
     try:
-        return _node(body[0].nodes[0])
-    except _GiveUp:
+        return expression(body[0].nodes[0])
+    except GiveUp:
         return None
 
 
-def _node(node: n.Node) -> _Eval:
+def expression(node: n.Node) -> _Eval:
     if isinstance(node, n.Const):
         value = node.value
         return lambda ctx: value
@@ -73,36 +73,36 @@ def _node(node: n.Node) -> _Eval:
             try:
                 return ctx[name]
             except KeyError:
-                raise _GiveUp(name) from None  # undefined, or one of the sandbox's globals
+                raise GiveUp(name) from None  # undefined, or one of the sandbox's globals
 
         return load
     if isinstance(node, n.Getattr | n.Getitem):
         return _lookup(node)
     if isinstance(node, n.Not):
-        inner = _node(node.node)
+        inner = expression(node.node)
         return lambda ctx: not inner(ctx)
     if isinstance(node, n.Neg):
-        inner = _node(node.node)
+        inner = expression(node.node)
         return lambda ctx: -inner(ctx)
     if isinstance(node, n.And):
-        left, right = _node(node.left), _node(node.right)
+        left, right = expression(node.left), expression(node.right)
         return lambda ctx: left(ctx) and right(ctx)
     if isinstance(node, n.Or):
-        left, right = _node(node.left), _node(node.right)
+        left, right = expression(node.left), expression(node.right)
         return lambda ctx: left(ctx) or right(ctx)
     if type(node) in _BINARY:
         op = _BINARY[type(node)]
-        left, right = _node(node.left), _node(node.right)  # type: ignore[attr-defined]
+        left, right = expression(node.left), expression(node.right)  # type: ignore[attr-defined]
         return lambda ctx: op(left(ctx), right(ctx))
     if isinstance(node, n.Compare):
         return _compare(node)
     if isinstance(node, n.Test):
         return _test(node)
     if isinstance(node, n.List | n.Tuple):
-        items = [_node(item) for item in node.items]
+        items = [expression(item) for item in node.items]
         make = list if isinstance(node, n.List) else tuple
         return lambda ctx: make(item(ctx) for item in items)
-    raise _GiveUp(type(node).__name__)
+    raise GiveUp(type(node).__name__)
 
 
 def _lookup(node: n.Getattr | n.Getitem) -> _Eval:
@@ -113,25 +113,25 @@ def _lookup(node: n.Getattr | n.Getitem) -> _Eval:
     elif isinstance(node.arg, n.Const) and isinstance(node.arg.value, str):
         key = node.arg.value
     else:
-        raise _GiveUp("a computed index")
+        raise GiveUp("a computed index")
     if hasattr(dict, key):
-        raise _GiveUp(key)
-    inner = _node(node.node)
+        raise GiveUp(key)
+    inner = expression(node.node)
 
     def lookup(ctx: Mapping[str, Any]) -> Any:
         value = inner(ctx)
         if type(value) is not dict or key not in value:
-            raise _GiveUp(key)
+            raise GiveUp(key)
         return value[key]
 
     return lookup
 
 
 def _compare(node: n.Compare) -> _Eval:
-    first = _node(node.expr)
-    ops = [(_COMPARE[o.op], _node(o.expr)) for o in node.ops if o.op in _COMPARE]
+    first = expression(node.expr)
+    ops = [(_COMPARE[o.op], expression(o.expr)) for o in node.ops if o.op in _COMPARE]
     if len(ops) != len(node.ops):
-        raise _GiveUp("an operator")
+        raise GiveUp("an operator")
 
     def compare(ctx: Mapping[str, Any]) -> Any:
         # A chain, as Python (and so the sandbox's generated code) runs it: each operand
@@ -151,10 +151,10 @@ def _compare(node: n.Compare) -> _Eval:
 
 def _test(node: n.Test) -> _Eval:
     if node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
-        raise _GiveUp("a test with arguments")
-    inner = _node(node.node)
+        raise GiveUp("a test with arguments")
+    inner = expression(node.node)
     if node.name == "none":
         return lambda ctx: inner(ctx) is None
     if node.name == "defined":
         return lambda ctx: (inner(ctx), True)[1]  # found in the context: defined
-    raise _GiveUp(node.name)
+    raise GiveUp(node.name)

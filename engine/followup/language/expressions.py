@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -155,6 +156,17 @@ class Template:
 
     def render(self, context: Mapping[str, Any]) -> str:
         try:
+            fast = _fast_templates[self]
+        except KeyError:
+            from followup.language._fasttemplates import compile_fast_template
+
+            fast = _fast_templates[self] = compile_fast_template(self.source)
+        if fast is not None:
+            try:
+                return fast(context)
+            except Exception:  # not a case the fast path knows: the sandbox decides
+                pass
+        try:
             with budget():
                 return self._compiled.render(context)
         except Exception as exc:
@@ -162,6 +174,11 @@ class Template:
             if failure is None:
                 raise
             raise failure from exc
+
+
+#: Each template's fast form (``_fasttemplates``), None where the sandbox renders it.
+_fast_templates: weakref.WeakKeyDictionary[Template, Callable[[Mapping[str, Any]], str] | None] = (
+    weakref.WeakKeyDictionary())
 
 
 def _explained(exc: Exception, subject: str) -> ExpressionError | None:

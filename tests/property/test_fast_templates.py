@@ -1,0 +1,105 @@
+"""Message templates of the common shapes render through closures (language/
+_fasttemplates.py) instead of Jinja2's machinery; whatever such a closure writes is what the
+sandbox writes for the same template and context, byte for byte. Where the closure does not
+know a case it gives up, and the sandbox renders the template as before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from followup.language._bounds import budget
+from followup.language._fasttemplates import compile_fast_template
+from followup.language.expressions import ExpressionError
+from followup.language.sandbox import compile_template
+
+NAMES = ["company", "note", "score", "ready", "missing"]
+VALUES = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**6, 10**6),
+                   st.floats(allow_nan=False), st.booleans(), st.lists(st.integers(), max_size=2),
+                   st.just(datetime(2026, 12, 6, 9, 30, tzinfo=UTC)))
+TEXT = st.text(st.characters(blacklist_characters="{}%#", blacklist_categories=["Cs"]),
+               max_size=15)
+
+
+def _expr(depth: int = 0) -> st.SearchStrategy[str]:
+    leaves = st.one_of(
+        st.sampled_from(NAMES),
+        st.sampled_from(["contact.name", "contact.title", "application.company",
+                         "contact.items", "contact['name']", "contact.nowhere"]),
+        st.sampled_from(["'x'", "3", "none", "true", "2.5"]),
+    )
+    if depth >= 2:
+        return leaves
+    inner = _expr(depth + 1)
+    return st.one_of(
+        leaves,
+        st.builds(lambda a, op, b: f"{a} {op} {b}", inner, st.sampled_from(
+            ["==", "!=", "<", ">=", "and", "or", "in"]), inner),
+        st.builds(lambda a: f"not {a}", inner),
+        st.builds(lambda a: f"{a} is none", inner),
+        st.builds(lambda a, c, b: f"{a} if {c} else {b}", inner, inner, inner),
+    )
+
+
+def _pieces() -> st.SearchStrategy[str]:
+    value = st.builds(lambda e: "{{ " + e + " }}", _expr())
+    block = st.builds(lambda c, a, b: "{% if " + c + " %}" + a + "{% else %}" + b + "{% endif %}",
+                      _expr(), st.one_of(TEXT, value), st.one_of(TEXT, value))
+    return st.lists(st.one_of(TEXT, value, block), max_size=5).map("".join)
+
+
+def _sandbox(source: str, context: dict[str, Any]) -> str | type[BaseException]:
+    template = compile_template(source, known={*NAMES, "contact", "application"})
+    try:
+        with budget():
+            return template._compiled.render(context)
+    except Exception as exc:
+        return type(exc)
+
+
+@given(source=_pieces(), values=st.fixed_dictionaries({n: VALUES for n in NAMES[:-1]}),
+       name=st.one_of(st.none(), st.text(max_size=8)), title=VALUES)
+def test_what_the_fast_path_writes_is_what_the_sandbox_writes(
+        source: str, values: dict[str, Any], name: str | None, title: Any) -> None:
+    context: dict[str, Any] = {**values, "application": {"company": values["company"]},
+                               "contact": {"name": name, "title": title}}
+    fast = compile_fast_template(source)
+    if fast is None:
+        return
+    try:
+        written = fast(context)
+    except Exception:
+        return  # given up: the sandbox renders it (Template.render)
+    assert written == _sandbox(source, context)
+
+
+@pytest.mark.parametrize("source", [
+    "Thank {{ contact.name }} for the interview at {{ application.company }}",
+    "{% if ready %}Call {{ application.company }}{% else %}Wait{% endif %}\n",
+    "Keep looking: {{ score }} application{{ '' if score == 1 else 's' }} in play",
+    "plain text, with a trailing newline\n",
+])
+def test_the_common_shapes_take_the_fast_path(source: str) -> None:
+    assert compile_fast_template(source) is not None
+
+
+@pytest.mark.parametrize("source", [
+    "{% for c in contacts %}{{ c }}{% endfor %}",
+    "{{ company | upper }}",
+    "{{ score * 2 }}",
+    "{{ company.strip() }}",
+])
+def test_loops_filters_calls_and_arithmetic_are_left_to_the_sandbox(source: str) -> None:
+    assert compile_fast_template(source) is None
+
+
+def test_a_template_that_gives_up_is_rendered_by_the_sandbox_with_its_errors() -> None:
+    template = compile_template("Dear {{ contact.name }}, {{ contact.nowhere }}",
+                                known={"contact"})
+    with pytest.raises(ExpressionError, match="template: 'dict object' has no attribute 'nowhere'"):
+        template.render({"contact": {"name": "Jane"}})
+    assert template.render({"contact": {"name": "Jane", "nowhere": None}}) == "Dear Jane, "
