@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn, cast
 
 from followup.cli import admin, apps, corrections, daemon, files, packs, replan, serve
 from followup.cli._common import (
@@ -62,7 +63,37 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Unused:
+    """What a command's ``register`` adds its options to when another command runs:
+    every call does nothing and returns this, so building a parser for one command does
+    not build the other 25."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+class _NoExit(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, read with the global options alone; None when it
+    names none (``--help``, ``--version``) or cannot be read that way."""
+    pre = _NoExit(add_help=False, parents=[_common()])
+    pre.add_argument("command", nargs="?")
+    try:
+        known, _rest = pre.parse_known_args(argv)
+    except ValueError:
+        return None
+    named = known.command
+    return named if isinstance(named, str) else None
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with ``only``, of that command alone (every
+    other command is left out, as if not there); the full parser when ``only`` names no
+    command."""
     common = _common()
     parser = argparse.ArgumentParser(
         prog="followup", parents=[common],
@@ -74,11 +105,18 @@ def _parser() -> argparse.ArgumentParser:
                         help="show the program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    found: list[str] = []
+
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        if only is not None and name != only:
+            return cast(argparse.ArgumentParser, _Unused())
+        found.append(name)
         return sub.add_parser(name, help=help, description=help, parents=[common])
 
     for module in (apps, corrections, daemon, serve, packs, files, admin, replan):
         module.register(cmd)
+    if only is not None and not found:
+        return _parser()
     from followup.cli.suggestions import suggesting
 
     return suggesting(parser)
@@ -86,7 +124,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     for place, arg in enumerate(argv, 1):
         try:
@@ -101,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "(LANG=C.UTF-8) or convert the text (iconv -t UTF-8), and rename a file "
                   "whose name is not UTF-8", file=sys.stderr)
             return EXIT_INPUT
+    parser = _parser(_command_named(argv))
     args = parser.parse_args(argv)
     args.argv = argv  # for commands that start copies of themselves (run --workers)
     if not args.command:

@@ -1,0 +1,59 @@
+"""The command line builds the parser of the command it runs and no other
+(followup.cli._parser(only=...)): each command's parser is the same as in the parser of
+them all, and what cannot be read as one known command gets the parser of them all."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from followup.cli import _command_named, _parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    raise AssertionError("no subcommands")
+
+
+ALL = _commands(_parser())
+
+
+def test_every_command_is_there() -> None:
+    assert {"add", "log", "show", "list", "agenda", "run", "simulate", "export"} <= set(ALL)
+    assert len(ALL) > 20
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_one_command_s_parser_is_the_same_as_in_the_whole(name: str) -> None:
+    alone = _commands(_parser(name))
+    assert list(alone) == [name]
+    assert alone[name].format_help() == ALL[name].format_help()
+    assert ([a.dest for a in alone[name]._actions] == [a.dest for a in ALL[name]._actions])
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["show", "app-1"], "show"),
+    (["--owner", "list", "list"], "list"),  # an option's value that is a command's name
+    (["--db=x.db", "--json", "agenda", "--days", "3"], "agenda"),
+    (["--json"], None),
+    ([], None),
+    (["--help"], None),
+    (["--version"], None),
+    (["--db"], None),  # an option without its value: read by the whole parser, which says so
+    (["lst"], "lst"),
+])
+def test_the_command_is_read_with_the_global_options_alone(
+        argv: list[str], named: str | None) -> None:
+    assert _command_named(argv) == named
+
+
+def test_a_name_no_command_has_gets_the_whole_parser_and_its_suggestion(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    parser = _parser("lst")
+    assert set(_commands(parser)) == set(ALL)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["lst"])
+    assert "did you mean 'list'?" in capsys.readouterr().err
