@@ -4,14 +4,71 @@ Real SQLite files and the real PostgreSQL server, through the public store API."
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
 
 from followup.errors import InputError, StoreError
-from followup.model import Change
-from followup.store import MemoryStore, SQLiteStore, open_store
-from tests.integration.test_store_contract import application
+from followup.model import Change, replaced
+from followup.store import MemoryStore, SQLiteStore, Store, open_store
+from followup.store.postgres import PostgresStore
+from tests.integration.test_store_contract import (
+    T0,
+    application,
+    create,
+    entry,
+    notification,
+    update,
+)
+
+STORES = (MemoryStore, SQLiteStore, PostgresStore)
+
+
+def _shape(method: object) -> list[tuple[str, object, object]]:
+    """A method's parameters as a caller sees them: name, kind, default."""
+    assert callable(method)
+    return [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
+
+
+# -- the seam: every store takes the same arguments the same way --------------------------
+
+
+@pytest.mark.parametrize("kind", STORES, ids=lambda k: k.__name__)
+def test_each_store_takes_every_argument_as_the_seam_declares_it(kind: type) -> None:
+    """Names, keyword-only markers and defaults of every method of ``Store`` (and of
+    ``mark_delivered_many`` and ``load_many``, which ``Store``'s docstring describes) are
+    the same on each store: a caller written against the seam works on any of them."""
+    declared = [name for name, value in vars(Store).items()
+                if callable(value) and not name.startswith("_")]
+    assert len(declared) == 30
+    for name in declared:
+        assert _shape(getattr(kind, name)) == _shape(getattr(Store, name)), name
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    assert [(n, k) for n, k, _ in _shape(kind.mark_delivered_many)][1:] == [
+        ("rows", inspect.Parameter.POSITIONAL_OR_KEYWORD), ("at", keyword)]
+    assert _shape(kind.load_many)[1:] == [
+        ("application_ids", inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.empty),
+        ("owner", keyword, None)]
+
+
+def test_the_seam_declares_its_options_keyword_only_with_these_defaults() -> None:
+    """What the seam's docstrings promise: options are keyword-only; the limits default
+    to 1,000 due timers and 100 outbox rows or claims; listings leave archived
+    applications out."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    options = {name: {p: (kind, default) for p, kind, default in _shape(value)[1:]
+                      if kind is keyword}
+               for name, value in vars(Store).items()
+               if callable(value) and not name.startswith("_")}
+    assert options["due_timers"] == {"limit": (keyword, 1000)}
+    assert options["pending_deliveries"] == {"limit": (keyword, 100)}
+    for name in ("claim_due_timers", "claim_deliveries"):
+        assert options[name]["limit"] == (keyword, 100)
+    for name in ("applications", "count_applications"):
+        assert options[name]["archived"] == (keyword, False)
+    assert options["publish_calendar"] == {"now": (keyword, inspect.Parameter.empty),
+                                           "keep": (keyword, inspect.Parameter.empty)}
 
 # -- open_store: which store a URL names ---------------------------------------------------
 
@@ -65,3 +122,35 @@ def test_a_postgresql_url_opens_the_database_migrated_only_when_asked(
         store.commit(Change(application("a1"), None))
     with open_store(url) as store:
         assert [a.id for a in store.applications()] == ["a1"]
+
+
+# -- the outbox ---------------------------------------------------------------------------
+
+
+def test_retrying_one_dead_key_retries_that_key_only(store: Store) -> None:
+    app = create(store)
+    update(store, app, notifications=tuple(notification(k) for k in ("n-1", "n-2", "n-3")))
+    for key in ("n-1", "n-2", "n-3"):
+        store.mark_failed(key, "console", error="boom", next_attempt_at=None, dead=True)
+    assert store.retry_dead(key="n-2") == 1
+    assert [d.notification.key for d in store.pending_deliveries(T0)] == ["n-2"]
+    assert [d.notification.key for d in store.deliveries(status="dead")] == ["n-1", "n-3"]
+
+
+# -- data as JSON reads it back -----------------------------------------------------------
+
+
+def test_data_comes_back_as_json_reads_it_on_every_store(store: Store) -> None:
+    """A tuple in the data of a history entry or a notification comes back a list, and a
+    number used as a key comes back text, from every store (the in-memory store too,
+    which keeps the data it is given only when JSON would read it back unchanged)."""
+    data = {"pair": (1, 2), 3: "three", "nested": {"inner": (True, None)}}
+    as_read = {"pair": [1, 2], "3": "three", "nested": {"inner": [True, None]}}
+    app = create(store)
+    update(store, app, history=(entry("a1", 1, data=data),),
+           notifications=(replaced(notification("n-1"), data=data),))
+    [_, kept] = store.history("a1")
+    [delivery] = store.deliveries()
+    for read in (kept.data, delivery.notification.data):
+        assert read == as_read
+        assert type(read["pair"]) is not tuple and type(read["nested"]["inner"]) is not tuple
