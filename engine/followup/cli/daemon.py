@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from datetime import timedelta
@@ -104,6 +103,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         finally:
             signal.signal(signal.SIGTERM, previous)
             if handler is not None:
+                import logging
+
                 logging.getLogger("followup").removeHandler(handler)
         if args.once and opt(args, "json"):
             print_json({"fired": report.fired, "errors": report.errors,

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followup.cli._common import (
@@ -23,6 +22,7 @@ from followup.cli.lookalikes import options as lookalike_options
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from followup.interop.transfer import ImportItem, OwnerState
     from followup.model import Contact
@@ -130,6 +130,8 @@ class _Bar:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     fmt = args.format
     if fmt is None and args.output:
         fmt = _SUFFIXES.get(Path(args.output).suffix.lower())
@@ -205,6 +207,7 @@ def _render(engine: Engine, owner: str, fmt: str, args: argparse.Namespace,
 def _write_private(output: str, data: bytes) -> Path:
     """Write ``data`` to ``output`` readable by its owner only, replacing it whole."""
     import tempfile
+    from pathlib import Path
 
     target = Path(output)
     if target.is_dir():
@@ -250,6 +253,8 @@ def _pairs(items: list[str], option: str, example: str) -> dict[str, str]:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     fmt = args.format or _SUFFIXES.get(Path(args.file).suffix.lower())
     if fmt not in ("csv", "json", "vcard"):
         raise Usage(f"say what {args.file!r} holds: --csv, --json-file or --vcard (or name "

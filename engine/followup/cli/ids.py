@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from followup.errors import UnknownApplication, suggest
-
 if TYPE_CHECKING:
     from followup.store import Store
 
@@ -26,6 +24,8 @@ def resolve(store: Store, text: str, *, owner: str) -> str:
 
     Raises ``UnknownApplication`` when none matches, or when several do (listing them
     with their company and role, so the person sees which to take)."""
+    from followup.errors import UnknownApplication, suggest
+
     try:
         return store.load(text, owner=owner).application.id
     except UnknownApplication:

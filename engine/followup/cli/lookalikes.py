@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from followup.cli._common import Usage, printable
-from followup.interop.names import LookAlike, joined, look_alikes
-from followup.model import Contact
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the names and the model are imported when a command runs, not for --help
+    from followup.interop.names import LookAlike
+    from followup.model import Contact
     from followup.runtime.engine import Engine
 
 __all__ = ["Decision", "decide", "decisions_json", "decisions_text", "options",
@@ -44,10 +43,10 @@ def options(p: argparse.ArgumentParser, *, rename: bool = True) -> None:
                        help="with --same: the contact takes the new spelling as its name")
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What was decided for one look-alike: the same person (``same``), then under the
-    new spelling (``rename``), or another."""
+    new spelling (``rename``), or another. (A named tuple: ``followup --help`` imports
+    this module, and ``dataclasses`` is slow to import.)"""
 
     pair: LookAlike
     same: bool
@@ -106,11 +105,14 @@ def resolved(new: Sequence[Contact], decisions: Sequence[Decision], *,
     """``new`` with each contact decided to be the same person as another replaced by
     that person, updated (``followup.interop.names.joined``); with ``rename`` (contacts
     not stored yet), under the new spelling when the decision says so."""
+    from followup.interop.names import joined
+    from followup.model import replaced
+
     out = joined(new, [d.pair for d in decisions if d.same])
     if rename:
         for d in decisions:
             if d.same and d.rename:
-                out = [replace(c, name=d.pair.new.name) if c.name == d.pair.existing.name
+                out = [replaced(c, name=d.pair.new.name) if c.name == d.pair.existing.name
                        else c for c in out]
     return out
 
@@ -121,6 +123,8 @@ def settle(existing: Sequence[Contact], new: Sequence[Contact], args: argparse.N
     about look-alikes (``args.lookalike``: ``--same``/``--new``; ``args.rename``).
     ``stored``: ``existing`` are stored contacts, renamed after the change is recorded
     (``rename_stored``); otherwise nothing is stored yet and a rename is made here."""
+    from followup.interop.names import look_alikes
+
     decisions = decide(look_alikes(existing, new), choice=getattr(args, "lookalike", None),
                        rename=getattr(args, "rename", False), where=where)
     return resolved(new, decisions, rename=not stored), decisions

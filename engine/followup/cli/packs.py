@@ -7,7 +7,6 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -200,6 +199,8 @@ def _pairs(text: str, keys: Iterable[str]) -> list[tuple[str, str]] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from followup.errors import RulesError
     from followup.language.loader import load_rules
 
@@ -275,6 +276,8 @@ def machine_json(pack: RulePack) -> dict[str, Any]:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from followup.language.loader import load_rules
 
     fmt = args.format or ("json" if opt(args, "json") else None) or (

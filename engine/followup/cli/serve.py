@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from followup.cli._common import (
@@ -139,6 +138,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _tokens(url: str) -> FeedTokens:
     """Where the owners' feed tokens of the store at ``url`` are kept."""
+    from pathlib import Path
+
     from followup.cli.feed_tokens import FOLDER, FeedTokens
 
     path = sqlite_path(url)

@@ -12,8 +12,6 @@ import re
 from collections.abc import Sequence
 from typing import NoReturn
 
-from followup.errors import suggest
-
 __all__ = ["suggesting"]
 
 # argparse's own words (Python 3.11 to 3.13): invalid choice: 'lst' (choose from 'a', 'b')
@@ -51,6 +49,8 @@ def with_suggestion(message: str, options: Sequence[str] = ()) -> str:
     >>> with_suggestion("unrecognized arguments: --sate x", ["--state", "--json"])
     "unrecognized arguments: --sate x; '--sate' (did you mean '--state'?)"
     """
+    from followup.errors import suggest
+
     if message.startswith(_UNRECOGNIZED) and options:
         words = [w.partition("=")[0] for w in message[len(_UNRECOGNIZED):].split()]
         hints = [f"{word!r}{hint}" for word in words
