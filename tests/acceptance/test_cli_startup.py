@@ -62,6 +62,19 @@ def test_version_still_answers(followup: Followup) -> None:
     assert shown.stdout.startswith("followup ")
 
 
+def _one_application(followup: Followup) -> dict[str, str]:
+    """A store in New York with one application, app-1, its own pack cache, and only
+    followup's own plugins with no calendar configured; the environment to use it."""
+    env = {**followup.env, "FOLLOWUP_CACHE_DIR": str(followup.tmp_path / "cache")}
+    env = {k: v for k, v in env.items() if not k.startswith(("FOLLOWUP_CALENDAR_",
+                                                              "FOLLOWUP_PLUGINS"))}
+    followup("init", "--timezone", "America/New_York", "--country", "US",
+             "--subdivision", "NY", env=env)
+    followup("add", "--id", "app-1", "--company", "Acme", "--role", "Engineer",
+             "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe", env=env)
+    return env
+
+
 @pytest.mark.parametrize("command", [
     ["list"],
     ["show", "app-1"],
@@ -71,13 +84,7 @@ def test_version_still_answers(followup: Followup) -> None:
 ])
 def test_everyday_commands_import_only_what_they_use(
         followup: Followup, command: list[str]) -> None:
-    env = {**followup.env, "FOLLOWUP_CACHE_DIR": str(followup.tmp_path / "cache")}
-    env = {k: v for k, v in env.items() if not k.startswith(("FOLLOWUP_CALENDAR_",
-                                                              "FOLLOWUP_PLUGINS"))}
-    followup("init", "--timezone", "America/New_York", "--country", "US",
-             "--subdivision", "NY", env=env)
-    followup("add", "--id", "app-1", "--company", "Acme", "--role", "Engineer",
-             "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe", env=env)
+    env = _one_application(followup)
     loaded = modules(command, env)
     assert "followup.runtime.engine" in loaded  # it did run
     for name in HEAVY:
@@ -89,13 +96,7 @@ def test_everyday_commands_import_only_what_they_use(
 @pytest.mark.parametrize("command", [["list"], ["show", "app-1"], ["agenda"]])
 def test_reading_commands_compile_nothing_and_remember_the_plugins(
         followup: Followup, command: list[str]) -> None:
-    env = {**followup.env, "FOLLOWUP_CACHE_DIR": str(followup.tmp_path / "cache")}
-    env = {k: v for k, v in env.items() if not k.startswith(("FOLLOWUP_CALENDAR_",
-                                                              "FOLLOWUP_PLUGINS"))}
-    followup("init", "--timezone", "America/New_York", "--country", "US",
-             "--subdivision", "NY", env=env)
-    followup("add", "--id", "app-1", "--company", "Acme", "--role", "Engineer",
-             "--interviewed", "2026-12-23T15:00", "--interviewer", "Jane Doe", env=env)
+    env = _one_application(followup)
     first = modules(command, env)
     assert "jinja2" not in first, f"followup {command[0]} compiles a condition or template"
     again = modules(command, env)
