@@ -5,7 +5,7 @@ answer is the ``holidays`` package's own for every day, a year the cache has nee
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,11 @@ def test_a_holiday_observed_across_new_year_stays_in_its_year(tmp_path: Path) ->
     cached = HolidayYears("US", None, Loads("US", None, allowed=False), env)
     assert cached.get(date(2021, 12, 31)) == "New Year's Day (observed)"
     assert cached.get(date(2022, 1, 1)) == "New Year's Day"
+
+
+def test_an_instant_is_read_as_its_day(tmp_path: Path) -> None:
+    years = HolidayYears("US", None, Loads("US", None), {"FOLLOWUP_CACHE_DIR": str(tmp_path)})
+    assert years.get(datetime(2026, 12, 25, 23, 59)) == "Christmas Day"
 
 
 def test_a_new_year_is_learnt_once_and_kept(tmp_path: Path) -> None:

@@ -46,6 +46,8 @@ class HolidayYears:
         self._folder = None if root is None else root / "holidays"
 
     def get(self, day: date) -> str | None:
+        if type(day) is not date:  # a datetime: its day, as holidays reads it
+            day = date(day.year, day.month, day.day)
         found = self._years.get(day.year)
         if found is None:
             found = self._years[day.year] = self._year(day.year)
