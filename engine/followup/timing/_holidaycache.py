@@ -19,6 +19,7 @@ import importlib.util
 import json
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +98,11 @@ class HolidayYears:
         return entry
 
 
+@cache
 def _release() -> list[str] | None:
     """Where the ``holidays`` package is and a digest of its ``version.py``, found
-    without importing it; None when it cannot be found."""
+    without importing it (once a process: a daemon's many calendars ask once); None
+    when it cannot be found."""
     try:
         spec = importlib.util.find_spec("holidays")
     except (ImportError, ValueError):
