@@ -12,7 +12,6 @@ Secrets are never printed: ``Settings.describe`` and every error show them as ``
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,8 @@ class Settings:
         self._file: dict[str, Any] = {}
         self._path = str(path) if path else None
         if path:
+            import tomllib  # only when there is a settings file to read
+
             try:
                 with open(path, "rb") as handle:
                     self._file = tomllib.load(handle)
