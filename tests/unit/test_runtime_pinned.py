@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
+from followup.runtime.passes import why_held
 
 # Monday 1 March 2027, 10:00 in New York.
 MONDAY = datetime(2027, 3, 1, 15, tzinfo=UTC)
@@ -93,3 +94,60 @@ def test_a_plan_cannot_be_changed_once_made() -> None:
     assert [t.rule for t in found.timers] != []
     with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'timers'"):
         found.timers = []  # type: ignore[misc]
+
+
+_RECURRING_BEFORE_A_VISIT = """\
+version: 1
+extends: after-interview
+rules:
+  - name: call-before-the-visit
+    while: interviewed
+    at: visit_on
+    not_after: visit_at
+    every: 1 day
+    limit: 2
+    notify: {subject: "Call before the visit"}
+facts:
+  visit_on: {type: date}
+  visit_at: {type: datetime}
+"""
+
+
+def test_a_recurring_reminder_keeps_its_first_occurrence_before_the_limit() -> None:
+    engine = _engine(_RECURRING_BEFORE_A_VISIT)
+    # Friday's visit at 08:00, before the send window opens: Thursday at close of business.
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer", facts={
+        "interviewed_at": "2027-03-01T09:30", "visit_on": "2027-03-05",
+        "visit_at": "2027-03-05T08:00"})
+    calendar = engine.calendar("ada")
+    assert [calendar.local(t.fire_at).isoformat() for t in engine.timers(app.id)
+            if t.rule == "call-before-the-visit"] == ["2027-03-04T17:00:00-05:00"]
+
+
+def test_a_contact_renamed_back_and_forth_takes_each_name_in_turn() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=_interviewers())
+    engine.rename_contact(app.id, "Jane", "Janet")
+    engine.rename_contact(app.id, "Janet", "Jane")
+    outcome = engine.rename_contact(app.id, "Jane", "Janet")
+    assert outcome.changed
+    assert [c.name for c in engine.application(app.id).contacts] == ["Janet", "Bob"]
+    # The same rename once more is a repeat: nothing changes.
+    assert not engine.rename_contact(app.id, "Jane", "Janet").changed
+
+
+def test_a_reminder_held_by_the_second_of_two_quiet_spans_names_that_span() -> None:
+    engine = _engine()
+    engine.set_owner("ada", timezone="America/New_York", country="US",
+                     quiet_hours=["22:00-07:00", "12:00-13:00"])
+    calendar = engine.calendar("ada")
+    # Monday 12:30 in New York: a working day, inside the send window, in the lunch span.
+    held = why_held(calendar, datetime(2027, 3, 1, 17, 30, tzinfo=UTC))
+    assert held is not None
+    assert held[1] == "quiet hours 12:00-13:00"
+    assert calendar.local(held[0]).isoformat() == "2027-03-01T13:00:00-05:00"
+    # Monday 23:30 is past the send window before it is in the night's span.
+    late = why_held(calendar, datetime(2027, 3, 2, 4, 30, tzinfo=UTC))
+    assert late is not None and late[1] == "outside the send window 09:00-18:00"
