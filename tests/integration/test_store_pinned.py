@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from followup.errors import InputError, StoreError
-from followup.model import Change, replaced
+from followup.model import Change, Owner, replaced
 from followup.store import MemoryStore, SQLiteStore, Store, open_store
 from followup.store.postgres import PostgresStore
 from tests.integration.test_store_contract import (
@@ -154,3 +154,58 @@ def test_data_comes_back_as_json_reads_it_on_every_store(store: Store) -> None:
     for read in (kept.data, delivery.notification.data):
         assert read == as_read
         assert type(read["pair"]) is not tuple and type(read["nested"]["inner"]) is not tuple
+
+
+# -- PostgreSQL: a transaction the server aborts is run again -----------------------------
+
+
+def _aborting_owners(url: str, errcode: str, times: int) -> None:
+    """Make the server abort the first ``times`` writes of an owner with ``errcode``, as
+    it aborts a transaction to break a deadlock or a serialization conflict; the
+    sequence ``tries`` counts the attempts (a sequence is not rolled back)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("CREATE SEQUENCE tries")
+        admin.execute(f"""
+            CREATE FUNCTION abort_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('tries') <= {times} THEN
+                    RAISE EXCEPTION 'aborted by the test' USING ERRCODE = '{errcode}';
+                END IF;
+                RETURN NEW;
+            END $$""")
+        admin.execute("CREATE TRIGGER abort_owner BEFORE INSERT OR UPDATE ON owners "
+                      "FOR EACH ROW EXECUTE FUNCTION abort_owner()")
+
+
+def _tries(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute("SELECT last_value FROM tries").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize("errcode", ["serialization_failure", "deadlock_detected"])
+def test_an_aborted_transaction_is_run_again_until_it_passes(empty_url: str, errcode: str) -> None:
+    with PostgresStore(empty_url, migrate=True) as store:
+        _aborting_owners(empty_url, errcode, times=4)
+        store.put_owner(Owner("ada", "Europe/Paris"))
+        assert _tries(empty_url) == 5
+        assert store.get_owner("ada") == Owner("ada", "Europe/Paris")
+
+
+@pytest.mark.parametrize("errcode", ["serialization_failure", "deadlock_detected"])
+def test_a_transaction_aborted_five_times_is_a_store_error_and_writes_nothing(
+        empty_url: str, errcode: str) -> None:
+    with PostgresStore(empty_url, migrate=True) as store:
+        _aborting_owners(empty_url, errcode, times=5)
+        with pytest.raises(StoreError, match=r"^saving an owner to postgresql://\S+ failed: "
+                           r"aborted by the test$"):
+            store.put_owner(Owner("ada"))
+        assert _tries(empty_url) == 5
+        assert store.get_owner("ada") is None
+        store.put_owner(Owner("ada"))  # the sixth try passes: the store is still usable
+        assert store.get_owner("ada") == Owner("ada")
