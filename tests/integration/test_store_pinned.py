@@ -164,17 +164,18 @@ def _aborting_owners(url: str, errcode: str, times: int) -> None:
     it aborts a transaction to break a deadlock or a serialization conflict; the
     sequence ``tries`` counts the attempts (a sequence is not rolled back)."""
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("CREATE SEQUENCE tries")
-        admin.execute(f"""
+        admin.execute(sql.SQL("""
             CREATE FUNCTION abort_owner() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF nextval('tries') <= {times} THEN
-                    RAISE EXCEPTION 'aborted by the test' USING ERRCODE = '{errcode}';
+                    RAISE EXCEPTION 'aborted by the test' USING ERRCODE = {errcode};
                 END IF;
                 RETURN NEW;
-            END $$""")
+            END $$""").format(times=sql.Literal(times), errcode=sql.Literal(errcode)))
         admin.execute("CREATE TRIGGER abort_owner BEFORE INSERT OR UPDATE ON owners "
                       "FOR EACH ROW EXECUTE FUNCTION abort_owner()")
 
