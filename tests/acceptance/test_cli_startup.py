@@ -3,10 +3,11 @@
 Each check runs the command line in a fresh interpreter and lists ``sys.modules`` at the
 end. ``--help`` builds its parser without the engine; the everyday commands, with only
 followup's own plugins installed and no calendar configured, load no plugin, no YAML
-reader once the pack is cached, and one country of ``holidays``, not all of them; those
-that only read (``list``, ``show``, ``agenda``) compile no condition or template, so they
-never import Jinja2, and from the second command on they find the installed plugins
-without ``importlib.metadata`` and the holidays without ``holidays``.
+reader and no Jinja2 once the pack is cached (its conditions and templates come with their
+fast forms), and one country of ``holidays``, not all of them; those that only read
+(``list``, ``show``, ``agenda``) never import Jinja2 at all, and from the second command
+on they find the installed plugins without ``importlib.metadata`` and the holidays
+without ``holidays``.
 How fast they are is measured in bench/ (rows 6.x), never here.
 """
 
@@ -34,6 +35,7 @@ PROGRAM = textwrap.dedent("""
 
 #: What a command that only reads or records never needs.
 HEAVY = ("pluggy", "yaml", "followup.language._compiler", "followup.language.schemacheck",
+         "jinja2",  # the cached pack's conditions and templates have their fast forms
          "followup.plugins.email", "followup.plugins.webhook", "smtplib",
          "holidays.countries", "asyncio")
 

@@ -5,6 +5,7 @@ know a case it gives up, and the sandbox renders the template as before."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from followup.language._bounds import budget
-from followup.language._fasttemplates import compile_fast_template
+from followup.language._fastbuild import template
+from followup.language._fasttemplates import compile_fast_template, template_form
 from followup.language.expressions import ExpressionError
 from followup.language.sandbox import compile_template
 
@@ -75,6 +77,9 @@ def test_what_the_fast_path_writes_is_what_the_sandbox_writes(
     except Exception:
         return  # given up: the sandbox renders it (Template.render)
     assert written == _sandbox(source, context)
+    # The fast form as a pack's cache entry keeps it (JSON) renders the same.
+    kept = json.loads(json.dumps(template_form(source)))
+    assert template(kept)(context) == written
 
 
 @pytest.mark.parametrize("source", [

@@ -21,7 +21,7 @@ import pytest
 from followup.language._packcodec import encode
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
-from followup.language.packcache import ENV, PackCache, cache_dir
+from followup.language.packcache import ENV, FORMAT, PackCache, cache_dir
 
 BASE = """\
 version: 1
@@ -216,7 +216,7 @@ def test_two_processes_share_the_folder(folder: Path) -> None:
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert [out for out, _err in outputs] == ["ok\n", "ok\n"]
     (entry,) = entries(folder)
-    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == FORMAT
     assert not list(folder.glob(".*.tmp"))  # no temporary file left behind
 
 

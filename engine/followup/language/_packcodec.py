@@ -10,11 +10,13 @@ The encoding is canonical, so two packs compiled from the same files encode alik
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
 from followup.errors import Problem
 from followup.language import pack as _pack
+from followup.language._fastbuild import GiveUp, expression, template
 from followup.language.expressions import Condition, Sandbox, Template
 from followup.timing.calendar import Duration
 
@@ -30,32 +32,69 @@ RECORDS: dict[str, type] = {
 }
 
 
-def encode(value: Any) -> Any:
-    """``value`` as JSON values: records as ``{"$": name, field: ...}``."""
+def encode(value: Any, *, fast: bool = True) -> Any:
+    """``value`` as JSON values: records as ``{"$": name, field: ...}``. Conditions and
+    templates carry their fast form (``_fastbuild``, False for none) unless ``fast`` is
+    false: it follows from the source, so the pack's fingerprint leaves it out."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Condition):
-        return {"$": "Condition", "source": value.source, "names": sorted(value.names),
-                "fields": {k: sorted(v) for k, v in sorted(value.fields.items())}}
+        out = {"$": "Condition", "source": value.source, "names": sorted(value.names),
+               "fields": {k: sorted(v) for k, v in sorted(value.fields.items())}}
+        if fast:
+            out["fast"] = _condition_form(value)
+        return out
     if isinstance(value, Template):
-        return {"$": "Template", "source": value.source, "names": sorted(value.names),
-                "contact_fields": sorted(value.contact_fields)}
+        out = {"$": "Template", "source": value.source, "names": sorted(value.names),
+               "contact_fields": sorted(value.contact_fields)}
+        if fast:
+            out["fast"] = _template_form(value)
+        return out
     if type(value).__name__ in RECORDS and dataclasses.is_dataclass(value):
-        out: dict[str, Any] = {"$": type(value).__name__}
+        out = {"$": type(value).__name__}
         for f in dataclasses.fields(value):
-            out[f.name] = encode(getattr(value, f.name))
+            out[f.name] = encode(getattr(value, f.name), fast=fast)
         return out
     if isinstance(value, time):
         return {"$time": value.isoformat()}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, tuple):
-        return {"$tuple": [encode(v) for v in value]}
+        return {"$tuple": [encode(v, fast=fast) for v in value]}
     if isinstance(value, frozenset):
-        return {"$set": sorted((encode(v) for v in value), key=repr)}
+        return {"$set": sorted((encode(v, fast=fast) for v in value), key=repr)}
     if isinstance(value, dict):
-        return {"$dict": [[encode(k), encode(v)] for k, v in value.items()]}
+        return {"$dict": [[encode(k, fast=fast), encode(v, fast=fast)]
+                          for k, v in value.items()]}
     raise TypeError(f"a rule pack holds a {type(value).__name__}, which the cache cannot keep")
+
+
+def _condition_form(condition: Condition) -> Any:
+    if condition.fast is not None:
+        return condition.fast
+    from followup.language._fastconditions import condition_form
+
+    return condition_form(condition.source) or False
+
+
+def _template_form(template: Template) -> Any:
+    if template.fast is not None:
+        return template.fast
+    from followup.language._fasttemplates import template_form
+
+    return template_form(template.source) or False
+
+
+def _fast_form(value: Any, build: Callable[[Any], object]) -> Any:
+    """A fast form read back: False, or one ``build`` makes a closure of (one it gives
+    up on is as good as none); anything else raises ``ValueError``."""
+    if value is False:
+        return False
+    try:
+        build(value)
+    except GiveUp:
+        return False
+    return value
 
 
 def decode(value: Any, sandbox: Sandbox) -> Any:
@@ -73,13 +112,15 @@ def decode(value: Any, sandbox: Sandbox) -> Any:
             names = _names(value["names"])
             return Condition(source=_text(value["source"]), names=names,
                              _compiled=_Later(sandbox, value["source"], names, "condition"),
-                             fields={_text(k): _names(v) for k, v in value["fields"].items()})
+                             fields={_text(k): _names(v) for k, v in value["fields"].items()},
+                             fast=_fast_form(value["fast"], expression))
         if name == "Template":
             names = _names(value["names"])
             later: Any = _Later(sandbox, value["source"], names, "template")
             return Template(source=_text(value["source"]), names=names,
                             _compiled=later,
-                            contact_fields=_names(value["contact_fields"]))
+                            contact_fields=_names(value["contact_fields"]),
+                            fast=_fast_form(value["fast"], template))
         cls = RECORDS[name]
         wanted = {f.name for f in dataclasses.fields(cls)}
         given = {k: decode(v, sandbox) for k, v in value.items() if k != "$"}

@@ -34,12 +34,28 @@ def holds(condition: Condition, context: Mapping[str, Any]) -> bool:
     try:
         fast = _compiled[condition]
     except KeyError:
-        from followup.language._fastconditions import compile_fast
-
-        fast = _compiled[condition] = compile_fast(condition.source)
+        fast = _compiled[condition] = _fast(condition)
     if fast is not None:
         try:
             return bool(fast(context))
         except Exception:
             pass
     return condition.holds(context)
+
+
+def _fast(condition: Condition) -> Callable[[Mapping[str, Any]], Any] | None:
+    """The closure evaluating ``condition`` by its fast form (from the pack, or read
+    from its source now), or None."""
+    found = condition.fast
+    if found is None:
+        from followup.language._fastconditions import condition_form
+
+        found = condition_form(condition.source)
+    if not found:
+        return None
+    from followup.language._fastbuild import GiveUp, expression
+
+    try:
+        return expression(found)
+    except (GiveUp, ValueError):
+        return None

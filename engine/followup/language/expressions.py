@@ -133,6 +133,8 @@ class Condition:
     names: frozenset[str]
     _compiled: Any
     fields: dict[str, frozenset[str]] = field(default_factory=dict)  # count -> {interviewer}
+    #: Its fast form (``_fastbuild``): None when not known yet, False when it has none.
+    fast: Any = None
 
     def holds(self, context: Mapping[str, Any]) -> bool:
         try:
@@ -153,14 +155,14 @@ class Template:
     names: frozenset[str]
     _compiled: jinja2.Template
     contact_fields: frozenset[str] = frozenset()  # e.g. {"name", "title"}: what it shows
+    #: Its fast form (``_fastbuild``): None when not known yet, False when it has none.
+    fast: Any = None
 
     def render(self, context: Mapping[str, Any]) -> str:
         try:
             fast = _fast_templates[self]
         except KeyError:
-            from followup.language._fasttemplates import compile_fast_template
-
-            fast = _fast_templates[self] = compile_fast_template(self.source)
+            fast = _fast_templates[self] = _fast_template(self)
         if fast is not None:
             try:
                 return fast(context)
@@ -179,6 +181,24 @@ class Template:
 #: Each template's fast form (``_fasttemplates``), None where the sandbox renders it.
 _fast_templates: weakref.WeakKeyDictionary[Template, Callable[[Mapping[str, Any]], str] | None] = (
     weakref.WeakKeyDictionary())
+
+
+def _fast_template(template: Template) -> Callable[[Mapping[str, Any]], str] | None:
+    """The closure rendering ``template`` by its fast form, or None."""
+    found = template.fast
+    if found is None:
+        from followup.language._fasttemplates import template_form
+
+        found = template_form(template.source)
+    if not found:
+        return None
+    from followup.language._fastbuild import GiveUp
+    from followup.language._fastbuild import template as build
+
+    try:
+        return build(found)
+    except (GiveUp, ValueError):
+        return None
 
 
 def _explained(exc: Exception, subject: str) -> ExpressionError | None:

@@ -281,7 +281,7 @@ class RulePack:
 
         from followup.language._packcodec import encode  # it imports this module
 
-        meaning = {f.name: encode(getattr(self, f.name)) for f in fields(self)
+        meaning = {f.name: encode(getattr(self, f.name), fast=False) for f in fields(self)
                    if f.name not in _NOT_MEANING}
         text = json.dumps(meaning, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -35,7 +35,7 @@ from followup.language.pack import RulePack
 
 __all__ = ["ENV", "FORMAT", "PackCache", "cache_dir"]
 
-FORMAT = 1  # the entry format; a change makes every older entry a miss
+FORMAT = 2  # the entry format; a change makes every older entry a miss
 MAX_ENTRIES = 64  # entries kept; the oldest go first
 MAX_BYTES = 1_000_000  # a pack file larger than this is not cached (the loader refuses it)
 
