@@ -1,7 +1,9 @@
-"""Message templates of the common shapes render through closures (language/
-_fasttemplates.py) instead of Jinja2's machinery; whatever such a closure writes is what the
-sandbox writes for the same template and context, byte for byte. Where the closure does not
-know a case it gives up, and the sandbox renders the template as before."""
+"""Conditions and message templates of the common shapes evaluate through closures made
+from their fast forms (language/_fastbuild.py) instead of Jinja2's machinery; whatever
+such a closure gives is what the sandbox gives for the same source and context (a
+template's text byte for byte), and so does the fast form kept as JSON, as a pack's cache
+entry keeps it. Where a closure does not know a case it gives up, and the sandbox
+evaluates the whole expression as before."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from followup.language._bounds import budget
-from followup.language._fastbuild import template
+from followup.language._fastbuild import expression, template
+from followup.language._fastconditions import condition_form
 from followup.language._fasttemplates import compile_fast_template, template_form
 from followup.language.expressions import ExpressionError
-from followup.language.sandbox import compile_template
+from followup.language.sandbox import compile_condition, compile_template
 
 NAMES = ["company", "note", "score", "ready", "missing"]
 VALUES = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**6, 10**6),
@@ -52,6 +55,24 @@ def _pieces() -> st.SearchStrategy[str]:
     block = st.builds(lambda c, a, b: "{% if " + c + " %}" + a + "{% else %}" + b + "{% endif %}",
                       _expr(), st.one_of(TEXT, value), st.one_of(TEXT, value))
     return st.lists(st.one_of(TEXT, value, block), max_size=5).map("".join)
+
+
+@given(source=_expr(), values=st.fixed_dictionaries({n: VALUES for n in NAMES[:-1]}),
+       name=st.one_of(st.none(), st.text(max_size=8)), title=VALUES)
+def test_what_a_condition_s_fast_path_says_is_what_the_sandbox_says(
+        source: str, values: dict[str, Any], name: str | None, title: Any) -> None:
+    context: dict[str, Any] = {**values, "application": {"company": values["company"]},
+                               "contact": {"name": name, "title": title}}
+    found = condition_form(source)
+    if found is None:
+        return
+    try:
+        said = bool(expression(found)(context))
+    except Exception:
+        return  # given up: the sandbox evaluates it (conditions.holds)
+    condition = compile_condition(source, known={*NAMES, "contact", "application"})
+    assert said == condition.holds(context)
+    assert bool(expression(json.loads(json.dumps(found)))(context)) == said
 
 
 def _sandbox(source: str, context: dict[str, Any]) -> str | type[BaseException]:
