@@ -10,6 +10,7 @@ import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.runtime.passes import why_held
+from followup.runtime.simulate import PlannedEvent, simulate
 
 # Monday 1 March 2027, 10:00 in New York.
 MONDAY = datetime(2027, 3, 1, 15, tzinfo=UTC)
@@ -151,3 +152,15 @@ def test_a_reminder_held_by_the_second_of_two_quiet_spans_names_that_span() -> N
     # Monday 23:30 is past the send window before it is in the night's span.
     late = why_held(calendar, datetime(2027, 3, 2, 4, 30, tzinfo=UTC))
     assert late is not None and late[1] == "outside the send window 09:00-18:00"
+
+
+def test_a_dry_run_starts_a_round_only_at_an_interview_not_at_any_instant_fact() -> None:
+    pack = load_rules(text=_RECURRING_BEFORE_A_VISIT, cache=False)
+    interview = datetime(2027, 3, 1, 14, 30, tzinfo=UTC)
+    sim = simulate(pack, interviewed=interview, timezone="America/New_York", country="US",
+                   until=datetime(2027, 3, 20, tzinfo=UTC), events=[PlannedEvent(
+                       at=datetime(2027, 3, 2, 15, tzinfo=UTC), name=None,
+                       facts={"visit_at": "2027-03-05T08:00"})])
+    assert [e.at for e in sim.timeline if e.action == "start"] == [interview]
+    assert [dict(e.facts or {}) for e in sim.timeline if e.action == "fact"] == [
+        {"visit_at": "2027-03-05T08:00:00-05:00"}]
