@@ -164,3 +164,12 @@ def test_a_dry_run_starts_a_round_only_at_an_interview_not_at_any_instant_fact()
     assert [e.at for e in sim.timeline if e.action == "start"] == [interview]
     assert [dict(e.facts or {}) for e in sim.timeline if e.action == "fact"] == [
         {"visit_at": "2027-03-05T08:00:00-05:00"}]
+
+
+def test_a_dry_run_shows_the_packs_own_moves_made_as_the_application_is_added() -> None:
+    interview = datetime(2027, 3, 1, 14, 30, tzinfo=UTC)
+    sim = simulate(load_rules(text=_CHAIN, cache=False), interviewed=interview,
+                   timezone="America/New_York", facts={"quiet": True})
+    assert [(e.action, e.rule, e.state) for e in sim.timeline] == [
+        ("start", None, "open"), ("transition", "park", "waiting"),
+        ("transition", "shut", "closed")]
