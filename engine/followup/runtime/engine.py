@@ -9,8 +9,6 @@ together, or not at all.
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,7 +90,7 @@ class Engine:
         of transitions and deliveries. ``worker``: this engine's name when several share
         a store (default: host, process id and a random part); it claims due work under
         that name for ``lease`` at a time (see ``run_due``)."""
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.worker = worker or f"{_host()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.lease = lease
         self.plugins: Plugins | None = plugins
         if plugins is not None:
@@ -248,7 +246,7 @@ class Engine:
         now = self.clock.now()
         calendar = self.calendar(owner)
         app = Application(
-            id=id or secrets.token_hex(6),
+            id=id or os.urandom(6).hex(),  # what secrets.token_hex(6) gives, without its import
             owner=owner,
             company=company,
             role=role,
@@ -513,3 +511,14 @@ def _quiet_span(text: str) -> str:
     """A quiet-hours range in one spelling ("22:00-07:00"); CalendarError if it is not."""
     first, last = parse_time_range(text.strip())
     return f"{first:%H:%M}-{last:%H:%M}"
+
+
+def _host() -> str:
+    """This machine's name, as ``socket.gethostname()`` gives it (without importing
+    ``socket`` where ``os.uname`` has it)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket
+
+    return socket.gethostname()
