@@ -36,6 +36,7 @@ PROGRAM = textwrap.dedent("""
 #: What a command that only reads or records never needs.
 HEAVY = ("pluggy", "yaml", "followup.language._compiler", "followup.language.schemacheck",
          "jinja2",  # the cached pack's conditions and templates have their fast forms
+         "socket", "secrets", "tomllib",
          "followup.plugins.email", "followup.plugins.webhook", "smtplib",
          "holidays.countries", "asyncio")
 
