@@ -128,3 +128,13 @@ def test_the_fast_forms_change_no_fingerprint(pack_file: Path,
     fresh = compiled.rules[0].condition
     assert fresh is not None and fresh.fast is None
     assert cached.fingerprint == again.fingerprint == compiled.fingerprint
+
+
+def test_the_values_a_pack_holds_need_no_jinja2() -> None:
+    """What a cached pack is made of (conditions, templates, the sandbox that would
+    compile them) imports no Jinja2 until something compiles."""
+    program = ("import sys, followup.language.expressions, followup.language.conditions; "
+               "print('jinja2' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert run.stdout.strip() == "False"

@@ -27,6 +27,8 @@ def test_messages_are_plain_text_not_html() -> None:
 def test_the_last_newline_of_a_body_is_kept() -> None:
     assert render("Dear {{ name }},\n", name="Jane") == "Dear Jane,\n"
     assert render("Dear {{ name }},\n\n", name="Jane") == "Dear Jane,\n\n"
+    # Rendered by the sandbox itself, not the fast path (which knows no filter):
+    assert render("Dear {{ name | upper }},\n", name="Jane") == "Dear JANE,\n"
 
 
 def test_an_unrecorded_fact_writes_nothing() -> None:
