@@ -173,3 +173,15 @@ def test_a_dry_run_shows_the_packs_own_moves_made_as_the_application_is_added() 
     assert [(e.action, e.rule, e.state) for e in sim.timeline] == [
         ("start", None, "open"), ("transition", "park", "waiting"),
         ("transition", "shut", "closed")]
+
+
+def test_undoing_a_fact_brings_back_its_value_from_before_other_facts_were_set() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"})
+    engine.set_facts(app.id, {"decision_expected_on": "2027-03-12"})
+    engine.set_facts(app.id, {"why_me": "I ran the same migration twice"})
+    engine.set_facts(app.id, {"decision_expected_on": "2027-03-19"})
+    outcome = engine.undo(app.id)
+    assert outcome.application.facts["decision_expected_on"] == "2027-03-12"
+    assert outcome.application.facts["why_me"] == "I ran the same migration twice"
