@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
+from followup.errors import ConflictError
+from followup.model import Record
 from followup.runtime.passes import why_held
 from followup.runtime.simulate import PlannedEvent, simulate
 
@@ -185,3 +187,51 @@ def test_undoing_a_fact_brings_back_its_value_from_before_other_facts_were_set()
     outcome = engine.undo(app.id)
     assert outcome.application.facts["decision_expected_on"] == "2027-03-12"
     assert outcome.application.facts["why_me"] == "I ran the same migration twice"
+
+
+def test_a_pack_edit_reaches_a_hundred_applications_per_batch_unless_told() -> None:
+    store = MemoryStore()
+    first = Engine(store=store, clock=FakeClock(MONDAY), channels=[])
+    for n in range(101):
+        first.add_application(owner="ada", company="Acme", role="Engineer", id=f"a{n:03}")
+    edited = Engine(rules=load_rules(text=_RULE_NAMED_AS_EVENT, cache=False), store=store,
+                    clock=FakeClock(MONDAY), channels=[])
+    batch = edited.replan_stale()
+    assert len(batch.applications) == 100
+    assert batch.last == "a099"
+    rest = edited.replan_stale(after=batch.last)
+    assert [a.application_id for a in rest.applications] == ["a100"]
+    assert rest.last is None
+
+
+class _Contested(MemoryStore):
+    """A store where another writer changes the application after every load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rival: Engine | None = None
+        self.loads = 0
+        self._busy = False
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        record = super().load(application_id, owner=owner)
+        if self.rival is not None and not self._busy:
+            self.loads += 1
+            self._busy = True
+            try:
+                self.rival.set_facts(application_id, {"why_me": f"take {self.loads}"})
+            finally:
+                self._busy = False
+        return record
+
+
+def test_a_change_that_loses_every_race_gives_up_with_the_conflict() -> None:
+    store = _Contested()
+    engine = Engine(store=store, clock=FakeClock(MONDAY), channels=[])
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"})
+    store.rival = Engine(store=store, clock=FakeClock(MONDAY), channels=[])
+    with pytest.raises(ConflictError, match=r"is at version \d+, not \d+"):
+        engine.set_facts(app.id, {"decision_expected_on": "2027-03-12"})
+    assert store.loads == 5  # tried again four times, then gave up
+    assert "decision_expected_on" not in engine.application(app.id).facts
