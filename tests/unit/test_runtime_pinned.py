@@ -4,7 +4,7 @@ change to the engine's parts could break unseen (bench/mutation/runtime.md lists
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from followup.errors import ConflictError
 from followup.model import Record
 from followup.runtime.passes import why_held
 from followup.runtime.simulate import PlannedEvent, simulate
+from followup.runtime.workers import Worker
 
 # Monday 1 March 2027, 10:00 in New York.
 MONDAY = datetime(2027, 3, 1, 15, tzinfo=UTC)
@@ -235,3 +236,30 @@ def test_a_change_that_loses_every_race_gives_up_with_the_conflict() -> None:
         engine.set_facts(app.id, {"decision_expected_on": "2027-03-12"})
     assert store.loads == 5  # tried again four times, then gave up
     assert "decision_expected_on" not in engine.application(app.id).facts
+
+
+def test_a_reminder_is_snoozed_after_the_application_moved_on_its_own() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=_interviewers())
+    engine.record(app.id, "thank_you_sent", contact="Jane")
+    engine.record(app.id, "thank_you_sent", contact="Bob")  # all thanked: a move of its own
+    assert engine.history(app.id)[-1].kind == "transition"
+    call = next(t for t in engine.timers(app.id) if t.rule == "follow-up-call")
+    later = call.fire_at + timedelta(days=2)
+    assert engine.snooze(app.id, call.key, until=later).changed
+    assert [t.fire_at for t in engine.timers(app.id) if t.key == call.key] == [later]
+
+
+def test_a_worker_starts_its_walk_among_the_first_32_stale_applications_per_batch() -> None:
+    store = MemoryStore()
+    first = Engine(store=store, clock=FakeClock(MONDAY), channels=[])
+    for n in range(40):
+        first.add_application(owner="ada", company="Acme", role="Engineer", id=f"a{n:03}")
+    edited = Engine(rules=load_rules(text=_RULE_NAMED_AS_EVENT, cache=False), store=store,
+                    clock=FakeClock(MONDAY), channels=[], worker="alpha")
+    report = Worker(edited, replan_batch=1, watch_rules=False).run(once=True)
+    # "alpha"'s first walk starts after the 17th of the first 32 (a016), not at the
+    # start, nor among all 40 (after a020).
+    assert [a.application_id for a in report.replanned.applications] == ["a017"]
