@@ -4,16 +4,18 @@ change to the engine's parts could break unseen (bench/mutation/runtime.md lists
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import ConflictError
-from followup.model import Record
+from followup.model import Application, Notification, Record, Timer
 from followup.runtime.passes import why_held
 from followup.runtime.simulate import PlannedEvent, simulate
 from followup.runtime.workers import Worker
+from followup.timing.calendar import WorkCalendar
 
 # Monday 1 March 2027, 10:00 in New York.
 MONDAY = datetime(2027, 3, 1, 15, tzinfo=UTC)
@@ -263,3 +265,37 @@ def test_a_worker_starts_its_walk_among_the_first_32_stale_applications_per_batc
     # "alpha"'s first walk starts after the 17th of the first 32 (a016), not at the
     # start, nor among all 40 (after a020).
     assert [a.application_id for a in report.replanned.applications] == ["a017"]
+
+
+class _Feed:
+    """A calendar-like channel: it follows the plan and keeps what each reminder will say."""
+
+    name = "feed"
+
+    def __init__(self) -> None:
+        self.messages: dict[str, tuple[str, str]] = {}
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+    def planned(self, *, owner: str, application: Application | None, timers: Sequence[Timer],
+                fired: Sequence[Timer], calendar: WorkCalendar,
+                messages: dict[str, tuple[str, str]]) -> None:
+        self.messages.update(messages)
+
+
+def test_a_feed_is_told_what_each_reminder_will_say_as_it_will_say_it() -> None:
+    feed = _Feed()
+    engine = Engine(store=MemoryStore(), clock=FakeClock(MONDAY), channels=[feed])
+    engine.set_owner("ada", timezone="America/New_York", country="US", channels=["feed"])
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=_interviewers())
+    previews = {k: v for k, v in feed.messages.items() if "thank-you-notes" in k}
+    assert len(previews) == 2
+    assert any("Jane" in subject + body for subject, body in previews.values())
+    report = engine.run_due(MONDAY + timedelta(hours=1))
+    notes = {n.key: (n.subject, n.body) for n in report.notifications
+             if n.application_id == app.id and n.rule == "thank-you-notes"}
+    assert notes == previews
