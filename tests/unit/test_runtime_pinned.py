@@ -4,8 +4,11 @@ change to the engine's parts could break unseen (bench/mutation/runtime.md lists
 from __future__ import annotations
 
 import dataclasses
+import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +17,7 @@ from followup.errors import ConflictError
 from followup.model import Application, Notification, Record, Timer
 from followup.runtime.passes import why_held
 from followup.runtime.simulate import PlannedEvent, simulate
-from followup.runtime.workers import Worker
+from followup.runtime.workers import Worker, supervise
 from followup.timing.calendar import WorkCalendar
 
 # Monday 1 March 2027, 10:00 in New York.
@@ -299,3 +302,17 @@ def test_a_feed_is_told_what_each_reminder_will_say_as_it_will_say_it() -> None:
     notes = {n.key: (n.subject, n.body) for n in report.notifications
              if n.application_id == app.id and n.rule == "thank-you-notes"}
     assert notes == previews
+
+
+def test_a_worker_that_exits_on_bad_input_stops_the_others_at_once(tmp_path: Path) -> None:
+    # Two copies: the first to create the flag keeps working (10 s), the other exits 2.
+    flag = tmp_path / "first"
+    script = ("import os, sys, time\n"
+              "try:\n"
+              f"    os.close(os.open({str(flag)!r}, os.O_CREAT | os.O_EXCL))\n"
+              "except FileExistsError:\n"
+              "    sys.exit(2)\n"
+              "time.sleep(10)\n")
+    started = time.monotonic()
+    assert supervise(2, [sys.executable, "-c", script], restart_after=0.1) == 2
+    assert time.monotonic() - started < 8  # the working copy was stopped, not waited for
