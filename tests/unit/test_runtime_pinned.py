@@ -316,3 +316,23 @@ def test_a_worker_that_exits_on_bad_input_stops_the_others_at_once(tmp_path: Pat
     started = time.monotonic()
     assert supervise(2, [sys.executable, "-c", script], restart_after=0.1) == 2
     assert time.monotonic() - started < 8  # the working copy was stopped, not waited for
+
+
+def test_undoing_a_fact_leaves_a_timed_move_made_since_an_earlier_undo() -> None:
+    clock = FakeClock(MONDAY)
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"})
+    engine.record(app.id, "rejected")
+    engine.set_facts(app.id, {"why_me": "I ran the same migration twice"})
+    engine.record(app.id, "reopened")
+    assert engine.undo(app.id).application.state == "rejected"  # the reopening taken back
+    clock.advance(timedelta(days=2))
+    engine.run_due()  # a working day after the rejection: keep-warm, a move with a timer
+    assert [h.kind for h in engine.history(app.id)][-1] == "transition"
+    assert engine.application(app.id).state == "keep_warm"
+    outcome = engine.undo(app.id)  # takes back the fact, and only the fact
+    assert "why_me" not in outcome.application.facts
+    assert outcome.application.state == "keep_warm"
+    assert "dropped" not in outcome.entries[0].data
