@@ -5,13 +5,16 @@ Real SQLite files and the real PostgreSQL server, through the public store API."
 from __future__ import annotations
 
 import inspect
+import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from followup.errors import InputError, StoreError
+from followup.errors import InputError, SchemaError, StoreError
 from followup.model import Change, Owner, replaced
-from followup.store import MemoryStore, SQLiteStore, Store, open_store
+from followup.store import MemoryStore, SQLiteStore, Store, migrations, open_store
 from followup.store.postgres import PostgresStore
 from tests.integration.test_store_contract import (
     T0,
@@ -210,3 +213,37 @@ def test_a_transaction_aborted_five_times_is_a_store_error_and_writes_nothing(
         assert store.get_owner("ada") is None
         store.put_owner(Owner("ada"))  # the sixth try passes: the store is still usable
         assert store.get_owner("ada") == Owner("ada")
+
+
+# -- migrations: a database whose record of them is damaged -------------------------------
+
+
+def _record(path: Path, sql: str, *params: object) -> None:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute(sql, params)
+
+
+def test_a_database_that_records_its_migrations_with_a_gap_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "followup.db"
+    with SQLiteStore(path):
+        pass
+    newest = len(migrations("sqlite"))
+    _record(path, "DELETE FROM schema_migrations WHERE version = 2")
+    left = [1, *range(3, newest + 1)]
+    with pytest.raises(SchemaError, match=rf"records schema versions {re.escape(str(left))} "
+                       "with gaps; the database was changed by hand or is damaged"):
+        SQLiteStore(path)
+
+
+def test_a_database_that_records_a_version_0_is_refused(tmp_path: Path) -> None:
+    """Versions run from 1: a row 0 is damage, even one that names a migration."""
+    path = tmp_path / "followup.db"
+    with SQLiteStore(path):
+        pass
+    known = migrations("sqlite")
+    _record(path, "INSERT INTO schema_migrations VALUES (0, ?, '2026-01-01T00:00:00.000000Z')",
+            known[-1].name)
+    recorded = list(range(len(known) + 1))
+    with pytest.raises(SchemaError, match=rf"records schema versions "
+                       rf"{re.escape(str(recorded))} with gaps"):
+        SQLiteStore(path)
