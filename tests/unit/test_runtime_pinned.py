@@ -336,3 +336,14 @@ def test_undoing_a_fact_leaves_a_timed_move_made_since_an_earlier_undo() -> None
     assert "why_me" not in outcome.application.facts
     assert outcome.application.state == "keep_warm"
     assert "dropped" not in outcome.entries[0].data
+
+
+def test_a_merge_made_again_is_a_repeat_that_changes_nothing() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=_interviewers())
+    assert engine.merge_contacts(app.id, "Bob", "Jane").changed
+    again = engine.merge_contacts(app.id, "Bob", "Jane")
+    assert not again.changed
+    assert [c.name for c in again.application.contacts] == ["Jane"]
