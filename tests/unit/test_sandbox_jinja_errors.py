@@ -27,6 +27,12 @@ def test_an_unknown_test_is_refused_when_the_pack_loads_with_its_line() -> None:
         compile_condition("x is nnoe", known=["x"])
 
 
+def test_an_unknown_test_after_a_known_one_is_refused_too() -> None:
+    with pytest.raises(ExpressionError, match=r"^condition 'x is none or y is nnoe' uses the "
+                                              r"test 'nnoe', which does not exist"):
+        compile_condition("x is none or y is nnoe", known=["x", "y"])
+
+
 def test_an_unknown_test_in_a_pack_is_a_problem_with_file_and_line() -> None:
     text = textwrap.dedent("""\
         version: 1
