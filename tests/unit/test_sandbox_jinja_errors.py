@@ -90,3 +90,26 @@ def test_such_a_template_costs_one_reminder_its_text_not_the_applications_pass()
     [thanks] = [n for n in channel.sent if n.rule == "thank-you-notes"]
     assert thanks.subject == "thank-you-notes: Acme (template failed: No test named 'frob'.)"
     assert report.fired == len(channel.sent) >= 2  # the others went out as written
+
+
+def test_what_jinja_s_code_generator_refuses_is_a_rule_error_with_its_line() -> None:
+    """The guard of ``_generate`` against Jinja's compiler: every tree a pack can give
+    is refused before it (by the load checks and ``find_undeclared_variables``), so these
+    trees are made by hand, as a later Jinja might refuse one the checks let through."""
+    import jinja2.nodes as n
+
+    from followup.language.expressions import default_sandbox
+    from followup.language.sandbox import _generate
+
+    env = default_sandbox().env
+    twice = n.Template([n.Block("a", [], False, False, lineno=2),
+                        n.Block("a", [], False, False, lineno=7)], lineno=1)
+    with pytest.raises(ExpressionError, match=r"^template does not parse: block 'a' defined "
+                                              r"twice$") as refused:
+        _generate(env, twice, "template")
+    assert refused.value.line == 7
+    outside = n.Template([n.Break(lineno=3)], lineno=1)  # Python refuses the code made
+    with pytest.raises(ExpressionError, match=r"^template is too complex to compile: write it "
+                                              r"flatter$") as too_complex:
+        _generate(env, outside, "template")
+    assert isinstance(too_complex.value.__cause__, SyntaxError)
