@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import inspect
 import re
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -247,3 +249,34 @@ def test_a_database_that_records_a_version_0_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match=rf"records schema versions "
                        rf"{re.escape(str(recorded))} with gaps"):
         SQLiteStore(path)
+
+
+# -- SQLite: how much room the disk has, in a full disk's message -------------------------
+
+
+@pytest.mark.parametrize(("free", "shown"), [
+    ((1 << 30) + (1 << 29), "1.5 GB free on its disk"),
+    (1 << 30, "1.0 GB free on its disk"),
+    ((1 << 30) - (1 << 20), "1023.0 MB free on its disk"),
+    (5 << 20, "5.0 MB free on its disk"),
+])
+def test_the_free_space_is_shown_in_gb_from_one_gb(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, shown: str) -> None:
+    from followup.store._sqlite_db import _free_space
+
+    seen: list[object] = []
+
+    def usage(path: object) -> object:
+        seen.append(path)
+        return SimpleNamespace(total=10 << 30, used=(10 << 30) - free, free=free)
+
+    monkeypatch.setattr(shutil, "disk_usage", usage)
+    assert _free_space(tmp_path / "followup.db") == shown
+    assert seen == [tmp_path]  # the folder that holds the file
+
+
+def test_free_space_that_cannot_be_read_is_said_so(tmp_path: Path) -> None:
+    from followup.store._sqlite_db import _free_space
+
+    assert _free_space(tmp_path / "missing" / "followup.db") == (
+        "the free space could not be read")
