@@ -4,6 +4,7 @@ change to the engine's parts could break unseen (bench/mutation/runtime.md lists
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -15,7 +16,9 @@ import pytest
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import ConflictError
 from followup.model import Application, Notification, Record, Timer
+from followup.runtime.history import effective
 from followup.runtime.passes import why_held
+from followup.runtime.rounds import rounds_of
 from followup.runtime.simulate import PlannedEvent, simulate
 from followup.runtime.workers import Worker, supervise
 from followup.timing.calendar import WorkCalendar
@@ -347,3 +350,58 @@ def test_a_merge_made_again_is_a_repeat_that_changes_nothing() -> None:
     again = engine.merge_contacts(app.id, "Bob", "Jane")
     assert not again.changed
     assert [c.name for c in again.application.contacts] == ["Jane"]
+
+
+def test_a_round_begins_only_on_entering_the_initial_state() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=[Contact("Jane", "interviewer", title="CTO")])
+    assert engine.record(app.id, "thank_you_sent", contact="Jane").application.state == "thanked"
+    assert [r.number for r in rounds_of(effective(engine.history(app.id)), "interviewed")] == [1]
+
+
+def test_what_is_recorded_after_a_round_began_belongs_to_it_even_if_recorded_first() -> None:
+    clock = FakeClock(MONDAY)
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"})
+    clock.advance(timedelta(days=2))
+    engine.set_facts(app.id, {"why_me": "I ran the same migration twice"})
+    # The second interview is logged afterwards, for an hour before: it began then.
+    engine.log(app.id, event="next_round", at=clock.now() - timedelta(hours=1),
+               facts={"interviewed_at": "2027-03-03T09:00"})
+    first, second = rounds_of(effective(engine.history(app.id)), "interviewed")
+    assert "why_me" not in first.facts
+    assert second.facts["why_me"] == "I ran the same migration twice"
+
+
+class _Unreadable(MemoryStore):
+    """A store that cannot read one application once ``broken`` is set."""
+
+    broken = False
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        if self.broken and application_id == "bad":
+            raise RuntimeError("this row cannot be read")
+        return super().load(application_id, owner=owner)
+
+
+def test_a_failed_application_is_logged_with_when_it_is_tried_again(
+        caplog: pytest.LogCaptureFixture) -> None:
+    store = _Unreadable()
+    engine = Engine(store=store, clock=FakeClock(MONDAY), channels=[])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    engine.add_application(owner="ada", company="Acme", role="Engineer", id="bad",
+                           facts={"interviewed_at": "2027-03-01T09:30"},
+                           contacts=_interviewers())
+    store.broken = True
+    now = MONDAY + timedelta(hours=1)
+    with caplog.at_level(logging.WARNING, logger="followup"):
+        report = engine.run_due(now)
+    assert report.errors == {"bad": "RuntimeError: this row cannot be read"}
+    assert [f.retry_at for f in store.faults()] == [now + timedelta(minutes=1)]
+    assert [r.getMessage() for r in caplog.records if r.name == "followup"] == [
+        "application bad failed, tried again at 2027-03-01T16:01:00+00:00: "
+        "RuntimeError: this row cannot be read"]
