@@ -121,6 +121,12 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
             w.wait()
 
 
+def all_delivered(url: str) -> bool:
+    with PostgresStore(url) as store:
+        status = store.work_status(datetime.now(UTC))
+    return (status.due_deliveries, status.held_deliveries) == (0, 0)
+
+
 def check_store_drained(url: str) -> None:
     with PostgresStore(url) as store:
         status = store.work_status(datetime.now(UTC))
@@ -159,6 +165,10 @@ def test_a_worker_killed_mid_batch_loses_nothing(
         workers[0].send_signal(signal.SIGKILL)  # mid-batch: it holds claims it never ends
         workers[0].wait()
         wait_for(lambda: sink.unique() >= REMINDERS, workers, tmp_path)
+        # The killed worker may have sent its last batch before it died, unrecorded: the
+        # receiver has every reminder, and those rows stay claimed until the lease (10 s)
+        # ends and another worker sends them again. Wait for that, not only the receiver.
+        wait_for(lambda: all_delivered(store_url), workers, tmp_path)
         time.sleep(1.0)
     finally:
         stop(workers)

@@ -2,15 +2,18 @@
 
 An owner's stored country was checked when it was set, so ``OwnerBook`` builds their
 calendar with ``check_country=False``: a command that only shows times (``show``,
-``list``) then never imports the ``holidays`` package, which is slow to import. What
-changes is which modules are imported, which a fresh interpreter shows.
+``list``) then never imports the ``holidays`` package, which is slow to import, and a
+year the holiday cache has needs no ``holidays`` at all. What changes is which modules
+are imported, which a fresh interpreter shows.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -29,11 +32,21 @@ print("holidays" in sys.modules)
 """
 
 
-def test_holidays_are_imported_on_the_first_question_about_a_day() -> None:
+def _script(cache: str) -> list[str]:
+    env = {**os.environ, "FOLLOWUP_CACHE_DIR": cache}
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          timeout=120, check=False)
+                          timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:3] == ["False", "Independence Day", "True"]
+    return done.stdout.split("\n")[:3]
+
+
+def test_holidays_are_imported_on_the_first_question_about_a_day() -> None:
+    assert _script("off") == ["False", "Independence Day", "True"]
+
+
+def test_a_year_the_holiday_cache_has_needs_no_holidays_at_all(tmp_path: Path) -> None:
+    assert _script(str(tmp_path)) == ["False", "Independence Day", "True"]  # learnt
+    assert _script(str(tmp_path)) == ["False", "Independence Day", "False"]  # kept
 
 
 def test_a_country_unknown_later_is_refused_at_the_first_question() -> None:
