@@ -7,8 +7,9 @@ is applied to a fresh copy of the committed tree's engine/ (git archive HEAD, wi
 rules/ and plugins/ that engine/followup links to), and the room's test command
 (bench/mutation/ROOM.toml, read now, so it includes tests added since the run) is run
 against that copy, from the checkout, once unmutated first (it must pass). Prints one
-line per survivor: KILLED or SURVIVED, where, and the changed line. Nothing in the
-checkout changes. Results: bench/MUTATION.md.
+line per survivor: KILLED or SURVIVED, where, and the changed line; MOVED when the
+mutant no longer applies (the code it changed was moved or rewritten since the run: run
+the room again for it). Nothing in the checkout changes. Results: bench/MUTATION.md.
 """
 
 from __future__ import annotations
@@ -44,9 +45,13 @@ def main() -> int:
         sys.stderr.write("recheck: the tests fail without a mutant: fix them first\n")
         return 1
     for module, row, diff in rows:
-        done = run(command, diff)
         changed = next((line[1:].strip() for line in diff.splitlines()
                         if line.startswith("+") and not line.startswith("+++")), "")
+        try:
+            done = run(command, diff)
+        except subprocess.CalledProcessError:  # the lines it changes are gone or rewritten
+            print(f"{'MOVED':8} {module}:{row}  {changed}", flush=True)
+            continue
         outcome = "KILLED" if done.returncode != 0 else "SURVIVED"
         print(f"{outcome:8} {module}:{row}  {changed}", flush=True)
     return 0
