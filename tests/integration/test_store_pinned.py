@@ -24,8 +24,10 @@ from tests.integration.test_store_contract import (
     create,
     entry,
     notification,
+    timer,
     update,
 )
+from tests.postgres import drop_schema, new_schema
 
 STORES = (MemoryStore, SQLiteStore, PostgresStore)
 
@@ -280,3 +282,26 @@ def test_free_space_that_cannot_be_read_is_said_so(tmp_path: Path) -> None:
 
     assert _free_space(tmp_path / "missing" / "followup.db") == (
         "the free space could not be read")
+
+
+# -- PostgreSQL: a worker waits through notices of other schemas --------------------------
+
+
+def test_a_worker_woken_by_another_schema_waits_on_for_its_own(empty_url: str) -> None:
+    """Notices from a store in another schema of the database are passed over, and the
+    worker goes on waiting for the rest of its time: its own schema's notice, queued
+    behind one of another schema, still wakes it."""
+    other = new_schema()
+    try:
+        with PostgresStore(empty_url, migrate=True) as listener, \
+                PostgresStore(empty_url) as writer, \
+                PostgresStore(other, migrate=True) as elsewhere:
+            assert listener.wait_for_work(0.05) is False  # starts listening
+            app = create(elsewhere)
+            update(elsewhere, app, timers_added=(timer("a1/t", T0),))
+            app = create(writer)
+            update(writer, app, timers_added=(timer("a1/t", T0),))
+            assert listener.wait_for_work(5.0) is True
+            assert listener.wait_for_work(0.05) is False
+    finally:
+        drop_schema(other)
