@@ -16,6 +16,7 @@ import pytest
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import ConflictError
 from followup.model import Application, Notification, Record, Timer
+from followup.runtime.cancellations import cancellations
 from followup.runtime.history import effective
 from followup.runtime.passes import why_held
 from followup.runtime.rounds import rounds_of
@@ -405,3 +406,76 @@ def test_a_failed_application_is_logged_with_when_it_is_tried_again(
     assert [r.getMessage() for r in caplog.records if r.name == "followup"] == [
         "application bad failed, tried again at 2027-03-01T16:01:00+00:00: "
         "RuntimeError: this row cannot be read"]
+
+
+def test_undoing_a_contact_change_walks_back_past_another_contacts_rename() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=_interviewers())
+    engine.rename_contact(app.id, "Bob", "Robert")
+    engine.add_contact(app.id, Contact("Jane", "interviewer", title="CEO"))
+    outcome = engine.undo(app.id)
+    assert [(c.name, c.title) for c in outcome.application.contacts] == [
+        ("Jane", "CTO"), ("Robert", "VP")]
+
+
+_WAITING = """\
+version: 1
+name: waiting
+states: [open, waiting]
+initial: open
+facts:
+  met_at: {type: datetime}
+events:
+  wait: {from: [open], to: waiting}
+templates:
+  t:
+    subject: "x"
+rules:
+  - name: chase
+    while: waiting
+    at: 1 day after met_at
+    notify: {template: t}
+"""
+
+
+def test_a_first_stay_counts_from_a_fact_recorded_before_it_began() -> None:
+    clock = FakeClock(MONDAY)
+    engine = Engine(rules=load_rules(text=_WAITING, cache=False), store=MemoryStore(),
+                    clock=clock, channels=[])
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"met_at": MONDAY.isoformat()})
+    clock.advance(timedelta(days=3))
+    engine.record(app.id, "wait")
+    assert [(t.rule, t.fire_at) for t in engine.timers(app.id)] == [
+        ("chase", MONDAY + timedelta(days=1))]
+
+
+_MOVED_TO_THE_OWNER = """\
+version: 1
+extends: after-interview
+rules:
+  - name: my-nudge
+    {where}
+    every: 7 days
+    notify: {{subject: "Nudge"}}
+"""
+
+
+def test_a_reminder_whose_rule_now_covers_all_applications_is_cancelled_as_replanned() -> None:
+    store = MemoryStore()
+    before = Engine(rules=load_rules(text=_MOVED_TO_THE_OWNER.format(
+        where="while: interviewed\n    at: entered"), cache=False),
+        store=store, clock=FakeClock(MONDAY), channels=[])
+    app = before.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"})
+    assert "my-nudge" in {t.rule for t in before.timers(app.id)}
+    after = Engine(rules=load_rules(text=_MOVED_TO_THE_OWNER.format(
+        where='scope: owner\n    if: "active_applications < 3"'), cache=False),
+        store=store, clock=FakeClock(MONDAY), channels=[])
+    outcome = after.replan(app.id)
+    gone = cancellations(after.pack, outcome.application, after.history(app.id),
+                         [t for t in outcome.cancelled if t.rule == "my-nudge"],
+                         len(outcome.entries))
+    assert [(c.timer.rule, c.reason) for c in gone] == [("my-nudge", "replanned")]
