@@ -479,3 +479,7 @@ def test_a_reminder_whose_rule_now_covers_all_applications_is_cancelled_as_repla
                          [t for t in outcome.cancelled if t.rule == "my-nudge"],
                          len(outcome.entries))
     assert [(c.timer.rule, c.reason) for c in gone] == [("my-nudge", "replanned")]
+
+
+def test_workers_that_all_finish_leave_the_supervisor_with_success() -> None:
+    assert supervise(2, [sys.executable, "-c", "pass"], restart_after=0.1) == 0
