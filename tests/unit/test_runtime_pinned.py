@@ -15,8 +15,9 @@ import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import ConflictError
-from followup.model import Application, Notification, Record, Timer
+from followup.model import Application, Change, Notification, Record, Timer
 from followup.runtime.cancellations import cancellations
+from followup.runtime.corrections import Corrections
 from followup.runtime.history import effective
 from followup.runtime.passes import why_held
 from followup.runtime.rounds import rounds_of
@@ -483,3 +484,77 @@ def test_a_reminder_whose_rule_now_covers_all_applications_is_cancelled_as_repla
 
 def test_workers_that_all_finish_leave_the_supervisor_with_success() -> None:
     assert supervise(2, [sys.executable, "-c", "pass"], restart_after=0.1) == 0
+
+
+_GUARDED_MOVE = """\
+version: 1
+name: guarded
+states: [open, closed]
+initial: open
+facts:
+  quiet: {type: bool}
+events:
+  closed: {from: [open], to: closed}
+transitions:
+  - {name: lapse, from: open, to: closed, after: 1 day, if: "not quiet"}
+templates:
+  t:
+    subject: "x"
+rules:
+  - name: nudge
+    while: open
+    at: 1 day after entered
+    any_time: true
+    notify: {template: t}
+"""
+
+
+def test_a_timed_move_whose_guard_says_no_is_noted_once_and_not_armed_again() -> None:
+    clock = FakeClock(MONDAY)
+    engine = Engine(rules=load_rules(text=_GUARDED_MOVE, cache=False), store=MemoryStore(),
+                    clock=clock, channels=[])
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"quiet": True})
+    clock.advance(timedelta(days=2))
+    report = engine.run_due()
+    assert report.errors == {}
+    assert engine.application(app.id).state == "open"
+    assert [(h.kind, h.name) for h in engine.history(app.id)][1:] == [
+        ("notified", "nudge"), ("skipped", "lapse")]
+    assert [t.rule for t in engine.timers(app.id)] == []
+
+
+class _Overtaken(MemoryStore):
+    """A store where, at the first commit, another worker re-plans the same applications
+    with the same pack just before it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rival: Engine | None = None
+
+    def commit_many(self, changes: Sequence[Change]) -> list[Application]:
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            for change in changes:
+                rival.replan(change.application.id)
+        return super().commit_many(changes)
+
+
+def test_a_re_plan_another_worker_made_first_is_counted_as_taken() -> None:
+    store = _Overtaken()
+    first = Engine(store=store, clock=FakeClock(MONDAY), channels=[])
+    app = first.add_application(owner="ada", company="Acme", role="Engineer",
+                                facts={"interviewed_at": "2027-03-01T09:30"})
+    edited = load_rules(text=_RULE_NAMED_AS_EVENT, cache=False)
+    mine = Engine(rules=edited, store=store, clock=FakeClock(MONDAY), channels=[])
+    store.rival = Engine(rules=edited, store=store, clock=FakeClock(MONDAY), channels=[])
+    batch = mine.replan_stale()
+    assert (batch.applications, batch.taken, batch.errors) == ((), 1, ())
+    assert mine.application(app.id).planned_by == edited.fingerprint
+
+
+def test_the_corrections_are_built_with_keywords_only() -> None:
+    engine = _engine()
+    with pytest.raises(TypeError, match="positional argument"):
+        Corrections(engine.pack, engine.store, engine.changes,  # type: ignore[misc]
+                    engine.calendar, engine.replan_owner)
