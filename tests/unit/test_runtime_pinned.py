@@ -558,3 +558,15 @@ def test_the_corrections_are_built_with_keywords_only() -> None:
     with pytest.raises(TypeError, match="positional argument"):
         Corrections(engine.pack, engine.store, engine.changes,  # type: ignore[misc]
                     engine.calendar, engine.replan_owner)
+
+
+def test_a_contact_given_again_unchanged_after_a_move_is_a_repeat() -> None:
+    clock = FakeClock(MONDAY)
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
+    jane = Contact("Jane", "interviewer", title="CTO")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"}, contacts=[jane])
+    clock.advance(timedelta(days=8))
+    # followed_up sorts before interviewed, the initial state: it begins no round.
+    assert engine.record(app.id, "called").application.state == "followed_up"
+    assert not engine.add_contact(app.id, jane).changed
