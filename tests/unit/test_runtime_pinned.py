@@ -570,3 +570,15 @@ def test_a_contact_given_again_unchanged_after_a_move_is_a_repeat() -> None:
     # followed_up sorts before interviewed, the initial state: it begins no round.
     assert engine.record(app.id, "called").application.state == "followed_up"
     assert not engine.add_contact(app.id, jane).changed
+
+
+def test_a_workers_pass_is_logged_with_how_long_it_took(
+        caplog: pytest.LogCaptureFixture) -> None:
+    engine = Engine(store=MemoryStore(), clock=FakeClock(MONDAY), channels=[], worker="w")
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO, logger="followup.worker"):
+        Worker(engine, watch_rules=False).run(once=True)
+    took = time.monotonic() - started
+    passes = [r for r in caplog.records if r.getMessage() == "pass"]
+    assert len(passes) == 1
+    assert 0 <= passes[0].__dict__["seconds"] <= took
