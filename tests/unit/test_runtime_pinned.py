@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
-from followup.errors import ConflictError
-from followup.model import Application, Change, Notification, Record, Timer
+from followup.errors import ConflictError, InputError
+from followup.model import Application, Change, Notification, Owner, Record, Timer
 from followup.runtime.cancellations import cancellations
 from followup.runtime.corrections import Corrections
 from followup.runtime.history import effective
+from followup.runtime.owners import edited
 from followup.runtime.passes import why_held
 from followup.runtime.rounds import rounds_of
 from followup.runtime.simulate import PlannedEvent, simulate
@@ -582,3 +583,21 @@ def test_a_workers_pass_is_logged_with_how_long_it_took(
     passes = [r for r in caplog.records if r.getMessage() == "pass"]
     assert len(passes) == 1
     assert 0 <= passes[0].__dict__["seconds"] <= took
+
+
+def test_renaming_a_contact_that_is_not_there_is_refused_after_another_rename() -> None:
+    engine = _engine()
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:30"},
+                                 contacts=[Contact("Amy", "interviewer", title="CTO")])
+    engine.rename_contact(app.id, "Amy", "Ann")
+    with pytest.raises(InputError, match="no contact named 'Zed'"):
+        engine.rename_contact(app.id, "Zed", "Ann")
+
+
+def test_a_new_country_drops_the_old_ones_subdivision_whichever_sorts_first() -> None:
+    for old, new in (("DE", "US"), ("US", "DE")):
+        before = Owner("ada", timezone="UTC", country=old, subdivision="XX")
+        after = edited(before, timezone=None, country=new, subdivision=None, channels=None,
+                       digest=None, quiet_hours=None)
+        assert (after["country"], after["subdivision"]) == (new, None)
