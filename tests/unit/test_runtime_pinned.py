@@ -15,7 +15,15 @@ import pytest
 
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import ConflictError, InputError
-from followup.model import Application, Change, Notification, Owner, Record, Timer
+from followup.model import (
+    Application,
+    Change,
+    HistoryEntry,
+    Notification,
+    Owner,
+    Record,
+    Timer,
+)
 from followup.runtime.cancellations import cancellations
 from followup.runtime.corrections import Corrections
 from followup.runtime.history import effective
@@ -601,3 +609,13 @@ def test_a_new_country_drops_the_old_ones_subdivision_whichever_sorts_first() ->
         after = edited(before, timezone=None, country=new, subdivision=None, channels=None,
                        digest=None, quiet_hours=None)
         assert (after["country"], after["subdivision"]) == (new, None)
+
+
+def test_the_rounds_of_a_history_pass_over_a_facts_entry_that_holds_no_facts() -> None:
+    created = HistoryEntry(application_id="a1", seq=0, at=MONDAY, kind="created",
+                           name="created", to_state="interviewed",
+                           data={"facts": {"why_me": "I ran it"}, "contacts": []})
+    odd = HistoryEntry(application_id="a1", seq=1, at=MONDAY, kind="facts", name="facts",
+                       data={"facts": "not a mapping"})
+    (only,) = rounds_of([created, odd], "interviewed")
+    assert only.facts == {"why_me": "I ran it"}
