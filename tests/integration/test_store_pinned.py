@@ -8,6 +8,8 @@ import inspect
 import re
 import shutil
 import sqlite3
+import threading
+import time
 from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
@@ -289,19 +291,29 @@ def test_free_space_that_cannot_be_read_is_said_so(tmp_path: Path) -> None:
 
 def test_a_worker_woken_by_another_schema_waits_on_for_its_own(empty_url: str) -> None:
     """Notices from a store in another schema of the database are passed over, and the
-    worker goes on waiting for the rest of its time: its own schema's notice, queued
-    behind one of another schema, still wakes it."""
+    worker goes on waiting for the rest of its time: its own schema's notice, coming
+    after one of another schema, still wakes it. (The worker waits in a thread of its
+    own while the two commits come, half a second apart, so that the other schema's
+    notice reaches it alone.)"""
     other = new_schema()
     try:
         with PostgresStore(empty_url, migrate=True) as listener, \
                 PostgresStore(empty_url) as writer, \
                 PostgresStore(other, migrate=True) as elsewhere:
             assert listener.wait_for_work(0.05) is False  # starts listening
-            app = create(elsewhere)
-            update(elsewhere, app, timers_added=(timer("a1/t", T0),))
-            app = create(writer)
-            update(writer, app, timers_added=(timer("a1/t", T0),))
-            assert listener.wait_for_work(5.0) is True
+            woken: list[bool] = []
+            waiting = threading.Thread(target=lambda: woken.append(listener.wait_for_work(10.0)))
+            waiting.start()
+            try:
+                time.sleep(0.5)
+                app = create(elsewhere)
+                update(elsewhere, app, timers_added=(timer("a1/t", T0),))
+                time.sleep(0.5)
+                app = create(writer)
+                update(writer, app, timers_added=(timer("a1/t", T0),))
+            finally:
+                waiting.join()
+            assert woken == [True]
             assert listener.wait_for_work(0.05) is False
     finally:
         drop_schema(other)
