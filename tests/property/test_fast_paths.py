@@ -19,12 +19,14 @@ from followup.language._bounds import budget
 from followup.language._fastbuild import expression, template
 from followup.language._fastconditions import condition_form
 from followup.language._fasttemplates import compile_fast_template, template_form
+from followup.language.conditions import holds
 from followup.language.expressions import ExpressionError
 from followup.language.sandbox import compile_condition, compile_template
 
 NAMES = ["company", "note", "score", "ready", "missing"]
 VALUES = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**6, 10**6),
-                   st.floats(allow_nan=False), st.booleans(), st.lists(st.integers(), max_size=2),
+                   st.floats(allow_nan=False), st.booleans(),
+                   st.lists(st.integers(1, 3), max_size=2),
                    st.just(datetime(2026, 12, 6, 9, 30, tzinfo=UTC)))
 TEXT = st.text(st.characters(blacklist_characters="{}%#", blacklist_categories=["Cs"]),
                max_size=15)
@@ -35,7 +37,7 @@ def _expr(depth: int = 0) -> st.SearchStrategy[str]:
         st.sampled_from(NAMES),
         st.sampled_from(["contact.name", "contact.title", "application.company",
                          "contact.items", "contact['name']", "contact.nowhere"]),
-        st.sampled_from(["'x'", "3", "none", "true", "2.5"]),
+        st.sampled_from(["'x'", "3", "none", "true", "2.5", "[1, 2]", "(1, 2)", "[]", "(3,)"]),
     )
     if depth >= 2:
         return leaves
@@ -45,7 +47,12 @@ def _expr(depth: int = 0) -> st.SearchStrategy[str]:
         st.builds(lambda a, op, b: f"{a} {op} {b}", inner, st.sampled_from(
             ["==", "!=", "<", ">=", "and", "or", "in"]), inner),
         st.builds(lambda a: f"not {a}", inner),
+        st.builds(lambda a: f"-{a}", inner),
         st.builds(lambda a: f"{a} is none", inner),
+        st.builds(lambda a: f"{a} is defined", inner),
+        st.builds(lambda a, op, b, op2, c: f"{a} {op} {b} {op2} {c}", inner,
+                  st.sampled_from(["<", "<=", "==", "!="]), inner,
+                  st.sampled_from(["<", ">", "==", "!="]), inner),  # a chain
         st.builds(lambda a, c, b: f"{a} if {c} else {b}", inner, inner, inner),
     )
 
@@ -121,6 +128,15 @@ def test_the_common_shapes_take_the_fast_path(source: str) -> None:
 ])
 def test_loops_filters_calls_and_arithmetic_are_left_to_the_sandbox(source: str) -> None:
     assert compile_fast_template(source) is None
+
+
+def test_a_test_given_arguments_is_left_to_the_sandbox() -> None:
+    """``x is none(1)``: the fast path knows ``is none`` without arguments only, and the
+    sandbox's error (the test takes none) is what the condition raises."""
+    assert condition_form("score is none(1)") is None
+    condition = compile_condition("score is none(1)", known={"score"})
+    with pytest.raises(ExpressionError, match=r"^condition 'score is none\(1\)' failed: "):
+        holds(condition, {"score": None})
 
 
 def test_a_template_that_gives_up_is_rendered_by_the_sandbox_with_its_errors() -> None:
