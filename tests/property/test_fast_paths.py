@@ -130,6 +130,38 @@ def test_loops_filters_calls_and_arithmetic_are_left_to_the_sandbox(source: str)
     assert compile_fast_template(source) is None
 
 
+@pytest.mark.parametrize(("source", "context", "expected"), [
+    ("-score == -5", {"score": 5}, True),
+    ("-score == -1", {"score": 0}, False),
+    ("1 < score < 3", {"score": 5}, False),  # a chain: every comparison counts
+    ("1 < score < 9", {"score": 5}, True),
+    ("score == [1, 2]", {"score": [1, 2]}, True),
+    ("score == (1, 2)", {"score": [1, 2]}, False),  # a list is not a tuple
+    ("score == (1, 2)", {"score": (1, 2)}, True),
+    ("score is defined and note is none", {"score": 0, "note": None}, True),
+])
+def test_shapes_the_fast_path_knows(source: str, context: dict[str, Any],
+                                    expected: bool) -> None:
+    found = condition_form(source)
+    assert found is not None
+    assert bool(expression(found)(context)) is expected
+    assert compile_condition(source, known=set(context)).holds(context) is expected
+
+
+def test_a_negative_number_is_written_as_the_sandbox_writes_it() -> None:
+    assert compile_fast_template("{{ -score }}") is not None
+    assert render_both("{{ -score }} / {{ -note }}", score=5, note=0) == "-5 / 0"
+
+
+def render_both(source: str, **context: Any) -> str:
+    """``source`` rendered by its fast path, checked equal to the sandbox's rendering."""
+    fast = compile_fast_template(source)
+    assert fast is not None
+    written = fast(context)
+    assert written == _sandbox(source, context)
+    return written
+
+
 def test_a_test_given_arguments_is_left_to_the_sandbox() -> None:
     """``x is none(1)``: the fast path knows ``is none`` without arguments only, and the
     sandbox's error (the test takes none) is what the condition raises."""
