@@ -86,23 +86,37 @@ def test_the_entry_holds_the_fast_forms(pack_file: Path) -> None:
     assert '"fast": ["block"' in text  # the templates'
 
 
-@pytest.mark.parametrize("spoiled", [
-    '["nonsense"]', '["name", 3]', '["attr", ["name", "x"]]', '["const", [1, 2]]',
-    '["block", [["out", [["value", ["call", "open"]]]]]]',
+@pytest.mark.parametrize(("whose", "spoiled"), [
+    ("condition", '["nonsense"]'), ("condition", '["name", 3]'),
+    ("condition", '["attr", ["name", "x"]]'), ("condition", '["const", [1, 2]]'),
+    ("condition", '["not", ["name", "score"], 1]'),  # one part too many
+    ("condition", '["compare", ["name", "score"], [["eq"]]]'),  # a comparison without its operand
+    ("condition", '["compare", ["name", "score"], [["eq", ["const", 1], 2]]]'),
+    ("condition", '["compare", ["name", "score"], [["is", ["const", 1]]]]'),
+    ("condition", '["bin", "pow", ["name", "score"], ["const", 2]]'),
+    ("condition", '["test", "odd", ["name", "score"]]'),
+    ("template", '["block", [["out", [["value", ["call", "open"]]]]]]'),
+    ("template", '["blocks", []]'),
+    ("template", '["block", [["if", [[["name", "score"]]], ["block", []]]]]'),
+    ("template", '["block", [["if", [[["name", "score"], ["block", []], 1]], ["block", []]]]]'),
+    ("template", '["block", [["out", [["text", "x"]]]]]'),
+    ("template", '["block", [["out", [["cond", ["name", "score"], ["const", 1]]]]]]'),
 ])
 def test_a_fast_form_not_well_formed_makes_the_entry_a_miss(
-        pack_file: Path, spoiled: str) -> None:
+        pack_file: Path, whose: str, spoiled: str) -> None:
     load_rules(pack_file)
     [entry] = (pack_file.parent / "cache" / "packs").glob("*.json")
     text = entry.read_text(encoding="utf-8")
-    start = text.index('"fast": ') + len('"fast": ')
-    end = text.index(', "', start) if text[start] != "[" else _closing(text, start)
-    entry.write_text(text[:start] + spoiled + text[end:], encoding="utf-8")
+    # The condition's fast form begins with "and", the templates' with "block".
+    start = text.index('"fast": ["and"' if whose == "condition" else '"fast": ["block"')
+    start += len('"fast": ')
+    entry.write_text(text[:start] + spoiled + text[_closing(text, start):], encoding="utf-8")
     pack = load_rules(pack_file)  # compiled again: the entry is not believed
     condition = pack.rules[0].condition
     assert condition is not None
     assert holds(condition, {"count": {"interviewer": 1}, "score": 2}) is False
     assert condition.fast is None  # compiled now, not read from the entry
+    assert pack.rules[0].message.subject.fast is None
 
 
 def _closing(text: str, start: int) -> int:
