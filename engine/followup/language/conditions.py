@@ -6,8 +6,10 @@ sandbox), and that stays the one definition of what a condition means. But a Jin
 expression builds a fresh template context on every call, which made conditions a large
 share of the time of recording an event. The conditions rule packs are written with are
 small: names, constants, ``count.interviewer``, comparisons, ``and``/``or``/``not`` and
-``is none``. Those are compiled here, once per condition, to closures over the parsed
-expression that do exactly what the sandbox's generated code does for them.
+``is none``. Those are compiled here, once per condition, to closures that do exactly
+what the sandbox's generated code does for them: from the condition's fast form
+(``_fastbuild``), which a pack from the cache carries, so no Jinja2 is imported, or else
+read from its source now (``_fastconditions``).
 
 Anything else (a filter, a call, an attribute of something that is not a plain dict, a
 name the context lacks, a value that makes an operator fail) is not guessed at: the
