@@ -209,12 +209,15 @@ class Changes:
                                      new=new)
         return staged if isinstance(staged, Outcome) else self.commit(staged)
 
-    def prepare(self, application_id: str, *, fire_until: datetime) -> Outcome | Staged:
+    def prepare(self, application_id: str, *, fire_until: datetime,
+                record: Record | None = None) -> Outcome | Staged:
         """What ``apply(application_id, None, [], fire_until=..., force=True)`` would
         commit, left to the caller: a pass over due timers commits the changes of many
         applications in one transaction (``Store.commit_many``). An ``Outcome`` when
-        there is nothing to write."""
-        record = self.store.load(application_id)
+        there is nothing to write. ``record``: the application as the caller read it
+        (with the rest of its batch); its version guards the commit as a load's would."""
+        if record is None:
+            record = self.store.load(application_id)
         return self._stage_settled(record, record.application, [], self.clock.now(),
                                    fire_until=fire_until)
 

@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta
 
 from followup.delivery.dispatcher import DeliveryReport, Dispatcher
 from followup.errors import ConflictError, InputError
-from followup.model import Application, Fault, Notification, Timer
+from followup.model import Application, Fault, Notification, Record, Timer
 from followup.runtime.changes import Changes, Outcome, Staged
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.replans import ReplanBatch
@@ -148,13 +148,15 @@ class Runner:
                 due = dict.fromkeys((t.owner, t.application_id) for t in batch
                                     if (t.owner, t.application_id) not in seen)
                 staged: list[tuple[tuple[str, str], Staged]] = []
+                records = self._load([app_id for _, app_id in due if app_id])
                 for whose in due:
                     if halt():  # what is done is committed; the rest waits for a pass
                         self._commit_staged(staged, now, report, faults, held, claimed,
                                             worker)
                         return report
                     seen.add(whose)
-                    failed = self._advance(whose, now, report, faults.get(whose), staged)
+                    failed = self._advance(whose, now, report, faults.get(whose), staged,
+                                           record=records.pop(whose, None))
                     if staged and staged[-1][0] == whose:
                         continue  # committed with the batch, below
                     self._advanced(whose, failed, now, report, held, claimed, worker)
@@ -236,21 +238,36 @@ class Runner:
                             reason=f"your daily digest at {calendar.local(until):%H:%M}"))
         return out
 
+    def _load(self, ids: list[str]) -> dict[tuple[str, str], Record]:
+        """The applications of a claimed batch in one read, when the store can
+        (``load_many``), by (owner, id); empty when it cannot or the read fails: then
+        each is loaded on its own, and one that cannot be read stops only itself."""
+        load_many = getattr(self.store, "load_many", None)
+        if load_many is None or not ids:
+            return {}
+        try:
+            records: list[Record] = load_many(ids)
+        except Exception:
+            return {}
+        return {(r.application.owner, r.application.id): r for r in records}
+
     def _advance(self, whose: tuple[str, str], now: datetime, report: RunReport,
                  fault: Fault | None, staged: list[tuple[tuple[str, str], Staged]] | None = None,
-                 *, finish: tuple[Staged, Application] | None = None) -> Fault | None:
+                 *, finish: tuple[Staged, Application] | None = None,
+                 record: Record | None = None) -> Fault | None:
         """Fire what is due for one application (or one owner's own rules), isolated:
         an unexpected failure is recorded and returned as a fault; a success clears the
         ``fault`` it had. With ``staged``, an application's change that does not move it
         is added there instead of committed (then nothing is reported yet); ``finish``
-        is such a change and the application its batch's commit stored."""
+        is such a change and the application its batch's commit stored; ``record``, the
+        application as its batch's read found it (else it is loaded here)."""
         owner, app_id = whose
         try:
             if app_id:
                 if finish is not None:
                     outcome = self.changes.finish(*finish)
                 elif staged is not None:
-                    result = self._stage(app_id, now)
+                    result = self._stage(app_id, now, record)
                     if isinstance(result, Staged):
                         staged.append((whose, result))
                         return None
@@ -270,10 +287,10 @@ class Runner:
             self.store.clear_fault(owner=owner, application_id=app_id)
         return None
 
-    def _stage(self, app_id: str, now: datetime) -> Outcome | Staged:
+    def _stage(self, app_id: str, now: datetime, record: Record | None) -> Outcome | Staged:
         """The application's change, staged when it can wait for its batch's commit;
         else committed now (with ``apply``'s retries when another writer was first)."""
-        result = self.changes.prepare(app_id, fire_until=now)
+        result = self.changes.prepare(app_id, fire_until=now, record=record)
         if isinstance(result, Outcome) or not result.alone:
             return result
         try:

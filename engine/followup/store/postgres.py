@@ -269,9 +269,11 @@ class PostgresStore:
                 raise ConflictError(
                     "another writer created the same application at the same moment; load "
                     "it and retry") from exc
-            for row in updates:  # each checked: the rows are locked, so this only guards
-                if cur.execute(_Q["update_application"], row).rowcount != 1:
-                    raise StoreError(f"application {row[-2]!r} changed during a commit")
+            if updates:  # counted: the rows are locked, so this only guards
+                cur.executemany(_Q["update_application"], updates)
+                if cur.rowcount != len(updates):
+                    raise StoreError(f"{len(updates) - cur.rowcount} of {len(updates)} "
+                                     "applications changed during a commit")
             if history:
                 try:
                     cur.executemany(_Q["insert_history"], history)
