@@ -6,7 +6,9 @@ workers (the installed ``followup run``, webhook channel) against one PostgreSQL
 let them settle, then commit ``--due`` applications whose one reminder is due now, and time
 from that commit to the moment a loopback webhook receiver has every reminder once. The
 stored applications each hold one reminder a month ahead, so the due work sits among them
-in the same tables and indexes. Figures are medians of ``--runs``. Needs a PostgreSQL
+in the same tables and indexes. The due applications are committed in one transaction,
+and the clock starts when that commit returns (the time to write them is the producer's,
+not the drain's). Figures are medians of ``--runs``. Needs a PostgreSQL
 server (default: postgresql://postgres@127.0.0.1:5432/test, or FOLLOWUP_TEST_POSTGRES); the
 schema it makes is dropped at the end.
 """
@@ -136,9 +138,13 @@ def drain_once(url: str, pack: Path, workers: int, due: int, tag: str) -> tuple[
              for _ in range(workers)]
     try:
         time.sleep(3.0)  # started, listening, idle
+        created = datetime.now(UTC) - timedelta(minutes=1)
+        due_now = datetime.now(UTC) - timedelta(seconds=1)
+        changes = [change(f"due-{tag}-{i:07d}", f"owner{i % 1000}", created, due_now)
+                   for i in range(due)]
         with PostgresStore(url) as store:
+            store.commit_many(changes)  # one transaction: the workers see all at once
             started = time.perf_counter()
-            add(store, f"due-{tag}-", due, datetime.now(UTC) - timedelta(seconds=1))
         while sink.unique() < due:
             if time.perf_counter() - started > 1800:
                 raise RuntimeError(f"only {sink.unique()} of {due} arrived in 30 minutes")

@@ -553,6 +553,10 @@ def test_a_batch_of_deliveries_is_marked_together_or_not_at_all(store: Store) ->
     assert [(d.notification.key, d.channel, d.attempts, d.delivered_at) for d in delivered] == [
         ("n-1", "console", 1, minutes(2)), ("n-2", "console", 1, minutes(2))]
     assert pending(store, minutes(5)) == [("n-1", "sms")]
+    # A row named twice is marked twice, as two calls of mark_delivered would.
+    mark_many([("n-1", "sms"), ("n-1", "sms")], at=minutes(6))
+    [sms] = [d for d in store.deliveries(status="delivered") if d.channel == "sms"]
+    assert (sms.attempts, sms.delivered_at) == (2, minutes(6))
 
 
 # -- batches --------------------------------------------------------------------------

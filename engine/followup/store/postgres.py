@@ -22,7 +22,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, LiteralString, Self
@@ -249,7 +249,7 @@ class PostgresStore:
         # Everything that needs no stored data is checked and encoded before the lock.
         batch = gather(changes)
         history = [_history_row(entry) for entry in batch.history]
-        removed = [(key,) for key, timer in batch.timers.items() if timer is None]
+        removed = [key for key, timer in batch.timers.items() if timer is None]
         added = [_timer_row(timer) for timer in batch.timers.values() if timer is not None]
         outbox = [row for n in batch.notifications for row in _outbox_rows(n)]
         rows = {app.id: _application_row(app) for app in (c.application for c in changes)}
@@ -264,22 +264,24 @@ class PostgresStore:
                        if base is not None]
             try:
                 if inserts:
-                    cur.executemany(_Q["insert_application"], inserts)
+                    cur.execute(_Q["insert_applications"], _columns(inserts))
             except pg.errors.UniqueViolation as exc:
                 raise ConflictError(
                     "another writer created the same application at the same moment; load "
                     "it and retry") from exc
             if updates:  # counted: the rows are locked, so this only guards
-                cur.executemany(_Q["update_application"], updates)
+                cur.execute(_Q["update_applications"], _columns(updates))
                 if cur.rowcount != len(updates):
                     raise StoreError(f"{len(updates) - cur.rowcount} of {len(updates)} "
                                      "applications changed during a commit")
             if history:
                 try:
-                    cur.executemany(_Q["insert_history"], history)
+                    cur.execute(_Q["insert_history"], _columns(history))
                 except pg.errors.UniqueViolation as exc:
                     raise _history_clash(exc) from exc
-            _write_work(cur, _Q["delete_timer"], removed, added, outbox)
+            if removed:
+                cur.execute(_Q["delete_timer"], (removed,))
+            _write_work(cur, added, outbox)
             return results
 
         return self._db.run("committing to", work)
@@ -293,12 +295,16 @@ class PostgresStore:
         notifications: Sequence[Notification] = (),
     ) -> None:
         check_owner_change(owner, timers_added, notifications)
-        removed = [(key, owner) for key in timers_removed]
+        removed = list(timers_removed)
         added = [_timer_row(timer) for timer in timers_added]
         outbox = [row for n in notifications for row in _outbox_rows(n)]
 
-        self._db.run("committing to",
-                     lambda cur: _write_work(cur, _Q["delete_owner_timer"], removed, added, outbox))
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            if removed:
+                cur.execute(_Q["delete_owner_timer"], (removed, owner))
+            _write_work(cur, added, outbox)
+
+        self._db.run("committing to", work)
 
     def delete_application(self, application_id: str, *, owner: str) -> None:
         def work(cur: psycopg.Cursor[Any]) -> None:
@@ -323,10 +329,11 @@ class PostgresStore:
         if not rows:
             return
         when = utc(at)
+        keys, channels = _columns(rows)
 
         def work(cur: psycopg.Cursor[Any]) -> None:
-            cur.executemany(_Q["mark_delivered"], [(when, key, channel) for key, channel in rows])
-            if cur.rowcount != len(rows):  # raised inside the transaction: nothing is marked
+            cur.execute(_Q["mark_delivered_many"], (when, keys, channels))
+            if cur.rowcount != len(set(rows)):  # raised inside the transaction: nothing marked
                 missing = [row for row in rows
                            if cur.execute(_Q["outbox_row_exists"], row).fetchone() is None]
                 raise InputError(not_in_outbox(rows, missing))
@@ -423,14 +430,17 @@ class PostgresStore:
         return self._work.faults(owner=owner, application_id=application_id)
 
 
-def _write_work(cur: psycopg.Cursor[Any], delete: LiteralString, removed: list[_Row],
-                added: list[_Row], outbox: list[_Row]) -> None:
-    """Timers removed and stored, and outbox rows added; waiting workers are told."""
-    if removed:
-        cur.executemany(delete, removed)
+def _columns(rows: Iterable[Sequence[object]]) -> list[list[object]]:
+    """Rows as one list per column: the parameters of a statement that writes them all
+    at once (``unnest``, in queries.sql)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _write_work(cur: psycopg.Cursor[Any], added: list[_Row], outbox: list[_Row]) -> None:
+    """Timers stored and outbox rows added; waiting workers are told."""
     if added:
-        cur.executemany(_Q["put_timer"], added)
+        cur.execute(_Q["put_timer"], _columns(added))
     if outbox:
-        cur.executemany(_Q["insert_outbox"], outbox)
+        cur.execute(_Q["insert_outbox"], _columns(outbox))
     if added or outbox:
         cur.execute(_Q["notify_work"])

@@ -1,4 +1,5 @@
--- The statements PostgresStore runs, one block per "-- name:" line; parameters are %s.
+-- The statements PostgresStore runs, one block per "-- name:" line; parameters are %s
+-- (%b: sent in binary).
 -- Blocks named *_head are the start of a listing; the store adds its WHERE and ORDER BY.
 -- Column order follows the model's fields, as in the SQLite queries.
 
@@ -25,16 +26,28 @@ GROUP BY state
 -- in a circle), with what the version check needs.
 SELECT id, version FROM applications WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 
--- name: insert_application
+-- name: insert_applications
+-- A commit's writes are one statement per table, whatever the number of rows: each
+-- parameter is one column, an array (unnest turns them into rows), sent in binary (%b:
+-- no quoting of each element).
 INSERT INTO applications (owner, company, role, state, facts, contacts, created_at,
                           archived_at, planned_by, version, id)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                     %b::timestamptz[], %b::timestamptz[], %b::text[], %b::integer[],
+                     %b::text[])
 
--- name: update_application
-UPDATE applications
-SET owner = %s, company = %s, role = %s, state = %s, facts = %s, contacts = %s,
-    created_at = %s, archived_at = %s, planned_by = %s, version = %s
-WHERE id = %s AND version = %s
+-- name: update_applications
+-- Each row is updated only from the version it was read at (base).
+UPDATE applications AS a
+SET owner = u.owner, company = u.company, role = u.role, state = u.state, facts = u.facts,
+    contacts = u.contacts, created_at = u.created_at, archived_at = u.archived_at,
+    planned_by = u.planned_by, version = u.version
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+            %b::timestamptz[], %b::timestamptz[], %b::text[], %b::integer[], %b::text[],
+            %b::integer[])
+     AS u(owner, company, role, state, facts, contacts, created_at, archived_at, planned_by,
+          version, id, base)
+WHERE a.id = u.id AND a.version = u.base
 
 -- name: stale_applications
 -- Two ranges of the index applications_stale (below and above the fingerprint), so that
@@ -88,7 +101,8 @@ FROM history WHERE application_id = %s ORDER BY seq
 
 -- name: insert_history
 INSERT INTO history (application_id, seq, at, kind, name, contact, from_state, to_state, key, data)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%b::text[], %b::integer[], %b::timestamptz[], %b::text[], %b::text[],
+                     %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])
 
 -- name: timers_of
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
@@ -103,15 +117,18 @@ SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, targe
 FROM timers WHERE fire_at <= %s ORDER BY fire_at, key LIMIT %s
 
 -- name: delete_timer
-DELETE FROM timers WHERE key = %s
+DELETE FROM timers WHERE key = ANY(%s)
 
 -- name: delete_owner_timer
-DELETE FROM timers WHERE key = %s AND owner = %s
+DELETE FROM timers WHERE key = ANY(%s) AND owner = %s
 
 -- name: put_timer
+-- The keys of one statement are distinct (ON CONFLICT DO UPDATE touches a row once).
 INSERT INTO timers (application_id, owner, key, rule, action, fire_at, due_at, contact, target,
                     occurrence)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                     %b::timestamptz[], %b::timestamptz[], %b::text[], %b::text[],
+                     %b::integer[])
 ON CONFLICT (key) DO UPDATE SET
     application_id = excluded.application_id, owner = excluded.owner, rule = excluded.rule,
     action = excluded.action, fire_at = excluded.fire_at, due_at = excluded.due_at,
@@ -121,7 +138,9 @@ ON CONFLICT (key) DO UPDATE SET
 -- name: insert_outbox
 INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
                     data, next_attempt_at, channel)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
+                     %b::text[], %b::text[], %b::timestamptz[], %b::text[], %b::text[],
+                     %b::timestamptz[], %b::text[])
 ON CONFLICT (key, channel) DO NOTHING
 
 -- name: notify_work
@@ -150,6 +169,16 @@ UPDATE outbox
 SET status = 'delivered', attempts = attempts + 1, delivered_at = %s, next_attempt_at = NULL,
     claimed_by = NULL
 WHERE key = %s AND channel = %s
+
+-- name: mark_delivered_many
+-- mark_delivered for each (key, channel) of two arrays, in one statement: a pair named
+-- twice is marked twice, as two calls would.
+UPDATE outbox
+SET status = 'delivered', attempts = attempts + u.times, delivered_at = %s,
+    next_attempt_at = NULL, claimed_by = NULL
+FROM (SELECT key, channel, count(*) AS times FROM unnest(%b::text[], %b::text[]) AS r(key, channel)
+      GROUP BY key, channel) AS u
+WHERE outbox.key = u.key AND outbox.channel = u.channel
 
 -- name: outbox_row_exists
 SELECT 1 FROM outbox WHERE key = %s AND channel = %s
