@@ -6,7 +6,8 @@ workers (the installed ``followup run``, webhook channel) against one PostgreSQL
 let them settle, then commit ``--due`` applications whose one reminder is due now, and time
 from that commit to the moment a loopback webhook receiver has every reminder once. The
 stored applications each hold one reminder a month ahead, so the due work sits among them
-in the same tables and indexes. The due applications are committed in one transaction,
+in the same tables and indexes; every application is written as the drain pack plans it
+(its ``planned_by``), so the workers have nothing to re-plan. The due applications are committed in one transaction,
 and the clock starts when that commit returns (the time to write them is the producer's,
 not the drain's). Figures are medians of ``--runs``. Needs a PostgreSQL
 server (default: postgresql://postgres@127.0.0.1:5432/test, or FOLLOWUP_TEST_POSTGRES); the
@@ -34,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
+from followup import load_rules
 from followup.model import Application, Change, HistoryEntry, Timer
 from followup.store.postgres import PostgresStore
 
@@ -103,9 +105,17 @@ class _Receive(BaseHTTPRequestHandler):
         pass
 
 
-def change(app_id: str, owner: str, created: datetime, fire_at: datetime) -> Change:
+def planned_by() -> str:
+    """The fingerprint of the drain pack: the applications below are as this pack
+    planned them, so the workers have nothing to re-plan (``followup.runtime.replans``)."""
+    return load_rules(text=PACK).fingerprint
+
+
+def change(app_id: str, owner: str, created: datetime, fire_at: datetime,
+           fingerprint: str) -> Change:
     """One application of the drain pack as the engine plans it: created, one reminder."""
-    app = Application(app_id, owner, f"Company {app_id}", "Role", "open", {}, (), created)
+    app = Application(app_id, owner, f"Company {app_id}", "Role", "open", {}, (), created,
+                      planned_by=fingerprint)
     entry = HistoryEntry(app_id, 0, created, "created", "created", to_state="open",
                          data={"company": app.company, "role": "Role", "facts": {},
                                "contacts": []})
@@ -117,8 +127,10 @@ def add(store: PostgresStore, prefix: str, count: int, fire_at: datetime) -> flo
     """Commit ``count`` applications in batches; the seconds it took."""
     started = time.perf_counter()
     created = datetime.now(UTC) - timedelta(minutes=1)
+    fingerprint = planned_by()
     for first in range(0, count, 2000):
-        store.commit_many([change(f"{prefix}{i:07d}", f"owner{i % 1000}", created, fire_at)
+        store.commit_many([change(f"{prefix}{i:07d}", f"owner{i % 1000}", created, fire_at,
+                                  fingerprint)
                            for i in range(first, min(count, first + 2000))])
     return time.perf_counter() - started
 
@@ -140,8 +152,9 @@ def drain_once(url: str, pack: Path, workers: int, due: int, tag: str) -> tuple[
         time.sleep(3.0)  # started, listening, idle
         created = datetime.now(UTC) - timedelta(minutes=1)
         due_now = datetime.now(UTC) - timedelta(seconds=1)
-        changes = [change(f"due-{tag}-{i:07d}", f"owner{i % 1000}", created, due_now)
-                   for i in range(due)]
+        fingerprint = planned_by()
+        changes = [change(f"due-{tag}-{i:07d}", f"owner{i % 1000}", created, due_now,
+                          fingerprint) for i in range(due)]
         with PostgresStore(url) as store:
             store.commit_many(changes)  # one transaction: the workers see all at once
             started = time.perf_counter()

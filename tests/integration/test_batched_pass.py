@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from followup import Contact, Engine, FakeClock, SQLiteStore
 from followup.delivery.dispatcher import BATCH
 from followup.errors import InputError
-from followup.model import Application, Change
+from followup.model import Application, Change, Timer
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
@@ -84,6 +85,39 @@ def test_a_failed_batch_advances_each_application_on_its_own(tmp_path: Path) -> 
         assert len(channel.sent) == len(other_channel.sent)
         assert len({n.key for n in channel.sent}) == len(channel.sent)  # none twice
         assert not engine.run_due(ENDED).fired
+
+
+class Noting(CountingStore):
+    """Notes each batch of due timers claimed, in one log with the channel's sends."""
+
+    def __init__(self, path: Path, log: list[str]) -> None:
+        super().__init__(path)
+        self.log = log
+
+    def claim_due_timers(self, now: datetime, *, worker: str, until: datetime,
+                         limit: int = 100) -> list[Timer]:
+        batch = super().claim_due_timers(now, worker=worker, until=until, limit=limit)
+        self.log.append(f"claimed {len(batch)}")
+        return batch
+
+
+def test_what_a_batch_made_goes_out_before_the_next_batch_is_claimed(tmp_path: Path) -> None:
+    log: list[str] = []
+    store = Noting(tmp_path / "f.db", log)
+    engine, channel, ids = engine_with(store, 5)
+    channel.send = lambda n: log.append(f"sent {n.application_id}")  # type: ignore[method-assign]
+    with engine:
+        log.clear()
+        report = engine.run_due(ENDED, limit=2)
+    # Each claim is followed by the sends of the applications it committed, then the
+    # next claim; the last claim finds nothing.
+    claims = [i for i, line in enumerate(log) if line.startswith("claimed")]
+    sends = [sorted(set(log[a + 1:b])) for a, b in pairwise(claims)]
+    assert len(store.batches) > 1 and log[claims[-1]:] == ["claimed 0"]
+    assert sends == [sorted(f"sent {i}" for i in set(batch)) for batch in store.batches]
+    delivered = [d.notification.key for d in report.delivery.delivered]
+    assert sorted(delivered) == sorted(n.key for n in report.notifications)
+    assert {n.application_id for n in report.notifications} == set(ids)
 
 
 def test_the_plugin_guide_says_the_dispatcher_s_batch() -> None:

@@ -450,8 +450,10 @@ class Engine:
 
     def run_due(self, now: datetime | None = None, *, limit: int = 1000,
                 deliver: bool = True, stop: Callable[[], bool] | None = None) -> RunReport:
-        """Fire every timer due at ``now`` (the clock's time when omitted), then deliver
-        the outbox. Touches only applications with something due.
+        """Fire every timer due at ``now`` (the clock's time when omitted) and deliver
+        the outbox: what each batch of due timers made goes out before the next batch
+        is claimed, and what is left at the end of the pass after it. Touches only
+        applications with something due.
 
         Due timers are claimed in batches under this engine's ``worker`` name, so any
         number of engines (threads, processes, machines) may run this on one store: each
@@ -467,7 +469,7 @@ class Engine:
 
         ``stop``, when given, is asked before each application: once it says true, the
         pass ends there (what it claimed and did not reach is let go for the next pass,
-        and nothing is delivered), so a worker asked to stop does not wait for the rest of
+        and nothing more is delivered), so a worker asked to stop does not wait for the rest of
         a long pass."""
         return self.runner.run(now or self.clock.now(), worker=self.worker, lease=self.lease,
                                limit=limit, deliver=deliver, stop=stop)

@@ -1,5 +1,5 @@
-"""A pass over due work: fire every due timer, each application on its own, then
-deliver the outbox.
+"""A pass over due work: fire every due timer, each application on its own, and deliver
+the outbox (what each claimed batch made goes out before the next batch is claimed).
 
 Due timers are claimed from the store in batches under a worker's name, so any number
 of engines may run passes on one store. Each application (or one owner's own rules) is
@@ -161,6 +161,8 @@ class Runner:
                         continue  # committed with the batch, below
                     self._advanced(whose, failed, now, report, held, claimed, worker)
                 self._commit_staged(staged, now, report, faults, held, claimed, worker)
+                if deliver:  # what this batch made goes out before the next is claimed
+                    self._deliver(now, report)
             # A fault whose retry is due is tried again even if it has no timer due (a
             # plan that failed may have armed none), so a healed row does not stay listed.
             for whose, fault in faults.items():
@@ -176,8 +178,15 @@ class Runner:
                                       worker=worker)
         report.held.extend(self._digests(report.notifications, now))
         if deliver:
-            report.delivery = self.dispatcher.deliver(now)
+            self._deliver(now, report)
         return report
+
+    def _deliver(self, now: datetime, report: RunReport) -> None:
+        """Deliver what the outbox holds that is due, into the pass's report."""
+        sent = self.dispatcher.deliver(now)
+        report.delivery.delivered.extend(sent.delivered)
+        report.delivery.failed.extend(sent.failed)
+        report.delivery.dead.extend(sent.dead)
 
     def _advanced(self, whose: tuple[str, str], failed: Fault | None, now: datetime,
                   report: RunReport, held: dict[tuple[str, str], list[str]],
