@@ -432,6 +432,19 @@ def test_owners_are_put_and_got(store: Store) -> None:
     assert store.get_owner("ada") == Owner("ada", "Europe/Berlin")
 
 
+def test_owners_are_got_together(store: Store) -> None:
+    get_owners = getattr(store, "get_owners")  # noqa: B009 - not part of Store
+    assert get_owners([]) == {} and get_owners(["ada"]) == {}
+    quiet = Owner("ada", "Europe/Berlin", channels=("email",), digest="08:00",
+                  quiet_hours=("22:00-07:00",), looking=False)
+    store.put_owner(quiet)
+    store.put_owner(Owner("bob"))
+    store.put_owner(Owner("zoë 🌱"))
+    assert get_owners(["ada", "nobody", "bob", "ada", "zoë 🌱"]) == {
+        "ada": quiet, "bob": Owner("bob"), "zoë 🌱": Owner("zoë 🌱")}
+    assert get_owners(["bob"]) == {"bob": store.get_owner("bob")}
+
+
 # -- the outbox -----------------------------------------------------------------------
 
 

@@ -92,6 +92,23 @@ class OwnerBook:
             self._owners[owner] = found
         return found
 
+    def refresh(self, owner_ids: Iterable[str]) -> None:
+        """Read the settings of ``owner_ids`` again, in one read when the store can
+        (``get_owners``), so that a change made elsewhere (``followup owner`` while a
+        worker runs) is seen; an owner's calendar is built again only if its settings
+        changed."""
+        ids = list(dict.fromkeys(owner_ids))
+        get_owners = getattr(self.store, "get_owners", None)
+        if get_owners is not None:
+            found: dict[str, Owner] = get_owners(ids)
+        else:
+            found = {i: o for i in ids if (o := self.store.get_owner(i)) is not None}
+        for owner_id in ids:
+            now = found.get(owner_id) or Owner(id=owner_id)
+            if self._owners.get(owner_id) != now:
+                self._owners[owner_id] = now
+                self._calendars.pop(owner_id, None)
+
     def stored(self, owner: str) -> bool:
         """Whether ``owner``'s settings are in the store (not only the defaults)."""
         return self.store.get_owner(owner) is not None

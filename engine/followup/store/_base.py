@@ -22,6 +22,12 @@ is left out), in the order of the ids. Re-planning a batch of applications
 (``followup.runtime.replans``) reads them with it when it is there, and one at a time
 otherwise; the three stores here have it.
 
+A store may also offer ``get_owners(owner_ids)``: ``get_owner`` for each id in one read,
+a dict of the owners whose settings are stored (an id never set is left out). A pass
+over due work reads the owners of each claimed batch with it, so that a worker sees a
+change of settings made elsewhere within a batch, at one read per batch; the three
+stores here have it.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``

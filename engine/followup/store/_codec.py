@@ -24,6 +24,7 @@ from followup.model import (
     FrozenDict,
     HistoryEntry,
     Notification,
+    Owner,
     Record,
     Timer,
     WorkerStatus,
@@ -157,6 +158,15 @@ def not_in_outbox(rows: Sequence[tuple[str, str]], missing: Sequence[tuple[str, 
     return (f"no notification {key!r} for channel {channel!r} in the outbox (of "
             f"{len(rows)} rows marked delivered together, {len(missing)} are not there; "
             "none was marked)")
+
+
+def owner_from_row(row: Sequence[Any]) -> Owner:
+    """An owner's settings from a row of the SQL stores' ``get_owner`` (id, timezone,
+    country, subdivision, channels, digest, quiet_hours, looking)."""
+    owner_id, timezone, country, subdivision, channels, digest, quiet, looking = row
+    return Owner(owner_id, timezone, country, subdivision,
+                 None if channels is None else tuple(load_json(channels)), digest,
+                 () if quiet is None else tuple(load_json(quiet)), bool(looking))
 
 
 def load_json(text: str) -> Any:

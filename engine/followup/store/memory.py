@@ -18,7 +18,7 @@ the work shared by many workers (claims, leases, heartbeats, faults) is ``Memory
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -248,6 +248,12 @@ class MemoryStore:
         with self._tables.lock:
             self._tables.check_open()
             return self._tables.owners.get(owner_id)
+
+    def get_owners(self, owner_ids: Iterable[str]) -> dict[str, Owner]:
+        with self._tables.lock:
+            self._tables.check_open()
+            owners = self._tables.owners
+            return {i: owners[i] for i in owner_ids if i in owners}
 
     # -- writes ------------------------------------------------------------------------
 

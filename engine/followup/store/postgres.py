@@ -48,8 +48,8 @@ from followup.store._codec import (
     dump_json,
     gather,
     gather_records,
-    load_json,
     not_in_outbox,
+    owner_from_row,
     stamp,
     unknown,
     utc,
@@ -228,12 +228,13 @@ class PostgresStore:
     def get_owner(self, owner_id: str) -> Owner | None:
         row = self._db.read("reading owners from",
                             lambda cur: cur.execute(_Q["get_owner"], (owner_id,)).fetchone())
-        if row is None:
-            return None
-        owner_id, timezone, country, subdivision, channels, digest, quiet, looking = row
-        return Owner(owner_id, timezone, country, subdivision,
-                     None if channels is None else tuple(load_json(channels)), digest,
-                     () if quiet is None else tuple(load_json(quiet)), bool(looking))
+        return None if row is None else owner_from_row(row)
+
+    def get_owners(self, owner_ids: Iterable[str]) -> dict[str, Owner]:
+        ids = list(dict.fromkeys(owner_ids))
+        rows = self._db.read("reading owners from",
+                             lambda cur: cur.execute(_Q["get_owners"], (ids,)).fetchall())
+        return {row[0]: owner_from_row(row) for row in rows}
 
     # -- writes ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -46,8 +46,8 @@ from followup.store._codec import (
     facts_to_json,
     gather,
     gather_records,
-    load_json,
     not_in_outbox,
+    owner_from_row,
     stamp,
     to_text,
     unknown,
@@ -229,12 +229,13 @@ class SQLiteStore:
     def get_owner(self, owner_id: str) -> Owner | None:
         with self._db.reading("reading owners from") as conn:
             row = conn.execute(_Q["get_owner"], (owner_id,)).fetchone()
-        if row is None:
-            return None
-        owner_id, timezone, country, subdivision, channels, digest, quiet, looking = row
-        return Owner(owner_id, timezone, country, subdivision,
-                     None if channels is None else tuple(load_json(channels)), digest,
-                     () if quiet is None else tuple(load_json(quiet)), bool(looking))
+        return None if row is None else owner_from_row(row)
+
+    def get_owners(self, owner_ids: Iterable[str]) -> dict[str, Owner]:
+        ids = list(dict.fromkeys(owner_ids))
+        with self._db.reading("reading owners from") as conn:
+            rows = conn.execute(_Q["get_owners"], (dump_json(ids, what="owner ids"),)).fetchall()
+        return {row[0]: owner_from_row(row) for row in rows}
 
     # -- writes ------------------------------------------------------------------------
 

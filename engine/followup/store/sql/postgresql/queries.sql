@@ -204,6 +204,10 @@ ON CONFLICT (id) DO UPDATE SET
 SELECT id, timezone, country, subdivision, channels, digest, quiet_hours, looking FROM owners
 WHERE id = %s
 
+-- name: get_owners
+SELECT id, timezone, country, subdivision, channels, digest, quiet_hours, looking FROM owners
+WHERE id = ANY(%s)
+
 -- name: claim_due_timers
 -- One statement: pick due timers nobody holds, skipping rows another worker is taking
 -- at this very moment, and hold them.

@@ -180,6 +180,10 @@ ON CONFLICT (id) DO UPDATE SET
 SELECT id, timezone, country, subdivision, channels, digest, quiet_hours, looking FROM owners
 WHERE id = ?
 
+-- name: get_owners
+SELECT id, timezone, country, subdivision, channels, digest, quiet_hours, looking FROM owners
+WHERE id IN (SELECT value FROM json_each(?))
+
 -- name: claim_due_timers
 UPDATE timers SET claimed_by = ?, claimed_until = ?
 WHERE key IN (
