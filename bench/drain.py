@@ -17,10 +17,12 @@ schema it makes is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import secrets
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,9 +32,9 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 from followup import load_rules
@@ -61,20 +63,29 @@ rules:
 """
 
 
-class Sink(ThreadingHTTPServer):
+class Sink:
     """A webhook receiver on loopback that counts each Idempotency-Key it is sent (the
-    tests of many workers use it too)."""
+    tests of many workers use it too): ``serve_forever`` in a thread, then ``shutdown``
+    and ``server_close``.
 
-    daemon_threads = True
+    It is a minimal HTTP/1.1 server on asyncio (keep-alive, POST with Content-Length,
+    200 with an empty body), not ``http.server``: the receiver shares the machine's cores
+    with the workers and PostgreSQL, and the standard library's handler costs several
+    times its CPU per request. A request whose body did not arrive whole (a sender killed
+    mid-request) is not counted."""
 
     def __init__(self) -> None:
         self.keys: Counter[str] = Counter()
         self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Receive)
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._done = threading.Event()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+        return f"http://127.0.0.1:{self.socket.getsockname()[1]}/hook"
 
     def unique(self) -> int:
         with self.lock:
@@ -84,25 +95,58 @@ class Sink(ThreadingHTTPServer):
         with self.lock:
             return sum(n - 1 for n in self.keys.values())
 
+    def serve_forever(self) -> None:
+        asyncio.run(self._serve())
 
-class _Receive(BaseHTTPRequestHandler):
-    server: Sink
-    protocol_version = "HTTP/1.1"  # keep-alive, as a web server in front of a product has
+    def shutdown(self) -> None:
+        """Stop ``serve_forever`` and wait until it returned."""
+        self._ready.wait(5)
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._done.wait(5)
 
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        key = self.headers.get("Idempotency-Key")
-        if key is None or len(body) < length:  # a sender killed mid-request: not received
-            return
-        with self.server.lock:
-            self.server.keys[key] += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+    def server_close(self) -> None:
+        self.socket.close()
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server = await self._loop.create_server(lambda: _Receive(self), sock=self.socket)
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            server.close()
+            self._done.set()
+
+
+class _Receive(asyncio.Protocol):
+    """One connection: requests one after another on it."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            head = self.buffer[:end].decode("latin-1").split("\r\n")
+            fields = {name.strip().lower(): value.strip() for name, _, value in
+                      (line.partition(":") for line in head[1:])}
+            length = int(fields.get("content-length", "0"))
+            if len(self.buffer) < end + 4 + length:
+                return  # the rest of the body is still on its way
+            self.buffer = self.buffer[end + 4 + length:]
+            key = fields.get("idempotency-key")
+            if key is not None:
+                with self.sink.lock:
+                    self.sink.keys[key] += 1
+            if self.transport is not None:
+                self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
 
 def planned_by() -> str:
