@@ -149,6 +149,9 @@ class _Receive(asyncio.Protocol):
                 self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
 
+NOTES = "<!-- notes below: written by hand, kept when drain.py rewrites the table -->"
+
+
 def planned_by() -> str:
     """The fingerprint of the drain pack: the applications below are as this pack
     planned them, so the workers have nothing to re-plan (``followup.runtime.replans``)."""
@@ -287,7 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = "\n".join(header + lines) + "\n"
     sys.stdout.write(text)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        # Notes written by hand below the marker are kept.
+        old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        notes = old[old.index(NOTES):] if NOTES in old else f"{NOTES}\n"
+        args.out.write_text(f"{text}\n{notes}", encoding="utf-8")
     return 0
 
 
