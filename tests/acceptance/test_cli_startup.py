@@ -107,6 +107,8 @@ def test_reading_commands_compile_nothing_and_remember_the_plugins(
     # Nor socket (importlib.metadata imports it, through email), secrets or tomllib.
     for name in ("importlib.metadata", "holidays", "socket", "secrets", "tomllib"):
         assert name not in again, f"followup {command[0]} imports {name} again"
+    # Nor the state machine: a command that records no event never builds it.
+    assert "transitions" not in first and "transitions" not in again
 
 
 def test_a_configured_calendar_feed_still_follows_the_plan(followup: Followup) -> None:

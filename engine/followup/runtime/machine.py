@@ -4,7 +4,8 @@ application.
 One ``transitions.Machine`` serves all applications: an application's state is set on a
 small subject object and the event is triggered with ``machine.events[name].trigger``.
 No model is ever attached with ``add_model`` (that is O(n) per call in transitions 0.9),
-so one more application costs nothing here.
+so one more application costs nothing here. The machine is built (and ``transitions``
+imported) on the first event applied, so a command that only reads never pays for it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from transitions import Machine as _TMachine
-from transitions import MachineError
 
 from followup.errors import InvalidEvent, UnknownEvent, suggest
 from followup.language.conditions import holds
@@ -59,7 +57,14 @@ class StateMachine:
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
-        self._machine = _TMachine(
+        self._events: dict[str, Any] | None = None  # the machine's events, once built
+        self._refused: type[Exception] = Exception  # transitions' MachineError, once built
+
+    def _build(self) -> dict[str, Any]:
+        from transitions import Machine, MachineError
+
+        pack = self.pack
+        machine = Machine(
             model=None,
             states=list(pack.states),
             initial=pack.initial,
@@ -68,7 +73,7 @@ class StateMachine:
             ignore_invalid_triggers=False,
         )
         for event in pack.events.values():
-            self._machine.add_transition(
+            machine.add_transition(
                 trigger=event.name,
                 source=list(event.sources) if event.sources is not None else "*",
                 dest=event.dest,
@@ -78,13 +83,15 @@ class StateMachine:
             conditions: list[str | Callable[..., bool | None]] = [
                 _guard(c) for c in (auto.when, auto.guard) if c is not None
             ]
-            self._machine.add_transition(
+            machine.add_transition(
                 trigger=AUTO_PREFIX + auto.name,
                 source=list(auto.sources),
                 dest=auto.dest,
                 conditions=conditions or None,
             )
-        self._events = self._machine.events
+        self._refused = MachineError
+        self._events = machine.events
+        return self._events
 
     def apply(
         self,
@@ -97,7 +104,8 @@ class StateMachine:
         ``context`` (or a function giving it, called only if a guard needs it) is what
         guards see. Raises ``UnknownEvent`` or ``InvalidEvent`` (not allowed in this state).
         """
-        event = self._events.get(trigger)
+        events = self._events if self._events is not None else self._build()
+        event = events.get(trigger)
         if event is None:
             raise UnknownEvent(
                 f"unknown event {trigger!r}{suggest(trigger, self.pack.events)}: the rule "
@@ -107,7 +115,7 @@ class StateMachine:
         subject = _Subject(state, context)
         try:
             moved = event.trigger(subject)
-        except MachineError as exc:
+        except self._refused as exc:
             spec = self.pack.events.get(trigger)
             allowed = ", ".join(spec.sources) if spec and spec.sources else "any state"
             raise InvalidEvent(
