@@ -4,15 +4,18 @@ nothing sent twice, a bad row stopping only itself. On real SQLite files."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 from followup import Contact, Engine, FakeClock, SQLiteStore
 from followup.delivery.dispatcher import BATCH
-from followup.errors import InputError
-from followup.model import Application, Change, Timer
+from followup.errors import InputError, StoreError
+from followup.model import Application, Change, Owner, Record, Timer
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
@@ -118,6 +121,44 @@ def test_what_a_batch_made_goes_out_before_the_next_batch_is_claimed(tmp_path: P
     delivered = [d.notification.key for d in report.delivery.delivered]
     assert sorted(delivered) == sorted(n.key for n in report.notifications)
     assert {n.application_id for n in report.notifications} == set(ids)
+
+
+class Unreadable(CountingStore):
+    """Refuses to read a batch's applications or owners together (``load_many``,
+    ``get_owners``), as a store that is briefly away would; reads one at a time work."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.loads: list[str] = []
+
+    def load_many(self, application_ids: Sequence[str], *, owner: str | None = None
+                  ) -> list[Record]:
+        raise StoreError("the store is away for batches")
+
+    def get_owners(self, owner_ids: Iterable[str]) -> dict[str, Owner]:
+        raise StoreError("the store is away for owners")
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        self.loads.append(application_id)
+        return super().load(application_id, owner=owner)
+
+
+def test_when_a_batch_cannot_be_read_together_each_application_is_read_alone(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = Unreadable(tmp_path / "f.db")
+    plain = CountingStore(tmp_path / "plain.db")
+    engine, channel, ids = engine_with(store, 4)
+    other, other_channel, _ = engine_with(plain, 4)
+    with engine, other:
+        store.loads.clear()
+        with caplog.at_level(logging.WARNING, logger="followup"):
+            report = engine.run_due(ENDED)
+        expected = other.run_due(ENDED)
+    assert sorted(store.loads) == sorted(ids) and not report.errors
+    assert len(channel.sent) == len(other_channel.sent) == len(expected.notifications) > 0
+    assert [sorted(batch) for batch in store.batches] == [sorted(ids)]  # still one commit
+    assert "reading the owners of a batch failed, their settings as read before stay: " \
+           "the store is away for owners" in caplog.text
 
 
 def test_the_plugin_guide_says_the_dispatcher_s_batch() -> None:
