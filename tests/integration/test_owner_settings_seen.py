@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from followup import Contact, Engine, FakeClock, SQLiteStore
-from followup.model import Owner
+from followup.model import Change, Owner, replaced
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
@@ -55,3 +55,19 @@ def test_the_owners_of_a_batch_are_read_in_one_go_and_unknown_ones_get_the_defau
         engine.owners.refresh(["ada"])
         assert engine.owners.calendar("ada") is not paris
         assert str(engine.owners.calendar("ada").tz) == "Asia/Tokyo"
+
+
+def test_a_re_plan_batch_reads_its_owners_again(tmp_path: Path) -> None:
+    worker, _, _ = engine_on(tmp_path / "f.db")
+    other, _, _ = engine_on(tmp_path / "f.db")
+    with worker, other:
+        worker.set_owner("ada", timezone="America/New_York", channels=["console"])
+        app = worker.add_application(owner="ada", company="Acme", role="Engineer",
+                                     facts={"interviewed_at": START.isoformat()})
+        # Planned by another pack (an edit of the rules): the next re-plan batch takes it.
+        worker.store.commit(Change(replaced(app, planned_by="another pack"), app.version))
+        other.set_owner("ada", timezone="Europe/Paris", channels=["email"])
+        batch = worker.replan_stale()
+        assert [r.application_id for r in batch.applications] == [app.id]
+        assert worker.owner("ada") == other.owner("ada")
+        assert str(worker.calendar("ada").tz) == "Europe/Paris"

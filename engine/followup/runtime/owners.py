@@ -9,6 +9,7 @@ over all of an owner's applications.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ from followup.model import Application, Notification, Owner, Timer
 from followup.runtime.facts import build_context
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
+
+_log = logging.getLogger("followup")
 
 if TYPE_CHECKING:
     from followup.runtime.changes import Outcome
@@ -96,13 +99,19 @@ class OwnerBook:
         """Read the settings of ``owner_ids`` again, in one read when the store can
         (``get_owners``), so that a change made elsewhere (``followup owner`` while a
         worker runs) is seen; an owner's calendar is built again only if its settings
-        changed."""
+        changed. If the read fails, the settings read before stay (logged): each
+        application's own read then says whether the store is away."""
         ids = list(dict.fromkeys(owner_ids))
         get_owners = getattr(self.store, "get_owners", None)
-        if get_owners is not None:
-            found: dict[str, Owner] = get_owners(ids)
-        else:
-            found = {i: o for i in ids if (o := self.store.get_owner(i)) is not None}
+        try:
+            if get_owners is not None:
+                found: dict[str, Owner] = get_owners(ids)
+            else:
+                found = {i: o for i in ids if (o := self.store.get_owner(i)) is not None}
+        except Exception as exc:
+            _log.warning("reading the owners of a batch failed, their settings as read "
+                         "before stay: %s", exc)
+            return
         for owner_id in ids:
             now = found.get(owner_id) or Owner(id=owner_id)
             if self._owners.get(owner_id) != now:

@@ -148,7 +148,7 @@ class Runner:
                 due = dict.fromkeys((t.owner, t.application_id) for t in batch
                                     if (t.owner, t.application_id) not in seen)
                 staged: list[tuple[tuple[str, str], Staged]] = []
-                self._owners(due)
+                self.changes.owners.refresh(owner for owner, _ in due)
                 records = self._load([app_id for _, app_id in due if app_id])
                 for whose in due:
                     if halt():  # what is done is committed; the rest waits for a pass
@@ -247,16 +247,6 @@ class Runner:
                             contact=n.contact, key=n.key, until=until,
                             reason=f"your daily digest at {calendar.local(until):%H:%M}"))
         return out
-
-    def _owners(self, due: dict[tuple[str, str], None]) -> None:
-        """Read the settings of a claimed batch's owners again (a change made while the
-        worker runs is seen from the next batch on); if that read fails, the settings
-        read before stay."""
-        try:
-            self.changes.owners.refresh(owner for owner, _ in due)
-        except Exception as exc:
-            _log.warning("reading the owners of a batch failed, their settings as read "
-                         "before stay: %s", exc)
 
     def _load(self, ids: list[str]) -> dict[tuple[str, str], Record]:
         """The applications of a claimed batch in one read, when the store can

@@ -168,6 +168,7 @@ class Replanner:
         found = list(found)
         tally = _Tally()
         staged: list[Staged] = []
+        self.changes.owners.refresh(owner for owner, _ in found)  # settings changed since
         records = self._load([app_id for _, app_id in found])
         for owner, app_id in found:
             try:
