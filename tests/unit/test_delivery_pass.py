@@ -7,6 +7,7 @@ that failed. On the in-memory store."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -245,6 +246,40 @@ def test_a_hung_send_costs_its_channel_s_timeout_and_the_next_send_a_new_thread(
     assert len(report.delivered) == 5
     assert slow.keys() == ["ada/1", "ada/2"]
     assert slow.threads[1] is not slow.threads[0] and slow.threads[2] is slow.threads[1]
+
+
+class Late(Threads):
+    """Answers one send only after its timeout (then successfully)."""
+
+    def __init__(self, late: str, timeout: float) -> None:
+        super().__init__("console", timeout=timeout)
+        self.late = late
+        self.answered = threading.Event()
+
+    def send(self, notification: Notification) -> None:
+        if notification.key == self.late:
+            self.threads.append(threading.current_thread())
+            time.sleep(self.timeout * 3)  # type: ignore[operator]
+            self.sent.append(notification)
+            self.answered.set()
+            return
+        super().send(notification)
+
+
+def test_a_send_that_answers_after_its_timeout_failed_and_the_next_go_on_a_new_thread() -> None:
+    channel = Late("ada/1", timeout=0.2)
+    store = outbox(*(reminder(f"ada/{i}") for i in range(4)))
+    report = Dispatcher(store, ChannelRegistry([channel])).deliver(START)
+    assert channel.answered.wait(5)
+    time.sleep(0.1)  # the late thread had its chance to go on (it must not)
+    [failed] = report.failed
+    assert (failed.notification.key, failed.last_error) == (
+        "ada/1", "timed out after 0.2 s (the channel did not answer)")
+    assert sorted(d.notification.key for d in report.delivered) == ["ada/0", "ada/2", "ada/3"]
+    # ada/0 and ada/1 on the first thread; ada/2 and ada/3 on a new one, once each.
+    assert [n.key for n in channel.sent] == ["ada/0", "ada/2", "ada/3", "ada/1"]
+    first, _, second, third = channel.threads
+    assert channel.threads[1] is first and second is third and second is not first
 
 
 class Hanging:

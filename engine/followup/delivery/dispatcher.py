@@ -5,8 +5,9 @@ it, one row per channel. The dispatcher sends pending rows; a success is marked 
 a failure is retried with exponential backoff and jitter, and after ``max_attempts`` the
 row is dead: kept, visible, and retryable. A channel that raises never stops the others,
 and one that hangs costs at most its timeout (``channel.timeout`` seconds, or the
-dispatcher's): sends run on a thread per channel, kept for the pass (one send at a time,
-as before; a thread whose send hangs is left behind and the next send gets a new one). A
+dispatcher's): sends run on a thread per channel, kept for the pass, one send at a time;
+a batch's sends for one channel are handed to its thread together, and a thread whose
+send hangs is left behind (it sends nothing more) and the next send gets a new one. A
 channel whose ``send`` is a coroutine function runs there too, under ``asyncio.run``. The
 rows of an owner's daily digest go out together, as one message per channel
 (``followup.delivery.digest``).
@@ -25,10 +26,12 @@ sent again when their lease ends: at least once, as before.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import queue
 import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,18 +130,21 @@ class Dispatcher:
         """Send one claimed batch, then mark what went out."""
         sent: list[Delivery] = []
         digests: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
+        alone: dict[str, list[Delivery]] = defaultdict(list)  # per channel, in order
         for row in rows:
             try:
                 slot = row.notification.data.get("digest_at")
                 channel = self.channels.get(row.channel)
                 if not isinstance(slot, str) or not getattr(channel, "digest", True):
-                    self._one(row, now, report, sent, senders)
+                    alone[row.channel].append(row)
                 elif (held := row.notification.held_until) is not None and held > now:
                     continue  # not its time (a store that ignored held_until)
                 else:
                     digests[(row.notification.owner, row.channel, slot)].append(row)
             except Exception as exc:  # one row must not stop the others
                 self._broken([row], exc, now, report)
+        for name, group in alone.items():
+            self._each(name, group, now, report, sent, senders)
         for group in digests.values():
             try:
                 self._digest(group, now, report, sent, senders)
@@ -175,13 +181,15 @@ class Dispatcher:
                                        for name in self.channels.names())])
         return timedelta(seconds=longest * 2 + 60)
 
-    def _send(self, channel: Channel, row: Delivery, senders: _Senders) -> str | None:
-        """Send through ``channel`` on its sending thread, so that a channel that hangs
-        costs at most its timeout; None on success, else what went wrong."""
+    def _send(self, channel: Channel, rows: list[Delivery], senders: _Senders
+              ) -> list[str | None]:
+        """Send each of ``rows`` through ``channel``, in order, on its sending thread, so
+        that a send that hangs costs at most the channel's timeout (and the sends after
+        it go on a new thread); for each row None on success, else what went wrong."""
         timeout = float(getattr(channel, "timeout", None) or self.timeout)
-        outcome: list[BaseException | None] = []
+        outcomes: list[list[BaseException | None]] = [[] for _ in rows]
 
-        def attempt() -> None:
+        def attempt(row: Delivery, outcome: list[BaseException | None]) -> None:
             try:
                 if inspect.iscoroutinefunction(channel.send):
                     import asyncio  # here: 50 ms of start-up for the rare coroutine channel
@@ -193,10 +201,17 @@ class Dispatcher:
             except BaseException as exc:  # a failing channel must not stop the others
                 outcome.append(exc)
 
-        if not senders.run(row.channel, attempt, timeout) or not outcome:
-            return f"timed out after {timeout:g} s (the channel did not answer)"
-        exc = outcome[0]
-        return None if exc is None else _describe(exc)
+        errors: list[str | None] = []
+        while len(errors) < len(rows):
+            first = len(errors)
+            done = senders.run(rows[first].channel,
+                               [functools.partial(attempt, row, outcomes[i])
+                                for i, row in enumerate(rows[first:], first)], timeout)
+            for outcome in outcomes[first:first + done]:
+                errors.append(None if outcome[0] is None else _describe(outcome[0]))
+            if len(errors) < len(rows):  # the next one did not finish in time
+                errors.append(f"timed out after {timeout:g} s (the channel did not answer)")
+        return errors
 
     def _digest(self, rows: list[Delivery], now: datetime, report: DeliveryReport,
                 sent: list[Delivery], senders: _Senders) -> None:
@@ -208,7 +223,7 @@ class Dispatcher:
             loaded = ", ".join(self.channels.names()) or "none"
             error: str | None = f"no channel named {message.channel!r} is loaded (loaded: {loaded})"
         else:
-            error = self._send(channel, message, senders)
+            error = self._send(channel, [message], senders)[0]
         if error is None:
             sent.extend(rows)
             return
@@ -230,21 +245,30 @@ class Dispatcher:
             next_at = None if dead else now + backoff(row.attempts + 1)
             self._failed(row, error, next_at, dead, report)
 
-    def _one(self, row: Delivery, now: datetime, report: DeliveryReport,
-             sent: list[Delivery], senders: _Senders) -> None:
-        channel = self.channels.get(row.channel)
-        error: str | None = None
-        if channel is None:
-            loaded = ", ".join(self.channels.names()) or "none"
-            error = f"no channel named {row.channel!r} is loaded (loaded: {loaded})"
-        else:
-            error = self._send(channel, row, senders)
-        if error is None:
-            sent.append(row)
+    def _each(self, name: str, rows: list[Delivery], now: datetime, report: DeliveryReport,
+              sent: list[Delivery], senders: _Senders) -> None:
+        """Send each of ``rows`` (of the channel ``name``) on its own."""
+        channel = self.channels.get(name)
+        errors: list[str | None]
+        try:
+            if channel is None:
+                loaded = ", ".join(self.channels.names()) or "none"
+                errors = [f"no channel named {name!r} is loaded (loaded: {loaded})"] * len(rows)
+            else:
+                errors = self._send(channel, rows, senders)
+        except Exception as exc:  # outside the sends: each row fails with it
+            self._broken(rows, exc, now, report)
             return
-        dead = row.attempts + 1 >= self.max_attempts
-        next_at = None if dead else now + backoff(row.attempts + 1)
-        self._failed(row, error, next_at, dead, report)
+        for row, error in zip(rows, errors, strict=True):
+            if error is None:
+                sent.append(row)
+                continue
+            try:
+                dead = row.attempts + 1 >= self.max_attempts
+                next_at = None if dead else now + backoff(row.attempts + 1)
+                self._failed(row, error, next_at, dead, report)
+            except Exception as exc:  # one row must not stop the others
+                self._broken([row], exc, now, report)
 
     # The row as the store holds it after ``mark_delivered`` / ``mark_failed`` (see the
     # Store protocol): the report and the ``followup_delivered`` observers see that, not
@@ -272,36 +296,53 @@ class Dispatcher:
 
 class _Senders:
     """The sending threads of one pass, one per channel, each running its channel's
-    sends one at a time: a thread is started once per channel and pass, not per send.
-    A thread whose send did not finish in time is left to it (a daemon, so it never
-    holds up the process's exit) and the channel's next send gets a new one."""
+    sends one at a time: a thread is started once per channel and pass, not per send,
+    and it is handed a batch's sends together (the dispatcher wakes once per batch, or
+    when a send runs past its timeout). A thread whose send did not finish in time is
+    left to it (a daemon, so it never holds up the process's exit) and the channel's
+    next send gets a new one."""
 
     def __init__(self) -> None:
         self._threads: dict[str, queue.SimpleQueue[Callable[[], None] | None]] = {}
         self._used: set[str] = set()
 
-    def run(self, channel: str, job: Callable[[], None], timeout: float) -> bool:
-        """Run ``job`` on ``channel``'s thread; False if it did not finish in time."""
+    def run(self, channel: str, jobs: list[Callable[[], None]], timeout: float) -> int:
+        """Run ``jobs`` one after another on ``channel``'s thread, each given ``timeout``
+        seconds from its start; how many finished in time. When one did not, the thread
+        is left to it and the jobs after it are not run (the caller hands them on)."""
         self._used.add(channel)
-        jobs = self._threads.get(channel)
-        if jobs is None:
-            jobs = self._threads[channel] = queue.SimpleQueue()
-            threading.Thread(target=_serve, args=(jobs,), name=f"followup-send-{channel}",
+        work = self._threads.get(channel)
+        if work is None:
+            work = self._threads[channel] = queue.SimpleQueue()
+            threading.Thread(target=_serve, args=(work,), name=f"followup-send-{channel}",
                              daemon=True).start()
-        done = threading.Event()
+        progress = _Progress(time.monotonic())
 
-        def run_job() -> None:
-            try:
+        def run_all() -> None:
+            for job in jobs:
+                with progress.changed:
+                    if progress.abandoned:
+                        return
+                    progress.started = time.monotonic()
                 job()
-            finally:
-                done.set()
+                with progress.changed:
+                    if progress.abandoned:
+                        return  # finished too late: it counts as timed out
+                    progress.done += 1
+            with progress.changed:
+                progress.changed.notify()
 
-        jobs.put(run_job)
-        if done.wait(timeout):
-            return True
-        del self._threads[channel]
-        jobs.put(None)  # the hung thread ends once its send returns, if ever
-        return False
+        work.put(run_all)
+        with progress.changed:
+            while progress.done < len(jobs):
+                left = progress.started + timeout - time.monotonic()
+                if left <= 0:
+                    progress.abandoned = True
+                    del self._threads[channel]
+                    work.put(None)  # the hung thread ends once its send returns, if ever
+                    break
+                progress.changed.wait(left)
+            return progress.done
 
     def close(self) -> set[str]:
         """End the threads; the channels sent through in the pass."""
@@ -309,6 +350,18 @@ class _Senders:
             jobs.put(None)
         self._threads.clear()
         return self._used
+
+
+class _Progress:
+    """How far a sending thread is through the jobs it was handed."""
+
+    __slots__ = ("abandoned", "changed", "done", "started")
+
+    def __init__(self, started: float) -> None:
+        self.changed = threading.Condition()
+        self.done = 0  # jobs finished in time
+        self.started = started  # when the job under way started (monotonic)
+        self.abandoned = False  # the caller stopped waiting: run nothing more
 
 
 def _serve(jobs: queue.SimpleQueue[Callable[[], None] | None]) -> None:
