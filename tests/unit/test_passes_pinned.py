@@ -1,0 +1,77 @@
+"""What a pass over due work promises, pinned where a single-line change to
+``followup.runtime.passes`` and ``followup.runtime.owners`` went unnoticed: the edge of a
+quiet-hours span that wraps past midnight, the reminders a pass holds back on a day off
+(until when, and why), the owner's re-plan marker taken away once it served, and an
+owner's subdivision kept when the same country is given again. In memory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from followup import Contact, Engine, FakeClock, MemoryStore
+from followup.model import Owner
+from followup.runtime.owners import edited
+from followup.runtime.passes import why_held
+from followup.testing import RecordingChannel
+from followup.timing.calendar import WorkCalendar
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_a_span_past_midnight_holds_from_its_first_minute() -> None:
+    calendar = WorkCalendar(quiet_hours=[(time(22, 0), time(7, 0))], send_window=None)
+    at_start = datetime(2027, 1, 6, 22, 0, tzinfo=UTC)  # a Wednesday, 22:00 sharp
+    held = why_held(calendar, at_start)
+    assert held is not None and held[1] == "quiet hours 22:00-07:00"
+    assert held[0] == datetime(2027, 1, 7, 7, 0, tzinfo=UTC)
+    assert why_held(calendar, datetime(2027, 1, 6, 21, 59, tzinfo=UTC)) is None
+
+
+def test_on_a_day_off_a_pass_says_until_when_and_why_each_reminder_waits() -> None:
+    friday = datetime(2027, 1, 8, 15, 0, tzinfo=NEW_YORK)
+    clock = FakeClock(friday.astimezone(UTC))
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[RecordingChannel()])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": friday.isoformat()},
+                                 contacts=[Contact("Jane Doe", "interviewer")])
+    saturday = datetime(2027, 1, 9, 12, 0, tzinfo=NEW_YORK).astimezone(UTC)
+    clock.set(saturday)
+    due = [t for t in engine.store.timers(owner="ada", application_id=app.id)
+           if t.action == "notify" and t.fire_at <= saturday]
+    assert due  # something waits for Monday
+    report = engine.run_due()
+    assert not report.fired
+    monday = engine.calendar("ada").next_send_time(saturday)
+    assert monday.astimezone(NEW_YORK).date().isoformat() == "2027-01-11"
+    assert sorted((h.key, h.until, h.reason) for h in report.held) == sorted(
+        (t.key, monday, "Saturday 2027-01-09 is not a working day") for t in due)
+
+
+def test_the_owner_s_re_plan_marker_is_gone_once_the_others_are_re_planned() -> None:
+    clock = FakeClock(datetime(2027, 1, 6, 15, 0, tzinfo=UTC))
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[RecordingChannel()])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    ids = [engine.add_application(owner="ada", company=f"Acme {i}", role="Engineer",
+                                  facts={"interviewed_at": "2027-01-06T09:00:00-05:00"}).id
+           for i in range(2)]
+    engine.record(ids[0], "offer_received")
+
+    def markers() -> list[str]:
+        return [t.key for t in engine.store.timers(owner="ada", application_id="")
+                if t.action == "replan"]
+
+    assert markers()  # the offer changes what the other application plans
+    engine.run_due()
+    assert markers() == []
+
+
+def test_the_same_country_again_keeps_the_subdivision() -> None:
+    before = Owner("ada", timezone="America/New_York", country="US", subdivision="NY")
+    same = edited(before, timezone=None, country="US", subdivision=None, channels=None,
+                  digest=None, quiet_hours=None)
+    assert same["subdivision"] == "NY"
+    other = edited(before, timezone=None, country="DE", subdivision=None, channels=None,
+                   digest=None, quiet_hours=None)
+    assert other["subdivision"] is None
