@@ -2,7 +2,9 @@
 ``followup.runtime.passes`` and ``followup.runtime.owners`` went unnoticed: the edge of a
 quiet-hours span that wraps past midnight, the reminders a pass holds back on a day off
 (until when, and why), the owner's re-plan marker taken away once it served, and an
-owner's subdivision kept when the same country is given again. In memory."""
+owner's subdivision kept when the same country is given again, the channels an edit
+gives, owners read one by one from a store without ``get_owners``, and an application
+the owner's re-plan cannot read faulting alone. In memory."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from followup import Contact, Engine, FakeClock, MemoryStore
-from followup.model import Owner
+from followup.errors import StoreError
+from followup.model import Owner, Record
 from followup.runtime.owners import edited
 from followup.runtime.passes import why_held
 from followup.testing import RecordingChannel
@@ -75,3 +78,57 @@ def test_the_same_country_again_keeps_the_subdivision() -> None:
     other = edited(before, timezone=None, country="DE", subdivision=None, channels=None,
                    digest=None, quiet_hours=None)
     assert other["subdivision"] is None
+
+
+def test_channels_given_are_kept_and_none_given_go_back_to_the_pack_s() -> None:
+    before = Owner("ada", channels=("console",))
+    keep = dict(timezone=None, country=None, subdivision=None, digest=None, quiet_hours=None)
+    assert edited(before, channels=["email"], **keep)["channels"] == ("email",)
+    assert edited(before, channels=[], **keep)["channels"] is None
+    assert edited(before, channels=None, **keep)["channels"] == ("console",)
+
+
+class OneByOne(MemoryStore):
+    """A store without ``get_owners``: owners are read one at a time."""
+
+    get_owners = None
+
+
+def test_a_store_without_get_owners_has_its_owners_read_one_by_one() -> None:
+    store = OneByOne()
+    engine = Engine(store=store, channels=[RecordingChannel()])
+    store.put_owner(Owner("ada", timezone="Europe/Paris"))
+    engine.owners.refresh(["ada", "bob"])
+    assert engine.owner("ada") == Owner("ada", timezone="Europe/Paris")
+    assert engine.owner("bob") == Owner("bob")
+
+
+class Poisoned(MemoryStore):
+    """A store that cannot read one application."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.poisoned = ""
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        if application_id == self.poisoned:
+            raise StoreError(f"application {application_id} cannot be read")
+        return super().load(application_id, owner=owner)
+
+
+def test_an_application_the_owner_s_re_plan_cannot_read_faults_alone() -> None:
+    store = Poisoned()
+    clock = FakeClock(datetime(2027, 1, 6, 15, 0, tzinfo=UTC))
+    engine = Engine(store=store, clock=clock, channels=[RecordingChannel()])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    ids = [engine.add_application(owner="ada", company=f"Acme {i}", role="Engineer",
+                                  facts={"interviewed_at": "2027-01-06T09:00:00-05:00"}).id
+           for i in range(2)]
+    engine.record(ids[0], "offer_received")
+    store.poisoned = ids[1]
+    report = engine.run_due()
+    assert "owner:ada" not in report.errors  # the owner's own pass went through
+    [fault] = store.faults(owner="ada")
+    assert (fault.application_id, fault.error) == (
+        ids[1], f"StoreError: application {ids[1]} cannot be read")
+    assert not [t for t in store.timers(owner="ada", application_id="") if t.action == "replan"]
