@@ -29,6 +29,7 @@ def test_a_span_past_midnight_holds_from_its_first_minute() -> None:
     assert held is not None and held[1] == "quiet hours 22:00-07:00"
     assert held[0] == datetime(2027, 1, 7, 7, 0, tzinfo=UTC)
     assert why_held(calendar, datetime(2027, 1, 6, 21, 59, tzinfo=UTC)) is None
+    assert why_held(calendar, datetime(2027, 1, 7, 7, 0, tzinfo=UTC)) is None  # its end
 
 
 def test_on_a_day_off_a_pass_says_until_when_and_why_each_reminder_waits() -> None:
