@@ -143,6 +143,28 @@ class Unreadable(CountingStore):
         return super().load(application_id, owner=owner)
 
 
+class Reads(CountingStore):
+    """Notes each application read on its own (``load``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.loads: list[str] = []
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Record:
+        self.loads.append(application_id)
+        return super().load(application_id, owner=owner)
+
+
+def test_a_claimed_batch_s_applications_are_read_together(tmp_path: Path) -> None:
+    store = Reads(tmp_path / "f.db")
+    engine, channel, ids = engine_with(store, 3)
+    with engine:
+        store.loads.clear()
+        report = engine.run_due(ENDED)
+    assert store.loads == [] and {o.application.id for o in report.outcomes} == set(ids)
+    assert channel.sent
+
+
 def test_when_a_batch_cannot_be_read_together_each_application_is_read_alone(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store = Unreadable(tmp_path / "f.db")

@@ -28,6 +28,8 @@ def test_a_span_past_midnight_holds_from_its_first_minute() -> None:
     held = why_held(calendar, at_start)
     assert held is not None and held[1] == "quiet hours 22:00-07:00"
     assert held[0] == datetime(2027, 1, 7, 7, 0, tzinfo=UTC)
+    late = why_held(calendar, datetime(2027, 1, 6, 23, 30, tzinfo=UTC))  # before midnight
+    assert late is not None and late[1] == "quiet hours 22:00-07:00"
     assert why_held(calendar, datetime(2027, 1, 6, 21, 59, tzinfo=UTC)) is None
     assert why_held(calendar, datetime(2027, 1, 7, 7, 0, tzinfo=UTC)) is None  # its end
 
