@@ -672,6 +672,16 @@ def test_owner_level_timers_and_notifications(store: Store) -> None:
     # The same notification again is not a second row.
     store.commit_owner("ada", notifications=[notification("n1", app_id="")])
     assert len(store.deliveries(owner="ada")) == 2
+    # One key twice in one change: the last one given is kept; a notification twice is
+    # one row per channel.
+    store.commit_owner("ada", timers_added=[timer("o3", minutes(30), app_id=""),
+                                            timer("o3", minutes(40), app_id="")],
+                       notifications=[notification("n2", app_id=""),
+                                      notification("n2", app_id="")])
+    [o3] = [t for t in store.timers(owner="ada", application_id="") if t.key == "o3"]
+    assert o3.fire_at == minutes(40)
+    assert [d.channel for d in store.deliveries(owner="ada")
+            if d.notification.key == "n2"] == ["console"]
 
 
 def test_an_owner_level_change_holds_only_that_owners_rows(store: Store) -> None:

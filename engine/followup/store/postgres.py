@@ -297,7 +297,9 @@ class PostgresStore:
     ) -> None:
         check_owner_change(owner, timers_added, notifications)
         removed = list(timers_removed)
-        added = [_timer_row(timer) for timer in timers_added]
+        # One row per key, the last given (as one write after another would leave it):
+        # one statement may not upsert a row twice.
+        added = list({timer.key: _timer_row(timer) for timer in timers_added}.values())
         outbox = [row for n in notifications for row in _outbox_rows(n)]
 
         def work(cur: psycopg.Cursor[Any]) -> None:
