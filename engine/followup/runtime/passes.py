@@ -27,7 +27,7 @@ from followup.errors import ConflictError, InputError
 from followup.model import Application, Fault, Notification, Record, Timer
 from followup.runtime.changes import Changes, Outcome, Staged
 from followup.runtime.owner_rules import OwnerRules
-from followup.runtime.replans import ReplanBatch
+from followup.runtime.replans import ReplanBatch, read_together
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar
 from followup.timing.clock import Clock
@@ -149,7 +149,7 @@ class Runner:
                                     if (t.owner, t.application_id) not in seen)
                 staged: list[tuple[tuple[str, str], Staged]] = []
                 self.changes.owners.refresh(owner for owner, _ in due)
-                records = self._load([app_id for _, app_id in due if app_id])
+                records = self._read([app_id for _, app_id in due if app_id])
                 for whose in due:
                     if halt():  # what is done is committed; the rest waits for a pass
                         self._commit_staged(staged, now, report, faults, held, claimed,
@@ -248,18 +248,15 @@ class Runner:
                             reason=f"your daily digest at {calendar.local(until):%H:%M}"))
         return out
 
-    def _load(self, ids: list[str]) -> dict[tuple[str, str], Record]:
-        """The applications of a claimed batch in one read, when the store can
-        (``load_many``), by (owner, id); empty when it cannot or the read fails: then
-        each is loaded on its own, and one that cannot be read stops only itself."""
-        load_many = getattr(self.store, "load_many", None)
-        if load_many is None or not ids:
-            return {}
+    def _read(self, ids: list[str]) -> dict[tuple[str, str], Record]:
+        """The applications of a claimed batch in one read (``read_together``), by
+        (owner, id); empty when the store cannot or the read fails: then each is loaded
+        on its own, and one that cannot be read stops only itself."""
         try:
-            records: list[Record] = load_many(ids)
+            records = read_together(self.store, ids)
         except Exception:
             return {}
-        return {(r.application.owner, r.application.id): r for r in records}
+        return {(r.application.owner, i): r for i, r in (records or {}).items()}
 
     def _advance(self, whose: tuple[str, str], now: datetime, report: RunReport,
                  fault: Fault | None, staged: list[tuple[tuple[str, str], Staged]] | None = None,

@@ -46,7 +46,8 @@ from followup.model import Record, Timer
 from followup.runtime.changes import Changes, Outcome, Staged
 from followup.store import Store
 
-__all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "start_among"]
+__all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "read_together",
+           "start_among"]
 
 #: How many applications a batch re-plans unless told: small enough that a daemon's pass
 #: stays short, large enough that a pack edit reaches 10,000 applications in 100 passes.
@@ -139,6 +140,16 @@ def pack_digest(pack: RulePack) -> tuple[str | None, ...] | None:
     return tuple(chain_digest(f) for f in pack.files)
 
 
+def read_together(store: Store, ids: list[str]) -> dict[str, Record] | None:
+    """The applications ``ids`` of a batch in one read, by id, when the store can
+    (``load_many``); ``None`` when it cannot (or there is nothing to read): load each."""
+    load_many = getattr(store, "load_many", None)
+    if load_many is None or not ids:
+        return None
+    records: list[Record] = load_many(ids)
+    return {r.application.id: r for r in records}
+
+
 class Replanner:
     """Re-plans applications with the engine's pack, in bounded batches."""
 
@@ -169,7 +180,7 @@ class Replanner:
         tally = _Tally()
         staged: list[Staged] = []
         self.changes.owners.refresh(owner for owner, _ in found)  # settings changed since
-        records = self._load([app_id for _, app_id in found])
+        records = read_together(self.store, [app_id for _, app_id in found])
         for owner, app_id in found:
             try:
                 record = (records.get(app_id) if records is not None
@@ -199,15 +210,6 @@ class Replanner:
             self._commit(staged, tally)
         ordered = tuple(tally.done[i] for _, i in found if i in tally.done)
         return ReplanBatch(ordered, tuple(tally.errors), None, dry_run, tally.taken)
-
-    def _load(self, ids: list[str]) -> dict[str, Record] | None:
-        """The applications of a batch in one read, when the store can (``load_many``);
-        ``None``: load each."""
-        load_many = getattr(self.store, "load_many", None)
-        if load_many is None or not ids:
-            return None
-        records: list[Record] = load_many(ids)
-        return {r.application.id: r for r in records}
 
     def _commit(self, staged: list[Staged], tally: _Tally) -> None:
         """The batch's changes in one transaction; if it fails (another writer came
