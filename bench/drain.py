@@ -170,15 +170,21 @@ def change(app_id: str, owner: str, created: datetime, fire_at: datetime,
     return Change(app, None, history=(entry,), timers_added=(timer,))
 
 
+def applications(prefix: str, numbers: range, fire_at: datetime) -> list[Change]:
+    """The applications ``prefix`` + each number (of 1,000 owners), created a minute
+    ago, each with its one reminder at ``fire_at``."""
+    created = datetime.now(UTC) - timedelta(minutes=1)
+    fingerprint = planned_by()
+    return [change(f"{prefix}{i:07d}", f"owner{i % 1000}", created, fire_at, fingerprint)
+            for i in numbers]
+
+
 def add(store: PostgresStore, prefix: str, count: int, fire_at: datetime) -> float:
     """Commit ``count`` applications in batches; the seconds it took."""
     started = time.perf_counter()
-    created = datetime.now(UTC) - timedelta(minutes=1)
-    fingerprint = planned_by()
     for first in range(0, count, 2000):
-        store.commit_many([change(f"{prefix}{i:07d}", f"owner{i % 1000}", created, fire_at,
-                                  fingerprint)
-                           for i in range(first, min(count, first + 2000))])
+        store.commit_many(applications(prefix, range(first, min(count, first + 2000)),
+                                       fire_at))
     return time.perf_counter() - started
 
 
@@ -197,11 +203,8 @@ def drain_once(url: str, pack: Path, workers: int, due: int, tag: str) -> tuple[
              for _ in range(workers)]
     try:
         time.sleep(3.0)  # started, listening, idle
-        created = datetime.now(UTC) - timedelta(minutes=1)
-        due_now = datetime.now(UTC) - timedelta(seconds=1)
-        fingerprint = planned_by()
-        changes = [change(f"due-{tag}-{i:07d}", f"owner{i % 1000}", created, due_now,
-                          fingerprint) for i in range(due)]
+        changes = applications(f"due-{tag}-", range(due),
+                               datetime.now(UTC) - timedelta(seconds=1))
         with PostgresStore(url) as store:
             store.commit_many(changes)  # one transaction: the workers see all at once
             started = time.perf_counter()
