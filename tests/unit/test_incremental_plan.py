@@ -14,9 +14,9 @@ from followup.runtime.inputs import rule_inputs
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # 15:00 in New York
 PACK = load_rules()
-# Rules whose conditions look at the owner's other applications: planned on every change.
-ALWAYS = frozenset((r.name, None) for r in PACK.application_rules
-                   if rule_inputs(PACK, r).everything)
+# Rules whose conditions look at the owner's other applications: planned again while
+# the owner's re-plan marker waits (another application moved).
+OTHERS = frozenset({("offer-leverage", None), ("withdraw-elsewhere", None)})
 
 Only = frozenset[tuple[str, str | None]] | None
 
@@ -57,7 +57,7 @@ def test_a_thank_you_for_one_interviewer_plans_only_that_reminder(calls: list[On
     before = {t.key: t for t in engine.timers(app)}
     calls.clear()
     outcome = engine.record(app, "thank_you_sent", contact="Jane Doe")
-    assert calls == [frozenset({("thank-you-notes", "Jane Doe")}) | ALWAYS]
+    assert calls == [frozenset({("thank-you-notes", "Jane Doe")})]
     assert not {"follow-up-call", "ask-decision-date", "collect-contacts"} & {
         name for name, _ in calls[0] or ()}
     # Jane's note is done; Raj's and every other reminder stay as they were.
@@ -67,25 +67,81 @@ def test_a_thank_you_for_one_interviewer_plans_only_that_reminder(calls: list[On
     assert sorted(after) == _whole(engine, app)
 
 
-def test_the_last_thank_you_moves_the_state_and_plans_in_full(calls: list[Only]) -> None:
+def test_the_last_thank_you_moves_the_state_and_plans_only_what_the_move_touched(
+        calls: list[Only]) -> None:
     engine, app = _engine()
     engine.record(app, "thank_you_sent", contact="Jane Doe")
+    before = {t.key: t for t in engine.timers(app)}
     calls.clear()
-    engine.record(app, "thank_you_sent", contact="Raj Patel")
+    outcome = engine.record(app, "thank_you_sent", contact="Raj Patel")
     assert engine.application(app).state == "thanked"
+    # Every rule armed in "thanked" was armed in "interviewed" too: its stay goes on.
+    assert calls == [frozenset({("thank-you-notes", "Raj Patel")})]
+    assert {(t.rule, t.contact) for t in outcome.cancelled} == {
+        ("thank-you-notes", "Raj Patel")}
+    assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
+    assert {k: t for k, t in before.items() if t.contact != "Raj Patel"} == {
+        t.key: t for t in engine.timers(app)}
+
+
+def test_a_move_plans_the_rules_whose_stay_it_begins_and_drops_those_it_ends(
+        calls: list[Only]) -> None:
+    engine, app = _engine()
+    calls.clear()
+    engine.record(app, "called")  # interviewed -> followed_up
+    # patience begins its stay; the rules of interviewed and thanked end theirs.
+    assert calls == [frozenset({("patience", None)})]
+    timers = engine.timers(app)
+    assert {t.rule for t in timers} == {"patience"}
+    assert sorted(t.key for t in timers) == _whole(engine, app)
+    calls.clear()
+    engine.record(app, "rejected")  # a timed move (keep-warm) is planned from the new state
+    assert calls == [frozenset({("gracious-reply", None)})]
+    assert {(t.rule, t.action) for t in engine.timers(app)} == {
+        ("gracious-reply", "notify"), ("keep-warm", "transition")}
+    assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
+
+
+def test_a_new_round_plans_in_full(calls: list[Only]) -> None:
+    engine, app = _engine()
+    engine.record(app, "called")
+    calls.clear()
+    engine.record(app, "next_round")  # back into the initial state: every stay begins again
     assert calls == [None]
     assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
+
+
+def test_another_applications_move_has_the_rules_that_look_at_it_planned_again(
+        calls: list[Only]) -> None:
+    engine, app = _engine()
+    calls.clear()
+    engine.set_facts(app, {"why_me": "I ship"})
+    assert calls == []  # read by drafts only, and no marker waits: nothing planned
+    other = engine.add_application(owner="ada", company="Initech", role="Engineer",
+                                   facts={"interviewed_at": START}).id
+    engine.record(other, "offer_received")  # leaves the owner's re-plan marker
+    assert engine.owner_rules.waiting("ada")
+    calls.clear()
+    engine.set_facts(app, {"why_me": "I ship fast"})
+    assert calls == [OTHERS]
+    assert "offer-leverage" in {t.rule for t in engine.timers(app)}
+    assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
+    engine.run_due(START)  # the marker's re-plan; nothing waits now
+    assert not engine.owner_rules.waiting("ada")
+    calls.clear()
+    engine.set_facts(app, {"why_me": "I ship faster"})
+    assert calls == []
 
 
 def test_a_fact_plans_the_rules_that_read_it(calls: list[Only]) -> None:
     engine, app = _engine()
     calls.clear()
     engine.set_facts(app, {"decision_expected_on": "2027-01-08"})
-    assert calls == [frozenset({("ask-decision-date", None), ("follow-up-call", None)}) | ALWAYS]
+    assert calls == [frozenset({("ask-decision-date", None), ("follow-up-call", None)})]
     assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
     calls.clear()
     engine.set_facts(app, {"why_me": "I ship"})  # read by drafts only, not by any timing
-    assert calls == [ALWAYS]
+    assert calls == []
 
 
 def test_a_contact_plans_its_own_reminders_and_the_rules_that_count_contacts(
@@ -95,7 +151,7 @@ def test_a_contact_plans_its_own_reminders_and_the_rules_that_count_contacts(
     engine.add_contact(app, Contact("Mo Chen", "interviewer"))  # no title: collect-contacts
     assert calls == [frozenset({("collect-contacts", None), ("thank-you-notes", "Mo Chen"),
                                 ("follow-up-referrals", "Mo Chen"),
-                                ("brief-references", "Mo Chen")}) | ALWAYS]
+                                ("brief-references", "Mo Chen")})]
     timers = engine.timers(app)
     assert {(t.rule, t.contact) for t in timers} >= {("thank-you-notes", "Mo Chen"),
                                                      ("collect-contacts", None)}
@@ -110,7 +166,9 @@ def test_what_a_rule_reads_comes_from_its_fields() -> None:
     call = rule_inputs(PACK, PACK.rule("follow-up-call"))
     assert {"follow_up_requested_on", "decision_expected_on", "not_interested"} <= call.facts
     assert rule_inputs(PACK, PACK.rule("collect-contacts")).contacts
-    assert rule_inputs(PACK, PACK.rule("offer-leverage")).everything  # the owner's others
+    leverage = rule_inputs(PACK, PACK.rule("offer-leverage"))  # the owner's others
+    assert leverage.others and not leverage.state and not leverage.everything
+    assert leverage.facts == {"not_interested"}
 
 
 def test_the_benchmark_of_changes_that_move_no_state_runs_on_sqlite() -> None:

@@ -5,12 +5,12 @@ pack's own moves, fires what is due, plans, and commits the new state, the histo
 timers removed and armed and the outbox rows together, or not at all. If another writer
 changed the application first, it loads and runs the steps again.
 
-The plan is computed once per change, and only as far as the change reaches: an event
-that moves no state, a fact or a contact re-plans only the rules that read it
-(``followup.runtime.inputs``), and every other timer stays as stored. Firing reminders
-changes only the plans of their own rules (the next occurrence, or none), so after they
-fire only those rules are planned again; a change that moves the state, a new
-application and a forced re-plan plan in full.
+The plan is computed once per change, and only as far as the change reaches: an event,
+a fact or a contact re-plans only the rules that read it, and a move only the rules whose
+stay it begins or that read the state (``followup.runtime.inputs``); every other timer
+stays as stored. Firing reminders changes only the plans of their own rules (the next
+occurrence, or none), so after they fire only those rules are planned again; a new
+application, a forced re-plan, a new round and a timed move plan in full.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from followup.model import (
 )
 from followup.runtime.firing import Firer
 from followup.runtime.history import CORRECTIONS
-from followup.runtime.inputs import pack_owns, touched
+from followup.runtime.inputs import owner_readers, pack_owns, touched
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import Plan, plan, send_time
@@ -93,17 +93,20 @@ class Planner:
 
     def plan(self, app: Application, history: Sequence[HistoryEntry], calendar: WorkCalendar,
              *, stored_state: str | None = None, counts: _Counts | None = None,
-             only: frozenset[tuple[str, str | None]] | None = None) -> Plan:
+             only: frozenset[tuple[str, str | None]] | None = None,
+             moves: bool | None = None) -> Plan:
         """The plan of ``app`` (see ``followup.runtime.planner.plan``); ``stored_state``
         is the state the store holds for it (None if new), ``counts`` the owner's
-        counts per state, read once per change."""
+        counts per state, read once per change and only when a rule planned reads
+        them."""
         extra = None
         looks = self.pack.owner_context_states
-        if self.pack.uses_owner_context and (looks is None or app.state in looks):
+        if self.pack.uses_owner_context and (looks is None or app.state in looks) and (
+                only is None or not owner_readers(self.pack).isdisjoint(r for r, _ in only)):
             # Only the rules of the application's state can look at the others.
             stored = (counts or _Counts(self.owner_rules.store, app.owner)).get()
             extra = self.owner_rules.view(app.owner, app, stored_state, stored)
-        return plan(self.pack, app, history, calendar, extra, only=only)
+        return plan(self.pack, app, history, calendar, extra, only=only, moves=moves)
 
 
 class _Counts:
@@ -255,37 +258,55 @@ class Changes:
         app, moves = self.firer.auto(app, history, calendar,
                                      max(now, history[-1].at) if history else now)
         history.extend(moves)
-        found = self._plan_change(record, app, history, len(new_entries), calendar,
-                                  stored_state=stored_state, counts=counts,
-                                  whole=new or bool(moves) or self.stale(record.application))
+        found = self._plan_change(record, app, history, calendar, stored_state=stored_state,
+                                  counts=counts, whole=new or self.stale(record.application))
         work = _Work(app, history, found.timers, list(found.problems))
         if fire_until is not None:
             self._fire_due(work, calendar, fire_until, stored_state, counts)
         return self._stage(record, work, calendar, now, new=new, stored_state=stored_state)
 
     def _plan_change(self, record: Record, app: Application, history: Sequence[HistoryEntry],
-                     added: int, calendar: WorkCalendar, *, stored_state: str | None,
-                     counts: _Counts, whole: bool) -> Plan:
-        """The plan after ``added`` new history entries: the stored timers, with the
-        rules those entries touched planned again; in full when they move the state (or
-        ``whole``), when they are not an event, facts or a contact, or when the stored
-        timers are not all the pack's."""
+                     calendar: WorkCalendar, *, stored_state: str | None, counts: _Counts,
+                     whole: bool) -> Plan:
+        """The plan after the history entries past ``record``'s: the stored timers, with
+        the rules those entries touched planned again (``followup.runtime.inputs``); in
+        full when they cannot be judged (or ``whole``), or when the stored timers are
+        not all the pack's."""
         stored = record.timers
-        if whole or not added or app.state != record.application.state:
-            change = None
-        else:
-            change = touched(self.pack, history[len(history) - added:])
+        added = history[len(record.history):]
+        change = None
+        if not whole and added:
+            before = record.application.state
+            change = touched(self.pack, added, before=before, others=self._others_moved(app))
         if change is None or not pack_owns(self.pack, stored):
             return self.planner.plan(app, history, calendar, stored_state=stored_state,
                                      counts=counts)
-        kept = [t for t in stored if not (t.action == "notify" and change.covers(t.rule,
-                                                                                 t.contact))]
-        if not change:
-            return Plan(kept)
+        if change.moved:
+            # Only the rules the new state arms keep their reminders; the timed moves
+            # are planned again, from the new state.
+            armed = {r.name for r in self.pack.rules_by_state[app.state]}
+            kept = [t for t in stored if t.action == "notify" and t.rule in armed
+                    and not change.covers(t.rule, t.contact)]
+        else:
+            kept = [t for t in stored if not (t.action == "notify"
+                                              and change.covers(t.rule, t.contact))]
+            if not change:
+                return Plan(kept)
         found = self.planner.plan(app, history, calendar, stored_state=stored_state,
-                                  counts=counts, only=change.only(self.pack, app))
+                                  counts=counts, only=change.only(self.pack, app),
+                                  moves=change.moved)
         return Plan(sorted([*kept, *found.timers], key=lambda t: (t.fire_at, t.key)),
                     found.problems)
+
+    def _others_moved(self, app: Application) -> bool:
+        """Whether a rule the application's state arms reads the owner's other
+        applications and a re-plan marker waits: another application moved since this
+        one was planned (one store read, only for such rules)."""
+        readers = owner_readers(self.pack)
+        if not readers or readers.isdisjoint(
+                r.name for r in self.pack.rules_by_state.get(app.state, ())):
+            return False
+        return self.owner_rules.waiting(app.owner)
 
     def _fire_due(self, work: _Work, calendar: WorkCalendar, until: datetime,
                   stored_state: str | None, counts: _Counts) -> None:

@@ -11,13 +11,25 @@ a whole plan would give.
 What a rule reads is derived from its compiled fields: the facts named in its anchors
 (``at``, ``due``, ``not_before``, ``not_after``, ``instead``) and in its condition, with the facts their
 declared defaults count from; the events of ``done_by`` and ``until``; the contacts of
-its ``for_each`` role; and, through its condition, the contacts as a whole (``count``,
-``untitled``, ``contacts``). A condition that names anything else (the owner's other
-applications, a name this module does not know) makes the rule read everything, so it
-is planned again on every change: when in doubt, the whole rule.
+its ``for_each`` role; through its condition, the contacts as a whole (``count``,
+``untitled``, ``contacts``), the state (``state``, ``application``) and the owner's other
+applications (``elsewhere``; ``applications`` and ``active_applications`` count this one
+too, in its state). A condition that names anything else (a name this module does not
+know) makes the rule read everything, so it is planned again on every change: when in
+doubt, the whole rule.
 
-Changes that move the state, and anything but an event, facts or a contact, are not
-judged here: the change path plans those in full.
+A change that moves the state is judged too. A rule armed in every state the change
+passes through keeps its stay (the same entry, the same keys): it is planned again only
+for what the change touched, or when it reads the state. A rule the new state arms that
+was not armed all along begins a stay: planned. A rule the new state does not arm has
+nothing armed. A move that enters a state again (a new round, an event back into the
+state it left) is not judged, nor is anything but an event, a move, facts or a contact:
+the change path plans those in full.
+
+The owner's other applications change behind this application's back: their moves
+leave the owner a re-plan marker (``followup.runtime.owner_rules``), and while one is
+waiting, a change plans again the rules that look at the others (``others=True``), as
+a whole plan would.
 """
 
 from __future__ import annotations
@@ -28,16 +40,31 @@ from dataclasses import dataclass
 from followup.language.pack import Rule, RulePack, TimeSpec
 from followup.model import Application, HistoryEntry, Timer
 
-__all__ = ["Inputs", "Touched", "inputs_of", "pack_owns", "rule_inputs", "touched"]
+__all__ = [
+    "Inputs",
+    "Touched",
+    "inputs_of",
+    "owner_readers",
+    "pack_owns",
+    "rule_inputs",
+    "touched",
+]
 
 #: The history entries a caller's change adds that this module can judge.
 JUDGED = frozenset({"event", "facts", "contact"})
+#: The entries that may move the state: an event, and the pack's own moves after it.
+_MOVES = frozenset({"event", "transition"})
 #: Names a condition may read that hold the application's contacts as a whole.
 _CONTACT_NAMES = frozenset({"contacts", "count", "untitled"})
-#: Names that do not change without a change of state (which plans in full) or are
-#: empty while planning (``rule``, ``due`` and ``at`` are set only when a reminder fires;
-#: ``contact`` is the rule's own contact, planned again with its pair).
-_STEADY_NAMES = frozenset({"application", "state", "rule", "due", "at", "contact"})
+#: Names that change with the application's state (its other fields change only through
+#: an edit, which plans in full).
+_STATE_NAMES = frozenset({"application", "state"})
+#: The owner's counts that include this application in its state; ``elsewhere``, the
+#: other applications only.
+_OWNER_COUNTS = frozenset({"applications", "active_applications"})
+#: Names empty while planning (``rule``, ``due`` and ``at`` are set only when a reminder
+#: fires; ``contact`` is the rule's own contact, planned again with its pair).
+_STEADY_NAMES = frozenset({"rule", "due", "at", "contact"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,8 @@ class Inputs:
     events: frozenset[str]  # done_by and until
     contacts: bool  # the condition reads the contacts as a whole
     everything: bool  # planned again on every change
+    state: bool = False  # the condition reads the state (or counts this application in it)
+    others: bool = False  # the condition reads the owner's other applications
 
 
 def _fact_closure(pack: RulePack, names: Iterable[str]) -> frozenset[str]:
@@ -74,7 +103,7 @@ def rule_inputs(pack: RulePack, rule: Rule) -> Inputs:
         named.add(override.fact)
         specs += [override.at, override.due]
     named.update(spec.anchor for spec in specs if spec is not None)
-    all_facts = contacts = everything = False
+    all_facts = contacts = everything = state = others = False
     if rule.condition is not None:
         for name in rule.condition.names:
             if name in pack.facts:
@@ -83,11 +112,17 @@ def rule_inputs(pack: RulePack, rule: Rule) -> Inputs:
                 all_facts = True
             elif name in _CONTACT_NAMES:
                 contacts = True
+            elif name in _STATE_NAMES:
+                state = True
+            elif name in _OWNER_COUNTS:
+                state = others = True
+            elif name == "elsewhere":
+                others = True
             elif name not in _STEADY_NAMES:
-                everything = True  # the owner's other applications, or a name not known here
+                everything = True  # a name not known here
     events = frozenset(e for e in (rule.done_by, rule.until) if e is not None)
     return Inputs(facts=_fact_closure(pack, named), all_facts=all_facts, events=events,
-                  contacts=contacts, everything=everything)
+                  contacts=contacts, everything=everything, state=state, others=others)
 
 
 # Derived once per pack. A pack is immutable; the cache holds the pack itself, so an id
@@ -106,13 +141,21 @@ def inputs_of(pack: RulePack) -> dict[str, Inputs]:
     return found[1]
 
 
+def owner_readers(pack: RulePack) -> frozenset[str]:
+    """The application rules of ``pack`` whose conditions read the owner's counts
+    (planning them reads the counts from the store)."""
+    return frozenset(name for name, reads in inputs_of(pack).items() if reads.others)
+
+
 @dataclass(frozen=True)
 class Touched:
     """The (rule, contact) pairs a change can have moved: ``rules`` with every contact,
-    ``pairs`` for one contact each."""
+    ``pairs`` for one contact each; ``moved``: the change moved the state, so the
+    timed moves are planned again and the rules the new state does not arm are gone."""
 
     rules: frozenset[str]
     pairs: frozenset[tuple[str, str | None]]
+    moved: bool = False
 
     def covers(self, rule: str, contact: str | None) -> bool:
         return rule in self.rules or (rule, contact) in self.pairs
@@ -133,18 +176,31 @@ class Touched:
         return bool(self.rules or self.pairs)
 
 
-def touched(pack: RulePack, entries: Sequence[HistoryEntry]) -> Touched | None:
-    """The pairs ``entries`` (a change's new history, none of which moves the state) can
-    have moved, or ``None`` when this module cannot judge them: the change is planned in
-    full."""
+def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | None = None,
+            others: bool = False) -> Touched | None:
+    """The pairs ``entries`` (a change's new history) can have moved, or ``None`` when
+    this module cannot judge them: the change is planned in full. ``before``: the state
+    the application was in before them (without it, a move is not judged); ``others``:
+    the owner's other applications may have changed since this one was planned (a
+    re-plan marker waits)."""
     inputs = inputs_of(pack)
     rules: set[str] = set()
     pairs: set[tuple[str, str | None]] = set()
     facts: set[str] = set()
     events: list[HistoryEntry] = []
     contacts: list[str] = []
+    state = before
+    visited = {before}
     for entry in entries:
-        if entry.kind not in JUDGED or entry.to_state is not None:
+        if entry.to_state is not None:
+            if (state is None or state not in pack.states or entry.kind not in _MOVES
+                    or entry.to_state in (state, pack.initial)):
+                return None  # not judged, or a stay begins again: in full
+            state = entry.to_state
+            visited.add(state)
+            if entry.kind == "transition":
+                continue
+        if entry.kind not in JUDGED:
             return None
         if entry.kind == "facts":
             changed = entry.data.get("facts")
@@ -157,10 +213,19 @@ def touched(pack: RulePack, entries: Sequence[HistoryEntry]) -> Touched | None:
             return None
         else:
             contacts.append(entry.contact)
+    moved = state != before
     for rule in pack.application_rules:
         reads = inputs[rule.name]
         name = rule.name
-        if reads.everything or (facts and (reads.all_facts or not reads.facts.isdisjoint(facts))):
+        if moved:
+            assert state is not None
+            if rule.states is not None and state not in rule.states:
+                continue  # not armed in the new state: nothing to plan
+            if (rule.states is not None and not visited <= rule.states) or reads.state:
+                rules.add(name)  # a stay begins, or the rule reads the state
+                continue
+        if (reads.everything or (others and reads.others)
+                or (facts and (reads.all_facts or not reads.facts.isdisjoint(facts)))):
             rules.add(name)
             continue
         if contacts and reads.contacts:
@@ -179,7 +244,7 @@ def touched(pack: RulePack, entries: Sequence[HistoryEntry]) -> Touched | None:
                 pairs.add((name, event.contact))  # done for that contact only
             else:
                 rules.add(name)
-    return Touched(frozenset(rules), frozenset(pairs))
+    return Touched(frozenset(rules), frozenset(pairs), moved)
 
 
 def pack_owns(pack: RulePack, timers: Iterable[Timer]) -> bool:

@@ -88,6 +88,12 @@ class OwnerRules:
         return Timer(application_id="", owner=owner, key=str(TimerKey.replan(owner)),
                      rule="replan", action="replan", fire_at=now)
 
+    def waiting(self, owner: str) -> bool:
+        """Whether the owner's re-plan marker waits (another application moved since
+        the last ``run_due`` re-planned those that look at the others)."""
+        return any(t.action == "replan"
+                   for t in self.store.timers(owner=owner, application_id=""))
+
     def mark(self, owner: str, now: datetime) -> None:
         """Have the next ``run_due`` re-plan the owner's applications that look at the
         others (nothing when the pack has no such rules)."""

@@ -156,6 +156,13 @@ class Runner:
                                             worker)
                         return report
                     seen.add(whose)
+                    if not whose[1] and staged:
+                        # The owner's re-plan of the applications that look at the
+                        # others reads them as stored: what the batch staged before it
+                        # (planned with the counts of then) is committed first.
+                        self._commit_staged(staged, now, report, faults, held, claimed,
+                                            worker)
+                        staged = []
                     failed = self._advance(whose, now, report, faults.get(whose), staged,
                                            record=records.pop(whose, None))
                     if staged and staged[-1][0] == whose:

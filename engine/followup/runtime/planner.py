@@ -262,12 +262,14 @@ def plan(
     extra: Mapping[str, Any] | None = None,
     *,
     only: frozenset[tuple[str, str | None]] | None = None,
+    moves: bool | None = None,
 ) -> Plan:
     """Every timer ``app`` should have armed now, earliest first. ``extra`` adds to what
     conditions see (the owner's counts). ``only``, when given, limits the plan to those
     (rule, contact) pairs of the application's reminders: after reminders fire, only
     their own rules change (the next occurrence, or none), so the rest of the plan
-    stands."""
+    stands. ``moves``: whether to plan the pack's timed moves too (by default only in
+    a whole plan)."""
     if app.archived_at is not None:
         return Plan([])  # kept with its history, planned no more
     # What has happened: the events, the notifications already sent (per rule, state
@@ -361,7 +363,7 @@ def plan(
                     timer = replaced(timer, fire_at=until if rule.any_time
                                      else send_time(calendar, until))
                 timers.append(timer)
-    for auto in pack.transitions if only is None else ():
+    for auto in pack.transitions if (only is None if moves is None else moves) else ():
         timer = _transition_timer(auto, app, entries, calendar)
         if timer is not None and timer.key not in skipped:
             timers.append(timer)
