@@ -705,6 +705,39 @@ def test_count_by_state(store: Store) -> None:
     assert store.count_by_state(owner="nobody") == {}
 
 
+def test_count_by_state_follows_every_write(store: Store) -> None:
+    def counted(owner: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in store.applications(owner=owner):
+            out[a.state] = out.get(a.state, 0) + 1
+        return out
+
+    a1 = create(store, "a1")
+    a2 = create(store, "a2", state="offer")
+    create(store, "b1", owner="bob", archived_at=minutes(1))  # archived: not counted
+    assert store.count_by_state(owner="ada") == {"interviewed": 1, "offer": 1} == counted("ada")
+    assert store.count_by_state(owner="bob") == {}
+    a1 = update(store, replace(a1, state="offer"))  # a move
+    assert store.count_by_state(owner="ada") == {"offer": 2} == counted("ada")
+    a1 = update(store, replace(a1, company="Initech"))  # no move: the same counts
+    assert store.count_by_state(owner="ada") == {"offer": 2}
+    a2 = update(store, replace(a2, archived_at=minutes(2)))  # archived
+    assert store.count_by_state(owner="ada") == {"offer": 1} == counted("ada")
+    a2 = update(store, replace(a2, state="rejected"))  # moved while archived
+    assert store.count_by_state(owner="ada") == {"offer": 1}
+    update(store, replace(a2, archived_at=None))  # back, in its new state
+    assert store.count_by_state(owner="ada") == {"offer": 1, "rejected": 1} == counted("ada")
+    store.delete_application("a1", owner="ada")
+    assert store.count_by_state(owner="ada") == {"rejected": 1} == counted("ada")
+    store.delete_application("b1", owner="bob")  # archived: nothing to take away
+    assert store.count_by_state(owner="bob") == {}
+    with pytest.raises(ConflictError, match="'a2' already exists"):  # refused: no count moves
+        store.commit_many([Change(application=application("a3", state="offer"),
+                                  expected_version=None),
+                           Change(application=application("a2"), expected_version=None)])
+    assert store.count_by_state(owner="ada") == {"rejected": 1} == counted("ada")
+
+
 def test_an_owner_keeps_their_channels(store: Store) -> None:
     store.put_owner(Owner("ada", timezone="Europe/Berlin", channels=("email", "console")))
     store.put_owner(Owner("bob"))
