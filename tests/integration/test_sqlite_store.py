@@ -88,7 +88,7 @@ def test_the_migrated_schema_is_exactly_what_the_files_declare(tmp_path: Path) -
         assert schema(migrated) == schema(plain)
         tables = {name for kind, name, _, _ in schema(migrated) if kind == "table"}
     assert tables == {"applications", "calendar_entries", "faults", "history", "outbox",
-                      "owners", "schema_migrations", "timers", "workers"}
+                      "owner_counts", "owners", "schema_migrations", "timers", "workers"}
 
 
 def test_reopening_keeps_the_data(tmp_path: Path) -> None:
