@@ -259,7 +259,8 @@ class Changes:
                                      max(now, history[-1].at) if history else now)
         history.extend(moves)
         found = self._plan_change(record, app, history, calendar, stored_state=stored_state,
-                                  counts=counts, whole=new or self.stale(record.application))
+                                  counts=counts, whole=new or self.stale(record.application),
+                                  firing=fire_until is not None)
         work = _Work(app, history, found.timers, list(found.problems))
         if fire_until is not None:
             self._fire_due(work, calendar, fire_until, stored_state, counts)
@@ -267,13 +268,19 @@ class Changes:
 
     def _plan_change(self, record: Record, app: Application, history: Sequence[HistoryEntry],
                      calendar: WorkCalendar, *, stored_state: str | None, counts: _Counts,
-                     whole: bool) -> Plan:
+                     whole: bool, firing: bool = False) -> Plan:
         """The plan after the history entries past ``record``'s: the stored timers, with
         the rules those entries touched planned again (``followup.runtime.inputs``); in
         full when they cannot be judged (or ``whole``), or when the stored timers are
-        not all the pack's."""
+        not all the pack's. ``firing`` with no entry added (a pass over due timers):
+        the stored timers as they are, which the change that stored them planned, unless
+        the owner's other applications moved since (a re-plan marker waits) and a rule
+        looks at them."""
         stored = record.timers
         added = history[len(record.history):]
+        if (firing and not whole and not added and pack_owns(self.pack, stored)
+                and not self._others_moved(app)):
+            return Plan(sorted(stored, key=lambda t: (t.fire_at, t.key)))
         change = None
         if not whole and added:
             before = record.application.state
