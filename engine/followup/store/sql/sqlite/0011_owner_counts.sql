@@ -31,9 +31,9 @@ CREATE TRIGGER owner_counts_update AFTER UPDATE OF owner, state, archived_at ON 
 WHEN OLD.owner IS NOT NEW.owner OR OLD.state IS NOT NEW.state
      OR (OLD.archived_at IS NULL) IS NOT (NEW.archived_at IS NULL)
 BEGIN
-    UPDATE owner_counts SET n = n - 1
-    WHERE OLD.archived_at IS NULL AND owner = OLD.owner AND state = OLD.state;
     INSERT INTO owner_counts (owner, state, n)
+    SELECT OLD.owner, OLD.state, -1 WHERE OLD.archived_at IS NULL
+    UNION ALL
     SELECT NEW.owner, NEW.state, 1 WHERE NEW.archived_at IS NULL
-    ON CONFLICT (owner, state) DO UPDATE SET n = n + 1;
+    ON CONFLICT (owner, state) DO UPDATE SET n = n + excluded.n;
 END;
