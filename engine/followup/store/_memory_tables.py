@@ -82,6 +82,9 @@ class MemoryTables:
         self.closed = False
         self.apps: dict[str, Application] = {}
         self.by_owner: dict[str, dict[str, None]] = {}  # owner -> application ids
+        # owner -> state -> applications not archived (``Store.count_by_state``), kept
+        # with every write rather than counted
+        self.counts: dict[str, dict[str, int]] = {}
         # application id -> seq -> the entry, its data as read back from JSON
         self.history: dict[str, dict[int, HistoryEntry]] = {}
         self.timers: dict[str, Timer] = {}
@@ -104,6 +107,7 @@ class MemoryTables:
         with self.lock:
             self.closed = True
             self.apps.clear()
+            self.counts.clear()
             self.history.clear()
             self.timers.clear()
             self.timeline.clear()
@@ -142,9 +146,31 @@ class MemoryTables:
 
     # -- applications ----------------------------------------------------------------------
 
+    def put_application(self, app: Application) -> None:
+        """Store ``app`` (new, or in place of the one with its id), with its owner's
+        index and counts."""
+        previous = self.apps.get(app.id)
+        if previous is not None:
+            if previous.owner != app.owner:
+                self.by_owner.get(previous.owner, {}).pop(app.id, None)
+            self._count(previous, -1)
+        self.apps[app.id] = app
+        self.by_owner.setdefault(app.owner, {})[app.id] = None
+        self._count(app, 1)
+
+    def _count(self, app: Application, step: int) -> None:
+        if app.archived_at is None:  # an archived application is not counted
+            states = self.counts.setdefault(app.owner, {})
+            n = states[app.state] = states.get(app.state, 0) + step
+            if not n:
+                del states[app.state]
+                if not states:
+                    del self.counts[app.owner]
+
     def delete_application(self, app_id: str, owner: str) -> None:
         """Forget the application and what exists only for it (``Store.delete_application``
         says what that is); nothing here can fail, so it is all or nothing."""
+        self._count(self.apps[app_id], -1)
         del self.apps[app_id]
         self.by_owner[owner].pop(app_id, None)
         if not self.by_owner[owner]:

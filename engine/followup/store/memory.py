@@ -143,14 +143,9 @@ class MemoryStore:
         return len(self._matching(owner, states, archived))
 
     def count_by_state(self, *, owner: str) -> dict[str, int]:
-        counts: dict[str, int] = {}
         with self._tables.lock:
             self._tables.check_open()
-            for app_id in self._tables.by_owner.get(owner, {}):
-                app = self._tables.apps[app_id]
-                if app.archived_at is None:  # an archived one is not active
-                    counts[app.state] = counts.get(app.state, 0) + 1
-        return counts
+            return dict(self._tables.counts.get(owner, {}))  # kept with every write
 
     def _matching(self, owner: str | None, states: Collection[str] | None,
                   archived: bool | None) -> list[Application]:
@@ -283,11 +278,7 @@ class MemoryStore:
                         "length of the loaded history"
                     )
             for app in rows:
-                previous = self._tables.apps.get(app.id)
-                if previous is not None and previous.owner != app.owner:
-                    self._tables.by_owner.get(previous.owner, {}).pop(app.id, None)
-                self._tables.apps[app.id] = app
-                self._tables.by_owner.setdefault(app.owner, {})[app.id] = None
+                self._tables.put_application(app)
                 self._tables.history.setdefault(app.id, {})
             for entry in history:
                 entries = self._tables.history[entry.application_id]
