@@ -33,7 +33,7 @@ from followup.model import (
 )
 from followup.runtime.firing import Firer
 from followup.runtime.history import CORRECTIONS
-from followup.runtime.inputs import owner_readers, pack_owns, touched
+from followup.runtime.inputs import owner_readers, pack_owns, reads_others_in, touched
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import Plan, plan, send_time
@@ -309,11 +309,7 @@ class Changes:
         """Whether a rule the application's state arms reads the owner's other
         applications and a re-plan marker waits: another application moved since this
         one was planned (one store read, only for such rules)."""
-        readers = owner_readers(self.pack)
-        if not readers or readers.isdisjoint(
-                r.name for r in self.pack.rules_by_state.get(app.state, ())):
-            return False
-        return self.owner_rules.waiting(app.owner)
+        return reads_others_in(self.pack, app.state) and self.owner_rules.waiting(app.owner)
 
     def _fire_due(self, work: _Work, calendar: WorkCalendar, until: datetime,
                   stored_state: str | None, counts: _Counts) -> None:

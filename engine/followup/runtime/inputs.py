@@ -46,6 +46,7 @@ __all__ = [
     "inputs_of",
     "owner_readers",
     "pack_owns",
+    "reads_others_in",
     "rule_inputs",
     "touched",
 ]
@@ -125,26 +126,77 @@ def rule_inputs(pack: RulePack, rule: Rule) -> Inputs:
                   contacts=contacts, everything=everything, state=state, others=others)
 
 
+class _Derived:
+    """What ``touched`` needs of one pack, worked out once: what each rule reads, the
+    rules that read the owner's counts and the states that arm one, the rules waiting
+    for each event, and per move (the states passed through, the state reached) the
+    rules it plans and those it leaves to the other checks."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        rules = pack.application_rules
+        self.inputs = {rule.name: rule_inputs(pack, rule) for rule in rules}
+        self.readers = frozenset(n for n, reads in self.inputs.items() if reads.others)
+        self.reader_states = frozenset(
+            state for state, armed in pack.rules_by_state.items()
+            if not self.readers.isdisjoint(r.name for r in armed))
+        self.everything = any(reads.everything for reads in self.inputs.values())
+        self.by_event: dict[str, tuple[Rule, ...]] = {}
+        for rule in rules:
+            for event in self.inputs[rule.name].events:
+                self.by_event[event] = (*self.by_event.get(event, ()), rule)
+        self.owned = frozenset(self.inputs)
+        self.timed = frozenset(auto.name for auto in pack.transitions)
+        self._moves: dict[tuple[frozenset[str | None], str], tuple[frozenset[str],
+                                                                    tuple[Rule, ...]]] = {}
+
+    def move(self, visited: frozenset[str | None], state: str
+             ) -> tuple[frozenset[str], tuple[Rule, ...]]:
+        """After a move through ``visited`` into ``state``: the rules planned for the
+        move itself (a stay begins, or the rule reads the state), and the other rules
+        ``state`` arms (their stay goes on)."""
+        found = self._moves.get((visited, state))
+        if found is None:
+            planned = []
+            rest = []
+            for rule in self.pack.rules_by_state[state]:
+                if (rule.states is not None and not visited <= rule.states) or self.inputs[
+                        rule.name].state:
+                    planned.append(rule.name)
+                else:
+                    rest.append(rule)
+            found = self._moves[(visited, state)] = (frozenset(planned), tuple(rest))
+        return found
+
+
 # Derived once per pack. A pack is immutable; the cache holds the pack itself, so an id
 # is never reused while its entry lives.
-_CACHE: dict[int, tuple[RulePack, dict[str, Inputs]]] = {}
+_CACHE: dict[int, _Derived] = {}
+
+
+def _derived(pack: RulePack) -> _Derived:
+    found = _CACHE.get(id(pack))
+    if found is None or found.pack is not pack:
+        if len(_CACHE) >= 64:
+            _CACHE.clear()
+        found = _CACHE[id(pack)] = _Derived(pack)
+    return found
 
 
 def inputs_of(pack: RulePack) -> dict[str, Inputs]:
     """What each application rule of ``pack`` reads, by rule name."""
-    found = _CACHE.get(id(pack))
-    if found is None or found[0] is not pack:
-        if len(_CACHE) >= 64:
-            _CACHE.clear()
-        found = _CACHE[id(pack)] = (pack, {rule.name: rule_inputs(pack, rule)
-                                           for rule in pack.application_rules})
-    return found[1]
+    return _derived(pack).inputs
 
 
 def owner_readers(pack: RulePack) -> frozenset[str]:
     """The application rules of ``pack`` whose conditions read the owner's counts
     (planning them reads the counts from the store)."""
-    return frozenset(name for name, reads in inputs_of(pack).items() if reads.others)
+    return _derived(pack).readers
+
+
+def reads_others_in(pack: RulePack, state: str) -> bool:
+    """Whether a rule that ``state`` arms reads the owner's counts."""
+    return state in _derived(pack).reader_states
 
 
 @dataclass(frozen=True)
@@ -183,7 +235,8 @@ def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | No
     the application was in before them (without it, a move is not judged); ``others``:
     the owner's other applications may have changed since this one was planned (a
     re-plan marker waits)."""
-    inputs = inputs_of(pack)
+    derived = _derived(pack)
+    inputs = derived.inputs
     rules: set[str] = set()
     pairs: set[tuple[str, str | None]] = set()
     facts: set[str] = set()
@@ -214,16 +267,23 @@ def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | No
         else:
             contacts.append(entry.contact)
     moved = state != before
-    for rule in pack.application_rules:
+    candidates: tuple[Rule, ...] | None = None  # None: every rule
+    if moved:
+        assert state is not None
+        # Rules the new state does not arm have nothing to plan; of those it arms, a
+        # rule whose stay begins (or that reads the state) is planned whole.
+        planned, candidates = derived.move(frozenset(visited), state)
+        rules.update(planned)
+    if not (facts or contacts or (others and derived.readers) or derived.everything):
+        # Only the events can have touched anything: the rules waiting for them.
+        for event in events:
+            for rule in derived.by_event.get(event.name, ()):
+                if candidates is None or rule in candidates:
+                    _touch(pack, rule, event, rules, pairs)
+        return Touched(frozenset(rules), frozenset(pairs), moved)
+    for rule in pack.application_rules if candidates is None else candidates:
         reads = inputs[rule.name]
         name = rule.name
-        if moved:
-            assert state is not None
-            if rule.states is not None and state not in rule.states:
-                continue  # not armed in the new state: nothing to plan
-            if (rule.states is not None and not visited <= rule.states) or reads.state:
-                rules.add(name)  # a stay begins, or the rule reads the state
-                continue
         if (reads.everything or (others and reads.others)
                 or (facts and (reads.all_facts or not reads.facts.isdisjoint(facts)))):
             rules.add(name)
@@ -236,22 +296,28 @@ def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | No
             # or details changed, or one to drop).
             pairs.update((name, c) for c in contacts)
         for event in events:
-            if event.name not in reads.events:
-                continue
-            spec = pack.events.get(event.name)
-            if (rule.for_each is not None and spec is not None and spec.per_contact
-                    and event.contact is not None):
-                pairs.add((name, event.contact))  # done for that contact only
-            else:
-                rules.add(name)
+            if event.name in reads.events:
+                _touch(pack, rule, event, rules, pairs)
     return Touched(frozenset(rules), frozenset(pairs), moved)
+
+
+def _touch(pack: RulePack, rule: Rule, event: HistoryEntry, rules: set[str],
+           pairs: set[tuple[str, str | None]]) -> None:
+    """``event`` is one ``rule`` waits for (``done_by``, ``until``): the rule is
+    planned again, or only its pair with the event's contact."""
+    spec = pack.events.get(event.name)
+    if (rule.for_each is not None and spec is not None and spec.per_contact
+            and event.contact is not None):
+        pairs.add((rule.name, event.contact))  # done for that contact only
+    else:
+        rules.add(rule.name)
 
 
 def pack_owns(pack: RulePack, timers: Iterable[Timer]) -> bool:
     """Whether every stored timer is a reminder of one of ``pack``'s application rules
     or one of its timed moves: a timer left by an edited pack (or an old store's re-plan
     marker) has the change planned in full, which removes it."""
-    rules = inputs_of(pack)
-    moves = {auto.name for auto in pack.transitions}
+    derived = _derived(pack)
+    rules, moves = derived.owned, derived.timed
     return all((t.action == "notify" and t.rule in rules)
                or (t.action == "transition" and t.rule in moves) for t in timers)
