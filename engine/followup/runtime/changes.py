@@ -229,8 +229,7 @@ class Changes:
         full, whatever the change, and records this pack (``planned_by``)."""
         return app.planned_by != self.pack.fingerprint
 
-    def stage_replan(self, record: Record, *, stale: bool = False
-                     ) -> Outcome | Staged | None:
+    def stage_replan(self, record: Record, *, stale: bool) -> Outcome | Staged | None:
         """What a re-plan of the application ``record`` holds (as loaded) would commit
         (``apply(id, owner, [], force=True)``), left to the caller
         (``followup.runtime.replans``); an ``Outcome`` when there is nothing to write.

@@ -53,8 +53,6 @@ __all__ = [
 
 #: The history entries a caller's change adds that this module can judge.
 JUDGED = frozenset({"event", "facts", "contact"})
-#: The entries that may move the state: an event, and the pack's own moves after it.
-_MOVES = frozenset({"event", "transition"})
 #: Names a condition may read that hold the application's contacts as a whole.
 _CONTACT_NAMES = frozenset({"contacts", "count", "untitled"})
 #: Names that change with the application's state (its other fields change only through
@@ -228,8 +226,8 @@ class Touched:
         return bool(self.rules or self.pairs)
 
 
-def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | None = None,
-            others: bool = False) -> Touched | None:
+def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | None,
+            others: bool) -> Touched | None:
     """The pairs ``entries`` (a change's new history) can have moved, or ``None`` when
     this module cannot judge them: the change is planned in full. ``before``: the state
     the application was in before them (without it, a move is not judged); ``others``:
@@ -246,13 +244,12 @@ def touched(pack: RulePack, entries: Sequence[HistoryEntry], *, before: str | No
     visited = {before}
     for entry in entries:
         if entry.to_state is not None:
-            if (state is None or state not in pack.states or entry.kind not in _MOVES
-                    or entry.to_state in (state, pack.initial)):
+            if state is None or entry.to_state in (state, pack.initial):
                 return None  # not judged, or a stay begins again: in full
             state = entry.to_state
             visited.add(state)
             if entry.kind == "transition":
-                continue
+                continue  # the pack's own move (any other kind is not judged, below)
         if entry.kind not in JUDGED:
             return None
         if entry.kind == "facts":
