@@ -267,7 +267,7 @@ class Changes:
 
     def _plan_change(self, record: Record, app: Application, history: Sequence[HistoryEntry],
                      calendar: WorkCalendar, *, stored_state: str | None, counts: _Counts,
-                     whole: bool, firing: bool = False) -> Plan:
+                     whole: bool, firing: bool) -> Plan:
         """The plan after the history entries past ``record``'s: the stored timers, with
         the rules those entries touched planned again (``followup.runtime.inputs``); in
         full when they cannot be judged (or ``whole``), or when the stored timers are

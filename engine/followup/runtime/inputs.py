@@ -143,7 +143,6 @@ class _Derived:
         for rule in rules:
             for event in self.inputs[rule.name].events:
                 self.by_event[event] = (*self.by_event.get(event, ()), rule)
-        self.owned = frozenset(self.inputs)
         self.timed = frozenset(auto.name for auto in pack.transitions)
         self._moves: dict[tuple[frozenset[str | None], str], tuple[frozenset[str],
                                                                     tuple[Rule, ...]]] = {}
@@ -315,6 +314,6 @@ def pack_owns(pack: RulePack, timers: Iterable[Timer]) -> bool:
     or one of its timed moves: a timer left by an edited pack (or an old store's re-plan
     marker) has the change planned in full, which removes it."""
     derived = _derived(pack)
-    rules, moves = derived.owned, derived.timed
+    rules, moves = derived.inputs, derived.timed
     return all((t.action == "notify" and t.rule in rules)
                or (t.action == "transition" and t.rule in moves) for t in timers)

@@ -88,11 +88,15 @@ class OwnerRules:
         return Timer(application_id="", owner=owner, key=str(TimerKey.replan(owner)),
                      rule="replan", action="replan", fire_at=now)
 
+    def _markers(self, owner: str) -> list[Timer]:
+        """The owner's re-plan markers, as stored."""
+        return [t for t in self.store.timers(owner=owner, application_id="")
+                if t.action == "replan"]
+
     def waiting(self, owner: str) -> bool:
         """Whether the owner's re-plan marker waits (another application moved since
         the last ``run_due`` re-planned those that look at the others)."""
-        return any(t.action == "replan"
-                   for t in self.store.timers(owner=owner, application_id=""))
+        return bool(self._markers(owner))
 
     def mark(self, owner: str, now: datetime) -> None:
         """Have the next ``run_due`` re-plan the owner's applications that look at the
@@ -104,8 +108,7 @@ class OwnerRules:
         """When the owner's re-plan marker is due by ``until``: the ids of the
         applications to re-plan and the marker keys to remove once they are; else two
         empty lists."""
-        markers = [t for t in self.store.timers(owner=owner, application_id="")
-                   if t.action == "replan" and t.fire_at <= until]
+        markers = [t for t in self._markers(owner) if t.fire_at <= until]
         if not markers:
             return [], []
         others = self.store.applications(owner=owner, states=self.pack.owner_context_states)
