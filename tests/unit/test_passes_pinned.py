@@ -3,15 +3,16 @@
 quiet-hours span that wraps past midnight, the reminders a pass holds back on a day off
 (until when, and why), the owner's re-plan marker taken away once it served, and an
 owner's subdivision kept when the same country is given again, the channels an edit
-gives, owners read one by one from a store without ``get_owners``, and an application
-the owner's re-plan cannot read faulting alone. In memory."""
+gives, owners read one by one from a store without ``get_owners``, an application
+the owner's re-plan cannot read faulting alone, and which due reminders a pass reports
+as held (not those it sent, not those its re-plan moved later). In memory."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from followup import Contact, Engine, FakeClock, MemoryStore
+from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import StoreError
 from followup.model import Owner, Record
 from followup.runtime.owners import edited
@@ -135,3 +136,57 @@ def test_an_application_the_owner_s_re_plan_cannot_read_faults_alone() -> None:
     assert (fault.application_id, fault.error) == (
         ids[1], f"StoreError: application {ids[1]} cannot be read")
     assert not [t for t in store.timers(owner="ada", application_id="") if t.action == "replan"]
+
+
+# Two reminders, one that waits for the owner's calendar and one that goes out at any
+# time, each armed for its own application.
+_HELD = """\
+version: 1
+name: held
+states: [open]
+initial: open
+facts:
+  urgent: {type: bool}
+templates:
+  t: {subject: "x"}
+rules:
+  - {name: calm, while: open, if: "not urgent", at: %s after entered, notify: {template: t}}
+  - {name: loud, while: open, if: "urgent", at: 1 day after entered, any_time: true,
+     notify: {template: t}}
+"""
+SUNDAY = datetime(2027, 3, 7, 15, 0, tzinfo=UTC)
+
+
+def _held_pass(calm_after: str) -> tuple[Engine, list[str]]:
+    """Two applications of one owner armed a day ahead (15:00 and 15:10 on Monday),
+    then quiet hours 14:00-16:00 set without a re-plan; the engine returned runs its
+    rules with ``calm`` armed ``calm_after`` entering, on the same store, at 15:30."""
+    store, clock = MemoryStore(), FakeClock(SUNDAY)
+    engine = Engine(store=store, clock=clock, channels=[RecordingChannel()],
+                    rules=load_rules(text=_HELD % "1 day"))
+    engine.set_owner("ada", timezone="UTC")
+    ids = [engine.add_application(owner="ada", company="Calm", role="r",
+                                  facts={"urgent": False}).id]
+    clock.set(SUNDAY + timedelta(minutes=10))
+    ids.append(engine.add_application(owner="ada", company="Loud", role="r",
+                                      facts={"urgent": True}).id)
+    engine.set_owner("ada", timezone="UTC", quiet_hours=["14:00-16:00"])  # no re-plan
+    clock.set(SUNDAY + timedelta(days=1, minutes=30))
+    return Engine(store=store, clock=clock, channels=[RecordingChannel()],
+                  rules=load_rules(text=_HELD % calm_after)), ids
+
+
+def test_a_pass_holds_what_waits_and_not_what_another_application_sent() -> None:
+    engine, (calm, loud) = _held_pass("1 day")
+    report = engine.run_due()
+    assert [(n.rule, n.application_id) for n in report.notifications] == [("loud", loud)]
+    assert [(h.rule, h.application_id, h.until, h.reason) for h in report.held] == [
+        ("calm", calm, SUNDAY + timedelta(days=1, hours=1), "quiet hours 14:00-16:00")]
+
+
+def test_a_reminder_its_pass_moved_later_is_not_reported_held() -> None:
+    engine, (calm, _) = _held_pass("3 days")  # the edited pack moves it to Wednesday
+    report = engine.run_due()
+    [moved] = [t for t in engine.store.timers(owner="ada", application_id=calm)]
+    assert moved.fire_at == SUNDAY + timedelta(days=3, hours=1)  # after quiet hours
+    assert report.held == []

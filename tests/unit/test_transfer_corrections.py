@@ -295,6 +295,10 @@ def test_a_history_written_by_hand_with_corrections_is_read_as_the_engine_reads_
          "offset"),
         ([CREATED, _h(1, "edit", data={"old": {"colour": "red"}, "new": {}})], "interviewed",
          "an 'edit' entry keeps 'old' in its data as an object of company and role as text"),
+        ([CREATED, _h(1, "notified", "thank-you-notes", contact="Jane Doe",
+                      data={"occurrence": 0})],
+         "interviewed", "history entry 1: a 'notified' entry keeps 'cycle' in its data as "
+         "a whole number, not None"),
         ([CREATED, _h(1, "archive", data={"was": "yesterday"})], "interviewed",
          "an 'archive' entry keeps 'was' in its data as null or a time"),
         ([CREATED, _h(1, "archive", to="keep_warm")], "keep_warm",

@@ -60,7 +60,7 @@ from followup.model import (
     Timer,
     replaced,
 )
-from followup.runtime.history import CORRECTIONS, effective, undoing
+from followup.runtime.history import effective, undoing
 from followup.runtime.steps import EDITABLE_FIELDS
 
 if TYPE_CHECKING:
@@ -240,8 +240,8 @@ def check_history(pack: RulePack, item: ImportItem) -> None:
         if h.kind not in HISTORY_KINDS:
             raise InputError(f"{where}: unknown kind {h.kind!r} (kinds: "
                              f"{', '.join(HISTORY_KINDS)})")
-        if h.kind in CORRECTIONS:
-            _check_correction(h, where)
+        if h.kind in _ENTRY_DATA:
+            _check_data(h, where)
         if h.kind == "created":
             if i:
                 raise InputError(f"{where}: only the first entry is 'created'")
@@ -296,9 +296,11 @@ def _names_ever(item: ImportItem) -> set[str]:
 
 
 # What each correction keeps in its data, read when the history is planned and when a
-# later undo takes the correction back: a key and what its value must be.
+# later undo takes the correction back, and what a sent reminder's entry keeps (the stay
+# and the occurrence it was sent for, read when the history is planned): a key and what
+# its value must be.
 _TEXT, _CONTACT, _TIME, _NUMBER, _FIELDS = "text", "contact", "time", "number", "fields"
-_CORRECTION_DATA: dict[str, dict[str, str]] = {
+_ENTRY_DATA: dict[str, dict[str, str]] = {
     "edit": {"old": _FIELDS, "new": _FIELDS},
     "rename": {"from": _TEXT, "to": _TEXT, "contact": _CONTACT},
     "merge": {"from": _TEXT, "to": _TEXT, "contact": _CONTACT, "into": _CONTACT,
@@ -308,6 +310,7 @@ _CORRECTION_DATA: dict[str, dict[str, str]] = {
     "unarchive": {},
     "undo": {"undone": _NUMBER},
     "snooze": {"cycle": _NUMBER, "occurrence": _NUMBER, "until": _TIME},
+    "notified": {"cycle": _NUMBER, "occurrence": _NUMBER},
 }
 _FORMS = {_TEXT: "text", _CONTACT: "a contact object (name, role, ...)",
           _TIME: "a time with its offset, e.g. 2027-01-06T15:00:00+00:00",
@@ -315,9 +318,10 @@ _FORMS = {_TEXT: "text", _CONTACT: "a contact object (name, role, ...)",
           _FIELDS: f"an object of {' and '.join(EDITABLE_FIELDS)} as text"}
 
 
-def _check_correction(h: HistoryEntry, where: str) -> None:
-    """Refuse a correction whose data lacks what the engine reads from it."""
-    for key, form in _CORRECTION_DATA[h.kind].items():
+def _check_data(h: HistoryEntry, where: str) -> None:
+    """Refuse a correction or a sent reminder's entry whose data lacks what the engine
+    reads from it."""
+    for key, form in _ENTRY_DATA[h.kind].items():
         value = h.data.get(key)
         if not _has_form(value, form):
             raise InputError(f"{where}: {_a(h.kind)} entry keeps {key!r} in its data as "

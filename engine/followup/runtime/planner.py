@@ -287,7 +287,7 @@ def plan(
         if kind == "event":
             events.append(h)
         elif kind == "notified":
-            fired.setdefault((h.name, int(h.data.get("cycle", -1)), h.contact), []).append(h)
+            fired.setdefault((h.name, int(h.data["cycle"]), h.contact), []).append(h)
         elif kind == "skipped":
             skipped.add(h.key)
         elif kind == "created":
