@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
@@ -72,6 +73,18 @@ from followup.store._sqlite_work import SQLiteWork
 __all__ = ["SQLiteStore"]
 
 _Q = _migrations.queries("sqlite")
+
+
+_INDEXED = ("owner", "state", "created_at", "archived_at", "planned_by")
+
+
+@functools.cache
+def _update_sql(changed: tuple[int, ...]) -> str:
+    """The update of an application's row that SETs the indexed columns ``changed``
+    (positions in ``_INDEXED``) besides the others: leaving an unchanged indexed column
+    out spares rewriting its index's entry."""
+    sets = "".join(f", {_INDEXED[i]} = ?" for i in changed)
+    return f"{_Q['update_application_head'].rstrip()}{sets} WHERE id = ? AND version = ?"
 
 
 class SQLiteStore:
@@ -302,33 +315,30 @@ class SQLiteStore:
         stored = {row[0]: row[1:] for row in cursor}
         results, final = stamp(changes, {app_id: row[0] for app_id, row in stored.items()})
         inserts: list[_Row] = []
-        updates: list[_Row] = []
-        body_updates: list[_Row] = []
+        # The indexed columns whose values change -> the rows of such updates.
+        updates: dict[tuple[int, ...], list[_Row]] = {}
         for app, base in final.values():
             facts = facts_to_json(app.facts, what=f"the facts of application {app.id!r}")
             contacts = contacts_to_json(app.contacts)
             created_at = _opt_text(app.created_at)
             archived_at = _opt_text(app.archived_at)
-            row = (app.owner, app.company, app.role, app.state, facts, contacts, created_at,
-                   archived_at, app.planned_by)
+            indexed = (app.owner, app.state, created_at, archived_at, app.planned_by)
             if base is None:
-                inserts.append((*row, app.version, app.id))
-            elif stored[app.id][1:] == (app.owner, app.state, created_at, archived_at,
-                                        app.planned_by):
-                # Leaving indexed columns out of the SET spares rewriting their index pages.
-                body = (app.company, app.role, facts, contacts)
-                body_updates.append((*body, app.version, app.id, base))
-            else:
-                updates.append((*row, app.version, app.id, base))
+                inserts.append((app.owner, app.company, app.role, app.state, facts, contacts,
+                                created_at, archived_at, app.planned_by, app.version, app.id))
+                continue
+            changed = tuple(i for i, (old, new) in enumerate(zip(stored[app.id][1:], indexed,
+                                                                  strict=True)) if old != new)
+            updates.setdefault(changed, []).append(
+                (app.company, app.role, facts, contacts, app.version,
+                 *(indexed[i] for i in changed), app.id, base))
         if inserts:
             conn.executemany(_Q["insert_application"], inserts)
         written = 0
-        if updates:
-            written += conn.executemany(_Q["update_application"], updates).rowcount
-        if body_updates:
-            written += conn.executemany(_Q["update_application_body"], body_updates).rowcount
+        for changed, rows in updates.items():
+            written += conn.executemany(_update_sql(changed), rows).rowcount
         # The versions were checked under this transaction's lock; this only guards.
-        if written != len(updates) + len(body_updates):
+        if written != sum(len(rows) for rows in updates.values()):
             raise StoreError(f"an application changed during a commit to {self.path}")
         return results
 

@@ -32,15 +32,11 @@ INSERT INTO applications (owner, company, role, state, facts, contacts, created_
                           archived_at, planned_by, version, id)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
--- name: update_application
-UPDATE applications
-SET owner = ?, company = ?, role = ?, state = ?, facts = ?, contacts = ?, created_at = ?,
-    archived_at = ?, planned_by = ?, version = ?
-WHERE id = ? AND version = ?
-
--- name: update_application_body
+-- name: update_application_head
+-- The store adds ", state = ?" for each indexed column (owner, state, created_at,
+-- archived_at, planned_by) whose value changes, then "WHERE id = ? AND version = ?":
+-- SQLite rewrites the entry of every index whose column is SET, even to the same value.
 UPDATE applications SET company = ?, role = ?, facts = ?, contacts = ?, version = ?
-WHERE id = ? AND version = ?
 
 -- name: stale_applications
 -- Two ranges of the index applications_stale (below and above the fingerprint), so that
