@@ -537,3 +537,20 @@ def test_undo_gives_back_the_application_and_plan_as_before(engine: Engine, what
     after = engine.application(app.id)
     assert replaced(after, version=before.version) == before
     assert engine.timers(app.id) == timers
+
+
+def test_a_second_snooze_holds_it_back_further_and_the_same_again_is_refused(
+        engine: Engine) -> None:
+    app = add(engine)
+    [ask] = reminders(engine, app, "ask-decision-date")
+    first = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)  # Thu 10:00 in New York
+    engine.snooze(app.id, ask.key, until=first)
+    with pytest.raises(InputError, match="goes out at Thu 2026-12-24 10:00 EST already, "
+                       "later than Thu 2026-12-24 10:00 EST: .* so nothing changed"):
+        engine.snooze(app.id, ask.key, until=first)
+    assert kinds(engine, app) == ["created", "snooze"]
+    later = datetime(2026, 12, 24, 17, 0, tzinfo=UTC)  # Thu 12:00
+    assert engine.snooze(app.id, ask.key, until=later).changed
+    [held] = reminders(engine, app, "ask-decision-date")
+    assert (held.key, held.fire_at) == (ask.key, later)
+    assert kinds(engine, app) == ["created", "snooze", "snooze"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followup import Contact, Engine, FakeClock, MemoryStore, Notification
+from followup import Contact, Engine, FakeClock, MemoryStore, Notification, load_rules
 
 NY = "America/New_York"
 START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Mon 10:00 in New York
@@ -140,3 +140,39 @@ def test_every_owners_nudge_goes_out_however_many_are_due(clock: FakeClock) -> N
     report = engine.run_due(limit=2, deliver=False)
     nudged = sorted(n.owner for n in report.owner_notifications)
     assert nudged == [f"p{i}" for i in range(5)]
+
+
+_NUDGES = """\
+version: 1
+name: nudges
+states: [open, closed]
+initial: open
+calendar: {send_window: null}
+events:
+  closed: {from: [open], to: closed}
+templates:
+  t: {subject: "x"}
+rules:
+  - {name: nudge, scope: owner, every: 7 days, limit: %d, any_time: true,
+     notify: {template: t}}
+"""
+
+
+def test_a_limit_lowered_below_the_nudges_sent_sends_no_more() -> None:
+    store, clock, sent = MemoryStore(), FakeClock(START), Recorder()
+    weekly = Engine(store=store, clock=clock, channels=[sent],
+                    rules=load_rules(text=_NUDGES % 5))
+    weekly.add_application(owner="ada", company="Acme", role="Engineer")
+    for week in (1, 2, 3):
+        clock.set(START + timedelta(weeks=week))
+        weekly.run_due()
+    [next_one] = store.timers(owner="ada", application_id="")
+    assert (len(sent.sent), next_one.occurrence) == (3, 3)
+    # The pack now allows two: the fourth, already armed, is dropped, not sent.
+    fewer = Engine(store=store, clock=clock, channels=[sent],
+                   rules=load_rules(text=_NUDGES % 2))
+    for week in (4, 5):
+        clock.set(START + timedelta(weeks=week))
+        fewer.run_due()
+    assert len(sent.sent) == 3
+    assert store.timers(owner="ada", application_id="") == []

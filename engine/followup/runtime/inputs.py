@@ -75,8 +75,8 @@ class Inputs:
     events: frozenset[str]  # done_by and until
     contacts: bool  # the condition reads the contacts as a whole
     everything: bool  # planned again on every change
-    state: bool = False  # the condition reads the state (or counts this application in it)
-    others: bool = False  # the condition reads the owner's other applications
+    state: bool  # the condition reads the state (or counts this application in it)
+    others: bool  # the condition reads the owner's other applications
 
 
 def _fact_closure(pack: RulePack, names: Iterable[str]) -> frozenset[str]:

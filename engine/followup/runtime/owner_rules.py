@@ -132,8 +132,12 @@ class OwnerRules:
         for rule in rules:
             if not self._holds(rule, view):
                 continue
-            timer = by_rule.get(rule.name) or owner_timer(
-                rule, owner, calendar, after=now.replace(second=0, microsecond=0), occurrence=0)
+            timer = by_rule.get(rule.name)
+            if timer is None:
+                timer = owner_timer(rule, owner, calendar,
+                                    after=now.replace(second=0, microsecond=0), occurrence=0)
+            elif rule.limit is not None and timer.occurrence >= rule.limit:
+                continue  # an edited pack's lower limit: what it allows went out already
             while timer is not None and fire_until is not None and timer.fire_at <= fire_until:
                 notes.append(self._notification(rule, timer, view, calendar))
                 fired.append(timer)
