@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -619,3 +620,81 @@ def test_the_rounds_of_a_history_pass_over_a_facts_entry_that_holds_no_facts() -
                        data={"facts": "not a mapping"})
     (only,) = rounds_of([created, odd], "interviewed")
     assert only.facts == {"why_me": "I ran it"}
+
+
+def test_a_pass_without_re_planning_reports_an_empty_batch() -> None:
+    engine = Engine(store=MemoryStore(), clock=FakeClock(MONDAY), channels=[])
+    bare = engine.run_due()
+    quiet = Worker(engine, replan_batch=0, watch_rules=False).run(once=True)
+    for batch in (bare.replanned, quiet.replanned):
+        assert (batch.applications, batch.errors, batch.last, batch.taken) == ((), (), None, 0)
+
+
+def test_a_built_in_pack_is_watched_by_its_file_and_a_pack_from_text_is_not() -> None:
+    from followup.runtime.replans import pack_digest
+
+    built_in = load_rules()
+    assert built_in.files == ("<builtin>/after-interview.yaml",)
+    [digest] = pack_digest(built_in) or [None]
+    assert digest is not None and len(digest) == 64  # a SHA-256 of the file
+    text = (Path(__file__).parents[2] / "rules" / "after-interview.yaml").read_text()
+    assert pack_digest(load_rules(text=text)) is None  # no file to watch
+
+
+def test_an_interview_time_recorded_for_the_moment_a_round_begins_is_that_rounds() -> None:
+    engine = Engine(store=MemoryStore(), clock=FakeClock(MONDAY), channels=[])
+    engine.set_owner("o", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="o", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:00"}).id
+    # Recorded in round one, for the time the next round then begins.
+    engine.set_facts(app, {"interviewed_at": "2027-03-05T10:00"})
+    clock = engine.clock
+    assert isinstance(clock, FakeClock)
+    clock.set(datetime(2027, 3, 5, 15, tzinfo=UTC))  # Fri 10:00 in New York
+    engine.record(app, "next_round")
+    cal = engine.calendar("o")
+    assert [cal.local(t.fire_at).strftime("%a %d %H:%M") for t in engine.timers(app)
+            if t.rule == "follow-up-call"] == ["Fri 12 10:00"]
+
+
+def test_a_history_begun_in_a_state_the_pack_no_longer_starts_in_has_its_first_round() -> None:
+    engine = Engine(store=MemoryStore(), clock=FakeClock(MONDAY), channels=[])
+    app = engine.add_application(owner="o", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": "2027-03-01T09:00"}).id
+    [first] = rounds_of(engine.history(app), "applied")  # an edited pack's initial state
+    assert (first.number, first.began, first.event) == (1, MONDAY, None)
+
+
+def test_a_worker_renews_its_leases_three_times_per_lease() -> None:
+    engine = Engine(store=MemoryStore(), channels=[], lease=timedelta(seconds=30))
+    assert Worker(engine, watch_rules=False).beat == 10.0
+    short = Engine(store=MemoryStore(), channels=[], lease=timedelta(milliseconds=90))
+    assert Worker(short, watch_rules=False).beat == 0.05  # the floor
+
+
+class Notices(MemoryStore):
+    """A store that can be woken (as PostgreSQL's LISTEN is): nothing ever wakes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait_for_work(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        time.sleep(timeout)
+        return False
+
+
+def test_a_worker_with_nothing_to_do_waits_its_interval_in_slices_of_a_second() -> None:
+    store = Notices()
+    reports: list[object] = []
+    worker = Worker(Engine(store=store, channels=[]), interval=1.5, watch_rules=False,
+                    on_report=reports.append)
+    running = threading.Thread(target=worker.run)
+    running.start()
+    time.sleep(2.0)  # a pass at once, then one after 1.5 s of waiting
+    worker.stop()
+    running.join(timeout=5)
+    assert 2 <= len(reports) <= 3
+    assert store.waits[0] == 1.0 and 0.3 < store.waits[1] <= 0.5  # 1.5 s in all
+    assert all(0 < w <= 1.0 for w in store.waits)
