@@ -30,6 +30,7 @@ from followup.runtime.corrections import Corrections
 from followup.runtime.history import effective
 from followup.runtime.owners import edited
 from followup.runtime.passes import why_held
+from followup.runtime.replans import Move, Replanned, pack_digest
 from followup.runtime.rounds import rounds_of
 from followup.runtime.simulate import PlannedEvent, simulate
 from followup.runtime.workers import Worker, supervise
@@ -631,8 +632,6 @@ def test_a_pass_without_re_planning_reports_an_empty_batch() -> None:
 
 
 def test_a_built_in_pack_is_watched_by_its_file_and_a_pack_from_text_is_not() -> None:
-    from followup.runtime.replans import pack_digest
-
     built_in = load_rules()
     assert built_in.files == ("<builtin>/after-interview.yaml",)
     [digest] = pack_digest(built_in) or [None]
@@ -698,3 +697,27 @@ def test_a_worker_with_nothing_to_do_waits_its_interval_in_slices_of_a_second() 
     assert 2 <= len(reports) <= 3
     assert store.waits[0] == 1.0 and 0.3 < store.waits[1] <= 0.5  # 1.5 s in all
     assert all(0 < w <= 1.0 for w in store.waits)
+
+
+def test_a_re_plan_counts_each_kind_of_move_apart() -> None:
+    def move(key: str, before: datetime | None, after: datetime | None) -> Move:
+        return Move(key, "r", "notify", None, before, after)
+
+    later = MONDAY + timedelta(days=1)
+    done = Replanned("o", "a", (move("1", None, MONDAY), move("2", MONDAY, None),
+                                move("3", MONDAY, MONDAY), move("4", MONDAY, later),
+                                move("5", later, MONDAY)))
+    assert {kind: done.count(kind) for kind in ("added", "cancelled", "changed", "moved")} \
+        == {"added": 1, "cancelled": 1, "changed": 1, "moved": 2}
+
+
+def test_a_worker_that_exits_for_a_broken_plugin_is_not_started_again(tmp_path: Path) -> None:
+    # The first run exits 4 (a plugin that does not load); a second would exit 0.
+    flag = tmp_path / "ran"
+    script = ("import os, sys\n"
+              "try:\n"
+              f"    os.close(os.open({str(flag)!r}, os.O_CREAT | os.O_EXCL))\n"
+              "except FileExistsError:\n"
+              "    sys.exit(0)\n"
+              "sys.exit(4)\n")
+    assert supervise(1, [sys.executable, "-c", script], restart_after=0.1) == 4
