@@ -40,7 +40,10 @@ HistoryKind = Literal[
     # corrections (followup.runtime.corrections): entries of their own, never rewrites
     "edit", "rename", "merge", "remove", "archive", "unarchive", "undo", "snooze",
 ]
-TimerAction = Literal["notify", "transition", "replan"]
+# "spent": an owner's rule that sent its ``limit`` of reminders while its condition held;
+# kept (never due) until the condition stops holding, so that the series does not start
+# again (followup.runtime.owner_rules).
+TimerAction = Literal["notify", "transition", "replan", "spent"]
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 
 _K = TypeVar("_K")

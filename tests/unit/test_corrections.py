@@ -545,8 +545,8 @@ def test_a_second_snooze_holds_it_back_further_and_the_same_again_is_refused(
     [ask] = reminders(engine, app, "ask-decision-date")
     first = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)  # Thu 10:00 in New York
     engine.snooze(app.id, ask.key, until=first)
-    with pytest.raises(InputError, match="goes out at Thu 2026-12-24 10:00 EST already, "
-                       "later than Thu 2026-12-24 10:00 EST: .* so nothing changed"):
+    with pytest.raises(InputError, match=r"goes out at Thu 2026-12-24 10:00 EST already, "
+                       r"later than Thu 2026-12-24 10:00 EST: .* so nothing changed"):
         engine.snooze(app.id, ask.key, until=first)
     assert kinds(engine, app) == ["created", "snooze"]
     later = datetime(2026, 12, 24, 17, 0, tzinfo=UTC)  # Thu 12:00

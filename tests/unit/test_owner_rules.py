@@ -175,4 +175,39 @@ def test_a_limit_lowered_below_the_nudges_sent_sends_no_more() -> None:
         clock.set(START + timedelta(weeks=week))
         fewer.run_due()
     assert len(sent.sent) == 3
-    assert store.timers(owner="ada", application_id="") == []
+    [mark] = store.timers(owner="ada", application_id="")
+    assert (mark.action, mark.occurrence) == ("spent", 3)  # never due
+    assert fewer.agenda(owner="ada") == []
+
+
+def test_the_monthly_nudges_stay_three_whatever_runs_the_owner_s_rules_again() -> None:
+    clock, sent = FakeClock(START), Recorder()
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[sent])
+    engine.set_owner("ada", timezone=NY, country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": START},
+                                 contacts=[Contact("Jane Doe", "interviewer", title="CTO")])
+    engine.record(app.id, "rejected")  # nothing in play: a nudge a month, three at most
+
+    def monthly() -> int:
+        return len([n for n in sent.sent if n.rule == "keep-looking-monthly"])
+
+    for day in range(0, 200, 3):
+        clock.set(START + timedelta(days=day))
+        engine.run_due()
+    assert monthly() == 3
+    # A new time zone plans the owner's rules again: the series does not start over.
+    engine.update_owner("ada", timezone="America/Chicago")
+    for day in range(200, 400, 3):
+        clock.set(START + timedelta(days=day))
+        engine.run_due()
+    assert monthly() == 3
+    # Once an application is in play the condition stops holding; when none is again,
+    # a new series begins.
+    other = engine.add_application(owner="ada", company="Initech", role="Engineer",
+                                   facts={"interviewed_at": START + timedelta(days=400)})
+    engine.record(other.id, "rejected")
+    for day in range(400, 500, 3):
+        clock.set(START + timedelta(days=day))
+        engine.run_due()
+    assert monthly() == 6

@@ -488,7 +488,8 @@ class Engine:
         apps = {a.id: a for a in self.store.applications(owner=owner)}
         return [AgendaItem(timer=t, application=apps.get(t.application_id))
                 for t in timers
-                if (t.application_id in apps or t.application_id == "") and t.action != "replan"]
+                if (t.application_id in apps or t.application_id == "")
+                and t.action in ("notify", "transition")]
 
     # -- helpers -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from followup.delivery.channels import Channel, tell_planned
@@ -21,13 +21,28 @@ from followup.keys import TimerKey
 from followup.language.conditions import holds as condition_holds
 from followup.language.expressions import ExpressionError
 from followup.language.pack import Rule, RulePack
+from followup.limits import LATEST
 from followup.model import Application, Notification, Timer
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import owner_slot, owner_timer
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar
 
-__all__ = ["OwnerPass", "OwnerRules"]
+__all__ = ["SPENT_AT", "OwnerPass", "OwnerRules", "spent"]
+
+
+# When a spent series "fires": never (the last day followup plans in).
+SPENT_AT = datetime.combine(LATEST, time(), tzinfo=UTC)
+
+
+def spent(rule: Rule, owner: str, occurrence: int) -> Timer:
+    """The mark of an owner's rule that sent all ``limit`` of its reminders while its
+    condition held (``occurrence`` of them): never due, and kept until the condition
+    stops holding, so that nothing else (a new application, an owner's edited settings,
+    an import) starts the series again."""
+    return Timer(application_id="", owner=owner,
+                 key=str(TimerKey.owner_rule(owner, rule.name, day="spent")),
+                 rule=rule.name, action="spent", fire_at=SPENT_AT, occurrence=occurrence)
 
 
 @dataclass(frozen=True)
@@ -132,17 +147,22 @@ class OwnerRules:
         for rule in rules:
             if not self._holds(rule, view):
                 continue
+            start = now.replace(second=0, microsecond=0)
             timer = by_rule.get(rule.name)
             if timer is None:
-                timer = owner_timer(rule, owner, calendar,
-                                    after=now.replace(second=0, microsecond=0), occurrence=0)
+                timer = owner_timer(rule, owner, calendar, after=start, occurrence=0)
             elif rule.limit is not None and timer.occurrence >= rule.limit:
-                continue  # an edited pack's lower limit: what it allows went out already
-            while timer is not None and fire_until is not None and timer.fire_at <= fire_until:
+                timer = spent(rule, owner, timer.occurrence)  # (a pack may lower a limit)
+            elif timer.action == "spent":  # a pack that raised the limit: on from now
+                timer = owner_timer(rule, owner, calendar, after=start,
+                                    occurrence=timer.occurrence)
+            while (timer is not None and timer.action == "notify" and fire_until is not None
+                   and timer.fire_at <= fire_until):
                 notes.append(self._notification(rule, timer, view, calendar))
                 fired.append(timer)
                 timer = owner_timer(rule, owner, calendar, after=owner_slot(timer),
-                                    occurrence=timer.occurrence + 1, past=now)
+                                    occurrence=timer.occurrence + 1, past=now) or spent(
+                    rule, owner, timer.occurrence + 1)
             if timer is not None:
                 desired[timer.key] = timer
         removed = [k for k in existing if k not in desired]
@@ -151,8 +171,9 @@ class OwnerRules:
             self.store.commit_owner(owner, timers_removed=removed, timers_added=added,
                                     notifications=notes)
             if self.planners:
+                planned = [t for t in desired.values() if t.action == "notify"]
                 tell_planned(self.planners, owner=owner, application=None,
-                             timers=list(desired.values()), fired=fired, calendar=calendar,
+                             timers=planned, fired=fired, calendar=calendar,
                              preview=lambda t: self.owners.preview(t, None, calendar, view=view))
         return OwnerPass(tuple(fired), tuple(notes))
 
