@@ -41,11 +41,13 @@ def test_another_setting_is_refused(tmp_path: Path, query: str) -> None:
         SQLiteStore(tmp_path / "d.db", synchronous="off")  # type: ignore[arg-type]
 
 
-def test_a_file_without_write_permission_is_read_and_refuses_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [0o444, 0o445, 0o400])  # execute bits write nothing
+def test_a_file_without_write_permission_is_read_and_refuses_writes(
+        tmp_path: Path, mode: int) -> None:
     path = tmp_path / "ro.db"
     with SQLiteStore(path) as store:
         store.commit(Change(application("a1"), None))
-    path.chmod(0o444)
+    path.chmod(mode)
     try:
         with SQLiteStore(path) as store:
             assert store.read_only

@@ -317,3 +317,26 @@ def test_a_worker_woken_by_another_schema_waits_on_for_its_own(empty_url: str) -
             assert listener.wait_for_work(0.05) is False
     finally:
         drop_schema(other)
+
+
+# -- what a commit keeps as it was given, and what it refuses -----------------------------
+
+
+def test_a_fact_holding_a_list_is_kept_as_json_reads_it_on_every_store(store: Store) -> None:
+    """Facts the engine writes are text; a program writing to the store itself may give
+    any JSON value, which comes back as JSON reads it (the facts' text is remembered
+    only for facts that can be a dictionary's key)."""
+    create(store, facts={"tags": ["remote", "python"], "level": "senior"})
+    assert store.load("a1").application.facts == {"tags": ["remote", "python"],
+                                                  "level": "senior"}
+
+
+@pytest.mark.parametrize("field", ["name", "contact", "key", "from_state", "to_state"])
+def test_a_history_entry_with_a_nul_in_its_texts_is_refused_by_every_store(
+        store: Store, field: str) -> None:
+    app = create(store)
+    bad = entry("a1", 1, **{field: "thank\x00you"})
+    with pytest.raises(InputError, match=rf"history entry 1 of application 'a1': its "
+                       rf"{field.replace('_', ' ')} .* holds a NUL character"):
+        update(store, app, history=(bad,))
+    assert len(store.history("a1")) == 1
