@@ -11,8 +11,10 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -340,3 +342,31 @@ def test_a_history_entry_with_a_nul_in_its_texts_is_refused_by_every_store(
                        rf"{field.replace('_', ' ')} .* holds a NUL character"):
         update(store, app, history=(bad,))
     assert len(store.history("a1")) == 1
+
+
+def test_a_worker_seen_exactly_a_day_ago_is_still_listed_by_every_store(
+        store: Store) -> None:
+    store.renew_claims(worker="old", now=T0, until=T0)
+    store.renew_claims(worker="new", now=T0 + timedelta(days=1), until=T0)
+    seen = [w.id for w in store.work_status(T0 + timedelta(days=1)).workers]
+    assert sorted(seen) == ["new", "old"]
+    store.renew_claims(worker="new", now=T0 + timedelta(days=1, seconds=1), until=T0)
+    assert [w.id for w in store.work_status(T0 + timedelta(days=1)).workers] == ["new"]
+
+
+def test_a_timer_s_deadline_in_another_zone_comes_back_in_utc_from_every_store(
+        store: Store) -> None:
+    app = create(store)
+    due = datetime(2027, 1, 8, 17, 0, tzinfo=ZoneInfo("America/New_York"))
+    update(store, app, timers_added=(replaced(timer("t-1", T0), due_at=due),))
+    [kept] = store.timers()
+    assert kept.due_at == due and kept.due_at.utcoffset() == timedelta(0)
+    assert kept.due_at.isoformat() == "2027-01-08T22:00:00+00:00"
+
+
+def test_history_entries_given_out_of_order_are_kept_in_order_by_every_store(
+        store: Store) -> None:
+    app = create(store)
+    update(store, app, history=(entry("a1", 2), entry("a1", 1)))
+    assert [h.seq for h in store.history("a1")] == [0, 1, 2]
+    assert [h.seq for h in store.load("a1").history] == [0, 1, 2]

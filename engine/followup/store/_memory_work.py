@@ -39,7 +39,7 @@ class MemoryWork:
             return True
 
     def claim_due_timers(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+        self, now: datetime, *, worker: str, until: datetime, limit: int
     ) -> list[Timer]:
         now, until = utc(now), utc(until)
         t = self._t

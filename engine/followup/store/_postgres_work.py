@@ -39,7 +39,7 @@ class PostgresWork:
                     == 1)
 
     def claim_due_timers(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+        self, now: datetime, *, worker: str, until: datetime, limit: int
     ) -> list[Timer]:
         params = {"now": utc(now), "until": utc(until), "worker": worker,
                   "limit": max(limit, 0)}

@@ -40,7 +40,7 @@ class SQLiteWork:
             return bool(conn.execute(_Q["claim_delivery"], params).rowcount == 1)
 
     def claim_due_timers(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+        self, now: datetime, *, worker: str, until: datetime, limit: int
     ) -> list[Timer]:
         at = to_text(now)
         params = (worker, to_text(until), at, at, max(limit, 0))
