@@ -72,7 +72,7 @@ class MemoryWork:
                         t.claims[key] = (None, until)
 
     def claim_deliveries(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+        self, now: datetime, *, worker: str, until: datetime, limit: int
     ) -> list[Delivery]:
         now, until = utc(now), utc(until)
         t = self._t

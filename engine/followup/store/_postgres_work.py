@@ -56,7 +56,7 @@ class PostgresWork:
                          lambda cur: cur.execute(_Q["release_timers"], params))
 
     def claim_deliveries(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+        self, now: datetime, *, worker: str, until: datetime, limit: int
     ) -> list[Delivery]:
         params = {"now": utc(now), "until": utc(until), "worker": worker,
                   "limit": max(limit, 0)}

@@ -58,7 +58,7 @@ class SQLiteWork:
             conn.executemany(_Q["release_timer"], [(lease, key, worker) for key in keys])
 
     def claim_deliveries(
-        self, now: datetime, *, worker: str, until: datetime, limit: int = 100
+        self, now: datetime, *, worker: str, until: datetime, limit: int
     ) -> list[Delivery]:
         params = (to_text(until), worker, to_text(now), max(limit, 0))
         with self._db.writing("claiming rows of the outbox of") as conn:
