@@ -290,9 +290,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         elif not apps:
             print("no applications yet: add one with  followup add --company ACME --role "
                   "ENGINEER --interviewed 2026-12-23T15:00")
-        for a in apps:
-            mark = "  (archived)" if args.all and a.archived_at is not None else ""
-            print(f"{a.id}  {a.state:<12} {a.role} at {a.company}{mark}")
+        sys.stdout.write("".join(  # one write: a long list is many lines
+            f"{a.id}  {a.state:<12} {a.role} at {a.company}"
+            f"{'  (archived)' if args.all and a.archived_at is not None else ''}\n"
+            for a in apps))
     return EXIT_OK
 
 
@@ -419,13 +420,24 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not items:
             print(f"nothing in the next {args.days} days")
+        shown: dict[datetime, str] = {}  # many reminders share a time: each shown once
+
+        def when(instant: datetime) -> str:
+            text = shown.get(instant)
+            if text is None:
+                text = shown[instant] = local(cal, instant)
+            return text
+
+        lines = []
         for i, status, _overdue, _due_now, waits in rows:
             t = i.timer
             flag = "" if status == "coming" else status
             where = i.application.company if i.application else "(all applications)"
-            print(f"{flag:<8}{local(cal, t.fire_at)}  {t.rule:<20} {where}"
-                  f"{' — ' + t.contact if t.contact else ''}"
-                  f"{'  due ' + local(cal, t.due_at) if t.due_at else ''}"
-                  f"{'  [' + t.application_id + ']' if t.application_id else ''}"
-                  f"{f'  (held until {local(cal, waits[0])}: {waits[1]})' if waits else ''}")
+            lines.append(f"{flag:<8}{when(t.fire_at)}  {t.rule:<20} {where}"
+                         f"{' — ' + t.contact if t.contact else ''}"
+                         f"{'  due ' + when(t.due_at) if t.due_at else ''}"
+                         f"{'  [' + t.application_id + ']' if t.application_id else ''}"
+                         f"{f'  (held until {when(waits[0])}: {waits[1]})' if waits else ''}"
+                         "\n")
+        sys.stdout.write("".join(lines))  # one write: a long agenda is many lines
     return EXIT_OK
