@@ -144,10 +144,10 @@ class OwnerRules:
         desired: dict[str, Timer] = {}
         fired: list[Timer] = []
         notes: list[Notification] = []
+        start = now.replace(second=0, microsecond=0)
         for rule in rules:
             if not self._holds(rule, view):
                 continue
-            start = now.replace(second=0, microsecond=0)
             timer = by_rule.get(rule.name)
             if timer is None:
                 timer = owner_timer(rule, owner, calendar, after=start, occurrence=0)
