@@ -320,15 +320,20 @@ def test_a_feed_is_told_what_each_reminder_will_say_as_it_will_say_it() -> None:
     assert notes == previews
 
 
+def _first_run_then(flag: Path, first: str, others: str) -> str:
+    """A script whose first run (the one that makes ``flag``) runs ``first``, and every
+    other run ``others``."""
+    return ("import os, sys, time\n"
+            "try:\n"
+            f"    os.close(os.open({str(flag)!r}, os.O_CREAT | os.O_EXCL))\n"
+            "except FileExistsError:\n"
+            f"    {others}\n"
+            f"{first}\n")
+
+
 def test_a_worker_that_exits_on_bad_input_stops_the_others_at_once(tmp_path: Path) -> None:
     # Two copies: the first to create the flag keeps working (10 s), the other exits 2.
-    flag = tmp_path / "first"
-    script = ("import os, sys, time\n"
-              "try:\n"
-              f"    os.close(os.open({str(flag)!r}, os.O_CREAT | os.O_EXCL))\n"
-              "except FileExistsError:\n"
-              "    sys.exit(2)\n"
-              "time.sleep(10)\n")
+    script = _first_run_then(tmp_path / "first", "time.sleep(10)", "sys.exit(2)")
     started = time.monotonic()
     assert supervise(2, [sys.executable, "-c", script], restart_after=0.1) == 2
     assert time.monotonic() - started < 8  # the working copy was stopped, not waited for
@@ -713,11 +718,5 @@ def test_a_re_plan_counts_each_kind_of_move_apart() -> None:
 
 def test_a_worker_that_exits_for_a_broken_plugin_is_not_started_again(tmp_path: Path) -> None:
     # The first run exits 4 (a plugin that does not load); a second would exit 0.
-    flag = tmp_path / "ran"
-    script = ("import os, sys\n"
-              "try:\n"
-              f"    os.close(os.open({str(flag)!r}, os.O_CREAT | os.O_EXCL))\n"
-              "except FileExistsError:\n"
-              "    sys.exit(0)\n"
-              "sys.exit(4)\n")
+    script = _first_run_then(tmp_path / "ran", "sys.exit(4)", "sys.exit(0)")
     assert supervise(1, [sys.executable, "-c", script], restart_after=0.1) == 4
