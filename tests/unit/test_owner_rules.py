@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followup import Contact, Engine, FakeClock, MemoryStore, Notification, load_rules
+from followup import Contact, Engine, FakeClock, MemoryStore, Notification, Store, load_rules
 
 NY = "America/New_York"
 START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Mon 10:00 in New York
@@ -180,9 +180,10 @@ def test_a_limit_lowered_below_the_nudges_sent_sends_no_more() -> None:
     assert fewer.agenda(owner="ada") == []
 
 
-def test_the_monthly_nudges_stay_three_whatever_runs_the_owner_s_rules_again() -> None:
+def test_the_monthly_nudges_stay_three_whatever_runs_the_owner_s_rules_again(
+        store: Store) -> None:
     clock, sent = FakeClock(START), Recorder()
-    engine = Engine(store=MemoryStore(), clock=clock, channels=[sent])
+    engine = Engine(store=store, clock=clock, channels=[sent])
     engine.set_owner("ada", timezone=NY, country="US")
     app = engine.add_application(owner="ada", company="Acme", role="Engineer",
                                  facts={"interviewed_at": START},
@@ -198,6 +199,9 @@ def test_the_monthly_nudges_stay_three_whatever_runs_the_owner_s_rules_again() -
     assert monthly() == 3
     # A new time zone plans the owner's rules again: the series does not start over.
     engine.update_owner("ada", timezone="America/Chicago")
+    [mark] = [t for t in store.timers(owner="ada", application_id="")
+              if t.rule == "keep-looking-monthly"]
+    assert (mark.action, mark.occurrence) == ("spent", 3)  # kept by every store as given
     for day in range(200, 400, 3):
         clock.set(START + timedelta(days=day))
         engine.run_due()
