@@ -46,6 +46,18 @@ def test_validate_refuses_extends_out_of_the_folder_without_echoing(
     assert "mine.yaml:2:10:" in text and "root:" not in text and "Traceback" not in text, text
 
 
+def test_simulate_refuses_a_timeline_past_its_bound(followup: Followup) -> None:
+    # A reminder every minute: over 500 a day, so months of it would keep a dry run busy
+    # for hours; it stops at the bound, naming the rule, and prints no timeline.
+    pack = followup.write("mine.yaml", HEAD + "rules:\n  - name: nag\n    while: interviewed\n"
+                          "    at: 1 minute after interviewed_at\n    every: 1 minute\n")
+    result = followup("simulate", "--rules", str(pack), "--interviewed", "2027-03-01T10:00",
+                      "--tz", "America/New_York", "--json", expect=2)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert "more than 2,000 entries" in result.stderr and "from rule 'nag'" in result.stderr
+    assert "--until" in result.stderr, result.stderr
+
+
 SLOW = """
 version: 1
 name: slow

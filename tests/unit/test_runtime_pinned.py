@@ -3,6 +3,7 @@ change to the engine's parts could break unseen (bench/mutation/runtime.md lists
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import sys
@@ -10,6 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +26,7 @@ from followup.model import (
     Record,
     Timer,
 )
+from followup.runtime import inputs, planner
 from followup.runtime.cancellations import cancellations
 from followup.runtime.corrections import Corrections
 from followup.runtime.history import effective
@@ -31,12 +34,13 @@ from followup.runtime.owners import edited
 from followup.runtime.passes import why_held
 from followup.runtime.replans import Move, Replanned, pack_digest
 from followup.runtime.rounds import rounds_of
-from followup.runtime.simulate import PlannedEvent, simulate
+from followup.runtime.simulate import TIMELINE_MOST, PlannedEvent, simulate
 from followup.runtime.workers import Worker, supervise
-from followup.timing.calendar import WorkCalendar
+from followup.timing.calendar import Duration, WorkCalendar, parse_duration
 
 # Monday 1 March 2027, 10:00 in New York.
 MONDAY = datetime(2027, 3, 1, 15, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _engine(text: str | None = None, *, at: datetime = MONDAY) -> Engine:
@@ -722,3 +726,101 @@ def test_a_worker_that_exits_for_a_broken_plugin_is_not_started_again(tmp_path: 
     # The first run exits 4 (a plugin that does not load); a second would exit 0.
     script = _first_run_then(tmp_path / "ran", "sys.exit(4)", "sys.exit(0)")
     assert supervise(1, [sys.executable, "-c", script], restart_after=0.1) == 4
+
+
+# -- the planner's memory of calendar arithmetic, and the cache of rule inputs -------------
+#
+# Neither changes an answer; each is there for speed (the same anchor plus the same offset
+# comes back with every event of an application) and must stay within its bound.
+
+class _CountingCalendar(WorkCalendar):
+    """A calendar that counts the questions it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        self.asked.append("add")
+        return super().add(start, duration)
+
+    def deadline(self, start: datetime, duration: Duration) -> datetime:
+        self.asked.append("deadline")
+        return super().deadline(start, duration)
+
+    def next_send_time(self, instant: datetime, *, working_days_only: bool = True) -> datetime:
+        self.asked.append("send")
+        return super().next_send_time(instant, working_days_only=working_days_only)
+
+
+def test_the_planner_asks_the_calendar_once_per_question(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(planner, "_MEMO", {})
+    calendar = _CountingCalendar()
+    two, three = parse_duration("2 working days"), parse_duration("3 working days")
+    later = MONDAY + timedelta(hours=1)
+    answers = [planner.add_time(calendar, MONDAY, two), planner.add_time(calendar, later, three),
+               planner.add_time(calendar, MONDAY, two), planner.add_time(calendar, later, three)]
+    answers += [planner.send_time(calendar, MONDAY), planner.send_time(calendar, MONDAY)]
+    answers += [planner.deadline_time(calendar, MONDAY, two) for _ in range(2)]
+    # The same instant given in New York's time is the same question.
+    answers.append(planner.add_time(calendar, MONDAY.astimezone(NEW_YORK), two))
+    answers.append(planner.add_time(calendar, MONDAY, three))  # another question
+    assert calendar.asked == ["add", "add", "send", "deadline", "add"]
+    plain = WorkCalendar()
+    assert answers == [plain.add(MONDAY, two), plain.add(later, three)] * 2 \
+        + [plain.next_send_time(MONDAY)] * 2 + [plain.deadline(MONDAY, two)] * 2 \
+        + [plain.add(MONDAY, two), plain.add(MONDAY, three)]
+
+
+def test_the_planners_memory_holds_at_most_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(planner, "_MEMO", {})
+    monkeypatch.setattr(planner, "_MEMO_SIZE", 4)
+    calendar = WorkCalendar()
+    sizes = []
+    for hour in range(10):
+        planner.send_time(calendar, MONDAY + timedelta(hours=hour))
+        sizes.append(len(planner._MEMO))
+    assert sizes == [1, 2, 3, 4, 1, 2, 3, 4, 1, 2]  # full at 4, then begun again
+
+
+def test_the_cache_of_rule_inputs_holds_at_most_64_packs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pack = load_rules()
+    expected = inputs.inputs_of(pack)
+    monkeypatch.setattr(inputs, "_CACHE", {})
+    sizes = []
+    for each in [copy.copy(pack) for _ in range(66)]:  # packs alike, each its own object
+        assert inputs.inputs_of(each) == expected
+        sizes.append(len(inputs._CACHE))
+    assert sizes == [*range(1, 65), 1, 2]  # full at 64, then begun again
+
+
+def test_a_dry_run_stops_at_its_bound_naming_the_rule() -> None:
+    pack = load_rules(text="version: 1\nextends: after-interview\nrules:\n  - name: nag\n"
+                      "    while: interviewed\n    at: 1 minute after interviewed_at\n"
+                      "    every: 1 minute\n", cache=False)
+    # 544 entries in a day: within the bound.
+    day = simulate(pack, interviewed=MONDAY, timezone="America/New_York",
+                   until=MONDAY + timedelta(days=1))
+    assert len(day.timeline) == 544 and day.timeline[-1].rule == "nag"
+    with pytest.raises(InputError) as raised:
+        simulate(pack, interviewed=MONDAY, timezone="America/New_York")
+    message = str(raised.value)
+    assert f"more than {TIMELINE_MOST:,} entries by 2027-03-04T16:15:00-05:00" in message
+    assert "before its end at 2027-08-28T11:00:00-04:00" in message
+    assert "from rule 'nag'" in message and "earlier --until" in message
+    # Said once, in the rules reference's table of bounds.
+    table = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert f"| a dry run (`followup simulate`) | {TIMELINE_MOST:,} entries " in table
+
+
+def test_a_dry_run_leaves_out_what_is_recorded_after_its_end() -> None:
+    pack = load_rules(text="version: 1\nextends: after-interview\nrules:\n  - name: nag\n"
+                      "    while: interviewed\n    at: 1 hour after interviewed_at\n", cache=False)
+    end = MONDAY + timedelta(days=2)
+    sim = simulate(pack, interviewed=MONDAY, timezone="America/New_York", until=end,
+                   events=[PlannedEvent(end + timedelta(seconds=1), "called")])
+    assert [e.action for e in sim.timeline if e.rule == "nag"] == ["notify"]
+    assert all(e.at <= end for e in sim.timeline)
+    assert "called" not in [e.event for e in sim.timeline]

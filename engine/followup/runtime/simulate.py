@@ -26,9 +26,14 @@ from followup.store import MemoryStore
 from followup.timing.calendar import WorkCalendar
 from followup.timing.clock import FakeClock
 
-__all__ = ["PlannedEvent", "TimelineEntry", "simulate"]
+__all__ = ["TIMELINE_MOST", "PlannedEvent", "TimelineEntry", "simulate"]
 
 _OWNER = "simulation"
+
+# A dry run's bound: a pack that repeats a reminder every minute would otherwise keep a
+# dry run of months busy for hours (a pack may come from anyone).
+TIMELINE_MOST = 2_000
+_TURNS_MOST = 100_000
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,9 @@ def simulate(
             raise InputError(f"the change at {calendar.local(e.at).isoformat()} records "
                              "nothing: give an event, facts or contacts")
     ran_at: datetime | None = None
-    for _ in range(100_000):
+    for _ in range(_TURNS_MOST):
+        if len(sim.timeline) > TIMELINE_MOST:
+            raise InputError(_too_long(sim, end))
         timers = engine.store.timers(owner=_OWNER)  # the application's and the owner's
         next_timer = timers[0].fire_at if timers else None
         if next_timer is not None and next_timer <= clock.now() and ran_at == clock.now():
@@ -195,6 +202,10 @@ def simulate(
                 sim.timeline.append(TimelineEntry(at=note.created_at, action="notify",
                                                   state=sim.state, rule=note.rule,
                                                   subject=note.subject))
+    else:  # every turn fires, records or ends: this many means a loop
+        raise InputError(f"the dry run did not end within {_TURNS_MOST:,} steps (it had "
+                         f"reached {calendar.local(clock.now()).isoformat()}): give an "
+                         "earlier --until")
     # Each interview among what happened before and after it: the first when it came
     # after the application was added, and each later round's.
     for interview in sim.interviews[0 if begin < start else 1:]:
@@ -205,6 +216,20 @@ def simulate(
         state = sim.timeline[at - 1].state
         sim.timeline.insert(at, TimelineEntry(at=interview, action="start", state=state))
     return sim
+
+
+def _too_long(sim: Simulation, end: datetime) -> str:
+    rules: dict[str, int] = {}
+    for entry in sim.timeline:
+        if entry.rule is not None:
+            rules[entry.rule] = rules.get(entry.rule, 0) + 1
+    busiest = max(rules, key=rules.__getitem__, default=None)
+    most = f"; {rules[busiest]:,} of them from rule {busiest!r}" if busiest else ""
+    last = sim.timeline[-1].at
+    return (f"the dry run made more than {TIMELINE_MOST:,} entries by "
+            f"{sim.calendar.local(last).isoformat()}, before its end at "
+            f"{sim.calendar.local(end).isoformat()}{most}: give an earlier --until, or "
+            "let the rule repeat less often (every) or fewer times (limit)")
 
 
 def _collect(sim: Simulation, outcome: Outcome, now: datetime, *, skip_created: bool = False) -> None:
