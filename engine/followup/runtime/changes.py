@@ -344,15 +344,18 @@ class Changes:
                 work.history.extend(moves)
                 self._replan(work, calendar, stored_state, counts, None)
             else:
-                # Only the fired reminders' own rules change (the next occurrence, or
-                # none); a timed move whose guard said no is noted and not armed again.
+                # Only the fired reminders' own rules change: a repeating one's next
+                # occurrence; a once-only one has none left in this stay (its `notified`
+                # entry, of the timing it fired for, says so to any later plan). A timed
+                # move whose guard said no is noted and not armed again.
                 gone = fired_keys
                 kept = [t for t in work.planned if t.key not in gone and not (
                     t.action == "notify" and (t.rule, t.contact) in touched)]
                 work.planned = kept
-                if touched:
-                    self._replan(work, calendar, stored_state, counts, frozenset(touched),
-                                 keep=kept)
+                again = frozenset(pair for pair in touched
+                                  if self.pack.rule(pair[0]).every is not None)
+                if again:
+                    self._replan(work, calendar, stored_state, counts, again, keep=kept)
         raise FollowupError(f"application {work.app.id}: more than {MAX_FIRES} timers fired "
                             "in one pass (a pack that re-arms at once?)")
 
