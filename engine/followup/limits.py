@@ -25,7 +25,7 @@ characters and an id of ``ID_MAX``, each written out in the key's escaped form (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from followup.errors import InputError
@@ -110,6 +110,26 @@ def _fine(value: object, limit: int) -> bool:
     return True
 
 
+# Contacts that passed, by identity (each held, so that its id is not reused while it is
+# remembered): an application's contacts rarely change between two commits, and a store
+# hands the same tuple back for the same text (``store._codec.contacts_from_json``).
+_PASSED: dict[int, tuple[Contact, ...]] = {}
+_PASSED_MOST = 4096
+
+
+def _contacts_fine(contacts: Sequence[Contact]) -> bool:
+    if type(contacts) is not tuple:  # only an immutable tuple can be remembered
+        return len(contacts) <= CONTACTS_MAX and all(_contact_fine(c) for c in contacts)
+    if _PASSED.get(id(contacts)) is contacts:
+        return True
+    if len(contacts) > CONTACTS_MAX or not all(_contact_fine(c) for c in contacts):
+        return False
+    if len(_PASSED) >= _PASSED_MOST:
+        _PASSED.clear()
+    _PASSED[id(contacts)] = contacts
+    return True
+
+
 def _contact_fine(contact: Contact) -> bool:
     """Whether ``check_contact`` would pass ``contact`` (a card's lists aside), quickly."""
     return (all(_fine(v, NAME_MAX) for v in (contact.name, contact.role, contact.title,
@@ -165,9 +185,9 @@ def check_application(app: Application) -> None:
     """Refuse an application any of whose texts is past its limit (see the module)."""
     if (_fine(app.id, ID_MAX) and _fine(app.owner, ID_MAX) and _fine(app.company, NAME_MAX)
             and _fine(app.role, NAME_MAX) and _fine(app.state, NAME_MAX)
-            and len(app.facts) <= FACTS_MAX and len(app.contacts) <= CONTACTS_MAX
+            and len(app.facts) <= FACTS_MAX
             and all(_fine(k, NAME_MAX) and _fine(v, TEXT_MAX) for k, v in app.facts.items())
-            and all(_contact_fine(c) for c in app.contacts)
+            and _contacts_fine(app.contacts)
             and (app.created_at is None or EARLIEST <= app.created_at.date() <= LATEST)):
         return
     where = f"application {_shown(app.id)}: " if len(app.id) <= ID_MAX else ""

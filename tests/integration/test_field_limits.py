@@ -11,10 +11,17 @@ from typing import Any
 
 import pytest
 
-from followup import Engine, FakeClock
+from followup import Engine, FakeClock, MemoryStore, limits
 from followup.errors import InputError
-from followup.limits import CONTACTS_MAX, FACTS_MAX, ID_MAX, NAME_MAX, TEXT_MAX
-from followup.model import Change, Contact, HistoryEntry, Owner
+from followup.limits import (
+    CONTACTS_MAX,
+    FACTS_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    check_application,
+)
+from followup.model import Change, Contact, HistoryEntry, Owner, replaced
 from followup.store import Store
 from tests.integration.test_store_contract import application
 
@@ -120,3 +127,33 @@ def test_every_store_refuses_a_time_past_the_calendar(store: Store) -> None:
         store.commit(Change(application(), None, history=(
             HistoryEntry("a1", 0, far, "created", "created", to_state="interviewed"),)))
     assert store.applications() == []
+
+
+def test_contacts_read_again_are_the_same_and_a_changed_one_is_still_checked(
+        store: Store) -> None:
+    # A store hands the very same contacts back for an application read twice (they are
+    # immutable), and the check of texts knows contacts it passed; a contact made too
+    # long afterwards, in a new tuple or a list, is refused all the same.
+    jane = Contact(name="Jane", role="interviewer")
+    store.commit(Change(application(contacts=(jane,)), None))
+    first = store.load("a1").application
+    again = store.load("a1").application
+    assert first.contacts == (jane,)
+    if not isinstance(store, MemoryStore):  # the memory store copies records out
+        assert again.contacts is first.contacts
+    long = Contact(name="x" * (NAME_MAX + 1), role="interviewer")
+    for contacts in ((*first.contacts, long), [*first.contacts, long]):
+        with pytest.raises(InputError, match=f"is {NAME_MAX + 1:,} characters long"):
+            check_application(replaced(first, contacts=contacts))
+    check_application(first)  # passed, remembered, still passing
+
+
+def test_the_memory_of_contacts_that_passed_holds_at_most_its_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "_PASSED", {})
+    made = [(Contact(name=f"c{i}", role="interviewer"),) for i in range(4100)]
+    sizes = []
+    for contacts in made:
+        check_application(replaced(application(), contacts=contacts))
+        sizes.append(len(limits._PASSED))
+    assert max(sizes) == 4096 and sizes[4095] == 4096 and sizes[4096] == 1

@@ -221,8 +221,11 @@ def _contacts_json(contacts: tuple[Contact, ...]) -> str:
     return _encode([c.to_dict() for c in contacts])
 
 
+@lru_cache(maxsize=4096)
 def contacts_from_json(text: str) -> tuple[Contact, ...]:
-    """Contacts written by ``contacts_to_json``."""
+    """Contacts written by ``contacts_to_json``. Remembered, as their JSON is: an
+    application read for each of its events gets the very same (immutable) contacts back,
+    which the check of its texts then knows (``followup.limits``)."""
     if text == "[]":
         return ()
     return tuple(Contact.from_dict(fields) for fields in json.loads(text))
