@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from followup.errors import InputError
-from followup.model import Application, Contact, Owner
+from followup.model import Application, Contact, FrozenDict, Owner
 
 __all__ = [
     "CONTACTS_MAX",
@@ -110,23 +110,38 @@ def _fine(value: object, limit: int) -> bool:
     return True
 
 
-# Contacts that passed, by identity (each held, so that its id is not reused while it is
-# remembered): an application's contacts rarely change between two commits, and a store
-# hands the same tuple back for the same text (``store._codec.contacts_from_json``).
-_PASSED: dict[int, tuple[Contact, ...]] = {}
+# Facts and contacts that passed, by identity (each held, so that its id is not reused
+# while it is remembered): an application's facts and contacts seldom change between two
+# commits, and a store hands the same immutable mapping or tuple back for the same text
+# (``store._codec.facts_from_json``, ``contacts_from_json``).
+_PASSED: dict[int, object] = {}
 _PASSED_MOST = 4096
 
 
+def _passed(value: object) -> None:
+    if len(_PASSED) >= _PASSED_MOST:
+        _PASSED.clear()
+    _PASSED[id(value)] = value
+
+
+def _facts_fine(facts: Mapping[str, object]) -> bool:
+    if _PASSED.get(id(facts)) is facts and type(facts) is FrozenDict:
+        return True
+    if len(facts) > FACTS_MAX or not all(
+            _fine(k, NAME_MAX) and _fine(v, TEXT_MAX) for k, v in facts.items()):
+        return False
+    if type(facts) is FrozenDict:  # only what cannot change can be remembered
+        _passed(facts)
+    return True
+
+
 def _contacts_fine(contacts: Sequence[Contact]) -> bool:
-    if type(contacts) is not tuple:  # only an immutable tuple can be remembered
-        return len(contacts) <= CONTACTS_MAX and all(_contact_fine(c) for c in contacts)
-    if _PASSED.get(id(contacts)) is contacts:
+    if _PASSED.get(id(contacts)) is contacts and type(contacts) is tuple:
         return True
     if len(contacts) > CONTACTS_MAX or not all(_contact_fine(c) for c in contacts):
         return False
-    if len(_PASSED) >= _PASSED_MOST:
-        _PASSED.clear()
-    _PASSED[id(contacts)] = contacts
+    if type(contacts) is tuple:  # only what cannot change can be remembered
+        _passed(contacts)
     return True
 
 
@@ -185,9 +200,7 @@ def check_application(app: Application) -> None:
     """Refuse an application any of whose texts is past its limit (see the module)."""
     if (_fine(app.id, ID_MAX) and _fine(app.owner, ID_MAX) and _fine(app.company, NAME_MAX)
             and _fine(app.role, NAME_MAX) and _fine(app.state, NAME_MAX)
-            and len(app.facts) <= FACTS_MAX
-            and all(_fine(k, NAME_MAX) and _fine(v, TEXT_MAX) for k, v in app.facts.items())
-            and _contacts_fine(app.contacts)
+            and _facts_fine(app.facts) and _contacts_fine(app.contacts)
             and (app.created_at is None or EARLIEST <= app.created_at.date() <= LATEST)):
         return
     where = f"application {_shown(app.id)}: " if len(app.id) <= ID_MAX else ""

@@ -21,7 +21,7 @@ from followup.limits import (
     TEXT_MAX,
     check_application,
 )
-from followup.model import Change, Contact, HistoryEntry, Owner, replaced
+from followup.model import Change, Contact, FrozenDict, HistoryEntry, Owner, replaced
 from followup.store import Store
 from tests.integration.test_store_contract import application
 
@@ -146,14 +146,21 @@ def test_contacts_read_again_are_the_same_and_a_changed_one_is_still_checked(
         with pytest.raises(InputError, match=f"is {NAME_MAX + 1:,} characters long"):
             check_application(replaced(first, contacts=contacts))
     check_application(first)  # passed, remembered, still passing
+    assert isinstance(first.facts, FrozenDict)
+    bad = FrozenDict({**first.facts, "why_me": "x" * (TEXT_MAX + 1)})
+    with pytest.raises(InputError, match=f"is {TEXT_MAX + 1:,} characters long"):
+        check_application(replaced(first, facts=bad))
 
 
-def test_the_memory_of_contacts_that_passed_holds_at_most_its_bound(
+def test_the_memory_of_what_passed_holds_at_most_its_bound(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "_PASSED", {})
+    base = application()
     made = [(Contact(name=f"c{i}", role="interviewer"),) for i in range(4100)]
     sizes = []
     for contacts in made:
-        check_application(replaced(application(), contacts=contacts))
+        check_application(replaced(base, contacts=contacts))
         sizes.append(len(limits._PASSED))
-    assert max(sizes) == 4096 and sizes[4095] == 4096 and sizes[4096] == 1
+    # base's facts and each new tuple of contacts; full at 4,096, then begun again.
+    assert sizes[:3] == [2, 3, 4] and max(sizes) == 4096
+    assert sizes[4094:4098] == [4096, 1, 3, 4]
