@@ -34,7 +34,7 @@ from typing import Literal
 
 from followup.errors import InputError
 
-__all__ = ["TimerKey", "escape_part", "rule_key", "unescape_part"]
+__all__ = ["TimerKey", "cycle_of", "escape_part", "rule_key", "unescape_part"]
 
 TimerKind = Literal["rule", "transition", "owner", "replan"]
 
@@ -163,6 +163,16 @@ def rule_key(application_id: str, rule: str, cycle: int, contact: str | None,
     e = escape_part
     return (f"{e(application_id)}/{e(rule)}/{cycle}/"
             f"{_NO_CONTACT if contact is None else e(contact)}/{occurrence}")
+
+
+def cycle_of(text: str) -> int:
+    """``TimerKey.parse(text).cycle``, read straight off a rule's or a move's key (each
+    reminder fired asks); any other text goes through ``parse`` and its checks."""
+    parts = text.split("/")
+    if len(parts) == 5 and parts[2].isdigit() and parts[2].isascii() and (
+            parts[2] == "0" or parts[2][0] != "0"):
+        return int(parts[2])
+    return TimerKey.parse(text).cycle
 
 
 def _number(text: str) -> int:

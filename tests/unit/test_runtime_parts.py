@@ -11,8 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
-from followup.keys import TimerKey
+from followup.errors import InputError
+from followup.keys import TimerKey, cycle_of
 from followup.model import Application, HistoryEntry, Owner, Timer
 from followup.runtime.changes import Changes, Planner
 from followup.runtime.firing import Firer
@@ -128,14 +133,44 @@ def test_a_run_starts_from_the_stored_timers_and_plans_only_the_fired_rules() ->
         Planner.plan = plan  # type: ignore[method-assign]
     assert sorted(n.rule for n in report.notifications) == [
         "ask-decision-date", "ask-for-referrals", "thank-you-notes", "thank-you-notes"]
-    # No whole plan (the stored timers are what the last change planned), then one plan
-    # of just the four reminders' rules.
-    assert calls == [frozenset({("thank-you-notes", "Jane Doe"),
-                                ("thank-you-notes", "Raj Patel"),
-                                ("ask-decision-date", None),
-                                ("ask-for-referrals", None)})]
+    # No whole plan (the stored timers are what the last change planned), and none of
+    # the four reminders' rules repeats: nothing is planned at all.
+    assert calls == []
     # And what that left armed is exactly what a whole plan gives.
     record = engine.store.load(app.id)
+    whole = engine.planner.plan(record.application, record.history, engine.calendar("ada"),
+                                stored_state=record.application.state).timers
+    assert sorted(t.key for t in whole) == sorted(t.key for t in record.timers)
+
+
+def test_a_repeating_reminder_fired_plans_only_its_next_occurrence() -> None:
+    pack = load_rules(text="version: 1\nextends: after-interview\nrules:\n  - name: nag\n"
+                      "    while: interviewed\n    at: 1 hour after interviewed_at\n"
+                      "    every: 2 days\n", cache=False)
+    engine = Engine(rules=pack, store=MemoryStore(), clock=FakeClock(START), channels=[])
+    engine.set_owner("ada", timezone="America/New_York", country="US")
+    app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                 facts={"interviewed_at": START.isoformat()})
+    calls: list[frozenset[tuple[str, str | None]] | None] = []
+    plan = Planner.plan
+
+    def counting(self: Planner, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("only"))
+        return plan(self, *args, **kwargs)
+
+    Planner.plan = counting  # type: ignore[method-assign]
+    try:
+        report = engine.run_due(START + timedelta(hours=1, minutes=1))
+    finally:
+        Planner.plan = plan  # type: ignore[method-assign]
+    fired = {n.rule for n in report.notifications}
+    assert {"nag", "collect-contacts", "ask-decision-date", "ask-for-referrals"} <= fired
+    # One plan, of the two repeating rules that fired (collect-contacts is the pack's),
+    # not of the once-only ones fired beside them.
+    assert calls == [frozenset({("nag", None), ("collect-contacts", None)})]
+    record = engine.store.load(app.id)
+    nags = [t for t in record.timers if t.rule == "nag"]
+    assert [t.occurrence for t in nags] == [1]
     whole = engine.planner.plan(record.application, record.history, engine.calendar("ada"),
                                 stored_state=record.application.state).timers
     assert sorted(t.key for t in whole) == sorted(t.key for t in record.timers)
@@ -191,3 +226,24 @@ def test_a_pass_asked_to_stop_ends_before_the_next_application() -> None:
     done = [o.application.id for o in first.outcomes + rest.outcomes]
     assert sorted(done) == sorted(ids)
     assert {n.application_id for n in channel.sent} == set(ids)
+
+
+@given(app=st.text(min_size=1, max_size=12), rule=st.text(min_size=1, max_size=12),
+       cycle=st.integers(0, 10**6), contact=st.none() | st.text(max_size=12),
+       occurrence=st.integers(0, 99), move=st.booleans())
+def test_the_cycle_read_off_a_key_is_the_one_parse_reads(
+        app: str, rule: str, cycle: int, contact: str | None, occurrence: int,
+        move: bool) -> None:
+    key = (TimerKey.transition(app, rule, cycle=cycle) if move else
+           TimerKey.rule(app, rule, cycle=cycle, contact=contact, occurrence=occurrence))
+    assert cycle_of(str(key)) == TimerKey.parse(str(key)).cycle == cycle
+
+
+@pytest.mark.parametrize("text", ["a/r/07/-/0", "a/r/x/-/0", "a/r/-1/-/0", "a/r/٣/-/0",
+                                  "a/r/1/-", "owner/ada/replan"])
+def test_a_key_that_is_not_a_rules_has_no_cycle_read_off_it(text: str) -> None:
+    if text == "owner/ada/replan":  # a key of another kind: the cycle parse gives
+        assert cycle_of(text) == TimerKey.parse(text).cycle == 0
+        return
+    with pytest.raises(InputError, match="is not a timer key that followup writes"):
+        cycle_of(text)

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import chain
 
 from followup.errors import InputError
-from followup.keys import TimerKey
+from followup.keys import cycle_of
 from followup.language.pack import RulePack
 from followup.model import Application, HistoryEntry, Notification, Timer
 from followup.runtime.facts import build_context
@@ -113,7 +113,7 @@ class Firer:
         entry = HistoryEntry(
             application_id=app.id, seq=seq, at=at, kind="notified", name=rule.name,
             contact=timer.contact, key=timer.key,
-            data={"cycle": TimerKey.parse(timer.key).cycle, "occurrence": timer.occurrence,
+            data={"cycle": cycle_of(timer.key), "occurrence": timer.occurrence,
                   "variant": variant_of(rule, app),
                   "due": timer.due_at.isoformat() if timer.due_at else None})
         return Fired(app, (entry,), notification)
