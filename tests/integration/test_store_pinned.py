@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -370,3 +370,22 @@ def test_history_entries_given_out_of_order_are_kept_in_order_by_every_store(
     update(store, app, history=(entry("a1", 2), entry("a1", 1)))
     assert [h.seq for h in store.history("a1")] == [0, 1, 2]
     assert [h.seq for h in store.load("a1").history] == [0, 1, 2]
+
+
+def test_instants_read_back_are_remembered_within_a_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from followup.store import _codec
+
+    monkeypatch.setattr(_codec, "_instants", {})
+    start = datetime(2027, 3, 1, 15, tzinfo=UTC)
+    texts = [_codec.to_text(start + timedelta(seconds=i)) for i in range(8200)]
+    sizes = []
+    for i, text in enumerate(texts):
+        read = _codec.from_text(text)
+        assert read == start + timedelta(seconds=i) and read.tzinfo is UTC
+        assert _codec.from_text(text) is read  # the same instant, not read again
+        sizes.append(len(_codec._instants))
+    assert max(sizes) == 8192 and sizes[8191:8194] == [8192, 1, 2]
+    # A local time's text is read as written (stores write UTC; a hand-made text keeps
+    # its offset).
+    assert _codec.from_text("2027-03-01T10:00:00-05:00") == start

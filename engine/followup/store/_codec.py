@@ -111,8 +111,20 @@ def _format(instant: datetime) -> str:
 
 
 def from_text(text: str) -> datetime:
-    """An instant read back from its stored form, as an aware UTC datetime."""
-    return datetime.fromisoformat(text)
+    """An instant read back from its stored form, as an aware UTC datetime. Recent ones
+    are remembered, as ``to_text`` remembers them (a datetime is immutable): the same
+    instants come back in every row read (the moment a batch of reminders was due, a
+    deadline's close of business, an application's creation at each of its loads)."""
+    found = _instants.get(text)
+    if found is None:
+        found = datetime.fromisoformat(text)
+        if len(_instants) >= 8192:
+            _instants.clear()
+        _instants[text] = found
+    return found
+
+
+_instants: dict[str, datetime] = {}
 
 
 def dump_json(value: Any, *, what: str) -> str:
