@@ -1,7 +1,7 @@
 """A row that fails stops only itself.
 
 1,000 applications of 100 owners, one of them poisoned: a contact name that used to
-break timer keys, a planner that raises, a history row the store cannot read, a fact no
+break timer keys, firing that raises, a history row the store cannot read, a fact no
 calendar can read, a channel that raises for it. Every other reminder goes out in the
 same pass; the poisoned application is recorded as a fault (``store.faults()``), waits
 for its retry instead of being tried on every pass, and goes out once healed. Then the
@@ -61,16 +61,18 @@ class _Picky(RecordingChannel):
         super().send(notification)
 
 
-def _break_planner(engine: Engine) -> Callable[[], None]:
-    original = engine.planner.plan
+def _break_firing(engine: Engine) -> Callable[[], None]:
+    # What every due reminder goes through (a pass that fires only once-only reminders
+    # plans nothing again, so a broken planner would not be reached).
+    original = engine.firer.fire
 
-    def plan(app: Any, *args: Any, **kwargs: Any) -> Any:
+    def fire(app: Any, *args: Any, **kwargs: Any) -> Any:
         if app.id == POISONED:
-            raise RuntimeError("the planner broke on this application")
+            raise RuntimeError("firing broke on this application")
         return original(app, *args, **kwargs)
 
-    engine.planner.plan = plan  # type: ignore[method-assign]
-    return lambda: setattr(engine.planner, "plan", original)
+    engine.firer.fire = fire  # type: ignore[method-assign]
+    return lambda: setattr(engine.firer, "fire", original)
 
 
 def _sql(path: Path, statement: str, *params: object) -> None:
@@ -101,7 +103,7 @@ def _break_fact(path: Path) -> Callable[[], None]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("poison", ["slash", "planner", "history", "fact", "channel"])
+@pytest.mark.parametrize("poison", ["slash", "firing", "history", "fact", "channel"])
 def test_one_poisoned_row_stops_only_itself(tmp_path: Path, poison: str) -> None:
     path = tmp_path / "followup.db"
     clock = FakeClock(START)
@@ -110,8 +112,8 @@ def test_one_poisoned_row_stops_only_itself(tmp_path: Path, poison: str) -> None
     ids = _fill(engine, interviewed=START - timedelta(hours=1),
                 poisoned_contact="Jane Doe / HR" if poison == "slash" else "Ann Lee")
     heal: Callable[[], None] = lambda: None  # noqa: E731
-    if poison == "planner":
-        heal = _break_planner(engine)
+    if poison == "firing":
+        heal = _break_firing(engine)
     elif poison == "history":
         heal = _break_history(path)
     elif poison == "fact":
