@@ -15,7 +15,7 @@ import pytest
 from followup import Contact, Engine, FakeClock, SQLiteStore
 from followup.delivery.dispatcher import BATCH
 from followup.errors import InputError, StoreError
-from followup.model import Application, Change, Owner, Record, Timer
+from followup.model import Application, Change, Delivery, Owner, Record, Timer
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
@@ -36,12 +36,20 @@ class CountingStore(SQLiteStore):
         return super().commit(change)
 
     def commit_many(self, changes: Sequence[Change]) -> list[Application]:
+        self._batch(changes)
+        return super().commit_many(changes)
+
+    def commit_many_claiming(self, changes: Sequence[Change], *, worker: str,
+                             until: datetime) -> tuple[list[Application], list[Delivery]]:
+        self._batch(changes)  # a pass that delivers commits its batches this way
+        return super().commit_many_claiming(changes, worker=worker, until=until)
+
+    def _batch(self, changes: Sequence[Change]) -> None:
         ids = [c.application.id for c in changes]
         if self.refuse_batches:
             self.refuse_batches -= 1
             raise InputError(f"refused a batch of {len(ids)} (as a store refusing one row)")
         self.batches.append(ids)
-        return super().commit_many(changes)
 
 
 def engine_with(store: CountingStore, apps: int) -> tuple[Engine, RecordingChannel, list[str]]:
@@ -186,3 +194,30 @@ def test_when_a_batch_cannot_be_read_together_each_application_is_read_alone(
 def test_the_plugin_guide_says_the_dispatcher_s_batch() -> None:
     text = Path(__file__).parents[2].joinpath("docs", "plugins.md").read_text(encoding="utf-8")
     assert f"marked delivered in batches of {BATCH}," in text
+
+
+class Claims(CountingStore):
+    """Notes what each claim of the outbox returned."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.claimed: list[str] = []
+
+    def claim_deliveries(self, now: datetime, *, worker: str, until: datetime,
+                         limit: int = 100) -> list[Delivery]:
+        rows = super().claim_deliveries(now, worker=worker, until=until, limit=limit)
+        self.claimed += [d.notification.key for d in rows]
+        return rows
+
+
+def test_a_pass_sends_what_it_fired_without_claiming_it_back(tmp_path: Path) -> None:
+    store = Claims(tmp_path / "f.db")
+    engine, channel, _ = engine_with(store, 5)
+    with engine:
+        report = engine.run_due(ENDED)
+        sent = sorted(n.key for n in channel.sent)
+        assert sent == sorted(n.key for n in report.notifications) and len(sent) == 15
+        assert sorted(d.notification.key for d in report.delivery.delivered) == sent
+        assert store.claimed == []  # taken when they were written, in the batch's commit
+        assert {d.status for d in store.deliveries()} == {"delivered"}
+        assert not engine.run_due(ENDED).delivery.delivered  # nothing twice

@@ -389,3 +389,36 @@ def test_instants_read_back_are_remembered_within_a_bound(
     # A local time's text is read as written (stores write UTC; a hand-made text keeps
     # its offset).
     assert _codec.from_text("2027-03-01T10:00:00-05:00") == start
+
+
+def test_a_commit_that_claims_takes_what_goes_out_at_once_for_its_worker(
+        tmp_path: Path) -> None:
+    # SQLite's commit_many_claiming: the outbox rows of what goes out at once are written
+    # held for the worker (as claim_deliveries leaves a row it takes), in the same
+    # transaction, and handed back; a digest's row waits for its time, unclaimed; a
+    # (key, channel) already in the outbox is neither written again nor taken.
+    store = SQLiteStore(tmp_path / "f.db")
+    store.commit(Change(application(), None, notifications=(notification("k0"),)))
+    lease = T0 + timedelta(minutes=5)
+    digest = replaced(notification("k2"), data={"digest_at": "2027-01-01T13:00:00+00:00"})
+    apps, taken = store.commit_many_claiming(
+        [Change(replaced(application(), version=1), 1, notifications=(
+            notification("k0"), notification("k1", ("console", "email")), digest))],
+        worker="w1", until=lease)
+    assert [a.version for a in apps] == [2]
+    assert [(d.notification.key, d.channel, d.status, d.attempts, d.next_attempt_at)
+            for d in taken] == [("k1", "console", "pending", 0, lease),
+                                ("k1", "email", "pending", 0, lease)]
+    assert [d.notification.channels for d in taken] == [("console",), ("email",)]
+    assert taken[0].notification.subject == "Thank k1"
+    # Another worker, before the lease ends, finds only k0 (written unclaimed before);
+    # the digest's row is not due before its time.
+    other = store.claim_deliveries(T0, worker="w2", until=lease, limit=10)
+    assert [(d.notification.key, d.channel) for d in other] == [("k0", "console")]
+    # When w1's lease ends without a mark (it died), its rows are due again.
+    later = store.claim_deliveries(lease, worker="w2", until=lease + timedelta(minutes=5),
+                                   limit=10)
+    assert sorted((d.notification.key, d.channel) for d in later) == [
+        ("k0", "console"), ("k1", "console"), ("k1", "email")]
+    assert store.commit_many_claiming([], worker="w1", until=lease) == ([], [])
+    store.close()

@@ -118,12 +118,28 @@ class Dispatcher:
                     return report
                 self._batch(rows, now, report, senders)
         finally:
-            for name in senders.close():
-                release = getattr(self.channels.get(name), "release", None)
-                if callable(release):
-                    # A channel that cannot let go opens anew at its next send anyway.
-                    with contextlib.suppress(Exception):
-                        release()
+            self._release(senders)
+
+    def deliver_taken(self, rows: list[Delivery], now: datetime) -> DeliveryReport:
+        """Send rows this worker already holds (written already claimed, see
+        ``commit_many_claiming`` in ``followup.store``), as ``deliver`` sends the rows
+        it claims, batch by batch."""
+        report = DeliveryReport()
+        senders = _Senders()
+        try:
+            for first in range(0, len(rows), self.batch):
+                self._batch(rows[first:first + self.batch], now, report, senders)
+        finally:
+            self._release(senders)
+        return report
+
+    def _release(self, senders: _Senders) -> None:
+        for name in senders.close():
+            release = getattr(self.channels.get(name), "release", None)
+            if callable(release):
+                # A channel that cannot let go opens anew at its next send anyway.
+                with contextlib.suppress(Exception):
+                    release()
 
     def _batch(self, rows: list[Delivery], now: datetime, report: DeliveryReport,
                senders: _Senders) -> None:

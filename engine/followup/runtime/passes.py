@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta
 
 from followup.delivery.dispatcher import DeliveryReport, Dispatcher
 from followup.errors import ConflictError, InputError
-from followup.model import Application, Fault, Notification, Record, Timer
+from followup.model import Application, Delivery, Fault, Notification, Record, Timer
 from followup.runtime.changes import Changes, Outcome, Staged
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.replans import ReplanBatch, read_together
@@ -153,7 +153,7 @@ class Runner:
                 for whose in due:
                     if halt():  # what is done is committed; the rest waits for a pass
                         self._commit_staged(staged, now, report, faults, held, claimed,
-                                            worker)
+                                            worker, deliver)
                         return report
                     seen.add(whose)
                     if not whose[1] and staged:
@@ -161,14 +161,15 @@ class Runner:
                         # others reads them as stored: what the batch staged before it
                         # (planned with the counts of then) is committed first.
                         self._commit_staged(staged, now, report, faults, held, claimed,
-                                            worker)
+                                            worker, deliver)
                         staged = []
                     failed = self._advance(whose, now, report, faults.get(whose), staged,
                                            record=records.pop(whose, None))
                     if staged and staged[-1][0] == whose:
                         continue  # committed with the batch, below
                     self._advanced(whose, failed, now, report, held, claimed, worker)
-                self._commit_staged(staged, now, report, faults, held, claimed, worker)
+                self._commit_staged(staged, now, report, faults, held, claimed, worker,
+                                    deliver)
                 if deliver:  # what this batch made goes out before the next is claimed
                     self._deliver(now, report)
             # A fault whose retry is due is tried again even if it has no timer due (a
@@ -191,7 +192,10 @@ class Runner:
 
     def _deliver(self, now: datetime, report: RunReport) -> None:
         """Deliver what the outbox holds that is due, into the pass's report."""
-        sent = self.dispatcher.deliver(now)
+        self._merge(self.dispatcher.deliver(now), report)
+
+    @staticmethod
+    def _merge(sent: DeliveryReport, report: RunReport) -> None:
         report.delivery.delivered.extend(sent.delivered)
         report.delivery.failed.extend(sent.failed)
         report.delivery.dead.extend(sent.dead)
@@ -208,13 +212,24 @@ class Runner:
     def _commit_staged(self, staged: list[tuple[tuple[str, str], Staged]], now: datetime,
                        report: RunReport, faults: dict[tuple[str, str], Fault],
                        held: dict[tuple[str, str], list[str]],
-                       claimed: dict[tuple[str, str], list[Timer]], worker: str) -> None:
+                       claimed: dict[tuple[str, str], list[Timer]], worker: str,
+                       deliver: bool) -> None:
         """Commit a batch's staged changes in one transaction; if it fails, advance each
-        of those applications again on its own."""
+        of those applications again on its own. With ``deliver``, on a store that can
+        write outbox rows already claimed (``commit_many_claiming``), the reminders the
+        batch made are taken for this worker in that same transaction and sent from
+        here, without claiming them back from the outbox."""
         if not staged:
             return
+        changes = [change.change for _, change in staged]
+        claiming = getattr(self.store, "commit_many_claiming", None) if deliver else None
+        taken: list[Delivery] = []
         try:
-            stored = self.store.commit_many([change.change for _, change in staged])
+            if claiming is None:
+                stored = self.store.commit_many(changes)
+            else:
+                until = max(now, self.clock.now()) + self.dispatcher.lease()
+                stored, taken = claiming(changes, worker=worker, until=until)
         except Exception:  # each alone: a conflict retries, a bad row stops only itself
             for whose, _ in staged:
                 failed = self._advance(whose, now, report, faults.get(whose))
@@ -224,6 +239,8 @@ class Runner:
             failed = self._advance(whose, now, report, faults.get(whose),
                                    finish=(change, app))
             self._advanced(whose, failed, now, report, held, claimed, worker)
+        if taken:
+            self._merge(self.dispatcher.deliver_taken(taken, now), report)
 
     def _held(self, timers: list[Timer], now: datetime, outcome: Outcome) -> list[Held]:
         """The reminders of one application that were due and did not go out: each

@@ -28,6 +28,15 @@ over due work reads the owners of each claimed batch with it, so that a worker s
 change of settings made elsewhere within a batch, at one read per batch; the three
 stores here have it.
 
+A store may also offer ``commit_many_claiming(changes, *, worker, until)``:
+``commit_many``, in whose same transaction each outbox row of a notification that goes
+out at once (no ``held_until``) is written as ``claim_deliveries`` leaves a row it takes
+for ``worker`` (its next attempt at ``until``); it returns the applications and the rows
+so taken (a (key, channel) already in the outbox is neither written nor taken). A pass
+that delivers commits its batches with it when it is there and sends those rows at once,
+without claiming them back; otherwise it commits with ``commit_many`` and claims. SQLite
+has it.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``

@@ -37,6 +37,7 @@ from followup.model import (
     Record,
     Timer,
     WorkStatus,
+    replaced,
 )
 from followup.store import _migrations
 from followup.store._calendar import CalendarEntry, sqlite_publish
@@ -260,13 +261,27 @@ class SQLiteStore:
             return []
         return self._commit(changes)
 
-    def _commit(self, changes: Sequence[Change]) -> list[Application]:
+    def commit_many_claiming(self, changes: Sequence[Change], *, worker: str,
+                             until: datetime) -> tuple[list[Application], list[Delivery]]:
+        if not changes:
+            return [], []
+        taken: list[Delivery] = []
+        return self._commit(changes, (worker, until, taken)), taken
+
+    def _commit(self, changes: Sequence[Change],
+                claim: tuple[str, datetime, list[Delivery]] | None = None
+                ) -> list[Application]:
         # Everything that needs no stored data is checked and encoded before the lock.
         batch = gather(changes)
         history = [_history_row(entry) for entry in batch.history]
         removed = [(key,) for key, timer in batch.timers.items() if timer is None]
         added = [_timer_row(timer) for timer in batch.timers.values() if timer is not None]
-        outbox = [row for n in batch.notifications for row in _outbox_rows(n)]
+        notifications = batch.notifications
+        taking: list[Notification] = []
+        if claim is not None:  # what goes out at once is taken as it is written
+            taking = [n for n in notifications if n.held_until is None]
+            notifications = [n for n in notifications if n.held_until is not None]
+        outbox = [row for n in notifications for row in _outbox_rows(n)]
         with self._db.writing("committing to") as conn:
             results = self._write_applications(conn, changes, batch.ids)
             if history:
@@ -280,6 +295,8 @@ class SQLiteStore:
                 conn.executemany(_Q["put_timer"], added)
             if outbox:
                 conn.executemany(_Q["insert_outbox"], outbox)
+            if claim is not None and taking:
+                _insert_claimed(conn, taking, *claim)
         return results
 
     def commit_owner(
@@ -455,3 +472,18 @@ class SQLiteStore:
         self, *, owner: str | None = None, application_id: str | None = None
     ) -> list[Fault]:
         return self._work.faults(owner=owner, application_id=application_id)
+
+
+def _insert_claimed(conn: sqlite3.Connection, notifications: Sequence[Notification],
+                    worker: str, until: datetime, taken: list[Delivery]) -> None:
+    """Write the outbox rows of ``notifications`` held for ``worker`` until ``until`` (as
+    ``claim_deliveries`` leaves a row it takes), and add to ``taken`` each row written: a
+    (key, channel) already in the outbox is neither written nor taken."""
+    lease = to_text(until)
+    for n in notifications:
+        for row in _outbox_rows(n):
+            *head, _held, channel = row
+            if conn.execute(_Q["insert_outbox_claimed"],
+                            (*head, lease, channel, worker)).rowcount == 1:
+                taken.append(Delivery(replaced(n, channels=(channel,)), channel,
+                                      next_attempt_at=until))

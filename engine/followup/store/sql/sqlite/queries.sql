@@ -129,6 +129,12 @@ INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body,
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key, channel) DO NOTHING
 
+-- name: insert_outbox_claimed
+INSERT INTO outbox (key, application_id, owner, rule, created_at, subject, body, due_at, contact,
+                    data, next_attempt_at, channel, claimed_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key, channel) DO NOTHING
+
 -- name: deliveries_head
 SELECT key, application_id, owner, rule, created_at, subject, body, due_at, contact, data,
        channel, status, attempts, next_attempt_at, last_error, delivered_at
