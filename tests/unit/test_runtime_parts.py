@@ -24,7 +24,7 @@ from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
-from followup.runtime.passes import Runner
+from followup.runtime.passes import Runner, RunReport
 from followup.testing import RecordingChannel
 
 START = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # Wed 15:00 in New York
@@ -108,6 +108,23 @@ def test_owner_rules_count_an_owners_applications_per_state() -> None:
     assert TimerKey.parse(marker.key) == TimerKey.replan("ada/x")
 
 
+def _run_counting_plans(engine: Engine, now: datetime
+                        ) -> tuple[RunReport, list[frozenset[tuple[str, str | None]] | None]]:
+    """``engine.run_due(now)``, and the ``only`` of each plan the pass asked for."""
+    calls: list[frozenset[tuple[str, str | None]] | None] = []
+    plan = Planner.plan
+
+    def counting(self: Planner, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("only"))
+        return plan(self, *args, **kwargs)
+
+    Planner.plan = counting  # type: ignore[method-assign]
+    try:
+        return engine.run_due(now), calls
+    finally:
+        Planner.plan = plan  # type: ignore[method-assign]
+
+
 def test_a_run_starts_from_the_stored_timers_and_plans_only_the_fired_rules() -> None:
     clock = FakeClock(START)
     channel = RecordingChannel()
@@ -118,19 +135,8 @@ def test_a_run_starts_from_the_stored_timers_and_plans_only_the_fired_rules() ->
         facts={"interviewed_at": START.isoformat()},
         contacts=[Contact("Jane Doe", "interviewer", title="CTO"),
                   Contact("Raj Patel", "interviewer", title="Staff Engineer")])
-    calls: list[frozenset[tuple[str, str | None]] | None] = []
-    plan = Planner.plan
-
-    def counting(self: Planner, *args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs.get("only"))
-        return plan(self, *args, **kwargs)
-
-    Planner.plan = counting  # type: ignore[method-assign]
-    try:
-        # When the interview ends, an hour after it began.
-        report = engine.run_due(START + timedelta(hours=1, minutes=1))
-    finally:
-        Planner.plan = plan  # type: ignore[method-assign]
+    # When the interview ends, an hour after it began.
+    report, calls = _run_counting_plans(engine, START + timedelta(hours=1, minutes=1))
     assert sorted(n.rule for n in report.notifications) == [
         "ask-decision-date", "ask-for-referrals", "thank-you-notes", "thank-you-notes"]
     # No whole plan (the stored timers are what the last change planned), and none of
@@ -151,18 +157,7 @@ def test_a_repeating_reminder_fired_plans_only_its_next_occurrence() -> None:
     engine.set_owner("ada", timezone="America/New_York", country="US")
     app = engine.add_application(owner="ada", company="Acme", role="Engineer",
                                  facts={"interviewed_at": START.isoformat()})
-    calls: list[frozenset[tuple[str, str | None]] | None] = []
-    plan = Planner.plan
-
-    def counting(self: Planner, *args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs.get("only"))
-        return plan(self, *args, **kwargs)
-
-    Planner.plan = counting  # type: ignore[method-assign]
-    try:
-        report = engine.run_due(START + timedelta(hours=1, minutes=1))
-    finally:
-        Planner.plan = plan  # type: ignore[method-assign]
+    report, calls = _run_counting_plans(engine, START + timedelta(hours=1, minutes=1))
     fired = {n.rule for n in report.notifications}
     assert {"nag", "collect-contacts", "ask-decision-date", "ask-for-referrals"} <= fired
     # One plan, of the two repeating rules that fired (collect-contacts is the pack's),
