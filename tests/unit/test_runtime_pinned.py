@@ -824,3 +824,25 @@ def test_a_dry_run_leaves_out_what_is_recorded_after_its_end() -> None:
     assert [e.action for e in sim.timeline if e.rule == "nag"] == ["notify"]
     assert all(e.at <= end for e in sim.timeline)
     assert "called" not in [e.event for e in sim.timeline]
+
+
+def test_reminders_fired_together_each_read_their_own_application_and_contact() -> None:
+    # A pass fires several reminders per application (a thank-you note per interviewer),
+    # and the context they share is built once per application: none may show another's.
+    engine = _engine()
+    ids = [engine.add_application(
+        owner="ada", company=company, role="Engineer",
+        facts={"interviewed_at": MONDAY.isoformat()},
+        contacts=[Contact(f"{company} Jane", "interviewer", title="CTO"),
+                  Contact(f"{company} Bob", "interviewer", title="VP")]).id
+        for company in ("Acme", "Initech")]
+    report = engine.run_due(MONDAY + timedelta(hours=1, minutes=1))
+    notes = [n for n in report.notifications if n.rule == "thank-you-notes"]
+    assert len(notes) == 4
+    for n in notes:
+        company = engine.application(n.application_id).company
+        assert n.contact is not None and n.contact.startswith(company)
+        assert n.contact in n.subject + (n.body or "") and company in n.subject + (n.body or "")
+        other = ({"Acme", "Initech"} - {company}).pop()
+        assert other not in n.subject + (n.body or "")
+    assert {n.application_id for n in notes} == set(ids)

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from typing import Any
 
 from followup.errors import InputError
 from followup.keys import cycle_of
 from followup.language.pack import RulePack
 from followup.model import Application, HistoryEntry, Notification, Timer
-from followup.runtime.facts import build_context
+from followup.runtime.facts import build_context, contact_view
 from followup.runtime.history import effective
 from followup.runtime.machine import AUTO_PREFIX, StateMachine
 from followup.runtime.owners import OwnerBook
@@ -48,6 +49,10 @@ class Firer:
         self.pack = pack
         self.machine = machine
         self.owners = owners
+        # The last application's context without a contact: the reminders one pass fires
+        # for an application (a thank-you note per interviewer) share all but ``contact``
+        # and the reminder's own names. By identity: records are immutable.
+        self._base: tuple[Application, WorkCalendar, dict[str, Any]] | None = None
 
     def auto(self, app: Application, history: Sequence[HistoryEntry], calendar: WorkCalendar,
              now: datetime) -> tuple[Application, list[HistoryEntry]]:
@@ -104,8 +109,11 @@ class Firer:
         rule = self.pack.rule(timer.rule)
         contact = app.contact(timer.contact) if timer.contact else None
         due_local = calendar.local(timer.due_at).isoformat() if timer.due_at else None
-        context = build_context(self.pack, app, calendar, contact=contact, extra={
-            "rule": rule.name, "due": due_local, "at": calendar.local(at).isoformat()})
+        base = self._base
+        if base is None or base[0] is not app or base[1] is not calendar:
+            base = self._base = (app, calendar, build_context(self.pack, app, calendar))
+        context = {**base[2], "contact": contact_view(contact), "rule": rule.name,
+                   "due": due_local, "at": calendar.local(at).isoformat()}
         notification = self.owners.notification(
             rule, timer, context, fallback=f"{rule.name}: {app.company}", at=at,
             calendar=calendar, data={"company": app.company, "role": app.role,
