@@ -9,13 +9,14 @@ reminders re-plans only their own rules, not the whole application after each on
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
+from followup import Contact, Engine, FakeClock, MemoryStore, SQLiteStore, load_rules
 from followup.errors import InputError
 from followup.keys import TimerKey, cycle_of
 from followup.model import Application, HistoryEntry, Owner, Timer
@@ -190,8 +191,6 @@ def test_a_fault_due_for_retry_is_tried_even_without_a_due_timer() -> None:
 
 
 def test_the_retry_schedule_in_the_docs_is_the_engines() -> None:
-    from pathlib import Path
-
     from followup.runtime.passes import RETRY_FIRST, RETRY_MOST
 
     text = Path(__file__).parents[2].joinpath("docs", "cli.md").read_text()
@@ -200,10 +199,15 @@ def test_the_retry_schedule_in_the_docs_is_the_engines() -> None:
     assert "tries it again 1, 2, 4 ... minutes later (at most an hour apart)" in text
 
 
-def test_a_pass_asked_to_stop_ends_before_the_next_application() -> None:
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_pass_asked_to_stop_ends_before_the_next_application(
+        kind: str, tmp_path: Path) -> None:
+    # On SQLite the pass commits what it fired with the outbox rows already claimed
+    # (commit_many_claiming): asked to stop, it sends none of them either.
     clock = FakeClock(START)
     channel = RecordingChannel()
-    engine = Engine(store=MemoryStore(), clock=clock, channels=[channel])
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "f.db")
+    engine = Engine(store=store, clock=clock, channels=[channel])
     engine.set_owner("ada", timezone="America/New_York", country="US")
     ids = [engine.add_application(owner="ada", company=f"Acme {i}", role="Engineer",
                                   facts={"interviewed_at": START.isoformat()}).id

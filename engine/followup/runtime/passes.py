@@ -152,8 +152,9 @@ class Runner:
                 records = self._read([app_id for _, app_id in due if app_id])
                 for whose in due:
                     if halt():  # what is done is committed; the rest waits for a pass
+                        # (and nothing more is sent: its rows are left unclaimed)
                         self._commit_staged(staged, now, report, faults, held, claimed,
-                                            worker, deliver)
+                                            worker, False)
                         return report
                     seen.add(whose)
                     if not whose[1] and staged:
