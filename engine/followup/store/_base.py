@@ -34,8 +34,8 @@ out at once (no ``held_until``) is written as ``claim_deliveries`` leaves a row 
 for ``worker`` (its next attempt at ``until``); it returns the applications and the rows
 so taken (a (key, channel) already in the outbox is neither written nor taken). A pass
 that delivers commits its batches with it when it is there and sends those rows at once,
-without claiming them back; otherwise it commits with ``commit_many`` and claims. SQLite
-has it.
+without claiming them back; otherwise it commits with ``commit_many`` and claims (so a
+subclass that wraps ``commit_many`` wraps this too). SQLite has it.
 
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
