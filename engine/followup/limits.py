@@ -25,7 +25,7 @@ characters and an id of ``ID_MAX``, each written out in the key's escaped form (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 
 from followup.errors import InputError
@@ -118,31 +118,28 @@ _PASSED: dict[int, object] = {}
 _PASSED_MOST = 4096
 
 
-def _passed(value: object) -> None:
-    if len(_PASSED) >= _PASSED_MOST:
-        _PASSED.clear()
-    _PASSED[id(value)] = value
+def _known_fine(value: object, kind: type, check: Callable[[], bool]) -> bool:
+    """``check()``, remembered for ``value`` when it passes and is of the immutable
+    ``kind`` (a mutable one could change after it passed)."""
+    if _PASSED.get(id(value)) is value and type(value) is kind:
+        return True
+    if not check():
+        return False
+    if type(value) is kind:
+        if len(_PASSED) >= _PASSED_MOST:
+            _PASSED.clear()
+        _PASSED[id(value)] = value
+    return True
 
 
 def _facts_fine(facts: Mapping[str, object]) -> bool:
-    if _PASSED.get(id(facts)) is facts and type(facts) is FrozenDict:
-        return True
-    if len(facts) > FACTS_MAX or not all(
-            _fine(k, NAME_MAX) and _fine(v, TEXT_MAX) for k, v in facts.items()):
-        return False
-    if type(facts) is FrozenDict:  # only what cannot change can be remembered
-        _passed(facts)
-    return True
+    return _known_fine(facts, FrozenDict, lambda: len(facts) <= FACTS_MAX and all(
+        _fine(k, NAME_MAX) and _fine(v, TEXT_MAX) for k, v in facts.items()))
 
 
 def _contacts_fine(contacts: Sequence[Contact]) -> bool:
-    if _PASSED.get(id(contacts)) is contacts and type(contacts) is tuple:
-        return True
-    if len(contacts) > CONTACTS_MAX or not all(_contact_fine(c) for c in contacts):
-        return False
-    if type(contacts) is tuple:  # only what cannot change can be remembered
-        _passed(contacts)
-    return True
+    return _known_fine(contacts, tuple, lambda: len(contacts) <= CONTACTS_MAX and all(
+        _contact_fine(c) for c in contacts))
 
 
 def _contact_fine(contact: Contact) -> bool:

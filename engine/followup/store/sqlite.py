@@ -254,23 +254,23 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------
 
     def commit(self, change: Change) -> Application:
-        return self._commit((change,))[0]
+        return self._commit((change,))[0][0]
 
     def commit_many(self, changes: Sequence[Change]) -> list[Application]:
         if not changes:
             return []
-        return self._commit(changes)
+        return self._commit(changes)[0]
 
     def commit_many_claiming(self, changes: Sequence[Change], *, worker: str,
                              until: datetime) -> tuple[list[Application], list[Delivery]]:
         if not changes:
             return [], []
-        taken: list[Delivery] = []
-        return self._commit(changes, (worker, until, taken)), taken
+        return self._commit(changes, (worker, until))
 
-    def _commit(self, changes: Sequence[Change],
-                claim: tuple[str, datetime, list[Delivery]] | None = None
-                ) -> list[Application]:
+    def _commit(self, changes: Sequence[Change], claim: tuple[str, datetime] | None = None
+                ) -> tuple[list[Application], list[Delivery]]:
+        """The applications as stored, and the outbox rows taken for ``claim``'s worker
+        until its instant (see ``commit_many_claiming``; none without ``claim``)."""
         # Everything that needs no stored data is checked and encoded before the lock.
         batch = gather(changes)
         history = [_history_row(entry) for entry in batch.history]
@@ -295,9 +295,8 @@ class SQLiteStore:
                 conn.executemany(_Q["put_timer"], added)
             if outbox:
                 conn.executemany(_Q["insert_outbox"], outbox)
-            if claim is not None and taking:
-                _insert_claimed(conn, taking, *claim)
-        return results
+            taken = _insert_claimed(conn, taking, *claim) if claim is not None else []
+        return results, taken
 
     def commit_owner(
         self,
@@ -475,11 +474,12 @@ class SQLiteStore:
 
 
 def _insert_claimed(conn: sqlite3.Connection, notifications: Sequence[Notification],
-                    worker: str, until: datetime, taken: list[Delivery]) -> None:
+                    worker: str, until: datetime) -> list[Delivery]:
     """Write the outbox rows of ``notifications`` held for ``worker`` until ``until`` (as
-    ``claim_deliveries`` leaves a row it takes), and add to ``taken`` each row written: a
-    (key, channel) already in the outbox is neither written nor taken."""
+    ``claim_deliveries`` leaves a row it takes); return each row written: a (key,
+    channel) already in the outbox is neither written nor taken."""
     lease = to_text(until)
+    taken: list[Delivery] = []
     for n in notifications:
         for row in _outbox_rows(n):
             *head, _held, channel = row
@@ -487,3 +487,4 @@ def _insert_claimed(conn: sqlite3.Connection, notifications: Sequence[Notificati
                             (*head, lease, channel, worker)).rowcount == 1:
                 taken.append(Delivery(replaced(n, channels=(channel,)), channel,
                                       next_attempt_at=until))
+    return taken
