@@ -208,7 +208,16 @@ class Runner:
             self.store.release_timers(held.pop(whose, []), worker=worker,
                                       until=failed.retry_at)
         elif whose[1]:
-            report.held.extend(self._held(claimed.get(whose, []), now, report.outcomes[-1]))
+            outcome = report.outcomes[-1]
+            report.held.extend(self._held(claimed.pop(whose, []), now, outcome))
+            # What fired or was cancelled is gone from the store: only the rest is
+            # still claimed, to be released when the pass ends. (A pass keeps no more
+            # than that of each application: a long one otherwise holds every timer
+            # it claimed, which the garbage collector walks again and again.)
+            gone = {t.key for t in (*outcome.fired, *outcome.cancelled)}
+            keys = [k for k in held.pop(whose, []) if k not in gone]
+            if keys:
+                held[whose] = keys
 
     def _commit_staged(self, staged: list[tuple[tuple[str, str], Staged]], now: datetime,
                        report: RunReport, faults: dict[tuple[str, str], Fault],

@@ -485,6 +485,7 @@ def _insert_claimed(conn: sqlite3.Connection, notifications: Sequence[Notificati
             *head, _held, channel = row
             if conn.execute(_Q["insert_outbox_claimed"],
                             (*head, lease, channel, worker)).rowcount == 1:
-                taken.append(Delivery(replaced(n, channels=(channel,)), channel,
-                                      next_attempt_at=until))
+                # The row's notification is the one committed when it has one channel.
+                one = n if n.channels == (channel,) else replaced(n, channels=(channel,))
+                taken.append(Delivery(one, channel, next_attempt_at=until))
     return taken
