@@ -141,7 +141,7 @@ class SQLiteStore:
         with self._db.reading("loading from", snapshot=True) as conn:
             app = self._owned(conn, application_id, owner)
             history = conn.execute(_Q["history_of"], (application_id,)).fetchall()
-            timers = conn.execute(_Q["timers_of"], (application_id,)).fetchall()
+            timers = conn.execute(_Q["timers_of"], (app.owner, application_id)).fetchall()
         return Record(
             app,
             tuple(_history_entry(row) for row in history),
@@ -218,6 +218,9 @@ class SQLiteStore:
     ) -> list[Timer]:
         where, params = where_clause(
             ("owner = ?", owner),
+            # The index of timers begins with the owner: an application's is its row's.
+            ("owner = (SELECT owner FROM applications WHERE id = ?)",
+             application_id if owner is None and application_id else None),
             ("application_id = ?", application_id),
             ("fire_at >= ?", None if start is None else to_text(start)),
             ("fire_at < ?", None if end is None else to_text(end)),
@@ -363,7 +366,7 @@ class SQLiteStore:
             self._owned(conn, application_id, owner)
             # History first: its rows refer to the application's.
             conn.execute(_Q["delete_history"], (application_id,))
-            conn.execute(_Q["delete_timers"], (application_id,))
+            conn.execute(_Q["delete_timers"], (owner, application_id))
             conn.execute(_Q["delete_undelivered"], (application_id,))
             conn.execute(_Q["delete_calendar_entries"], (owner, application_id))
             conn.execute(_Q["delete_faults"], (owner, application_id))

@@ -58,7 +58,7 @@ DELETE FROM applications WHERE id = ? AND owner = ?
 DELETE FROM history WHERE application_id = ?
 
 -- name: delete_timers
-DELETE FROM timers WHERE application_id = ?
+DELETE FROM timers WHERE owner = ? AND application_id = ?
 
 -- name: delete_undelivered
 -- Delivered rows stay: see Store.delete_application.
@@ -82,7 +82,9 @@ ORDER BY application_id, seq
 
 -- name: timers_of_many
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
-FROM timers WHERE application_id IN (SELECT value FROM json_each(?)) ORDER BY fire_at, key
+FROM timers WHERE (owner, application_id) IN (
+    SELECT owner, id FROM applications WHERE id IN (SELECT value FROM json_each(?)))
+ORDER BY fire_at, key
 
 -- name: history_of
 SELECT application_id, seq, at, kind, name, contact, from_state, to_state, key, data
@@ -97,7 +99,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: timers_of
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
-FROM timers WHERE application_id = ? ORDER BY fire_at, key
+FROM timers WHERE owner = ? AND application_id = ? ORDER BY fire_at, key
 
 -- name: timers_head
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
