@@ -421,4 +421,13 @@ def test_a_commit_that_claims_takes_what_goes_out_at_once_for_its_worker(
     assert sorted((d.notification.key, d.channel) for d in later) == [
         ("k0", "console"), ("k1", "console"), ("k1", "email")]
     assert store.commit_many_claiming([], worker="w1", until=lease) == ([], [])
+    # Rows all new are written together; a row's notification with that one channel is
+    # the very one committed (nothing copied for it).
+    fresh = [notification(f"k{i}") for i in (3, 4)]
+    _, taken = store.commit_many_claiming(
+        [Change(replaced(application(), version=2), 2, notifications=tuple(fresh))],
+        worker="w1", until=lease)
+    assert [(d.notification.key, d.channel) for d in taken] == [
+        ("k3", "console"), ("k4", "console")]
+    assert all(d.notification is n for d, n in zip(taken, fresh, strict=True))
     store.close()

@@ -482,13 +482,22 @@ def _insert_claimed(conn: sqlite3.Connection, notifications: Sequence[Notificati
     ``claim_deliveries`` leaves a row it takes); return each row written: a (key,
     channel) already in the outbox is neither written nor taken."""
     lease = to_text(until)
-    taken: list[Delivery] = []
-    for n in notifications:
-        for row in _outbox_rows(n):
-            *head, _held, channel = row
-            if conn.execute(_Q["insert_outbox_claimed"],
-                            (*head, lease, channel, worker)).rowcount == 1:
-                # The row's notification is the one committed when it has one channel.
-                one = n if n.channels == (channel,) else replaced(n, channels=(channel,))
-                taken.append(Delivery(one, channel, next_attempt_at=until))
-    return taken
+    rows = [(n, channel, (*head, lease, channel, worker))
+            for n in notifications for *head, _held, channel in _outbox_rows(n)]
+    if not rows:
+        return []
+    # All of them at once; should one be in the outbox already (the count says so),
+    # undo that and write them one by one, to learn which went in.
+    conn.execute("SAVEPOINT claiming")
+    if conn.executemany(_Q["insert_outbox_claimed"], [row for *_, row in rows]
+                        ).rowcount == len(rows):
+        conn.execute("RELEASE claiming")
+        written = rows
+    else:
+        conn.execute("ROLLBACK TO claiming")
+        conn.execute("RELEASE claiming")
+        written = [(n, channel, row) for n, channel, row in rows
+                   if conn.execute(_Q["insert_outbox_claimed"], row).rowcount == 1]
+    # A row's notification is the one committed when it has that one channel.
+    return [Delivery(n if n.channels == (channel,) else replaced(n, channels=(channel,)),
+                     channel, next_attempt_at=until) for n, channel, _row in written]
