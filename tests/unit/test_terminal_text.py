@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -34,6 +35,25 @@ def test_printable_strips_what_a_terminal_would_act_on(text: str, shown: str) ->
 @given(st.text())
 def test_printable_leaves_no_control_but_tab_and_line_feed(text: str) -> None:
     assert all(c in "\t\n" or (0x20 <= ord(c) < 0x7F or ord(c) > 0x9F) for c in printable(text))
+
+
+# The definition, one match at a time: each sequence or control character goes, unless
+# it is one character of ``keep``. printable gets there by other means (a text with no
+# control character but kept ones is returned as it is, without a call per line).
+_DEFINITION = re.compile(
+    "(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\\\|\x9c)?"
+    "|\x1b[ -/]*[0-~]?"
+    "|[\x00-\x1f\x7f-\x9f]")
+_PIECES = st.sampled_from([chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
+                          + list("ab[]\\;0-?@~ /PX^_é") + ["\x1b[", "\x1b]", "\x1b\\"])
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join), st.sampled_from(["\n\t", "\n\t\r", ""]))
+def test_printable_takes_out_each_match_of_its_definition_but_what_it_keeps(
+        text: str, keep: str) -> None:
+    assert printable(text, keep) == _DEFINITION.sub(
+        lambda m: m[0] if m[0] in keep else "", text)
 
 
 def test_human_output_filters_the_streams_and_json_does_not(

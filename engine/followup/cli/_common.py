@@ -282,12 +282,22 @@ def timer_json(calendar: WorkCalendar, t: Timer) -> dict[str, Any]:
 # line, as in window titles and hyperlinks; the short ones), their 8-bit C1 forms, and
 # every other C0 or C1 control character and DEL. A business card or a pasted name may
 # hold any of them.
-_CONTROL = re.compile(
-    "(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\\\|\x9c)?"
-    "|\x1b[ -/]*[0-~]?"
-    "|[\x00-\x1f\x7f-\x9f]"
-)
+_SEQUENCES = ("(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]?"
+              "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\\\|\x9c)?"
+              "|\x1b[ -/]*[0-~]?")
+_CONTROLS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _control(keep: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The control characters not in ``keep``, and what to take out: the sequences
+    (each begins with one of them) and those characters. A kept line feed is no match,
+    so a long text without the others is looked through once, not matched per line."""
+    found = _CONTROLS.get(keep)
+    if found is None:
+        single = "[" + re.escape("".join(
+            c for c in map(chr, (*range(0x20), *range(0x7F, 0xA0))) if c not in keep)) + "]"
+        found = _CONTROLS[keep] = (re.compile(single), re.compile(f"{_SEQUENCES}|{single}"))
+    return found
 
 
 def printable(text: str, keep: str = "\n\t") -> str:
@@ -300,7 +310,8 @@ def printable(text: str, keep: str = "\n\t") -> str:
     """
     if text.isprintable():
         return text
-    return _CONTROL.sub(lambda m: m[0] if m[0] in keep else "", text)
+    controls, taken_out = _control(keep)
+    return text if controls.search(text) is None else taken_out.sub("", text)
 
 
 class _Printable(io.TextIOBase):
