@@ -3,7 +3,7 @@ conditions and templates see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,7 +13,8 @@ from followup.limits import check_day
 from followup.model import Application, Contact
 from followup.timing.calendar import WorkCalendar
 
-__all__ = ["build_context", "contact_view", "fact_value", "normalize_fact", "read_fact"]
+__all__ = ["Context", "build_context", "contact_view", "fact_value", "normalize_fact",
+           "read_fact"]
 
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off", ""}
@@ -136,41 +137,116 @@ def build_context(
     contact: Contact | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """What a condition or template sees (``Context``), every name worked out."""
+    return Context(pack, app, calendar, contact=contact, extra=extra).full()
+
+
+# The names every context has besides the facts, each worked out by its own function.
+_FIXED = ("facts", "application", "state", "contacts", "count", "untitled", "contact", "rule",
+          "due", "at")
+
+
+class Context(Mapping[str, Any]):
     """What a condition or template sees: facts by name (``None`` when unknown), the
-    application, its contacts, ``count.ROLE`` and, in a per-contact rule, ``contact``.
-    Instants appear in the owner's local time."""
-    facts: dict[str, Any] = {}
-    for name in pack.facts:
-        facts[name] = None
-    defaulted = [n for n, spec in pack.facts.items() if spec.default is not None
-                 and n not in app.facts]
-    for name in (*app.facts, *defaulted):
-        value = fact_value(pack, app, name, calendar)
-        if isinstance(value, datetime):
-            value = value.astimezone(calendar.tz)
-        facts[name] = value
-    context: dict[str, Any] = dict(facts)
-    context.update(
-        facts=facts,
-        application={
+    application, its contacts, ``count.ROLE`` and, in a per-contact rule, ``contact``;
+    ``extra`` adds to it (the owner's counts) and wins over the rest. Instants appear in
+    the owner's local time.
+
+    Each name is worked out when first asked for: a condition reads one or two of them,
+    and some (a fact's default, the contacts' views) take calendar arithmetic or new
+    dicts. Iterating (``**context``, as the sandbox is called) works out all of them."""
+
+    __slots__ = ("_app", "_calendar", "_extra", "_known", "_pack", "_person")
+
+    def __init__(self, pack: RulePack, app: Application, calendar: WorkCalendar, *,
+                 contact: Contact | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
+        self._pack = pack
+        self._app = app
+        self._calendar = calendar
+        self._person = contact
+        self._extra = extra or {}
+        self._known: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        known = self._known
+        if name in known:
+            return known[name]
+        if name in self._extra:
+            value = self._extra[name]
+        elif name in _MAKERS:
+            value = _MAKERS[name](self)
+        elif name in self._pack.facts or name in self._app.facts:
+            value = self._fact(name)
+        else:
+            raise KeyError(name)
+        known[name] = value
+        return value
+
+    def _names(self) -> dict[str, None]:
+        return dict.fromkeys((*self._pack.facts, *self._app.facts, *_FIXED, *self._extra))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def full(self) -> dict[str, Any]:
+        """Every name and its value, as a dict of its own."""
+        out = self._facts() if "facts" in self._extra else dict(self["facts"])
+        for name in _FIXED:
+            out[name] = self[name]
+        out.update(self._extra)
+        return out
+
+    def _fact(self, name: str) -> Any:
+        pack, app = self._pack, self._app
+        spec = pack.facts.get(name)
+        if name not in app.facts and (spec is None or spec.default is None):
+            return None
+        value = fact_value(pack, app, name, self._calendar)
+        return value.astimezone(self._calendar.tz) if isinstance(value, datetime) else value
+
+    def _facts(self) -> dict[str, Any]:
+        return {name: self._fact(name) for name in dict.fromkeys((*self._pack.facts,
+                                                                 *self._app.facts))}
+
+    def _application(self) -> dict[str, Any]:
+        app = self._app
+        return {
             "id": app.id,
             "owner": app.owner,
             "company": app.company,
             "role": app.role,
             "state": app.state,
-            "created_at": app.created_at and app.created_at.astimezone(calendar.tz),
-        },
-        state=app.state,
-        contacts=[contact_view(c) for c in app.contacts],
-        count=_count_roles(pack, app.contacts),
+            "created_at": app.created_at and app.created_at.astimezone(self._calendar.tz),
+        }
+
+    def _state(self) -> str:
+        return self._app.state
+
+    def _contacts(self) -> list[dict[str, str] | None]:
+        return [contact_view(c) for c in self._app.contacts]
+
+    def _count(self) -> dict[str, int]:
+        return _count_roles(self._pack, self._app.contacts)
+
+    def _untitled(self) -> dict[str, int]:
         # Contacts per role still without a title: the names on a thank-you note must be
         # exact, so collect-contacts asks until each has one.
-        untitled=_count_roles(pack, (c for c in app.contacts if not c.title.strip())),
-        contact=contact_view(contact),
-        rule=None,
-        due=None,
-        at=None,
-    )
-    if extra:
-        context.update(extra)
-    return context
+        return _count_roles(self._pack, (c for c in self._app.contacts if not c.title.strip()))
+
+    def _contact(self) -> dict[str, str] | None:
+        return contact_view(self._person)
+
+    def _nothing(self) -> None:
+        return None
+
+
+# How each name of ``_FIXED`` is worked out.
+_MAKERS: dict[str, Callable[[Context], Any]] = {
+    "facts": Context._facts, "application": Context._application, "state": Context._state,
+    "contacts": Context._contacts, "count": Context._count, "untitled": Context._untitled,
+    "contact": Context._contact, "rule": Context._nothing, "due": Context._nothing,
+    "at": Context._nothing}

@@ -18,7 +18,7 @@ from followup.errors import InputError
 from followup.keys import cycle_of
 from followup.language.pack import RulePack
 from followup.model import Application, HistoryEntry, Notification, Timer
-from followup.runtime.facts import build_context, contact_view
+from followup.runtime.facts import Context, build_context, contact_view
 from followup.runtime.history import effective
 from followup.runtime.machine import AUTO_PREFIX, StateMachine
 from followup.runtime.owners import OwnerBook
@@ -81,7 +81,7 @@ class Firer:
                     self.pack.initial):
                 continue
             new_state = self.machine.apply(app.state, AUTO_PREFIX + auto.name,
-                                           lambda: build_context(self.pack, app, calendar))
+                                           lambda: Context(self.pack, app, calendar))
             if new_state is not None:
                 return HistoryEntry(
                     application_id=app.id, seq=len(history) + len(added), at=now,
@@ -96,7 +96,7 @@ class Firer:
         seq = len(history)
         if timer.action == "transition":
             new_state = self.machine.apply(app.state, AUTO_PREFIX + timer.rule,
-                                           lambda: build_context(self.pack, app, calendar))
+                                           lambda: Context(self.pack, app, calendar))
             if new_state is not None:
                 return Fired(moved(app, new_state), (HistoryEntry(
                     application_id=app.id, seq=seq, at=at, kind="transition",

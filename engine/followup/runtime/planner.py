@@ -27,7 +27,7 @@ from followup.language.pack import (
     TimeSpec,
 )
 from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction, replaced
-from followup.runtime.facts import build_context, fact_value
+from followup.runtime.facts import Context, fact_value
 from followup.runtime.history import effective, snoozed_key
 from followup.runtime.rounds import recorded_facts, round_contacts, round_start, stale
 from followup.timing.calendar import Duration, WorkCalendar
@@ -303,14 +303,15 @@ def plan(
     this_round = round_start(entries, pack.initial)
     people = round_contacts(history, this_round) if this_round is not None else None
     timers: list[Timer] = []
-    context_cache: dict[str | None, dict[str, object]] = {}
+    context_cache: dict[str | None, Context] = {}
 
-    def context(contact: Contact | None) -> dict[str, object]:
+    def context(contact: Contact | None) -> Context:
+        # Worked out name by name: a condition reads one or two.
         key = contact.name if contact else None
         found = context_cache.get(key)
         if found is None:
-            found = context_cache[key] = build_context(pack, app, calendar, contact=contact,
-                                                       extra=extra)
+            found = context_cache[key] = Context(pack, app, calendar, contact=contact,
+                                                 extra=extra)
         return found
 
     # Rules armed in the same states share their stay: when it began, whether it is a

@@ -17,7 +17,7 @@ from followup.errors import InputError, InvalidEvent, InvalidFact
 from followup.language.expressions import ExpressionError
 from followup.language.pack import RulePack, merge_contacts
 from followup.model import Application, Contact, HistoryEntry, replaced
-from followup.runtime.facts import build_context, normalize_fact
+from followup.runtime.facts import Context, normalize_fact
 from followup.runtime.history import effective
 from followup.runtime.machine import StateMachine
 from followup.runtime.planner import entries_of
@@ -82,7 +82,7 @@ def event_step(pack: RulePack, machine: StateMachine,
         calendar = calendar_of(app.owner)
         try:
             new_state = machine.apply(
-                app.state, event, lambda: build_context(pack, app, calendar))
+                app.state, event, lambda: Context(pack, app, calendar))
         except InvalidEvent:
             if already_done(history, event):
                 return None
