@@ -11,9 +11,8 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Literal
 from urllib.parse import quote
 
@@ -165,44 +164,64 @@ class SQLiteDatabase:
             )
         return StoreError(f"{what} {self.path} failed: {exc}")
 
-    @contextmanager
-    def reading(self, what: str, *, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
-        """The connection for reads; ``snapshot`` wraps them in one read transaction."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                if snapshot:
-                    conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    if conn.in_transaction:
-                        conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise self._error(what, exc) from exc
-            except UnicodeEncodeError as exc:
-                raise not_text(exc) from exc
+    def reading(self, what: str, *, snapshot: bool = False) -> _Held:
+        """The connection for reads (``with db.reading(...) as conn``); ``snapshot``
+        wraps them in one read transaction."""
+        return _Held(self, what, "BEGIN" if snapshot else None)
 
-    @contextmanager
-    def writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed if the block ends well, else rolled back."""
-        with self._lock:
-            conn = self._connection()
+    def writing(self, what: str) -> _Held:
+        """One write transaction (``with db.writing(...) as conn``): committed if the
+        block ends well, else rolled back."""
+        return _Held(self, what, "BEGIN IMMEDIATE")
+
+
+class _Held:
+    """The connection held under the database's lock for one ``with`` block, in a
+    transaction begun by ``begin`` (none for plain reads); sqlite3's errors become
+    ``StoreError``s. A class, not a generator, as every store call runs through one."""
+
+    __slots__ = ("_begin", "_conn", "_db", "_what")
+
+    def __init__(self, db: SQLiteDatabase, what: str, begin: str | None) -> None:
+        self._db = db
+        self._what = what
+        self._begin = begin
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self._db
+        db._lock.acquire()
+        try:
+            conn = self._conn = db._connection()
+            if self._begin is not None:
+                conn.execute(self._begin)
+        except sqlite3.Error as exc:
+            db._lock.release()
+            raise db._error(self._what, exc) from exc
+        except BaseException:
+            db._lock.release()
+            raise
+        return conn
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        db, conn = self._db, self._conn
+        try:
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+                writes = self._begin == "BEGIN IMMEDIATE"
+                if writes and exc is None:
+                    conn.execute("COMMIT")
+                elif conn.in_transaction:  # a write that failed, or the end of a read
+                    conn.execute("ROLLBACK" if writes else "COMMIT")
+            except sqlite3.Error as failed:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise self._error(what, exc) from exc
-            except UnicodeEncodeError as exc:
+                raise db._error(self._what, failed) from failed
+            if isinstance(exc, sqlite3.Error):
+                raise db._error(self._what, exc) from exc
+            if isinstance(exc, UnicodeEncodeError):
                 raise not_text(exc) from exc
+        finally:
+            db._lock.release()
 
 
 def _free_space(path: Path) -> str:
