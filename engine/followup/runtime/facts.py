@@ -194,9 +194,10 @@ class Context(Mapping[str, Any]):
 
     def full(self) -> dict[str, Any]:
         """Every name and its value, as a dict of its own."""
-        out = self._facts() if "facts" in self._extra else dict(self["facts"])
-        for name in _FIXED:
-            out[name] = self[name]
+        facts = self._facts()
+        out = dict(facts)
+        for name, make in _MAKERS.items():
+            out[name] = facts if name == "facts" else make(self)
         out.update(self._extra)
         return out
 
@@ -209,8 +210,14 @@ class Context(Mapping[str, Any]):
         return value.astimezone(self._calendar.tz) if isinstance(value, datetime) else value
 
     def _facts(self) -> dict[str, Any]:
-        return {name: self._fact(name) for name in dict.fromkeys((*self._pack.facts,
-                                                                 *self._app.facts))}
+        facts = dict.fromkeys(self._pack.facts)
+        app = self._app
+        for name, spec in self._pack.facts.items():
+            if spec.default is not None and name not in app.facts:
+                facts[name] = self._fact(name)
+        for name in app.facts:
+            facts[name] = self._fact(name)
+        return facts
 
     def _application(self) -> dict[str, Any]:
         app = self._app
