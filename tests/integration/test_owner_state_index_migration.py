@@ -4,7 +4,6 @@ index it answers the same through the owner's rows."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,17 +11,9 @@ import pytest
 
 from followup.model import Application, Change
 from followup.store import SQLiteStore
-from tests.migrations import ship_before
+from tests.migrations import ship_before, sqlite_indexes
 
 T0 = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
-
-
-def _indexes(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
-        found = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applications'")}
-    conn.close()
-    return found
 
 
 def test_a_store_from_before_drops_the_owner_state_index_and_answers_alike(
@@ -38,11 +29,11 @@ def test_a_store_from_before_drops_the_owner_state_index_and_answers_alike(
         before = ([a.id for a in old.applications(owner="ada", states=["thanked", "offer"])],
                   old.count_applications(owner="ada", states=["thanked"]),
                   old.count_by_state(owner="ada"))
-    assert "applications_owner_state" in _indexes(path)
+    assert "applications_owner_state" in sqlite_indexes(path, "applications")
     monkeypatch.undo()
     with SQLiteStore(path) as store:
         assert store.applied[0] == version
-        assert "applications_owner_state" not in _indexes(path)
+        assert "applications_owner_state" not in sqlite_indexes(path, "applications")
         assert ([a.id for a in store.applications(owner="ada", states=["thanked", "offer"])],
                 store.count_applications(owner="ada", states=["thanked"]),
                 store.count_by_state(owner="ada")) == before

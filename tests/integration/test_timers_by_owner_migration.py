@@ -5,7 +5,6 @@ their application."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,17 +12,9 @@ import pytest
 
 from followup.model import Application, Change, Timer
 from followup.store import SQLiteStore
-from tests.migrations import ship_before
+from tests.migrations import ship_before, sqlite_indexes
 
 T0 = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
-
-
-def _indexes(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
-        found = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timers'")}
-    conn.close()
-    return found
 
 
 def _timer(app: str, owner: str, rule: str, hours: int) -> Timer:
@@ -57,11 +48,11 @@ def test_a_store_from_before_finds_the_same_timers_through_one_index(
         old.commit_owner("ada", timers_added=[_timer("", "ada", "keep-looking", 3)])
         old.commit_owner("bob", timers_added=[_timer("", "bob", "keep-looking", 2)])
         before = _answers(old)
-    assert {"timers_owner_fire_at", "timers_application"} <= _indexes(path)
+    assert {"timers_owner_fire_at", "timers_application"} <= sqlite_indexes(path, "timers")
     monkeypatch.undo()
     with SQLiteStore(path) as store:
         assert store.applied[0] == version
-        assert _indexes(path) == {"timers_fire_at", "timers_owner_application"}
+        assert sqlite_indexes(path, "timers") == {"timers_fire_at", "timers_owner_application"}
         assert _answers(store) == before
         store.delete_application("a0", owner="ada")
         assert [t.key for t in store.timers(owner="ada")] == [
