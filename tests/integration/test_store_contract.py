@@ -266,6 +266,13 @@ def test_a_history_entry_given_twice_is_refused_and_changes_nothing(store: Store
         update(store, app, history=(entry("a1", 1), entry("a1", 1)))
     with pytest.raises(InputError, match="belongs to application 'a2'"):
         update(store, app, history=(entry("a2", 1),))
+    # A timer is its application's, and its owner's: one of another is refused alike.
+    with pytest.raises(InputError, match="timer 't' belongs to application 'a2' of owner "
+                                         "'ada' but is committed with 'a1'"):
+        update(store, app, timers_added=(timer("t", T0, app_id="a2"),))
+    with pytest.raises(InputError, match="of owner 'bob' but is committed with 'a1' of "
+                                         "owner 'ada'"):
+        update(store, app, timers_added=(timer("t", T0, owner="bob"),))
     assert snapshot(store) == before
 
 

@@ -270,9 +270,10 @@ class Batch:
 def gather(changes: Sequence[Change]) -> Batch:
     """Check what needs no stored data, and reduce ``changes`` to their net effect.
 
-    Raises ``InputError`` for a history entry of another application or a history
-    position given twice, and for text past its limit or that no store can keep (see
-    ``followup.limits``), so that every store refuses the same.
+    Raises ``InputError`` for a history entry or a timer of another application (or a
+    timer of another owner), a history position given twice, and for text past its
+    limit or that no store can keep (see ``followup.limits``), so that every store
+    refuses the same.
     """
     ids: dict[str, None] = {}
     history: list[HistoryEntry] = []
@@ -300,7 +301,13 @@ def gather(changes: Sequence[Change]) -> Batch:
         # Within one change, removals come first: a key both removed and added stays.
         for key in change.timers_removed:
             timers[key] = None
+        owner = change.application.owner
         for timer in change.timers_added:
+            if timer.application_id != app_id or timer.owner != owner:
+                raise InputError(
+                    f"timer {timer.key!r} belongs to application {timer.application_id!r} "
+                    f"of owner {timer.owner!r} but is committed with {app_id!r} of owner "
+                    f"{owner!r}")
             timers[timer.key] = timer
         notifications.extend(change.notifications)
     return Batch(list(ids), history, timers, notifications)
