@@ -379,8 +379,9 @@ class Change:
     expected_version: int | None
     history: tuple[HistoryEntry, ...] = ()
     timers_removed: tuple[str, ...] = ()  # timer keys
-    # Inserted, or replacing a timer with the same key; each the application's own (its
-    # id and its owner: a store refuses any other).
+    # Inserted, or replacing a timer with the same key; each the application's own or
+    # its owner's (application_id ""), of the application's owner: a store refuses any
+    # other.
     timers_added: tuple[Timer, ...] = ()
     notifications: tuple[Notification, ...] = ()  # one outbox row per channel, pending
 

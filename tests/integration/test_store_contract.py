@@ -273,7 +273,13 @@ def test_a_history_entry_given_twice_is_refused_and_changes_nothing(store: Store
     with pytest.raises(InputError, match="of owner 'bob' but is committed with 'a1' of "
                                          "owner 'ada'"):
         update(store, app, timers_added=(timer("t", T0, owner="bob"),))
+    with pytest.raises(InputError, match="of owner 'bob'"):
+        update(store, app, timers_added=(timer("t", T0, app_id="", owner="bob"),))
     assert snapshot(store) == before
+    # The owner's own timer (a re-plan marker) may go with its application's change.
+    update(store, app, timers_added=(timer("owner/ada/replan", T0, app_id=""),))
+    assert [t.key for t in store.timers(owner="ada", application_id="")] == [
+        "owner/ada/replan"]
 
 
 def test_data_that_is_not_json_is_refused_and_changes_nothing(store: Store) -> None:

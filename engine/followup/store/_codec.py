@@ -270,8 +270,9 @@ class Batch:
 def gather(changes: Sequence[Change]) -> Batch:
     """Check what needs no stored data, and reduce ``changes`` to their net effect.
 
-    Raises ``InputError`` for a history entry or a timer of another application (or a
-    timer of another owner), a history position given twice, and for text past its
+    Raises ``InputError`` for a history entry of another application, a timer of another
+    application or owner (an owner's own timer, ``application_id`` "", may go with its
+    application's change), a history position given twice, and for text past its
     limit or that no store can keep (see ``followup.limits``), so that every store
     refuses the same.
     """
@@ -303,7 +304,8 @@ def gather(changes: Sequence[Change]) -> Batch:
             timers[key] = None
         owner = change.application.owner
         for timer in change.timers_added:
-            if timer.application_id != app_id or timer.owner != owner:
+            # The application's own, or its owner's (a re-plan marker goes with a move).
+            if timer.application_id not in (app_id, "") or timer.owner != owner:
                 raise InputError(
                     f"timer {timer.key!r} belongs to application {timer.application_id!r} "
                     f"of owner {timer.owner!r} but is committed with {app_id!r} of owner "
