@@ -298,8 +298,9 @@ class Dispatcher:
         # Built, not ``replaced``: a record made by its class keeps its fields without a
         # dict of its own, one object fewer for the garbage collector to walk while a
         # long pass's report holds it.
-        done = Delivery(row.notification, row.channel, "delivered", row.attempts + 1,
-                        None, row.last_error, now)
+        done = Delivery(row.notification, row.channel, status="delivered",
+                        attempts=row.attempts + 1, next_attempt_at=None,
+                        last_error=row.last_error, delivered_at=now)
         report.delivered.append(done)
         if self.on_delivered is not None:
             self.on_delivered(done)

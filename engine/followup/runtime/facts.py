@@ -141,11 +141,6 @@ def build_context(
     return Context(pack, app, calendar, contact=contact, extra=extra).full()
 
 
-# The names every context has besides the facts, each worked out by its own function.
-_FIXED = ("facts", "application", "state", "contacts", "count", "untitled", "contact", "rule",
-          "due", "at")
-
-
 class Context(Mapping[str, Any]):
     """What a condition or template sees: facts by name (``None`` when unknown), the
     application, its contacts, ``count.ROLE`` and, in a per-contact rule, ``contact``;
@@ -184,7 +179,7 @@ class Context(Mapping[str, Any]):
         return value
 
     def _names(self) -> dict[str, None]:
-        return dict.fromkeys((*self._pack.facts, *self._app.facts, *_FIXED, *self._extra))
+        return dict.fromkeys((*self._pack.facts, *self._app.facts, *_MAKERS, *self._extra))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())
@@ -251,7 +246,8 @@ class Context(Mapping[str, Any]):
         return None
 
 
-# How each name of ``_FIXED`` is worked out.
+# The names every context has besides the facts, each with the function that works it
+# out.
 _MAKERS: dict[str, Callable[[Context], Any]] = {
     "facts": Context._facts, "application": Context._application, "state": Context._state,
     "contacts": Context._contacts, "count": Context._count, "untitled": Context._untitled,
