@@ -96,7 +96,7 @@ def test_the_wheel_holds_one_package_with_its_data(built: Built) -> None:
     assert set(names) >= SHIPPED
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(built.wheel).read(entry_points).decode()
-    assert "followup = followup.cli:main" in text
+    assert "followup = followup.cli:command" in text
     assert "console = followup.plugins.console" in text
 
 

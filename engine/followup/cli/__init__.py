@@ -29,9 +29,11 @@ from followup.cli._common import (
     EXIT_STORE,
     HumanOutput,
     Usage,
+    ending,
+    short_lived,
 )
 
-__all__ = ["main"]
+__all__ = ["command", "main"]
 
 
 def _common() -> argparse.ArgumentParser:
@@ -120,6 +122,17 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     from followup.cli.suggestions import suggesting
 
     return suggesting(parser)
+
+
+def command() -> int:
+    """The ``followup`` program (and ``python -m followup.cli``): ``main`` in a process
+    that ends when it returns, with the garbage collector set for that (``short_lived``,
+    ``ending``). An embedder that runs commands in its own process calls ``main``."""
+    short_lived()
+    try:
+        return main()
+    finally:
+        ending()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,6 @@
 
 import sys
 
-from followup.cli import main
+from followup.cli import command
 
-sys.exit(main())
+sys.exit(command())

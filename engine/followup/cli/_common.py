@@ -25,6 +25,45 @@ ROLES_OPTIONS = ("interviewer", "reference", "referral", "recruiter")
 Command = Callable[[str, str], argparse.ArgumentParser]
 
 
+#: The collector's first threshold while a command that ends when its work is done runs
+#: (``short_lived``): Python's default (700) runs a collection every few hundred objects
+#: made, and a command makes some 150,000 while it imports and reads (about 10 ms of a
+#: `followup show` in collections that find next to nothing).
+SHORT_LIVED_THRESHOLD = 100_000
+
+_thresholds: list[tuple[int, ...]] = []  # the collector's own, while short_lived holds
+
+
+def short_lived() -> None:
+    """Tune Python's garbage collector for a process that ends with this command: collect
+    cycles seldom while it runs (``SHORT_LIVED_THRESHOLD``). ``ending`` and
+    ``long_running`` undo it."""
+    import gc
+
+    if not _thresholds:
+        _thresholds.append(gc.get_threshold())
+    gc.set_threshold(SHORT_LIVED_THRESHOLD, *_thresholds[0][1:])
+
+
+def long_running() -> None:
+    """Put the collector back as Python sets it, for a command that runs until stopped
+    (``run``, ``serve``): over days, cycles are collected as often as Python would."""
+    import gc
+
+    if _thresholds:
+        gc.set_threshold(*_thresholds.pop())
+
+
+def ending() -> None:
+    """The process ends now: what it made is left to the operating system, not walked by
+    the interpreter's last collections (``gc.freeze``: 10 to 15 ms of a command's exit,
+    bench/RESULTS.md group 6). Everything else of a normal exit still runs: ``atexit``
+    handlers, flushing the standard streams, joining threads."""
+    import gc
+
+    gc.freeze()
+
+
 class Usage(Exception):
     """A usage mistake found after argparse (exit 2)."""
 

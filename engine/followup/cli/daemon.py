@@ -19,6 +19,7 @@ from followup.cli._common import (
     Usage,
     describe_store,
     local,
+    long_running,
     open_engine,
     opt,
     owner_id,
@@ -62,6 +63,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from followup.runtime.workers import Worker, log_to, supervise
 
+    if not args.once:
+        long_running()
     if not 1 <= args.workers <= 100:
         raise Usage(f"--workers {args.workers}: from 1 to 100 workers")
     if not 1 <= args.lease <= 86400:

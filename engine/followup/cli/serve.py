@@ -19,6 +19,7 @@ from followup.cli._common import (
     day_count,
     default_db,
     describe_store,
+    long_running,
     open_engine,
     owner_id,
     sqlite_path,
@@ -63,6 +64,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from followup.cli.feed import LOOPBACK_NAMES, FeedServer, Versions, host_name
     from followup.interop.ical import calendar_entries, entries_to_ics
 
+    if not args.once:
+        long_running()
     host = args.host.strip("[]")
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
