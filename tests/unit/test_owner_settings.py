@@ -86,3 +86,25 @@ def test_why_held(now, until, reason):
 
 def test_nothing_holds_a_reminder_inside_the_window():
     assert why_held(WorkCalendar(), datetime(2026, 12, 22, 10, tzinfo=UTC)) is None
+
+
+def test_owners_with_the_same_settings_share_one_calendar():
+    engine, _ = _engine()  # ada: New York, US-NY, quiet 22:00-07:00
+    engine.set_owner("bo", timezone="America/New_York", country="US", subdivision="NY",
+                     quiet_hours=["22:00-07:00"], digest="09:00", channels=["console"])
+    engine.set_owner("cy", timezone="America/New_York", country="US", subdivision="NY")
+    engine.set_owner("di", timezone="Europe/Berlin", country="DE")
+    ada, bo, cy, di = (engine.calendar(o) for o in ("ada", "bo", "cy", "di"))
+    assert ada is bo  # digest and channels are no part of a calendar
+    assert cy is not ada and di is not ada  # quiet hours, zone and country are
+    assert (str(di.tz), cy.quiet_hours) == ("Europe/Berlin", ada.quiet_hours[:-1])
+    # The calendar an owner's settings give, whoever else shares it.
+    day = datetime(2026, 12, 31, 23, tzinfo=UTC)  # 18:00 in New York
+    assert bo.next_send_time(day) == WorkCalendar(
+        timezone="America/New_York", country="US", subdivision="NY",
+        quiet_hours=[(time(22), time(7))]).next_send_time(day)
+    # An owner who moves gets the calendar of where they live now; the others keep theirs.
+    engine.update_owner("bo", timezone="Europe/Berlin", country="DE", subdivision="",
+                        quiet_hours=[])
+    assert engine.calendar("bo") is di
+    assert engine.calendar("ada") is ada

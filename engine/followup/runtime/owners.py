@@ -78,6 +78,10 @@ class OwnerBook:
         self.store = store
         self._owners: dict[str, Owner] = {}
         self._calendars: dict[str, WorkCalendar] = {}
+        # Owners who live by the same settings share one calendar, and with it what it
+        # has worked out (working days, holidays): most owners share a few zones and
+        # countries, and a pass over many owners would otherwise start each one cold.
+        self._shared: dict[tuple[object, ...], WorkCalendar] = {}
 
     def put(self, record: Owner) -> Owner:
         """Store ``record`` (a bad zone or country raises CalendarError first)."""
@@ -127,11 +131,15 @@ class OwnerBook:
         and quiet hours."""
         cal = self._calendars.get(owner)
         if cal is None:
-            # Settings as stored were checked when they were set: the holidays load on
-            # the first question about a day, so a command that only shows times never
-            # imports them.
-            cal = self._calendars[owner] = self.build_calendar(self.owner(owner),
-                                                               check_country=False)
+            record = self.owner(owner)
+            key = (record.timezone, record.country, record.subdivision, record.quiet_hours)
+            cal = self._shared.get(key)
+            if cal is None:
+                # Settings as stored were checked when they were set: the holidays load
+                # on the first question about a day, so a command that only shows times
+                # never imports them.
+                cal = self._shared[key] = self.build_calendar(record, check_country=False)
+            self._calendars[owner] = cal
         return cal
 
     def build_calendar(self, owner: Owner, *, check_country: bool = True) -> WorkCalendar:
