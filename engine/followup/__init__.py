@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from followup.runtime.engine import AgendaItem
     from followup.runtime.engine import Engine
-    from followup.runtime.engine import Outcome
-    from followup.runtime.engine import RunReport
+    from followup.runtime.changes import Outcome
+    from followup.runtime.passes import RunReport
     from followup.runtime.workers import Worker
     from followup.model import Application
     from followup.model import Contact
@@ -81,8 +81,8 @@ if TYPE_CHECKING:
 _WHERE = {
     "AgendaItem": "followup.runtime.engine",
     "Engine": "followup.runtime.engine",
-    "Outcome": "followup.runtime.engine",
-    "RunReport": "followup.runtime.engine",
+    "Outcome": "followup.runtime.changes",
+    "RunReport": "followup.runtime.passes",
     "Worker": "followup.runtime.workers",
     "Application": "followup.model",
     "Contact": "followup.model",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -67,6 +66,8 @@ def write_entry(folder: Path, name: str, text: str, *, keep: int) -> None:
         if not private_folder(folder):
             return
         os.chmod(folder, 0o700)  # private, whatever made it before
+        import tempfile  # only to write: most commands only read
+
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -7,7 +7,9 @@ reader and no Jinja2 once the pack is cached (its conditions and templates come 
 fast forms), and one country of ``holidays``, not all of them; those that only read
 (``list``, ``show``, ``agenda``) never import Jinja2 at all, and from the second command
 on they find the installed plugins without ``importlib.metadata`` and the holidays
-without ``holidays``.
+without ``holidays``. None imports what fires, delivers or corrects (the engine makes
+those parts when first used), nor ``logging`` unless an event builds the state machine;
+those that only read, not what records.
 How fast they are is measured in bench/ (rows 6.x), never here.
 """
 
@@ -93,6 +95,15 @@ def test_everyday_commands_import_only_what_they_use(
         assert name not in loaded, f"followup {command[0]} imports {name}"
     countries = sorted(m for m in loaded if m.startswith("holidays.countries."))
     assert countries in ([], ["holidays.countries.united_states"]), countries
+    # The engine makes its parts when first used: nothing here fires, delivers or
+    # corrects, and a command that only reads records nothing either.
+    # Only an event needs the state machine, and with it transitions, which logs.
+    reads = command[0] in ("list", "show", "agenda")
+    for name in ("followup.runtime.passes", "followup.delivery.dispatcher",
+                 "followup.runtime.corrections",
+                 *(("logging",) if command[0] != "log" else ()),
+                 *(("followup.runtime.changes", "followup.runtime.firing") if reads else ())):
+        assert name not in loaded, f"followup {command[0]} imports {name}"
 
 
 @pytest.mark.parametrize("command", [["list"], ["show", "app-1"], ["agenda"]])

@@ -57,6 +57,57 @@ def test_engine_has_no_base_classes_of_its_own() -> None:
     assert isinstance(engine.runner, Runner)
 
 
+def test_an_engine_makes_each_part_when_first_used_and_once() -> None:
+    import threading
+
+    from followup.runtime.corrections import Corrections
+
+    engine = Engine(store=MemoryStore(), clock=FakeClock(START), channels=[])
+    parts = ("owner_rules", "planner", "firer", "changes", "dispatcher", "runner",
+             "corrections")
+    assert not set(parts) & set(vars(engine))  # made on first use, not by the engine
+    seen: list[object] = []
+    start = threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait()
+        seen.append(engine.runner)  # the runner, and with it the parts it uses
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(runner) for runner in seen}) == 1
+    assert engine.runner.changes is engine.changes and engine.changes.firer is engine.firer
+    assert isinstance(engine.corrections, Corrections)
+    assert engine.corrections.changes is engine.changes
+    assert set(parts) <= set(vars(engine))
+    # A part an embedder puts in place is the one the engine uses.
+    other = Engine(store=MemoryStore(), clock=FakeClock(START), channels=[])
+    other.dispatcher = engine.dispatcher
+    assert other.runner.dispatcher is engine.dispatcher
+
+
+def test_the_state_machine_keeps_transitions_quiet_unless_told() -> None:
+    import logging
+
+    log = logging.getLogger("transitions")
+    before = log.level
+    try:
+        for configured, expected in ((logging.NOTSET, logging.WARNING),
+                                     (logging.DEBUG, logging.DEBUG)):
+            log.setLevel(configured)
+            engine = Engine(store=MemoryStore(), clock=FakeClock(START), channels=[])
+            engine.set_owner("ada", timezone="America/New_York")
+            app = engine.add_application(owner="ada", company="Acme", role="Engineer",
+                                         facts={"interviewed_at": START.isoformat()})
+            engine.record(app.id, "called")  # the machine is built at the first event
+            assert log.level == expected
+    finally:
+        log.setLevel(before)
+
+
 def test_owner_book_reads_an_owner_once_and_builds_their_calendar() -> None:
     store = MemoryStore()
     store.put_owner(Owner(id="ada", timezone="America/New_York", country="US",

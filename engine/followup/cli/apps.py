@@ -393,7 +393,7 @@ def _rounds(engine: Engine, cal: WorkCalendar, history: Sequence[HistoryEntry]
 
 
 def _cmd_agenda(args: argparse.Namespace) -> int:
-    from followup.runtime.passes import why_held
+    from followup.timing.calendar import why_held
 
     with open_engine(args) as engine:
         owner = owner_id(args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -92,6 +91,8 @@ def tell_planned(
         except Exception as exc:  # the change is committed: a feed must not undo it
             message = (f"channel {channel.name!r} failed to follow the plan: "
                        f"{type(exc).__name__}: {exc}")
+            import logging
+
             logging.getLogger("followup").warning(message)
             failures.append(message)
     return failures

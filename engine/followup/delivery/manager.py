@@ -10,7 +10,6 @@ import is reported in ``Plugins.failures`` and skipped; the others load.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -333,6 +332,9 @@ def observe(plugins: Plugins | None, hook: str, **kwargs: object) -> list[str]:
     if plugins is None:
         return []
     failures = [str(f) for f in call_each(plugins.manager, hook, lambda _plugin: kwargs)]
-    for message in failures:
-        logging.getLogger("followup").warning(message)
+    if failures:
+        import logging
+
+        for message in failures:
+            logging.getLogger("followup").warning(message)
     return failures

@@ -9,44 +9,88 @@ together, or not at all.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from followup.delivery.channels import Channel, ChannelRegistry, Planner
-from followup.delivery.digest import parse_digest_time
-from followup.delivery.dispatcher import DeliveryReport, Dispatcher
-from followup.delivery.manager import Plugins, load_plugins, observe
 from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
 from followup.limits import check_day, check_input, check_owner
 from followup.model import Application, Contact, HistoryEntry, Owner, Timer
-from followup.runtime.changes import Changes, Outcome
-from followup.runtime.changes import Planner as ApplicationPlanner
-from followup.runtime.corrections import (
-    Corrections,
-    merge_step,
-    remove_step,
-    rename_step,
-)
 from followup.runtime.facts import normalize_fact
-from followup.runtime.firing import Firer
 from followup.runtime.machine import StateMachine
-from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook, OwnerUpdate, edited
-from followup.runtime.passes import Runner, RunReport
-from followup.runtime.replans import BATCH, ReplanBatch, Replanner
+from followup.runtime.replans import BATCH, ReplanBatch
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
 from followup.store import MemoryStore, Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 from followup.timing.clock import Clock, SystemClock
 
+if TYPE_CHECKING:
+    from followup.delivery.dispatcher import DeliveryReport, Dispatcher
+    from followup.delivery.manager import Plugins
+    from followup.runtime.changes import Changes, Outcome
+    from followup.runtime.changes import Planner as ApplicationPlanner
+    from followup.runtime.corrections import Corrections
+    from followup.runtime.firing import Firer
+    from followup.runtime.owner_rules import OwnerRules
+    from followup.runtime.passes import Runner, RunReport
+
 __all__ = ["AgendaItem", "Engine", "Outcome", "OwnerUpdate", "RunReport"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Outcome`` and ``RunReport``, named here as before, from the modules that make
+    them (imported when first asked for: a command that only reads needs neither)."""
+    if name == "Outcome":
+        from followup.runtime.changes import Outcome
+
+        return Outcome
+    if name == "RunReport":
+        from followup.runtime.passes import RunReport
+
+        return RunReport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # How long a worker holds the due timers it claimed; a worker's heartbeat renews it, so a
 # worker that dies frees its work this long after its last beat.
 _LEASE = timedelta(minutes=2)
+
+
+_T = TypeVar("_T")
+
+
+class _Part(Generic[_T]):
+    """One of an engine's parts, made when first used (once, whichever thread asks
+    first), so that a command that only reads (``show``, ``list``, ``agenda``) imports
+    nothing of what records, fires, delivers or corrects."""
+
+    def __init__(self, make: Callable[[Engine], _T]) -> None:
+        self._make = make
+        self._name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, engine: None, owner: type | None = None) -> _Part[_T]: ...
+
+    @overload
+    def __get__(self, engine: Engine, owner: type | None = None) -> _T: ...
+
+    def __get__(self, engine: Engine | None, owner: type | None = None) -> _Part[_T] | _T:
+        if engine is None:
+            return self
+        with engine._making:
+            made: _T | None = engine.__dict__.get(self._name)
+            if made is None:  # from now on found in the engine's own attributes
+                made = engine.__dict__[self._name] = self._make(engine)
+        return made
 
 
 @dataclass(frozen=True)
@@ -96,6 +140,8 @@ class Engine:
         if plugins is not None:
             self.channels = plugins.channels
         elif channels is None:
+            from followup.delivery.manager import load_plugins
+
             self.plugins = load_plugins()
             self.channels = self.plugins.channels
         elif isinstance(channels, ChannelRegistry):
@@ -109,27 +155,76 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)
-        # The parts, each with its own constructor: the engine only wires them.
+        # The parts, each with its own constructor: the engine only wires them. The
+        # owners' book is read by every command; the others are made when first used.
         self.owners = OwnerBook(self.pack, self.store)
-        planners = [c for c in self.channels if isinstance(c, Planner)]  # calendar feeds
-        self.owner_rules = OwnerRules(self.pack, self.store, self.owners, planners)
-        self.planner = ApplicationPlanner(self.pack, self.owner_rules)
-        self.firer = Firer(self.pack, self.machine, self.owners)
-        self.changes = Changes(
+        self._planners = [c for c in self.channels if isinstance(c, Planner)]  # calendar feeds
+        self._making = threading.RLock()
+
+    @_Part
+    def owner_rules(self) -> OwnerRules:
+        """The rules over all of an owner's applications (keep-looking)."""
+        from followup.runtime.owner_rules import OwnerRules
+
+        return OwnerRules(self.pack, self.store, self.owners, self._planners)
+
+    @_Part
+    def planner(self) -> ApplicationPlanner:
+        """What each application's rules plan."""
+        from followup.runtime.changes import Planner as ApplicationPlanner
+
+        return ApplicationPlanner(self.pack, self.owner_rules)
+
+    @_Part
+    def firer(self) -> Firer:
+        """What a due timer does when it fires."""
+        from followup.runtime.firing import Firer
+
+        return Firer(self.pack, self.machine, self.owners)
+
+    @_Part
+    def changes(self) -> Changes:
+        """Every change to an application, as one transaction."""
+        from followup.runtime.changes import Changes
+
+        return Changes(
             pack=self.pack, store=self.store, clock=self.clock, owners=self.owners,
             firer=self.firer, planner=self.planner, owner_rules=self.owner_rules,
-            planners=planners, on_transition=self._observe_transition)
-        self.dispatcher = Dispatcher(
+            planners=self._planners, on_transition=self._observe_transition)
+
+    @_Part
+    def dispatcher(self) -> Dispatcher:
+        """Delivers the outbox through the channels."""
+        from followup.delivery.dispatcher import Dispatcher
+
+        return Dispatcher(
             self.store, self.channels, worker=self.worker, clock=lambda: self.clock.now(),
-            on_delivered=lambda row: observe(self.plugins, "followup_delivered", delivery=row))
-        self.runner = Runner(store=self.store, clock=self.clock, changes=self.changes,
-                             owner_rules=self.owner_rules, dispatcher=self.dispatcher)
-        self.corrections = Corrections(pack=self.pack, store=self.store, changes=self.changes,
-                                       calendar_of=self.calendar, replan_owner=self.replan_owner)
+            on_delivered=lambda row: self._observe("followup_delivered", delivery=row))
+
+    @_Part
+    def runner(self) -> Runner:
+        """Passes over due work (``run_due``)."""
+        from followup.runtime.passes import Runner
+
+        return Runner(store=self.store, clock=self.clock, changes=self.changes,
+                      owner_rules=self.owner_rules, dispatcher=self.dispatcher)
+
+    @_Part
+    def corrections(self) -> Corrections:
+        """Edits, contacts, archive, delete, undo and snooze."""
+        from followup.runtime.corrections import Corrections
+
+        return Corrections(pack=self.pack, store=self.store, changes=self.changes,
+                           calendar_of=self.calendar, replan_owner=self.replan_owner)
+
+    def _observe(self, hook: str, **given: object) -> None:
+        if self.plugins is not None:
+            from followup.delivery.manager import observe
+
+            observe(self.plugins, hook, **given)
 
     def _observe_transition(self, application: Application, entry: HistoryEntry) -> None:
-        if self.plugins is not None:
-            observe(self.plugins, "followup_transition", application=application, entry=entry)
+        self._observe("followup_transition", application=application, entry=entry)
 
     # -- owners --------------------------------------------------------------------
 
@@ -165,7 +260,7 @@ class Engine:
             raise InputError(f"looking is True or False, not {looking!r}")
         record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision,
                        channels=chosen,
-                       digest=None if digest is None else parse_digest_time(digest),
+                       digest=None if digest is None else _digest_time(digest),
                        quiet_hours=tuple(_quiet_span(span) for span in quiet_hours),
                        looking=looking)
         return self.owners.put(record)  # CalendarError on a bad zone or country
@@ -373,6 +468,8 @@ class Engine:
         (``ReplanBatch.last`` of the batch before), and return what moved for each;
         ``dry_run`` computes the same and changes nothing. Nothing already sent is sent
         again (see ``followup.runtime.replans``)."""
+        from followup.runtime.replans import Replanner
+
         return Replanner(self.changes, self.store).stale(limit=limit, after=after,
                                                          dry_run=dry_run)
 
@@ -400,6 +497,8 @@ class Engine:
     def rename_contact(self, application_id: str, name: str, new_name: str, *,
                        key: str | None = None, owner: str | None = None) -> Outcome:
         """Rename a contact; what was recorded about them counts under the new name."""
+        from followup.runtime.corrections import rename_step
+
         return self.corrections.contact(application_id, rename_step(name, new_name),
                                         key=key, owner=owner, names=(name, new_name))
 
@@ -407,12 +506,16 @@ class Engine:
                        key: str | None = None, owner: str | None = None) -> Outcome:
         """Merge contact ``name`` into ``into``: ``into``'s blank fields are filled from
         it, what was recorded about it counts for ``into``, and ``name`` is gone."""
+        from followup.runtime.corrections import merge_step
+
         return self.corrections.contact(application_id, merge_step(name, into),
                                         key=key, owner=owner, names=(name, into))
 
     def remove_contact(self, application_id: str, name: str, *, key: str | None = None,
                        owner: str | None = None) -> Outcome:
         """Remove a contact; their reminders are cancelled."""
+        from followup.runtime.corrections import remove_step
+
         return self.corrections.contact(application_id, remove_step(name), key=key,
                                         owner=owner, names=(name,))
 
@@ -508,6 +611,12 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _digest_time(text: str) -> str:
+    from followup.delivery.digest import parse_digest_time
+
+    return parse_digest_time(text)
 
 
 def _quiet_span(text: str) -> str:

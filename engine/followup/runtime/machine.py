@@ -10,7 +10,6 @@ imported) on the first event applied, so a command that only reads never pays fo
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,13 +22,6 @@ __all__ = ["AUTO_PREFIX", "StateMachine"]
 
 #: Triggers of the pack's own transitions are named ``auto:NAME``; events never contain ':'.
 AUTO_PREFIX = "auto:"
-
-_log = logging.getLogger("transitions")
-if _log.level == logging.NOTSET:
-    # At INFO, transitions logs every trigger and costs about two thirds of the
-    # throughput; keep it at WARNING unless the embedder configured it.
-    _log.setLevel(logging.WARNING)
-
 
 class _Subject:
     """What transitions drives: a state and the context guards are evaluated in."""
@@ -61,8 +53,15 @@ class StateMachine:
         self._refused: type[Exception] = Exception  # transitions' MachineError, once built
 
     def _build(self) -> dict[str, Any]:
+        import logging
+
         from transitions import Machine, MachineError
 
+        log = logging.getLogger("transitions")
+        if log.level == logging.NOTSET:
+            # At INFO, transitions logs every trigger and costs about two thirds of the
+            # throughput; keep it at WARNING unless the embedder configured it.
+            log.setLevel(logging.WARNING)
         pack = self.pack
         machine = Machine(
             model=None,

@@ -9,7 +9,6 @@ over all of an owner's applications.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +21,6 @@ from followup.model import Application, Notification, Owner, Timer
 from followup.runtime.facts import build_context
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
-
-_log = logging.getLogger("followup")
 
 if TYPE_CHECKING:
     from followup.runtime.changes import Outcome
@@ -113,8 +110,11 @@ class OwnerBook:
             else:
                 found = {i: o for i in ids if (o := self.store.get_owner(i)) is not None}
         except Exception as exc:
-            _log.warning("reading the owners of a batch failed, their settings as read "
-                         "before stay: %s", exc)
+            import logging
+
+            logging.getLogger("followup").warning(
+                "reading the owners of a batch failed, their settings as read before "
+                "stay: %s", exc)
             return
         for owner_id in ids:
             now = found.get(owner_id) or Owner(id=owner_id)

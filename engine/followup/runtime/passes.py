@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from followup.delivery.dispatcher import DeliveryReport, Dispatcher
 from followup.errors import ConflictError, InputError
@@ -29,7 +29,7 @@ from followup.runtime.changes import Changes, Outcome, Staged
 from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.replans import ReplanBatch, read_together
 from followup.store import Store
-from followup.timing.calendar import WorkCalendar
+from followup.timing.calendar import why_held
 from followup.timing.clock import Clock
 
 __all__ = ["RETRY_FIRST", "RETRY_MOST", "Held", "RunReport", "Runner", "why_held"]
@@ -76,40 +76,6 @@ class RunReport:
     @property
     def notifications(self) -> list[Notification]:
         return [n for o in self.outcomes for n in o.notifications] + self.owner_notifications
-
-
-def why_held(calendar: WorkCalendar, now: datetime) -> tuple[datetime, str] | None:
-    """When a reminder due at ``now`` may go out under ``calendar``, and why not now:
-    ``None`` when it may go now. The reason names the day off (a weekend day or the
-    holiday), the send window or the quiet hours, in the owner's time.
-
-    >>> from datetime import UTC
-    >>> from followup.timing.calendar import WorkCalendar
-    >>> until, why = why_held(WorkCalendar(), datetime(2026, 12, 26, 12, tzinfo=UTC))
-    >>> until.isoformat(), why
-    ('2026-12-28T09:00:00+00:00', 'Saturday 2026-12-26 is not a working day')
-    """
-    until = calendar.next_send_time(now)
-    if until <= now:
-        return None
-    local = calendar.local(now)
-    day, clock = local.date(), local.time()
-    if not calendar.is_working_day(day):
-        holiday = calendar.holiday_name(day)
-        return until, (f"{local:%A} {day.isoformat()} is not a working day"
-                       + (f" ({holiday})" if holiday else ""))
-    window = calendar.send_window
-    if window is not None and not _inside(clock, window):
-        return until, f"outside the send window {window[0]:%H:%M}-{window[1]:%H:%M}"
-    for span in calendar.quiet_hours:
-        if _inside(clock, span):
-            return until, f"quiet hours {span[0]:%H:%M}-{span[1]:%H:%M}"
-    return until, "outside the times reminders may go out"
-
-
-def _inside(clock: time, span: tuple[time, time]) -> bool:
-    start, end = span
-    return start <= clock < end if start < end else (clock >= start or clock < end)
 
 
 class Runner:

@@ -37,14 +37,16 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from followup.errors import ConflictError, UnknownApplication
 from followup.language.pack import RulePack
 from followup.language.packcache import chain_digest
 from followup.model import Record, Timer
-from followup.runtime.changes import Changes, Outcome, Staged
 from followup.store import Store
+
+if TYPE_CHECKING:  # the engine reads BATCH without importing how changes are made
+    from followup.runtime.changes import Changes, Outcome, Staged
 
 __all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "read_together",
            "start_among"]
@@ -176,6 +178,8 @@ class Replanner:
         them (``followup replan --all`` heals lost timers with it). With ``stale``,
         one found planned by this pack already (another worker came first) is left
         out of the answer and counted in ``ReplanBatch.taken``."""
+        from followup.runtime.changes import Outcome
+
         found = list(found)
         tally = _Tally()
         staged: list[Staged] = []

@@ -8,7 +8,6 @@ their statements through it; sqlite3's errors become ``StoreError``s a person ca
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -226,6 +225,8 @@ class _Held:
 
 def _free_space(path: Path) -> str:
     """How much room the disk holding ``path`` has left, for a message."""
+    import shutil
+
     try:
         free = shutil.disk_usage(path.parent).free
     except OSError:

@@ -34,6 +34,7 @@ __all__ = [
     "parse_time_of_day",
     "parse_time_range",
     "parse_weekdays",
+    "why_held",
 ]
 
 
@@ -345,6 +346,34 @@ class WorkCalendar:
         if candidate <= current:
             candidate = wall.replace(tzinfo=self.tz, fold=1).astimezone(UTC)
         return candidate if candidate > current else current + timedelta(minutes=1)
+
+
+def why_held(calendar: WorkCalendar, now: datetime) -> tuple[datetime, str] | None:
+    """When a reminder due at ``now`` may go out under ``calendar``, and why not now:
+    ``None`` when it may go now. The reason names the day off (a weekend day or the
+    holiday), the send window or the quiet hours, in the owner's time.
+
+    >>> from datetime import UTC
+    >>> until, why = why_held(WorkCalendar(), datetime(2026, 12, 26, 12, tzinfo=UTC))
+    >>> until.isoformat(), why
+    ('2026-12-28T09:00:00+00:00', 'Saturday 2026-12-26 is not a working day')
+    """
+    until = calendar.next_send_time(now)
+    if until <= now:
+        return None
+    local = calendar.local(now)
+    day, clock = local.date(), local.time()
+    if not calendar.is_working_day(day):
+        holiday = calendar.holiday_name(day)
+        return until, (f"{local:%A} {day.isoformat()} is not a working day"
+                       + (f" ({holiday})" if holiday else ""))
+    window = calendar.send_window
+    if window is not None and not _inside(clock, window):
+        return until, f"outside the send window {window[0]:%H:%M}-{window[1]:%H:%M}"
+    for span in calendar.quiet_hours:
+        if _inside(clock, span):
+            return until, f"quiet hours {span[0]:%H:%M}-{span[1]:%H:%M}"
+    return until, "outside the times reminders may go out"
 
 
 def _inside(now: time, span: tuple[time, time]) -> bool:
