@@ -52,7 +52,9 @@ def test_a_store_from_before_finds_the_same_timers_through_one_index(
     monkeypatch.undo()
     with SQLiteStore(path) as store:
         assert store.applied[0] == version
-        assert sqlite_indexes(path, "timers") == {"timers_fire_at", "timers_owner_application"}
+        indexes = sqlite_indexes(path, "timers")
+        assert {"timers_fire_at", "timers_owner_application"} <= indexes
+        assert not {"timers_owner_fire_at", "timers_application"} & indexes
         assert _answers(store) == before
         store.delete_application("a0", owner="ada")
         assert [t.key for t in store.timers(owner="ada")] == [
