@@ -39,6 +39,7 @@ __all__ = [
     "ITEMS_MAX",
     "LATEST",
     "NAME_MAX",
+    "REPLAN_BATCH",
     "TEXT_MAX",
     "check_application",
     "check_contact",
@@ -58,6 +59,10 @@ TEXT_MAX = 10_000
 CONTACTS_MAX = 200
 FACTS_MAX = 100
 ITEMS_MAX = 20
+#: How many applications a batch re-plans unless told (followup.runtime.replans): small
+#: enough that a daemon's pass stays short, large enough that a pack edit reaches 10,000
+#: applications in 100 passes.
+REPLAN_BATCH = 100
 
 _SHOWN = 40  # characters of a refused value that a message shows
 

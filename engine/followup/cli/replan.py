@@ -43,10 +43,11 @@ def register(cmd: Command) -> None:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
-    from followup.runtime.replans import BATCH, ReplanBatch, Replanner
+    from followup.limits import REPLAN_BATCH
+    from followup.runtime.replans import ReplanBatch, Replanner
 
     if args.batch is None:
-        args.batch = BATCH
+        args.batch = REPLAN_BATCH
     if not 1 <= args.batch <= BATCH_MOST:
         raise Usage(f"--batch {args.batch}: give a number of applications from 1 to "
                     f"{BATCH_MOST:,}")

@@ -19,12 +19,11 @@ from followup.delivery.channels import Channel, ChannelRegistry, Planner
 from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
-from followup.limits import check_day, check_input, check_owner
+from followup.limits import REPLAN_BATCH, check_day, check_input, check_owner
 from followup.model import Application, Contact, HistoryEntry, Owner, Timer
 from followup.runtime.facts import normalize_fact
 from followup.runtime.machine import StateMachine
 from followup.runtime.owners import OwnerBook, OwnerUpdate, edited
-from followup.runtime.replans import BATCH, ReplanBatch
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
 from followup.store import MemoryStore, Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from followup.runtime.firing import Firer
     from followup.runtime.owner_rules import OwnerRules
     from followup.runtime.passes import Runner, RunReport
+    from followup.runtime.replans import ReplanBatch
 
 __all__ = ["AgendaItem", "Engine", "Outcome", "OwnerUpdate", "RunReport"]
 
@@ -461,7 +461,7 @@ class Engine:
         heal a lost timer row)."""
         return self.changes.apply(application_id, owner, [], force=True)
 
-    def replan_stale(self, *, limit: int = BATCH, dry_run: bool = False,
+    def replan_stale(self, *, limit: int = REPLAN_BATCH, dry_run: bool = False,
                      after: str | None = None) -> ReplanBatch:
         """Re-plan one batch of at most ``limit`` applications (not archived) that
         another rule pack planned, in id order, from the id after ``after``

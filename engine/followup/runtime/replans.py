@@ -42,18 +42,15 @@ from typing import TYPE_CHECKING, Literal
 from followup.errors import ConflictError, UnknownApplication
 from followup.language.pack import RulePack
 from followup.language.packcache import chain_digest
+from followup.limits import REPLAN_BATCH
 from followup.model import Record, Timer
 from followup.store import Store
 
-if TYPE_CHECKING:  # the engine reads BATCH without importing how changes are made
+if TYPE_CHECKING:
     from followup.runtime.changes import Changes, Outcome, Staged
 
 __all__ = ["Move", "ReplanBatch", "Replanned", "Replanner", "pack_digest", "read_together",
            "start_among"]
-
-#: How many applications a batch re-plans unless told: small enough that a daemon's pass
-#: stays short, large enough that a pack edit reaches 10,000 applications in 100 passes.
-BATCH = 100
 
 MoveKind = Literal["added", "moved", "changed", "cancelled"]
 
@@ -163,7 +160,7 @@ class Replanner:
     def fingerprint(self) -> str:
         return self.changes.pack.fingerprint
 
-    def stale(self, *, limit: int = BATCH, after: str | None = None,
+    def stale(self, *, limit: int = REPLAN_BATCH, after: str | None = None,
               dry_run: bool = False) -> ReplanBatch:
         """Re-plan up to ``limit`` applications not archived that another pack planned,
         those after the id ``after`` (see ``ReplanBatch.last``)."""

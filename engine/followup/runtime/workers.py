@@ -36,7 +36,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from followup.runtime.replans import BATCH, ReplanBatch, pack_digest, start_among
+from followup.limits import REPLAN_BATCH
+from followup.runtime.replans import ReplanBatch, pack_digest, start_among
 
 if TYPE_CHECKING:
     from followup.runtime.engine import Engine, RunReport
@@ -57,7 +58,7 @@ class Worker:
 
     def __init__(self, engine: Engine, *, interval: float = 30.0,
                  on_report: Callable[[RunReport], object] | None = None,
-                 replan_batch: int = BATCH, watch_rules: bool = True) -> None:
+                 replan_batch: int = REPLAN_BATCH, watch_rules: bool = True) -> None:
         self.engine = engine
         self.interval = interval  # seconds between looks when nothing wakes the worker
         self.on_report = on_report
