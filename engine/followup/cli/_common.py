@@ -36,8 +36,7 @@ _thresholds: list[tuple[int, ...]] = []  # the collector's own, while short_live
 
 def short_lived() -> None:
     """Tune Python's garbage collector for a process that ends with this command: collect
-    cycles seldom while it runs (``SHORT_LIVED_THRESHOLD``). ``ending`` and
-    ``long_running`` undo it."""
+    cycles seldom while it runs (``SHORT_LIVED_THRESHOLD``). ``long_running`` undoes it."""
     import gc
 
     if not _thresholds:

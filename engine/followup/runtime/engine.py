@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from followup.delivery.channels import Channel, ChannelRegistry, Planner
+from followup.delivery.digest import parse_digest_time
 from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
@@ -260,7 +261,7 @@ class Engine:
             raise InputError(f"looking is True or False, not {looking!r}")
         record = Owner(id=owner, timezone=timezone, country=country, subdivision=subdivision,
                        channels=chosen,
-                       digest=None if digest is None else _digest_time(digest),
+                       digest=None if digest is None else parse_digest_time(digest),
                        quiet_hours=tuple(_quiet_span(span) for span in quiet_hours),
                        looking=looking)
         return self.owners.put(record)  # CalendarError on a bad zone or country
@@ -611,12 +612,6 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _digest_time(text: str) -> str:
-    from followup.delivery.digest import parse_digest_time
-
-    return parse_digest_time(text)
 
 
 def _quiet_span(text: str) -> str:
