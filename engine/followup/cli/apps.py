@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from followup.model import Application, Contact, HistoryEntry
     from followup.runtime.cancellations import Cancellation
     from followup.runtime.engine import Engine
+    from followup.store import Store
     from followup.timing.calendar import WorkCalendar
 
 from followup.cli import settings
@@ -29,6 +30,7 @@ from followup.cli._common import (
     day_count,
     local,
     open_engine,
+    open_store_at,
     opt,
     owner_id,
     parse_facts,
@@ -262,38 +264,47 @@ def _cancelled_text(engine: Engine, cal: WorkCalendar, app: Application,
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    with open_engine(args) as engine:
-        from followup.errors import suggest
+    if args.state:  # checked against the rule pack's states, else it would match nothing
+        with open_engine(args) as engine:
+            from followup.errors import suggest
 
-        for state in args.state or ():
-            if state not in engine.pack.states:  # else it would quietly match nothing
-                raise Usage(f"--state {state!r}: the rule pack {engine.pack.name!r} has no "
-                            f"such state{suggest(state, engine.pack.states)}; states are "
-                            f"{', '.join(engine.pack.states)}")
-        archived = True if args.archived else None if args.all else False
-        apps = engine.store.applications(owner=owner_id(args), states=args.state or None,
-                                         archived=archived)
-        if opt(args, "json"):
-            print_json([{"id": a.id, "company": a.company, "role": a.role, "state": a.state,
-                          "created_at": a.created_at.isoformat() if a.created_at else None,
-                          "archived_at": a.archived_at.isoformat() if a.archived_at else None}
-                         for a in apps])
-            return EXIT_OK
-        if not apps and not engine.has_owner(owner_id(args)):
-            print("no applications yet: first tell followup your time zone with  followup "
-                  "init --timezone ZONE [--country CODE], then add one with  followup add")
-        elif not apps and args.archived:
-            print("no archived applications (followup archive APP archives one)")
-        elif not apps and not args.all and engine.store.applications(
-                owner=owner_id(args), states=args.state or None, archived=True):
-            print("no applications but archived ones: followup list --archived lists them")
-        elif not apps:
-            print("no applications yet: add one with  followup add --company ACME --role "
-                  "ENGINEER --interviewed 2026-12-23T15:00")
-        sys.stdout.write("".join(  # one write: a long list is many lines
-            f"{a.id}  {a.state:<12} {a.role} at {a.company}"
-            f"{'  (archived)' if args.all and a.archived_at is not None else ''}\n"
-            for a in apps))
+            for state in args.state:
+                if state not in engine.pack.states:
+                    raise Usage(f"--state {state!r}: the rule pack {engine.pack.name!r} has "
+                                f"no such state{suggest(state, engine.pack.states)}; states "
+                                f"are {', '.join(engine.pack.states)}")
+            return _list(engine.store, args)
+    # A listing reads stored applications and needs no rules: the engine, the pack and
+    # the plugins are not loaded.
+    with open_store_at(args) as store:
+        return _list(store, args)
+
+
+def _list(store: Store, args: argparse.Namespace) -> int:
+    owner = owner_id(args)
+    archived = True if args.archived else None if args.all else False
+    apps = store.applications(owner=owner, states=args.state or None, archived=archived)
+    if opt(args, "json"):
+        print_json([{"id": a.id, "company": a.company, "role": a.role, "state": a.state,
+                      "created_at": a.created_at.isoformat() if a.created_at else None,
+                      "archived_at": a.archived_at.isoformat() if a.archived_at else None}
+                     for a in apps])
+        return EXIT_OK
+    if not apps and store.get_owner(owner) is None:
+        print("no applications yet: first tell followup your time zone with  followup "
+              "init --timezone ZONE [--country CODE], then add one with  followup add")
+    elif not apps and args.archived:
+        print("no archived applications (followup archive APP archives one)")
+    elif not apps and not args.all and store.applications(
+            owner=owner, states=args.state or None, archived=True):
+        print("no applications but archived ones: followup list --archived lists them")
+    elif not apps:
+        print("no applications yet: add one with  followup add --company ACME --role "
+              "ENGINEER --interviewed 2026-12-23T15:00")
+    sys.stdout.write("".join(  # one write: a long list is many lines
+        f"{a.id}  {a.state:<12} {a.role} at {a.company}"
+        f"{'  (archived)' if args.all and a.archived_at is not None else ''}\n"
+        for a in apps))
     return EXIT_OK
 
 
