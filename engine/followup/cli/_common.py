@@ -27,8 +27,8 @@ Command = Callable[[str, str], argparse.ArgumentParser]
 
 #: The collector's first threshold while a command that ends when its work is done runs
 #: (``short_lived``): Python's default (700) runs a collection every few hundred objects
-#: made, and a command makes some 150,000 while it imports and reads (about 10 ms of a
-#: `followup show` in collections that find next to nothing).
+#: made, and a command makes some 150,000 while it imports and reads, in collections
+#: that find next to nothing (measured in bench/RESULTS.md, the notes of 2026-12-06 21:04).
 SHORT_LIVED_THRESHOLD = 100_000
 
 _thresholds: list[tuple[int, ...]] = []  # the collector's own, while short_lived holds
@@ -55,9 +55,9 @@ def long_running() -> None:
 
 def ending() -> None:
     """The process ends now: what it made is left to the operating system, not walked by
-    the interpreter's last collections (``gc.freeze``: 10 to 15 ms of a command's exit,
-    bench/RESULTS.md group 6). Everything else of a normal exit still runs: ``atexit``
-    handlers, flushing the standard streams, joining threads."""
+    the interpreter's last collections (``gc.freeze``; what it saves: bench/RESULTS.md,
+    the notes of 2026-12-06 21:04). Everything else of a normal exit still runs:
+    ``atexit`` handlers, flushing the standard streams, joining threads."""
     import gc
 
     gc.freeze()
