@@ -1,18 +1,20 @@
 """The user's cache folder: what commands keep on disk so the next one starts faster.
 
-Three things are kept there, each in a folder of its own: compiled rule packs (``packs``,
+Four things are kept there, each in a folder of its own: compiled rule packs (``packs``,
 ``followup.language.packcache``), which plugins are installed (``plugins``,
-``followup.delivery._pointcache``) and the holidays of each country a calendar asked about
-(``holidays``, ``followup.timing._holidaycache``). The folder is
-``$XDG_CACHE_HOME/followup`` or ``~/.cache/followup``; ``FOLLOWUP_CACHE_DIR`` moves it and
-``FOLLOWUP_CACHE_DIR=off`` turns all three off.
+``followup.delivery._pointcache``), the holidays of each country a calendar asked about
+(``holidays``, ``followup.timing._holidaycache``) and, for the ``followup`` program alone,
+the compiled methods of its dataclasses (``code``, ``followup.cli._codecache``). The
+folder is ``$XDG_CACHE_HOME/followup`` or ``~/.cache/followup``; ``FOLLOWUP_CACHE_DIR``
+moves it and ``FOLLOWUP_CACHE_DIR=off`` turns all four off.
 
-Anything on disk another user could write is untrusted, so every entry is JSON (never
-pickle), each folder is made private (0700, files 0600) and read only while it belongs to
-this user and no one else may write to it. Writers write a temporary file and rename it
-into place, so processes sharing a folder each see a whole entry or none. A cache only
-ever saves time: an entry that is missing, damaged or not to be believed is a miss, and a
-failure to write one is ignored.
+Anything on disk another user could write is untrusted, so each folder is made private
+(0700, files 0600) and read only while it belongs to this user and no one else may write
+to it, and every entry but compiled code is JSON (never pickle). Compiled code is what
+Python itself keeps in ``__pycache__``, and is read from the private folder alone. Writers
+write a temporary file and rename it into place, so processes sharing a folder each see a
+whole entry or none. A cache only ever saves time: an entry that is missing, damaged or
+not to be believed is a miss, and a failure to write one is ignored.
 """
 
 from __future__ import annotations
@@ -58,9 +60,10 @@ def read_entry(folder: Path, name: str) -> bytes | None:
         return None
 
 
-def write_entry(folder: Path, name: str, text: str, *, keep: int) -> None:
-    """Write ``text`` as the entry ``name`` of ``folder`` (made private), then keep only
-    the newest ``keep`` entries. Anything that goes wrong leaves the folder as it was."""
+def write_entry(folder: Path, name: str, text: str | bytes, *, keep: int) -> None:
+    """Write ``text`` (or bytes) as the entry ``name`` of ``folder`` (made private), then
+    keep only the newest ``keep`` entries named with the same suffix. Anything that goes
+    wrong leaves the folder as it was."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not private_folder(folder):
@@ -70,13 +73,17 @@ def write_entry(folder: Path, name: str, text: str, *, keep: int) -> None:
 
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            if isinstance(text, bytes):
+                with os.fdopen(handle, "wb") as binary:
+                    binary.write(text)
+            else:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    stream.write(text)
             os.replace(temporary, folder / name)
         except BaseException:
             os.unlink(temporary)
             raise
-        prune_entries(folder, keep=keep)
+        prune_entries(folder, keep=keep, suffix=Path(name).suffix)
     except (OSError, ValueError):
         return
 
@@ -97,9 +104,9 @@ def private_folder(folder: Path) -> bool:
     return os.name == "nt" or not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def prune_entries(folder: Path, *, keep: int) -> None:
-    """Remove the oldest ``*.json`` entries of ``folder`` past the newest ``keep``."""
-    entries: Sequence[Path] = list(folder.glob("*.json"))
+def prune_entries(folder: Path, *, keep: int, suffix: str = ".json") -> None:
+    """Remove the oldest entries of ``folder`` named ``*SUFFIX`` past the newest ``keep``."""
+    entries: Sequence[Path] = list(folder.glob(f"*{suffix}"))
     if len(entries) <= keep:
         return
     by_age = sorted(entries, key=lambda p: p.stat().st_mtime_ns)

@@ -127,11 +127,17 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 def command() -> int:
     """The ``followup`` program (and ``python -m followup.cli``): ``main`` in a process
     that ends when it returns, with the garbage collector set for that (``short_lived``,
-    ``ending``). An embedder that runs commands in its own process calls ``main``."""
+    ``ending``) and the compiled methods of its dataclasses read from the cache folder
+    (``followup.cli._codecache``). An embedder that runs commands in its own process
+    calls ``main``."""
+    from followup.cli import _codecache
+
     short_lived()
+    _codecache.install()
     try:
         return main()
     finally:
+        _codecache.finish()
         ending()
 
 
