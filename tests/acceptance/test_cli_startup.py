@@ -121,8 +121,11 @@ def test_reading_commands_compile_nothing_and_remember_the_plugins(
     again = modules(command, env)
     assert "jinja2" not in again
     # The years the calendar asked about are in the holiday cache by now.
-    # Nor socket (importlib.metadata imports it, through email), secrets or tomllib.
-    for name in ("importlib.metadata", "holidays", "socket", "secrets", "tomllib"):
+    # Nor socket (importlib.metadata imports it, through email), secrets or tomllib; nor
+    # importlib.resources and zipfile: the shipped pack and SQL are read from the
+    # package's folder (followup.shipped).
+    for name in ("importlib.metadata", "holidays", "socket", "secrets", "tomllib",
+                 "importlib.resources", "zipfile"):
         assert name not in again, f"followup {command[0]} imports {name} again"
     # Nor the state machine: a command that records no event never builds it.
     assert "transitions" not in first and "transitions" not in again

@@ -22,7 +22,6 @@ import os
 import stat
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,6 +29,7 @@ from followup.errors import Problem, RulesError
 from followup.language.expressions import Sandbox
 from followup.language.pack import RulePack
 from followup.language.packcache import PackCache
+from followup.shipped import shipped
 
 if TYPE_CHECKING:
     from followup.language._compiler import CONTEXT_NAMES  # at run time: __getattr__
@@ -46,9 +46,7 @@ MAX_PACK_BYTES = 1_000_000  # the size of one rule file
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of rule files, as shipped in ``followup/rules``."""
-    text = resources.files("followup.rules").joinpath("followup-rules.schema.json").read_text(
-        encoding="utf-8"
-    )
+    text = shipped("followup.rules", "followup-rules.schema.json").read_text(encoding="utf-8")
     return cast(dict[str, Any], json.loads(text))
 
 
@@ -118,7 +116,7 @@ def _read(ref: str | Path, named: Mapping[str, Path]) -> Source:
 
     name = str(ref)
     if name in BUILTIN_PACKS:
-        data = resources.files("followup.rules").joinpath(f"{name}.yaml").read_bytes()
+        data = shipped("followup.rules", f"{name}.yaml").read_bytes()
         return load_yaml(data, file=f"<builtin>/{name}.yaml")
     if name in named:
         return load_yaml_file(named[name])

@@ -32,6 +32,7 @@ from followup.cachefiles import ENV, cache_root, read_entry, write_entry
 from followup.language._packcodec import decode, encode
 from followup.language.expressions import Sandbox, default_sandbox
 from followup.language.pack import RulePack
+from followup.shipped import shipped
 
 __all__ = ["ENV", "FORMAT", "PackCache", "cache_dir"]
 
@@ -67,9 +68,7 @@ def digest_file(path: str | os.PathLike[str]) -> str | None:
 
 
 def _builtin_digest(name: str) -> str:
-    from importlib import resources
-
-    data = resources.files("followup.rules").joinpath(name).read_bytes()
+    data = shipped("followup.rules", name).read_bytes()
     return hashlib.sha256(data).hexdigest()
 
 

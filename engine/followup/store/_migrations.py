@@ -13,13 +13,14 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 from followup.errors import SchemaError
+from followup.shipped import shipped
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     import psycopg
 
 __all__ = [
@@ -61,7 +62,7 @@ class Migration:
 
 def sql_dir(dialect: str) -> Traversable:
     """The folder of a dialect's SQL inside the installed package."""
-    return files("followup.store") / "sql" / dialect
+    return shipped("followup.store", "sql", dialect)
 
 
 @cache
