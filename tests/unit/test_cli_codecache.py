@@ -194,3 +194,18 @@ def test_the_program_compiles_each_text_once_across_commands(tmp_path: Path) -> 
 
     off = _program(["--db", db, "--owner", "ada", "list"], "off")
     assert off == {"exec_back": True}  # nothing installed, nothing written
+
+
+def test_help_reads_no_cache(tmp_path: Path) -> None:
+    """``--help`` makes no dataclass: the program does not read the entry for it."""
+    program = ("import atexit, sys\n"
+               "from followup.cli import command\n"
+               "atexit.register(lambda: print(sorted(m for m in sys.modules if m in "
+               "('dataclasses', 'followup.cachefiles', 'followup.cli._codecache'))))\n"
+               "sys.exit(command())\n")
+    env = {**os.environ, "FOLLOWUP_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", program, "--help"], capture_output=True,
+                          text=True, check=False, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert not (tmp_path / "cache").exists()

@@ -26,9 +26,9 @@ import followup.cli as cli
 seen = {}
 real = cli.main
 
-def spy(argv=None):
+def spy(argv=None, **options):
     seen["during"] = gc.get_threshold()
-    return real(["--version"])
+    return real(["--version"], **options)
 
 cli.main = spy
 before = gc.get_threshold()

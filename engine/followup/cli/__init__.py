@@ -130,19 +130,18 @@ def command() -> int:
     ``ending``) and the compiled methods of its dataclasses read from the cache folder
     (``followup.cli._codecache``). An embedder that runs commands in its own process
     calls ``main``."""
-    from followup.cli import _codecache
-
     short_lived()
-    _codecache.install()
     try:
-        return main()
+        return main(program=True)
     finally:
-        _codecache.finish()
         ending()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+def main(argv: Sequence[str] | None = None, *, program: bool = False) -> int:
+    """Run the command line; returns the exit code. ``program``: this is the ``followup``
+    program (``command``), whose process ends with the command: once the arguments name
+    a command, the compiled methods of dataclasses come from the cache folder
+    (``followup.cli._codecache``; not for ``--help``, which makes none)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     for place, arg in enumerate(argv, 1):
         try:
@@ -163,6 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_INPUT
+    if program:
+        from followup.cli import _codecache
+
+        _codecache.install()
+    try:
+        return _run(args)
+    finally:
+        if program:
+            _codecache.finish()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command ``args`` name, its errors turned into messages and exit codes."""
     from followup.errors import FollowupError, InputError, PluginError, RulesError, StoreError
 
     human = HumanOutput(json=bool(getattr(args, "json", False)))
