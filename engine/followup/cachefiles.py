@@ -60,10 +60,10 @@ def read_entry(folder: Path, name: str) -> bytes | None:
         return None
 
 
-def write_entry(folder: Path, name: str, text: str | bytes, *, keep: int) -> None:
-    """Write ``text`` (or bytes) as the entry ``name`` of ``folder`` (made private), then
-    keep only the newest ``keep`` entries named with the same suffix. Anything that goes
-    wrong leaves the folder as it was."""
+def write_entry(folder: Path, name: str, content: str | bytes, *, keep: int) -> None:
+    """Write ``content`` (text, or bytes as they are) as the entry ``name`` of ``folder``
+    (made private), then keep only the newest ``keep`` entries named with the same
+    suffix. Anything that goes wrong leaves the folder as it was."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not private_folder(folder):
@@ -73,12 +73,12 @@ def write_entry(folder: Path, name: str, text: str | bytes, *, keep: int) -> Non
 
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         try:
-            if isinstance(text, bytes):
+            if isinstance(content, bytes):
                 with os.fdopen(handle, "wb") as binary:
-                    binary.write(text)
+                    binary.write(content)
             else:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(text)
+                    stream.write(content)
             os.replace(temporary, folder / name)
         except BaseException:
             os.unlink(temporary)

@@ -3,11 +3,11 @@
 Python's ``dataclasses`` writes the methods of each class it makes (``__init__``,
 ``__repr__``, ``__eq__``, ``__hash__``, and ``__setattr__``/``__delattr__`` for a frozen
 one) as source text and compiles each text when the class is made, in every process:
-some 270 compilations for the records a command imports, a fifth or more of a short
-command's time (bench/RESULTS.md, the notes of 2026-12-06 22:40). Python keeps the
-compiled form of modules in ``__pycache__``, but not of these texts. ``CodeCache`` keeps
-them: each text and what it compiles to, in the ``code`` folder of the user's cache folder
-(``followup.cachefiles``), one entry per Python version.
+for the records a command imports, a large part of a short command's time (measured in
+bench/RESULTS.md, the notes of 2026-12-06 22:37). Python keeps the compiled form of
+modules in ``__pycache__``, but not of these texts. ``CodeCache`` keeps them: each text
+and what it compiles to, in the ``code`` folder of the user's cache folder
+(``followup.cachefiles``), one entry per Python build.
 
 Only the ``followup`` program uses it (``followup.cli.command``), and only while its
 command runs: ``install`` gives ``dataclasses`` a function in place of the built-in
