@@ -127,17 +127,26 @@ def test_an_entry_others_may_write_is_not_read(folder: Path) -> None:
         os.chmod(folder, 0o700)
 
 
-def test_past_its_bound_an_entry_keeps_only_what_its_process_used(
+def test_past_its_bound_nothing_more_is_kept_and_the_entry_keeps_what_was_used(
         folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stale = {f"# an old text {i}\n": compile("pass", "<string>", "exec") for i in range(5)}
     folder.mkdir(mode=0o700)
     (folder / ENTRY).write_bytes(marshal.dumps(stale))
-    monkeypatch.setattr(_codecache, "MAX_CODES", 6)
-    cache = CodeCache(folder)
-    _make(cache)
-    cache.write()
+    monkeypatch.setattr(_codecache, "MAX_CODES", 7)
+    full = CodeCache(folder)
+    _same_behaviour(_make(None), _make(full))  # compiled past the bound, still the same
+    assert len(full.codes) == 7 and full.full  # two new texts kept, the others not
+    full.write()
     kept = marshal.loads((folder / ENTRY).read_bytes())
-    assert set(kept) == cache.used and not set(kept) & set(stale)
+    assert set(kept) == full.used and len(kept) == 2 and not set(kept) & set(stale)
+
+    refilled = CodeCache(folder)  # room again: the texts not kept are kept now
+    _make(refilled)
+    assert not refilled.full and refilled.compiled == len(refilled.used) - 2
+    refilled.write()
+    settled = CodeCache(folder)
+    _make(settled)
+    assert settled.compiled == 0 and not settled.full
 
 
 def test_other_code_passes_through_unchanged(folder: Path) -> None:

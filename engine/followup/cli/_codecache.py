@@ -36,8 +36,10 @@ __all__ = ["ENTRY", "MAX_CODES", "CodeCache", "finish", "install"]
 #: One entry per Python build: compiled code is only good for the interpreter that made it.
 ENTRY = f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal"
 
-#: Past this many texts (after upgrades of followup or of plugins), an entry keeps only
-#: the texts its process used.
+#: At most this many texts are kept, in memory and in the entry: past it (after upgrades
+#: of followup or of plugins, or a daemon whose plugins make classes as it runs) a text is
+#: compiled and not kept, and the entry is written again with only the texts its process
+#: used.
 MAX_CODES = 4_000
 
 _KEEP = 4  # entries (Python builds) kept in the folder
@@ -50,7 +52,8 @@ class CodeCache:
         self.folder = folder
         self.codes = _read(folder)
         self.used: set[str] = set()
-        self.compiled = 0  # texts compiled here: the entry is written only when > 0
+        self.compiled = 0  # texts compiled and kept here: the entry is written when > 0
+        self.full = False  # a text was compiled and not kept: MAX_CODES reached
 
     def exec(self, source: Any, *args: Any, **kwargs: Any) -> None:
         """The built-in ``exec``, running the kept code for a text it has seen before."""
@@ -59,18 +62,21 @@ class CodeCache:
         code = self.codes.get(source)
         if code is None:
             code = compile(source, "<string>", "exec", dont_inherit=True)
+            if len(self.codes) >= MAX_CODES:
+                self.full = True
+                return builtins.exec(code, *args, **kwargs)
             self.codes[source] = code
             self.compiled += 1
         self.used.add(source)
         return builtins.exec(code, *args, **kwargs)
 
     def write(self) -> None:
-        """Write the entry, when this process compiled anything. A failure is ignored:
-        the cache only ever saves time."""
-        if not self.compiled:
+        """Write the entry, when this process compiled anything (only what it used, once
+        MAX_CODES was reached). A failure is ignored: the cache only ever saves time."""
+        if not (self.compiled or self.full):
             return
         kept = self.codes
-        if len(kept) > MAX_CODES:
+        if self.full:
             kept = {text: code for text, code in kept.items() if text in self.used}
         write_entry(self.folder, ENTRY, marshal.dumps(kept), keep=_KEEP)
 
