@@ -162,15 +162,15 @@ def main(argv: Sequence[str] | None = None, *, program: bool = False) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_INPUT
-    if program:
-        from followup.cli import _codecache
+    if not program:
+        return _run(args)
+    from followup.cli import _codecache
 
-        _codecache.install()
+    _codecache.install()
     try:
         return _run(args)
     finally:
-        if program:
-            _codecache.finish()
+        _codecache.finish()
 
 
 def _run(args: argparse.Namespace) -> int:
