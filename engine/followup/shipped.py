@@ -2,9 +2,9 @@
 (``followup/rules``), the SQL of each store (``followup/store/sql``).
 
 Read from the package's own folder, as an install puts it on disk, so that a command
-does not import ``importlib.resources`` (and with it ``zipfile``, ``tempfile``,
-``shutil`` and the compression modules: some 7 ms of every command); a package that is
-not a folder on disk (inside a zip file) is read through ``importlib.resources``.
+does not import ``importlib.resources`` (and with it ``zipfile``, ``tempfile`` and
+``random``; measured in bench/RESULTS.md, the notes of 2026-12-06 22:37); a package that
+is not a folder on disk (inside a zip file) is read through ``importlib.resources``.
 """
 
 from __future__ import annotations
