@@ -218,3 +218,16 @@ def test_help_reads_no_cache(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert not (tmp_path / "cache").exists()
+
+
+def test_an_exec_that_dataclasses_names_itself_is_left_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOLLOWUP_CACHE_DIR", str(tmp_path / "cache"))
+
+    def own(*args: object) -> None:
+        raise AssertionError("not called here")
+
+    monkeypatch.setattr(dataclasses, "exec", own, raising=False)
+    assert _codecache.install() is None
+    _codecache.finish()
+    assert dataclasses.exec is own  # type: ignore[attr-defined]

@@ -99,11 +99,15 @@ _installed: list[CodeCache] = []
 
 
 def install() -> CodeCache | None:
-    """Give ``dataclasses`` the kept code of the cache folder (none when caching is off)."""
+    """Give ``dataclasses`` the kept code of the cache folder (none when caching is off,
+    or should ``dataclasses`` ever name an ``exec`` of its own)."""
     root = cache_root()
     if root is None or _installed:
         return None
     import dataclasses
+
+    if "exec" in vars(dataclasses):
+        return None
 
     cache = CodeCache(root / "code")
     dataclasses.exec = cache.exec  # type: ignore[attr-defined]
