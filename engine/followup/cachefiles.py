@@ -25,7 +25,7 @@ import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ENV", "cache_root", "private_folder", "prune_entries", "read_entry",
+__all__ = ["ENV", "cache_root", "digest", "private_folder", "prune_entries", "read_entry",
            "write_entry"]
 
 ENV = "FOLLOWUP_CACHE_DIR"
@@ -44,6 +44,19 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path | None:
     if not os.path.isabs(home):  # no home folder (a user without one): no cache
         return None
     return Path(home) / ".cache" / "followup"
+
+
+def digest(data: bytes) -> str:
+    """A 256-bit BLAKE2b of ``data`` in hex: what the caches name and compare entries
+    by. Taken from Python's own ``_blake2`` module: ``hashlib`` loads OpenSSL when
+    imported, a few milliseconds of every command for the small texts hashed here
+    (``hashlib`` is used where a build lacks ``_blake2``). Nothing kept outside the cache
+    folder depends on it, so it may change with the cache's format."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32).hexdigest()
 
 
 def read_entry(folder: Path, name: str) -> bytes | None:

@@ -105,8 +105,10 @@ def test_everyday_commands_import_only_what_they_use(
     # corrects, and a command that only reads records nothing either.
     # Only an event needs the state machine, and with it transitions, which logs.
     reads = command[0] in ("list", "show", "agenda")
+    # Nor hashlib (OpenSSL: the caches use cachefiles.digest, and the pack's fingerprint
+    # comes with the cached pack).
     for name in ("followup.runtime.passes", "followup.delivery.dispatcher",
-                 "followup.runtime.corrections",
+                 "followup.runtime.corrections", "hashlib",
                  *(("logging",) if command[0] != "log" else ()),
                  *(("followup.runtime.changes", "followup.runtime.firing") if reads else ())):
         assert name not in loaded, f"followup {command[0]} imports {name}"
@@ -123,9 +125,10 @@ def test_reading_commands_compile_nothing_and_remember_the_plugins(
     # The years the calendar asked about are in the holiday cache by now.
     # Nor socket (importlib.metadata imports it, through email), secrets or tomllib; nor
     # importlib.resources and zipfile: the shipped pack and SQL are read from the
-    # package's folder (followup.shipped).
+    # package's folder (followup.shipped); nor shutil, which argparse's formatter would
+    # import for the terminal's width (followup.cli._Formatter reads it itself).
     for name in ("importlib.metadata", "holidays", "socket", "secrets", "tomllib",
-                 "importlib.resources", "zipfile"):
+                 "importlib.resources", "zipfile", "shutil"):
         assert name not in again, f"followup {command[0]} imports {name} again"
     # Nor the state machine: a command that records no event never builds it.
     assert "transitions" not in first and "transitions" not in again

@@ -57,3 +57,27 @@ def test_a_name_no_command_has_gets_the_whole_parser_and_its_suggestion(
     with pytest.raises(SystemExit):
         parser.parse_args(["lst"])
     assert "did you mean 'list'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("columns", ["50", "120"])
+def test_help_is_as_wide_as_argparse_would_make_it(columns: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """followup.cli._Formatter reads the width as shutil does, without importing it:
+    the help of every command is the text argparse's own formatter gives."""
+    monkeypatch.setenv("COLUMNS", columns)
+    for name, parser in _commands(_parser()).items():
+        ours = parser.format_help()
+        parser.formatter_class = argparse.HelpFormatter  # which imports shutil for the width
+        assert ours == parser.format_help(), name
+
+
+def test_without_columns_or_a_terminal_the_width_is_80(monkeypatch: pytest.MonkeyPatch) -> None:
+    from followup.cli import _columns
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr("sys.__stdout__", None)  # no terminal to ask
+    assert _columns() == 80
+    monkeypatch.setenv("COLUMNS", "not a number")
+    assert _columns() == 80
+    monkeypatch.setenv("COLUMNS", "72")
+    assert _columns() == 72

@@ -128,8 +128,18 @@ def test_an_edit_to_a_pack_it_extends_is_a_miss(folder: Path) -> None:
     assert encode(after) == encode(load_rules(packs / "child.yaml", cache=False))
 
 
+def test_a_hit_carries_the_fingerprint_without_working_it_out(folder: Path) -> None:
+    child = folder.parents[1] / "packs" / "child.yaml"
+    fresh = load_rules(child, cache=False)
+    load_rules(child)
+    hit = load_rules(child)
+    assert "fingerprint" in vars(hit)  # read from the entry, not encoded and hashed again
+    assert hit.fingerprint == fresh.fingerprint == type(hit).fingerprint.func(hit)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "not json", "another key", "foreign record",
-                                    "a field too many", "an empty file"])
+                                    "a field too many", "an empty file", "no fingerprint",
+                                    "a fingerprint not text"])
 def test_a_damaged_or_foreign_entry_is_rebuilt(folder: Path, damage: str) -> None:
     child = folder.parents[1] / "packs" / "child.yaml"
     fresh = load_rules(child, cache=False)
@@ -149,6 +159,12 @@ def test_a_damaged_or_foreign_entry_is_rebuilt(folder: Path, damage: str) -> Non
         entry.write_text(json.dumps(raw), encoding="utf-8")
     elif damage == "a field too many":
         raw["pack"]["extra"] = 1
+        entry.write_text(json.dumps(raw), encoding="utf-8")
+    elif damage == "no fingerprint":
+        del raw["fingerprint"]
+        entry.write_text(json.dumps(raw), encoding="utf-8")
+    elif damage == "a fingerprint not text":
+        raw["fingerprint"] = ["0" * 32]
         entry.write_text(json.dumps(raw), encoding="utf-8")
     else:
         entry.write_text("", encoding="utf-8")

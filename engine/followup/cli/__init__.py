@@ -36,9 +36,37 @@ from followup.cli._common import (
 __all__ = ["command", "main"]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, with the terminal's width read as ``shutil`` reads it
+    (``COLUMNS``, else the terminal of standard output, else 80) without importing
+    ``shutil``: argparse makes a formatter for every option it adds, and ``shutil``
+    brings the compression modules with it, a few milliseconds of every command."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    if stdout is None:
+        return 80
+    try:
+        return os.get_terminal_size(stdout.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def _common() -> argparse.ArgumentParser:
     # SUPPRESS lets these options stand before or after the subcommand.
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, formatter_class=_Formatter)
     p.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH|URL",
                    help="the store: a SQLite file path, sqlite:///PATH, "
                    "postgresql://USER@HOST/DATABASE or memory: (env FOLLOWUP_DB; default "
@@ -82,7 +110,7 @@ class _NoExit(argparse.ArgumentParser):
 def _command_named(argv: Sequence[str]) -> str | None:
     """The command ``argv`` names, read with the global options alone; None when it
     names none (``--help``, ``--version``) or cannot be read that way."""
-    pre = _NoExit(add_help=False, parents=[_common()])
+    pre = _NoExit(add_help=False, parents=[_common()], formatter_class=_Formatter)
     pre.add_argument("command", nargs="?")
     try:
         known, _rest = pre.parse_known_args(argv)
@@ -98,7 +126,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     command."""
     common = _common()
     parser = argparse.ArgumentParser(
-        prog="followup", parents=[common],
+        prog="followup", parents=[common], formatter_class=_Formatter,
         description="Reminders for the days after a job interview, driven by rules in YAML.",
         epilog="Exit codes: 0 ok, 1 unexpected failure, 2 bad input, 3 store failed or "
         "busy, 4 plugin failed, 130 interrupted.",
@@ -113,7 +141,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             return cast(argparse.ArgumentParser, _Unused())
         found.append(name)
-        return sub.add_parser(name, help=help, description=help, parents=[common])
+        return sub.add_parser(name, help=help, description=help, parents=[common],
+                              formatter_class=_Formatter)
 
     for module in (apps, corrections, daemon, serve, packs, files, admin, replan):
         module.register(cmd)

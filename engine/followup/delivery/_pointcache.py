@@ -13,13 +13,12 @@ removes its metadata folder, so the next command scans again. Anything wrong wit
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
 from collections.abc import Mapping
 
-from followup.cachefiles import cache_root, read_entry, write_entry
+from followup.cachefiles import cache_root, digest, read_entry, write_entry
 
 __all__ = ["KEEP", "entry_points_of"]
 
@@ -34,7 +33,7 @@ def entry_points_of(group: str, environ: Mapping[str, str] | None = None
     root = cache_root(environ)
     folder = None if root is None else root / "plugins"
     key = _key(group)
-    name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json"
+    name = digest(key.encode("utf-8", "surrogatepass"))[:32] + ".json"
     found = None if folder is None else read_entry(folder, name)
     if found is not None:
         with contextlib.suppress(ValueError, TypeError, KeyError):

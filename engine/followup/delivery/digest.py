@@ -17,7 +17,6 @@ An owner who chooses a digest (``Engine.set_owner(..., digest="08:00")``,
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -64,6 +63,8 @@ def gather(rows: Sequence[Delivery], now: datetime) -> Notification:
     notes = sorted((row.notification for row in rows), key=lambda n: (n.created_at, n.key))
     first = notes[0]
     slot = str(first.data.get("digest_at", ""))
+    import hashlib  # here, not at the top: a command that gathers no digest skips OpenSSL
+
     digest = hashlib.sha256("\n".join(n.key for n in notes).encode("utf-8")).hexdigest()[:16]
     day = datetime.fromisoformat(slot).strftime("%a %Y-%m-%d") if slot else "today"
     count = len(notes)

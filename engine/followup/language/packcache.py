@@ -6,7 +6,7 @@ version and the files of the rule language (so an edited checkout never reads an
 compiler's result), the ``holidays`` package that checked the pack's country, the
 plugins' template filters and named packs, how the pack was asked for, and the bytes of
 the pack file itself. The files it ``extends`` are known only once it is read, so an
-entry lists each of them with a SHA-256 of its bytes, and a hit reads them again and
+entry lists each of them with a digest of its bytes (``cachefiles.digest``), and a hit reads them again and
 compares: an edit anywhere in the chain is a miss.
 
 A rule pack is untrusted input. An entry is JSON, never pickle: decoding it builds only
@@ -19,7 +19,6 @@ foreign entry is a miss, compiled and written again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -28,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from followup.cachefiles import ENV, cache_root, read_entry, write_entry
+from followup.cachefiles import ENV, cache_root, digest, read_entry, write_entry
 from followup.language._packcodec import decode, encode
 from followup.language.expressions import Sandbox, default_sandbox
 from followup.language.pack import RulePack
@@ -36,7 +35,7 @@ from followup.shipped import shipped
 
 __all__ = ["ENV", "FORMAT", "PackCache", "cache_dir"]
 
-FORMAT = 2  # the entry format; a change makes every older entry a miss
+FORMAT = 3  # the entry format; a change makes every older entry a miss
 MAX_ENTRIES = 64  # entries kept; the oldest go first
 MAX_BYTES = 1_000_000  # a pack file larger than this is not cached (the loader refuses it)
 
@@ -48,7 +47,7 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
 
 
 def digest_file(path: str | os.PathLike[str]) -> str | None:
-    """SHA-256 of a regular file of at most MAX_BYTES, or None (missing, a FIFO, a
+    """The digest of a regular file of at most MAX_BYTES, or None (missing, a FIFO, a
     device, a symbolic link, too big): such a pack is never served from the cache."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -64,12 +63,12 @@ def digest_file(path: str | os.PathLike[str]) -> str | None:
         return None
     finally:
         os.close(handle)
-    return None if len(data) > MAX_BYTES else hashlib.sha256(data).hexdigest()
+    return None if len(data) > MAX_BYTES else digest(data)
 
 
 def _builtin_digest(name: str) -> str:
     data = shipped("followup.rules", name).read_bytes()
-    return hashlib.sha256(data).hexdigest()
+    return digest(data)
 
 
 def chain_digest(file: str) -> str | None:
@@ -157,7 +156,7 @@ class PackCache:
             content,
         ]
         text = json.dumps(key_parts, ensure_ascii=True, separators=(",", ":"))
-        return cls(folder, hashlib.sha256(text.encode("ascii")).hexdigest(), box)
+        return cls(folder, digest(text.encode("ascii")), box)
 
     def get(self) -> RulePack | None:
         """The cached pack, or None: no entry, or one that is not whole, not this key's,
@@ -173,19 +172,27 @@ class PackCache:
                 if chain_digest(file) != expected:
                     return None
             pack = decode(raw["pack"], self.sandbox)
+            fingerprint = raw["fingerprint"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
-        return pack if isinstance(pack, RulePack) else None
+        if not isinstance(pack, RulePack) or not isinstance(fingerprint, str):
+            return None
+        # Worked out when the entry was written (``RulePack.fingerprint`` is a cached
+        # property, kept in the instance's dict): a command need not encode the whole
+        # pack and hash it again.
+        vars(pack)["fingerprint"] = fingerprint
+        return pack
 
     def put(self, pack: RulePack, files: Iterable[str]) -> None:
         """Keep ``pack``, compiled from ``files`` (child first). Anything that goes wrong
         leaves the cache as it was: it only ever saves time."""
         try:
             chain = [[file, chain_digest(file)] for file in files]
-            if any(digest is None for _file, digest in chain):
+            if any(found is None for _file, found in chain):
                 return
             body = json.dumps({"format": FORMAT, "key": self.key, "files": chain,
-                               "pack": encode(pack)}, ensure_ascii=False)
+                               "pack": encode(pack), "fingerprint": pack.fingerprint},
+                              ensure_ascii=False)
             write_entry(self.folder, self.entry.name, body, keep=MAX_ENTRIES)
         except (OSError, ValueError, TypeError, RecursionError):
             return

@@ -14,7 +14,6 @@ where it belongs.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 from collections.abc import Mapping
@@ -23,11 +22,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from followup.cachefiles import cache_root, read_entry, write_entry
+from followup.cachefiles import cache_root, digest, read_entry, write_entry
 
 __all__ = ["KEEP", "HolidayYears"]
 
-FORMAT = 1  # the entry format; a change makes every older entry a miss
+FORMAT = 2  # the entry format; a change makes every older entry a miss
 KEEP = 16  # entries kept (one per country, subdivision and holidays release)
 
 
@@ -79,7 +78,7 @@ class HolidayYears:
             return None
         key = [FORMAT, release, *self._what]
         text = json.dumps(key, ensure_ascii=False)
-        name = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        name = digest(text.encode("utf-8", "surrogatepass"))[:32]
         entry: dict[str, Any] = {"key": key, "name": f"{name}.json", "years": {}}
         found = read_entry(self._folder, entry["name"])
         if found is not None:
@@ -113,4 +112,4 @@ def _release() -> list[str] | None:
         version = (Path(spec.origin).parent / "version.py").read_bytes()
     except OSError:
         return None
-    return [spec.origin, hashlib.sha256(version).hexdigest()]
+    return [spec.origin, digest(version)]
