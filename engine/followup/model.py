@@ -32,6 +32,7 @@ __all__ = [
     "WorkStatus",
     "WorkerStatus",
     "freeze",
+    "new_timer",
     "replaced",
 ]
 
@@ -425,6 +426,21 @@ class WorkStatus:
     faults: int = 0  # applications (and owners' own rules) whose last attempt failed
 
 
+def new_timer(application_id: str, owner: str, key: str, rule: str, action: TimerAction,
+              fire_at: datetime, due_at: datetime | None, contact: str | None,
+              target: str | None, occurrence: int) -> Timer:
+    """``Timer(...)`` with every field given, without the frozen dataclass's ``__init__``
+    (which sets each field through ``object.__setattr__``): plans make one per rule and
+    contact on every change, and stores one per row they read. ``Timer`` has no checks
+    in ``__init__`` to skip."""
+    timer = _new(Timer)
+    timer.__dict__.update(application_id=application_id, owner=owner, key=key, rule=rule,
+                          action=action, fire_at=fire_at, due_at=due_at, contact=contact,
+                          target=target, occurrence=occurrence)
+    return timer
+
+
+_new = object.__new__
 _Record = TypeVar("_Record")
 
 

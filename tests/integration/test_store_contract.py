@@ -1181,3 +1181,33 @@ def test_load_many_reads_several_applications_as_load_does(store: Store) -> None
     assert [r.application.id for r in load_many(["b1", "a2", "a1"], owner="ada")] == [
         "a2", "a1"]
     assert load_many([]) == []
+
+
+def test_load_with_owner_reads_the_owner_s_counts_and_marker_with_the_application(
+        store: Store) -> None:
+    load_with_owner = cast(Any, store).load_with_owner  # the three stores', not the protocol
+    a1 = create(store, "a1", "ada")
+    create(store, "a2", "ada", state="thanked")
+    create(store, "a3", "ada", state="thanked")
+    create(store, "b1", "bob")
+    update(store, a1, history=(entry("a1", 1),),
+           timers_added=(timer("a1-soon", minutes(10)),))
+    record, counts, waiting = load_with_owner("a1")
+    assert record == store.load("a1")
+    assert counts == store.count_by_state(owner="ada") == {"interviewed": 1, "thanked": 2}
+    assert waiting is False
+    # An owner-level timer that is not a re-plan marker is not one; the marker is, and
+    # only for its owner.
+    owner_timer = replace(timer("owner/ada/keep-looking", minutes(5), app_id=""),
+                          rule="keep-looking")
+    store.commit_owner("ada", timers_added=[owner_timer])
+    assert load_with_owner("a1")[2] is False
+    marker = Timer(application_id="", owner="ada", key="owner/ada/replan", rule="replan",
+                   action="replan", fire_at=T0)
+    store.commit_owner("ada", timers_added=[marker])
+    assert load_with_owner("a1", owner="ada")[2] is True
+    assert load_with_owner("b1")[1:] == ({"interviewed": 1}, False)
+    with pytest.raises(UnknownApplication):
+        load_with_owner("a1", owner="bob")
+    with pytest.raises(UnknownApplication):
+        load_with_owner("zz")

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from followup.model import Application, Contact, FrozenDict, Timer, replaced
-from followup.runtime.planner import new_timer
+from followup.model import Application, Contact, FrozenDict, Timer, new_timer, replaced
 from followup.runtime.steps import moved
 from followup.store._memory_tables import _copy
 

@@ -35,8 +35,15 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Only]]:
     yield seen
 
 
-def _engine() -> tuple[Engine, str]:
-    engine = Engine(store=MemoryStore(), clock=FakeClock(START), channels=[])
+class _LoadsAlone(MemoryStore):
+    """A store without ``load_with_owner``: the engine reads the owner's counts and
+    marker on their own."""
+
+    load_with_owner = None
+
+
+def _engine(store: type[MemoryStore] = MemoryStore) -> tuple[Engine, str]:
+    engine = Engine(store=store(), clock=FakeClock(START), channels=[])
     engine.set_owner("ada", timezone="America/New_York", country="US")
     app = engine.add_application(
         owner="ada", company="Acme", role="Engineer", facts={"interviewed_at": START},
@@ -111,9 +118,10 @@ def test_a_new_round_plans_in_full(calls: list[Only]) -> None:
     assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
 
 
+@pytest.mark.parametrize("store", [MemoryStore, _LoadsAlone])
 def test_another_applications_move_has_the_rules_that_look_at_it_planned_again(
-        calls: list[Only]) -> None:
-    engine, app = _engine()
+        calls: list[Only], store: type[MemoryStore]) -> None:
+    engine, app = _engine(store)
     calls.clear()
     engine.set_facts(app, {"why_me": "I ship"})
     assert calls == []  # read by drafts only, and no marker waits: nothing planned
@@ -131,6 +139,27 @@ def test_another_applications_move_has_the_rules_that_look_at_it_planned_again(
     calls.clear()
     engine.set_facts(app, {"why_me": "I ship faster"})
     assert calls == []
+
+
+def test_an_event_reads_the_owner_s_counts_and_marker_with_the_application(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, app = _engine()
+    other = engine.add_application(owner="ada", company="Initech", role="Engineer",
+                                   facts={"interviewed_at": START}).id
+    engine.record(other, "offer_received")  # a marker waits: offer-leverage is planned
+    reads: list[str] = []
+    for name in ("load", "load_with_owner", "count_by_state", "timers"):
+        method = getattr(engine.store, name)
+
+        def read(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
+            reads.append(_name)
+            return _method(*args, **kwargs)
+
+        monkeypatch.setattr(engine.store, name, read)
+    engine.record(app, "thank_you_sent", contact="Jane Doe")
+    assert reads == ["load_with_owner"]
+    assert "offer-leverage" in {t.rule for t in engine.timers(app)}
+    assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
 
 
 def test_a_fact_plans_the_rules_that_read_it(calls: list[Only]) -> None:

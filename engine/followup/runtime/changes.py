@@ -110,12 +110,16 @@ class Planner:
 
 
 class _Counts:
-    """The owner's applications per state as stored, read on first use only."""
+    """The owner's applications per state as stored, read on first use only, and
+    whether a re-plan marker waits for the owner (``waiting``: None until read); both
+    given when read with the application (``Store.load_with_owner``)."""
 
-    def __init__(self, store: Store, owner: str) -> None:
+    def __init__(self, store: Store, owner: str, counts: dict[str, int] | None = None,
+                 waiting: bool | None = None) -> None:
         self._store = store
         self._owner = owner
-        self._counts: dict[str, int] | None = None
+        self._counts = counts
+        self.waiting = waiting
 
     def get(self) -> dict[str, int]:
         if self._counts is None:
@@ -162,7 +166,7 @@ class Changes:
         records carries the key, and a change whose key is in the history already
         changes nothing (a form sent twice, a request retried)."""
         for attempt in range(RETRIES):
-            record = self.store.load(application_id, owner=owner)
+            record, counts = self._load(application_id, owner)
             now = self.clock.now()
             app = record.application
             history = list(record.history)
@@ -179,11 +183,25 @@ class Changes:
                 return Outcome(application=record.application, changed=False)
             try:
                 return self.settle(record, app, history[len(record.history):], now,
-                                   fire_until=fire_until)
+                                   fire_until=fire_until, counts=counts)
             except ConflictError:
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
+
+    def _load(self, application_id: str, owner: str | None) -> tuple[Record, _Counts | None]:
+        """The application as stored; when the pack's rules read the owner's other
+        applications and the store can (``load_with_owner``), with the owner's counts
+        and whether a re-plan marker waits, read in the same snapshot: one read where
+        there would be three."""
+        load_with_owner = (getattr(self.store, "load_with_owner", None)
+                           if self.pack.uses_owner_context else None)
+        if load_with_owner is None:
+            return self.store.load(application_id, owner=owner), None
+        found: tuple[Record, dict[str, int], bool] = load_with_owner(application_id,
+                                                                      owner=owner)
+        record, counts, waiting = found
+        return record, _Counts(self.store, record.application.owner, counts, waiting)
 
     def create(self, app: Application, created: HistoryEntry, now: datetime) -> Outcome:
         """Commit a new application (ConflictError if its id is taken)."""
@@ -206,10 +224,11 @@ class Changes:
 
     def settle(self, record: Record, app: Application, new_entries: Sequence[HistoryEntry],
                now: datetime, *, fire_until: datetime | None = None,
-               new: bool = False) -> Outcome:
-        """Make the pack's own moves, fire what is due, plan, and commit once."""
+               new: bool = False, counts: _Counts | None = None) -> Outcome:
+        """Make the pack's own moves, fire what is due, plan, and commit once
+        (``counts``: the owner's, when read with ``record``)."""
         staged = self._stage_settled(record, app, new_entries, now, fire_until=fire_until,
-                                     new=new)
+                                     new=new, counts=counts)
         return staged if isinstance(staged, Outcome) else self.commit(staged)
 
     def prepare(self, application_id: str, *, fire_until: datetime,
@@ -246,12 +265,12 @@ class Changes:
 
     def _stage_settled(self, record: Record, app: Application,
                        new_entries: Sequence[HistoryEntry], now: datetime, *,
-                       fire_until: datetime | None = None, new: bool = False
-                       ) -> Outcome | Staged:
+                       fire_until: datetime | None = None, new: bool = False,
+                       counts: _Counts | None = None) -> Outcome | Staged:
         calendar = self.owners.calendar(app.owner)
         history = [*record.history, *new_entries]
         stored_state = None if new else record.application.state
-        counts = _Counts(self.store, app.owner)
+        counts = counts or _Counts(self.store, app.owner)
         # The pack's own moves follow from the latest entry (an event logged for later
         # than now moves the application at that time, not before it).
         app, moves = self.firer.auto(app, history, calendar,
@@ -278,12 +297,13 @@ class Changes:
         stored = record.timers
         added = history[len(record.history):]
         if (firing and not whole and not added and pack_owns(self.pack, stored)
-                and not self._others_moved(app)):
+                and not self._others_moved(app, counts)):
             return Plan(sorted(stored, key=lambda t: (t.fire_at, t.key)))
         change = None
         if not whole and added:
             before = record.application.state
-            change = touched(self.pack, added, before=before, others=self._others_moved(app))
+            change = touched(self.pack, added, before=before,
+                             others=self._others_moved(app, counts))
         if change is None or not pack_owns(self.pack, stored):
             return self.planner.plan(app, history, calendar, stored_state=stored_state,
                                      counts=counts)
@@ -304,11 +324,16 @@ class Changes:
         return Plan(sorted([*kept, *found.timers], key=lambda t: (t.fire_at, t.key)),
                     found.problems)
 
-    def _others_moved(self, app: Application) -> bool:
+    def _others_moved(self, app: Application, counts: _Counts) -> bool:
         """Whether a rule the application's state arms reads the owner's other
         applications and a re-plan marker waits: another application moved since this
-        one was planned (one store read, only for such rules)."""
-        return reads_others_in(self.pack, app.state) and self.owner_rules.waiting(app.owner)
+        one was planned (one store read, only for such rules, unless read with the
+        application)."""
+        if not reads_others_in(self.pack, app.state):
+            return False
+        if counts.waiting is None:
+            counts.waiting = self.owner_rules.waiting(app.owner)
+        return counts.waiting
 
     def _fire_due(self, work: _Work, calendar: WorkCalendar, until: datetime,
                   stored_state: str | None, counts: _Counts) -> None:

@@ -26,7 +26,14 @@ from followup.language.pack import (
     RulePack,
     TimeSpec,
 )
-from followup.model import Application, Contact, HistoryEntry, Timer, TimerAction, replaced
+from followup.model import (
+    Application,
+    Contact,
+    HistoryEntry,
+    Timer,
+    new_timer,
+    replaced,
+)
 from followup.runtime.facts import Context, fact_value
 from followup.runtime.history import effective, snoozed_key
 from followup.runtime.rounds import recorded_facts, round_contacts, round_start, stale
@@ -36,7 +43,6 @@ __all__ = [
     "Entry",
     "Plan",
     "entries_of",
-    "new_timer",
     "owner_slot",
     "owner_timer",
     "plan",
@@ -81,20 +87,6 @@ def run_start(entries: Sequence[Entry], states: frozenset[str] | Iterable[str] |
     return start
 
 
-def new_timer(application_id: str, owner: str, key: str, rule: str, action: TimerAction,
-              fire_at: datetime, due_at: datetime | None, contact: str | None,
-              target: str | None, occurrence: int) -> Timer:
-    """``Timer(...)`` with every field given, without the frozen dataclass's ``__init__``
-    (which sets each field through ``object.__setattr__``): plans make one per rule and
-    contact on every change. ``Timer`` has no checks in ``__init__`` to skip."""
-    timer = _new(Timer)
-    timer.__dict__.update(application_id=application_id, owner=owner, key=key, rule=rule,
-                          action=action, fire_at=fire_at, due_at=due_at, contact=contact,
-                          target=target, occurrence=occurrence)
-    return timer
-
-
-_new = object.__new__
 
 
 # -- calendar arithmetic, remembered -------------------------------------------------------

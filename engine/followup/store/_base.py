@@ -37,6 +37,13 @@ that delivers commits its batches with it when it is there and sends those rows 
 without claiming them back; otherwise it commits with ``commit_many`` and claims (so a
 subclass that wraps ``commit_many`` wraps this too). SQLite has it.
 
+A store may also offer ``load_with_owner(application_id, *, owner=None)``: ``load``, and
+in the same snapshot the application's owner's applications per state (as
+``count_by_state``) and whether a re-plan marker waits for that owner (an owner-level
+timer whose action is ``replan``): ``(record, counts, waiting)``. A change whose pack's
+rules read the owner's other applications loads with it when it is there (one read
+instead of three), and with ``load`` otherwise; the three stores here have it.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``

@@ -19,8 +19,9 @@ from followup.model import (
     HistoryEntry,
     HistoryKind,
     Notification,
+    Record,
     Timer,
-    TimerAction,
+    new_timer,
 )
 from followup.store import _migrations
 from followup.store._codec import (
@@ -56,6 +57,14 @@ def _owned(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Applicat
     if row is None or (owner is not None and row[1] != owner):
         raise UnknownApplication(unknown(app_id, owner))
     return _application(row)
+
+
+def _load(cur: psycopg.Cursor[Any], app_id: str, owner: str | None) -> Record:
+    """``Store.load``'s reads, in the caller's snapshot."""
+    app = _owned(cur, app_id, owner)
+    history = cur.execute(_Q["history_of"], (app_id,)).fetchall()
+    timers = cur.execute(_Q["timers_of"], (app_id,)).fetchall()
+    return Record(app, tuple(map(_history_entry, history)), tuple(map(_timer, timers)))
 
 
 def _application_filter(
@@ -105,8 +114,8 @@ def _timer_row(timer: Timer) -> _Row:
 
 def _timer(row: _Row) -> Timer:
     app_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence = row
-    return Timer(app_id, owner, key, rule, cast(TimerAction, action), fire_at, due_at, contact,
-                 target, occurrence)
+    return new_timer(app_id, owner, key, rule, action, fire_at, due_at, contact, target,
+                     occurrence)  # without the dataclass's __init__, as SQLite's rows
 
 
 def _outbox_rows(n: Notification) -> list[_Row]:

@@ -21,7 +21,7 @@ from followup.model import (
     HistoryKind,
     Notification,
     Timer,
-    TimerAction,
+    new_timer,
 )
 from followup.store import _migrations
 from followup.store._codec import (
@@ -138,19 +138,12 @@ def _timer_row(timer: Timer) -> _Row:
 
 
 def _timer(row: _Row) -> Timer:
+    # Without the dataclass's __init__ (model.new_timer): a plan's load, an agenda, a
+    # pass over due work read many.
     app_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence = row
-    return Timer(
-        app_id,
-        owner,
-        key,
-        rule,
-        cast(TimerAction, action),
-        from_text(fire_at),
-        _opt_instant(due_at),
-        contact,
-        target,
-        occurrence,
-    )
+    return new_timer(app_id, owner, key, rule, action, from_text(fire_at),
+                     None if due_at is None else from_text(due_at), contact, target,
+                     occurrence)
 
 
 def _outbox_rows(n: Notification) -> list[_Row]:

@@ -93,10 +93,25 @@ class MemoryStore:
 
     def load(self, application_id: str, *, owner: str | None = None) -> Record:
         with self._tables.lock:
-            app = self._owned(application_id, owner)
-            history = self._history_of(application_id)
-            timers = [self._tables.timers[key]
-                      for key in self._tables.timers_of.get(application_id, ())]
+            return self._load(application_id, owner)
+
+    def load_with_owner(self, application_id: str, *, owner: str | None = None
+                        ) -> tuple[Record, dict[str, int], bool]:
+        with self._tables.lock:
+            record = self._load(application_id, owner)
+            mine = record.application.owner
+            counts = dict(self._tables.counts.get(mine, {}))
+            timers = self._tables.timers
+            waits = any(timers[key].action == "replan"
+                        for key in self._tables.timers_of.get(("", mine), ()))
+        return record, counts, waits
+
+    def _load(self, application_id: str, owner: str | None) -> Record:
+        """``load``, under the lock."""
+        app = self._owned(application_id, owner)
+        history = self._history_of(application_id)
+        timers = [self._tables.timers[key]
+                  for key in self._tables.timers_of.get(application_id, ())]
         if len(timers) > 1:
             timers.sort(key=_timer_order)
         return Record(app, tuple(history), tuple(timers))

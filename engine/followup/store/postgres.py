@@ -66,6 +66,7 @@ from followup.store._postgres_rows import (
     _delivery,
     _history_entry,
     _history_row,
+    _load,
     _one,
     _outbox_rows,
     _owned,
@@ -135,11 +136,18 @@ class PostgresStore:
     # -- reads -------------------------------------------------------------------------
 
     def load(self, application_id: str, *, owner: str | None = None) -> Record:
-        def work(cur: psycopg.Cursor[Any]) -> Record:
-            app = _owned(cur, application_id, owner)
-            history = cur.execute(_Q["history_of"], (application_id,)).fetchall()
-            timers = cur.execute(_Q["timers_of"], (application_id,)).fetchall()
-            return Record(app, tuple(map(_history_entry, history)), tuple(map(_timer, timers)))
+        return self._db.read("loading from",
+                             lambda cur: _load(cur, application_id, owner), snapshot=True)
+
+    def load_with_owner(self, application_id: str, *, owner: str | None = None
+                        ) -> tuple[Record, dict[str, int], bool]:
+        def work(cur: psycopg.Cursor[Any]) -> tuple[Record, dict[str, int], bool]:
+            record = _load(cur, application_id, owner)
+            mine = record.application.owner
+            counts = {state: int(count)
+                      for state, count in cur.execute(_Q["count_by_state"], (mine,))}
+            waits = _one(cur.execute(_Q["replan_waits"], (mine,)))
+            return record, counts, bool(waits[0])
 
         return self._db.read("loading from", work, snapshot=True)
 

@@ -139,9 +139,22 @@ class SQLiteStore:
 
     def load(self, application_id: str, *, owner: str | None = None) -> Record:
         with self._db.reading("loading from", snapshot=True) as conn:
-            app = self._owned(conn, application_id, owner)
-            history = conn.execute(_Q["history_of"], (application_id,)).fetchall()
-            timers = conn.execute(_Q["timers_of"], (app.owner, application_id)).fetchall()
+            return self._load(conn, application_id, owner)
+
+    def load_with_owner(self, application_id: str, *, owner: str | None = None
+                        ) -> tuple[Record, dict[str, int], bool]:
+        with self._db.reading("loading from", snapshot=True) as conn:
+            record = self._load(conn, application_id, owner)
+            mine = record.application.owner
+            counts = conn.execute(_Q["count_by_state"], (mine,)).fetchall()
+            (waits,) = conn.execute(_Q["replan_waits"], (mine,)).fetchone()
+        return record, {state: count for state, count in counts}, bool(waits)
+
+    def _load(self, conn: sqlite3.Connection, application_id: str, owner: str | None
+              ) -> Record:
+        app = self._owned(conn, application_id, owner)
+        history = conn.execute(_Q["history_of"], (application_id,)).fetchall()
+        timers = conn.execute(_Q["timers_of"], (app.owner, application_id)).fetchall()
         return Record(
             app,
             tuple(_history_entry(row) for row in history),

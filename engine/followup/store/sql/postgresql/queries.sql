@@ -108,6 +108,10 @@ SELECT * FROM unnest(%b::text[], %b::integer[], %b::timestamptz[], %b::text[], %
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
 FROM timers WHERE application_id = %s ORDER BY fire_at, key
 
+-- name: replan_waits
+-- Whether a re-plan marker waits for the owner (followup.runtime.owner_rules).
+SELECT EXISTS (SELECT 1 FROM timers WHERE owner = %s AND application_id = '' AND action = 'replan')
+
 -- name: timers_head
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
 FROM timers

@@ -101,6 +101,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
 FROM timers WHERE owner = ? AND application_id = ? ORDER BY fire_at, key
 
+-- name: replan_waits
+-- Whether a re-plan marker waits for the owner (followup.runtime.owner_rules).
+SELECT EXISTS (SELECT 1 FROM timers WHERE owner = ? AND application_id = '' AND action = 'replan')
+
 -- name: timers_head
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
 FROM timers
