@@ -129,6 +129,21 @@ def test_every_store_refuses_a_time_past_the_calendar(store: Store) -> None:
     assert store.applications() == []
 
 
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("name", "e" * (TEXT_MAX + 1), r"its name .* at most 10,000"),
+    ("contact", "Jane\x00Doe", r"its contact .* holds a NUL"),
+    ("key", "k\ud800", r"its key .* U\+D800, which is not a character"),
+    ("to_state", "s" * (TEXT_MAX + 1), r"its to state .* characters long"),
+])
+def test_every_store_refuses_a_history_entry_whose_text_it_cannot_keep(
+        store: Store, field: str, value: str, said: str) -> None:
+    """What an import may bring: a history entry's own texts, each checked and named."""
+    entry = HistoryEntry("a1", 0, NOW, "created", "created", to_state="interviewed")
+    with pytest.raises(InputError, match=r"history entry 0 of application 'a1': " + said):
+        store.commit(Change(application(), None, history=(replaced(entry, **{field: value}),)))
+    assert store.applications() == []
+
+
 def test_contacts_read_again_are_the_same_and_a_changed_one_is_still_checked(
         store: Store) -> None:
     # A store hands the very same contacts back for an application read twice (they are

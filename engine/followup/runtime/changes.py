@@ -401,7 +401,8 @@ class Changes:
         old = {t.key: t for t in record.timers}
         fresh = {t.key: t for t in planned}
         fired_keys = {t.key for t in fired}
-        armed = tuple(t for k, t in fresh.items() if old.get(k) != t)
+        # A timer kept from the load is the very one loaded: no need to compare fields.
+        armed = tuple(t for k, t in fresh.items() if (was := old.get(k)) is not t and was != t)
         problems = [*work.problems,
                     *self.firer.draft_gaps(app, [t for t in armed if t.key not in old])]
         cancelled = tuple(t for k, t in old.items() if k not in fresh and k not in fired_keys)

@@ -16,7 +16,15 @@ from functools import lru_cache
 from typing import Any, LiteralString
 
 from followup.errors import ConflictError, InputError
-from followup.limits import TEXT_MAX, check_application, check_day, check_text
+from followup.limits import (
+    EARLIEST,
+    LATEST,
+    TEXT_MAX,
+    check_application,
+    check_day,
+    check_text,
+    texts_fine,
+)
 from followup.model import (
     Application,
     Change,
@@ -375,6 +383,10 @@ def with_condition(where: LiteralString, condition: LiteralString | None) -> Lit
 def _check_entry(entry: HistoryEntry) -> None:
     """A history entry's own texts (its data is JSON, where a NUL is escaped) can be kept:
     an import brings entries written elsewhere), and its time is inside the calendar."""
+    if EARLIEST <= entry.at.date() <= LATEST and texts_fine(
+            (entry.name, entry.contact, entry.key, entry.from_state, entry.to_state),
+            TEXT_MAX):
+        return  # every commit asks: the messages below are made only for what is refused
     what = f"history entry {entry.seq} of application {entry.application_id!r}"
     check_day(entry.at.date(), f"{what}: its time")
     for field in ("name", "contact", "key", "from_state", "to_state"):
