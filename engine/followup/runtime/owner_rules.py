@@ -80,7 +80,9 @@ class OwnerRules:
         elsewhere = dict(counts)
         if app is not None:
             counts[app.state] = counts.get(app.state, 0) + 1
-        active = sum(n for s, n in counts.items() if self.pack.is_active(s))
+        in_play = self.pack.active  # as RulePack.is_active says: empty means every state
+        active = (sum(n for s, n in counts.items() if s in in_play) if in_play
+                  else sum(counts.values()))
         return {"active_applications": active, "applications": counts, "elsewhere": elsewhere,
                 "looking": self.owners.owner(owner).looking}
 
