@@ -162,6 +162,36 @@ def test_an_event_reads_the_owner_s_counts_and_marker_with_the_application(
     assert sorted(t.key for t in engine.timers(app)) == _whole(engine, app)
 
 
+class _Counted(MemoryStore):
+    """A store that wraps ``load`` (as one that checks or counts each read would), and
+    not ``load_with_owner``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self, application_id: str, *, owner: str | None = None) -> Any:
+        self.loads += 1
+        return super().load(application_id, owner=owner)
+
+
+class _CountedBoth(_Counted):
+    def load_with_owner(self, application_id: str, *, owner: str | None = None) -> Any:
+        self.loads += 1
+        return super().load_with_owner(application_id, owner=owner)
+
+
+@pytest.mark.parametrize("store", [_Counted, _CountedBoth])
+def test_a_store_that_wraps_load_sees_every_change_s_read(store: type[_Counted]) -> None:
+    engine, app = _engine(store)
+    counted = engine.store
+    assert isinstance(counted, _Counted)
+    counted.loads = 0
+    engine.record(app, "thank_you_sent", contact="Jane Doe")
+    engine.set_facts(app, {"why_me": "I ship"})
+    assert counted.loads == 2
+
+
 def test_a_fact_plans_the_rules_that_read_it(calls: list[Only]) -> None:
     engine, app = _engine()
     calls.clear()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 from followup.delivery.channels import Channel, tell_planned
 from followup.errors import ConflictError, FollowupError
@@ -127,6 +128,18 @@ class _Counts:
         return self._counts
 
 
+def _loads_with_owner(kind: type) -> bool:
+    """Whether stores of ``kind`` offer ``load_with_owner`` in a class at or beneath the
+    one whose ``load`` they use: a subclass that wraps ``load`` (to check or count each
+    read) and not ``load_with_owner`` has every change read through its ``load``."""
+    mro = kind.__mro__
+    offers = next((i for i, c in enumerate(mro) if "load_with_owner" in vars(c)), None)
+    if offers is None or not callable(getattr(kind, "load_with_owner", None)):
+        return False
+    loads = next((i for i, c in enumerate(mro) if "load" in vars(c)), len(mro))
+    return offers <= loads
+
+
 @dataclass
 class _Work:
     """A change on its way to the commit."""
@@ -156,6 +169,8 @@ class Changes:
         self.owner_rules = owner_rules
         self.planners = list(planners)
         self.on_transition = on_transition
+        # Whether a change loads with Store.load_with_owner (see _load).
+        self._with_owner = pack.uses_owner_context and _loads_with_owner(type(store))
 
     def apply(self, application_id: str, owner: str | None, steps: Sequence[Step], *,
               fire_until: datetime | None = None, force: bool = False,
@@ -194,12 +209,10 @@ class Changes:
         applications and the store can (``load_with_owner``), with the owner's counts
         and whether a re-plan marker waits, read in the same snapshot: one read where
         there would be three."""
-        load_with_owner = (getattr(self.store, "load_with_owner", None)
-                           if self.pack.uses_owner_context else None)
-        if load_with_owner is None:
+        if not self._with_owner:
             return self.store.load(application_id, owner=owner), None
-        found: tuple[Record, dict[str, int], bool] = load_with_owner(application_id,
-                                                                      owner=owner)
+        found: tuple[Record, dict[str, int], bool] = cast(Any, self.store).load_with_owner(
+            application_id, owner=owner)
         record, counts, waiting = found
         return record, _Counts(self.store, record.application.owner, counts, waiting)
 

@@ -42,7 +42,8 @@ in the same snapshot the application's owner's applications per state (as
 ``count_by_state``) and whether a re-plan marker waits for that owner (an owner-level
 timer whose action is ``replan``): ``(record, counts, waiting)``. A change whose pack's
 rules read the owner's other applications loads with it when it is there (one read
-instead of three), and with ``load`` otherwise; the three stores here have it.
+instead of three), and with ``load`` otherwise, or when a subclass wraps ``load`` but not
+this (its ``load`` then sees every change's read); the three stores here have it.
 
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
