@@ -239,17 +239,18 @@ def check_input(
 ) -> None:
     """What a caller hands the engine, checked before anything reads it (so that no
     message quotes ten megabytes back)."""
-    if (not facts and not contacts and _fine(owner, ID_MAX) and _fine(application_id, ID_MAX)
-            and _fine(key, ID_MAX) and _fine(company, NAME_MAX) and _fine(role, NAME_MAX)
-            and _fine(event, NAME_MAX) and _fine(contact, NAME_MAX)):
-        return  # every event asks: the messages below are made only for what is refused
-    check_text(owner, "the owner", limit=ID_MAX)
-    check_text(application_id, "the application's id", limit=ID_MAX)
-    check_text(company, "the company")
-    check_text(role, "the role")
-    check_text(event, "the event")
-    check_text(contact, "the contact")
-    check_text(key, "the idempotency key", limit=ID_MAX)
+    texts = ((owner, "the owner", ID_MAX), (application_id, "the application's id", ID_MAX),
+             (company, "the company", NAME_MAX), (role, "the role", NAME_MAX),
+             (event, "the event", NAME_MAX), (contact, "the contact", NAME_MAX),
+             (key, "the idempotency key", ID_MAX))
+    if not facts and not contacts:
+        for value, _what, limit in texts:
+            if not _fine(value, limit):
+                break
+        else:
+            return  # every event asks: the messages below are made only for what is refused
+    for value, what, limit in texts:
+        check_text(value, what, limit=limit)
     check_facts(facts or {})
     check_contacts(contacts)
 

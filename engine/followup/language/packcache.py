@@ -6,8 +6,8 @@ version and the files of the rule language (so an edited checkout never reads an
 compiler's result), the ``holidays`` package that checked the pack's country, the
 plugins' template filters and named packs, how the pack was asked for, and the bytes of
 the pack file itself. The files it ``extends`` are known only once it is read, so an
-entry lists each of them with a digest of its bytes (``cachefiles.digest``), and a hit reads them again and
-compares: an edit anywhere in the chain is a miss.
+entry lists each of them with a digest of its bytes (``cachefiles.digest``), and a hit
+reads them again and compares: an edit anywhere in the chain is a miss.
 
 A rule pack is untrusted input. An entry is JSON, never pickle: decoding it builds only
 the pack's own record types, and conditions and templates come back as their source text,

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, LiteralString
 
 from followup.errors import ConflictError, InputError
@@ -383,15 +384,17 @@ def with_condition(where: LiteralString, condition: LiteralString | None) -> Lit
 def _check_entry(entry: HistoryEntry) -> None:
     """A history entry's own texts (its data is JSON, where a NUL is escaped) can be kept:
     an import brings entries written elsewhere), and its time is inside the calendar."""
-    if EARLIEST <= entry.at.date() <= LATEST and texts_fine(
-            (entry.name, entry.contact, entry.key, entry.from_state, entry.to_state),
-            TEXT_MAX):
+    texts = _entry_texts(entry)
+    if EARLIEST <= entry.at.date() <= LATEST and texts_fine(texts, TEXT_MAX):
         return  # every commit asks: the messages below are made only for what is refused
     what = f"history entry {entry.seq} of application {entry.application_id!r}"
     check_day(entry.at.date(), f"{what}: its time")
-    for field in ("name", "contact", "key", "from_state", "to_state"):
-        check_text(getattr(entry, field), f"{what}: its {field.replace('_', ' ')}",
-                   limit=TEXT_MAX)
+    for field, value in zip(_ENTRY_TEXTS, texts, strict=True):
+        check_text(value, f"{what}: its {field.replace('_', ' ')}", limit=TEXT_MAX)
+
+
+_ENTRY_TEXTS = ("name", "contact", "key", "from_state", "to_state")  # a history entry's own
+_entry_texts = attrgetter(*_ENTRY_TEXTS)
 
 
 def next_version(app_id: str, expected: int | None, stored: int | None) -> int:
