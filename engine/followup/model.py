@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, NoReturn, TypeVar
 
 __all__ = [
+    "AgendaRow",
     "Application",
     "Change",
     "Contact",
@@ -46,6 +47,12 @@ HistoryKind = Literal[
 # again (followup.runtime.owner_rules).
 TimerAction = Literal["notify", "transition", "replan", "spent"]
 DeliveryStatus = Literal["pending", "delivered", "dead"]
+#: One line of an owner's agenda, as ``Engine.agenda_rows`` gives it: a timer's
+#: ``fire_at``, ``due_at``, ``rule``, ``action`` (``notify`` or ``transition``),
+#: ``contact`` and ``application_id`` (``""`` for a rule over all of the owner's
+#: applications), and its application's ``company`` (``None`` for such a rule). A plain
+#: tuple: an agenda of a thousand applications is thousands of them.
+AgendaRow = tuple[datetime, datetime | None, str, str, str | None, str, str | None]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")

@@ -159,6 +159,26 @@ def test_run_once_says_what_is_held_on_a_day_off_and_until_when(followup):
         (today + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00+00:00")}
 
 
+def test_the_agenda_says_what_is_held_and_until_when(followup):
+    from datetime import UTC, datetime, timedelta
+
+    _today_off_pack(followup)
+    today = datetime.now(UTC)
+    tomorrow = today + timedelta(days=1)
+    why = f"{today:%A} {today:%Y-%m-%d} is not a working day"
+    lines = followup("agenda").stdout.splitlines()
+    [line] = [x for x in lines if "thank-you-notes" in x and "Jane Doe" in x]
+    assert line.startswith("overdue "), line  # its deadline passed long ago
+    assert line.endswith(f"(held until {tomorrow:%a %Y-%m-%d} 00:00: {why})"), line
+    assert [x for x in lines if "(all applications)" in x and "[" not in x], lines
+    items = followup("agenda", "--json").json()
+    [item] = [i for i in items if i["rule"] == "thank-you-notes"]
+    assert (item["status"], item["overdue"], item["due_now"]) == ("overdue", True, True)
+    assert item["held"] == {"until": f"{tomorrow:%Y-%m-%d}T00:00:00+00:00", "reason": why}
+    later = [i for i in items if not i["due_now"]]
+    assert later and all(i["held"] is None for i in later)
+
+
 def test_run_once_names_the_quiet_hours_that_hold_a_reminder(followup, past_interview):
     from datetime import UTC, datetime, timedelta
 

@@ -1211,3 +1211,58 @@ def test_load_with_owner_reads_the_owner_s_counts_and_marker_with_the_applicatio
         load_with_owner("a1", owner="bob")
     with pytest.raises(UnknownApplication):
         load_with_owner("zz")
+
+
+def test_agenda_rows_are_the_agenda_s_lines_with_each_company(store: Store) -> None:
+    """``Engine.agenda_rows``: the store's own query where it has one (SQLite,
+    PostgreSQL), else made from ``agenda`` (memory): the same lines either way, and the
+    same as ``agenda``'s."""
+    from followup import Engine, FakeClock
+
+    engine = Engine(store=store, clock=FakeClock(T0), channels=[])
+    a1 = create(store, "a1", "ada", company="Acme")
+    a2 = create(store, "a2", "ada", company="Globex — Zürich")
+    gone = create(store, "a3", "ada", company="Initech")
+    b1 = create(store, "b1", "bob", company="Bob's")
+    later = replace(timer("a1-later", minutes(30)), due_at=None, contact=None)
+    update(store, a1, timers_added=(timer("a1-soon", minutes(10)), later,
+                                    replace(timer("a1-move", minutes(20)), action="transition",
+                                            rule="give-up", due_at=None)))
+    update(store, a2, timers_added=(timer("a2-b", minutes(10), app_id="a2"),
+                                    timer("a2-a", minutes(10), app_id="a2")))
+    update(store, replace(gone, archived_at=minutes(1)),
+           timers_added=(timer("a3-x", minutes(5), app_id="a3"),))
+    update(store, b1, timers_added=(timer("b1-x", minutes(5), app_id="b1", owner="bob"),))
+    mine = replace(timer("owner/ada/keep-looking", minutes(15), app_id=""),
+                   rule="keep-looking", contact=None)
+    spent = replace(timer("owner/ada/spent", minutes(1), app_id=""), action="spent")
+    marker = replace(timer("owner/ada/replan", minutes(2), app_id=""), action="replan")
+    store.commit_owner("ada", timers_added=[mine, spent, marker])
+
+    rows = engine.agenda_rows(owner="ada")
+    assert [(r[5], r[2], r[3], r[6]) for r in rows] == [
+        ("a1", "thank-you-notes", "notify", "Acme"),  # minute 10; keys a1-soon < a2-a
+        ("a2", "thank-you-notes", "notify", "Globex — Zürich"),
+        ("a2", "thank-you-notes", "notify", "Globex — Zürich"),
+        ("", "keep-looking", "notify", None),  # the owner's own: no company
+        ("a1", "give-up", "transition", "Acme"),
+        ("a1", "thank-you-notes", "notify", "Acme"),
+    ]  # not: the archived a3, bob's, the spent mark, the re-plan marker
+    assert rows[0] == (minutes(10), minutes(10) + timedelta(days=2), "thank-you-notes",
+                       "notify", "Jane Doe", "a1", "Acme")
+    assert rows[-1] == (minutes(30), None, "thank-you-notes", "notify", None, "a1", "Acme")
+    assert all(r[0].tzinfo is not None and r[0].utcoffset() == timedelta(0) for r in rows)
+    expected = [(i.timer.fire_at, i.timer.due_at, i.timer.rule, i.timer.action,
+                 i.timer.contact, i.timer.application_id,
+                 None if i.application is None else i.application.company)
+                for i in engine.agenda(owner="ada")]
+    assert rows == expected
+    # start <= fire_at < end, as timers() bounds them
+    assert [r[0] for r in engine.agenda_rows(owner="ada", start=minutes(15), end=minutes(30))
+            ] == [minutes(15), minutes(20)]
+    assert engine.agenda_rows(owner="bob") == [
+        (minutes(5), minutes(5) + timedelta(days=2), "thank-you-notes", "notify", "Jane Doe",
+         "b1", "Bob's")]
+    assert engine.agenda_rows(owner="nobody") == []
+    with pytest.raises(InputError):
+        engine.agenda_rows(owner="ada", end=datetime(2027, 1, 1))  # naive: refused

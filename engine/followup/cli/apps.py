@@ -410,26 +410,26 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
         owner = owner_id(args)
         cal = engine.calendar(owner)
         now = engine.clock.now()
-        items = engine.agenda(owner=owner, end=now + timedelta(days=args.days))
+        end = now + timedelta(days=args.days)
         held = why_held(cal, now)
-        rows = []
-        for i in items:
-            t = i.timer
-            overdue = t.due_at is not None and t.due_at <= now  # the deadline passed
-            due_now = t.fire_at <= now  # its time came: it goes at the next pass
-            waits = held if due_now and t.action == "notify" else None
-            rows.append((i, "overdue" if overdue else "due" if due_now else "coming",
-                         overdue, due_now, waits))
         if opt(args, "json"):
-            print_json([timer_json(cal, i.timer) | {
-                "company": i.application.company if i.application else None,
-                "role": i.application.role if i.application else None,
-                "status": status, "overdue": overdue, "due_now": due_now,
-                "held": None if waits is None else {
-                    "until": cal.local(waits[0]).isoformat(), "reason": waits[1]},
-            } for i, status, overdue, due_now, waits in rows])
+            out = []
+            for i in engine.agenda(owner=owner, end=end):
+                t, app = i.timer, i.application
+                status, waits = _status(t.fire_at, t.due_at, t.action, now, held)
+                out.append(timer_json(cal, t) | {
+                    "company": app.company if app else None,
+                    "role": app.role if app else None,
+                    "status": status, "overdue": status == "overdue",
+                    "due_now": t.fire_at <= now,
+                    "held": None if waits is None else {
+                        "until": cal.local(waits[0]).isoformat(), "reason": waits[1]},
+                })
+            print_json(out)
             return EXIT_OK
-        if not items:
+        # The lines alone (Engine.agenda_rows): no records are made for them.
+        rows = engine.agenda_rows(owner=owner, end=end)
+        if not rows:
             print(f"nothing in the next {args.days} days")
         shown: dict[datetime, str] = {}  # many reminders share a time: each shown once
 
@@ -440,15 +440,27 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
             return text
 
         lines = []
-        for i, status, _overdue, _due_now, waits in rows:
-            t = i.timer
+        for fire_at, due_at, rule, action, contact, app_id, company in rows:
+            status, waits = _status(fire_at, due_at, action, now, held)
             flag = "" if status == "coming" else status
-            where = i.application.company if i.application else "(all applications)"
-            lines.append(f"{flag:<8}{when(t.fire_at)}  {t.rule:<20} {where}"
-                         f"{' — ' + t.contact if t.contact else ''}"
-                         f"{'  due ' + when(t.due_at) if t.due_at else ''}"
-                         f"{'  [' + t.application_id + ']' if t.application_id else ''}"
+            lines.append(f"{flag:<8}{when(fire_at)}  {rule:<20} "
+                         f"{'(all applications)' if company is None else company}"
+                         f"{' — ' + contact if contact else ''}"
+                         f"{'  due ' + when(due_at) if due_at else ''}"
+                         f"{'  [' + app_id + ']' if app_id else ''}"
                          f"{f'  (held until {when(waits[0])}: {waits[1]})' if waits else ''}"
                          "\n")
         sys.stdout.write("".join(lines))  # one write: a long agenda is many lines
     return EXIT_OK
+
+
+def _status(fire_at: datetime, due_at: datetime | None, action: str, now: datetime,
+            held: tuple[datetime, str] | None) -> tuple[str, tuple[datetime, str] | None]:
+    """A line's status: ``overdue`` once the deadline passed, ``due`` once its time came
+    (it goes at the next pass), else ``coming``; and, for a reminder whose time came,
+    until when and why it is held (``held``: ``why_held`` now), if it is."""
+    due_now = fire_at <= now
+    waits = held if due_now and action == "notify" else None
+    if due_at is not None and due_at <= now:
+        return "overdue", waits
+    return ("due" if due_now else "coming"), waits

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from followup.cli._common import Usage, printable
 
@@ -43,14 +43,21 @@ def options(p: argparse.ArgumentParser, *, rename: bool = True) -> None:
                        help="with --same: the contact takes the new spelling as its name")
 
 
-class Decision(NamedTuple):
+class Decision:
     """What was decided for one look-alike: the same person (``same``), then under the
-    new spelling (``rename``), or another. (A named tuple: ``followup --help`` imports
-    this module, and ``dataclasses`` is slow to import.)"""
+    new spelling (``rename``), or another. (A plain class: ``followup --help`` and every
+    command import this module, and making a ``typing.NamedTuple`` or a dataclass costs
+    milliseconds of each.)"""
 
-    pair: LookAlike
-    same: bool
-    rename: bool = False
+    __slots__ = ("pair", "rename", "same")
+
+    def __init__(self, pair: LookAlike, same: bool, rename: bool = False) -> None:
+        self.pair = pair
+        self.same = same
+        self.rename = rename
+
+    def __repr__(self) -> str:
+        return f"Decision(pair={self.pair!r}, same={self.same!r}, rename={self.rename!r})"
 
 
 def decide(pairs: Sequence[LookAlike], *, choice: str | None, where: str,

@@ -39,7 +39,7 @@ from followup.runtime.owner_rules import OwnerRules
 from followup.runtime.owners import OwnerBook
 from followup.runtime.planner import Plan, plan, send_time
 from followup.runtime.steps import Step
-from followup.store import Store
+from followup.store import Store, offers
 from followup.timing.calendar import WorkCalendar
 from followup.timing.clock import Clock
 
@@ -128,18 +128,6 @@ class _Counts:
         return self._counts
 
 
-def _loads_with_owner(kind: type) -> bool:
-    """Whether stores of ``kind`` offer ``load_with_owner`` in a class at or beneath the
-    one whose ``load`` they use: a subclass that wraps ``load`` (to check or count each
-    read) and not ``load_with_owner`` has every change read through its ``load``."""
-    mro = kind.__mro__
-    offers = next((i for i, c in enumerate(mro) if "load_with_owner" in vars(c)), None)
-    if offers is None or not callable(getattr(kind, "load_with_owner", None)):
-        return False
-    loads = next((i for i, c in enumerate(mro) if "load" in vars(c)), len(mro))
-    return offers <= loads
-
-
 @dataclass
 class _Work:
     """A change on its way to the commit."""
@@ -170,7 +158,8 @@ class Changes:
         self.planners = list(planners)
         self.on_transition = on_transition
         # Whether a change loads with Store.load_with_owner (see _load).
-        self._with_owner = pack.uses_owner_context and _loads_with_owner(type(store))
+        self._with_owner = (pack.uses_owner_context
+                            and offers(type(store), "load_with_owner", "load"))
 
     def apply(self, application_id: str, owner: str | None, steps: Sequence[Step], *,
               fire_until: datetime | None = None, force: bool = False,

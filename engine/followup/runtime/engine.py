@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from followup.delivery.channels import Channel, ChannelRegistry, Planner
 from followup.delivery.digest import parse_digest_time
@@ -21,12 +21,12 @@ from followup.errors import ConflictError, InputError
 from followup.language.loader import load_rules
 from followup.language.pack import RulePack
 from followup.limits import REPLAN_BATCH, check_day, check_input, check_owner
-from followup.model import Application, Contact, HistoryEntry, Owner, Timer
+from followup.model import AgendaRow, Application, Contact, HistoryEntry, Owner, Timer
 from followup.runtime.facts import normalize_fact
 from followup.runtime.machine import StateMachine
 from followup.runtime.owners import OwnerBook, OwnerUpdate, edited
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
-from followup.store import MemoryStore, Store
+from followup.store import MemoryStore, Store, offers
 from followup.timing.calendar import WorkCalendar, parse_time_range
 from followup.timing.clock import Clock, SystemClock
 
@@ -594,6 +594,22 @@ class Engine:
                 for t in timers
                 if (t.application_id in apps or t.application_id == "")
                 and t.action in ("notify", "transition")]
+
+    def agenda_rows(
+        self, *, owner: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[AgendaRow]:
+        """``agenda`` as the lines a person reads (``followup.model.AgendaRow``): the
+        same timers in the same order, each with its application's company, without
+        records; from the store in one query when it offers ``agenda_rows``."""
+        if offers(type(self.store), "agenda_rows", "timers", "applications"):
+            rows = cast(Any, self.store).agenda_rows(owner, start=start, end=end)
+            return cast(list[AgendaRow], rows)
+        out: list[AgendaRow] = []
+        for item in self.agenda(owner=owner, start=start, end=end):
+            t, app = item.timer, item.application
+            out.append((t.fire_at, t.due_at, t.rule, t.action, t.contact, t.application_id,
+                        None if app is None else app.company))
+        return out
 
     # -- helpers -------------------------------------------------------------------
 

@@ -45,6 +45,18 @@ rules read the owner's other applications loads with it when it is there (one re
 instead of three), and with ``load`` otherwise, or when a subclass wraps ``load`` but not
 this (its ``load`` then sees every change's read); the three stores here have it.
 
+A store may also offer ``agenda_rows(owner, *, start=None, end=None)``: the lines of
+``Engine.agenda`` as plain tuples (``followup.model.AgendaRow``: the timer's fields a
+person reads, and its application's company) in the same order, read in one query without
+making records: what ``followup agenda`` prints. ``Engine.agenda_rows`` makes them from
+``timers`` and ``applications`` otherwise, or when a subclass wraps either of those and
+not this; SQLite and PostgreSQL have it.
+
+Where an optional method stands for others (``load_with_owner`` for ``load``,
+``agenda_rows`` for ``timers`` and ``applications``), the engine uses it only when the
+store's class defines it at or beneath every class defining those (``offers``): a
+subclass that wraps ``load`` to check or count each read keeps seeing every read.
+
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
 domain work above this seam; a store only reads and writes, and makes each ``Change``
@@ -339,3 +351,15 @@ class Store(Protocol):
         tb: TracebackType | None,
         /,
     ) -> None: ...
+
+
+def offers(kind: type, method: str, *over: str) -> bool:
+    """Whether stores of class ``kind`` have the optional ``method``, defined in a class
+    at or beneath every class that defines the methods ``over`` it stands for: a subclass
+    that wraps one of those and not ``method`` is read through what it wraps."""
+    mro = kind.__mro__
+    where = next((i for i, c in enumerate(mro) if method in vars(c)), None)
+    if where is None or not callable(getattr(kind, method, None)):
+        return False
+    return all(where <= next((i for i, c in enumerate(mro) if name in vars(c)), len(mro))
+               for name in over)

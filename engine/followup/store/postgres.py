@@ -25,11 +25,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, LiteralString, Self
+from typing import TYPE_CHECKING, Any, LiteralString, Self, cast
 
 from followup.errors import ConflictError, InputError, StoreError, UnknownApplication
 from followup.limits import check_owner
 from followup.model import (
+    AgendaRow,
     Application,
     Change,
     Delivery,
@@ -221,6 +222,19 @@ class PostgresStore:
         sql = f"{_Q['timers_head']}{where} ORDER BY fire_at, key"
         return self._db.read("reading timers from",
                              lambda cur: [_timer(r) for r in cur.execute(sql, params)])
+
+    def agenda_rows(self, owner: str, *, start: datetime | None = None,
+                    end: datetime | None = None) -> list[AgendaRow]:
+        sql, params = _Q["agenda_rows_head"], list[object]([owner])
+        if start is not None:
+            sql += " AND t.fire_at >= %s"
+            params.append(utc(start))
+        if end is not None:
+            sql += " AND t.fire_at < %s"
+            params.append(utc(end))
+        sql += " ORDER BY t.fire_at, t.key"
+        return self._db.read("reading the agenda from", lambda cur: [
+            cast(AgendaRow, tuple(r)) for r in cur.execute(sql, params)])
 
     def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
         params = (utc(now), max(limit, 0))

@@ -27,6 +27,7 @@ from typing import Self
 from followup.errors import InputError, StoreError, UnknownApplication
 from followup.limits import check_owner
 from followup.model import (
+    AgendaRow,
     Application,
     Change,
     Delivery,
@@ -46,6 +47,7 @@ from followup.store._codec import (
     contacts_to_json,
     dump_json,
     facts_to_json,
+    from_text,
     gather,
     gather_records,
     not_in_outbox,
@@ -242,6 +244,22 @@ class SQLiteStore:
         with self._db.reading("reading timers from") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_timer(row) for row in rows]
+
+    def agenda_rows(self, owner: str, *, start: datetime | None = None,
+                    end: datetime | None = None) -> list[AgendaRow]:
+        sql, params = _Q["agenda_rows_head"], [owner]
+        if start is not None:
+            sql += " AND t.fire_at >= ?"
+            params.append(to_text(start))
+        if end is not None:
+            sql += " AND t.fire_at < ?"
+            params.append(to_text(end))
+        sql += " ORDER BY t.fire_at, t.key"
+        with self._db.reading("reading the agenda from") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        # Many lines share an instant (from_text remembers each): no records are made.
+        return [(from_text(fire_at), None if due_at is None else from_text(due_at), *rest)
+                for fire_at, due_at, *rest in rows]
 
     def pending_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
         params = (to_text(now), max(limit, 0))

@@ -112,6 +112,14 @@ FROM timers WHERE application_id = %s ORDER BY fire_at, key
 -- Whether a re-plan marker waits for the owner (followup.runtime.owner_rules).
 SELECT EXISTS (SELECT 1 FROM timers WHERE owner = %s AND application_id = '' AND action = 'replan')
 
+-- name: agenda_rows_head
+-- An owner's coming reminders and moves with each one's company (Store.agenda_rows): the
+-- timers of the owner's applications that are not archived, and the owner's own.
+SELECT t.fire_at, t.due_at, t.rule, t.action, t.contact, t.application_id, a.company
+FROM timers t LEFT JOIN applications a ON a.id = t.application_id AND a.owner = t.owner
+WHERE t.owner = %s AND t.action IN ('notify', 'transition')
+  AND (t.application_id = '' OR (a.id IS NOT NULL AND a.archived_at IS NULL))
+
 -- name: timers_head
 SELECT application_id, owner, key, rule, action, fire_at, due_at, contact, target, occurrence
 FROM timers
