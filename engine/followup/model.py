@@ -19,6 +19,7 @@ from typing import Any, Literal, NoReturn, TypeVar
 __all__ = [
     "AgendaRow",
     "Application",
+    "ApplicationRow",
     "Change",
     "Contact",
     "Delivery",
@@ -53,6 +54,10 @@ DeliveryStatus = Literal["pending", "delivered", "dead"]
 #: applications), and its application's ``company`` (``None`` for such a rule). A plain
 #: tuple: an agenda of a thousand applications is thousands of them.
 AgendaRow = tuple[datetime, datetime | None, str, str, str | None, str, str | None]
+#: One line of a listing of applications, as ``followup.store.listing`` gives it: an
+#: application's ``id``, ``state``, ``role``, ``company``, ``created_at`` and
+#: ``archived_at``, without its facts, contacts or history.
+ApplicationRow = tuple[str, str, str, str, datetime | None, datetime | None]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")

@@ -1266,3 +1266,33 @@ def test_agenda_rows_are_the_agenda_s_lines_with_each_company(store: Store) -> N
     assert engine.agenda_rows(owner="nobody") == []
     with pytest.raises(InputError):
         engine.agenda_rows(owner="ada", end=datetime(2027, 1, 1))  # naive: refused
+
+
+def test_listing_gives_what_applications_gives_as_the_lines_of_a_listing(
+        store: Store) -> None:
+    """``followup.store.listing``: the store's ``application_rows`` where it has one
+    (SQLite, PostgreSQL), else made from ``applications`` (memory): the same lines, in
+    the same order, under every filter."""
+    from followup.store import listing
+
+    a1 = create(store, "a1", "ada", company="Acme")
+    create(store, "a2", "ada", company="Globex — Zürich", state="thanked",
+           created_at=minutes(-5))
+    a3 = create(store, "a3", "ada", company="Initech", created_at=minutes(3))
+    create(store, "b1", "bob", company="Bob's")
+    update(store, replace(a3, archived_at=minutes(4)))
+    update(store, replace(a1, role="Staff Engineer"))
+    assert listing(store, owner="ada") == [
+        ("a2", "thanked", "Engineer", "Globex — Zürich", minutes(-5), None),
+        ("a1", "interviewed", "Staff Engineer", "Acme", T0, None)]
+    assert listing(store, owner="ada", archived=True) == [
+        ("a3", "interviewed", "Engineer", "Initech", minutes(3), minutes(4))]
+    for owner in ("ada", "bob", None, "nobody"):
+        for states in (None, ["thanked"], ["interviewed", "thanked"], []):
+            for archived in (False, True, None):
+                apps = store.applications(owner=owner, states=states, archived=archived)
+                assert listing(store, owner=owner, states=states, archived=archived) == [
+                    (a.id, a.state, a.role, a.company, a.created_at, a.archived_at)
+                    for a in apps], (owner, states, archived)
+    rows = listing(store, owner=None, archived=None)
+    assert all(r[4] is not None and r[4].utcoffset() == timedelta(0) for r in rows)

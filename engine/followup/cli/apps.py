@@ -281,30 +281,32 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _list(store: Store, args: argparse.Namespace) -> int:
+    from followup.store import listing
+
     owner = owner_id(args)
     archived = True if args.archived else None if args.all else False
-    apps = store.applications(owner=owner, states=args.state or None, archived=archived)
+    rows = listing(store, owner=owner, states=args.state or None, archived=archived)
     if opt(args, "json"):
-        print_json([{"id": a.id, "company": a.company, "role": a.role, "state": a.state,
-                      "created_at": a.created_at.isoformat() if a.created_at else None,
-                      "archived_at": a.archived_at.isoformat() if a.archived_at else None}
-                     for a in apps])
+        print_json([{"id": app_id, "company": company, "role": role, "state": state,
+                     "created_at": created_at.isoformat() if created_at else None,
+                     "archived_at": archived_at.isoformat() if archived_at else None}
+                    for app_id, state, role, company, created_at, archived_at in rows])
         return EXIT_OK
-    if not apps and store.get_owner(owner) is None:
+    if not rows and store.get_owner(owner) is None:
         print("no applications yet: first tell followup your time zone with  followup "
               "init --timezone ZONE [--country CODE], then add one with  followup add")
-    elif not apps and args.archived:
+    elif not rows and args.archived:
         print("no archived applications (followup archive APP archives one)")
-    elif not apps and not args.all and store.applications(
+    elif not rows and not args.all and store.count_applications(
             owner=owner, states=args.state or None, archived=True):
         print("no applications but archived ones: followup list --archived lists them")
-    elif not apps:
+    elif not rows:
         print("no applications yet: add one with  followup add --company ACME --role "
               "ENGINEER --interviewed 2026-12-23T15:00")
     sys.stdout.write("".join(  # one write: a long list is many lines
-        f"{a.id}  {a.state:<12} {a.role} at {a.company}"
-        f"{'  (archived)' if args.all and a.archived_at is not None else ''}\n"
-        for a in apps))
+        f"{app_id}  {state:<12} {role} at {company}"
+        f"{'  (archived)' if args.all and archived_at is not None else ''}\n"
+        for app_id, state, role, company, _created_at, archived_at in rows))
     return EXIT_OK
 
 

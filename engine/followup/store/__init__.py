@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from followup.store._base import Store, offers
+from followup.store._base import Store, listing, offers
 from followup.store._calendar import CalendarEntry
 from followup.store._migrations import migrations
 from followup.store.memory import MemoryStore
 from followup.store.sqlite import SQLiteStore
 
-__all__ = ["CalendarEntry", "MemoryStore", "SQLiteStore", "Store", "migrations", "offers",
-           "open_store"]
+__all__ = ["CalendarEntry", "MemoryStore", "SQLiteStore", "Store", "listing", "migrations",
+           "offers", "open_store"]
 
 
 def open_store(url: str, *, migrate: bool = False) -> Store:

@@ -52,10 +52,17 @@ making records: what ``followup agenda`` prints. ``Engine.agenda_rows`` makes th
 ``timers`` and ``applications`` otherwise, or when a subclass wraps either of those and
 not this; SQLite and PostgreSQL have it.
 
+A store may also offer ``application_rows(*, owner=None, states=None, archived=False)``:
+``applications`` with the same filters and order, as plain tuples of what a listing
+shows (``followup.model.ApplicationRow``), without reading facts, contacts or history:
+what ``followup list`` prints. ``listing`` makes them from ``applications`` otherwise;
+SQLite and PostgreSQL have it.
+
 Where an optional method stands for others (``load_with_owner`` for ``load``,
-``agenda_rows`` for ``timers`` and ``applications``), the engine uses it only when the
-store's class defines it at or beneath every class defining those (``offers``): a
-subclass that wraps ``load`` to check or count each read keeps seeing every read.
+``agenda_rows`` for ``timers`` and ``applications``, ``application_rows`` for
+``applications``), followup uses it only when the store's class defines it at or beneath
+every class defining those (``offers``): a subclass that wraps ``load`` to check or count
+each read keeps seeing every read.
 
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
@@ -69,10 +76,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self, cast
 
 from followup.model import (
     Application,
+    ApplicationRow,
     Change,
     Delivery,
     DeliveryStatus,
@@ -363,3 +371,16 @@ def offers(kind: type, method: str, *over: str) -> bool:
         return False
     return all(where <= next((i for i, c in enumerate(mro) if name in vars(c)), len(mro))
                for name in over)
+
+
+def listing(store: Store, *, owner: str | None, states: Collection[str] | None = None,
+            archived: bool | None = False) -> list[ApplicationRow]:
+    """``store.applications(owner=..., states=..., archived=...)`` as the lines of a
+    listing (``followup.model.ApplicationRow``), in the same order: from the store's
+    ``application_rows`` where it has one (``offers``), else made from the records."""
+    if offers(type(store), "application_rows", "applications"):
+        rows = cast(Any, store).application_rows(owner=owner, states=states,
+                                                 archived=archived)
+        return cast(list[ApplicationRow], rows)
+    return [(a.id, a.state, a.role, a.company, a.created_at, a.archived_at)
+            for a in store.applications(owner=owner, states=states, archived=archived)]

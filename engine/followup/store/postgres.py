@@ -32,6 +32,7 @@ from followup.limits import check_owner
 from followup.model import (
     AgendaRow,
     Application,
+    ApplicationRow,
     Change,
     Delivery,
     Fault,
@@ -179,6 +180,15 @@ class PostgresStore:
         sql = f"{_Q['applications_head']}{where} ORDER BY created_at NULLS FIRST, id"
         return self._db.read("listing applications in",
                              lambda cur: [_application(r) for r in cur.execute(sql, params)])
+
+    def application_rows(
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
+    ) -> list[ApplicationRow]:
+        where, params = _application_filter(owner, states, archived)
+        sql = f"{_Q['application_rows_head']}{where} ORDER BY created_at NULLS FIRST, id"
+        return self._db.read("listing applications in", lambda cur: [
+            cast(ApplicationRow, tuple(r)) for r in cur.execute(sql, params)])
 
     def count_applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None,

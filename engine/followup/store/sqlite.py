@@ -29,6 +29,7 @@ from followup.limits import check_owner
 from followup.model import (
     AgendaRow,
     Application,
+    ApplicationRow,
     Change,
     Delivery,
     Fault,
@@ -65,6 +66,7 @@ from followup.store._sqlite_rows import (
     _history_clash,
     _history_entry,
     _history_row,
+    _opt_instant,
     _opt_text,
     _outbox_rows,
     _Row,
@@ -194,6 +196,18 @@ class SQLiteStore:
         with self._db.reading("listing applications in") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_application(row) for row in rows]
+
+    def application_rows(
+        self, *, owner: str | None = None, states: Collection[str] | None = None,
+        archived: bool | None = False,
+    ) -> list[ApplicationRow]:
+        where, params = _application_filter(owner, states, archived)
+        sql = f"{_Q['application_rows_head']}{where} ORDER BY created_at, id"
+        with self._db.reading("listing applications in") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [(app_id, state, role, company, _opt_instant(created_at),
+                 _opt_instant(archived_at))
+                for app_id, state, role, company, created_at, archived_at in rows]
 
     def count_applications(
         self, *, owner: str | None = None, states: Collection[str] | None = None,

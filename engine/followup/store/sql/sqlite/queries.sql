@@ -12,6 +12,10 @@ SELECT id, owner, company, role, state, facts, contacts, created_at, version, ar
        planned_by
 FROM applications
 
+-- name: application_rows_head
+-- What a listing shows of each application (Store.application_rows).
+SELECT id, state, role, company, created_at, archived_at FROM applications
+
 -- name: count_applications_head
 SELECT count(*) FROM applications
 
