@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from followup.runtime.changes import Outcome
     from followup.runtime.passes import RunReport
     from followup.runtime.workers import Worker
+    from followup.model import AgendaRow
     from followup.model import Application
+    from followup.model import ApplicationRow
     from followup.model import Contact
     from followup.model import Delivery
     from followup.model import HistoryEntry
@@ -84,7 +86,9 @@ _WHERE = {
     "Outcome": "followup.runtime.changes",
     "RunReport": "followup.runtime.passes",
     "Worker": "followup.runtime.workers",
+    "AgendaRow": "followup.model",
     "Application": "followup.model",
+    "ApplicationRow": "followup.model",
     "Contact": "followup.model",
     "Delivery": "followup.model",
     "HistoryEntry": "followup.model",
@@ -140,7 +144,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AgendaItem",
+    "AgendaRow",
     "Application",
+    "ApplicationRow",
     "CalendarError",
     "Channel",
     "ChannelRegistry",

@@ -24,8 +24,8 @@ class _HidesRule(SQLiteStore):
 class _HidesRuleInBoth(_HidesRule):
     """Wraps both: its own ``agenda_rows`` is used."""
 
-    def agenda_rows(self, owner: str, **kw: Any) -> list[Any]:
-        return [r for r in super().agenda_rows(owner, **kw) if r[2] != "prepare-for-interview"]
+    def agenda_rows(self, **kw: Any) -> list[Any]:
+        return [r for r in super().agenda_rows(**kw) if r[2] != "prepare-for-interview"]
 
 
 class _Switched(SQLiteStore):

@@ -598,11 +598,11 @@ class Engine:
     def agenda_rows(
         self, *, owner: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[AgendaRow]:
-        """``agenda`` as the lines a person reads (``followup.model.AgendaRow``): the
+        """``agenda`` as the lines a person reads (``AgendaRow``): the
         same timers in the same order, each with its application's company, without
         records; from the store in one query when it offers ``agenda_rows``."""
         if offers(type(self.store), "agenda_rows", "timers", "applications"):
-            rows = cast(Any, self.store).agenda_rows(owner, start=start, end=end)
+            rows = cast(Any, self.store).agenda_rows(owner=owner, start=start, end=end)
             return cast(list[AgendaRow], rows)
         out: list[AgendaRow] = []
         for item in self.agenda(owner=owner, start=start, end=end):

@@ -45,7 +45,7 @@ rules read the owner's other applications loads with it when it is there (one re
 instead of three), and with ``load`` otherwise, or when a subclass wraps ``load`` but not
 this (its ``load`` then sees every change's read); the three stores here have it.
 
-A store may also offer ``agenda_rows(owner, *, start=None, end=None)``: the lines of
+A store may also offer ``agenda_rows(*, owner, start=None, end=None)``: the lines of
 ``Engine.agenda`` as plain tuples (``followup.model.AgendaRow``: the timer's fields a
 person reads, and its application's company) in the same order, read in one query without
 making records: what ``followup agenda`` prints. ``Engine.agenda_rows`` makes them from

@@ -233,7 +233,7 @@ class PostgresStore:
         return self._db.read("reading timers from",
                              lambda cur: [_timer(r) for r in cur.execute(sql, params)])
 
-    def agenda_rows(self, owner: str, *, start: datetime | None = None,
+    def agenda_rows(self, *, owner: str, start: datetime | None = None,
                     end: datetime | None = None) -> list[AgendaRow]:
         sql, params = _Q["agenda_rows_head"], list[object]([owner])
         if start is not None:

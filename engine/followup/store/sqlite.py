@@ -259,7 +259,7 @@ class SQLiteStore:
             rows = conn.execute(sql, params).fetchall()
         return [_timer(row) for row in rows]
 
-    def agenda_rows(self, owner: str, *, start: datetime | None = None,
+    def agenda_rows(self, *, owner: str, start: datetime | None = None,
                     end: datetime | None = None) -> list[AgendaRow]:
         sql, params = _Q["agenda_rows_head"], [owner]
         if start is not None:
