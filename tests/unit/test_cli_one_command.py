@@ -5,6 +5,7 @@ them all, and what cannot be read as one known command gets the parser of them a
 from __future__ import annotations
 
 import argparse
+from typing import cast
 
 import pytest
 
@@ -81,3 +82,21 @@ def test_without_columns_or_a_terminal_the_width_is_80(monkeypatch: pytest.Monke
     assert _columns() == 80
     monkeypatch.setenv("COLUMNS", "72")
     assert _columns() == 72
+
+
+def test_each_command_is_added_by_the_module_named_for_it() -> None:
+    """A command imports only the module ``_MODULE_OF`` names for it: each module adds
+    exactly the commands named for it, and every command is named."""
+    from importlib import import_module
+
+    from followup.cli import _MODULE_OF, _MODULES, _Unused
+
+    added: dict[str, str] = {}
+    for module in _MODULES:
+        def cmd(name: str, help: str, module: str = module) -> argparse.ArgumentParser:
+            added[name] = module
+            return cast(argparse.ArgumentParser, _Unused())
+
+        import_module(f"followup.cli.{module}").register(cmd)
+    assert added == _MODULE_OF
+    assert set(added) == set(ALL)

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, cast
 
-from followup.cli import admin, apps, corrections, daemon, files, packs, replan, serve
 from followup.cli._common import (
     EXIT_FAIL,
     EXIT_INPUT,
@@ -34,6 +33,25 @@ from followup.cli._common import (
 )
 
 __all__ = ["command", "main"]
+
+#: The modules whose ``register`` adds the commands, in the order of ``followup --help``.
+_MODULES = ("apps", "corrections", "daemon", "serve", "packs", "files", "admin", "replan")
+
+#: The module that adds each command, so that a command imports its own module and not
+#: the others (test_cli_one_command checks this against what each module adds).
+_MODULE_OF = {
+    "init": "apps", "settings": "apps", "add": "apps", "log": "apps", "list": "apps",
+    "show": "apps", "agenda": "apps",
+    "edit": "corrections", "contact": "corrections", "archive": "corrections",
+    "unarchive": "corrections", "delete": "corrections", "undo": "corrections",
+    "snooze": "corrections",
+    "run": "daemon", "outbox": "daemon",
+    "serve": "serve",
+    "simulate": "packs", "validate": "packs", "graph": "packs", "plugins": "packs",
+    "export": "files", "import": "files",
+    "migrate": "admin", "status": "admin",
+    "replan": "replan",
+}
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -144,8 +162,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, parents=[common],
                               formatter_class=_Formatter)
 
-    for module in (apps, corrections, daemon, serve, packs, files, admin, replan):
-        module.register(cmd)
+    from importlib import import_module
+
+    own = _MODULE_OF.get(only) if only is not None else None
+    for name in (own,) if own is not None else _MODULES:
+        import_module(f"followup.cli.{name}").register(cmd)
     if only is not None and not found:
         return _parser()
     from followup.cli.suggestions import suggesting
