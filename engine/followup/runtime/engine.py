@@ -598,9 +598,9 @@ class Engine:
     def agenda_rows(
         self, *, owner: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[AgendaRow]:
-        """``agenda`` as the lines a person reads (``AgendaRow``): the
-        same timers in the same order, each with its application's company, without
-        records; from the store in one query when it offers ``agenda_rows``."""
+        """``agenda`` as the lines a person reads (``AgendaRow``): the same timers in the
+        same order, each with its application's company, without records; from the store
+        in one query when it offers ``agenda_rows`` (``followup.store.offers``)."""
         if offers(type(self.store), "agenda_rows", "timers", "applications"):
             rows = cast(Any, self.store).agenda_rows(owner=owner, start=start, end=end)
             return cast(list[AgendaRow], rows)

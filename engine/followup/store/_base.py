@@ -42,15 +42,13 @@ in the same snapshot the application's owner's applications per state (as
 ``count_by_state``) and whether a re-plan marker waits for that owner (an owner-level
 timer whose action is ``replan``): ``(record, counts, waiting)``. A change whose pack's
 rules read the owner's other applications loads with it when it is there (one read
-instead of three), and with ``load`` otherwise, or when a subclass wraps ``load`` but not
-this (its ``load`` then sees every change's read); the three stores here have it.
+instead of three), and with ``load`` otherwise; the three stores here have it.
 
 A store may also offer ``agenda_rows(*, owner, start=None, end=None)``: the lines of
 ``Engine.agenda`` as plain tuples (``followup.model.AgendaRow``: the timer's fields a
 person reads, and its application's company) in the same order, read in one query without
 making records: what ``followup agenda`` prints. ``Engine.agenda_rows`` makes them from
-``timers`` and ``applications`` otherwise, or when a subclass wraps either of those and
-not this; SQLite and PostgreSQL have it.
+``timers`` and ``applications`` otherwise; SQLite and PostgreSQL have it.
 
 A store may also offer ``application_rows(*, owner=None, states=None, archived=False)``:
 ``applications`` with the same filters and order, as plain tuples of what a listing
@@ -61,8 +59,8 @@ SQLite and PostgreSQL have it.
 Where an optional method stands for others (``load_with_owner`` for ``load``,
 ``agenda_rows`` for ``timers`` and ``applications``, ``application_rows`` for
 ``applications``), followup uses it only when the store's class defines it at or beneath
-every class defining those (``offers``): a subclass that wraps ``load`` to check or count
-each read keeps seeing every read.
+every class defining those (``offers``): a subclass that wraps ``load`` (to check or count
+each read) and not ``load_with_owner`` has every change read through its ``load``.
 
 A store keeps applications, their history, their armed timers, the outbox of
 notifications (one row per notification and channel) and owners. The engine does all
