@@ -61,12 +61,16 @@ def _wall(argv: list[str], env: Mapping[str, str] | None = None) -> float:
 
 
 def startup(runs: int) -> list[Row]:
-    """Median wall time of ``python -c pass`` and ``followup --help``, ``runs`` of each."""
+    """Median wall time of ``python -c pass`` and ``followup --help``, ``runs`` of each,
+    in the environment the everyday commands run in (``child_environment``: compiled
+    modules kept, as an installed package has them)."""
     bare = [sys.executable, "-c", "pass"]
     helped = [*followup_command(), "--help"]
-    _wall(bare)  # warm the file cache; not counted
-    _wall(helped)
-    pairs = repeat(runs, lambda: (_wall(bare), _wall(helped)))
+    with tempfile.TemporaryDirectory(prefix="followup-bench-startup-") as name:
+        env = child_environment(Path(name))
+        _wall(bare, env)  # warm the file cache and the compiled modules; not counted
+        _wall(helped, env)
+        pairs = repeat(runs, lambda: (_wall(bare, env), _wall(helped, env)))
     python = tuple(p for p, _ in pairs)
     followup = tuple(f for _, f in pairs)
     return [
