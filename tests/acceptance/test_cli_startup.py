@@ -106,9 +106,11 @@ def test_everyday_commands_import_only_what_they_use(
     # Only an event needs the state machine, and with it transitions, which logs.
     reads = command[0] in ("list", "show", "agenda")
     # Nor hashlib (OpenSSL: the caches use cachefiles.digest, and the pack's fingerprint
-    # comes with the cached pack).
+    # comes with the cached pack); nor the memory store on a SQLite store, nor the
+    # modules of other commands (followup.cli._MODULE_OF).
     for name in ("followup.runtime.passes", "followup.delivery.dispatcher",
-                 "followup.runtime.corrections", "hashlib",
+                 "followup.runtime.corrections", "hashlib", "followup.store.memory",
+                 "followup.cli.daemon", "followup.cli.serve", "followup.cli.packs",
                  *(("logging",) if command[0] != "log" else ()),
                  *(("followup.runtime.changes", "followup.runtime.firing") if reads else ())):
         assert name not in loaded, f"followup {command[0]} imports {name}"

@@ -26,7 +26,7 @@ from followup.runtime.facts import normalize_fact
 from followup.runtime.machine import StateMachine
 from followup.runtime.owners import OwnerBook, OwnerUpdate, edited
 from followup.runtime.steps import Step, contact_step, event_step, facts_step, merge_contacts
-from followup.store import MemoryStore, Store, offers
+from followup.store import Store, offers
 from followup.timing.calendar import WorkCalendar, parse_time_range
 from followup.timing.clock import Clock, SystemClock
 
@@ -153,7 +153,11 @@ class Engine:
         sandbox = self.plugins.sandbox if self.plugins is not None else None
         self.pack = (rules if isinstance(rules, RulePack)
                      else load_rules(rules, packs=packs, sandbox=sandbox))
-        self.store: Store = store if store is not None else MemoryStore()
+        if store is None:
+            from followup.store.memory import MemoryStore
+
+            store = MemoryStore()
+        self.store: Store = store
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.machine = StateMachine(self.pack)
         # The parts, each with its own constructor: the engine only wires them. The

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from followup.store._base import Store, listing, offers
 from followup.store._calendar import CalendarEntry
 from followup.store._migrations import migrations
-from followup.store.memory import MemoryStore
 from followup.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from followup.store.memory import MemoryStore
 
 __all__ = ["CalendarEntry", "MemoryStore", "SQLiteStore", "Store", "listing", "migrations",
            "offers", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    """``MemoryStore``, imported when first asked for: a command on a SQLite store
+    never needs it."""
+    if name == "MemoryStore":
+        from followup.store.memory import MemoryStore
+
+        return MemoryStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_store(url: str, *, migrate: bool = False) -> Store:
@@ -24,6 +36,8 @@ def open_store(url: str, *, migrate: bool = False) -> Store:
     from followup.errors import InputError
 
     if url in ("memory:", "memory://"):
+        from followup.store.memory import MemoryStore
+
         return MemoryStore()
     if url.startswith(("postgresql://", "postgres://")):
         from followup.store.postgres import PostgresStore
