@@ -76,6 +76,13 @@ def _application_filter(
     return with_condition(where, archived_condition(archived)), params
 
 
+def _listing(head: str, owner: str | None, states: Collection[str] | None,
+             archived: bool | None) -> tuple[LiteralString, list[object]]:
+    """A listing of applications: the query ``head`` names, filtered, in the order every
+    listing has (``applications`` and ``application_rows`` alike)."""
+    where, params = _application_filter(owner, states, archived)
+    return f"{_Q[head]}{where} ORDER BY created_at NULLS FIRST, id", params
+
 def _opt_utc(instant: datetime | None) -> datetime | None:
     return None if instant is None else utc(instant)
 

@@ -55,6 +55,13 @@ def _application_filter(
     return with_condition(where, archived_condition(archived)), params
 
 
+def _listing(head: str, owner: str | None, states: Collection[str] | None,
+             archived: bool | None) -> tuple[str, list[object]]:
+    """A listing of applications: the query ``head`` names, filtered, in the order every
+    listing has (``applications`` and ``application_rows`` alike)."""
+    where, params = _application_filter(owner, states, archived)
+    return f"{_Q[head]}{where} ORDER BY created_at, id", params
+
 def _history_clash(conn: sqlite3.Connection, rows: list[_Row]) -> InputError:
     for row in rows:
         if conn.execute(_Q["history_exists"], row[:2]).fetchone():

@@ -68,6 +68,7 @@ from followup.store._postgres_rows import (
     _delivery,
     _history_entry,
     _history_row,
+    _listing,
     _load,
     _one,
     _outbox_rows,
@@ -176,8 +177,7 @@ class PostgresStore:
         self, *, owner: str | None = None, states: Collection[str] | None = None,
         archived: bool | None = False,
     ) -> list[Application]:
-        where, params = _application_filter(owner, states, archived)
-        sql = f"{_Q['applications_head']}{where} ORDER BY created_at NULLS FIRST, id"
+        sql, params = _listing("applications_head", owner, states, archived)
         return self._db.read("listing applications in",
                              lambda cur: [_application(r) for r in cur.execute(sql, params)])
 
@@ -185,8 +185,7 @@ class PostgresStore:
         self, *, owner: str | None = None, states: Collection[str] | None = None,
         archived: bool | None = False,
     ) -> list[ApplicationRow]:
-        where, params = _application_filter(owner, states, archived)
-        sql = f"{_Q['application_rows_head']}{where} ORDER BY created_at NULLS FIRST, id"
+        sql, params = _listing("application_rows_head", owner, states, archived)
         return self._db.read("listing applications in", lambda cur: [
             cast(ApplicationRow, tuple(r)) for r in cur.execute(sql, params)])
 

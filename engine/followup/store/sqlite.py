@@ -66,6 +66,7 @@ from followup.store._sqlite_rows import (
     _history_clash,
     _history_entry,
     _history_row,
+    _listing,
     _opt_instant,
     _opt_text,
     _outbox_rows,
@@ -191,8 +192,7 @@ class SQLiteStore:
         self, *, owner: str | None = None, states: Collection[str] | None = None,
         archived: bool | None = False,
     ) -> list[Application]:
-        where, params = _application_filter(owner, states, archived)
-        sql = f"{_Q['applications_head']}{where} ORDER BY created_at, id"
+        sql, params = _listing("applications_head", owner, states, archived)
         with self._db.reading("listing applications in") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_application(row) for row in rows]
@@ -201,8 +201,7 @@ class SQLiteStore:
         self, *, owner: str | None = None, states: Collection[str] | None = None,
         archived: bool | None = False,
     ) -> list[ApplicationRow]:
-        where, params = _application_filter(owner, states, archived)
-        sql = f"{_Q['application_rows_head']}{where} ORDER BY created_at, id"
+        sql, params = _listing("application_rows_head", owner, states, archived)
         with self._db.reading("listing applications in") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [(app_id, state, role, company, _opt_instant(created_at),
