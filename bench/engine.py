@@ -21,8 +21,8 @@ from followup.model import Change, HistoryEntry
 from followup.runtime.simulate import PlannedEvent, simulate
 from followup.runtime.steps import moved
 
-__all__ = ["drive", "drive_floor", "engine_floor", "engine_in_memory", "engine_spread",
-           "paired", "simulate_many", "simulate_year"]
+__all__ = ["drive", "drive_floor", "engine_among_stored", "engine_floor", "engine_in_memory",
+           "engine_spread", "paired", "simulate_many", "simulate_year"]
 
 GROUP_DRY = "5. dry run"
 
@@ -40,24 +40,31 @@ def drive(make_store: Callable[[], Store], apps: int, *,
     clock = FakeClock(T0)
     with Engine(store=make_store(), clock=clock, channels=[]) as engine:
         ids = [f"app{i:06d}" for i in range(apps)]
-        shift = {app_id: timedelta(minutes=i if spread else 0) for i, app_id in enumerate(ids)}
-        start = time.perf_counter()
-        for app_id in ids:
-            add_interviewed(engine, app_id, owner=f"owner{int(app_id[3:]) // 10}",
-                            interviewed_at=T0 + shift[app_id])
-        added = time.perf_counter() - start
-        recorded = 0
-        start = time.perf_counter()
-        for app_id in ids:
-            for event, contact, after in EVENTS:
-                clock.set(T0 + shift[app_id] + after)
-                engine.record(app_id, event, contact=contact)
-                recorded += 1
-        elapsed = time.perf_counter() - start
-        last = engine.application(ids[-1])
-        if last.state != "offer":
-            raise AssertionError(f"the event sequence ended in {last.state!r}, not 'offer'")
-    return apps / added, recorded / elapsed
+        return _add_and_record(engine, clock, ids, spread=spread)
+
+
+def _add_and_record(engine: Engine, clock: FakeClock, ids: list[str], *,
+                    spread: bool = False) -> tuple[float, float]:
+    """``drive``'s work on ``engine``, which may hold other applications already."""
+    clock.set(T0)
+    shift = {app_id: timedelta(minutes=i if spread else 0) for i, app_id in enumerate(ids)}
+    start = time.perf_counter()
+    for i, app_id in enumerate(ids):
+        add_interviewed(engine, app_id, owner=f"{ids[0]}-owner{i // 10}",
+                        interviewed_at=T0 + shift[app_id])
+    added = time.perf_counter() - start
+    recorded = 0
+    start = time.perf_counter()
+    for app_id in ids:
+        for event, contact, after in EVENTS:
+            clock.set(T0 + shift[app_id] + after)
+            engine.record(app_id, event, contact=contact)
+            recorded += 1
+    elapsed = time.perf_counter() - start
+    last = engine.application(ids[-1])
+    if last.state != "offer":
+        raise AssertionError(f"the event sequence ended in {last.state!r}, not 'offer'")
+    return len(ids) / added, recorded / elapsed
 
 
 def drive_floor(make_store: Callable[[], Store], apps: int) -> float:
@@ -123,6 +130,44 @@ def engine_in_memory(apps: int, runs: int) -> list[Row]:
         Row("1.14", "1. state machine", "applications added/s: whole engine, in memory",
             "applications/s", tuple(added),
             note="the set-up of 1.13: one interviewer, interviewed_at"),
+    ]
+
+
+def engine_among_stored(apps: int, stored: int, runs: int) -> list[Row]:
+    """1.13's events on a ``MemoryStore`` that holds ``stored`` other applications (ten
+    per owner, each with its reminders) besides, each run right after a run of 1.13 on
+    an empty store: the ratio of the two, per round, is what the others cost an event."""
+    clock = FakeClock(T0)
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
+    start = time.perf_counter()
+    others = [f"stored{i:07d}" for i in range(stored)]
+    for i, app_id in enumerate(others):
+        add_interviewed(engine, app_id, owner=f"stored-owner{i // 10}")
+    built = time.perf_counter() - start
+    timers = len(engine.store.timers())
+    rates: list[float] = []
+    ratios: list[float] = []
+
+    def round_() -> None:
+        alone = drive(MemoryStore, apps)[1]
+        ids = [f"round{len(rates)}-app{i:06d}" for i in range(apps)]
+        rates.append(_add_and_record(engine, clock, ids)[1])
+        ratios.append(rates[-1] / alone)
+
+    with engine:
+        repeat(runs, round_)
+    what = f"{sized(apps)} applications x {len(EVENTS)} events, as 1.13"
+    return [
+        Row("1.18", "1. state machine",
+            f"events/s: whole engine, in memory, among {sized(stored)} other applications",
+            "events/s", tuple(rates),
+            note=f"{what}; the store holds {sized(stored)} more ({sized(timers)} timers, "
+            f"added in {built:.0f} s before the runs)"),
+        Row("1.19", "1. state machine",
+            f"1.18 over 1.13: events among {sized(stored)} stored over events in an empty "
+            "store", "x", tuple(ratios),
+            note="per round, each 1.18 run right after a 1.13 run: 1.0 means the others "
+            "cost an event nothing"),
     ]
 
 

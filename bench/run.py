@@ -45,6 +45,7 @@ class Sizes:
     add_model: tuple[int, int]  # measured; extrapolated to ``drivable``
     machine_apps: int  # applications driven through the machine benchmarks
     engine_apps: int  # applications driven through the whole engine
+    memory_stored: int  # other applications the in-memory store holds for 1.18
     commit_apps: int  # applications whose Changes the raw store commits
     due: int  # due timers for run_due
     stored: tuple[int, ...]  # applications in the store for run_due; the last is added in 3
@@ -57,15 +58,17 @@ class Sizes:
 
 MODES = {
     "full": Sizes(runs=5, slow_runs=3, drivable=100_000, add_model=(10_000, 20_000),
-                  machine_apps=20_000, engine_apps=2_000, commit_apps=3_000, due=10_000,
+                  machine_apps=20_000, engine_apps=2_000, memory_stored=100_000,
+                  commit_apps=3_000, due=10_000,
                   stored=(10_000, 100_000, 1_000_000), simulate_runs=20, simulate_apps=1_000,
                   startup_runs=10, drain=10_000, command_apps=1_000),
     "quick": Sizes(runs=3, slow_runs=2, drivable=100_000, add_model=(1_000, 3_000),
-                   machine_apps=5_000, engine_apps=500, commit_apps=1_000, due=1_000,
+                   machine_apps=5_000, engine_apps=500, memory_stored=10_000,
+                   commit_apps=1_000, due=1_000,
                    stored=(1_000, 10_000, 100_000), simulate_runs=10, simulate_apps=200,
                    startup_runs=5, drain=2_000, command_apps=1_000),
     "smoke": Sizes(runs=1, slow_runs=1, drivable=1_000, add_model=(100, 200),
-                   machine_apps=100, engine_apps=20, commit_apps=50, due=10,
+                   machine_apps=100, engine_apps=20, memory_stored=50, commit_apps=50, due=10,
                    stored=(10, 50), simulate_runs=1, simulate_apps=5, startup_runs=1,
                    drain=20, command_apps=20),
 }
@@ -100,6 +103,8 @@ def benchmarks(s: Sizes) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("engine in memory, spread: events/s",
          lambda: engine.engine_spread(s.engine_apps, s.runs)),
         ("the floor in memory: events/s", lambda: engine.engine_floor(s.engine_apps, s.runs)),
+        (f"engine in memory among {s.memory_stored:,}: events/s",
+         lambda: engine.engine_among_stored(s.engine_apps, s.memory_stored, s.runs)),
         ("engine on SQLite: events/s", lambda: sqlite.engine_on_sqlite(s.engine_apps, s.runs)),
         ("the floor on SQLite: events/s",
          lambda: sqlite.floor_on_sqlite(s.engine_apps, s.runs)),

@@ -111,6 +111,9 @@ def _kept(c: _Checks) -> None:
         c.check(f"run_due grows < 1.5x ({run_due[-1].id} / {run_due[0].id}: "
                 f"{run_due[0].figure.split(': ')[-1]} to "
                 f"{run_due[-1].figure.split(' among ')[-1]})", f"{grow:.2f}x", grow < 1.5)
+    v = c.by_id.get("1.19")
+    c.check("(not a target) in memory, an event among many stored applications over one in "
+            "an empty store (1.19, paired)", f"{v:.2f}x" if v is not None else "", None)
     v = c.by_id.get("5.1")
     c.check("a 12-month simulation of one application < 50 ms (5.1)",
             f"{v:.1f} ms" if v is not None else "", None if v is None else v < 50)

@@ -9,13 +9,13 @@ what SQLite accepts), frozen: records are immutable values, handed out as they a
 
 from __future__ import annotations
 
-import bisect
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from operator import itemgetter
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sortedcontainers import SortedList
 
 from followup.errors import InputError, StoreError
 from followup.model import (
@@ -34,9 +34,55 @@ from followup.model import (
 from followup.store._calendar import CalendarEntry
 from followup.store._codec import dump_json, load_json, utc
 
-__all__ = ["MemoryTables"]
+__all__ = ["MemoryTables", "Timeline"]
 
-_fire_at = itemgetter(0)
+_TICK = timedelta(microseconds=1)  # the resolution of datetime: nothing falls between
+
+
+class Timeline:
+    """Every timer's (fire_at, key), in that order: the index a due timer is found by.
+
+    A ``SortedList`` (sortedcontainers): adding and removing one entry costs O(log n),
+    where a sorted Python list moves every later entry, so one owner's millionth timer
+    would slow every other owner's events. The bounds are 1-tuples: ``(t,)`` sorts
+    before every ``(t, key)``, whatever the key's text.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries = SortedList()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, fire_at: datetime, key: str) -> None:
+        self._entries.add((fire_at, key))
+
+    def remove(self, fire_at: datetime, key: str) -> None:
+        self._entries.remove((fire_at, key))
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def due(self, now: datetime) -> Iterator[str]:
+        """The keys of the timers whose time has come by ``now``, earliest first."""
+        try:
+            bound: tuple[datetime] | None = (now + _TICK,)
+        except OverflowError:  # now is the last instant there is: everything is due
+            bound = None
+        return self._keys(None, bound)
+
+    def between(self, start: datetime | None, end: datetime | None) -> Iterator[str]:
+        """The keys of the timers firing from ``start`` on and before ``end`` (None: no
+        bound), earliest first."""
+        return self._keys(None if start is None else (start,), None if end is None else (end,))
+
+    def _keys(self, low: tuple[datetime] | None, high: tuple[datetime] | None
+              ) -> Iterator[str]:
+        entries: Iterable[tuple[datetime, str]] = self._entries.irange(
+            low, high, inclusive=(True, False))
+        return (key for _, key in entries)
 
 
 @dataclass
@@ -73,7 +119,7 @@ class MemoryTables:
     """Everything a ``MemoryStore`` holds, in this process's memory, under ``lock``.
 
     The methods here keep the indexes in step with what they index: the timeline (every
-    timer's (fire_at, key), sorted, bisected for due timers), the timers of each
+    timer's (fire_at, key), in order, for due timers), the timers of each
     application, and the pending outbox rows. Callers hold ``lock``.
     """
 
@@ -88,7 +134,7 @@ class MemoryTables:
         # application id -> seq -> the entry, its data as read back from JSON
         self.history: dict[str, dict[int, HistoryEntry]] = {}
         self.timers: dict[str, Timer] = {}
-        self.timeline: list[tuple[datetime, str]] = []  # (fire_at, key), sorted
+        self.timeline = Timeline()
         # application id -> timer keys; an owner-level timer (no application) is filed
         # under ("", owner), so one owner's timers are found without scanning all owners'.
         self.timers_of: dict[str | tuple[str, str], set[str]] = {}
@@ -131,8 +177,7 @@ class MemoryTables:
         timer = self.timers.pop(key, None)
         if timer is None:
             return
-        at = bisect.bisect_left(self.timeline, (timer.fire_at, key))
-        del self.timeline[at]
+        self.timeline.remove(timer.fire_at, key)
         where = _filed_under(timer)
         keys = self.timers_of[where]
         keys.discard(key)
@@ -141,7 +186,7 @@ class MemoryTables:
 
     def add_timer(self, timer: Timer) -> None:
         self.timers[timer.key] = timer
-        bisect.insort(self.timeline, (timer.fire_at, timer.key))
+        self.timeline.add(timer.fire_at, timer.key)
         self.timers_of.setdefault(_filed_under(timer), set()).add(timer.key)
 
     # -- applications ----------------------------------------------------------------------

@@ -8,13 +8,12 @@ claim, as in SQLite. ``Store`` says what each method promises.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from datetime import datetime
 
 from followup.model import Delivery, Fault, Timer, WorkStatus
 from followup.store._codec import FORGET_WORKERS_AFTER, utc, work_status
-from followup.store._memory_tables import MemoryTables, _fault_order, _fire_at
+from followup.store._memory_tables import MemoryTables, _fault_order
 
 __all__ = ["MemoryWork"]
 
@@ -46,8 +45,7 @@ class MemoryWork:
         with t.lock:
             t.check_open()
             taken: list[Timer] = []
-            end = bisect.bisect_right(t.timeline, now, key=_fire_at)
-            for _, key in t.timeline[:end]:
+            for key in t.timeline.due(now):
                 if len(taken) >= limit:
                     break
                 claim = t.claims.get(key)
@@ -113,8 +111,7 @@ class MemoryWork:
             timers: dict[str, int] = {}
             deliveries: dict[str, int] = {}
             due_timers = 0
-            end = bisect.bisect_right(t.timeline, now, key=_fire_at)
-            for _, key in t.timeline[:end]:
+            for key in t.timeline.due(now):
                 claim = t.claims.get(key)
                 if claim is None or claim[1] <= now:
                     due_timers += 1

@@ -17,7 +17,7 @@ the work shared by many workers (claims, leases, heartbeats, faults) is ``Memory
 
 from __future__ import annotations
 
-import bisect
+import itertools
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -51,7 +51,6 @@ from followup.store._memory_tables import (
     MemoryTables,
     _application_order,
     _copy,
-    _fire_at,
     _history_entry,
     _outbox_rows,
     _OutboxRow,
@@ -66,8 +65,9 @@ __all__ = ["MemoryStore"]
 class MemoryStore:
     """A ``Store`` in this process's memory; gone when the process ends.
 
-    Due timers are found by bisecting a list kept sorted by (fire_at, key), so a tick
-    costs the number of due timers, not the number of applications.
+    Due timers are found in a timeline kept in (fire_at, key) order (``Timeline``), so a
+    tick costs the number of due timers, and arming or dropping one the logarithm of
+    all timers, not the number of applications.
     """
 
     def __init__(self) -> None:
@@ -194,9 +194,8 @@ class MemoryStore:
         now = utc(now)
         with self._tables.lock:
             self._tables.check_open()
-            timeline = self._tables.timeline
-            end = min(bisect.bisect_right(timeline, now, key=_fire_at), max(limit, 0))
-            return [self._tables.timers[key] for _, key in timeline[:end]]
+            due = itertools.islice(self._tables.timeline.due(now), max(limit, 0))
+            return [self._tables.timers[key] for key in due]
 
     def timers(
         self,
@@ -219,13 +218,7 @@ class MemoryStore:
                     keys = {k for i, ks in timers_of.items() if type(i) is tuple for k in ks}
                 found = [self._tables.timers[key] for key in keys]
             else:
-                lo = 0 if start is None else bisect.bisect_left(timeline, start, key=_fire_at)
-                hi = (
-                    len(timeline)
-                    if end is None
-                    else bisect.bisect_left(timeline, end, key=_fire_at)
-                )
-                found = [self._tables.timers[key] for _, key in timeline[lo:hi]]
+                found = [self._tables.timers[key] for key in timeline.between(start, end)]
         found = [
             t
             for t in found
