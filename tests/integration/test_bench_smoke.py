@@ -13,7 +13,7 @@ BENCH = Path(__file__).parents[2] / "bench"
 #: Every figure bench/run.py reports, by its id in the table.
 ROWS = [
     *(f"1.{i}" for i in range(1, 15)),
-    "1.16", "1.17",
+    "1.16", "1.17", "1.18", "1.19",
     *(f"2.{i}" for i in range(1, 6)),
     *(f"3.{i}" for i in range(1, 5)),
     *(f"4.{i}" for i in range(1, 7)),  # run_due at the smoke run's two sizes
