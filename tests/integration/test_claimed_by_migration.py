@@ -31,11 +31,13 @@ def _fill(store: SQLiteStore) -> None:
                                         created_at=T0), None, timers_added=timers))
 
 
-def _held(path: Path) -> list[tuple[str, str]]:
-    """(key, worker) of each timer in the index of held timers, read through it."""
+def _held(path: Path, table: str = "timers") -> list[tuple[str, str]]:
+    """(key, worker) of each row of ``table`` (timers or outbox) in its index of held
+    rows, read through it."""
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT key, claimed_by FROM timers INDEXED BY timers_claimed_by "
-                            "WHERE claimed_by IS NOT NULL ORDER BY key").fetchall()
+        rows = conn.execute(f"SELECT key, claimed_by FROM {table} INDEXED BY "
+                            f"{table}_claimed_by WHERE claimed_by IS NOT NULL ORDER BY key"
+                            ).fetchall()
     conn.close()
     return [(key, worker) for key, worker in rows]
 
@@ -90,15 +92,6 @@ def _fill_outbox(store: SQLiteStore) -> None:
                                         created_at=T0), None, notifications=(note,)))
 
 
-def _held_deliveries(path: Path) -> list[tuple[str, str]]:
-    """(key, worker) of each outbox row in the index of held rows, read through it."""
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT key, claimed_by FROM outbox INDEXED BY outbox_claimed_by "
-                            "WHERE claimed_by IS NOT NULL ORDER BY key").fetchall()
-    conn.close()
-    return [(key, worker) for key, worker in rows]
-
-
 def _partial(path: Path, table: str) -> dict[str, bool]:
     """Whether each index of ``table`` is partial (has a WHERE clause)."""
     with sqlite3.connect(path) as conn:
@@ -126,7 +119,7 @@ def test_a_heartbeat_reads_only_the_outbox_rows_its_worker_holds(
         assert "outbox_claimed_by" in sqlite_indexes(path, "outbox")
         assert _partial(path, "outbox")["outbox_claimed_by"]  # not the rows no one holds
         assert "USING INDEX outbox_claimed_by" in _plan(path, "renew_deliveries")
-        assert _held_deliveries(path) == [("a0/note", "w1"), ("a1/note", "w1"),
+        assert _held(path, "outbox") == [("a0/note", "w1"), ("a1/note", "w1"),
                                           ("a2/note", "w1"), ("a3/note", "w2"),
                                           ("a4/note", "w2")]
         later = LEASE + timedelta(minutes=2)
@@ -141,7 +134,7 @@ def test_a_heartbeat_reads_only_the_outbox_rows_its_worker_holds(
                           dead=False)
         store.mark_failed("a3/note", "console", error="gone", next_attempt_at=None,
                           dead=True)
-        assert _held_deliveries(path) == [("a2/note", "w1"), ("a4/note", "w2")]
+        assert _held(path, "outbox") == [("a2/note", "w1"), ("a4/note", "w2")]
         assert store.renew_claims(worker="w1", now=T0, until=later) == 1
         assert {d.notification.key: d.next_attempt_at
                 for d in store.deliveries(status="pending")} == {
