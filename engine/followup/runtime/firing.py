@@ -8,18 +8,17 @@ change path (``followup.runtime.changes``) commits what it returns.
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any, cast
+from typing import Any
 
 from followup.errors import InputError
 from followup.keys import cycle_of
 from followup.language.pack import RulePack
 from followup.model import Application, HistoryEntry, Notification, Timer
-from followup.runtime.facts import Context, contact_view
+from followup.runtime.facts import Context, build_context, contact_view
 from followup.runtime.history import effective
 from followup.runtime.machine import AUTO_PREFIX, StateMachine
 from followup.runtime.owners import OwnerBook
@@ -53,7 +52,7 @@ class Firer:
         # The last application's context without a contact: the reminders one pass fires
         # for an application (a thank-you note per interviewer) share all but ``contact``
         # and the reminder's own names. By identity: records are immutable.
-        self._base: tuple[Application, WorkCalendar, Context] | None = None
+        self._base: tuple[Application, WorkCalendar, dict[str, Any]] | None = None
 
     def auto(self, app: Application, history: Sequence[HistoryEntry], calendar: WorkCalendar,
              now: datetime) -> tuple[Application, list[HistoryEntry]]:
@@ -112,13 +111,9 @@ class Firer:
         due_local = calendar.local(timer.due_at).isoformat() if timer.due_at else None
         base = self._base
         if base is None or base[0] is not app or base[1] is not calendar:
-            base = self._base = (app, calendar, Context(self.pack, app, calendar))
-        # What the template reads, worked out when read (a subject reads a name or two):
-        # the application's names once for all its timers, this timer's on top.
-        # (A ChainMap writes only to its first map; typeshed asks all to be mutable.)
-        context = ChainMap({"contact": contact_view(contact), "rule": rule.name,
-                            "due": due_local, "at": calendar.local(at).isoformat()},
-                           cast("MutableMapping[str, Any]", base[2]))
+            base = self._base = (app, calendar, build_context(self.pack, app, calendar))
+        context = {**base[2], "contact": contact_view(contact), "rule": rule.name,
+                   "due": due_local, "at": calendar.local(at).isoformat()}
         notification = self.owners.notification(
             rule, timer, context, fallback=f"{rule.name}: {app.company}", at=at,
             calendar=calendar, data={"company": app.company, "role": app.role,

@@ -18,7 +18,7 @@ from followup.delivery.digest import digest_at
 from followup.language.expressions import ExpressionError
 from followup.language.pack import MessageSpec, Rule, RulePack
 from followup.model import Application, Notification, Owner, Timer
-from followup.runtime.facts import Context
+from followup.runtime.facts import build_context
 from followup.store import Store
 from followup.timing.calendar import WorkCalendar, parse_time_range
 
@@ -193,8 +193,8 @@ class OwnerBook:
                           fallback=rule.name)
         due = calendar.local(timer.due_at).isoformat() if timer.due_at else None
         contact = application.contact(timer.contact) if timer.contact else None
-        context = Context(self.pack, application, calendar, contact=contact,
-                          extra={"rule": rule.name, "due": due, "at": at})
+        context = build_context(self.pack, application, calendar, contact=contact,
+                                extra={"rule": rule.name, "due": due, "at": at})
         return render(rule, context, fallback=f"{rule.name}: {application.company}")
 
 
