@@ -138,23 +138,21 @@ def engine_among_stored(apps: int, stored: int, runs: int) -> list[Row]:
     per owner, each with its reminders) besides, each run right after a run of 1.13 on
     an empty store: the ratio of the two, per round, is what the others cost an event."""
     clock = FakeClock(T0)
-    engine = Engine(store=MemoryStore(), clock=clock, channels=[])
-    start = time.perf_counter()
-    others = [f"stored{i:07d}" for i in range(stored)]
-    for i, app_id in enumerate(others):
-        add_interviewed(engine, app_id, owner=f"stored-owner{i // 10}")
-    built = time.perf_counter() - start
-    timers = len(engine.store.timers())
     rates: list[float] = []
     ratios: list[float] = []
+    with Engine(store=MemoryStore(), clock=clock, channels=[]) as engine:
+        start = time.perf_counter()
+        for i in range(stored):
+            add_interviewed(engine, f"stored{i:07d}", owner=f"stored-owner{i // 10}")
+        built = time.perf_counter() - start
+        timers = len(engine.store.timers())
 
-    def round_() -> None:
-        alone = drive(MemoryStore, apps)[1]
-        ids = [f"round{len(rates)}-app{i:06d}" for i in range(apps)]
-        rates.append(_add_and_record(engine, clock, ids)[1])
-        ratios.append(rates[-1] / alone)
+        def round_() -> None:
+            alone = drive(MemoryStore, apps)[1]
+            ids = [f"round{len(rates)}-app{i:06d}" for i in range(apps)]
+            rates.append(_add_and_record(engine, clock, ids)[1])
+            ratios.append(rates[-1] / alone)
 
-    with engine:
         repeat(runs, round_)
     what = f"{sized(apps)} applications x {len(EVENTS)} events, as 1.13"
     return [
