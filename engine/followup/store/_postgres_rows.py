@@ -83,6 +83,7 @@ def _listing(head: str, owner: str | None, states: Collection[str] | None,
     where, params = _application_filter(owner, states, archived)
     return f"{_Q[head]}{where} ORDER BY created_at NULLS FIRST, id", params
 
+
 def _opt_utc(instant: datetime | None) -> datetime | None:
     return None if instant is None else utc(instant)
 

@@ -62,6 +62,7 @@ def _listing(head: str, owner: str | None, states: Collection[str] | None,
     where, params = _application_filter(owner, states, archived)
     return f"{_Q[head]}{where} ORDER BY created_at, id", params
 
+
 def _history_clash(conn: sqlite3.Connection, rows: list[_Row]) -> InputError:
     for row in rows:
         if conn.execute(_Q["history_exists"], row[:2]).fetchone():
