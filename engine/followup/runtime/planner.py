@@ -94,12 +94,13 @@ def run_start(entries: Sequence[Entry], states: frozenset[str] | Iterable[str] |
 # Re-planning an application after each event computes the same instants again: the same
 # anchor plus the same rule offset, on the same owner's calendar. A WorkCalendar is a pure
 # function of how it was built, and every instant it returns is in UTC, so the answers are
-# remembered, keyed by the calendar (by identity), the UTC instant and the offset. Keys are
-# normalised to UTC: two local times an hour apart that differ only in ``fold`` compare
-# equal. Errors are not remembered; they are raised again next time.
+# remembered in the calendar's own ``memo``, keyed by the UTC instant and the offset's
+# amounts: they live and die with the calendar, and the keys hold only instants, numbers
+# and words, which the garbage collector does not walk. Keys are normalised to UTC: two
+# local times an hour apart that differ only in ``fold`` compare equal. Errors are not
+# remembered; they are raised again next time.
 
-_MEMO: dict[tuple[object, ...], datetime] = {}
-_MEMO_SIZE = 1 << 15
+_MEMO_SIZE = 1 << 15  # answers per calendar; a full memo begins again
 
 
 def _utc_key(instant: datetime) -> datetime | None:
@@ -110,10 +111,10 @@ def _utc_key(instant: datetime) -> datetime | None:
     return instant.astimezone(UTC)
 
 
-def _remember(key: tuple[object, ...], value: datetime) -> datetime:
-    if len(_MEMO) >= _MEMO_SIZE:
-        _MEMO.clear()
-    _MEMO[key] = value
+def _remember(memo: dict[object, datetime], key: object, value: datetime) -> datetime:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
     return value
 
 
@@ -122,9 +123,14 @@ def send_time(calendar: WorkCalendar, instant: datetime) -> datetime:
     at = _utc_key(instant)
     if at is None:
         return calendar.next_send_time(instant)
-    key = (calendar, at)
-    found = _MEMO.get(key)
-    return found if found is not None else _remember(key, calendar.next_send_time(at))
+    memo = calendar.memo
+    found = memo.get(at)
+    return found if found is not None else _remember(memo, at, calendar.next_send_time(at))
+
+
+def _asked(at: datetime, duration: Duration, what: str) -> tuple[object, ...]:
+    return (at, duration.months, duration.days, duration.working_days, duration.seconds,
+            what)
 
 
 def add_time(calendar: WorkCalendar, start: datetime, duration: Duration) -> datetime:
@@ -132,9 +138,10 @@ def add_time(calendar: WorkCalendar, start: datetime, duration: Duration) -> dat
     at = _utc_key(start)
     if at is None:
         return calendar.add(start, duration)
-    key = (calendar, at, duration, "add")
-    found = _MEMO.get(key)
-    return found if found is not None else _remember(key, calendar.add(at, duration))
+    memo = calendar.memo
+    key = _asked(at, duration, "add")
+    found = memo.get(key)
+    return found if found is not None else _remember(memo, key, calendar.add(at, duration))
 
 
 def deadline_time(calendar: WorkCalendar, start: datetime, duration: Duration) -> datetime:
@@ -142,9 +149,11 @@ def deadline_time(calendar: WorkCalendar, start: datetime, duration: Duration) -
     at = _utc_key(start)
     if at is None:
         return calendar.deadline(start, duration)
-    key = (calendar, at, duration, "deadline")
-    found = _MEMO.get(key)
-    return found if found is not None else _remember(key, calendar.deadline(at, duration))
+    memo = calendar.memo
+    key = _asked(at, duration, "deadline")
+    found = memo.get(key)
+    return (found if found is not None
+            else _remember(memo, key, calendar.deadline(at, duration)))
 
 
 class _Anchors:

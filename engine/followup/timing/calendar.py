@@ -208,6 +208,9 @@ class WorkCalendar:
         self.quiet_hours = tuple(quiet_hours)
         self.close_of_business = close_of_business
         self._working: dict[date, bool] = {}
+        # What the planner worked out on this calendar (runtime.planner): it lives and
+        # dies with the calendar.
+        self.memo: dict[object, datetime] = {}
 
     # days
 
