@@ -99,7 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         handler = log_to(json_lines=True) if args.log == "json" else None
         worker = Worker(engine, interval=args.interval if not args.demo
                         else min(args.interval, 5.0),
-                        on_report=None if handler else _print_problems)
+                        on_report=None if handler else _print_problems,
+                        list_all=args.once)  # a single pass lists what it fired
         previous = signal.signal(signal.SIGTERM, lambda *_: worker.stop())
         try:
             report = worker.run(once=args.once)
@@ -111,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 logging.getLogger("followup").removeHandler(handler)
         if args.once and opt(args, "json"):
             print_json({"fired": report.fired, "errors": report.errors,
-                        "delivered": len(report.delivery.delivered),
+                        "delivered": report.delivery.delivered_count,
                         "failed": len(report.delivery.failed),
                         "dead": len(report.delivery.dead),
                         "reminders": [_reminder_json(n) for n in report.notifications],

@@ -65,9 +65,16 @@ class DeliveryReport:
     delivered: list[Delivery] = field(default_factory=list)
     failed: list[Delivery] = field(default_factory=list)  # will be retried; see last_error
     dead: list[Delivery] = field(default_factory=list)  # gave up after MAX_ATTEMPTS
+    # Rows delivered but not listed in ``delivered`` (``run_due(list_all=False)``).
+    delivered_unlisted: int = 0
+
+    @property
+    def delivered_count(self) -> int:
+        """How many rows were delivered, listed or not."""
+        return len(self.delivered) + self.delivered_unlisted
 
     def __bool__(self) -> bool:
-        return bool(self.delivered or self.failed or self.dead)
+        return bool(self.delivered or self.delivered_unlisted or self.failed or self.dead)
 
 
 def backoff(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP,

@@ -557,7 +557,8 @@ class Engine:
     # -- time ----------------------------------------------------------------------
 
     def run_due(self, now: datetime | None = None, *, limit: int = 1000,
-                deliver: bool = True, stop: Callable[[], bool] | None = None) -> RunReport:
+                deliver: bool = True, stop: Callable[[], bool] | None = None,
+                list_all: bool = True) -> RunReport:
         """Fire every timer due at ``now`` (the clock's time when omitted) and deliver
         the outbox: what each batch of due timers made goes out before the next batch
         is claimed, and what is left at the end of the pass after it. Touches only
@@ -578,9 +579,13 @@ class Engine:
         ``stop``, when given, is asked before each application: once it says true, the
         pass ends there (what it claimed and did not reach is let go for the next pass,
         and nothing more is delivered), so a worker asked to stop does not wait for the rest of
-        a long pass."""
+        a long pass.
+
+        ``list_all=False``: the report lists only what went wrong and what waits, and
+        counts what fired and was delivered (``RunReport``), so a pass over a backlog of
+        any length holds no more than its current batch; ``followup run`` passes so."""
         return self.runner.run(now or self.clock.now(), worker=self.worker, lease=self.lease,
-                               limit=limit, deliver=deliver, stop=stop)
+                               limit=limit, deliver=deliver, stop=stop, list_all=list_all)
 
     def deliver(self, now: datetime | None = None) -> DeliveryReport:
         """Deliver the outbox's pending notifications through their channels."""

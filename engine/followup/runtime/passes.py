@@ -58,7 +58,11 @@ class Held:
 
 @dataclass
 class RunReport:
-    """What one ``run_due`` did."""
+    """What one ``run_due`` did. With ``list_all=False`` the pass lists only what went
+    wrong (``errors``, ``delivery.failed`` and ``delivery.dead``) and what waits
+    (``held``): the applications it advanced and the rows it delivered are counted
+    (``fired``, ``delivery.delivered_count``), not kept, so a pass over a long backlog
+    holds no more than its current batch."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -68,10 +72,17 @@ class RunReport:
     # What a worker re-planned before the pass (a rule edit reaching applications in
     # flight; see followup.runtime.replans); empty for a bare run_due.
     replanned: ReplanBatch = field(default_factory=ReplanBatch)
+    # False: ``run_due(list_all=False)`` made this report, which lists only what went
+    # wrong and what waits, and counts the rest in ``fired_unlisted`` and
+    # ``delivery.delivered_unlisted``.
+    list_all: bool = True
+    fired_unlisted: int = 0  # timers fired and owners' reminders made, not listed
 
     @property
     def fired(self) -> int:
-        return sum(len(o.fired) for o in self.outcomes) + len(self.owner_notifications)
+        """How many timers fired, and owners' reminders were made, listed or not."""
+        return (sum(len(o.fired) for o in self.outcomes) + len(self.owner_notifications)
+                + self.fired_unlisted)
 
     @property
     def notifications(self) -> list[Notification]:
@@ -90,11 +101,13 @@ class Runner:
         self.dispatcher = dispatcher
 
     def run(self, now: datetime, *, worker: str, lease: timedelta, limit: int = 1000,
-            deliver: bool = True, stop: Callable[[], bool] | None = None) -> RunReport:
+            deliver: bool = True, stop: Callable[[], bool] | None = None,
+            list_all: bool = True) -> RunReport:
         """One pass, as ``Engine.run_due`` describes it (claims, isolation of a failed
-        row, ``stop``): due timers are claimed under ``worker`` for ``lease``."""
+        row, ``stop``, ``list_all``): due timers are claimed under ``worker`` for
+        ``lease``."""
         halt = stop or (lambda: False)
-        report = RunReport()
+        report = RunReport(list_all=list_all)
         seen: set[tuple[str, str]] = set()  # (owner, application id or "" for the owner's)
         held: dict[tuple[str, str], list[str]] = {}  # claimed keys, per application
         faults = {(f.owner, f.application_id): f for f in self.store.faults()}
@@ -147,6 +160,7 @@ class Runner:
                 if whose not in seen and fault.retry_at <= now:
                     seen.add(whose)
                     self._advance(whose, now, report, fault)
+                    self._unlist(report, now)
         finally:
             # What is still held was left for later (outside the send window): free it
             # for the next pass of any worker.
@@ -163,9 +177,23 @@ class Runner:
 
     @staticmethod
     def _merge(sent: DeliveryReport, report: RunReport) -> None:
-        report.delivery.delivered.extend(sent.delivered)
+        if report.list_all:
+            report.delivery.delivered.extend(sent.delivered)
+        else:
+            report.delivery.delivered_unlisted += sent.delivered_count
         report.delivery.failed.extend(sent.failed)
         report.delivery.dead.extend(sent.dead)
+
+    def _unlist(self, report: RunReport, now: datetime) -> None:
+        """With ``list_all=False``: count what the report lists of the applications
+        advanced so far and let it go (what waits for a digest is noted first)."""
+        if report.list_all:
+            return
+        report.held.extend(self._digests(report.notifications, now))
+        report.fired_unlisted += (sum(len(o.fired) for o in report.outcomes)
+                                  + len(report.owner_notifications))
+        report.outcomes.clear()
+        report.owner_notifications.clear()
 
     def _advanced(self, whose: tuple[str, str], failed: Fault | None, now: datetime,
                   report: RunReport, held: dict[tuple[str, str], list[str]],
@@ -184,6 +212,7 @@ class Runner:
             keys = [k for k in held.pop(whose, []) if k not in gone]
             if keys:
                 held[whose] = keys
+        self._unlist(report, now)
 
     def _commit_staged(self, staged: list[tuple[tuple[str, str], Staged]], now: datetime,
                        report: RunReport, faults: dict[tuple[str, str], Fault],

@@ -58,8 +58,12 @@ class Worker:
 
     def __init__(self, engine: Engine, *, interval: float = 30.0,
                  on_report: Callable[[RunReport], object] | None = None,
-                 replan_batch: int = REPLAN_BATCH, watch_rules: bool = True) -> None:
+                 replan_batch: int = REPLAN_BATCH, watch_rules: bool = True,
+                 list_all: bool = True) -> None:
         self.engine = engine
+        # False: each pass's report lists only what went wrong and what waits, and
+        # counts the rest (``Engine.run_due``), so a long backlog keeps memory flat.
+        self.list_all = list_all
         self.interval = interval  # seconds between looks when nothing wakes the worker
         self.on_report = on_report
         self.replan_batch = replan_batch  # stale applications re-planned per pass (0: none)
@@ -106,13 +110,13 @@ class Worker:
         started = time.monotonic()
         self._watch_rules()
         replanned = self._replan()
-        report = self.engine.run_due(stop=self.stopping.is_set)
+        report = self.engine.run_due(stop=self.stopping.is_set, list_all=self.list_all)
         report.replanned = replanned
         delivery = report.delivery
         log.info("pass", extra={
             "worker": self.engine.worker, "replanned": len(replanned.applications),
             "fired": report.fired,
-            "delivered": len(delivery.delivered), "failed": len(delivery.failed),
+            "delivered": delivery.delivered_count, "failed": len(delivery.failed),
             "dead": len(delivery.dead), "errors": len(report.errors),
             "seconds": round(time.monotonic() - started, 3)})
         for app_id, error in report.errors.items():
