@@ -265,7 +265,7 @@ def peers(apps: int, due: int, runs: int) -> list[Row]:
         row("7.2", "events/s: followup, the default pack", "events/s",
             lambda r: r.default_pack, f"{what}; SQLiteStore, the default pack (all its rules)"),
         row("7.5", "drain/s: followup", "reminders/s", lambda r: r.followup_drain,
-            f"{drained}: run_due fires and delivers"),
+            f"{drained}: run_due fires and delivers (list_all=False, as followup run)"),
     ]
     if not found:  # the targets say so
         return rows
