@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from followup import Contact, Engine, FakeClock, MemoryStore, load_rules
 from followup.errors import StoreError
 from followup.model import Owner, Record
+from followup.runtime import owners
 from followup.runtime.owners import edited
 from followup.runtime.passes import why_held
 from followup.testing import RecordingChannel
@@ -190,3 +193,34 @@ def test_a_reminder_its_pass_moved_later_is_not_reported_held() -> None:
     [moved] = [t for t in engine.store.timers(owner="ada", application_id=calm)]
     assert moved.fire_at == SUNDAY + timedelta(days=3, hours=1)  # after quiet hours
     assert report.held == []
+
+
+def _five_owners_pass(monkeypatch: pytest.MonkeyPatch, kept: int) -> tuple[Engine, list[str]]:
+    """Five owners in five zones, one application each, then a pass a week on, with the
+    engine keeping at most ``kept`` owners at once."""
+    monkeypatch.setattr(owners, "OWNERS_KEPT", kept)
+    clock = FakeClock(datetime(2027, 1, 6, 15, 0, tzinfo=UTC))
+    engine = Engine(store=MemoryStore(), clock=clock, channels=[RecordingChannel()])
+    zones = ["America/New_York", "Asia/Tokyo", "Europe/Paris", "Australia/Sydney", "UTC"]
+    for i, zone in enumerate(zones):
+        engine.set_owner(f"owner{i}", timezone=zone)
+        engine.add_application(owner=f"owner{i}", company="Acme", role="Engineer", id=f"app{i}",
+                               facts={"interviewed_at": "2027-01-06T09:00:00-05:00"},
+                               contacts=[Contact("Jane Doe", "interviewer")])
+    clock.set(datetime(2027, 1, 13, 15, 0, tzinfo=UTC))
+    report = engine.run_due()
+    return engine, sorted(f"{n.key} {n.owner}" for n in report.notifications)
+
+
+def test_an_engine_keeps_a_bounded_number_of_owners_and_forgets_none_of_their_settings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    roomy, fired = _five_owners_pass(monkeypatch, 100)
+    tight, fired_tight = _five_owners_pass(monkeypatch, 2)
+    assert fired and fired_tight == fired  # the same reminders, at the same times
+    assert [(t.key, t.fire_at) for t in tight.store.timers()] == [
+        (t.key, t.fire_at) for t in roomy.store.timers()]
+    assert len(tight.owners._owners) <= 2 and len(tight.owners._calendars) <= 2
+    assert len(roomy.owners._owners) == 5
+    for i in range(5):  # what was forgotten is read again, as stored
+        assert tight.owner(f"owner{i}") == roomy.owner(f"owner{i}")
+        assert tight.calendar(f"owner{i}").tz == roomy.calendar(f"owner{i}").tz

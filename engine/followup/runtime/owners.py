@@ -67,8 +67,15 @@ def edited(before: Owner, *, timezone: str | None, country: str | None,
     }
 
 
+# Owners whose settings and calendars an engine keeps at once: a worker that meets more
+# (a store of a million owners) begins again, so its memory does not grow with every owner
+# it ever served; what it forgot is read again from the store when next needed.
+OWNERS_KEPT = 10_000
+
+
 class OwnerBook:
-    """Owners' settings and calendars, read from the store once per engine."""
+    """Owners' settings and calendars, read from the store once per engine (at most
+    ``OWNERS_KEPT`` owners at once)."""
 
     def __init__(self, pack: RulePack, store: Store) -> None:
         self.pack = pack
@@ -85,15 +92,21 @@ class OwnerBook:
         self.build_calendar(record)
         self.store.put_owner(record)
         self._calendars.pop(record.id, None)
-        self._owners[record.id] = record
+        self._keep(record)
         return record
+
+    def _keep(self, record: Owner) -> None:
+        if record.id not in self._owners and len(self._owners) >= OWNERS_KEPT:
+            self._owners.clear()
+            self._calendars.clear()
+        self._owners[record.id] = record
 
     def owner(self, owner: str) -> Owner:
         """An owner's settings (the defaults for an owner never set)."""
         found = self._owners.get(owner)
         if found is None:
             found = self.store.get_owner(owner) or Owner(id=owner)
-            self._owners[owner] = found
+            self._keep(found)
         return found
 
     def refresh(self, owner_ids: Iterable[str]) -> None:
@@ -119,8 +132,8 @@ class OwnerBook:
         for owner_id in ids:
             now = found.get(owner_id) or Owner(id=owner_id)
             if self._owners.get(owner_id) != now:
-                self._owners[owner_id] = now
                 self._calendars.pop(owner_id, None)
+                self._keep(now)
 
     def stored(self, owner: str) -> bool:
         """Whether ``owner``'s settings are in the store (not only the defaults)."""
@@ -138,6 +151,8 @@ class OwnerBook:
                 # Settings as stored were checked when they were set: the holidays load
                 # on the first question about a day, so a command that only shows times
                 # never imports them.
+                if len(self._shared) >= OWNERS_KEPT:
+                    self._shared.clear()
                 cal = self._shared[key] = self.build_calendar(record, check_country=False)
             self._calendars[owner] = cal
         return cal
