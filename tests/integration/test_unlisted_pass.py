@@ -120,3 +120,33 @@ def test_what_a_pass_that_does_not_list_holds_does_not_grow_with_the_backlog(
     # counting, the same however long the backlog.
     assert sizes[40, True] - sizes[5, True] > 175 * 5
     assert sizes[40, False] == sizes[5, False]
+
+
+def test_a_backlog_in_the_outbox_is_counted_batch_by_batch(tmp_path: Path) -> None:
+    """Reminders fired earlier (``deliver=False``) wait in the outbox; a counting pass,
+    and ``Engine.deliver(list_all=False)``, send them in batches smaller than the
+    backlog and keep none of them."""
+    sent = {}
+    for how in ("run_due", "deliver"):
+        folder = tmp_path / how
+        folder.mkdir()
+        clock = FakeClock(START)
+        console = RecordingChannel("console")
+        with Engine(store=SQLiteStore(folder / "f.db"), clock=clock,
+                    channels=[console]) as engine:
+            engine.set_owner("bob", timezone="America/New_York", country="US")
+            for i in range(12):
+                engine.add_application(owner="bob", company=f"Company {i}", role="Engineer",
+                                       id=f"bob-{i}", facts={"interviewed_at": START.isoformat()},
+                                       contacts=[Contact(f"Interviewer {i}", "interviewer")])
+            clock.set(START + timedelta(days=2))
+            fired = engine.run_due(deliver=False).fired
+            assert fired > 20 and console.sent == []  # all of it waits in the outbox
+            engine.dispatcher.batch = 7
+            report = (engine.run_due(list_all=False).delivery if how == "run_due"
+                      else engine.deliver(list_all=False))
+            assert report.delivered == [] and report.failed == [] and report.dead == []
+            assert report.delivered_count == len(console.sent) == fired
+            assert {r.status for r in engine.store.deliveries(owner="bob")} == {"delivered"}
+            sent[how] = sorted(n.key for n in console.sent)
+    assert sent["run_due"] == sent["deliver"]

@@ -107,12 +107,14 @@ class Dispatcher:
         self.batch = batch
         self.timeout = timeout  # seconds a send may take, unless the channel sets its own
 
-    def deliver(self, now: datetime) -> DeliveryReport:
+    def deliver(self, now: datetime, *, list_all: bool = True) -> DeliveryReport:
         """Send every pending row due at ``now``. Rows are claimed in batches, each
         with a lease longer than its sends may take: another worker on the same store
         skips them, and if this process dies mid-send they are due again when the lease
         ends. A row that fails is due again only after its backoff, so one pass tries
-        each row at most once."""
+        each row at most once. ``list_all=False``: the rows delivered are counted
+        (``delivered_unlisted``), not listed, so a long backlog holds no more than a
+        batch."""
         report = DeliveryReport()
         senders = _Senders()
         try:
@@ -124,6 +126,9 @@ class Dispatcher:
                 if not rows:
                     return report
                 self._batch(rows, now, report, senders)
+                if not list_all:
+                    report.delivered_unlisted += len(report.delivered)
+                    report.delivered.clear()
         finally:
             self._release(senders)
 

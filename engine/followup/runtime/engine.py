@@ -587,9 +587,12 @@ class Engine:
         return self.runner.run(now or self.clock.now(), worker=self.worker, lease=self.lease,
                                limit=limit, deliver=deliver, stop=stop, list_all=list_all)
 
-    def deliver(self, now: datetime | None = None) -> DeliveryReport:
-        """Deliver the outbox's pending notifications through their channels."""
-        return self.dispatcher.deliver(now or self.clock.now())
+    def deliver(self, now: datetime | None = None, *, list_all: bool = True
+                ) -> DeliveryReport:
+        """Deliver the outbox's pending notifications through their channels
+        (``list_all=False``: count what was delivered instead of listing it, as
+        ``run_due`` does)."""
+        return self.dispatcher.deliver(now or self.clock.now(), list_all=list_all)
 
     # -- the agenda ----------------------------------------------------------------
 

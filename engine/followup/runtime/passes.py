@@ -173,7 +173,7 @@ class Runner:
 
     def _deliver(self, now: datetime, report: RunReport) -> None:
         """Deliver what the outbox holds that is due, into the pass's report."""
-        self._merge(self.dispatcher.deliver(now), report)
+        self._merge(self.dispatcher.deliver(now, list_all=report.list_all), report)
 
     @staticmethod
     def _merge(sent: DeliveryReport, report: RunReport) -> None:
