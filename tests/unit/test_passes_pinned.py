@@ -4,8 +4,9 @@ quiet-hours span that wraps past midnight, the reminders a pass holds back on a 
 (until when, and why), the owner's re-plan marker taken away once it served, and an
 owner's subdivision kept when the same country is given again, the channels an edit
 gives, owners read one by one from a store without ``get_owners``, an application
-the owner's re-plan cannot read faulting alone, and which due reminders a pass reports
-as held (not those it sent, not those its re-plan moved later). In memory."""
+the owner's re-plan cannot read faulting alone, which due reminders a pass reports
+as held (not those it sent, not those its re-plan moved later), and an engine that keeps
+a bounded number of owners forgetting none of their settings. In memory."""
 
 from __future__ import annotations
 
