@@ -10,19 +10,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from followup import Contact, Engine, FakeClock, Notification, SQLiteStore
+from followup import Contact, Engine, FakeClock, SQLiteStore
 from followup.runtime.passes import RunReport
 from followup.testing import RecordingChannel
 
 START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
 BROKEN = "bob-3"  # its first history row cannot be read: a fault
-
-
-class Refusing(RecordingChannel):
-    """A channel that raises for every reminder."""
-
-    def send(self, notification: Notification) -> None:
-        raise RuntimeError("the server said no")
 
 
 def _pass(folder: Path, *, list_all: bool, apps: int = 12,
@@ -31,7 +24,8 @@ def _pass(folder: Path, *, list_all: bool, apps: int = 12,
     """Owners with reminders that go out (bob's), wait for a digest (ada's), fail on
     their channel (cy's), and one application that faults; then one pass, two days on."""
     clock = FakeClock(START)
-    console, refusing = RecordingChannel("console"), Refusing("refusing")
+    console, refusing = RecordingChannel("console"), RecordingChannel("refusing")
+    refusing.fail(10**9)  # every send raises
     engine = Engine(store=SQLiteStore(folder / "f.db"), clock=clock,
                     channels=[console, refusing])
     engine.set_owner("ada", timezone="America/New_York", country="US", digest="8:00")

@@ -10,17 +10,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup import Contact, Engine, FakeClock, MemoryStore, Notification
+from followup import Contact, Engine, FakeClock, MemoryStore
 from followup.runtime.passes import RunReport
 from followup.testing import RecordingChannel
 
 START = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
 KINDS = ("plain", "digest", "refusing")
-
-
-class Refusing(RecordingChannel):
-    def send(self, notification: Notification) -> None:
-        raise RuntimeError("the server said no")
 
 
 owners = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3)), min_size=1, max_size=4)
@@ -33,8 +28,10 @@ events = st.one_of(st.none(), st.tuples(st.sampled_from(["thank_you_sent", "call
 def _run(mix: list[tuple[str, int]], happened: list[tuple[str, int] | None],
          hours: list[int], batch: int, list_all: bool) -> tuple[list[RunReport], Engine]:
     clock = FakeClock(START)
+    refusing = RecordingChannel("refusing")
+    refusing.fail(10**9)  # every send raises
     engine = Engine(store=MemoryStore(), clock=clock,
-                    channels=[RecordingChannel("console"), Refusing("refusing")])
+                    channels=[RecordingChannel("console"), refusing])
     engine.dispatcher.batch = batch
     apps: list[str] = []
     for o, (kind, count) in enumerate(mix):
